@@ -1,0 +1,11 @@
+"""Numerical core of glacvel: numpy/scipy only.
+
+No module here may import qgis, PyQt or osgeo (tests/unit/test_core_imports.py).
+Functions take arrays and plain parameters, plus optional ``progress(fraction)``
+and ``is_canceled()`` callables, and raise ``ValueError`` with a message a user
+can act on.
+"""
+
+
+class Canceled(Exception):
+    """Raised by core routines when their ``is_canceled()`` callable returns True."""

@@ -1,0 +1,1 @@
+"""Desktop dialogs; they build parameter dicts and run the Processing algorithms."""

@@ -1,0 +1,1 @@
+"""File I/O: every read and write of rasters goes through here (rasterio/GDAL)."""

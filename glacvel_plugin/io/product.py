@@ -1,0 +1,304 @@
+"""The glacvel velocity product: one float32 GeoTIFF shared by every algorithm.
+
+Layout
+------
+* One band per quantity, each named by its GDAL band description: ``v``, ``vx``,
+  ``vy`` (m/d; x east-positive, y north-positive), ``dx``, ``dy`` (metres over the
+  time baseline), ``quality`` and any further band an algorithm adds (``v_error``,
+  ``count``, ``vx_error``, ...). Readers find bands by description, never by
+  position.
+* In memory every band is a ``float32`` array of shape ``(rows, cols)`` with
+  ``NaN`` where there is no data. On disk no data is :data:`NODATA` (-9999).
+* Pixel centres are the centres of the correlation windows (or of the target grid
+  cells); the affine transform maps pixel corners as usual in GDAL.
+* Dataset tags (GDAL metadata, default domain) carry :data:`TAG_KEYS` and any
+  method-specific extras (``WINDOW``, ``STEP``, ...).
+
+Writes are atomic: data go to a temporary file in the destination folder, which is
+renamed over the destination only when complete. A failed or cancelled write leaves
+nothing behind, and an existing file at the destination is untouched until then.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.windows import Window
+
+from .. import __version__
+
+NODATA = -9999.0
+"""On-disk no-data value of every product band (NaN in memory)."""
+
+VELOCITY_BANDS = ("v", "vx", "vy", "dx", "dy", "quality")
+"""Bands every correlation algorithm writes, in this order."""
+
+TAG_KEYS = ("UNITS", "SENSOR", "START_TIME", "END_TIME", "DT_DAYS", "METHOD",
+            "GLACVEL_VERSION")
+"""Tags every product carries. Times are ISO 8601 UTC (``2016-07-18T20:37:06Z``)."""
+
+GTIFF_OPTIONS = dict(driver="GTiff", dtype="float32", nodata=NODATA, tiled=True,
+                     blockxsize=256, blockysize=256, compress="deflate",
+                     predictor=3, BIGTIFF="IF_SAFER")
+
+
+class ProductError(ValueError):
+    """A file is not a usable glacvel velocity product (missing band, bad tags)."""
+
+
+def format_time(t: _dt.datetime) -> str:
+    """ISO 8601 UTC string for a datetime (naive datetimes are taken as UTC)."""
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> _dt.datetime:
+    """Parse a product time tag back to a naive UTC datetime.
+
+    Raises ``ProductError`` when the text is not an ISO 8601 date or datetime.
+    """
+    s = text.strip()
+    if s.endswith("Z"):
+        s = s[:-1]
+    try:
+        t = _dt.datetime.fromisoformat(s)
+    except ValueError as exc:
+        raise ProductError(f"time tag {text!r} is not an ISO 8601 date/time") from exc
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return t
+
+
+def standard_tags(sensor: str, start: _dt.datetime, end: _dt.datetime, method: str,
+                  units: str = "m/d", **extra) -> Dict[str, str]:
+    """The standard product tags plus ``extra`` (values converted with ``str``).
+
+    ``start`` and ``end`` are the acquisition times of the earlier and later image
+    (naive = UTC). Raises ``ValueError`` if the time baseline is not positive.
+    """
+    dt_days = (end - start).total_seconds() / 86400.0
+    if not dt_days > 0:
+        raise ValueError(
+            f"time baseline must be positive: start {format_time(start)} is not before "
+            f"end {format_time(end)}; swap the images or correct the times")
+    tags = {
+        "UNITS": units,
+        "SENSOR": str(sensor),
+        "START_TIME": format_time(start),
+        "END_TIME": format_time(end),
+        "DT_DAYS": f"{dt_days:.6f}",
+        "METHOD": str(method),
+        "GLACVEL_VERSION": __version__,
+    }
+    tags.update({str(k).upper(): str(v) for k, v in extra.items()})
+    return tags
+
+
+@dataclass
+class VelocityProduct:
+    """A velocity product in memory.
+
+    Attributes
+    ----------
+    bands : dict name -> float32 array (rows, cols), NaN = no data
+    transform : affine.Affine of the grid (pixel corners)
+    crs : rasterio.crs.CRS of the grid (projected, metres, for every glacvel output)
+    tags : dict of str -> str (see :data:`TAG_KEYS`)
+    """
+    bands: Dict[str, np.ndarray]
+    transform: object
+    crs: object
+    tags: Dict[str, str] = field(default_factory=dict)
+
+    def band(self, name: str) -> np.ndarray:
+        """The band called ``name``; ``ProductError`` naming the bands present if absent."""
+        try:
+            return self.bands[name]
+        except KeyError:
+            raise ProductError(
+                f"the product has no band '{name}' (bands: {', '.join(self.bands) or 'none'}); "
+                "give a glacvel velocity product or import the rasters with "
+                "glacvel:import_velocity") from None
+
+    @property
+    def shape(self):
+        return next(iter(self.bands.values())).shape
+
+    @property
+    def resolution(self):
+        """(x size, y size) of a pixel in CRS units (positive numbers)."""
+        return abs(self.transform.a), abs(self.transform.e)
+
+    @property
+    def sensor(self) -> str:
+        return self.tags.get("SENSOR", "")
+
+    @property
+    def start_time(self) -> Optional[_dt.datetime]:
+        s = self.tags.get("START_TIME")
+        return parse_time(s) if s else None
+
+    @property
+    def end_time(self) -> Optional[_dt.datetime]:
+        s = self.tags.get("END_TIME")
+        return parse_time(s) if s else None
+
+    @property
+    def dt_days(self) -> Optional[float]:
+        s = self.tags.get("DT_DAYS")
+        return float(s) if s else None
+
+
+def band_names(dataset) -> list:
+    """Band descriptions of an open rasterio dataset (``None`` → ``band<i>``)."""
+    return [d if d else f"band{i + 1}" for i, d in enumerate(dataset.descriptions)]
+
+
+def product_band_names(path: str) -> list:
+    """Band descriptions of the product at ``path``."""
+    with rasterio.open(path) as ds:
+        return band_names(ds)
+
+
+def read_product(path: str, bands: Optional[Iterable[str]] = None,
+                 window: Optional[Window] = None) -> VelocityProduct:
+    """Read a product (all bands, or those named) into memory.
+
+    No-data values (the file's nodata, and :data:`NODATA`) become NaN. Raises
+    ``ProductError`` if a requested band is missing, ``ValueError`` if the file
+    cannot be opened.
+    """
+    try:
+        ds = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise ValueError(f"cannot open velocity product {path}: {exc}") from exc
+    with ds:
+        names = band_names(ds)
+        wanted = list(bands) if bands is not None else names
+        missing = [b for b in wanted if b not in names]
+        if missing:
+            raise ProductError(
+                f"{os.path.basename(path)} has no band(s) {', '.join(missing)} "
+                f"(bands: {', '.join(names)}); give a glacvel velocity product or import "
+                "the rasters with glacvel:import_velocity")
+        out = {}
+        for name in wanted:
+            a = ds.read(names.index(name) + 1, window=window).astype(np.float32)
+            nd = ds.nodatavals[names.index(name)]
+            if nd is not None and not np.isnan(nd):
+                a[a == nd] = np.nan
+            a[a == NODATA] = np.nan
+            out[name] = a
+        transform = ds.window_transform(window) if window is not None else ds.transform
+        return VelocityProduct(out, transform, ds.crs, dict(ds.tags()))
+
+
+class ProductWriter:
+    """Write a product block by block, atomically.
+
+    Use as a context manager::
+
+        with ProductWriter(path, VELOCITY_BANDS, rows, cols, transform, crs, tags) as w:
+            for window, blocks in ...:
+                w.write(blocks, window)        # dict name -> float32 (h, w), NaN = nodata
+        # renamed into place here; on an exception the temporary file is deleted
+
+    ``abort()`` (e.g. on cancel) deletes the temporary file and keeps any existing
+    file at ``path``. Overviews (averaged) are built before the rename.
+    Raises ``ValueError`` if ``path`` is one of ``protect`` (the inputs).
+    """
+
+    def __init__(self, path: str, band_names: Sequence[str], height: int, width: int,
+                 transform, crs, tags: Mapping[str, str], band_tags=None,
+                 protect: Iterable[str] = (), overviews: bool = True):
+        self.path = os.path.abspath(path)
+        for p in protect:
+            if p and os.path.exists(p) and os.path.abspath(p) == self.path:
+                raise ValueError(f"output {path} is one of the inputs; choose another file name")
+        folder = os.path.dirname(self.path) or "."
+        os.makedirs(folder, exist_ok=True)
+        self.names = list(band_names)
+        self.overviews = overviews
+        fd, self.tmp = tempfile.mkstemp(suffix=".tif", prefix=".glacvel-", dir=folder)
+        os.close(fd)
+        profile = dict(GTIFF_OPTIONS, width=width, height=height, count=len(self.names),
+                       transform=transform, crs=crs)
+        if width < 256 or height < 256:
+            profile.update(tiled=False)
+            profile.pop("blockxsize")
+            profile.pop("blockysize")
+        self.ds = rasterio.open(self.tmp, "w", **profile)
+        for i, name in enumerate(self.names):
+            self.ds.set_band_description(i + 1, name)
+            self.ds.update_tags(i + 1, **(band_tags or {}).get(name, {}))
+        self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
+        self._done = False
+
+    def write(self, blocks: Mapping[str, np.ndarray], window: Optional[Window] = None):
+        """Write arrays (NaN = no data) for the named bands into ``window`` (default all)."""
+        for name, a in blocks.items():
+            if name not in self.names:
+                raise ValueError(f"band {name!r} was not declared (declared: {self.names})")
+            a = np.asarray(a, dtype=np.float32)
+            a = np.where(np.isfinite(a), a, np.float32(NODATA))
+            self.ds.write(a, self.names.index(name) + 1, window=window)
+
+    def update_tags(self, **tags):
+        """Add dataset tags (e.g. statistics known only at the end)."""
+        self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
+
+    def commit(self):
+        """Finish the file and rename it over ``path``."""
+        if self._done:
+            return
+        if self.overviews:
+            factors = [f for f in (2, 4, 8, 16, 32) if min(self.ds.width, self.ds.height) // f >= 64]
+            if factors:
+                self.ds.build_overviews(factors, Resampling.average)
+        self.ds.close()
+        os.replace(self.tmp, self.path)
+        self._done = True
+
+    def abort(self):
+        """Drop everything written; any existing file at ``path`` is kept."""
+        if self._done:
+            return
+        try:
+            self.ds.close()
+        finally:
+            if os.path.exists(self.tmp):
+                os.remove(self.tmp)
+            self._done = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+        return False
+
+
+def write_product(path: str, bands: Mapping[str, np.ndarray], transform, crs,
+                  tags: Mapping[str, str], band_tags=None, protect: Iterable[str] = ()) -> str:
+    """Write a whole product at once (atomic); returns ``path``.
+
+    ``bands``: name -> array (rows, cols), NaN = no data; all of one shape.
+    """
+    shapes = {np.shape(a) for a in bands.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"product bands differ in shape: {sorted(shapes)}")
+    rows, cols = shapes.pop()
+    with ProductWriter(path, list(bands), rows, cols, transform, crs, tags,
+                       band_tags=band_tags, protect=protect) as w:
+        w.write(bands)
+    return path
