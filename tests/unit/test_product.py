@@ -90,3 +90,17 @@ def test_output_equal_to_an_input_is_refused(tmp_path):
     with pytest.raises(ValueError, match="is one of the inputs"):
         ProductWriter(str(src), ["vx"], 5, 5, from_origin(0, 0, 1, 1), CRS32607, {},
                       protect=[str(src)])
+
+
+def test_html_report_embeds_table_and_figure(tmp_path):
+    from glacvel_plugin.io.report import HtmlReport, new_figure
+    r = HtmlReport("Stable ground <test>")
+    r.table(["stat", "vx"], [["mean", 0.012345], ["n", 10]])
+    fig, ax = new_figure()
+    ax.plot([0, 1], [0, 1])
+    r.figure(fig, alt="line")
+    out = r.save(str(tmp_path / "r.html"))
+    text = open(out, encoding="utf-8").read()
+    assert "Stable ground &lt;test&gt;" in text and "<td>0.01235</td>" in text
+    assert 'src="data:image/png;base64,iVBOR' in text
+    assert os.listdir(tmp_path) == ["r.html"]

@@ -1,0 +1,83 @@
+"""Self-contained HTML reports (tables + matplotlib figures embedded as PNG).
+
+Used by the algorithms that report statistics (stable ground, validation,
+profiles). Figures are drawn with matplotlib's Agg backend, so no display is
+needed. The file is written atomically.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io as _io
+import os
+import tempfile
+from typing import Iterable, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+_CSS = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;
+text-align:right}th{background:#eef}td:first-child,th:first-child{text-align:left}
+img{max-width:100%}.note{color:#555}"""
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return html.escape(str(v))
+
+
+class HtmlReport:
+    """Build an HTML report piece by piece, then ``save(path)``."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.parts = [f"<h1>{html.escape(title)}</h1>"]
+
+    def heading(self, text: str, level: int = 2):
+        self.parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def paragraph(self, text: str, css_class: str = ""):
+        cls = f' class="{css_class}"' if css_class else ""
+        self.parts.append(f"<p{cls}>{html.escape(text)}</p>")
+
+    def table(self, headers: Sequence[str], rows: Iterable[Sequence]):
+        head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in r) + "</tr>" for r in rows)
+        self.parts.append(f"<table><tr>{head}</tr>{body}</table>")
+
+    def figure(self, fig, alt: str = "figure", dpi: int = 110):
+        """Embed a matplotlib figure as a PNG data URI and close it."""
+        buf = _io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        self.parts.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>')
+
+    def html(self) -> str:
+        return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+                f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>"
+                + "\n".join(self.parts) + "</body></html>")
+
+    def save(self, path: str) -> str:
+        """Write the report atomically; returns ``path``."""
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".html", prefix=".glacvel-", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.html())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        return path
+
+
+def new_figure(width: float = 6.0, height: float = 4.0):
+    """A matplotlib ``(fig, ax)`` pair on the Agg backend."""
+    return plt.subplots(figsize=(width, height))
