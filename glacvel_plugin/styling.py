@@ -1,0 +1,469 @@
+"""Styling of glacvel outputs in QGIS: velocity and error ramps, arrows, months, groups.
+
+* Velocity layers (a product with band ``v``, m/d) get a
+  :class:`QgsSingleBandPseudoColorRenderer` on band ``v`` (found by its GDAL band
+  description, never by position) with a perceptually uniform ramp from
+  ``QgsStyle.defaultStyle()`` (Viridis by default, or Magma), linear from 0 to the
+  98th percentile of the valid speeds, and ``m/d`` in the legend. Perceptually
+  uniform ramps and linear 0–~1 m/d scales are the convention of the ITS_LIVE and
+  GLAFT maps (never a rainbow "jet" ramp).
+* Error layers (band ``v_error``, m/d, and products that only hold errors) get the
+  Magma ramp (Inferno when the velocity itself uses Magma), 0 to their own 98th percentile.
+* Arrows: a memory point layer on a subsampled grid (block means of ``vx``/``vy``)
+  drawn with :class:`QgsVectorFieldSymbolLayer` in Cartesian mode with an arrow line
+  sub-symbol. Product ``vy`` is north-positive, and so is the symbol layer's
+  y attribute (QGIS draws ``y − vy·scale`` in screen rows), so no sign flip is needed.
+* Monthly layers named ``YYYYMM`` get a fixed temporal range = that calendar month,
+  so the Temporal Controller steps through the year.
+* Layers of one run are collected in a layer-tree group.
+* :class:`GlacvelLayerPostProcessor` styles Processing outputs when they load
+  (Processing's loader ignores sidecar ``.qml`` files). Instances are kept in a
+  module-level list: QGIS holds only a raw pointer and would otherwise see a deleted
+  object.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from typing import Iterable, List, Optional
+
+import numpy as np
+from qgis.core import (QgsArrowSymbolLayer, QgsColorRampShader, QgsDateTimeRange, QgsFeature,
+                       QgsField, QgsFields, QgsGeometry, QgsLayerTreeGroup, QgsLineSymbol,
+                       QgsMarkerSymbol, QgsPointXY, QgsProcessingLayerPostProcessorInterface,
+                       QgsProject, QgsRasterBandStats, QgsRasterLayer,
+                       QgsRasterLayerTemporalProperties, QgsRasterShader,
+                       QgsSingleBandPseudoColorRenderer, QgsSingleSymbolRenderer, QgsStyle,
+                       QgsUnitTypes, QgsVectorFieldSymbolLayer, QgsVectorLayer)
+from qgis.PyQt.QtCore import QDate, QDateTime, QTime, Qt, QVariant
+from qgis.PyQt.QtGui import QColor
+
+from .i18n import translate
+
+VELOCITY_RAMP = "Viridis"
+"""Default ramp of speed layers (``QgsStyle`` default-style name)."""
+ERROR_RAMP = "Magma"
+"""Default ramp of error layers."""
+PERCENTILE = 98.0
+"""Upper end of the colour scale: this percentile of the valid values."""
+UNITS = "m/d"
+
+_MONTH_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(?!\d)")
+_POSTPROCESSORS: List["GlacvelLayerPostProcessor"] = []
+
+
+# --------------------------------------------------------------------------- bands
+def band_names(layer: QgsRasterLayer) -> List[str]:
+    """Band descriptions of a raster layer (GDAL descriptions, e.g. ``['v', 'vx', ...]``).
+
+    Read with rasterio from the file when the layer is a file; otherwise parsed from
+    QGIS's band names (``"Band 1: v"``). Bands without a description are ``band<i>``.
+    """
+    src = layer.source()
+    if os.path.exists(src):
+        try:
+            import rasterio
+            with rasterio.open(src) as ds:
+                return [d if d else f"band{i + 1}" for i, d in enumerate(ds.descriptions)]
+        except Exception:  # not readable by rasterio: fall back to QGIS's names
+            pass
+    out = []
+    for i in range(1, layer.bandCount() + 1):
+        name = layer.bandName(i)
+        out.append(name.split(": ", 1)[1] if ": " in name else f"band{i}")
+    return out
+
+
+def find_band(layer: QgsRasterLayer, name: str) -> Optional[int]:
+    """1-based number of the band described ``name``, or None."""
+    names = band_names(layer)
+    return names.index(name) + 1 if name in names else None
+
+
+def band_values(layer: QgsRasterLayer, band: int, max_size: int = 1024) -> np.ndarray:
+    """Valid values of one band as a 1-D float64 array (no-data removed).
+
+    Large rasters are sampled on a grid of at most ``max_size`` × ``max_size``
+    (provider resampling), enough for a percentile of the colour scale.
+    """
+    prov = layer.dataProvider()
+    w, h = layer.width(), layer.height()
+    f = max(1.0, max(w, h) / float(max_size))
+    bw, bh = max(1, int(w / f)), max(1, int(h / f))
+    block = prov.block(band, layer.extent(), bw, bh)
+    dtypes = {1: np.uint8, 2: np.uint16, 3: np.int16, 4: np.uint32, 5: np.int32,
+              6: np.float32, 7: np.float64}
+    dt = dtypes.get(int(block.dataType()))
+    if dt is None:
+        return np.array([], dtype=np.float64)
+    a = np.frombuffer(bytes(block.data()), dtype=dt).astype(np.float64)
+    a = a[: bw * bh]
+    if block.hasNoDataValue():
+        a = a[a != block.noDataValue()]
+    a = a[np.isfinite(a) & (a != -9999.0)]
+    return a
+
+
+def percentile_range(layer: QgsRasterLayer, band: int, pct: float = PERCENTILE) -> float:
+    """The ``pct`` percentile of |values| of ``band`` (≥ a tiny positive number)."""
+    a = np.abs(band_values(layer, band))
+    if a.size == 0:
+        st = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Max)
+        return max(float(st.maximumValue), 1e-6)
+    return max(float(np.percentile(a, pct)), 1e-6)
+
+
+# --------------------------------------------------------------------------- ramps
+def _nice_step(vmax: float) -> int:
+    """Decimals for legend labels so that values near ``vmax`` show 2–3 digits."""
+    return max(0, min(4, 2 - int(math.floor(math.log10(vmax))))) if vmax > 0 else 2
+
+
+def pseudocolor_renderer(layer: QgsRasterLayer, band: int, ramp_name: str, vmax: float,
+                         classes: int = 6, vmin: float = 0.0) -> QgsSingleBandPseudoColorRenderer:
+    """A linear pseudocolour renderer ``vmin``..``vmax`` with a ``QgsStyle`` ramp, labels in m/d."""
+    ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
+    if ramp is None:
+        raise ValueError(f"colour ramp {ramp_name!r} is not in the QGIS default style")
+    crs_shader = QgsColorRampShader(vmin, vmax, ramp, QgsColorRampShader.Interpolated)
+    crs_shader.setClassificationMode(QgsColorRampShader.EqualInterval)
+    dec = _nice_step(vmax)
+    items = []
+    for i in range(classes):
+        val = vmin + (vmax - vmin) * i / (classes - 1)
+        col = ramp.color(i / (classes - 1))
+        items.append(QgsColorRampShader.ColorRampItem(val, col, f"{val:.{dec}f} {UNITS}"))
+    crs_shader.setColorRampItemList(items)
+    crs_shader.setClip(False)
+    try:
+        settings = crs_shader.legendSettings()
+        settings.setSuffix(f" {UNITS}")
+        settings.setUseContinuousLegend(True)
+        crs_shader.setLegendSettings(settings)
+    except AttributeError:  # pragma: no cover - QGIS < 3.18
+        pass
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(crs_shader)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
+    renderer.setClassificationMin(vmin)
+    renderer.setClassificationMax(vmax)
+    return renderer
+
+
+def style_velocity(layer: QgsRasterLayer, ramp_name: str = VELOCITY_RAMP,
+                   vmax: Optional[float] = None, band_name: str = "v") -> QgsSingleBandPseudoColorRenderer:
+    """Style a velocity product on band ``band_name`` (default ``v``), 0 → 98th percentile.
+
+    Raises ``ValueError`` when the layer has no such band (names the bands present).
+    Returns the renderer set on the layer.
+    """
+    band = find_band(layer, band_name)
+    if band is None:
+        raise ValueError(f"layer {layer.name()} has no band '{band_name}' (bands: "
+                         f"{', '.join(band_names(layer))}); it is not a glacvel velocity product")
+    vmax = percentile_range(layer, band) if vmax is None else float(vmax)
+    r = pseudocolor_renderer(layer, band, ramp_name, vmax)
+    layer.setRenderer(r)
+    layer.setCustomProperty("glacvel/style", "velocity")
+    layer.triggerRepaint()
+    return r
+
+
+def style_error(layer: QgsRasterLayer, ramp_name: str = ERROR_RAMP, vmax: Optional[float] = None,
+                band_name: str = "v_error") -> QgsSingleBandPseudoColorRenderer:
+    """Style the error band (``v_error``, m/d) with its own ramp, 0 → 98th percentile."""
+    r = style_velocity(layer, ramp_name, vmax, band_name)
+    layer.setCustomProperty("glacvel/style", "error")
+    return r
+
+
+# --------------------------------------------------------------------------- months
+def month_of(text: str):
+    """``(year, month)`` of the first ``YYYYMM`` in ``text`` (a layer or file name), or None."""
+    m = _MONTH_RE.search(os.path.basename(text or ""))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def month_range(year: int, month: int) -> QgsDateTimeRange:
+    """The calendar month as a range [first day 00:00 UTC, first day of next month) ."""
+    start = QDateTime(QDate(year, month, 1), QTime(0, 0, 0), Qt.UTC)
+    ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+    end = QDateTime(QDate(ny, nm, 1), QTime(0, 0, 0), Qt.UTC)
+    return QgsDateTimeRange(start, end, True, False)
+
+
+def set_month_range(layer: QgsRasterLayer, name: Optional[str] = None) -> Optional[QgsDateTimeRange]:
+    """Give a monthly ``YYYYMM`` layer a fixed temporal range = its calendar month.
+
+    The month comes from ``name``, else the layer's file name, else the layer name.
+    Returns the range, or None (and leaves the layer alone) when no month is found.
+    """
+    ym = month_of(name) if name else None
+    ym = ym or month_of(layer.source().split("|")[0]) or month_of(layer.name())
+    if ym is None:
+        return None
+    rng = month_range(*ym)
+    tp = layer.temporalProperties()
+    tp.setMode(QgsRasterLayerTemporalProperties.ModeFixedTemporalRange)
+    tp.setFixedTemporalRange(rng)
+    tp.setIsActive(True)
+    return rng
+
+
+# --------------------------------------------------------------------------- arrows
+def arrow_symbol(scale: float, color: QColor = QColor(20, 20, 20)) -> QgsMarkerSymbol:
+    """Marker symbol: a Cartesian vector field (fields ``vx``, ``vy``, north-positive).
+
+    ``scale`` multiplies the speed (m/d) into an arrow length in map units (metres).
+    """
+    vf = QgsVectorFieldSymbolLayer()
+    vf.setXAttribute("vx")
+    vf.setYAttribute("vy")
+    vf.setVectorFieldType(QgsVectorFieldSymbolLayer.Cartesian)
+    vf.setScale(scale)
+    vf.setDistanceUnit(QgsUnitTypes.RenderMapUnits)
+    arrow = QgsArrowSymbolLayer()
+    arrow.setIsCurved(False)
+    arrow.setIsRepeated(False)
+    arrow.setArrowWidth(0.25)
+    arrow.setArrowStartWidth(0.25)
+    arrow.setHeadLength(1.2)
+    arrow.setHeadThickness(0.9)
+    arrow.setArrowType(QgsArrowSymbolLayer.ArrowPlain)
+    arrow.setHeadType(QgsArrowSymbolLayer.HeadSingle)
+    fill = arrow.subSymbol()
+    fill.setColor(color)
+    line = QgsLineSymbol()
+    line.changeSymbolLayer(0, arrow)
+    vf.setSubSymbol(line)
+    sym = QgsMarkerSymbol()
+    sym.changeSymbolLayer(0, vf)
+    return sym
+
+
+def _block_nanmean(a: np.ndarray, step: int, oh: int, ow: int) -> np.ndarray:
+    """Mean of the finite values of each ``step`` × ``step`` block (NaN where none)."""
+    h, w = a.shape
+    pad = np.full((oh * step, ow * step), np.nan)
+    pad[:min(h, oh * step), :min(w, ow * step)] = a[:oh * step, :ow * step]
+    blocks = pad.reshape(oh, step, ow, step)
+    ok = np.isfinite(blocks)
+    n = ok.sum(axis=(1, 3))
+    total = np.where(ok, blocks, 0.0).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: int = 35,
+                 name: Optional[str] = None, min_speed: float = 0.0) -> QgsVectorLayer:
+    """Memory point layer of flow arrows from a product's ``vx``/``vy`` bands.
+
+    The grid is subsampled every ``step`` pixels (default: about ``target_arrows``
+    across the longer side); each point carries the block mean of ``vx``, ``vy``
+    (m/d, north-positive) and ``v`` = √(vx² + vy²), at the block centre in the
+    product CRS. Blocks without valid data, or slower than ``min_speed``, get no
+    arrow. The arrow length of the 98th-percentile speed is 90 % of the spacing.
+    Raises ``ValueError`` if the product has no ``vx``/``vy`` bands.
+    """
+    import rasterio
+
+    with rasterio.open(product_path) as ds:
+        names = [d or "" for d in ds.descriptions]
+        if "vx" not in names or "vy" not in names:
+            raise ValueError(f"{os.path.basename(product_path)} has no vx/vy bands "
+                             f"(bands: {', '.join(names)}); arrows need a velocity product")
+        if step is None:
+            step = max(1, int(math.ceil(max(ds.width, ds.height) / float(target_arrows))))
+        oh, ow = max(1, ds.height // step), max(1, ds.width // step)
+        comps = []
+        for b in ("vx", "vy"):
+            a = ds.read(names.index(b) + 1, window=((0, min(ds.height, oh * step)),
+                                                    (0, min(ds.width, ow * step))))
+            a = a.astype(np.float64)
+            nd = ds.nodatavals[names.index(b)]
+            if nd is not None:
+                a[a == nd] = np.nan
+            a[a == -9999.0] = np.nan
+            comps.append(_block_nanmean(a, step, oh, ow))
+        tr = ds.transform * ds.transform.scale(step, step)
+        crs_wkt = ds.crs.to_wkt() if ds.crs else ""
+    vx, vy = comps
+    v = np.hypot(vx, vy)
+    ok = np.isfinite(v) & (v >= min_speed)
+    layer = QgsVectorLayer("Point", name or translate("styling", "flow arrows"), "memory")
+    from qgis.core import QgsCoordinateReferenceSystem
+    layer.setCrs(QgsCoordinateReferenceSystem.fromWkt(crs_wkt))
+    fields = QgsFields()
+    for f in ("vx", "vy", "v"):
+        fields.append(QgsField(f, QVariant.Double))
+    prov = layer.dataProvider()
+    prov.addAttributes(fields)
+    layer.updateFields()
+    feats = []
+    rows, cols = np.nonzero(ok)
+    for r, c in zip(rows, cols):
+        x, y = tr * (c + 0.5, r + 0.5)
+        f = QgsFeature(layer.fields())
+        f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
+        f.setAttributes([float(vx[r, c]), float(vy[r, c]), float(v[r, c])])
+        feats.append(f)
+    prov.addFeatures(feats)
+    layer.updateExtents()
+    spacing = min(abs(tr.a), abs(tr.e))
+    vref = float(np.percentile(v[ok], PERCENTILE)) if ok.any() else 1.0
+    scale = 0.9 * spacing / max(vref, 1e-6)
+    layer.setRenderer(QgsSingleSymbolRenderer(arrow_symbol(scale)))
+    layer.setCustomProperty("glacvel/style", "arrows")
+    layer.setCustomProperty("glacvel/arrow_scale", scale)
+    return layer
+
+
+# --------------------------------------------------------------------------- dispatch
+def style_layer(layer, ramp_name: str = VELOCITY_RAMP) -> Optional[str]:
+    """Style any glacvel raster output; returns ``'velocity'``, ``'error'`` or None.
+
+    Band ``v`` → velocity ramp; else band ``v_error`` → error ramp; plus the monthly
+    temporal range when the name holds ``YYYYMM``. Other layers are left unchanged.
+    """
+    if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+        return None
+    names = band_names(layer)
+    kind = None
+    if "v" in names:
+        style_velocity(layer, ramp_name)
+        kind = "velocity"
+    elif "v_error" in names:
+        style_error(layer)
+        kind = "error"
+    if kind is not None:
+        set_month_range(layer)
+    return kind
+
+
+def run_group(name: str, project: Optional[QgsProject] = None) -> QgsLayerTreeGroup:
+    """The layer-tree group of a run (created on top of the tree if missing)."""
+    project = project or QgsProject.instance()
+    root = project.layerTreeRoot()
+    group = root.findGroup(name)
+    if group is None:
+        group = root.insertGroup(0, name)
+    return group
+
+
+def add_to_group(layer, group_name: str, project: Optional[QgsProject] = None):
+    """Add ``layer`` to the project inside the run group (moves it if already loaded)."""
+    project = project or QgsProject.instance()
+    group = run_group(group_name, project)
+    root = project.layerTreeRoot()
+    if project.mapLayer(layer.id()) is None:
+        project.addMapLayer(layer, False)
+        group.addLayer(layer)
+        return
+    node = root.findLayer(layer.id())
+    if node is not None and node.parent() is not group:
+        clone = node.clone()
+        group.insertChildNode(0, clone)
+        node.parent().removeChildNode(node)
+
+
+def load_output(path: str, group_name: Optional[str] = None, arrows: bool = False,
+                project: Optional[QgsProject] = None, name: Optional[str] = None,
+                ramp_name: str = VELOCITY_RAMP) -> List:
+    """Load a glacvel raster output, style it, group it; optional arrows layer.
+
+    Returns the list of layers added (raster first). Raises ``ValueError`` if the
+    file cannot be loaded as a raster.
+    """
+    project = project or QgsProject.instance()
+    layer = QgsRasterLayer(path, name or os.path.splitext(os.path.basename(path))[0])
+    if not layer.isValid():
+        raise ValueError(f"cannot load {path} as a raster layer")
+    kind = style_layer(layer, ramp_name)
+    added = [layer]
+    if arrows and kind == "velocity":
+        try:
+            added.insert(0, arrows_layer(path, name=f"{layer.name()} " +
+                                         translate("styling", "arrows")))
+        except ValueError:
+            pass
+    for lyr in reversed(added):
+        if group_name:
+            add_to_group(lyr, group_name, project)
+        else:
+            project.addMapLayer(lyr)
+    return added
+
+
+# --------------------------------------------------------------------------- Processing
+class GlacvelLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Styles a Processing output layer when it loads; optional run group and arrows.
+
+    Create with :meth:`create` (keeps a Python reference so QGIS's raw pointer stays
+    valid for the rest of the session).
+    """
+
+    def __init__(self, group_name: Optional[str] = None, arrows: bool = False):
+        super().__init__()
+        self.group_name = group_name
+        self.arrows = arrows
+        self.styled = []
+
+    @classmethod
+    def create(cls, group_name: Optional[str] = None, arrows: bool = False):
+        pp = cls(group_name, arrows)
+        _POSTPROCESSORS.append(pp)
+        return pp
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+        kind = style_layer(layer)
+        self.styled.append((layer.id(), kind))
+        project = context.project() or QgsProject.instance()
+        if self.group_name and project.mapLayer(layer.id()) is not None:
+            add_to_group(layer, self.group_name, project)
+        if self.arrows and kind == "velocity" and os.path.exists(layer.source()):
+            a = arrows_layer(layer.source(), name=f"{layer.name()} " + translate("styling", "arrows"))
+            if self.group_name:
+                add_to_group(a, self.group_name, project)
+            else:
+                project.addMapLayer(a)
+
+
+def attach_postprocessors(context, group_name: Optional[str] = None, arrows: bool = False) -> int:
+    """Give every layer Processing will load from ``context`` a glacvel post-processor.
+
+    Call after an algorithm ran (or from an algorithm's ``postProcessAlgorithm``).
+    Returns the number of layers that got one.
+    """
+    n = 0
+    for layer_id in list(context.layersToLoadOnCompletion().keys()):
+        details = context.layerToLoadOnCompletionDetails(layer_id)
+        details.setPostProcessor(GlacvelLayerPostProcessor.create(group_name, arrows))
+        n += 1
+    return n
+
+
+def is_glacvel_product(layer) -> bool:
+    """True for a raster layer whose file carries glacvel bands (``v`` or ``v_error``)."""
+    if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+        return False
+    names = band_names(layer)
+    return "v" in names or "v_error" in names
+
+
+def style_new_layers(layers: Iterable) -> int:
+    """Slot for ``QgsProject.layersWereAdded``: style glacvel products not yet styled."""
+    n = 0
+    for layer in layers:
+        if is_glacvel_product(layer) and not layer.customProperty("glacvel/style"):
+            style_layer(layer)
+            n += 1
+    return n
+
+
+def save_style(layer, path: str) -> str:
+    """Write the layer's style as a ``.qml`` file (raises ``ValueError`` on failure)."""
+    msg, ok = layer.saveNamedStyle(path)
+    if not ok:
+        raise ValueError(f"cannot write style {path}: {msg}")
+    return path
