@@ -83,7 +83,12 @@ def _render_map(project, title, raster, arrows, png_path, width_mm=180.0):
     settings.dpi = 110
     settings.generateWorldFile = False
     settings.exportMetadata = False
-    res = exporter.exportToImage(png_path, settings)
+    from osgeo import gdal
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # QGIS tries to georeference the PNG in place
+    try:
+        res = exporter.exportToImage(png_path, settings)
+    finally:
+        gdal.PopErrorHandler()
     if res != QgsLayoutExporter.Success:
         raise RuntimeError(f"map export failed for {png_path}: {res}")
     return png_path
