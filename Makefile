@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test test-unit test-qgis demo package deploy translations benchmark screenshots clean
+.PHONY: setup test test-unit test-qgis demo package deploy translations qm benchmark screenshots clean
 
 setup:
 	@bash scripts/setup.sh
@@ -11,7 +11,7 @@ setup:
 $(PY):
 	@bash scripts/setup.sh
 
-test: $(PY) translations
+test: $(PY) qm
 	$(PY) -m pytest -q tests
 
 test-unit: $(PY)
@@ -20,13 +20,16 @@ test-unit: $(PY)
 test-qgis: $(PY)
 	$(PY) -m pytest -q tests/qgis
 
-demo: $(PY) translations
+demo: $(PY) qm
 	$(PY) scripts/demo.py
 
 translations: $(PY)
 	@bash scripts/translations.sh
 
-package: translations
+qm:
+	@bash scripts/translations.sh --compile-only
+
+package: qm
 	@bash scripts/package.sh
 
 deploy: package
