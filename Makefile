@@ -20,7 +20,7 @@ test-unit: $(PY)
 test-qgis: $(PY)
 	$(PY) -m pytest -q tests/qgis
 
-demo: $(PY) qm
+demo: setup qm
 	$(PY) scripts/demo.py
 
 translations: $(PY)
