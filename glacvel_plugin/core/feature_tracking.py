@@ -1,0 +1,387 @@
+"""Template matching on a regular grid (ImGRAFT-style feature tracking) and block aggregation.
+
+The method follows ImGRAFT (Messerli & Grinsted 2015, Geosci. Instrum. Method. Data
+Syst. 4, 23-34): a square *template* (chip) is cut from the reference image around
+each grid point; it is slid over a *search area* of the secondary image that extends
+``search`` pixels each side (set from the maximum speed times the time baseline Δt);
+the similarity surface is either
+
+* ``'ncc'`` - normalised cross-correlation (Lewis 1995: numerator by FFT, the local
+  sums of the search area by summed-area tables, so the cost does not depend on how
+  far the template is slid), values in [-1, 1]; or
+* ``'oc'`` - orientation correlation (Fitch et al. 2002; Heid & Kääb 2012, Remote Sens.
+  Environ. 118, 339-355): the images are replaced by unit complex gradient directions
+  and the real part of their mean product is taken, values in [-1, 1].
+
+The integer peak is refined to sub-pixel precision by oversampling the similarity
+surface (quintic spline, ``oversample`` points per pixel, 16 like SNAP's offset
+tracking) around the peak and fitting a parabola to the oversampled maximum
+(measured RMS bias 0.017 px on a real Landsat texture; a 3-point parabola on the
+integer grid alone locks towards integers, see docs/sar_uav.md).
+
+Arrays are ``(rows, cols)`` floats with NaN for no data. Offsets are in pixels of the
+arrays' grid: ``dr`` positive down (image rows), ``dc`` positive right (columns); the
+caller converts to map metres (``dy = -dr · pixel height`` for north-up grids).
+
+Pure numpy/scipy (no QGIS/GDAL): the Processing algorithm ``glacvel:uav_feature_tracking``
+does the windowed file reads and regridding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Tuple
+
+import numpy as np
+from scipy import ndimage
+from scipy.signal import fftconvolve
+
+from . import Canceled
+
+# status codes of a match (one per template)
+OK = 0
+NODATA = 1          # template has no data / falls outside the reference
+LOW_CONTRAST = 2    # template (or every search position) has no texture
+AT_BORDER = 3       # best match on the edge of the search area: true offset may lie beyond
+BELOW_THRESHOLD = 4  # peak or SNR below the quality thresholds
+STATUS_TEXT = {OK: "ok", NODATA: "no data", LOW_CONTRAST: "no texture",
+               AT_BORDER: "peak at search limit", BELOW_THRESHOLD: "below quality threshold"}
+
+METHODS = ("ncc", "oc")
+
+
+@dataclass
+class MatchResult:
+    """Result of :func:`match_templates` for ``n`` templates.
+
+    Attributes
+    ----------
+    dr, dc : float64 (n,)
+        Offset of the secondary relative to the reference in pixels (rows down,
+        columns right); NaN where ``status != OK``.
+    peak : float64 (n,)
+        Similarity at the sub-pixel peak (NCC or OC, in [-1, 1]); NaN where no
+        surface could be computed.
+    snr : float64 (n,)
+        Peak ratio: peak divided by the mean absolute similarity over the search
+        surface (ImGRAFT's signal-to-noise measure); NaN where no surface.
+    status : int8 (n,)
+        :data:`OK`, :data:`NODATA`, :data:`LOW_CONTRAST`, :data:`AT_BORDER` or
+        :data:`BELOW_THRESHOLD`.
+    """
+    dr: np.ndarray
+    dc: np.ndarray
+    peak: np.ndarray
+    snr: np.ndarray
+    status: np.ndarray
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.status == OK
+
+
+def orientation_image(a: np.ndarray) -> np.ndarray:
+    """Orientation image of ``a`` (Fitch et al. 2002): unit complex gradient direction.
+
+    ``a``: float (rows, cols), NaN = no data. Returns complex128 (rows, cols):
+    ``(gx + i·gy)/|gx + i·gy|`` from central differences (``gx`` along columns, ``gy``
+    along rows), 0 where the gradient is zero, NaN (complex) where ``a`` or a
+    neighbour used by the difference is no data.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    gy, gx = np.gradient(a)
+    g = gx + 1j * gy
+    mag = np.abs(g)
+    out = np.zeros_like(g)
+    ok = mag > 0
+    out[ok] = g[ok] / mag[ok]
+    out[~np.isfinite(mag)] = np.nan + 0j
+    return out
+
+
+def _box_sum(a: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Sums of every h×w window of ``a`` ('valid' positions) from a summed-area table."""
+    s = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=np.float64)
+    np.cumsum(np.cumsum(a, axis=0), axis=1, out=s[1:, 1:])
+    return s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
+
+
+def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
+    """Normalised cross-correlation of ``template`` at every position inside ``search``.
+
+    ``template``: float (h, w) without NaN. ``search``: float (H, W), H ≥ h, W ≥ w,
+    NaN = no data. Returns float64 (H-h+1, W-w+1): element ``[i, j]`` is the NCC of the
+    template with ``search[i:i+h, j:j+w]``; NaN where that window touches no data or
+    has zero variance. Numerator by FFT, denominators by summed-area tables (Lewis 1995).
+    """
+    t = np.asarray(template, dtype=np.float64)
+    h, w = t.shape
+    s = np.asarray(search, dtype=np.float64)
+    bad = ~np.isfinite(s)
+    if bad.any():
+        s = np.where(bad, 0.0, s)
+    t0 = t - t.mean()
+    tnorm = np.sqrt(np.sum(t0 * t0))
+    num = fftconvolve(s, t0[::-1, ::-1], mode="valid")
+    n = float(h * w)
+    ssum = _box_sum(s, h, w)
+    ssq = _box_sum(s * s, h, w)
+    var = ssq - ssum * ssum / n
+    scale = np.sqrt(np.maximum(var, 0.0)) * tnorm
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = num / scale
+    # relative floor: windows whose variance is rounding noise are flat, not texture
+    flat = var <= 1e-10 * max(float(np.max(ssq)) if ssq.size else 0.0, 1e-300)
+    c[flat | ~np.isfinite(c)] = np.nan
+    if bad.any():
+        c[_box_sum(bad.astype(np.float64), h, w) > 0.5] = np.nan
+    return np.clip(c, -1.0, 1.0, out=c)
+
+
+def oc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
+    """Orientation correlation of complex orientation images (see :func:`orientation_image`).
+
+    ``template`` complex (h, w) without NaN; ``search`` complex (H, W), NaN = no data.
+    Returns float64 (H-h+1, W-w+1): Re(Σ conj(t)·s) / (h·w) in [-1, 1]; NaN where the
+    window touches no data.
+    """
+    t = np.asarray(template, dtype=np.complex128)
+    h, w = t.shape
+    s = np.asarray(search, dtype=np.complex128)
+    bad = ~np.isfinite(s)
+    if bad.any():
+        s = np.where(bad, 0.0, s)
+    c = fftconvolve(s, np.conj(t)[::-1, ::-1], mode="valid").real / float(h * w)
+    if bad.any():
+        c[_box_sum(bad.astype(np.float64), h, w) > 0.5] = np.nan
+    return np.clip(c, -1.0, 1.0, out=c)
+
+
+def subpixel_peak(surface: np.ndarray, i: int, j: int, oversample: int = 16) -> Tuple[float, float, float]:
+    """Sub-pixel position and value of the maximum of ``surface`` near integer peak (i, j).
+
+    The surface (up to 17×17 px around the peak) is interpolated with a quintic spline on a
+    grid of ``oversample`` points per pixel over ±1 px around (i, j); a parabola
+    through the oversampled maximum and its neighbours gives the final position.
+    On a real Landsat texture with Fourier-shifted copies this leaves an RMS bias of
+    0.017 px (bicubic: 0.045 px; 3-point parabola on integers: locks to integers). Needs (i, j) at least 1 px
+    inside the surface; NaN neighbours are replaced by the surface minimum.
+    Returns (row, col, value) in surface pixel coordinates.
+    """
+    r = 8
+    H, W = surface.shape
+    a0, a1 = max(i - r, 0), min(i + r + 1, H)
+    b0, b1 = max(j - r, 0), min(j + r + 1, W)
+    patch = np.array(surface[a0:a1, b0:b1], dtype=np.float64)
+    fill = np.nanmin(patch)
+    patch = np.where(np.isfinite(patch), patch, fill)
+    os_ = max(int(oversample), 1)
+    step = np.arange(-os_, os_ + 1) / os_
+    fi, fj = step + (i - a0), step + (j - b0)
+    coeffs = ndimage.spline_filter(patch, order=5, mode="mirror")
+    rr, cc = np.meshgrid(fi, fj, indexing="ij")
+    fine = ndimage.map_coordinates(coeffs, [rr.ravel(), cc.ravel()], order=5, mode="mirror",
+                                   prefilter=False).reshape(rr.shape)
+    k = np.unravel_index(int(np.argmax(fine)), fine.shape)
+    di = dj = 0.0
+    if 0 < k[0] < fine.shape[0] - 1:
+        a, b, c = fine[k[0] - 1, k[1]], fine[k], fine[k[0] + 1, k[1]]
+        den = a - 2 * b + c
+        di = 0.5 * (a - c) / den if den < 0 else 0.0
+    if 0 < k[1] < fine.shape[1] - 1:
+        a, b, c = fine[k[0], k[1] - 1], fine[k], fine[k[0], k[1] + 1]
+        den = a - 2 * b + c
+        dj = 0.5 * (a - c) / den if den < 0 else 0.0
+    row = i + step[k[0]] + di / os_
+    col = j + step[k[1]] + dj / os_
+    return float(row), float(col), float(fine[k])
+
+
+def _prepare(a: np.ndarray, method: str, preprocess: Optional[Callable]) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if preprocess is not None:
+        a = np.asarray(preprocess(a), dtype=np.float64)
+    if method == "oc":
+        return orientation_image(a)
+    return a
+
+
+def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.ndarray,
+                    template: int, search: int, method: str = "ncc", min_peak: float = -1.0,
+                    min_snr: float = 0.0, oversample: int = 16,
+                    prior: Optional[np.ndarray] = None,
+                    preprocess: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                    progress: Optional[Callable[[float], None]] = None,
+                    is_canceled: Optional[Callable[[], bool]] = None) -> MatchResult:
+    """Match a template around each centre of ``reference`` within ``secondary``.
+
+    Parameters
+    ----------
+    reference, secondary : float (rows, cols), same grid and shape, NaN = no data.
+    centres : int (n, 2) row, col of the template centres; the template covers rows
+        ``r - template//2`` .. ``r - template//2 + template - 1`` (same for columns).
+    template : template (chip) size in pixels, ≥ 4.
+    search : search range in pixels each side (offsets -search..+search are tried), ≥ 1.
+    method : ``'ncc'`` or ``'oc'`` (see module docstring).
+    min_peak, min_snr : quality thresholds; matches below get :data:`BELOW_THRESHOLD`.
+    oversample : sub-pixel oversampling factor of the similarity surface.
+    prior : optional int (n, 2) offsets (rows, cols) the search is centred on.
+    preprocess : optional callable applied to both arrays before matching (for example
+        log amplitude for SAR); must keep the shape.
+    progress, is_canceled : optional callables; raises :class:`Canceled` on cancel.
+
+    Returns a :class:`MatchResult`. Raises ``ValueError`` on mismatched shapes,
+    unknown method or sizes that cannot work.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown matching method {method!r}; use one of {', '.join(METHODS)}")
+    ref = np.asarray(reference)
+    sec = np.asarray(secondary)
+    if ref.ndim != 2 or ref.shape != sec.shape:
+        raise ValueError(f"reference {ref.shape} and secondary {sec.shape} must be 2-D arrays on "
+                         "the same grid; regrid the secondary onto the reference first")
+    template = int(template)
+    search = int(search)
+    if template < 4:
+        raise ValueError(f"template size {template} px is too small; use at least 4 px")
+    if search < 1:
+        raise ValueError(f"search range {search} px must be at least 1 px; raise the maximum speed")
+    if template > min(ref.shape):
+        raise ValueError(f"template of {template} px is larger than the image ({ref.shape[0]}×"
+                         f"{ref.shape[1]} px); use a smaller template/window or a larger image")
+    centres = np.asarray(centres, dtype=np.int64).reshape(-1, 2)
+    n = len(centres)
+    R = _prepare(ref, method, preprocess)
+    S = _prepare(sec, method, preprocess)
+    surf_fn = oc_surface if method == "oc" else ncc_surface
+    dr = np.full(n, np.nan)
+    dc = np.full(n, np.nan)
+    peak = np.full(n, np.nan)
+    snr = np.full(n, np.nan)
+    status = np.full(n, NODATA, dtype=np.int8)
+    half = template // 2
+    rows, cols = ref.shape
+    if prior is None:
+        prior = np.zeros((n, 2), dtype=np.int64)
+    prior = np.asarray(prior, dtype=np.int64).reshape(-1, 2)
+    nodata_val = np.nan + 0j if method == "oc" else np.nan
+    for k in range(n):
+        if is_canceled is not None and k % 64 == 0 and is_canceled():
+            raise Canceled()
+        r0 = int(centres[k, 0]) - half
+        c0 = int(centres[k, 1]) - half
+        if r0 < 0 or c0 < 0 or r0 + template > rows or c0 + template > cols:
+            continue
+        t = R[r0:r0 + template, c0:c0 + template]
+        if not np.all(np.isfinite(t)):
+            continue
+        if method == "ncc":
+            if np.ptp(t) <= 1e-12 * max(1.0, float(np.max(np.abs(t)))):
+                status[k] = LOW_CONTRAST
+                continue
+        elif np.count_nonzero(t) < 0.5 * t.size:
+            status[k] = LOW_CONTRAST
+            continue
+        sr0 = r0 + int(prior[k, 0]) - search
+        sc0 = c0 + int(prior[k, 1]) - search
+        size = template + 2 * search
+        win = np.full((size, size), nodata_val, dtype=S.dtype)
+        a0, a1 = max(sr0, 0), min(sr0 + size, rows)
+        b0, b1 = max(sc0, 0), min(sc0 + size, cols)
+        if a1 <= a0 or b1 <= b0:
+            continue
+        win[a0 - sr0:a1 - sr0, b0 - sc0:b1 - sc0] = S[a0:a1, b0:b1]
+        c = surf_fn(t, win)
+        if not np.isfinite(c).any():
+            status[k] = LOW_CONTRAST if np.isfinite(win).all() else NODATA
+            continue
+        i, j = np.unravel_index(int(np.nanargmax(c)), c.shape)
+        snr[k] = float(c[i, j]) / max(float(np.nanmean(np.abs(c))), 1e-12)
+        if i == 0 or j == 0 or i == c.shape[0] - 1 or j == c.shape[1] - 1:
+            peak[k] = c[i, j]
+            status[k] = AT_BORDER
+            continue
+        pi, pj, pv = subpixel_peak(c, i, j, oversample)
+        peak[k] = min(pv, 1.0)
+        if peak[k] < min_peak or snr[k] < min_snr:
+            status[k] = BELOW_THRESHOLD
+            continue
+        dr[k] = pi - search + prior[k, 0]
+        dc[k] = pj - search + prior[k, 1]
+        status[k] = OK
+        if progress is not None and k % 64 == 0:
+            progress(k / max(n, 1))
+    if progress is not None:
+        progress(1.0)
+    return MatchResult(dr, dc, peak, snr, status)
+
+
+def grid_centres(shape: Tuple[int, int], template: int, step: int,
+                 margin: int = 0, origin: Tuple[int, int] = (0, 0)) -> Tuple[np.ndarray, np.ndarray]:
+    """Row and column centre coordinates of a regular grid of templates inside ``shape``.
+
+    Centres start at ``origin + template//2 + margin`` and advance by ``step`` px while
+    the template (plus ``margin``) stays inside. Returns two int64 1-D arrays (rows,
+    cols); empty when nothing fits.
+    """
+    half = template // 2
+    lo_r, lo_c = origin[0] + half + margin, origin[1] + half + margin
+    hi_r = shape[0] - (template - half) - margin
+    hi_c = shape[1] - (template - half) - margin
+    r = np.arange(lo_r, hi_r + 1, max(int(step), 1), dtype=np.int64)
+    c = np.arange(lo_c, hi_c + 1, max(int(step), 1), dtype=np.int64)
+    return r, c
+
+
+def search_range_px(max_speed: float, dt_days: float, pixel_size: float, minimum: int = 2) -> int:
+    """Search range in pixels each side: ceil(MAX_SPEED [m/d] · Δt [d] / pixel size [m]) + 1.
+
+    The extra pixel keeps the fastest expected offset off the edge of the
+    similarity surface (a peak on the edge is rejected). Raises ``ValueError`` when
+    Δt or the speed are not positive.
+    """
+    if not dt_days > 0:
+        raise ValueError(f"time baseline Δt = {dt_days:.4g} d must be positive; the two images "
+                         "have the same (or swapped) acquisition times: check the times")
+    if not max_speed > 0:
+        raise ValueError(f"maximum speed {max_speed} m/d must be positive")
+    if not pixel_size > 0:
+        raise ValueError("pixel size must be positive")
+    return max(int(np.ceil(max_speed * dt_days / pixel_size)) + 1, int(minimum))
+
+
+def aggregate_to_grid(x: np.ndarray, y: np.ndarray, values: Sequence[np.ndarray],
+                      valid: np.ndarray, x0: float, y0: float, resolution: float,
+                      shape: Tuple[int, int]) -> Tuple[list, np.ndarray]:
+    """Robust block aggregation of point values onto a north-up grid.
+
+    ``x``, ``y``: float (n,) point map coordinates (metres, the grid's CRS);
+    ``values``: list of float (n,) arrays (e.g. vx, vy); ``valid``: bool (n,).
+    The grid has its upper-left corner at (``x0``, ``y0``), square cells of
+    ``resolution`` metres and ``shape`` (rows, cols). Each cell gets the median of
+    the valid points inside it (per value array) and their count. Returns
+    (list of float32 (rows, cols) medians, NaN where count = 0; float32 count).
+    """
+    rows, cols = shape
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    ok = np.asarray(valid, dtype=bool) & np.isfinite(x) & np.isfinite(y)
+    for v in values:
+        ok &= np.isfinite(np.asarray(v, dtype=np.float64))
+    ci = np.floor((x - x0) / resolution).astype(np.int64)
+    ri = np.floor((y0 - y) / resolution).astype(np.int64)
+    ok &= (ci >= 0) & (ci < cols) & (ri >= 0) & (ri < rows)
+    cell = ri[ok] * cols + ci[ok]
+    order = np.argsort(cell, kind="stable")
+    cell = cell[order]
+    count = np.bincount(cell, minlength=rows * cols).astype(np.float32).reshape(rows, cols)
+    outs = []
+    bounds = np.flatnonzero(np.diff(cell)) + 1
+    starts = np.concatenate([[0], bounds]) if cell.size else np.array([], dtype=np.int64)
+    ends = np.concatenate([bounds, [cell.size]]) if cell.size else np.array([], dtype=np.int64)
+    for v in values:
+        vv = np.asarray(v, dtype=np.float64)[ok][order]
+        out = np.full(rows * cols, np.nan, dtype=np.float32)
+        for s, e in zip(starts, ends):
+            out[cell[s]] = np.median(vv[s:e])
+        outs.append(out.reshape(rows, cols))
+    return outs, count
