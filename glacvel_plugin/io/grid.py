@@ -1,0 +1,439 @@
+"""A common target grid for several velocity products, read block by block.
+
+Fusion, monthly composites and validation bring every input product onto one
+grid before any arithmetic. This module owns that step:
+
+* :class:`TargetGrid` — CRS, affine transform and shape of the output grid, with
+  block windows (:meth:`TargetGrid.blocks`) so that callers never hold more than
+  one block of every input in memory.
+* :func:`target_grid` — builds the grid from the inputs: ``TARGET_CRS`` (default:
+  the WGS 84 / UTM zone containing the centre of the data), ``TARGET_RESOLUTION``
+  (default 30 m, the published monthly product's pixel), and ``EXTENT`` (default
+  the union of the inputs' footprints; ``"intersection"`` on request). The grid
+  origin is snapped to a multiple of the resolution so that products made in
+  separate runs line up.
+* :class:`SourceReader` — one input product, opened once; :meth:`SourceReader.read`
+  returns the named bands on one block of the target grid, converted to m/d.
+
+Resampling: ``average`` when the target pixel is coarser than the source pixel
+(every source pixel falling in a target cell contributes; no aliasing), ``bilinear``
+when it is as fine or finer (smooth upsampling of a smooth field); band ``count``
+and ``quality`` always ``nearest``. No-data (NaN) pixels never contribute (GDAL
+excludes no-data from both kernels).
+
+Units: the ``UNITS`` tag of a product must be ``m/d`` (also ``m/day``, ``m d-1``) or
+``m/yr`` (also ``m/a``, ``m/year``, ``m yr-1``); velocity and error bands are
+divided by 365.25 for yearly units. A product without ``UNITS`` is refused: a
+velocity of unknown units cannot be fused.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import rasterio
+import rasterio.warp
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.windows import Window
+
+from .product import NODATA, ProductError, band_names, parse_time
+from .raster import reproject_to_grid, utm_epsg
+
+DEFAULT_RESOLUTION = 30.0
+"""Default target pixel size in metres (the published monthly product)."""
+
+DEFAULT_BLOCK = 512
+"""Default block edge in target pixels (512² float32 = 1 MiB per band and input)."""
+
+DAYS_PER_YEAR = 365.25
+
+_PER_DAY = {"m/d", "m/day", "m d-1", "m day-1", "m/d.", "meter/day", "metre/day", "m per day"}
+_PER_YEAR = {"m/yr", "m/y", "m/a", "m/year", "m yr-1", "m a-1", "m year-1", "meter/year",
+             "metre/year", "m per year"}
+
+VELOCITY_LIKE = ("v", "vx", "vy", "v_error", "vx_error", "vy_error")
+"""Bands scaled by the unit conversion (any other ``*_error`` band as well)."""
+
+NEAREST_BANDS = ("count", "quality")
+
+
+def units_factor(units: Optional[str], name: str = "the product") -> float:
+    """Factor that converts a product's velocities to m/d.
+
+    ``units``: the ``UNITS`` tag. Returns 1.0 for metres per day, 1/365.25 for
+    metres per year. Raises ``ValueError`` for a missing or unknown unit.
+    """
+    if units is None or not str(units).strip():
+        raise ValueError(
+            f"{name} has no UNITS tag, so its velocities cannot be converted to m/d; "
+            "import it with glacvel:import_velocity and give its units (m/d or m/yr)")
+    u = " ".join(str(units).strip().lower().split())
+    if u in _PER_DAY:
+        return 1.0
+    if u in _PER_YEAR:
+        return 1.0 / DAYS_PER_YEAR
+    raise ValueError(f"{name} has UNITS '{units}', which glacvel does not know; "
+                     "velocity products must be in m/d or m/yr")
+
+
+@dataclass(frozen=True)
+class TargetGrid:
+    """A north-up output grid.
+
+    Attributes
+    ----------
+    crs : rasterio CRS (projected, metres)
+    transform : affine.Affine of the pixel corners (``a`` > 0, ``e`` < 0)
+    width, height : int, pixels
+    """
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+
+    @property
+    def shape(self) -> Tuple[int, int]:
+        return self.height, self.width
+
+    @property
+    def resolution(self) -> float:
+        return abs(self.transform.a)
+
+    @property
+    def bounds(self) -> Tuple[float, float, float, float]:
+        """(left, bottom, right, top) in grid CRS units."""
+        left, top = self.transform.c, self.transform.f
+        return (left, top + self.height * self.transform.e,
+                left + self.width * self.transform.a, top)
+
+    def window_transform(self, window: Window) -> Affine:
+        return self.transform * Affine.translation(window.col_off, window.row_off)
+
+    def window_bounds(self, window: Window) -> Tuple[float, float, float, float]:
+        t = self.window_transform(window)
+        return (t.c, t.f + window.height * t.e, t.c + window.width * t.a, t.f)
+
+    def blocks(self, block: int = DEFAULT_BLOCK) -> Iterator[Window]:
+        """Windows of at most ``block`` × ``block`` pixels tiling the grid exactly once."""
+        if block < 1:
+            raise ValueError("block size must be at least 1 pixel")
+        for r in range(0, self.height, block):
+            for c in range(0, self.width, block):
+                yield Window(c, r, min(block, self.width - c), min(block, self.height - r))
+
+    def n_blocks(self, block: int = DEFAULT_BLOCK) -> int:
+        return math.ceil(self.height / block) * math.ceil(self.width / block)
+
+    def index(self, x: float, y: float) -> Tuple[int, int]:
+        """(row, col) of the pixel containing grid-CRS point (x, y); may be outside."""
+        col, row = ~self.transform * (x, y)
+        return int(math.floor(row)), int(math.floor(col))
+
+
+def _to_crs(value) -> CRS:
+    if isinstance(value, CRS):
+        return value
+    if isinstance(value, int):
+        return CRS.from_epsg(value)
+    return CRS.from_user_input(value)
+
+
+def product_footprint(path: str) -> Tuple[CRS, Tuple[float, float, float, float]]:
+    """(crs, (left, bottom, right, top)) of a raster; ``ValueError`` if unreadable."""
+    try:
+        with rasterio.open(path) as ds:
+            if ds.crs is None:
+                raise ValueError(f"{os.path.basename(path)} has no CRS; assign one before fusing")
+            return ds.crs, tuple(ds.bounds)
+    except rasterio.errors.RasterioIOError as exc:
+        raise ValueError(f"cannot open {path}: {exc}") from exc
+
+
+def target_grid(paths: Sequence[str], crs=None, resolution: Optional[float] = None,
+                extent: Optional[Tuple[float, float, float, float]] = None,
+                extent_crs=None, mode: str = "union") -> TargetGrid:
+    """The common grid of ``paths``.
+
+    Parameters
+    ----------
+    paths : input rasters (their footprints define the default extent and CRS)
+    crs : target CRS (EPSG int, string or rasterio CRS); default the WGS 84 / UTM
+        zone containing the centre of the inputs' union footprint
+    resolution : pixel size in target CRS units (metres); default 30
+    extent : (xmin, ymin, xmax, ymax) in ``extent_crs`` (default: target CRS);
+        default the union (``mode="union"``) or intersection (``mode="intersection"``)
+        of the input footprints
+    Returns a grid whose origin is a multiple of ``resolution``.
+    Raises ``ValueError`` for no inputs, a non-positive resolution, a geographic
+    target CRS, or an empty extent (e.g. inputs that do not overlap).
+    """
+    if not paths:
+        raise ValueError("no input products; give at least one velocity product")
+    res = float(resolution) if resolution else DEFAULT_RESOLUTION
+    if not res > 0:
+        raise ValueError(f"target resolution must be positive (got {resolution})")
+    feet = [product_footprint(p) for p in paths]
+    if crs is None:
+        xs, ys = [], []
+        for c, (l, b, r, t) in feet:
+            (lon0, lon1), (lat0, lat1) = rasterio.warp.transform(c, "EPSG:4326", [l, r], [b, t])
+            xs += [lon0, lon1]
+            ys += [lat0, lat1]
+        dst = CRS.from_epsg(utm_epsg((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2))
+    else:
+        dst = _to_crs(crs)
+    if dst.is_geographic:
+        raise ValueError("the target CRS is geographic (degrees); choose a projected CRS in "
+                         "metres, e.g. the UTM zone of the glacier")
+    if extent is not None:
+        ecrs = _to_crs(extent_crs) if extent_crs is not None else dst
+        left, bottom, right, top = rasterio.warp.transform_bounds(ecrs, dst, *extent)
+    else:
+        boxes = [rasterio.warp.transform_bounds(c, dst, *b) for c, b in feet]
+        if mode == "union":
+            left = min(b[0] for b in boxes)
+            bottom = min(b[1] for b in boxes)
+            right = max(b[2] for b in boxes)
+            top = max(b[3] for b in boxes)
+        elif mode == "intersection":
+            left = max(b[0] for b in boxes)
+            bottom = max(b[1] for b in boxes)
+            right = min(b[2] for b in boxes)
+            top = min(b[3] for b in boxes)
+        else:
+            raise ValueError(f"extent mode must be 'union' or 'intersection', not {mode!r}")
+    left = math.floor(left / res) * res
+    bottom = math.floor(bottom / res) * res
+    right = math.ceil(right / res) * res
+    top = math.ceil(top / res) * res
+    width = int(round((right - left) / res))
+    height = int(round((top - bottom) / res))
+    if width < 1 or height < 1:
+        raise ValueError("the target extent is empty (the inputs do not overlap, or EXTENT "
+                         "lies outside them); choose another extent or mode 'union'")
+    return TargetGrid(dst, Affine(res, 0.0, left, 0.0, -res, top), width, height)
+
+
+def _error_tag(tags: Dict[str, str], keys: Sequence[str]) -> Optional[float]:
+    upper = {k.upper(): v for k, v in tags.items()}
+    for k in keys:
+        if k in upper:
+            try:
+                v = float(upper[k])
+            except ValueError:
+                continue
+            if math.isfinite(v) and v >= 0:
+                return v
+    return None
+
+
+ERROR_TAGS_X = ("VX_ERROR", "NMAD_VX", "STABLE_NMAD_VX", "VX_NMAD", "SIGMA_VX")
+ERROR_TAGS_Y = ("VY_ERROR", "NMAD_VY", "STABLE_NMAD_VY", "VY_NMAD", "SIGMA_VY")
+ERROR_TAGS_V = ("V_ERROR", "NMAD", "STABLE_NMAD", "SIGMA", "ERROR")
+
+
+class SourceReader:
+    """One velocity product opened for block reads onto a :class:`TargetGrid`.
+
+    Attributes: ``path``, ``name`` (SENSOR tag, else the file stem), ``tags``,
+    ``bands`` (band descriptions), ``factor`` (to m/d), ``start``/``end`` (naive UTC
+    datetimes or None), ``crs``, ``resolution`` (source pixel size in its CRS).
+
+    Error of a source (σ, m/d, per component): the bands ``vx_error``/``vy_error``
+    if present, else ``v_error`` for both components, else the scalar dataset tags
+    ``VX_ERROR``/``VY_ERROR`` (also ``NMAD_VX``/``NMAD_VY``, ``STABLE_NMAD_VX``/...,
+    in the product's units) or ``V_ERROR``/``NMAD``/``STABLE_NMAD`` for both; else
+    unknown (NaN). Callers may override it with :attr:`sigma_override` (x, y).
+
+    Raises ``ValueError`` when the file cannot be opened, has no ``vx``/``vy``
+    bands, no ``UNITS`` tag or an unknown unit. Use as a context manager or call
+    :meth:`close`.
+    """
+
+    def __init__(self, path: str, require=("vx", "vy")):
+        self.path = path
+        try:
+            self.ds = rasterio.open(path)
+        except rasterio.errors.RasterioIOError as exc:
+            raise ValueError(f"cannot open velocity product {path}: {exc}") from exc
+        base = os.path.basename(path)
+        self.bands = band_names(self.ds)
+        missing = [b for b in require if b not in self.bands]
+        if missing:
+            self.ds.close()
+            raise ProductError(
+                f"{base} has no band(s) {', '.join(missing)} (bands: {', '.join(self.bands)}); "
+                "give a glacvel velocity product or import the rasters with "
+                "glacvel:import_velocity")
+        if self.ds.crs is None:
+            self.ds.close()
+            raise ValueError(f"{base} has no CRS; assign one before fusing")
+        self.tags = dict(self.ds.tags())
+        try:
+            self.factor = units_factor(self.tags.get("UNITS"), base)
+        except ValueError:
+            self.ds.close()
+            raise
+        self.name = self.tags.get("SENSOR") or os.path.splitext(base)[0]
+        self.start = parse_time(self.tags["START_TIME"]) if self.tags.get("START_TIME") else None
+        self.end = parse_time(self.tags["END_TIME"]) if self.tags.get("END_TIME") else None
+        self.crs = self.ds.crs
+        self.resolution = max(abs(self.ds.transform.a), abs(self.ds.transform.e))
+        self.sigma_override: Optional[Tuple[float, float]] = None
+
+    # -- errors -------------------------------------------------------------
+    def error_bands(self) -> Optional[Tuple[str, str]]:
+        """(band for σx, band for σy) or None when the product has no error band."""
+        if "vx_error" in self.bands and "vy_error" in self.bands:
+            return "vx_error", "vy_error"
+        if "v_error" in self.bands:
+            return "v_error", "v_error"
+        return None
+
+    def scalar_sigma(self) -> Tuple[float, float]:
+        """Scalar (σx, σy) in m/d from the override or tags; NaN when unknown."""
+        if self.sigma_override is not None:
+            return tuple(float(s) for s in self.sigma_override)
+        sx = _error_tag(self.tags, ERROR_TAGS_X)
+        sy = _error_tag(self.tags, ERROR_TAGS_Y)
+        sv = _error_tag(self.tags, ERROR_TAGS_V)
+        sx = sx if sx is not None else sv
+        sy = sy if sy is not None else sv
+        return (sx * self.factor if sx is not None else float("nan"),
+                sy * self.factor if sy is not None else float("nan"))
+
+    def has_error(self) -> bool:
+        return (self.sigma_override is not None or self.error_bands() is not None
+                or all(np.isfinite(self.scalar_sigma())))
+
+    # -- reading ------------------------------------------------------------
+    def resampling_for(self, grid: TargetGrid, band: str) -> str:
+        """Resampling used for ``band`` onto ``grid`` (see the module docstring)."""
+        if band in NEAREST_BANDS:
+            return "nearest"
+        # compare pixel sizes in metres on the ground; CRS units are metres for
+        # projected grids, degrees need conversion (≈111 km per degree)
+        src = self.resolution * (111_000.0 if self.crs.is_geographic else 1.0)
+        return "average" if grid.resolution > src * 1.0001 else "bilinear"
+
+    def source_window(self, grid: TargetGrid, window: Window, margin: int = 2) -> Optional[Window]:
+        """Window of the source covering a target block (+``margin`` px), or None if disjoint."""
+        bounds = grid.window_bounds(window)
+        if self.crs == grid.crs:
+            l, b, r, t = bounds
+        else:
+            l, b, r, t = rasterio.warp.transform_bounds(grid.crs, self.crs, *bounds, densify_pts=21)
+        inv = ~self.ds.transform
+        cols, rows = zip(*[inv * (x, y) for x, y in ((l, b), (l, t), (r, b), (r, t))])
+        c0 = max(int(math.floor(min(cols))) - margin, 0)
+        r0 = max(int(math.floor(min(rows))) - margin, 0)
+        c1 = min(int(math.ceil(max(cols))) + margin, self.ds.width)
+        r1 = min(int(math.ceil(max(rows))) + margin, self.ds.height)
+        if c1 <= c0 or r1 <= r0:
+            return None
+        return Window(c0, r0, c1 - c0, r1 - r0)
+
+    def read(self, bands: Iterable[str], grid: TargetGrid, window: Window) -> Dict[str, np.ndarray]:
+        """The named bands on ``window`` of ``grid``: float32 (h, w), NaN = no data, m/d.
+
+        Only the part of the source under the block (plus a 2-pixel margin) is read.
+        Velocity-like bands (:data:`VELOCITY_LIKE` and ``*_error``) are converted
+        to m/d with the ``UNITS`` tag. Raises ``ProductError`` for a missing band.
+        """
+        bands = list(bands)
+        missing = [b for b in bands if b not in self.bands]
+        if missing:
+            raise ProductError(f"{os.path.basename(self.path)} has no band(s) "
+                               f"{', '.join(missing)} (bands: {', '.join(self.bands)})")
+        shape = (int(window.height), int(window.width))
+        out = {b: np.full(shape, np.nan, dtype=np.float32) for b in bands}
+        sw = self.source_window(grid, window)
+        if sw is None:
+            return out
+        src_t = self.ds.window_transform(sw)
+        dst_t = grid.window_transform(window)
+        for b in bands:
+            idx = self.bands.index(b) + 1
+            a = self.ds.read(idx, window=sw).astype(np.float32)
+            nd = self.ds.nodatavals[idx - 1]
+            if nd is not None and not np.isnan(nd):
+                a[a == nd] = np.nan
+            a[a == NODATA] = np.nan
+            r = reproject_to_grid(a, src_t, self.crs, dst_t, grid.crs, shape,
+                                  resampling=self.resampling_for(grid, b))
+            if b in VELOCITY_LIKE or b.endswith("_error"):
+                r *= np.float32(self.factor)
+            out[b] = r
+        return out
+
+    def read_sigma(self, grid: TargetGrid, window: Window) -> Tuple[np.ndarray, np.ndarray]:
+        """(σx, σy) float32 (h, w) on the block in m/d: error bands, else scalar tags, else NaN."""
+        shape = (int(window.height), int(window.width))
+        if self.sigma_override is None:
+            eb = self.error_bands()
+            if eb is not None:
+                d = self.read(set(eb), grid, window)
+                return d[eb[0]], d[eb[1]]
+        sx, sy = self.scalar_sigma()
+        return (np.full(shape, sx, dtype=np.float32), np.full(shape, sy, dtype=np.float32))
+
+    def close(self):
+        self.ds.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def open_sources(paths: Sequence[str]) -> List[SourceReader]:
+    """Open every product (closing the ones already open if one fails)."""
+    readers: List[SourceReader] = []
+    try:
+        for p in paths:
+            readers.append(SourceReader(p))
+    except Exception:
+        for r in readers:
+            r.close()
+        raise
+    return readers
+
+
+def sample_points(readers: Sequence[SourceReader], grid: TargetGrid, xy: np.ndarray,
+                  bands=("vx", "vy"), sigma: bool = False):
+    """Values of each source on the target-grid pixel containing each point.
+
+    ``xy``: (n, 2) coordinates in the grid CRS. Each point costs one 1×1 block
+    read per source, so memory does not grow with the grid.
+    Returns ``(values, rows, cols)``: ``values[band]`` is float64 (n_sources, n),
+    NaN where a source has no data or the point is off the grid; with
+    ``sigma=True`` also ``values["sigma_x"]``, ``values["sigma_y"]`` (m/d).
+    ``rows``/``cols``: int (n,) pixel indices (may lie outside the grid).
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    n = len(xy)
+    keys = list(bands) + (["sigma_x", "sigma_y"] if sigma else [])
+    values = {b: np.full((len(readers), n), np.nan) for b in keys}
+    rows = np.empty(n, dtype=int)
+    cols = np.empty(n, dtype=int)
+    for k, (x, y) in enumerate(xy):
+        r, c = grid.index(x, y)
+        rows[k], cols[k] = r, c
+        if not (0 <= r < grid.height and 0 <= c < grid.width):
+            continue
+        w = Window(c, r, 1, 1)
+        for i, rd in enumerate(readers):
+            d = rd.read(bands, grid, w)
+            for b in bands:
+                values[b][i, k] = float(d[b][0, 0])
+            if sigma:
+                sx, sy = rd.read_sigma(grid, w)
+                values["sigma_x"][i, k] = float(sx[0, 0])
+                values["sigma_y"][i, k] = float(sy[0, 0])
+    return values, rows, cols
