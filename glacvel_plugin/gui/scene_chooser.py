@@ -1,0 +1,654 @@
+"""Scene and pair chooser: scan a folder, tick scenes, edit proposed pairs, run the chain.
+
+The dialog builds parameter dictionaries and runs the glacvel Processing algorithms
+by id (the same code path as the toolbox, the modeler and the Python console) in a
+background :class:`ChainTask`; outputs are loaded styled into one layer group per run.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+from qgis.core import (Qgis, QgsApplication, QgsCoordinateReferenceSystem,
+                       QgsCoordinateTransform, QgsMapLayerProxyModel, QgsMessageLog,
+                       QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsRectangle,
+                       QgsTask)
+from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
+from qgis.PyQt.QtCore import QCoreApplication, Qt, pyqtSignal
+from qgis.PyQt.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
+                                 QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                                 QHeaderView, QLabel, QProgressBar, QPushButton, QSplitter,
+                                 QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ..core.pairing import Candidate, Pair, check_pair, months_covered, propose_pairs
+
+RASTER_EXT = (".tif", ".tiff", ".jp2", ".img", ".vrt")
+_BAND_RE = re.compile(r"_B(\d{1,2}A?)(?:_|\.|$)", re.IGNORECASE)
+# correlation band of each sensor family: Landsat OLI band 8 (15 m), Sentinel-2 band 8 (10 m)
+_CORRELATION_BANDS = {"L8": ("8",), "L9": ("8",), "S2": ("08", "8")}
+
+CORRELATION_ALG = {"L8": "glacvel:optical_correlation", "L9": "glacvel:optical_correlation",
+                   "S2": "glacvel:optical_correlation", "S1": "glacvel:sar_offset_tracking",
+                   "UAV": "glacvel:uav_feature_tracking"}
+"""Processing algorithm that correlates a pair of each sensor."""
+
+
+def tr(text):
+    return QCoreApplication.translate("SceneChooserDialog", text)
+
+
+@dataclass
+class SceneRecord:
+    """One raster file found by :func:`scan_folder`.
+
+    ``time`` naive UTC; ``bounds`` (left, bottom, right, top) in ``crs_wkt``;
+    ``error`` is None for a usable scene, else the reason it cannot be used.
+    """
+    path: str
+    sensor: Optional[str] = None
+    time: Optional[_dt.datetime] = None
+    footprint: Optional[str] = None
+    cloud_cover: Optional[float] = None
+    crs_authid: str = ""
+    crs_wkt: str = ""
+    bounds: Optional[tuple] = None
+    error: Optional[str] = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None
+
+    def candidate(self) -> Candidate:
+        return Candidate(self.path, self.sensor, self.time, self.footprint, self.cloud_cover)
+
+
+def _is_other_band(name: str, sensor: Optional[str]) -> bool:
+    """True for band files a correlation does not use (Landsat B1–B7, B9–B11; S2 B01…)."""
+    m = _BAND_RE.search(name)
+    if not m or sensor not in _CORRELATION_BANDS:
+        return False
+    return m.group(1).upper().lstrip("0") not in {b.lstrip("0") for b in _CORRELATION_BANDS[sensor]}
+
+
+def read_scene(path: str) -> SceneRecord:
+    """Describe one raster file: sensor, time, footprint, cloud cover, CRS, bounds.
+
+    Never raises: a file that cannot be opened or has no acquisition time comes back
+    with ``error`` set to the reason (shown in the chooser's table).
+    """
+    import rasterio
+
+    from ..core.scenes import parse_scene_name
+    from ..io.scenes import scene_info
+    rec = SceneRecord(path)
+    named = parse_scene_name(os.path.basename(path))
+    rec.sensor, rec.time, rec.footprint = named.sensor, named.time, named.footprint_id
+    rec.extra["date_only"] = named.date_only
+    try:
+        with rasterio.open(path) as ds:
+            tags = dict(ds.tags())
+            names = [d or "" for d in ds.descriptions]
+            if ds.crs is not None:
+                rec.crs_wkt = ds.crs.to_wkt()
+                epsg = ds.crs.to_epsg()
+                rec.crs_authid = f"EPSG:{epsg}" if epsg else ds.crs.to_string()[:40]
+            rec.bounds = tuple(ds.bounds)
+            ds.read(1, window=((0, min(1, ds.height)), (0, min(1, ds.width))))
+    except Exception as exc:  # rasterio/GDAL errors: corrupt, truncated, not a raster
+        rec.error = tr("cannot read: {}").format(str(exc).splitlines()[0][:200])
+        return rec
+    if "v" in names and "vx" in names:
+        rec.error = tr("a velocity product, not a scene")
+        return rec
+    info = scene_info(path, tags)
+    rec.sensor, rec.time, rec.footprint = info.sensor, info.time, info.footprint_id
+    rec.cloud_cover = info.extra.get("cloud_cover")
+    rec.extra = dict(info.extra, date_only=info.date_only)
+    if rec.time is not None and rec.sensor is None:
+        rec.sensor = "UAV"  # dated by its tags only (EXIF/TIFF date of an orthomosaic)
+    if not rec.crs_wkt:
+        rec.error = tr("no coordinate reference system")
+    elif rec.time is None:
+        rec.error = tr("no acquisition time (no Landsat/Sentinel name, MTL file or date tag)")
+    return rec
+
+
+def scan_folder(folder: str, progress: Optional[Callable[[float], None]] = None) -> List[SceneRecord]:
+    """Scan ``folder`` recursively for Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters.
+
+    Landsat/Sentinel-2 band files other than the correlation band (OLI B8, MSI B08)
+    are skipped. Returns records sorted by time (unusable ones last). Raises
+    ``ValueError`` when ``folder`` is not a folder.
+    """
+    if not folder or not os.path.isdir(folder):
+        raise ValueError(tr("{} is not a folder; choose the folder that holds the scenes").format(folder))
+    from ..core.scenes import parse_scene_name
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for n in sorted(names):
+            if n.lower().endswith(RASTER_EXT) and not n.startswith(".glacvel-"):
+                if _is_other_band(n, parse_scene_name(n).sensor):
+                    continue
+                files.append(os.path.join(root, n))
+    out = []
+    for i, f in enumerate(files):
+        out.append(read_scene(f))
+        if progress:
+            progress((i + 1) / len(files))
+    out.sort(key=lambda r: (not r.usable, r.time or _dt.datetime.max, r.path))
+    return out
+
+
+def overlap_percent(rec: SceneRecord, extent: QgsRectangle, extent_crs: QgsCoordinateReferenceSystem) -> Optional[float]:
+    """Percent of the scene's bounding box inside ``extent`` (canvas CRS); None if unknown."""
+    if rec.bounds is None or not rec.crs_wkt or extent is None or extent.isEmpty():
+        return None
+    crs = QgsCoordinateReferenceSystem.fromWkt(rec.crs_wkt)
+    rect = QgsRectangle(*rec.bounds)
+    try:
+        xf = QgsCoordinateTransform(extent_crs, crs, QgsProject.instance())
+        ext = xf.transformBoundingBox(extent)
+    except Exception:
+        return None
+    inter = rect.intersect(ext)
+    if rect.area() <= 0:
+        return None
+    return 100.0 * max(0.0, inter.area()) / rect.area()
+
+
+# --------------------------------------------------------------------------- the chain
+@dataclass
+class Step:
+    """One Processing call of the chain: ``params`` may hold callables ``f(results)``
+    that resolve to earlier steps' outputs when the step runs."""
+    alg_id: str
+    params: Dict[str, object]
+    label: str
+    load: List[str] = field(default_factory=list)  # output keys to load into the project
+
+
+def pair_output_name(pair: Pair) -> str:
+    """File stem of a pair product: ``L8_20160718_20160803``."""
+    return f"{pair.sensor}_{pair.reference.time:%Y%m%d}_{pair.secondary.time:%Y%m%d}"
+
+
+def build_chain(pairs: List[Pair], out_dir: str, stable_ground: Optional[str] = None,
+                months: bool = True, max_speed: Optional[float] = None) -> List[Step]:
+    """The chain for ``pairs``: correlate each → stable-ground correct → monthly fusion.
+
+    * correlation: ``glacvel:optical_correlation`` (Landsat-8/9, Sentinel-2),
+      ``glacvel:sar_offset_tracking`` (Sentinel-1) or ``glacvel:uav_feature_tracking``;
+      ``MAX_SPEED`` (m/d, sets the search range) when given;
+    * ``glacvel:stable_ground_correction`` with the ``stable_ground`` polygons (a layer
+      source), or its automatic stable ground (slowest 25 %) when None;
+    * ``glacvel:monthly_velocity`` over all corrected products: assigns pairs to
+      calendar months, fuses sources, writes ``YYYYMM.tif`` into ``out_dir/monthly``.
+
+    Raises ``ValueError`` for an empty pair list, Δt ≤ 0, or no output folder.
+    """
+    if not pairs:
+        raise ValueError(tr("no pairs: tick scenes and press Propose pairs, or add pairs"))
+    if not out_dir:
+        raise ValueError(tr("choose an output folder"))
+    steps: List[Step] = []
+    finals = []
+    for pair in pairs:
+        check_pair(pair.reference, pair.secondary)
+        stem = pair_output_name(pair)
+        alg = CORRELATION_ALG.get(pair.sensor)
+        if alg is None:
+            raise ValueError(tr("no correlation algorithm for sensor {}").format(pair.sensor))
+        raw = os.path.join(out_dir, stem + "_raw.tif")
+        params = {"REFERENCE": pair.reference.key, "SECONDARY": pair.secondary.key, "OUTPUT": raw}
+        if max_speed:
+            params["MAX_SPEED"] = float(max_speed)
+        steps.append(Step(alg, params, tr("correlate {}").format(stem), []))
+        final = os.path.join(out_dir, stem + ".tif")
+        params = {"INPUT": raw, "OUTPUT": final}
+        if stable_ground:
+            params["STABLE_GROUND"] = stable_ground
+        steps.append(Step("glacvel:stable_ground_correction", params,
+                          tr("stable-ground correction {}").format(stem), ["OUTPUT"]))
+        finals.append(final)
+    if months:
+        steps.append(Step("glacvel:monthly_velocity",
+                          {"SOURCES": finals, "OUTPUT_FOLDER": os.path.join(out_dir, "monthly")},
+                          tr("monthly products"), ["OUTPUT_FOLDER"]))
+    return steps
+
+
+def monthly_files(folder: str) -> List[str]:
+    """The ``YYYYMM.tif`` files of a monthly output folder, sorted by month."""
+    if not folder or not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+            if re.fullmatch(r"(19|20)\d{2}(0[1-9]|1[0-2])\.tif", n)]
+
+
+class ChainTask(QgsTask):
+    """Runs :class:`Step` s with ``processing.run`` in a background thread.
+
+    Progress = completed steps plus the running step's own progress; cancel stops the
+    running algorithm (through its feedback) and skips the rest. Outputs named in
+    ``Step.load`` are loaded, styled and grouped in ``group_name`` on the main thread
+    when the task finishes. ``results``: list of (step label, result dict);
+    ``error``: message of the failing step, or None.
+    """
+
+    def __init__(self, steps: List[Step], group_name: str, arrows: bool = True,
+                 on_done: Optional[Callable[["ChainTask"], None]] = None):
+        super().__init__(tr("Glacier velocity: {} steps").format(len(steps)), QgsTask.CanCancel)
+        self.steps = steps
+        self.group_name = group_name
+        self.arrows = arrows
+        self.on_done = on_done
+        self.results = []
+        self.error = None
+        self.loaded = []
+        self.feedback = None
+
+    def run(self):
+        import processing
+        n = len(self.steps)
+        for i, step in enumerate(self.steps):
+            if self.isCanceled():
+                self.error = tr("canceled")
+                return False
+            self.feedback = QgsProcessingFeedback()
+            self.feedback.progressChanged.connect(
+                lambda p, i=i: self.setProgress(100.0 * (i + p / 100.0) / n))
+            context = QgsProcessingContext()
+            params = {k: (v(self.results) if callable(v) else v) for k, v in step.params.items()}
+            try:
+                res = processing.run(step.alg_id, params, context=context, feedback=self.feedback)
+            except Exception as exc:  # QgsProcessingException carries the user message
+                self.error = f"{step.label}: {exc}"
+                return False
+            self.results.append((step, res))
+            self.setProgress(100.0 * (i + 1) / n)
+        return True
+
+    def cancel(self):
+        self.error = self.error or tr("canceled")
+        if self.feedback is not None:
+            self.feedback.cancel()
+        super().cancel()
+
+    def finished(self, result):
+        if result:
+            for step, res in self.results:
+                for key in step.load:
+                    path = res.get(key) or step.params.get(key)
+                    if not isinstance(path, str):
+                        continue
+                    paths = monthly_files(path) if os.path.isdir(path) else [path]
+                    for p in paths:
+                        if not os.path.exists(p):
+                            continue
+                        try:
+                            self.loaded.extend(load_styled(p, self.group_name, self.arrows))
+                        except ValueError as exc:
+                            QgsMessageLog.logMessage(str(exc), "glacvel", Qgis.Warning)
+        elif self.error:
+            QgsMessageLog.logMessage(self.error, "glacvel", Qgis.Critical)
+        if self.on_done is not None:
+            self.on_done(self)
+
+
+def load_styled(path: str, group_name: str, arrows: bool):
+    """Load a product styled into the run group (arrows only for monthly products)."""
+    from ..styling import load_output, month_of
+    return load_output(path, group_name, arrows=arrows and month_of(path) is not None)
+
+
+# --------------------------------------------------------------------------- the dialog
+class SceneChooserDialog(QDialog):
+    """Scan a folder, tick scenes, propose/edit pairs and run the velocity chain."""
+
+    COLUMNS = ("use", "sensor", "time", "footprint", "cloud", "crs", "overlap", "file", "status")
+    PAIR_COLUMNS = ("reference", "secondary", "dt", "sensor", "reason")
+
+    taskFinished = pyqtSignal(object)
+
+    def __init__(self, iface=None, parent=None):
+        super().__init__(parent)
+        self.iface = iface
+        self.records: List[SceneRecord] = []
+        self.pairs: List[Pair] = []
+        self.task: Optional[ChainTask] = None
+        self.setWindowTitle(self.tr("Glacier velocity — scenes and pairs"))
+        self.resize(1100, 720)
+        self._build()
+
+    def tr(self, text):
+        return QCoreApplication.translate("SceneChooserDialog", text)
+
+    # ---- widgets
+    def _build(self):
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Scene folder")))
+        self.folder = QgsFileWidget()
+        self.folder.setStorageMode(QgsFileWidget.GetDirectory)
+        top.addWidget(self.folder, 1)
+        self.scan_button = QPushButton(self.tr("Scan"))
+        self.scan_button.clicked.connect(self.scan)
+        top.addWidget(self.scan_button)
+        lay.addLayout(top)
+
+        split = QSplitter(Qt.Vertical)
+        scenes_box = QGroupBox(self.tr("Scenes (tick the ones to use)"))
+        sl = QVBoxLayout(scenes_box)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels([
+            "", self.tr("Sensor"), self.tr("Acquired (UTC)"), self.tr("Path/row or tile"),
+            self.tr("Cloud %"), self.tr("CRS"), self.tr("Overlap with map %"), self.tr("File"),
+            self.tr("Status")])
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        sl.addWidget(self.table)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Maximum cloud cover %")))
+        self.max_cloud = QDoubleSpinBox()
+        self.max_cloud.setRange(0, 100)
+        self.max_cloud.setValue(30)
+        row.addWidget(self.max_cloud)
+        self.tick_all = QPushButton(self.tr("Tick all usable"))
+        self.tick_all.clicked.connect(lambda: self.set_all_checked(True))
+        row.addWidget(self.tick_all)
+        row.addStretch(1)
+        self.propose_button = QPushButton(self.tr("Propose pairs"))
+        self.propose_button.clicked.connect(self.propose)
+        row.addWidget(self.propose_button)
+        sl.addLayout(row)
+        split.addWidget(scenes_box)
+
+        pairs_box = QGroupBox(self.tr("Pairs"))
+        pl = QVBoxLayout(pairs_box)
+        self.pair_table = QTableWidget(0, len(self.PAIR_COLUMNS))
+        self.pair_table.setHorizontalHeaderLabels([
+            self.tr("First scene"), self.tr("Second scene"), self.tr("Δt (days)"),
+            self.tr("Sensor"), self.tr("Why")])
+        self.pair_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.pair_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.pair_table.horizontalHeader().setStretchLastSection(True)
+        pl.addWidget(self.pair_table)
+        edit = QHBoxLayout()
+        self.first_combo = QComboBox()
+        self.second_combo = QComboBox()
+        edit.addWidget(QLabel(self.tr("First")))
+        edit.addWidget(self.first_combo, 1)
+        edit.addWidget(QLabel(self.tr("Second")))
+        edit.addWidget(self.second_combo, 1)
+        self.add_pair_button = QPushButton(self.tr("Add pair"))
+        self.add_pair_button.clicked.connect(self.add_pair_from_combos)
+        edit.addWidget(self.add_pair_button)
+        self.remove_pair_button = QPushButton(self.tr("Remove selected pairs"))
+        self.remove_pair_button.clicked.connect(self.remove_selected_pairs)
+        edit.addWidget(self.remove_pair_button)
+        pl.addLayout(edit)
+        split.addWidget(pairs_box)
+        lay.addWidget(split, 1)
+
+        run_box = QGroupBox(self.tr("Run"))
+        form = QFormLayout(run_box)
+        self.out_dir = QgsFileWidget()
+        self.out_dir.setStorageMode(QgsFileWidget.GetDirectory)
+        form.addRow(self.tr("Output folder"), self.out_dir)
+        self.stable = QgsMapLayerComboBox()
+        self.stable.setFilters(QgsMapLayerProxyModel.PolygonLayer)
+        self.stable.setAllowEmptyLayer(True)
+        self.stable.setLayer(None)
+        form.addRow(self.tr("Stable-ground polygons (optional)"), self.stable)
+        self.max_speed = QDoubleSpinBox()
+        self.max_speed.setRange(0, 100)
+        self.max_speed.setDecimals(1)
+        self.max_speed.setValue(0)
+        self.max_speed.setSpecialValueText(self.tr("algorithm default"))
+        self.max_speed.setSuffix(" m/d")
+        self.max_speed.setToolTip(self.tr("Fastest expected speed; sets the search range of the correlation"))
+        form.addRow(self.tr("Maximum speed"), self.max_speed)
+        self.monthly = QCheckBox(self.tr("Monthly products (YYYYMM.tif)"))
+        self.monthly.setChecked(True)
+        self.arrows = QCheckBox(self.tr("Add flow arrows to monthly products"))
+        self.arrows.setChecked(True)
+        opts = QWidget()
+        ol = QHBoxLayout(opts)
+        ol.setContentsMargins(0, 0, 0, 0)
+        ol.addWidget(self.monthly)
+        ol.addWidget(self.arrows)
+        ol.addStretch(1)
+        form.addRow(opts)
+        lay.addWidget(run_box)
+
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        lay.addWidget(self.message)
+        bottom = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        bottom.addWidget(self.progress, 1)
+        self.run_button = QPushButton(self.tr("Run"))
+        self.run_button.clicked.connect(self.run_chain)
+        bottom.addWidget(self.run_button)
+        self.cancel_button = QPushButton(self.tr("Cancel run"))
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_chain)
+        bottom.addWidget(self.cancel_button)
+        self.close_button = QPushButton(self.tr("Close"))
+        self.close_button.clicked.connect(self.close)
+        bottom.addWidget(self.close_button)
+        lay.addLayout(bottom)
+
+    # ---- messages
+    def show_message(self, text: str, error: bool = False):
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+
+    # ---- scanning
+    def _canvas_extent(self):
+        if self.iface is None:
+            return None, None
+        canvas = self.iface.mapCanvas()
+        return canvas.extent(), canvas.mapSettings().destinationCrs()
+
+    def scan(self, folder: Optional[str] = None):
+        """Scan the folder (the widget's, or ``folder``) and fill the scene table."""
+        folder = folder if isinstance(folder, str) else self.folder.filePath()
+        if isinstance(folder, str) and folder != self.folder.filePath():
+            self.folder.setFilePath(folder)
+        try:
+            self.records = scan_folder(folder, lambda f: self.progress.setValue(int(100 * f)))
+        except ValueError as exc:
+            self.records = []
+            self.fill_table()
+            self.show_message(str(exc), error=True)
+            return self.records
+        self.fill_table()
+        usable = sum(r.usable for r in self.records)
+        bad = len(self.records) - usable
+        if not self.records:
+            self.show_message(self.tr("No raster files found in {}.").format(folder), error=True)
+        else:
+            self.show_message(self.tr("{} scenes found, {} usable, {} cannot be used (see Status).")
+                              .format(len(self.records), usable, bad), error=usable == 0)
+        return self.records
+
+    def fill_table(self):
+        extent, crs = self._canvas_extent()
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(self.records))
+        for row, rec in enumerate(self.records):
+            use = QTableWidgetItem()
+            use.setFlags(Qt.ItemIsUserCheckable | Qt.ItemIsEnabled | Qt.ItemIsSelectable
+                         if rec.usable else Qt.ItemIsSelectable)
+            use.setCheckState(Qt.Unchecked)
+            use.setData(Qt.UserRole, rec.path)
+            self.table.setItem(row, 0, use)
+            time_txt = ""
+            if rec.time is not None:
+                time_txt = rec.time.strftime("%Y-%m-%d" if rec.extra.get("date_only") else "%Y-%m-%d %H:%M:%S")
+            ov = overlap_percent(rec, extent, crs) if extent is not None else None
+            vals = [rec.sensor or "", time_txt, rec.footprint or "",
+                    rec.cloud_cover, rec.crs_authid, ov, os.path.basename(rec.path),
+                    self.tr("usable") if rec.usable else rec.error]
+            for col, val in enumerate(vals, start=1):
+                item = QTableWidgetItem()
+                if isinstance(val, float):
+                    item.setData(Qt.DisplayRole, round(val, 1))
+                else:
+                    item.setText("" if val is None else str(val))
+                if col == 7:
+                    item.setToolTip(rec.path)
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                self.table.setItem(row, col, item)
+        self.table.setSortingEnabled(True)
+
+    def record(self, path: str) -> Optional[SceneRecord]:
+        return next((r for r in self.records if r.path == path), None)
+
+    def set_all_checked(self, checked: bool = True):
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item.flags() & Qt.ItemIsUserCheckable:
+                item.setCheckState(Qt.Checked if checked else Qt.Unchecked)
+
+    def set_checked(self, paths, checked: bool = True):
+        """Tick the scenes whose path is in ``paths``."""
+        paths = set(paths)
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item.data(Qt.UserRole) in paths and item.flags() & Qt.ItemIsUserCheckable:
+                item.setCheckState(Qt.Checked if checked else Qt.Unchecked)
+
+    def checked_records(self) -> List[SceneRecord]:
+        out = []
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item.checkState() == Qt.Checked:
+                rec = self.record(item.data(Qt.UserRole))
+                if rec is not None and rec.usable:
+                    out.append(rec)
+        return out
+
+    # ---- pairs
+    def propose(self):
+        """Propose pairs from the ticked scenes (replaces the pair list)."""
+        recs = self.checked_records()
+        self._fill_combos(recs)
+        if len(recs) < 2:
+            self.pairs = []
+            self.fill_pairs()
+            self.show_message(self.tr("Tick at least two usable scenes to propose pairs."), error=True)
+            return self.pairs
+        self.pairs = propose_pairs([r.candidate() for r in recs], self.max_cloud.value())
+        self.fill_pairs()
+        if not self.pairs:
+            self.show_message(self.tr("No pair matches the rules (optical: first and last scene of a "
+                                      "month; Sentinel-1: 24 or 36 days); add pairs by hand."), error=True)
+        else:
+            self.show_message(self.tr("{} pairs proposed; edit them below.").format(len(self.pairs)))
+        return self.pairs
+
+    def _fill_combos(self, recs):
+        for combo in (self.first_combo, self.second_combo):
+            combo.clear()
+            for r in recs:
+                combo.addItem(f"{r.sensor} {r.time:%Y-%m-%d %H:%M} {os.path.basename(r.path)}", r.path)
+
+    def add_pair(self, first_path: str, second_path: str) -> Optional[Pair]:
+        """Add a user pair; refuses (message, returns None) when Δt ≤ 0 or sensors differ."""
+        a, b = self.record(first_path), self.record(second_path)
+        if a is None or b is None:
+            self.show_message(self.tr("Choose two scanned scenes."), error=True)
+            return None
+        try:
+            check_pair(a.candidate(), b.candidate())
+        except ValueError as exc:
+            self.show_message(self.tr("Pair refused: {}").format(exc), error=True)
+            return None
+        if any(p.reference.key == a.path and p.secondary.key == b.path for p in self.pairs):
+            self.show_message(self.tr("This pair is already in the list."), error=True)
+            return None
+        pair = Pair(a.candidate(), b.candidate(), self.tr("added by hand"))
+        self.pairs.append(pair)
+        self.pairs.sort(key=lambda p: (p.reference.time, p.secondary.time))
+        self.fill_pairs()
+        self.show_message(self.tr("Pair added (Δt = {:.2f} days).").format(pair.dt_days))
+        return pair
+
+    def add_pair_from_combos(self):
+        return self.add_pair(self.first_combo.currentData(), self.second_combo.currentData())
+
+    def remove_selected_pairs(self):
+        rows = sorted({i.row() for i in self.pair_table.selectedIndexes()}, reverse=True)
+        for r in rows:
+            del self.pairs[r]
+        self.fill_pairs()
+
+    def fill_pairs(self):
+        self.pair_table.setRowCount(len(self.pairs))
+        for row, p in enumerate(self.pairs):
+            vals = [f"{p.reference.time:%Y-%m-%d %H:%M} {os.path.basename(str(p.reference.key))}",
+                    f"{p.secondary.time:%Y-%m-%d %H:%M} {os.path.basename(str(p.secondary.key))}",
+                    f"{p.dt_days:.2f}", p.sensor, p.reason]
+            for col, v in enumerate(vals):
+                item = QTableWidgetItem(v)
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                self.pair_table.setItem(row, col, item)
+
+    # ---- running
+    def stable_source(self) -> Optional[str]:
+        layer = self.stable.currentLayer()
+        return layer.source() if layer is not None else None
+
+    def run_chain(self) -> Optional[ChainTask]:
+        """Start the chain as a background task; returns it (None when refused)."""
+        if self.task is not None:
+            self.show_message(self.tr("A run is still going; cancel it or wait."), error=True)
+            return None
+        try:
+            steps = build_chain(self.pairs, self.out_dir.filePath(), self.stable_source(),
+                                self.monthly.isChecked(), self.max_speed.value() or None)
+        except ValueError as exc:
+            self.show_message(str(exc), error=True)
+            return None
+        missing = [s.alg_id for s in steps
+                   if QgsApplication.processingRegistry().algorithmById(s.alg_id) is None]
+        if missing:
+            self.show_message(self.tr("Processing algorithm(s) not available: {}")
+                              .format(", ".join(sorted(set(missing)))), error=True)
+            return None
+        group = self.tr("glacvel run {}").format(_dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+        self.task = ChainTask(steps, group, self.arrows.isChecked(), self._done)
+        self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.show_message(self.tr("Running {} steps in the background…").format(len(steps)))
+        QgsApplication.taskManager().addTask(self.task)
+        return self.task
+
+    def cancel_chain(self):
+        if self.task is not None:
+            self.task.cancel()
+
+    def _done(self, task: ChainTask):
+        self.task = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if task.error:
+            self.show_message(self.tr("Run stopped: {}").format(task.error), error=True)
+        else:
+            self.progress.setValue(100)
+            self.show_message(self.tr("Done: {} layers loaded into group “{}”.")
+                              .format(len(task.loaded), task.group_name))
+        self.taskFinished.emit(task)

@@ -1,0 +1,200 @@
+"""Desktop dialogs driven like a user: scene/pair chooser, reference polygons, menus."""
+import os
+
+import numpy as np
+import pytest
+import rasterio
+
+from tests import conftest
+from tests.conftest import ROOT, shared_data
+
+YAHTSE = os.path.join(ROOT, "demo", "data", "yahtse")
+S1 = "s1_seaice_pair"
+
+
+@pytest.fixture
+def scene_folder(tmp_path):
+    """A folder like a user's download folder, built from real files (links, not copies).
+
+    landsat/: the Yahtse Landsat-8 B8 pair + MTL files (2016-07-18, 2016-08-03, path/row 063/018)
+    landsat/LC80630182016232LGN00_B8_broken.TIF: a truncated file → listed as unreadable
+    landsat/LC80630182016200LGN00_B4.TIF: another band → skipped (not the correlation band)
+    s1/: the Sentinel-1B EW pair (≈23 h apart)
+    uav/survey.tif: a Landsat crop tagged TIFFTAG_DATETIME like an orthomosaic → UAV
+    dem/: the SRTM DEM → listed, "no acquisition time"
+    """
+    root = tmp_path / "scenes"
+    (root / "landsat").mkdir(parents=True)
+    for n in ("LC80630182016200LGN00_B8_yahtse_crop.TIF", "LC80630182016216LGN00_B8_yahtse_crop.TIF"):
+        os.symlink(os.path.join(YAHTSE, n), root / "landsat" / n)
+    os.symlink(os.path.join(YAHTSE, "mtl"), root / "landsat" / "mtl")
+    with open(os.path.join(YAHTSE, "LC80630182016200LGN00_B8_yahtse_crop.TIF"), "rb") as f:
+        head = f.read(4096)
+    (root / "landsat" / "LC80630182016232LGN00_B8_broken.TIF").write_bytes(head)
+    (root / "landsat" / "LC80630182016200LGN00_B4.TIF").write_bytes(b"not read")
+    (root / "s1").mkdir()
+    s1dir = shared_data(S1)
+    for n in sorted(os.listdir(s1dir)):
+        if n.endswith(".tif"):
+            os.symlink(os.path.join(s1dir, n), root / "s1" / n)
+    (root / "uav").mkdir()
+    src = conftest.test_data("desktop", "yahtse_tiny", "LC80630182016200LGN00_B8_tiny.TIF")
+    with rasterio.open(src) as ds:
+        prof = ds.profile.copy()
+        a = ds.read(1)
+    with rasterio.open(root / "uav" / "survey.tif", "w", **prof) as out:
+        out.write(a, 1)
+        out.update_tags(TIFFTAG_DATETIME="2023:08:14 11:05:30")
+    (root / "dem").mkdir()
+    os.symlink(shared_data("yahtse_landsat8", "yahtse_srtm_dem.tif"), root / "dem" / "yahtse_srtm_dem.tif")
+    return str(root)
+
+
+def _status(dlg):
+    from qgis.PyQt.QtCore import Qt
+    rows = {}
+    for r in range(dlg.table.rowCount()):
+        path = dlg.table.item(r, 0).data(Qt.UserRole)
+        rows[os.path.basename(path)] = [dlg.table.item(r, c).text() if c else dlg.table.item(r, c)
+                                        for c in range(dlg.table.columnCount())]
+    return rows
+
+
+def test_chooser_scans_real_folder_and_lists_bad_scenes(qgis_iface, qgis_canvas, scene_folder):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
+
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32607"))
+    # the canvas shows a 6 km square on the western edge of the Landsat crop
+    qgis_canvas.setExtent(QgsRectangle(468817.5, 6668550, 474817.5, 6674550))
+    ext = qgis_canvas.extent()
+    scene = QgsRectangle(471817.5, 6665272.5, 484567.5, 6677827.5)
+    expected = 100 * scene.intersect(ext).area() / scene.area()
+    assert 5 < expected < 60  # the canvas may widen the extent to its aspect ratio
+    dlg = SceneChooserDialog(qgis_iface)
+    recs = dlg.scan(scene_folder)
+    rows = _status(dlg)
+    assert "LC80630182016200LGN00_B4.TIF" not in rows  # not the correlation band
+    assert len(recs) == 7
+    l8 = rows["LC80630182016200LGN00_B8_yahtse_crop.TIF"]
+    assert l8[1] == "L8" and l8[2] == "2016-07-18 20:37:06" and l8[3] == "063018"
+    assert l8[5] == "EPSG:32607" and l8[8] == "usable"
+    assert l8[4] == "44.1"  # CLOUD_COVER = 44.14 in the MTL file
+    assert float(l8[6]) == pytest.approx(expected, abs=0.1)
+    s1 = [v for k, v in rows.items() if "S1B_EW" in k]
+    assert len(s1) == 2 and all(v[1] == "S1" and v[5] == "EPSG:5041" for v in s1)
+    assert all(float(v[6]) == 0.0 for v in s1)  # Svalbard is not on an Alaska canvas
+    assert sorted(v[2] for v in s1) == ["2020-03-01 08:33:11", "2020-03-02 07:35:59"]
+    uav = rows["survey.tif"]
+    assert uav[1] == "UAV" and uav[2] == "2023-08-14 11:05:30"
+    broken = rows["LC80630182016232LGN00_B8_broken.TIF"]
+    assert broken[8].startswith("cannot read") and not (broken[0].flags() & 0x10)
+    assert "no acquisition time" in rows["yahtse_srtm_dem.tif"][8]
+    assert "7 scenes found, 5 usable, 2 cannot be used" in dlg.message.text()
+    assert broken[1] == "L8" and broken[2] == "2016-08-19"  # from the name, date only
+    # sortable: sorting by sensor, descending, puts the UAV survey first
+    from qgis.PyQt.QtCore import Qt
+    dlg.table.sortItems(1, Qt.DescendingOrder)
+    assert dlg.table.item(0, 1).text() == "UAV"
+    dlg.table.sortItems(6, Qt.DescendingOrder)  # overlap, numeric
+    ov = [float(dlg.table.item(r, 6).text()) for r in range(dlg.table.rowCount())
+          if dlg.table.item(r, 6).text()]
+    assert ov == sorted(ov, reverse=True) and len(ov) == 7
+    assert float(rows["survey.tif"][6]) > expected  # the UAV crop lies in the west
+
+
+def test_chooser_proposes_and_edits_pairs(qgis_iface, scene_folder):
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    dlg = SceneChooserDialog(qgis_iface)
+    recs = dlg.scan(scene_folder)
+    usable = [r.path for r in recs if r.usable]
+    dlg.set_checked(usable)
+    # the MTL files give 44.14 % and 51.55 % cloud cover: above the default 30 % limit
+    assert dlg.propose() == [] and "No pair matches" in dlg.message.text()
+    dlg.max_cloud.setValue(60)
+    pairs = dlg.propose()
+    # Landsat July/August → one bridged 16-day pair; S1 only 1 day apart; one UAV survey
+    assert len(pairs) == 1 and pairs[0].dt_days == pytest.approx(16.0, abs=1e-3)
+    assert dlg.pair_table.rowCount() == 1
+    assert dlg.pair_table.item(0, 2).text() == "16.00"
+    l8 = sorted(r.path for r in recs if r.sensor == "L8")
+    s1 = sorted(r.path for r in recs if r.sensor == "S1")
+    # Δt ≤ 0 refused with a message, the list unchanged
+    assert dlg.add_pair(l8[1], l8[0]) is None
+    assert "Pair refused" in dlg.message.text() and "swap" in dlg.message.text()
+    assert dlg.add_pair(l8[0], l8[0]) is None and "itself" in dlg.message.text()
+    assert dlg.add_pair(l8[0], s1[0]) is None and "same sensor family" in dlg.message.text()
+    assert len(dlg.pairs) == 1
+    # a user-made pair: the S1 pair (≈0.96 d)
+    p = dlg.add_pair(s1[0], s1[1])
+    assert p is not None and p.dt_days == pytest.approx(0.9603, abs=1e-3)
+    assert dlg.pair_table.rowCount() == 2 and "Δt = 0.96 days" in dlg.message.text()
+    assert dlg.add_pair(s1[0], s1[1]) is None and "already" in dlg.message.text()
+    dlg.pair_table.selectRow(0)
+    dlg.remove_selected_pairs()
+    assert len(dlg.pairs) == 1
+    # nothing ticked → asks for two scenes
+    dlg.set_all_checked(False)
+    assert dlg.propose() == [] and "at least two" in dlg.message.text()
+
+
+def test_chooser_empty_and_missing_folder(qgis_iface, tmp_path):
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    dlg = SceneChooserDialog(qgis_iface)
+    (tmp_path / "empty").mkdir()
+    assert dlg.scan(str(tmp_path / "empty")) == []
+    assert "No raster files found" in dlg.message.text()
+    assert dlg.table.rowCount() == 0
+    assert dlg.scan(str(tmp_path / "nowhere")) == []
+    assert "is not a folder" in dlg.message.text()
+    # Run without pairs or output folder is refused with a message, nothing started
+    assert dlg.run_chain() is None and "no pairs" in dlg.message.text()
+
+
+def test_build_chain_one_code_path(tmp_path):
+    import datetime as dt
+
+    from glacvel_plugin.core.pairing import Candidate, Pair
+    from glacvel_plugin.gui.scene_chooser import build_chain
+    a = Candidate("/d/a.TIF", "L8", dt.datetime(2016, 7, 18, 20, 37, 6), "063018")
+    b = Candidate("/d/b.TIF", "L8", dt.datetime(2016, 8, 3, 20, 37, 9), "063018")
+    steps = build_chain([Pair(a, b)], str(tmp_path), "/d/stable.geojson", True, 25.0)
+    assert [s.alg_id for s in steps] == ["glacvel:optical_correlation",
+                                         "glacvel:stable_ground_correction",
+                                         "glacvel:monthly_velocity"]
+    assert steps[0].params["REFERENCE"] == "/d/a.TIF" and steps[0].params["MAX_SPEED"] == 25.0
+    assert steps[1].params["INPUT"] == steps[0].params["OUTPUT"]
+    assert steps[1].params["STABLE_GROUND"] == "/d/stable.geojson"
+    assert steps[2].params["SOURCES"] == [steps[1].params["OUTPUT"]]
+    with pytest.raises(ValueError, match="swap"):
+        build_chain([Pair(b, a)], str(tmp_path))
+    with pytest.raises(ValueError, match="output folder"):
+        build_chain([Pair(a, b)], "")
+
+
+def test_menus_add_and_remove(qgis_iface, tmp_path):
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    from glacvel_plugin.gui.menus import GlacvelMenus
+    from tests.qgis.test_styling import make_product
+    menus = GlacvelMenus(qgis_iface)
+    menus.add()
+    try:
+        assert len(menus.actions) == 4
+        assert menus.toolbar is not None and menus.chooser_action in menus.toolbar.actions()
+        dlg = menus.show_scene_chooser()
+        assert dlg.isVisible() and menus.show_scene_chooser() is dlg  # one instance
+        dlg.close()
+        # a product added to the project by any route is styled on arrival
+        path, _ = make_product(tmp_path / "202306.tif", crop=(100, 200, 100, 250))
+        layer = QgsRasterLayer(path, "202306")
+        QgsProject.instance().addMapLayer(layer)
+        assert layer.customProperty("glacvel/style") == "velocity"
+        assert layer.temporalProperties().isActive()
+        qgis_iface.setActiveLayer(layer)
+        arrows = menus.arrows_for_selected()
+        assert arrows is not None and arrows.featureCount() > 0
+    finally:
+        menus.remove()
+        QgsProject.instance().removeAllMapLayers()
+    assert menus.actions == []
