@@ -299,19 +299,22 @@ def estimate_correction(vx: np.ndarray, vy: np.ndarray, stable: np.ndarray,
                             n_fit, n_eval, block)
 
 
-def velocity_error(vx: np.ndarray, vy: np.ndarray, sigma_x: float, sigma_y: float) -> np.ndarray:
+def velocity_error(vx: np.ndarray, vy: np.ndarray, sigma_x, sigma_y) -> np.ndarray:
     """Per-pixel 1σ error of the speed from component errors (ITS_LIVE's propagation).
 
     v_error = √((σx·vx)² + (σy·vy)²) / |v|; where |v| = 0, √((σx² + σy²)/2).
-    ``vx``, ``vy``: (rows, cols) m/d; returns float32 (rows, cols), NaN where vx or
-    vy is NaN.
+    ``vx``, ``vy``: (rows, cols) m/d; ``sigma_x``, ``sigma_y``: scalars or arrays
+    broadcastable to (rows, cols), m/d. Returns float32 (rows, cols), NaN where vx,
+    vy or an error is NaN.
     """
     vx = np.asarray(vx, dtype=np.float64)
     vy = np.asarray(vy, dtype=np.float64)
+    sx = np.broadcast_to(np.abs(np.asarray(sigma_x, dtype=np.float64)), vx.shape)
+    sy = np.broadcast_to(np.abs(np.asarray(sigma_y, dtype=np.float64)), vx.shape)
     v = np.hypot(vx, vy)
     with np.errstate(invalid="ignore", divide="ignore"):
-        e = np.hypot(sigma_x * vx, sigma_y * vy) / v
-    e = np.where(v > 0, e, math.sqrt((sigma_x ** 2 + sigma_y ** 2) / 2.0))
+        e = np.hypot(sx * vx, sy * vy) / v
+    e = np.where(v > 0, e, np.sqrt((sx ** 2 + sy ** 2) / 2.0))
     e[~(np.isfinite(vx) & np.isfinite(vy))] = np.nan
     return e.astype(np.float32)
 
