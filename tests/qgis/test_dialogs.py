@@ -198,3 +198,150 @@ def test_menus_add_and_remove(qgis_iface, tmp_path):
         menus.remove()
         QgsProject.instance().removeAllMapLayers()
     assert menus.actions == []
+
+
+# --------------------------------------------------------------------------- reference dialog
+@pytest.fixture
+def uav_reference(tmp_path):
+    """Stand-in for a UAV velocity raster: the real CARST Kaskawulsh product (120 m grid).
+
+    No real UAV glacier velocity field is available (../shared/data/README.md)."""
+    from tests.qgis.test_styling import make_product
+    return make_product(tmp_path / "uav_velocity.tif")
+
+
+def _rect_layer(rects, crs="EPSG:32607"):
+    from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsRectangle, QgsVectorLayer
+    from qgis.PyQt.QtCore import QVariant
+    lyr = QgsVectorLayer(f"Polygon?crs={crs}", "polys", "memory")
+    lyr.dataProvider().addAttributes([QgsField("name", QVariant.String)])
+    lyr.updateFields()
+    feats = []
+    for name, r in rects:
+        f = QgsFeature(lyr.fields())
+        f.setGeometry(QgsGeometry.fromRect(QgsRectangle(*r)))
+        f["name"] = name
+        feats.append(f)
+    lyr.dataProvider().addFeatures(feats)
+    return lyr
+
+
+def test_reference_pixel_counts_match_numpy(qgis_iface, uav_reference):
+    from qgis.core import QgsProject
+
+    from glacvel_plugin.gui.reference_dialog import ReferenceDialog
+    path, v = uav_reference
+    with rasterio.open(path) as ds:
+        x0, y0 = ds.transform.c, ds.transform.f
+    # two rectangles on pixel edges: rows 100–139 × cols 200–259 and rows 10–19 × cols 0–9
+    r1 = (x0 + 200 * 120, y0 - 140 * 120, x0 + 260 * 120, y0 - 100 * 120)
+    r2 = (x0, y0 - 20 * 120, x0 + 10 * 120, y0 - 10 * 120)
+    polys = _rect_layer([("trunk", r1), ("corner", r2)])
+    QgsProject.instance().addMapLayer(polys)
+    try:
+        dlg = ReferenceDialog(qgis_iface)
+        dlg.uav.setFilePath(path)
+        dlg.polygons.setLayer(polys)
+        counts = dlg.update_counts()
+        n1 = int(np.isfinite(v[100:140, 200:260]).sum())
+        n2 = int(np.isfinite(v[10:20, 0:10]).sum())
+        assert n1 > 1000
+        assert [c["total"] for c in counts] == [n1, n2]
+        assert [c["name"] for c in counts] == ["trunk", "corner"]
+        assert dlg.count_table.item(0, 1).text() == str(n1)
+        assert f"{n1 + n2} reference values in 2 polygons" in dlg.message.text()
+        if n2 == 0:
+            assert "No reference data in: corner" in dlg.message.text()
+        # two rasters: per-raster columns and a total
+        dlg.uav.setFilePath(f'"{path}" "{path}"')
+        counts = dlg.update_counts()
+        assert counts[0]["counts"] == [n1, n1] and counts[0]["total"] == 2 * n1
+        assert dlg.count_table.columnCount() == 4
+        # incomplete input: message, no crash
+        dlg.polygons.setLayer(None)
+        assert dlg.update_counts() == [] and "reference polygons" in dlg.message.text()
+        assert dlg.fit_weights() is None and "at least two" in dlg.message.text()
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
+def test_reference_polygon_drawn_with_map_tool(qgis_iface, qgis_canvas, uav_reference):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsPointXY, QgsProject, QgsRectangle
+    from qgis.gui import QgsMapMouseEvent
+    from qgis.PyQt.QtCore import QEvent, QPoint, Qt
+
+    from glacvel_plugin.gui.reference_dialog import ReferenceDialog, layer_file
+    path, v = uav_reference
+    with rasterio.open(path) as ds:
+        b = ds.bounds
+    qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32607"))
+    qgis_canvas.setExtent(QgsRectangle(b.left, b.bottom, b.right, b.top))
+    dlg = ReferenceDialog(qgis_iface)
+    dlg.uav.setFilePath(path)
+    dlg.draw_button.setChecked(True)
+    tool = dlg.tool
+    assert qgis_canvas.mapTool() is tool
+    xf = qgis_canvas.getCoordinateTransform()
+    cx, cy = (b.left + b.right) / 2, (b.bottom + b.top) / 2
+    corners = [(cx - 6000, cy - 6000), (cx + 6000, cy - 6000), (cx + 6000, cy + 6000), (cx - 6000, cy + 6000)]
+    for x, y in corners:
+        p = xf.transform(QgsPointXY(x, y))
+        ev = QgsMapMouseEvent(qgis_canvas, QEvent.MouseButtonRelease, QPoint(int(p.x()), int(p.y())),
+                              Qt.LeftButton)
+        tool.canvasReleaseEvent(ev)
+    ev = QgsMapMouseEvent(qgis_canvas, QEvent.MouseButtonRelease, QPoint(5, 5), Qt.RightButton)
+    tool.canvasReleaseEvent(ev)
+    try:
+        layer = dlg.drawn_layer
+        assert layer is not None and layer.featureCount() == 1
+        assert dlg.polygons.currentLayer() is layer
+        area = next(layer.getFeatures()).geometry().area()
+        assert area == pytest.approx(12000 * 12000, rel=0.05)
+        # ~100 × 100 px of 120 m; the count is shown before any fit
+        assert dlg.counts and 0 < dlg.counts[0]["total"] <= 10201
+        with rasterio.open(path) as ds:
+            r0, c0 = ds.index(cx - 6000, cy + 6000)
+        expect = int(np.isfinite(v[r0:r0 + 100, c0:c0 + 100]).sum())
+        assert dlg.counts[0]["total"] == pytest.approx(expect, rel=0.05)
+        # drawn (memory) polygons are saved to a file a background run can read
+        f = layer_file(layer)
+        assert f.endswith(".gpkg") and os.path.exists(f)
+        dlg.draw_button.setChecked(False)
+        assert dlg.tool is None
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
+def test_reference_gnss_stations_per_polygon(qgis_iface):
+    import csv
+
+    from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsProject, QgsVectorLayer
+
+    from glacvel_plugin.gui.reference_dialog import ReferenceDialog
+    pts = QgsVectorLayer("Point?crs=EPSG:32607", "gnss", "memory")
+    feats = []
+    with open(shared_data("kaskawulsh_multisensor", "gps", "Kaskawulsh_2018-04-05_to_2018-03-04_GPS")) as f:
+        for row in csv.DictReader(f):
+            if row["start_easting"]:
+                feat = QgsFeature()
+                feat.setGeometry(QgsGeometry.fromPointXY(
+                    QgsPointXY(float(row["start_easting"]), float(row["start_northing"]))))
+                feats.append(feat)
+    pts.dataProvider().addFeatures(feats)
+    assert len(feats) == 2  # station 2 has no start position on these dates
+    polys = _rect_layer([("east", (615000, 6735000, 625000, 6745000)),
+                         ("west", (605000, 6735000, 615000, 6745000)),
+                         ("none", (590000, 6700000, 591000, 6701000))])
+    QgsProject.instance().addMapLayers([pts, polys])
+    try:
+        dlg = ReferenceDialog(qgis_iface)
+        dlg.use_points.setChecked(True)
+        dlg.points.setLayer(pts)
+        dlg.polygons.setLayer(polys)
+        counts = dlg.update_counts()
+        assert [c["total"] for c in counts] == [1, 1, 0]
+        assert "No reference data in: 3" in dlg.message.text()
+        dlg.polygons.setLayer(None)
+        assert [c["total"] for c in dlg.update_counts()] == [2]
+    finally:
+        QgsProject.instance().removeAllMapLayers()
