@@ -140,6 +140,11 @@ def pseudocolor_renderer(layer: QgsRasterLayer, band: int, ramp_name: str, vmax:
         settings = crs_shader.legendSettings()
         settings.setSuffix(f" {UNITS}")
         settings.setUseContinuousLegend(True)
+        from qgis.core import QgsBasicNumericFormat
+        fmt = QgsBasicNumericFormat()
+        fmt.setNumberDecimalPlaces(dec)
+        fmt.setShowTrailingZeros(True)
+        settings.setNumericFormat(fmt)
         crs_shader.setLegendSettings(settings)
     except AttributeError:  # pragma: no cover - QGIS < 3.18
         pass
@@ -367,6 +372,24 @@ def add_to_group(layer, group_name: str, project: Optional[QgsProject] = None):
         node.parent().removeChildNode(node)
 
 
+def label_legend(layer, project: Optional[QgsProject] = None) -> bool:
+    """Replace the band-name legend entry (``Band 1: v (Gray)``) by ``speed (m/d)``.
+
+    The label is a user label of the layer's node in the project's layer tree, so
+    the layers panel and print-layout legends show it. Returns True when set.
+    """
+    from qgis.core import QgsMapLayerLegendUtils
+    project = project or QgsProject.instance()
+    node = project.layerTreeRoot().findLayer(layer.id())
+    kind = layer.customProperty("glacvel/style")
+    if node is None or kind not in ("velocity", "error") or layer.bandCount() < 2:
+        return False
+    text = translate("styling", "speed (m/d)") if kind == "velocity" else \
+        translate("styling", "speed error (m/d)")
+    QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, 0, text)
+    return True
+
+
 def load_output(path: str, group_name: Optional[str] = None, arrows: bool = False,
                 project: Optional[QgsProject] = None, name: Optional[str] = None,
                 ramp_name: str = VELOCITY_RAMP) -> List:
@@ -392,6 +415,7 @@ def load_output(path: str, group_name: Optional[str] = None, arrows: bool = Fals
             add_to_group(lyr, group_name, project)
         else:
             project.addMapLayer(lyr)
+    label_legend(layer, project)
     return added
 
 
@@ -421,6 +445,7 @@ class GlacvelLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
         project = context.project() or QgsProject.instance()
         if self.group_name and project.mapLayer(layer.id()) is not None:
             add_to_group(layer, self.group_name, project)
+        label_legend(layer, project)
         if self.arrows and kind == "velocity" and os.path.exists(layer.source()):
             a = arrows_layer(layer.source(), name=f"{layer.name()} " + translate("styling", "arrows"))
             if self.group_name:

@@ -90,8 +90,10 @@ def reference_pixel_counts(polygons: QgsVectorLayer, rasters: List[str],
                 mask = rasterize_mask([json.loads(g.asJson())], ds.window_transform(win),
                                       (int(win.height), int(win.width)))
                 counts.append(int(np.count_nonzero(mask & valid)))
-            rows.append({"fid": feat.id(),
-                         "name": str(feat[name_field]) if name_field else str(feat.id()),
+            label = feat[name_field] if name_field else None
+            if label is None or str(label) in ("", "NULL"):
+                label = feat.id()
+            rows.append({"fid": feat.id(), "name": str(label),
                          "counts": counts, "total": int(sum(counts))})
     finally:
         for ds in infos:

@@ -99,7 +99,8 @@ def read_scene(path: str) -> SceneRecord:
             rec.bounds = tuple(ds.bounds)
             ds.read(1, window=((0, min(1, ds.height)), (0, min(1, ds.width))))
     except Exception as exc:  # rasterio/GDAL errors: corrupt, truncated, not a raster
-        rec.error = tr("cannot read: {}").format(str(exc).splitlines()[0][:200])
+        msg = str(exc).splitlines()[0].replace(path, os.path.basename(path))
+        rec.error = tr("cannot read: {}").format(msg[:200])
         return rec
     if "v" in names and "vx" in names:
         rec.error = tr("a velocity product, not a scene")
@@ -310,7 +311,7 @@ def load_styled(path: str, group_name: str, arrows: bool):
 class SceneChooserDialog(QDialog):
     """Scan a folder, tick scenes, propose/edit pairs and run the velocity chain."""
 
-    COLUMNS = ("use", "sensor", "time", "footprint", "cloud", "crs", "overlap", "file", "status")
+    COLUMNS = ("use", "sensor", "time", "footprint", "cloud", "crs", "overlap", "status", "file")
     PAIR_COLUMNS = ("reference", "secondary", "dt", "sensor", "reason")
 
     taskFinished = pyqtSignal(object)
@@ -347,11 +348,13 @@ class SceneChooserDialog(QDialog):
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels([
             "", self.tr("Sensor"), self.tr("Acquired (UTC)"), self.tr("Path/row or tile"),
-            self.tr("Cloud %"), self.tr("CRS"), self.tr("Overlap with map %"), self.tr("File"),
-            self.tr("Status")])
+            self.tr("Cloud %"), self.tr("CRS"), self.tr("Overlap with map %"), self.tr("Status"),
+            self.tr("File")])
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(7, QHeaderView.Interactive)
+        self.table.horizontalHeader().resizeSection(7, 240)
         self.table.horizontalHeader().setStretchLastSection(True)
         sl.addWidget(self.table)
         row = QHBoxLayout()
@@ -395,6 +398,8 @@ class SceneChooserDialog(QDialog):
         edit.addWidget(self.remove_pair_button)
         pl.addLayout(edit)
         split.addWidget(pairs_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         lay.addWidget(split, 1)
 
         run_box = QGroupBox(self.tr("Run"))
@@ -473,6 +478,7 @@ class SceneChooserDialog(QDialog):
             self.show_message(str(exc), error=True)
             return self.records
         self.fill_table()
+        self.progress.setValue(0)
         usable = sum(r.usable for r in self.records)
         bad = len(self.records) - usable
         if not self.records:
@@ -498,16 +504,18 @@ class SceneChooserDialog(QDialog):
                 time_txt = rec.time.strftime("%Y-%m-%d" if rec.extra.get("date_only") else "%Y-%m-%d %H:%M:%S")
             ov = overlap_percent(rec, extent, crs) if extent is not None else None
             vals = [rec.sensor or "", time_txt, rec.footprint or "",
-                    rec.cloud_cover, rec.crs_authid, ov, os.path.basename(rec.path),
-                    self.tr("usable") if rec.usable else rec.error]
+                    rec.cloud_cover, rec.crs_authid, ov,
+                    self.tr("usable") if rec.usable else rec.error, os.path.basename(rec.path)]
             for col, val in enumerate(vals, start=1):
                 item = QTableWidgetItem()
                 if isinstance(val, float):
                     item.setData(Qt.DisplayRole, round(val, 1))
                 else:
                     item.setText("" if val is None else str(val))
-                if col == 7:
+                if col == 8:
                     item.setToolTip(rec.path)
+                if col == 7:
+                    item.setToolTip(item.text())
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
@@ -563,6 +571,8 @@ class SceneChooserDialog(QDialog):
             combo.clear()
             for r in recs:
                 combo.addItem(f"{r.sensor} {r.time:%Y-%m-%d %H:%M} {os.path.basename(r.path)}", r.path)
+        if len(recs) > 1:
+            self.second_combo.setCurrentIndex(1)
 
     def add_pair(self, first_path: str, second_path: str) -> Optional[Pair]:
         """Add a user pair; refuses (message, returns None) when Δt ≤ 0 or sensors differ."""
@@ -597,11 +607,13 @@ class SceneChooserDialog(QDialog):
     def fill_pairs(self):
         self.pair_table.setRowCount(len(self.pairs))
         for row, p in enumerate(self.pairs):
-            vals = [f"{p.reference.time:%Y-%m-%d %H:%M} {os.path.basename(str(p.reference.key))}",
-                    f"{p.secondary.time:%Y-%m-%d %H:%M} {os.path.basename(str(p.secondary.key))}",
+            vals = [f"{p.reference.time:%Y-%m-%d %H:%M}  {p.reference.footprint or ''}",
+                    f"{p.secondary.time:%Y-%m-%d %H:%M}  {p.secondary.footprint or ''}",
                     f"{p.dt_days:.2f}", p.sensor, p.reason]
             for col, v in enumerate(vals):
                 item = QTableWidgetItem(v)
+                if col < 2:
+                    item.setToolTip(str((p.reference if col == 0 else p.secondary).key))
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 self.pair_table.setItem(row, col, item)
 

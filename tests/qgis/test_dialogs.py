@@ -78,7 +78,7 @@ def test_chooser_scans_real_folder_and_lists_bad_scenes(qgis_iface, qgis_canvas,
     assert len(recs) == 7
     l8 = rows["LC80630182016200LGN00_B8_yahtse_crop.TIF"]
     assert l8[1] == "L8" and l8[2] == "2016-07-18 20:37:06" and l8[3] == "063018"
-    assert l8[5] == "EPSG:32607" and l8[8] == "usable"
+    assert l8[5] == "EPSG:32607" and l8[7] == "usable"
     assert l8[4] == "44.1"  # CLOUD_COVER = 44.14 in the MTL file
     assert float(l8[6]) == pytest.approx(expected, abs=0.1)
     s1 = [v for k, v in rows.items() if "S1B_EW" in k]
@@ -88,8 +88,8 @@ def test_chooser_scans_real_folder_and_lists_bad_scenes(qgis_iface, qgis_canvas,
     uav = rows["survey.tif"]
     assert uav[1] == "UAV" and uav[2] == "2023-08-14 11:05:30"
     broken = rows["LC80630182016232LGN00_B8_broken.TIF"]
-    assert broken[8].startswith("cannot read") and not (broken[0].flags() & 0x10)
-    assert "no acquisition time" in rows["yahtse_srtm_dem.tif"][8]
+    assert broken[7].startswith("cannot read") and not (broken[0].flags() & 0x10)
+    assert "no acquisition time" in rows["yahtse_srtm_dem.tif"][7]
     assert "7 scenes found, 5 usable, 2 cannot be used" in dlg.message.text()
     assert broken[1] == "L8" and broken[2] == "2016-08-19"  # from the name, date only
     # sortable: sorting by sensor, descending, puts the UAV survey first

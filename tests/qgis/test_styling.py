@@ -190,6 +190,9 @@ def test_postprocessor_styles_and_groups_processing_output(qgis_app, product):
     group = project.layerTreeRoot().findGroup("run 1")
     names = [n.layer().name() for n in group.findLayers()]
     assert "201803" in names and any("arrows" in n for n in names)
+    from qgis.core import QgsMapLayerLegendUtils
+    node = project.layerTreeRoot().findLayer(layer.id())
+    assert QgsMapLayerLegendUtils.legendNodeUserLabel(node, 0) == "speed (m/d)"
     # attach to the layers a Processing context will load
     ctx.addLayerToLoadOnCompletion(layer.id(), QgsProcessingContext.LayerDetails("x", project, "x"))
     assert styling.attach_postprocessors(ctx, "run 2") == 1

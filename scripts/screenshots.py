@@ -1,0 +1,212 @@
+"""Screenshots of the desktop side for the docs: dialogs and a styled velocity map.
+
+Run with ``make screenshots`` (xvfb-run, QT_QPA_PLATFORM=xcb). Writes into docs/img/:
+
+* ``scene_chooser.png``  — the scene and pair chooser after scanning a folder of real
+  scenes (Yahtse Landsat-8 pair with MTL files, the Sentinel-1 pair, an unreadable file)
+  and proposing pairs;
+* ``reference_dialog.png`` — the reference-polygon dialog with pixel counts per polygon;
+* ``velocity_map.png`` — Kaskawulsh Glacier speed (GLAFT demo vx/vy, Landsat-8
+  2018-03-04 → 04-05) styled by glacvel (Viridis 0 → 98th percentile, m/d legend) with
+  flow arrows, legend and scale bar (a QGIS print layout).
+"""
+import datetime as dt
+import os
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
+OUT = os.path.join(ROOT, "docs", "img")
+
+
+def kaskawulsh_product(folder):
+    """Velocity product from the real GLAFT demo vx/vy rasters (m/d, 60 m, EPSG:32607)."""
+    import numpy as np
+    import rasterio
+
+    from glacvel_plugin.io.product import standard_tags, write_product
+    base = os.path.join(SHARED, "kaskawulsh_glaft_demo", "20180304-20180405_velo-raw_{}.tif")
+    arrays = {}
+    for b in ("vx", "vy"):
+        with rasterio.open(base.format(b)) as ds:
+            a = ds.read(1).astype(np.float32)
+            a[a == ds.nodata] = np.nan
+            arrays[b] = a
+            transform, crs = ds.transform, ds.crs
+    vx, vy = arrays["vx"], arrays["vy"]
+    days = 32.0
+    bands = {"v": np.hypot(vx, vy), "vx": vx, "vy": vy, "dx": vx * days, "dy": vy * days,
+             "quality": np.where(np.isfinite(vx), 1.0, np.nan).astype(np.float32)}
+    tags = standard_tags("L8", dt.datetime(2018, 3, 4, 20, 30), dt.datetime(2018, 4, 5, 20, 30),
+                         "CARST (GLAFT demo data)")
+    return write_product(os.path.join(folder, "201803.tif"), bands, transform, crs, tags)
+
+
+def grab(widget, name):
+    from qgis.PyQt.QtWidgets import QApplication
+    widget.show()
+    for _ in range(5):
+        QApplication.processEvents()
+    path = os.path.join(OUT, name)
+    widget.grab().save(path)
+    print("wrote", os.path.relpath(path, ROOT))
+    return path
+
+
+def velocity_map(product, outline, name="velocity_map.png"):
+    """A print layout: styled speed, arrows, glacier outline, legend, scale bar → PNG."""
+    from qgis.core import (QgsLayoutExporter, QgsLayoutItemLegend, QgsLayoutItemLabel,
+                           QgsLayoutItemMap, QgsLayoutItemScaleBar, QgsLayoutPoint,
+                           QgsLayoutSize, QgsPrintLayout, QgsProject, QgsRasterLayer,
+                           QgsUnitTypes, QgsVectorLayer)
+    from qgis.PyQt.QtGui import QColor, QFont
+
+    from glacvel_plugin import styling
+    project = QgsProject.instance()
+    raster = QgsRasterLayer(product, "Kaskawulsh, March 2018")
+    styling.style_layer(raster)
+    arrows = styling.arrows_layer(product, target_arrows=40, name="Flow direction",
+                                  min_speed=0.2)
+    outline_layer = QgsVectorLayer(outline, "Glacier outline", "ogr")
+    sym = outline_layer.renderer().symbol()
+    sym.symbolLayer(0).setBrushStyle(0)  # no fill
+    sym.symbolLayer(0).setStrokeColor(QColor(240, 90, 60))
+    sym.symbolLayer(0).setStrokeWidth(0.4)
+    project.addMapLayers([raster, outline_layer, arrows])
+    styling.label_legend(raster, project)
+
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()
+    page = layout.pageCollection().page(0)
+    page.setPageSize(QgsLayoutSize(290, 172, QgsUnitTypes.LayoutMillimeters))
+    m = QgsLayoutItemMap(layout)
+    m.attemptMove(QgsLayoutPoint(5, 14, QgsUnitTypes.LayoutMillimeters))
+    m.attemptResize(QgsLayoutSize(215, 215 * raster.height() / raster.width(), QgsUnitTypes.LayoutMillimeters))
+    m.setLayers([arrows, outline_layer, raster])
+    m.setCrs(raster.crs())
+    m.setExtent(raster.extent())
+    m.setFrameEnabled(True)
+    layout.addLayoutItem(m)
+    title = QgsLayoutItemLabel(layout)
+    title.setText("Kaskawulsh Glacier — Landsat-8 2018-03-04 → 2018-04-05, styled by glacvel")
+    title.setFont(QFont("DejaVu Sans", 13))
+    title.attemptMove(QgsLayoutPoint(5, 3, QgsUnitTypes.LayoutMillimeters))
+    title.attemptResize(QgsLayoutSize(270, 9, QgsUnitTypes.LayoutMillimeters))
+    layout.addLayoutItem(title)
+    legend = QgsLayoutItemLegend(layout)
+    legend.setLinkedMap(m)
+    legend.setTitle("Legend")
+    legend.setAutoUpdateModel(True)
+    legend.attemptMove(QgsLayoutPoint(223, 14, QgsUnitTypes.LayoutMillimeters))
+    layout.addLayoutItem(legend)
+    bar = QgsLayoutItemScaleBar(layout)
+    bar.setStyle("Single Box")
+    bar.setLinkedMap(m)
+    bar.setUnits(QgsUnitTypes.DistanceKilometers)
+    bar.setNumberOfSegments(4)
+    bar.setNumberOfSegmentsLeft(0)
+    bar.setUnitsPerSegment(2.5)
+    bar.setUnitLabel("km")
+    bar.attemptMove(QgsLayoutPoint(8, 17 + 215 * raster.height() / raster.width(), QgsUnitTypes.LayoutMillimeters))
+    layout.addLayoutItem(bar)
+    path = os.path.join(OUT, name)
+    settings = QgsLayoutExporter.ImageExportSettings()
+    settings.dpi = 110
+    res = QgsLayoutExporter(layout).exportToImage(path, settings)
+    if res != QgsLayoutExporter.Success:
+        raise RuntimeError(f"layout export failed ({res})")
+    for ext in (".pgw", ".png.aux.xml"):
+        side = path[:-4] + ext if ext == ".pgw" else path + ".aux.xml"
+        if os.path.exists(side):
+            os.remove(side)
+    print("wrote", os.path.relpath(path, ROOT))
+    project.removeAllMapLayers()
+    return path
+
+
+def main():
+    from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsProject,
+                           QgsRasterLayer, QgsRectangle)
+    from qgis.gui import QgsMapCanvas
+    from qgis.PyQt.QtWidgets import QMainWindow
+
+    app = QgsApplication([], True)
+    app.initQgis()
+    os.makedirs(OUT, exist_ok=True)
+
+    class Iface:
+        """The few interface calls the dialogs make, on a real canvas."""
+
+        def __init__(self):
+            self.window = QMainWindow()
+            self.canvas = QgsMapCanvas(self.window)
+            self.canvas.resize(800, 600)
+
+        def mapCanvas(self):  # noqa: N802
+            return self.canvas
+
+        def mainWindow(self):  # noqa: N802
+            return self.window
+
+    iface = Iface()
+    from glacvel_plugin.gui.reference_dialog import ReferenceDialog
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    with tempfile.TemporaryDirectory() as tmp:
+        # a download folder of real scenes
+        scenes = os.path.join(tmp, "scenes")
+        os.makedirs(os.path.join(scenes, "landsat"))
+        os.makedirs(os.path.join(scenes, "sentinel1"))
+        ydir = os.path.join(ROOT, "demo", "data", "yahtse")
+        for n in sorted(os.listdir(ydir)):
+            if n.endswith(".TIF") or n == "mtl":
+                os.symlink(os.path.join(ydir, n), os.path.join(scenes, "landsat", n))
+        with open(os.path.join(ydir, "LC80630182016200LGN00_B8_yahtse_crop.TIF"), "rb") as f:
+            head = f.read(4096)
+        with open(os.path.join(scenes, "landsat", "LC80630182016232LGN00_B8_partial.TIF"), "wb") as f:
+            f.write(head)
+        s1 = os.path.join(SHARED, "s1_seaice_pair")
+        for n in sorted(os.listdir(s1)):
+            if n.endswith(".tif"):
+                os.symlink(os.path.join(s1, n), os.path.join(scenes, "sentinel1", n))
+        iface.canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32607"))
+        iface.canvas.setExtent(QgsRectangle(471817.5, 6665272.5, 484567.5, 6677827.5))
+        dlg = SceneChooserDialog(iface)
+        dlg.resize(1250, 760)
+        dlg.scan(scenes)
+        dlg.max_cloud.setValue(60)
+        dlg.set_all_checked(True)
+        dlg.propose()
+        recs = [r for r in dlg.records if r.sensor == "S1" and r.usable]
+        dlg.add_pair(recs[0].path, recs[1].path)
+        dlg.out_dir.setFilePath(os.path.expanduser("~/glacier_velocity/yahtse_2016"))
+        dlg.show_message(dlg.message.text())
+        grab(dlg, "scene_chooser.png")
+        dlg.close()
+
+        product = kaskawulsh_product(tmp)
+        # reference dialog: the Kaskawulsh product stands in for a UAV velocity raster,
+        # the reference polygons are GLAFT's bedrock polygons
+        from qgis.core import QgsVectorLayer
+        polys = QgsVectorLayer(os.path.join(SHARED, "kaskawulsh_glaft_demo", "bedrock_V2.shp"),
+                               "reference polygons", "ogr")
+        gnss_like = QgsRasterLayer(product, "uav")
+        QgsProject.instance().addMapLayers([polys, gnss_like])
+        rd = ReferenceDialog(iface)
+        rd.resize(820, 640)
+        rd.sources.setFilePath(f'"{product}" "{product}"')
+        rd.uav.setFilePath(product)
+        rd.polygons.setLayer(polys)
+        rd.update_counts()
+        grab(rd, "reference_dialog.png")
+        rd.close()
+        QgsProject.instance().removeAllMapLayers()
+
+        velocity_map(product, os.path.join(SHARED, "kaskawulsh_glaft_demo",
+                                           "glacier_V1_Kaskawulsh_s_inwardBuffer600m.shp"))
+    app.exitQgis()
+
+
+if __name__ == "__main__":
+    main()
