@@ -24,8 +24,9 @@ Weight fitting — :func:`fit_weights`
         W_i ∝ 1 / MSE_i, the mean squared residual of source i against the
         reference over the samples where it has data.
 
-    Ill-posed cases. A source with no data at any reference sample, fewer than
-    (number of sources + 1) samples where every source has data, or a reference
+    Ill-posed cases. A source with no data at any reference sample, fewer
+    samples where every source has data than sources (k weights with Σ W = 1 have
+    k − 1 free parameters; k samples leave one degree of freedom), or a reference
     of zero samples raise ``ValueError`` naming what to change. Collinear sources
     (identical or proportional residuals) make the least-squares minimum flat; a
     small ridge term λ‖W − W_iv‖² (λ = 10⁻⁶ × mean squared residual) pulls the
@@ -41,6 +42,9 @@ Weight fitting — :func:`fit_weights`
 
 Fusion — :func:`fuse_stack`
     w′_i = m_i W_i / Σ_j m_j W_j with m_i = 1 where source i has both vx and vy;
+    a source of weight 0 is used only where no source of positive weight has data
+    (gap filling); with negative (unconstrained) weights, pixels where the present
+    weights sum to ≤ 0 get no value;
     vx_f = Σ w′_i vx_i and vy_f likewise; speed v_f = √(vx_f² + vy_f²) formed
     afterwards (fusing speeds would bias them: |mean vector| ≤ mean |vector|).
     Errors (independent sources, covariances neglected):
@@ -185,6 +189,7 @@ def _solve(R: np.ndarray, method: str, notes: Optional[list] = None) -> np.ndarr
                           "jac": lambda w: np.ones_like(w)}],
             options={"ftol": 1e-12, "maxiter": 500})
         w = np.clip(res.x, 0.0, None)
+        w[w < 1e-10] = 0.0
         if not res.success or not np.all(np.isfinite(w)) or w.sum() <= 0:
             if notes is not None:
                 notes.append(f"the constrained fit did not converge ({res.message}); "
@@ -236,7 +241,7 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
     n_bootstrap : bootstrap resamples for the weight uncertainty (0 = none)
 
     Raises ``ValueError``: unknown method, shape mismatch, no samples, a source with
-    no data at any sample, or too few complete samples (< k + 1).
+    no data at any sample, or too few complete samples (< k).
     """
     if method not in METHODS:
         raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(METHODS)}")
@@ -281,10 +286,10 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
                              "inverse-variance weights need at least 2 per source")
         w = _inverse_variance(src_rmse ** 2)
     else:
-        if nc < k + 1:
+        if nc < k:
             raise ValueError(
                 f"only {nc} reference samples have data from every source, too few to fit "
-                f"{k} weights (need at least {k + 1}); add reference polygons/stations where "
+                f"{k} weights (need at least {k}); add reference polygons/stations where "
                 "all sources overlap, or use METHOD inverse-variance")
         w = _solve(R[complete], method, notes)
     pred = predict(A, w)
@@ -348,8 +353,8 @@ def _fit_subset(A: np.ndarray, b: np.ndarray, method: str) -> np.ndarray:
             raise ValueError("a source has fewer than 2 samples")
         return _inverse_variance(np.nanmean(R ** 2, axis=0))
     complete = present.all(axis=1)
-    if complete.sum() < k + 1:
-        raise ValueError(f"fewer than {k + 1} samples with every source")
+    if complete.sum() < k:
+        raise ValueError(f"fewer than {k} samples with every source")
     return _solve(R[complete], method)
 
 
@@ -364,7 +369,7 @@ def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]
     vx, vy : float (k, rows, cols), m/d, NaN = no data
     weights : (k,) source weights (need not be normalised; may be negative for the
         unconstrained fit: pixels where the present sources' weights sum to
-        ≤ ``min_weight_sum`` get no value). ``None`` = per-pixel inverse-variance
+        ≤ ``min_weight_sum`` × max|W| get no value). ``None`` = per-pixel inverse-variance
         from ``sigma_x``/``sigma_y`` (a source with unknown σ at a pixel gets the
         mean weight of the known ones there, equal weights if none is known).
     sigma_x, sigma_y : float (k, rows, cols) 1-σ errors (m/d), NaN = unknown;
@@ -411,8 +416,13 @@ def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]
             raise ValueError("fusion weights must be finite numbers")
         W = np.broadcast_to(w[:, None, None], shape)
     Wm = np.where(m, W, 0.0)
+    # a source of weight 0 still fills pixels where no weighted source has data:
+    # where every present source has weight exactly 0 they are averaged equally
+    gap = m.any(axis=0) & np.all(~m | (W == 0), axis=0)
+    Wm = np.where(gap[None] & m, 1.0, Wm)
     S = Wm.sum(axis=0)
-    ok = S > min_weight_sum
+    scale = float(np.max(np.abs(W))) if np.size(W) else 1.0
+    ok = S > min_weight_sum * max(scale, 1e-300)
     with np.errstate(invalid="ignore", divide="ignore"):
         wn = np.where(ok[None], Wm / np.where(ok, S, 1.0)[None], 0.0)
     fx = np.where(ok, (wn * np.where(m, vx, 0.0)).sum(axis=0), np.nan)

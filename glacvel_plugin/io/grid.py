@@ -21,6 +21,12 @@ when it is as fine or finer (smooth upsampling of a smooth field); band ``count`
 and ``quality`` always ``nearest``. No-data (NaN) pixels never contribute (GDAL
 excludes no-data from both kernels).
 
+Vectors: a product in another CRS has vx/vy along that CRS's axes; they are
+rotated (and scaled) into the target CRS with the local Jacobian of the change of
+projection at every target pixel (:meth:`SourceReader.jacobian`), e.g. ≈5° of
+grid convergence between neighbouring UTM zones at 60° N. Error bands go through
+the same map as independent variances.
+
 Units: the ``UNITS`` tag of a product must be ``m/d`` (also ``m/day``, ``m d-1``) or
 ``m/yr`` (also ``m/a``, ``m/year``, ``m yr-1``); velocity and error bands are
 divided by 365.25 for yearly units. A product without ``UNITS`` is refused: a
@@ -356,6 +362,14 @@ class SourceReader:
             return out
         src_t = self.ds.window_transform(sw)
         dst_t = grid.window_transform(window)
+        rotate = self.crs != grid.crs and ("vx" in bands or "vy" in bands)
+        if rotate:
+            bands_in = list(dict.fromkeys(bands + ["vx", "vy"]))
+            if not set(bands_in) <= set(self.bands):
+                raise ProductError(f"{os.path.basename(self.path)} needs both vx and vy to be "
+                                   "brought into another CRS (the vectors are rotated)")
+            out.update({b: np.full(shape, np.nan, dtype=np.float32) for b in bands_in})
+            bands = bands_in
         for b in bands:
             idx = self.bands.index(b) + 1
             a = self.ds.read(idx, window=sw).astype(np.float32)
@@ -368,7 +382,43 @@ class SourceReader:
             if b in VELOCITY_LIKE or b.endswith("_error"):
                 r *= np.float32(self.factor)
             out[b] = r
+        if rotate:
+            j = self.jacobian(grid, window)
+            vx, vy = out["vx"], out["vy"]
+            out["vx"] = (j[0] * vx + j[1] * vy).astype(np.float32)
+            out["vy"] = (j[2] * vx + j[3] * vy).astype(np.float32)
         return out
+
+    def jacobian(self, grid: TargetGrid, window: Window):
+        """Per-pixel map of source-CRS vector components to target-CRS components.
+
+        Returns (J00, J01, J10, J11), float64 (h, w): ``vx_t = J00 vx_s + J01 vy_s``,
+        ``vy_t = J10 vx_s + J11 vy_s`` — the local derivative of the source→target
+        projection change (grid convergence and scale), from 1-metre finite
+        differences at every target pixel centre. Identity when the CRSs match.
+        """
+        h, w = int(window.height), int(window.width)
+        if self.crs == grid.crs:
+            one, zero = np.ones((h, w)), np.zeros((h, w))
+            return one, zero, zero, one
+        key = (window.col_off, window.row_off, w, h, grid)
+        if getattr(self, "_jkey", None) == key:
+            return self._jac
+        t = grid.window_transform(window)
+        cols, rows = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
+        X = t.c + cols * t.a
+        Y = t.f + rows * t.e
+        xs, ys = rasterio.warp.transform(grid.crs, self.crs, X.ravel(), Y.ravel())
+        xs, ys = np.asarray(xs), np.asarray(ys)
+        step = 1.0
+        ex_x, ex_y = rasterio.warp.transform(self.crs, grid.crs, xs + step, ys)
+        ny_x, ny_y = rasterio.warp.transform(self.crs, grid.crs, xs, ys + step)
+        Xr, Yr = X.ravel(), Y.ravel()
+        jac = tuple(np.asarray(a).reshape(h, w) for a in (
+            (np.asarray(ex_x) - Xr) / step, (np.asarray(ny_x) - Xr) / step,
+            (np.asarray(ex_y) - Yr) / step, (np.asarray(ny_y) - Yr) / step))
+        self._jkey, self._jac = key, jac
+        return jac
 
     def read_sigma(self, grid: TargetGrid, window: Window) -> Tuple[np.ndarray, np.ndarray]:
         """(σx, σy) float32 (h, w) on the block in m/d: error bands, else scalar tags, else NaN."""
@@ -376,10 +426,18 @@ class SourceReader:
         if self.sigma_override is None:
             eb = self.error_bands()
             if eb is not None:
-                d = self.read(set(eb), grid, window)
-                return d[eb[0]], d[eb[1]]
-        sx, sy = self.scalar_sigma()
-        return (np.full(shape, sx, dtype=np.float32), np.full(shape, sy, dtype=np.float32))
+                d = self.read(list(dict.fromkeys(eb)), grid, window)
+                sx, sy = d[eb[0]], d[eb[1]]
+            else:
+                sx, sy = (np.full(shape, v, dtype=np.float32) for v in self.scalar_sigma())
+        else:
+            sx, sy = (np.full(shape, v, dtype=np.float32) for v in self.scalar_sigma())
+        if self.crs != grid.crs:
+            # independent component errors through the rotation: σ'² = J² σ²
+            j = self.jacobian(grid, window)
+            sx, sy = (np.sqrt(j[0] ** 2 * sx ** 2 + j[1] ** 2 * sy ** 2).astype(np.float32),
+                      np.sqrt(j[2] ** 2 * sx ** 2 + j[3] ** 2 * sy ** 2).astype(np.float32))
+        return sx, sy
 
     def close(self):
         self.ds.close()

@@ -161,7 +161,7 @@ def test_ill_posed_fits_raise_or_fall_back_never_nan():
     with pytest.raises(ValueError, match="S1 have no data"):
         fit_weights(np.c_[a, b, np.full(50, np.nan)], truth, ["L8", "S2", "S1"])
     with pytest.raises(ValueError, match="too few"):
-        fit_weights(np.c_[a, b][:2], truth[:2], ["L8", "S2"])
+        fit_weights(np.c_[a, b][:1], truth[:1], ["L8", "S2"])
     with pytest.raises(ValueError, match="no valid sample"):
         fit_weights(np.c_[a, b], np.full(50, np.nan), ["L8", "S2"])
     with pytest.raises(ValueError, match="unknown fusion method"):
