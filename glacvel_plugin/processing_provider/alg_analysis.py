@@ -23,7 +23,7 @@ import rasterio.features
 import rasterio.warp
 from rasterio.windows import Window, from_bounds
 from qgis.core import (QgsFeature, QgsFeatureRequest, QgsFeatureSink, QgsField, QgsFields,
-                       QgsGeometry, QgsPointXY, QgsProcessing, QgsProcessingParameterDistance,
+                       QgsGeometry, QgsPointXY, QgsProcessing, QgsProcessingParameterNumber,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination,
@@ -67,6 +67,16 @@ class ProductInfo:
     @property
     def name(self) -> str:
         return os.path.basename(self.path)
+
+    @property
+    def month(self) -> Optional[str]:
+        """``YYYYMM``: the label when it is a month, else the month of the middle of
+        START_TIME–END_TIME, else None."""
+        if re.fullmatch(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])", self.label or ""):
+            return self.label
+        if self.start is not None and self.end is not None:
+            return (self.start + (self.end - self.start) / 2).strftime("%Y%m")
+        return None
 
     @property
     def resolution(self) -> float:
@@ -304,10 +314,9 @@ class FlowlineProfile(GlacvelAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             "LINE_ID_FIELD", self.tr("Line id field (default: feature id)"),
             parentLayerParameterName="FLOWLINES", optional=True))
-        spacing = QgsProcessingParameterDistance(
-            "SPACING", self.tr("Point spacing (0 = the first product's pixel size)"),
-            defaultValue=0.0, minValue=0.0, optional=True)
-        self.addParameter(spacing)
+        self.addParameter(QgsProcessingParameterNumber(
+            "SPACING", self.tr("Point spacing in metres (0 = the first product's pixel size)"),
+            QgsProcessingParameterNumber.Double, defaultValue=0.0, minValue=0.0, optional=True))
         self.addParameter(QgsProcessingParameterEnum(
             "METHOD", self.tr("Sampling"), options=[self.tr("Bilinear"), self.tr("Nearest pixel")],
             defaultValue=0))
@@ -407,6 +416,7 @@ class FlowlineProfile(GlacvelAlgorithm):
         fields = QgsFields()
         for name, typ in (("line_id", QVariant.String), ("part", QVariant.Int),
                           ("distance", QVariant.Double), ("label", QVariant.String),
+                          ("month", QVariant.String),
                           ("start", QVariant.String), ("end", QVariant.String),
                           ("v", QVariant.Double), ("vx", QVariant.Double),
                           ("vy", QVariant.Double)) + ((("v_error", QVariant.Double),)
@@ -451,6 +461,7 @@ class FlowlineProfile(GlacvelAlgorithm):
                 for i in range(len(p)):
                     r = {"line_id": ln.line_id, "part": int(p.part[i]),
                          "distance": float(p.distance[i]), "label": info.label,
+                         "month": info.month,
                          "start": f"{info.start:%Y-%m-%dT%H:%M:%SZ}" if info.start else None,
                          "end": f"{info.end:%Y-%m-%dT%H:%M:%SZ}" if info.end else None,
                          "x": float(p.x[i]), "y": float(p.y[i])}

@@ -104,22 +104,22 @@ def speed(x, y):
 
 
 def synthetic_product(path, transform, shape, crs, field_crs=UTM7, start=None, end=None,
-                      nan_box=None):
+                      nan_box=None, scale=1.0, units="m/d", bands=("v", "vx", "vy")):
     rows, cols = shape
     jj, ii = np.meshgrid(np.arange(cols) + 0.5, np.arange(rows) + 0.5)
     x, y = transform * (jj, ii)
     if crs != field_crs:
         fx, fy = rasterio.warp.transform(crs, field_crs, x.ravel(), y.ravel())
         x, y = np.reshape(fx, x.shape), np.reshape(fy, y.shape)
-    s = speed(x, y).astype(np.float32)
+    s = (scale * speed(x, y)).astype(np.float32)
     if nan_box is not None:
         r0, r1, c0, c1 = nan_box
         s[r0:r1, c0:c1] = np.nan
-    bands = {"v": s, "vx": s * np.float32(np.cos(DIRECTION)),
-             "vy": s * np.float32(np.sin(DIRECTION))}
+    arrays = {"v": s, "vx": s * np.float32(np.cos(DIRECTION)),
+              "vy": s * np.float32(np.sin(DIRECTION))}
     tags = standard_tags("synthetic", start or dt.datetime(2020, 6, 1),
-                         end or dt.datetime(2020, 7, 1), "analytic")
-    return write_product(str(path), bands, transform, crs, tags)
+                         end or dt.datetime(2020, 7, 1), "analytic", units=units)
+    return write_product(str(path), {b: arrays[b] for b in bands}, transform, crs, tags)
 
 
 SYN_T = Affine(60.0, 0.0, 595000.0, 0.0, -60.0, 6735000.0)   # 200 x 200 px, 12 km
@@ -274,6 +274,46 @@ def test_vectors_and_products_in_other_crs(run_alg, tmp_path):
         # Web Mercator grid: same point transformed, bilinear on a curved mapping
         assert r7["v"] == pytest.approx(truth, abs=1e-4)
         assert (r7["_x"], r7["_y"]) == (r6["_x"], r6["_y"])
+
+
+def test_twelve_monthly_products_units_and_bands(run_alg, tmp_path):
+    """Twelve YYYYMM.tif with a seasonal factor; July in m/yr, March without a v band."""
+    t = Affine(60.0, 0.0, 599000.0, 0.0, -60.0, 6731000.0)       # 40 x 40 px
+    paths, factor = [], {}
+    for m in range(1, 13):
+        f = 1.0 + 0.3 * np.sin(2 * np.pi * (m - 1) / 12)
+        factor[f"2021{m:02d}"] = f
+        start = dt.datetime(2021, m, 1)
+        end = dt.datetime(2021 + m // 12, m % 12 + 1, 1)
+        kw = {}
+        if m == 7:
+            kw = dict(scale=365.25 * f, units="m/yr")
+        elif m == 3:
+            kw = dict(scale=f, bands=("vx", "vy"))
+        else:
+            kw = dict(scale=f)
+        paths.append(synthetic_product(tmp_path / f"2021{m:02d}.tif", t, (40, 40), UTM7,
+                                       start=start, end=end, **kw))
+    lines = write_geojson(tmp_path / "l.geojson", 32607, [
+        {"type": "LineString", "coordinates": [[599300, 6730700], [601100, 6729200]]}])
+    report = str(tmp_path / "r.html")
+    res = run_alg("glacvel:flowline_profile", {
+        "INPUT": paths, "FLOWLINES": lines, "SPACING": 100, "OUTPUT": "TEMPORARY_OUTPUT",
+        "OUTPUT_REPORT": report})
+    rows = layer_rows(res["OUTPUT"])
+    n = int(np.hypot(1800, 1500) // 100) + 2
+    assert len(rows) == 12 * n
+    assert sorted({r["label"] for r in rows}) == sorted(factor)
+    for r in rows:
+        assert r["month"] == r["label"]
+        truth = factor[r["label"]] * float(speed(r["_x"], r["_y"]))
+        # m/yr converted to m/d; v formed from vx, vy where the product has no v band
+        assert r["v"] == pytest.approx(truth, rel=1e-5)
+        assert r["vx"] == pytest.approx(truth * np.cos(DIRECTION), rel=1e-5)
+    html = open(report, encoding="utf-8").read()
+    assert html.count("<img") == 1
+    assert all(f"<td>{lab}</td>" in html for lab in factor)
+    assert "No gaps" in html
 
 
 def test_label_from_tags_and_nearest_sampling(run_alg, tmp_path):
