@@ -191,11 +191,17 @@ def month_of(text: str):
 
 
 def month_range(year: int, month: int) -> QgsDateTimeRange:
-    """The calendar month as a range [first day 00:00 UTC, first day of next month) ."""
+    """The calendar month: first day 00:00 UTC to the first day of the next month.
+
+    Both ends are flagged exclusive: QGIS 3.22's ``QgsTemporalRange.overlaps`` counts
+    a layer whose beginning equals a frame's (exclusive) end as overlapping, which
+    would show two months in one Temporal Controller frame. With exclusive ends each
+    monthly frame shows exactly its month, and daily frames still see the month.
+    """
     start = QDateTime(QDate(year, month, 1), QTime(0, 0, 0), Qt.UTC)
     ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
     end = QDateTime(QDate(ny, nm, 1), QTime(0, 0, 0), Qt.UTC)
-    return QgsDateTimeRange(start, end, True, False)
+    return QgsDateTimeRange(start, end, False, False)
 
 
 def set_month_range(layer: QgsRasterLayer, name: Optional[str] = None) -> Optional[QgsDateTimeRange]:

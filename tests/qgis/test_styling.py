@@ -215,3 +215,35 @@ def test_shipped_qml_styles_load(qgis_app, product):
         assert isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer)
         assert layer.renderer().band() == band
         assert os.path.getsize(qml) < 50_000
+
+
+def test_temporal_controller_steps_through_monthly_layers(qgis_app, tmp_path):
+    """Three monthly products: the Temporal Controller's monthly frames show one each."""
+    from qgis.core import (QgsDateTimeRange, QgsInterval, QgsProject, QgsTemporalNavigationObject,
+                           QgsUnitTypes)
+    from qgis.PyQt.QtCore import QDate, QDateTime, QTime, Qt
+
+    from glacvel_plugin import styling
+    project = QgsProject.instance()
+    layers = []
+    for ym in ("201806", "201807", "201808"):
+        path, _ = make_product(tmp_path / f"{ym}.tif", crop=(100, 160, 200, 280), with_error=False)
+        layers += styling.load_output(path, "monthly 2018", project=project)
+    try:
+        assert [lyr.name() for lyr in layers] == ["201806", "201807", "201808"]
+        nav = QgsTemporalNavigationObject()
+        start = QDateTime(QDate(2018, 6, 1), QTime(0, 0), Qt.UTC)
+        end = QDateTime(QDate(2018, 9, 1), QTime(0, 0), Qt.UTC)
+        nav.setTemporalExtents(QgsDateTimeRange(start, end, True, False))
+        nav.setFrameDuration(QgsInterval(1, QgsUnitTypes.TemporalMonths))
+        assert nav.totalFrameCount() >= 3  # QGIS 3.22 counts the closing frame too
+        for frame, expected in enumerate(layers):
+            rng = nav.dateTimeRangeForFrameNumber(frame)
+            visible = [lyr for lyr in layers
+                       if lyr.temporalProperties().isVisibleInTemporalRange(rng)]
+            assert visible == [expected], (frame, rng, [v.name() for v in visible])
+        group = project.layerTreeRoot().findGroup("monthly 2018")
+        assert len(group.findLayers()) == 3
+    finally:
+        project.removeAllMapLayers()
+        project.layerTreeRoot().removeAllChildren()
