@@ -55,6 +55,27 @@ def to_crs(coords, src, dst):
     return [[x, y] for x, y in zip(xs, ys)]
 
 
+def _recording_feedback():
+    from qgis.core import QgsProcessingFeedback
+
+    class Recording(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def pushInfo(self, text):
+            self.messages.append(text)
+            super().pushInfo(text)
+
+        def pushWarning(self, text):
+            self.messages.append(text)
+            super().pushWarning(text)
+    return Recording()
+
+
+RecordingFeedback = _recording_feedback
+
+
 def is_null(value):
     return value is None or str(value) == "NULL"
 
@@ -211,12 +232,22 @@ def test_synthetic_multipart_line_sampled_exactly_with_gap(run_alg, tmp_path):
     lines = write_geojson(tmp_path / "lines.geojson", 32607,
                           [{"type": "MultiLineString", "coordinates": [part1, part2]},
                            {"type": "LineString", "coordinates": [[605000, 6733000],
-                                                                  [605000, 6732000]]}],
-                          [{"name": "a"}, {"name": "b"}])
+                                                                  [605000, 6732000]]},
+                           {"type": "LineString", "coordinates": [[650000, 6733000],
+                                                                  [650500, 6733000]]}],
+                          [{"name": "a"}, {"name": "b"}, {"name": "c"}])
+    log = RecordingFeedback()
     res = run_alg("glacvel:flowline_profile", {
         "INPUT": [prod], "FLOWLINES": lines, "LINE_ID_FIELD": "name", "SPACING": 250,
-        "OUTPUT": "TEMPORARY_OUTPUT"})
+        "OUTPUT": "TEMPORARY_OUTPUT"}, feedback=log)
     rows = layer_rows(res["OUTPUT"])
+    # line c lies east of the raster: a warning, its 3 points NULL
+    c = [r for r in rows if r["line_id"] == "c"]
+    assert len(c) == 3 and all(r["v"] is None for r in c)
+    assert any("line c lies outside every product" in m for m in log.messages)
+    # the gap of line a is in the log with its distances
+    assert any(m.startswith("line a, 202006: 1 gap(s), 8 of 46 points") and
+               "7.50–9.25 km (no data)" in m for m in log.messages)
     a = sorted((r for r in rows if r["line_id"] == "a"), key=lambda r: (r["part"], r["distance"]))
     b = [r for r in rows if r["line_id"] == "b"]
     assert len(a) == 41 + 5 and len(b) == 5
@@ -353,6 +384,16 @@ def test_bad_flowline_inputs(run_alg, tmp_path):
     with pytest.raises(QgsProcessingException, match="one of the inputs"):
         run_alg("glacvel:flowline_profile", {"INPUT": [prod], "FLOWLINES": far,
                                              "OUTPUT": "TEMPORARY_OUTPUT", "OUTPUT_CSV": prod})
+    # cancel: nothing written
+    near = write_geojson(tmp_path / "near.geojson", 32607, [
+        {"type": "LineString", "coordinates": [[600000, 6730000], [601000, 6730000]]}])
+    fb = RecordingFeedback()
+    fb.cancel()
+    with pytest.raises(QgsProcessingException, match="Canceled"):
+        run_alg("glacvel:flowline_profile", {"INPUT": [prod], "FLOWLINES": near,
+                                             "OUTPUT": "TEMPORARY_OUTPUT",
+                                             "OUTPUT_CSV": str(out_csv)}, feedback=fb)
+    assert not out_csv.exists()
 
 
 # ---------------------------------------------------------------------------------------
