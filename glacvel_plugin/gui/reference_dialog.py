@@ -355,38 +355,41 @@ class ReferenceDialog(QDialog):
         return self.counts
 
     # ---- fitting
-    def parameters(self) -> Dict:
-        """Parameters of ``glacvel:fit_fusion_weights`` from the widgets (``ValueError`` if incomplete)."""
+    def parameters(self) -> List[Dict]:
+        """Parameter sets of ``glacvel:fit_fusion_weights`` from the widgets.
+
+        One set for GNSS points; one per UAV raster otherwise (the algorithm takes one
+        reference raster). Raises ``ValueError`` naming what is missing.
+        """
         sources = _split_paths(self.sources.filePath())
         if len(sources) < 2:
             raise ValueError(self.tr("choose at least two velocity products to weight"))
-        params = {"SOURCES": sources, "METHOD": self.method.currentData()}
+        base = {"SOURCES": sources, "METHOD": self.method.currentData()}
         if self.use_points.isChecked():
             pts = self.points.currentLayer()
             if pts is None:
                 raise ValueError(self.tr("choose a GNSS point layer"))
-            params["REFERENCE_POINTS"] = pts.source()
-        else:
-            rasters = _split_paths(self.uav.filePath())
-            poly = self.polygons.currentLayer()
-            if not rasters or poly is None:
-                raise ValueError(self.tr("choose the UAV velocity raster(s) and the reference polygons"))
-            params["REFERENCE_RASTER"] = rasters[0] if len(rasters) == 1 else rasters
-            params["REFERENCE_POLYGONS"] = layer_file(poly)
-        return params
+            return [dict(base, REFERENCE_POINTS=layer_file(pts))]
+        rasters = _split_paths(self.uav.filePath())
+        poly = self.polygons.currentLayer()
+        if not rasters or poly is None:
+            raise ValueError(self.tr("choose the UAV velocity raster(s) and the reference polygons"))
+        polys = layer_file(poly)
+        return [dict(base, REFERENCE_RASTER=r, REFERENCE_POLYGONS=polys) for r in rasters]
 
     def fit_weights(self):
         """Run ``glacvel:fit_fusion_weights`` in the background; results shown when done."""
         try:
-            params = self.parameters()
+            param_sets = self.parameters()
         except ValueError as exc:
             self.show_message(str(exc), error=True)
             return None
         if QgsApplication.processingRegistry().algorithmById(FIT_ALG) is None:
             self.show_message(self.tr("Processing algorithm not available: {}").format(FIT_ALG), error=True)
             return None
-        self.task = ChainTask([Step(FIT_ALG, params, self.tr("fit fusion weights"))],
-                              self.tr("glacvel weights"), False, self._done)
+        steps = [Step(FIT_ALG, p, os.path.basename(p.get("REFERENCE_RASTER", "")) or "GNSS")
+                 for p in param_sets]
+        self.task = ChainTask(steps, self.tr("glacvel weights"), False, self._done)
         self.fit_button.setEnabled(False)
         self.show_message(self.tr("Fitting weights in the background…"))
         QgsApplication.taskManager().addTask(self.task)
@@ -398,9 +401,12 @@ class ReferenceDialog(QDialog):
         if task.error:
             self.show_message(self.tr("Fit failed: {}").format(task.error), error=True)
         else:
-            res = task.results[-1][1] if task.results else {}
-            self.weights = res.get("WEIGHTS")
-            text = ", ".join(f"{k}: {v:.3f}" for k, v in (self.weights or {}).items()) \
-                if isinstance(self.weights, dict) else str(self.weights)
-            self.show_message(self.tr("Weights: {}").format(text))
+            self.weights = [res.get("WEIGHTS") for _, res in task.results]
+            lines = []
+            for step, res in task.results:
+                line = self.tr("Weights ({}): {}").format(step.label, res.get("WEIGHTS_TEXT", ""))
+                if res.get("CV_RMSE") is not None:
+                    line += " — " + self.tr("cross-validated RMSE {:.3f} m/d").format(res["CV_RMSE"])
+                lines.append(line)
+            self.show_message("\n".join(lines))
         self.taskFinished.emit(task)

@@ -345,3 +345,53 @@ def test_reference_gnss_stations_per_polygon(qgis_iface):
         assert [c["total"] for c in dlg.update_counts()] == [2]
     finally:
         QgsProject.instance().removeAllMapLayers()
+
+
+def _wait(dialog, timeout=180.0):
+    """Process events until the dialog's background task reported back (taskFinished).
+
+    The task manager deletes a QgsTask once it finished, so the test waits on the
+    dialog's signal and never touches the task object afterwards."""
+    import time
+
+    from qgis.PyQt.QtCore import QCoreApplication
+    done = []
+    dialog.taskFinished.connect(lambda t: done.append((t.error, list(t.results))))
+    t0 = time.monotonic()
+    while not done and time.monotonic() - t0 < timeout:
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+    assert done, "the background task did not finish"
+    return done[0]
+
+
+def test_reference_dialog_fits_weights_against_gnss(qgis_iface, glacvel_processing, run_alg, tmp_path):
+    """Real Kaskawulsh L8 + S2 products, GNSS stations 0 and 2: the dialog's background run
+    gives the same weights as processing.run (one code path); L8 takes > 0.9."""
+    from qgis.core import QgsProject
+
+    from glacvel_plugin.gui.reference_dialog import ReferenceDialog
+    from tests.qgis.test_fusion_algs import L8 as L8_STEM, S2 as S2_STEM, carst_product, gnss_layer
+    sources = [carst_product(tmp_path, L8_STEM, "L8"), carst_product(tmp_path, S2_STEM, "S2")]
+    gnss = gnss_layer([0, 2])
+    QgsProject.instance().addMapLayer(gnss)
+    try:
+        dlg = ReferenceDialog(qgis_iface)
+        dlg.sources.setFilePath(" ".join(f'"{p}"' for p in sources))
+        dlg.use_points.setChecked(True)
+        dlg.points.setLayer(gnss)
+        counts = dlg.update_counts()
+        assert [c["total"] for c in counts] == [2]
+        task = dlg.fit_weights()
+        assert task is not None and not dlg.fit_button.isEnabled()
+        error, _ = _wait(dlg)
+        assert error is None, error
+        w = dlg.weights[0]
+        direct = run_alg("glacvel:fit_fusion_weights", {"SOURCES": sources, "REFERENCE_POINTS": gnss,
+                                                        "METHOD": 0})["WEIGHTS"]
+        assert w == pytest.approx(direct, abs=1e-6)
+        assert w["L8"] > 0.9 and sum(w.values()) == pytest.approx(1.0)
+        assert "Weights (GNSS): L8=" in dlg.message.text()
+        assert dlg.fit_button.isEnabled()
+    finally:
+        QgsProject.instance().removeAllMapLayers()
