@@ -76,6 +76,15 @@ def test_four_look_speckle_subpixel_rmse_below_a_tenth_pixel(reflectivity):
     assert np.allclose(res_db.dr, res_p.dr, atol=1e-6)
 
 
+def test_speckle_filter_keeps_no_data_from_growing():
+    from glacvel_plugin.core.offset_tracking import speckle_smooth
+    a = np.random.default_rng(0).normal(size=(20, 20))
+    a[:5] = np.nan
+    out = speckle_smooth(a, 0.7)
+    assert np.isnan(out[:5]).all() and np.isfinite(out[5:]).all()
+    assert abs(np.std(out[8:]) - np.std(a[8:])) > 0.1  # it does smooth
+
+
 def test_without_speckle_filter_it_is_worse_but_unbiased(reflectivity):
     rng = np.random.default_rng(7)
     nodes = np.arange(128, 512 - 128 + 1, 128)
@@ -132,8 +141,10 @@ def test_resample_nodes_exact_at_nodes_and_bilinear_between():
     flag = np.array([[0, 1], [0, -1]], dtype=np.int8)
     fr = np.array([[0.0, 0.5, 0.0]])
     fc = np.array([[0.0, 0.5, 0.5]])
-    out, fl = resample_nodes({"v": vals}, flag, fr, fc)
-    assert out["v"][0, 0] == 0 and fl[0, 0] == 0
+    q = np.array([[0.5, np.nan], [0.7, 0.9]], dtype=np.float32)
+    out, fl = resample_nodes({"v": vals, "q": q}, flag, fr, fc, required=("v",))
+    assert out["v"][0, 0] == 0 and fl[0, 0] == 0 and out["q"][0, 0] == 0.5
+    assert np.isnan(out["q"][0, 2])  # not required: NaN propagates, the cell stays valid
     assert np.isnan(out["v"][0, 1]) and fl[0, 1] == -1   # needs the empty node (1, 1)
     assert out["v"][0, 2] == pytest.approx(0.5) and fl[0, 2] == FLAG_AVERAGED | FLAG_INTERPOLATED
 

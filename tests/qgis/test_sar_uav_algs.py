@@ -1,0 +1,162 @@
+"""glacvel:sar_offset_tracking and glacvel:uav_feature_tracking through processing.run.
+
+SAR: the real Sentinel-1 EW pair (../shared/data/s1_seaice_pair, sea ice, dB) and a
+synthetic speckled pair built from a real Landsat 8 texture. UAV: a synthetic
+orthomosaic pair made from a real image — a crop of the Landsat 8 Yahtse scene
+upsampled to 0.5 m pixels and warped by a known smooth displacement field (no real
+UAV data is available; see tests/data/uav/SOURCE.txt).
+"""
+import datetime as dt
+import glob
+import os
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from qgis.core import QgsProcessingException, QgsVectorLayer
+
+from glacvel_plugin.io.product import read_product
+from tests.conftest import shared_data
+
+UTM7 = "EPSG:32607"
+
+
+def fourier_shift(img, dy, dx):
+    ky = np.fft.fftfreq(img.shape[0])[:, None]
+    kx = np.fft.fftfreq(img.shape[1])[None, :]
+    return np.real(np.fft.ifft2(np.fft.fft2(img) * np.exp(-2j * np.pi * (ky * dy + kx * dx))))
+
+
+def landsat_crop(r0, c0, h, w):
+    path = shared_data("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+    with rasterio.open(path) as ds:
+        return ds.read(1, window=((r0, r0 + h), (c0, c0 + w))).astype(np.float64)
+
+
+def write(path, arrays, transform, crs=UTM7, nodata=None, dtype="float32", tags=None):
+    arrays = np.asarray(arrays)
+    if arrays.ndim == 2:
+        arrays = arrays[None]
+    with rasterio.open(path, "w", driver="GTiff", width=arrays.shape[2], height=arrays.shape[1],
+                       count=arrays.shape[0], dtype=dtype, crs=crs, transform=transform,
+                       nodata=nodata) as ds:
+        ds.write(arrays.astype(dtype))
+        if tags:
+            ds.update_tags(**tags)
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- SAR
+S1_TIMES = dict(REFERENCE_TIME="2023-01-03T11:00:00", SECONDARY_TIME="2023-01-27T11:00:00")
+
+
+@pytest.fixture(scope="module")
+def speckled_pair(tmp_path_factory):
+    """Linear-power pair, 10 m pixels, 4-look speckle; the secondary texture moved by
+    +1.5 px down (south) and +2.25 px right (east) over 24 days."""
+    d = tmp_path_factory.mktemp("sar")
+    big = landsat_crop(436, 836, 448, 448)
+    # shift the larger crop, keep its centre: no periodic seam of the Fourier shift inside
+    tex, moved = big[64:384, 64:384], fourier_shift(big, 1.5, 2.25)[64:384, 64:384]
+    rng = np.random.default_rng(3)
+    i1 = tex ** 2 * rng.gamma(4, 0.25, tex.shape)
+    i2 = np.maximum(moved, 1) ** 2 * rng.gamma(4, 0.25, tex.shape)
+    t = Affine(10, 0, 500000, 0, -10, 6700000)
+    return write(d / "ref_power.tif", i1, t), write(d / "sec_power.tif", i2, t), d
+
+
+def test_sar_synthetic_pair_gives_known_velocity_with_map_signs(run_alg, speckled_pair):
+    ref, sec, d = speckled_pair
+    out = str(d / "v.tif")
+    run_alg("glacvel:sar_offset_tracking", dict(
+        REFERENCE=ref, SECONDARY=sec, INPUT_SCALE=1, WINDOW=128, OUTPUT_RESOLUTION=160,
+        MAX_SPEED=2.0, OUTPUT=out, **S1_TIMES))
+    p = read_product(out)
+    assert {"v", "vx", "vy", "dx", "dy", "quality", "flag"} <= set(p.bands)
+    assert p.resolution == (160, 160) and p.tags["INPUT_SCALE"] == "power"
+    assert float(p.tags["DT_DAYS"]) == pytest.approx(24.0)
+    ok = p.band("flag") == 0
+    assert ok.sum() >= 4
+    # 2.25 px east = +22.5 m, 1.5 px down = 15 m south (dy = -15 m) over 24 d; 4-look
+    # speckle on 128 px windows: RMSE ≈0.05 px (unit test), i.e. ≈0.5 m at 10 m pixels
+    err = np.concatenate([p.band("dx")[ok] - 22.5, p.band("dy")[ok] + 15.0])
+    assert np.sqrt(np.mean(err ** 2)) < 1.0, np.sqrt(np.mean(err ** 2))
+    assert np.abs(err).max() < 2.5
+    assert np.allclose(p.band("vx")[ok], p.band("dx")[ok] / 24.0, atol=1e-4)
+    assert np.allclose(p.band("v")[ok], np.hypot(p.band("vx")[ok], p.band("vy")[ok]), atol=1e-4)
+    assert np.all(p.band("quality")[ok] > 0.1)
+
+
+def test_sar_real_sentinel1_sea_ice_pair(run_alg, tmp_path):
+    files = sorted(glob.glob(shared_data("s1_seaice_pair") + "/clip_HH_S1B_*.tif"))
+    out = str(tmp_path / "seaice.tif")
+    # search range from the data: the ice drifted ≈46 px (4.6 km) in 23 h (see the unit
+    # test); MAX_SPEED 7 km/d gives ±69 px. Times and dB scale come from names/values.
+    run_alg("glacvel:sar_offset_tracking", dict(
+        REFERENCE=files[0], SECONDARY=files[1], MAX_SPEED=7000.0, OUTPUT_RESOLUTION=4000,
+        PEAK_RATIO=5.0, OUTPUT=out))
+    p = read_product(out)
+    assert p.tags["INPUT_SCALE"] == "db" and p.sensor == "S1"
+    assert float(p.tags["DT_DAYS"]) == pytest.approx(0.9603, abs=1e-3)
+    assert str(p.crs).endswith("5041")
+    ok = p.band("flag") == 0
+    assert ok.mean() > 0.75
+    v = p.band("v")[ok]
+    # ≈4.6 km/d drift towards the south-west of the polar-stereographic grid
+    assert 4000 < np.median(v) < 5500
+    assert np.all(p.band("vx")[ok] < 0) and np.all(p.band("vy")[ok] < 0)
+    assert np.abs(v - np.median(v)).max() < 1000
+
+
+def test_sar_hole_filling_and_averaging_are_flagged(run_alg, tmp_path):
+    files = sorted(glob.glob(shared_data("s1_seaice_pair") + "/clip_HH_S1B_*.tif"))
+    out = str(tmp_path / "filled.tif")
+    run_alg("glacvel:sar_offset_tracking", dict(
+        REFERENCE=files[0], SECONDARY=files[1], MAX_SPEED=7000.0, OUTPUT_RESOLUTION=4000,
+        AVERAGE_BOX=3, FILL_RADIUS=2, OUTPUT=out))
+    p = read_product(out)
+    flag = p.band("flag")
+    assert not np.any(flag == 0)          # every measured node was averaged
+    assert np.any(flag == 1) and np.any(flag == 2)
+    assert np.all(np.isnan(p.band("quality")[flag == 2]))  # filled cells carry no quality
+
+
+@pytest.mark.parametrize("case", ["no_overlap", "all_nodata", "constant", "dt", "window",
+                                  "unreadable"])
+def test_sar_bad_input_is_refused_and_writes_nothing(run_alg, speckled_pair, tmp_path, case):
+    ref, sec, _ = speckled_pair
+    params = dict(REFERENCE=ref, SECONDARY=sec, INPUT_SCALE=1, OUTPUT_RESOLUTION=160,
+                  MAX_SPEED=2.0, **S1_TIMES)
+    expect = None
+    with rasterio.open(ref) as ds:
+        a, t = ds.read(1), ds.transform
+    if case == "no_overlap":
+        params["SECONDARY"] = write(tmp_path / "far.tif", a, t * Affine.translation(5000, 0))
+        expect = "do not overlap"
+    elif case == "all_nodata":
+        params["SECONDARY"] = write(tmp_path / "nd.tif", np.full(a.shape, -9999.0), t,
+                                    nodata=-9999.0)
+        expect = "no window could be matched"
+    elif case == "constant":
+        params["SECONDARY"] = write(tmp_path / "c.tif", np.full(a.shape, 0.2), t)
+        expect = "no window could be matched"
+    elif case == "dt":
+        params["SECONDARY_TIME"] = params["REFERENCE_TIME"]
+        expect = "time baseline"
+    elif case == "window":
+        params["WINDOW"] = 400
+        expect = "larger than the overlap"
+    elif case == "unreadable":
+        bad = tmp_path / "broken.tif"
+        bad.write_text("not a raster")
+        params["REFERENCE"] = str(bad)
+        expect = None
+    out = tmp_path / "out.tif"
+    params["OUTPUT"] = str(out)
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg("glacvel:sar_offset_tracking", params)
+    if expect:
+        assert expect in str(err.value)
+    assert not out.exists()
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".glacvel-")]
