@@ -270,9 +270,8 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
         raise ValueError(f"source(s) {', '.join(empty)} have no data at any reference sample; "
                          "remove them from SOURCES or use a reference that overlaps them")
     R = A - b[:, None]
-    with np.errstate(invalid="ignore"):
-        src_rmse = np.sqrt(np.nanmean(R ** 2, axis=0))
-        src_bias = np.nanmean(R, axis=0)
+    src_rmse = _nanrms(R)
+    src_bias = np.nansum(R, axis=0) / n_per
     complete = present.all(axis=1)
     nc = int(complete.sum())
     notes: List[str] = []
@@ -332,15 +331,21 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
             fit.cv_folds.append({"group": u.item() if hasattr(u, "item") else u,
                                  "weights": dict(zip(names, map(float, wf))),
                                  "rmse": float(np.sqrt(np.mean((p[ok] - b[test][ok]) ** 2))),
-                                 "source_rmse": dict(zip(names, map(float, np.sqrt(
-                                     np.nanmean(R[test][ok] ** 2, axis=0))))),
+                                 "source_rmse": dict(zip(names, map(float, _nanrms(
+                                     R[test][ok])))),
                                  "n": int(ok.sum())})
         if held_pred:
             hp, hb, hs = map(np.concatenate, (held_pred, held_b, held_src))
             fit.cv_rmse = float(np.sqrt(np.mean((hp - hb) ** 2)))
-            with np.errstate(invalid="ignore"):
-                fit.cv_source_rmse = np.sqrt(np.nanmean(hs ** 2, axis=0))
+            fit.cv_source_rmse = _nanrms(hs)
     return fit
+
+
+def _nanrms(R: np.ndarray) -> np.ndarray:
+    """Column RMS ignoring NaN; NaN for a column without data (no warning)."""
+    n = np.isfinite(R).sum(axis=0)
+    ss = np.nansum(R ** 2, axis=0)
+    return np.where(n > 0, np.sqrt(ss / np.maximum(n, 1)), np.nan)
 
 
 def _fit_subset(A: np.ndarray, b: np.ndarray, method: str) -> np.ndarray:
@@ -351,7 +356,7 @@ def _fit_subset(A: np.ndarray, b: np.ndarray, method: str) -> np.ndarray:
         n_per = present.sum(axis=0)
         if (n_per < 2).any():
             raise ValueError("a source has fewer than 2 samples")
-        return _inverse_variance(np.nanmean(R ** 2, axis=0))
+        return _inverse_variance(_nanrms(R) ** 2)
     complete = present.all(axis=1)
     if complete.sum() < k:
         raise ValueError(f"fewer than {k} samples with every source")

@@ -202,3 +202,14 @@ def test_predict_renormalises_and_stats():
     assert st["nmad"] == pytest.approx(0.0)
     assert speed_error(3.0, 4.0, 0.1, 0.2) == pytest.approx(np.sqrt(0.09 + 0.64) / 5)
     assert speed_error(0.0, 0.0, 0.1, 0.1) == pytest.approx(0.1)
+
+
+def test_zero_weight_fills_gaps_and_negative_sums_give_no_value():
+    vx = np.array([[[1.0, np.nan]], [[3.0, 3.0]]])
+    vy = np.zeros_like(vx)
+    out = fuse_stack(vx, vy, [1.0, 0.0])
+    assert out["vx"][0, 0] == pytest.approx(1.0)       # weight 0: ignored where L8 is present
+    assert out["vx"][0, 1] == pytest.approx(3.0)       # ... but fills L8's gap
+    neg = fuse_stack(vx, vy, [2.0, -1.0])               # an unconstrained fit
+    assert neg["vx"][0, 0] == pytest.approx(2 * 1 - 3)
+    assert np.isnan(neg["vx"][0, 1]) and neg["count"][0, 1] == 1
