@@ -81,8 +81,11 @@ def test_package_zip_holds_an_installable_plugin_folder(plugin_zip):
 def test_qgis_process_sees_the_installed_zip(plugin_zip, tmp_path):
     plugins = tmp_path / "plugins"
     zipfile.ZipFile(plugin_zip).extractall(plugins)
+    # a fresh profile: pytest-qgis points QGIS_CUSTOM_CONFIG_PATH at a shared folder
     env = dict(os.environ, QGIS_PLUGINPATH=str(plugins), QT_QPA_PLATFORM="offscreen",
-               HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path))
+               HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path),
+               QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "profile"),
+               QGIS_OPTIONS_PATH=str(tmp_path / "profile"))
     enable = subprocess.run([QGIS_PROCESS, "plugins", "enable", "glacvel_plugin"], env=env,
                             capture_output=True, text=True, timeout=300)
     assert enable.returncode == 0, enable.stdout + enable.stderr
