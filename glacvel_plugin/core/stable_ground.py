@@ -361,7 +361,8 @@ class KdeMetric:
     ``half_x``/``half_y``: half-ranges of the mesh nodes inside the contour (GLAFT's
     δ); ``peak_x``/``peak_y``: densest node; ``mesh_x``, ``mesh_y``, ``density``:
     the fine mesh (gridsize, gridsize) for plotting; ``threshold``: contour level;
-    ``outlier_fraction``: samples outside the contour's bounding box.
+    ``outlier_fraction``: samples outside the contour's bounding box ``box`` =
+    (x min, x max, y min, y max) of the mesh nodes inside the contour.
     """
     half_x: float
     half_y: float
@@ -374,6 +375,7 @@ class KdeMetric:
     mesh_x: np.ndarray = field(repr=False)
     mesh_y: np.ndarray = field(repr=False)
     density: np.ndarray = field(repr=False)
+    box: Tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 def _mesh(cx, cy, half, gridsize):
@@ -433,7 +435,9 @@ def kde_half_ranges(x: np.ndarray, y: np.ndarray, thres_sigma: float = GLAFT_THR
     return KdeMetric(half_x=float(np.ptp(xin) / 2.0), half_y=float(np.ptp(yin) / 2.0),
                      peak_x=float(pts[k, 0]), peak_y=float(pts[k, 1]), bandwidth=float(h),
                      n=int(n), threshold=float(thr), outlier_fraction=float(out_box.mean()),
-                     mesh_x=gx, mesh_y=gy, density=z.reshape(gx.shape))
+                     mesh_x=gx, mesh_y=gy, density=z.reshape(gx.shape),
+                     box=(float(xin.min()), float(xin.max()), float(yin.min()),
+                          float(yin.max())))
 
 
 def glaft_metric1(vx: np.ndarray, vy: np.ndarray, stable: np.ndarray,
@@ -537,3 +541,23 @@ def glaft_metric2(vx: np.ndarray, vy: np.ndarray, ice: np.ndarray,
     w = np.where(ice, vy, np.nan)
     exx_r, _, exy_r = flow_strain_rates(u, w, pixel_size, theta)
     return kde_half_ranges(exx_r, exy_r, thres_sigma, gridsize, is_canceled)
+
+
+def outside_outlines(glacier: np.ndarray, buffer_m: float,
+                     pixel_size: Tuple[float, float]) -> np.ndarray:
+    """Stable ground from glacier outlines: pixels farther than ``buffer_m`` from any ice.
+
+    ``glacier``: boolean (rows, cols), True inside the outlines; ``pixel_size``:
+    (x size, y size) in metres. Distances are Euclidean between pixel centres
+    (``scipy.ndimage.distance_transform_edt``); the buffer keeps out the margin,
+    where outlines are uncertain and ice-marginal debris moves. Returns boolean
+    (rows, cols). Raises ``ValueError`` for a negative buffer.
+    """
+    if buffer_m < 0:
+        raise ValueError("BUFFER must be zero or positive (metres around the outlines)")
+    glacier = np.asarray(glacier, dtype=bool)
+    if not glacier.any():
+        return np.ones(glacier.shape, dtype=bool)
+    dist = ndimage.distance_transform_edt(~glacier, sampling=(abs(pixel_size[1]),
+                                                              abs(pixel_size[0])))
+    return dist > buffer_m

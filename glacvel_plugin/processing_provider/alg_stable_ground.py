@@ -1,0 +1,412 @@
+"""Stable-ground algorithms: co-registration correction and error statistics.
+
+``glacvel:stable_ground_correction`` subtracts the offset measured on stable ground;
+``glacvel:stable_ground_error`` reports the residual statistics (and GLAFT's
+metrics) and writes a copy of the product with per-pixel error bands
+(``vx_error``, ``vy_error``, ``v_error``) for fusion. The maths is in
+:mod:`glacvel_plugin.core.stable_ground`.
+"""
+import math
+import os
+
+import numpy as np
+from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessing,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
+                       QgsWkbTypes)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core import stable_ground as sg
+from ..io.product import read_product, write_product
+from ..io.raster import rasterize_mask
+from .base import GlacvelAlgorithm, check_canceled, callbacks
+from .vector import source_geometries
+
+SOURCES = {
+    "polygons": "stable-ground polygons",
+    "outlines": "outside the glacier outlines minus the buffer",
+    "automatic": "automatic: slowest 25 % of good-quality pixels about the stable-ground offset",
+}
+
+
+# ----------------------------------------------------------------------------- helpers
+def _product_path(alg, parameters, context):
+    layer = alg.parameterAsRasterLayer(parameters, "INPUT", context)
+    if layer is None:
+        raise ValueError("give a velocity product as INPUT")
+    return layer.source()
+
+
+def _polygon_mask(alg, parameters, name, context, product, label):
+    """Boolean mask of pixel centres inside the polygons of parameter ``name``, or None."""
+    source = alg.parameterAsSource(parameters, name, context)
+    if source is None:
+        return None
+    geoms = source_geometries(source, product.crs, context, "polygon", label)
+    mask = rasterize_mask(geoms, product.transform, product.shape)
+    if not mask.any():
+        raise ValueError(f"{label} covers no pixel of the product: the polygons lie outside the "
+                         "raster (or are smaller than a pixel); choose polygons over the scene")
+    return mask
+
+
+def stable_mask(alg, parameters, context, product, vx, vy, feedback):
+    """(mask, source key) of stable ground from STABLE_GROUND, GLACIER_OUTLINES or automatic."""
+    mask = _polygon_mask(alg, parameters, "STABLE_GROUND", context, product, "STABLE_GROUND")
+    if mask is not None:
+        return mask, "polygons"
+    glacier = None
+    source = alg.parameterAsSource(parameters, "GLACIER_OUTLINES", context)
+    if source is not None:
+        geoms = source_geometries(source, product.crs, context, "polygon", "GLACIER_OUTLINES")
+        glacier = rasterize_mask(geoms, product.transform, product.shape, all_touched=True)
+        buffer_m = alg.parameterAsDouble(parameters, "BUFFER", context)
+        mask = sg.outside_outlines(glacier, buffer_m, product.resolution)
+        return mask, "outlines"
+    quality = product.bands.get("quality")
+    feedback.pushInfo(alg.tr("No stable-ground polygons or glacier outlines given: picking "
+                             "stable ground automatically"))
+    return sg.auto_stable_mask(vx, vy, quality), "automatic"
+
+
+def _add_stable_parameters(alg):
+    alg.addParameter(QgsProcessingParameterRasterLayer("INPUT", alg.tr("Velocity product")))
+    alg.addParameter(QgsProcessingParameterFeatureSource(
+        "STABLE_GROUND", alg.tr("Stable-ground polygons"), [QgsProcessing.TypeVectorPolygon],
+        optional=True))
+    alg.addParameter(QgsProcessingParameterFeatureSource(
+        "GLACIER_OUTLINES", alg.tr("Glacier outlines (stable ground = outside, minus buffer)"),
+        [QgsProcessing.TypeVectorPolygon], optional=True))
+    alg.addParameter(QgsProcessingParameterNumber(
+        "BUFFER", alg.tr("Buffer around glacier outlines (m)"),
+        QgsProcessingParameterNumber.Double, defaultValue=200.0, minValue=0.0))
+
+
+def _error_bands(bands, sigma_x, sigma_y):
+    """Per-pixel error bands (m/d) for vx, vy and v from component sigmas."""
+    vx, vy = bands["vx"], bands["vy"]
+    valid = np.isfinite(vx) & np.isfinite(vy)
+    ex = np.where(valid, np.float32(sigma_x), np.nan).astype(np.float32)
+    ey = np.where(valid, np.float32(sigma_y), np.nan).astype(np.float32)
+    return {"vx_error": ex, "vy_error": ey, "v_error": sg.velocity_error(vx, vy, ex, ey)}
+
+
+def _band_tags(names):
+    return {n: {"UNITS": "m" if n in ("dx", "dy") else ("" if n in ("quality", "count")
+                                                         else "m/d")} for n in names}
+
+
+def _ordered(bands):
+    """Bands in the product's usual order: v, vx, vy, dx, dy, quality, then the rest."""
+    first = [b for b in ("v", "vx", "vy", "dx", "dy", "quality") if b in bands]
+    return {b: bands[b] for b in first + [b for b in bands if b not in first]}
+
+
+# ----------------------------------------------------------------------------- correction
+class StableGroundCorrection(GlacvelAlgorithm):
+    """Subtract the stable-ground offset (median or plane) from vx and vy."""
+
+    ALG_ID = "stable_ground_correction"
+    GROUP_ID = "stableground"
+    MODELS = ("constant", "plane")
+
+    def displayName(self):
+        return self.tr("Stable-ground correction")
+
+    def shortHelpString(self):
+        return self.tr(
+            "Removes the co-registration offset measured on stable (ice-free) ground from a "
+            "velocity product.\n\n"
+            "Stable ground: STABLE_GROUND polygons; or, without them, everything outside "
+            "GLACIER_OUTLINES farther than BUFFER metres; or, with neither, automatically the "
+            "slowest 25 % of good-quality pixels (as autoRIFT), measured about the stable "
+            "offset.\n"
+            "MODEL: constant = median offset of vx and vy (default); plane = offset varying "
+            "linearly across the scene, refused when stable ground does not spread across "
+            "the scene (its spread along the narrowest direction must be at least half that "
+            "of a scene-filling cover).\n"
+            "Honest errors: stable pixels are split by a checkerboard of 16x16-pixel blocks; "
+            "the offset is fitted on one colour and the corrected residuals are evaluated on "
+            "the other, so the reported mean and spread are not zero by construction.\n\n"
+            "Output: the corrected product (v, vx, vy, dx, dy recomputed; other bands kept) "
+            "with vx_error, vy_error (held-out RMSE, m/d) and v_error bands, and tags "
+            "SG_OFFSET_VX/VY, SG_MODEL, SG_SOURCE and the held-out statistics.")
+
+    def initAlgorithm(self, config=None):
+        _add_stable_parameters(self)
+        self.addParameter(QgsProcessingParameterEnum(
+            "MODEL", self.tr("Offset model"), options=[self.tr("constant (median)"),
+                                                       self.tr("plane")], defaultValue=0))
+        block = QgsProcessingParameterNumber(
+            "HOLDOUT_BLOCK", self.tr("Hold-out checkerboard block (pixels)"),
+            QgsProcessingParameterNumber.Integer, defaultValue=sg.HOLDOUT_BLOCK, minValue=1)
+        block.setFlags(block.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(block)
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            "OUTPUT", self.tr("Corrected velocity product")))
+
+    def process(self, parameters, context, feedback):
+        path = _product_path(self, parameters, context)
+        product = read_product(path)
+        vx, vy = product.band("vx"), product.band("vy")
+        model = self.MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
+        block = self.parameterAsInt(parameters, "HOLDOUT_BLOCK", context)
+        out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        mask, source = stable_mask(self, parameters, context, product, vx, vy, feedback)
+        feedback.pushInfo(self.tr("Stable ground: {}").format(SOURCES[source]))
+        check_canceled(feedback)
+        res = sg.estimate_correction(vx, vy, mask, model, block)
+        check_canceled(feedback)
+
+        bands = dict(product.bands)
+        cx = (vx - res.offset_x.evaluate(vx.shape)).astype(np.float32)
+        cy = (vy - res.offset_y.evaluate(vy.shape)).astype(np.float32)
+        bands.update(vx=cx, vy=cy, v=np.hypot(cx, cy).astype(np.float32))
+        dt = product.dt_days
+        if dt:
+            bands.update(dx=cx * np.float32(dt), dy=cy * np.float32(dt))
+        else:
+            bands.pop("dx", None)
+            bands.pop("dy", None)
+        hx, hy = res.heldout_x, res.heldout_y
+        bands.update(_error_bands(bands, hx.rmse, hy.rmse))
+        shape = vx.shape
+        off_x, off_y = res.offset_x.at_centre(shape), res.offset_y.at_centre(shape)
+        tags = dict(product.tags)
+        tags.update(
+            SG_MODEL=model, SG_SOURCE=source, SG_OFFSET_VX=f"{off_x:.6g}",
+            SG_OFFSET_VY=f"{off_y:.6g}",
+            SG_COEF_VX=" ".join(f"{c:.6g}" for c in res.offset_x.coef),
+            SG_COEF_VY=" ".join(f"{c:.6g}" for c in res.offset_y.coef),
+            SG_COEF_TERMS="c" if model == "constant" else "c + a*col + b*row (m/d, pixels)",
+            SG_HOLDOUT=f"checkerboard of {block}x{block}-pixel blocks",
+            SG_N_FIT=str(res.n_fit), SG_N_EVAL=str(res.n_eval),
+            SG_HELDOUT_MEAN_VX=f"{hx.mean:.6g}", SG_HELDOUT_MEAN_VY=f"{hy.mean:.6g}",
+            SG_HELDOUT_STD_VX=f"{hx.std:.6g}", SG_HELDOUT_STD_VY=f"{hy.std:.6g}",
+            SG_HELDOUT_NMAD_VX=f"{hx.nmad:.6g}", SG_HELDOUT_NMAD_VY=f"{hy.nmad:.6g}",
+            SG_HELDOUT_RMSE_VX=f"{hx.rmse:.6g}", SG_HELDOUT_RMSE_VY=f"{hy.rmse:.6g}")
+        bands = _ordered(bands)
+        write_product(out, bands, product.transform, product.crs, tags,
+                      band_tags=_band_tags(bands), protect=[path])
+        feedback.pushInfo(self.tr(
+            "Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual "
+            "mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)").format(
+                off_x, off_y, model, res.n_fit, hx.mean, hy.mean, hx.std, hy.std, hx.nmad,
+                hy.nmad, res.n_eval))
+        return {"OUTPUT": out, "OFFSET_VX": off_x, "OFFSET_VY": off_y, "MODEL": model,
+                "STABLE_SOURCE": source, "N_FIT": res.n_fit, "N_EVAL": res.n_eval,
+                "MEAN_VX": hx.mean, "MEAN_VY": hy.mean, "STD_VX": hx.std, "STD_VY": hy.std,
+                "NMAD_VX": hx.nmad, "NMAD_VY": hy.nmad, "RMSE_VX": hx.rmse,
+                "RMSE_VY": hy.rmse}
+
+
+# ----------------------------------------------------------------------------- error
+class StableGroundError(GlacvelAlgorithm):
+    """Error statistics on stable ground, GLAFT metrics, report and error bands."""
+
+    ALG_ID = "stable_ground_error"
+    GROUP_ID = "stableground"
+
+    def displayName(self):
+        return self.tr("Stable-ground error statistics")
+
+    def shortHelpString(self):
+        return self.tr(
+            "Measures the error of a velocity product on stable (ice-free) ground, where the "
+            "true velocity is zero. Stable ground as in Stable-ground correction (polygons, "
+            "outside glacier outlines minus a buffer, or automatic).\n\n"
+            "Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD "
+            "(1.4826 x median absolute deviation), RMSE and a normality test "
+            "(D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, "
+            "DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an "
+            "about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline "
+            "buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated "
+            "into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in "
+            "1/d (physical units; GLAFT's own numbers are 8 times larger).\n\n"
+            "Outputs: a statistics table, an HTML report (histograms, vx-vy scatter with the "
+            "2-sigma contour) and OUTPUT_ERROR, a copy of the product with vx_error, "
+            "vy_error (stable-ground RMSE, m/d) and v_error bands added, for fusion.")
+
+    def initAlgorithm(self, config=None):
+        _add_stable_parameters(self)
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "GLACIER_INTERIOR", self.tr("Glacier outline buffered inward (GLAFT metric 2)"),
+            [QgsProcessing.TypeVectorPolygon], optional=True))
+        thres = QgsProcessingParameterNumber(
+            "THRES_SIGMA", self.tr("KDE contour level (sigma)"),
+            QgsProcessingParameterNumber.Double, defaultValue=sg.GLAFT_THRES_SIGMA,
+            minValue=0.5, maxValue=5.0)
+        thres.setFlags(thres.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(thres)
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "OUTPUT_TABLE", self.tr("Stable-ground statistics"), QgsProcessing.TypeVector))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_REPORT", self.tr("Stable-ground report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            "OUTPUT_ERROR", self.tr("Product with error bands")))
+
+    def process(self, parameters, context, feedback):
+        path = _product_path(self, parameters, context)
+        product = read_product(path)
+        vx, vy = product.band("vx"), product.band("vy")
+        thres = self.parameterAsDouble(parameters, "THRES_SIGMA", context)
+        mask, source = stable_mask(self, parameters, context, product, vx, vy, feedback)
+        interior = _polygon_mask(self, parameters, "GLACIER_INTERIOR", context, product,
+                                 "GLACIER_INTERIOR")
+        _, is_canceled = callbacks(feedback)
+        valid = mask & np.isfinite(vx) & np.isfinite(vy)
+        n = int(valid.sum())
+        if n < sg.MIN_STABLE_PIXELS:
+            raise ValueError(f"only {n} stable-ground pixels with valid vx and vy; at least "
+                             f"{sg.MIN_STABLE_PIXELS} are needed: give larger stable-ground "
+                             "polygons or a smaller buffer")
+        feedback.pushInfo(self.tr("Stable ground: {} ({} pixels)").format(SOURCES[source], n))
+        v = np.hypot(vx, vy)
+        st = {"vx": sg.component_stats(vx[valid]), "vy": sg.component_stats(vy[valid]),
+              "v": sg.component_stats(v[valid])}
+        feedback.setProgress(10)
+        m1 = sg.glaft_metric1(vx, vy, valid, thres_sigma=thres, is_canceled=is_canceled)
+        feedback.setProgress(40)
+        m2 = None
+        if interior is not None:
+            m2 = sg.glaft_metric2(vx, vy, interior, product.resolution, thres_sigma=thres,
+                                  is_canceled=is_canceled)
+        feedback.setProgress(70)
+
+        results = {
+            "N_PIXELS": n, "STABLE_SOURCE": source,
+            "MEAN_VX": st["vx"].mean, "MEAN_VY": st["vy"].mean,
+            "MEDIAN_VX": st["vx"].median, "MEDIAN_VY": st["vy"].median,
+            "STD_VX": st["vx"].std, "STD_VY": st["vy"].std,
+            "NMAD_VX": st["vx"].nmad, "NMAD_VY": st["vy"].nmad,
+            "RMSE_VX": st["vx"].rmse, "RMSE_VY": st["vy"].rmse,
+            "MEAN_V": st["v"].mean, "STD_V": st["v"].std,
+            "NORMALITY_P_VX": st["vx"].normality_p, "NORMALITY_P_VY": st["vy"].normality_p,
+            "DELTA_U": m1.half_x, "DELTA_V": m1.half_y,
+        }
+        if m2 is not None:
+            results.update(DELTA_XX_STRAIN=m2.half_x, DELTA_XY_STRAIN=m2.half_y)
+
+        # Error bands: per-pixel 1-sigma from the stable-ground RMSE (includes any offset).
+        check_canceled(feedback)
+        out_err = self.parameterAsOutputLayer(parameters, "OUTPUT_ERROR", context)
+        bands = dict(product.bands)
+        bands.update(_error_bands(bands, st["vx"].rmse, st["vy"].rmse))
+        tags = dict(product.tags)
+        tags.update(SE_SOURCE=source, SE_N_PIXELS=str(n),
+                    SE_RMSE_VX=f"{st['vx'].rmse:.6g}", SE_RMSE_VY=f"{st['vy'].rmse:.6g}",
+                    SE_MEAN_VX=f"{st['vx'].mean:.6g}", SE_MEAN_VY=f"{st['vy'].mean:.6g}",
+                    SE_STD_VX=f"{st['vx'].std:.6g}", SE_STD_VY=f"{st['vy'].std:.6g}",
+                    SE_NMAD_VX=f"{st['vx'].nmad:.6g}", SE_NMAD_VY=f"{st['vy'].nmad:.6g}",
+                    SE_DELTA_U=f"{m1.half_x:.6g}", SE_DELTA_V=f"{m1.half_y:.6g}")
+        if m2 is not None:
+            tags.update(SE_DELTA_XY_STRAIN=f"{m2.half_y:.6g}")
+        bands = _ordered(bands)
+        write_product(out_err, bands, product.transform, product.crs, tags,
+                      band_tags=_band_tags(bands), protect=[path])
+        results["OUTPUT_ERROR"] = out_err
+
+        check_canceled(feedback)
+        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
+        if report_path:
+            write_report(report_path, os.path.basename(path), source, st, m1, m2, thres,
+                         vx[valid], vy[valid], v[valid])
+            results["OUTPUT_REPORT"] = report_path
+        feedback.setProgress(90)
+
+        rows = [(c, k, getattr(st[c], k), "m/d" if k not in ("n", "normality_stat",
+                                                             "normality_p") else "")
+                for c in ("vx", "vy", "v")
+                for k in ("n", "mean", "median", "std", "nmad", "rmse", "normality_stat",
+                          "normality_p")]
+        rows += [("vx", "glaft_delta_u", m1.half_x, "m/d"),
+                 ("vy", "glaft_delta_v", m1.half_y, "m/d")]
+        if m2 is not None:
+            rows += [("strain_x'x'", "glaft_delta", m2.half_x, "1/d"),
+                     ("strain_x'y'", "glaft_delta", m2.half_y, "1/d")]
+        fields = QgsFields()
+        fields.append(QgsField("component", QVariant.String))
+        fields.append(QgsField("statistic", QVariant.String))
+        fields.append(QgsField("value", QVariant.Double))
+        fields.append(QgsField("units", QVariant.String))
+        sink, dest = self.parameterAsSink(parameters, "OUTPUT_TABLE", context, fields,
+                                          QgsWkbTypes.NoGeometry)
+        if sink is not None:
+            for r in rows:
+                f = QgsFeature(fields)
+                value = float(r[2])
+                f.setAttributes([r[0], r[1], value if math.isfinite(value) else None, r[3]])
+                sink.addFeature(f, QgsFeatureSink.FastInsert)
+            results["OUTPUT_TABLE"] = dest
+        feedback.pushInfo(self.tr(
+            "Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} "
+            "m/d; GLAFT delta_u {:.4f}, delta_v {:.4f} m/d").format(
+                st["vx"].mean, st["vy"].mean, st["vx"].std, st["vy"].std, st["vx"].nmad,
+                st["vy"].nmad, m1.half_x, m1.half_y))
+        return results
+
+
+def write_report(path, name, source, st, m1, m2, thres, x, y, v):
+    """HTML report: tables, a histogram per component, vx-vy scatter with the KDE contour."""
+    from matplotlib.patches import Rectangle
+
+    from ..io.report import HtmlReport, new_figure
+
+    rep = HtmlReport(f"Stable-ground error: {name}")
+    rep.paragraph(f"Stable ground: {SOURCES[source]}; {st['vx'].n} pixels. Velocities in m/d "
+                  "(x east, y north). On stable ground the true velocity is zero, so every "
+                  "statistic below is error.")
+    keys = ("n", "mean", "median", "std", "nmad", "rmse", "normality_p")
+    rep.table(["component"] + list(keys),
+              [[c] + [getattr(st[c], k) for k in keys] for c in ("vx", "vy", "v")])
+    rep.paragraph("NMAD = 1.4826 x median absolute deviation; RMSE about zero; normality_p: "
+                  "D'Agostino-Pearson test on at most 5000 evenly spaced pixels (p < 0.05 "
+                  "rejects a normal distribution).", "note")
+    rows = [["delta_u (vx)", m1.half_x, "m/d"], ["delta_v (vy)", m1.half_y, "m/d"],
+            ["KDE bandwidth", m1.bandwidth, "m/d"], ["KDE peak vx", m1.peak_x, "m/d"],
+            ["KDE peak vy", m1.peak_y, "m/d"],
+            ["pixels outside the contour box", m1.outlier_fraction, "fraction"]]
+    if m2 is not None:
+        rows += [["delta_x'x' (along-flow normal strain rate)", m2.half_x, "1/d"],
+                 ["delta_x'y' (along-flow shear strain rate)", m2.half_y, "1/d"],
+                 ["delta_x'y' in GLAFT's units (x8)", m2.half_y * sg.SOBEL_SCALE, "1/d x 8"]]
+    rep.heading("GLAFT metrics")
+    rep.table(["metric", "value", "units"], rows)
+    rep.paragraph(f"Metric 1: half-ranges of the {thres:g}-sigma contour (density >= max x "
+                  f"exp(-{thres:g}^2/2)) of an Epanechnikov kernel density, bandwidth 2.1991 x "
+                  "(var vx var vy)^(1/4) x n^(-1/6) (Zheng et al. 2023, GLAFT); about 2 sigma "
+                  "for normal errors, not 1 sigma.", "note")
+    fig, axes = new_figure(11, 3.4)
+    fig.clf()
+    for i, (label, data) in enumerate((("vx", x), ("vy", y), ("v", v))):
+        ax = fig.add_subplot(1, 3, i + 1)
+        lo, hi = np.percentile(data, [0.5, 99.5])
+        ax.hist(data, bins=80, range=(lo, hi), color="#3b528b")
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_xlabel(f"{label} (m/d)")
+        ax.set_ylabel("pixels" if i == 0 else "")
+    rep.heading("Histograms")
+    rep.figure(fig, "histograms of vx, vy and v on stable ground")
+    fig, ax = new_figure(5.5, 5.5)
+    ax.scatter(x, y, s=2, color="0.5", alpha=0.3, linewidths=0)
+    ax.contour(m1.mesh_x, m1.mesh_y, m1.density, levels=[m1.threshold], colors="#b5179e")
+    ax.add_patch(Rectangle((m1.box[0], m1.box[2]), 2 * m1.half_x, 2 * m1.half_y,
+                           fill=False, ls="--", color="#b5179e"))
+    pad = 3 * max(m1.half_x, m1.half_y)
+    cx, cy = float(np.median(x)), float(np.median(y))
+    ax.set_xlim(cx - pad, cx + pad)
+    ax.set_ylim(cy - pad, cy + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel("vx (m/d)")
+    ax.set_ylabel("vy (m/d)")
+    ax.set_title(f"{thres:g}-sigma KDE contour: delta_u {m1.half_x:.3f}, "
+                 f"delta_v {m1.half_y:.3f} m/d", fontsize=9)
+    rep.heading("vx-vy scatter")
+    rep.figure(fig, "vx-vy scatter with the KDE contour")
+    rep.save(path)
+    return path
+
+
+ALGORITHMS = [StableGroundCorrection, StableGroundError]
