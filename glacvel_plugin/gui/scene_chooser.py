@@ -23,6 +23,7 @@ from qgis.PyQt.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialo
                                  QHeaderView, QLabel, QProgressBar, QPushButton, QSplitter,
                                  QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from ..i18n import translate
 from ..core.pairing import Candidate, Pair, check_pair, months_covered, propose_pairs
 
 RASTER_EXT = (".tif", ".tiff", ".jp2", ".img", ".vrt")
@@ -34,10 +35,6 @@ CORRELATION_ALG = {"L8": "glacvel:optical_correlation", "L9": "glacvel:optical_c
                    "S2": "glacvel:optical_correlation", "S1": "glacvel:sar_offset_tracking",
                    "UAV": "glacvel:uav_feature_tracking"}
 """Processing algorithm that correlates a pair of each sensor."""
-
-
-def tr(text):
-    return QCoreApplication.translate("SceneChooserDialog", text)
 
 
 @dataclass
@@ -100,10 +97,10 @@ def read_scene(path: str) -> SceneRecord:
             ds.read(1, window=((0, min(1, ds.height)), (0, min(1, ds.width))))
     except Exception as exc:  # rasterio/GDAL errors: corrupt, truncated, not a raster
         msg = str(exc).splitlines()[0].replace(path, os.path.basename(path))
-        rec.error = tr("cannot read: {}").format(msg[:200])
+        rec.error = translate("SceneChooserDialog", "cannot read: {}").format(msg[:200])
         return rec
     if "v" in names and "vx" in names:
-        rec.error = tr("a velocity product, not a scene")
+        rec.error = translate("SceneChooserDialog", "a velocity product, not a scene")
         return rec
     info = scene_info(path, tags)
     rec.sensor, rec.time, rec.footprint = info.sensor, info.time, info.footprint_id
@@ -112,9 +109,9 @@ def read_scene(path: str) -> SceneRecord:
     if rec.time is not None and rec.sensor is None:
         rec.sensor = "UAV"  # dated by its tags only (EXIF/TIFF date of an orthomosaic)
     if not rec.crs_wkt:
-        rec.error = tr("no coordinate reference system")
+        rec.error = translate("SceneChooserDialog", "no coordinate reference system")
     elif rec.time is None:
-        rec.error = tr("no acquisition time (no Landsat/Sentinel name, MTL file or date tag)")
+        rec.error = translate("SceneChooserDialog", "no acquisition time (no Landsat/Sentinel name, MTL file or date tag)")
     return rec
 
 
@@ -126,7 +123,7 @@ def scan_folder(folder: str, progress: Optional[Callable[[float], None]] = None)
     ``ValueError`` when ``folder`` is not a folder.
     """
     if not folder or not os.path.isdir(folder):
-        raise ValueError(tr("{} is not a folder; choose the folder that holds the scenes").format(folder))
+        raise ValueError(translate("SceneChooserDialog", "{} is not a folder; choose the folder that holds the scenes").format(folder))
     from ..core.scenes import parse_scene_name
     files = []
     for root, dirs, names in os.walk(folder):
@@ -193,9 +190,9 @@ def build_chain(pairs: List[Pair], out_dir: str, stable_ground: Optional[str] = 
     Raises ``ValueError`` for an empty pair list, Δt ≤ 0, or no output folder.
     """
     if not pairs:
-        raise ValueError(tr("no pairs: tick scenes and press Propose pairs, or add pairs"))
+        raise ValueError(translate("SceneChooserDialog", "no pairs: tick scenes and press Propose pairs, or add pairs"))
     if not out_dir:
-        raise ValueError(tr("choose an output folder"))
+        raise ValueError(translate("SceneChooserDialog", "choose an output folder"))
     steps: List[Step] = []
     finals = []
     for pair in pairs:
@@ -203,23 +200,23 @@ def build_chain(pairs: List[Pair], out_dir: str, stable_ground: Optional[str] = 
         stem = pair_output_name(pair)
         alg = CORRELATION_ALG.get(pair.sensor)
         if alg is None:
-            raise ValueError(tr("no correlation algorithm for sensor {}").format(pair.sensor))
+            raise ValueError(translate("SceneChooserDialog", "no correlation algorithm for sensor {}").format(pair.sensor))
         raw = os.path.join(out_dir, stem + "_raw.tif")
         params = {"REFERENCE": pair.reference.key, "SECONDARY": pair.secondary.key, "OUTPUT": raw}
         if max_speed:
             params["MAX_SPEED"] = float(max_speed)
-        steps.append(Step(alg, params, tr("correlate {}").format(stem), []))
+        steps.append(Step(alg, params, translate("SceneChooserDialog", "correlate {}").format(stem), []))
         final = os.path.join(out_dir, stem + ".tif")
         params = {"INPUT": raw, "OUTPUT": final}
         if stable_ground:
             params["STABLE_GROUND"] = stable_ground
         steps.append(Step("glacvel:stable_ground_correction", params,
-                          tr("stable-ground correction {}").format(stem), ["OUTPUT"]))
+                          translate("SceneChooserDialog", "stable-ground correction {}").format(stem), ["OUTPUT"]))
         finals.append(final)
     if months:
         steps.append(Step("glacvel:monthly_velocity",
                           {"SOURCES": finals, "OUTPUT_FOLDER": os.path.join(out_dir, "monthly")},
-                          tr("monthly products"), ["OUTPUT_FOLDER"]))
+                          translate("SceneChooserDialog", "monthly products"), ["OUTPUT_FOLDER"]))
     return steps
 
 
@@ -243,7 +240,7 @@ class ChainTask(QgsTask):
 
     def __init__(self, steps: List[Step], group_name: str, arrows: bool = True,
                  on_done: Optional[Callable[["ChainTask"], None]] = None):
-        super().__init__(tr("Glacier velocity: {} steps").format(len(steps)), QgsTask.CanCancel)
+        super().__init__(translate("SceneChooserDialog", "Glacier velocity: {} steps").format(len(steps)), QgsTask.CanCancel)
         self.steps = steps
         self.group_name = group_name
         self.arrows = arrows
@@ -258,7 +255,7 @@ class ChainTask(QgsTask):
         n = len(self.steps)
         for i, step in enumerate(self.steps):
             if self.isCanceled():
-                self.error = tr("canceled")
+                self.error = translate("SceneChooserDialog", "canceled")
                 return False
             self.feedback = QgsProcessingFeedback()
             self.feedback.progressChanged.connect(
@@ -275,7 +272,7 @@ class ChainTask(QgsTask):
         return True
 
     def cancel(self):
-        self.error = self.error or tr("canceled")
+        self.error = self.error or translate("SceneChooserDialog", "canceled")
         if self.feedback is not None:
             self.feedback.cancel()
         super().cancel()
