@@ -76,10 +76,23 @@ class ComponentStats:
     normality_stat: float
     normality_p: float
 
+    @property
+    def robust_rmse(self) -> float:
+        """√(median² + NMAD²): an RMSE about zero that outliers do not dominate (m/d)."""
+        return float(math.hypot(self.median, self.nmad))
+
+    def sigma(self, measure: str = "rmse") -> float:
+        """Per-pixel 1σ error from these statistics: ``rmse`` or ``robust`` (robust_rmse)."""
+        if measure == "rmse":
+            return self.rmse
+        if measure == "robust":
+            return self.robust_rmse
+        raise ValueError(f"unknown error measure {measure!r}; use 'rmse' or 'robust'")
+
     def as_dict(self) -> Dict[str, float]:
         return dict(n=self.n, mean=self.mean, median=self.median, std=self.std,
-                    nmad=self.nmad, rmse=self.rmse, normality_stat=self.normality_stat,
-                    normality_p=self.normality_p)
+                    nmad=self.nmad, rmse=self.rmse, robust_rmse=self.robust_rmse,
+                    normality_stat=self.normality_stat, normality_p=self.normality_p)
 
 
 def nmad(values: np.ndarray) -> float:

@@ -84,6 +84,18 @@ def _add_stable_parameters(alg):
         QgsProcessingParameterNumber.Double, defaultValue=200.0, minValue=0.0))
 
 
+ERROR_MEASURES = ("rmse", "robust")
+
+
+def _add_error_measure(alg, help_default):
+    p = QgsProcessingParameterEnum(
+        "ERROR_MEASURE", alg.tr("Per-pixel error from"),
+        options=[alg.tr("RMSE on stable ground ({})").format(help_default),
+                 alg.tr("robust RMSE: sqrt(median^2 + NMAD^2)")], defaultValue=0)
+    p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    alg.addParameter(p)
+
+
 def _error_bands(bands, sigma_x, sigma_y):
     """Per-pixel error bands (m/d) for vx, vy and v from component sigmas."""
     vx, vy = bands["vx"], bands["vy"]
@@ -131,7 +143,8 @@ class StableGroundCorrection(GlacvelAlgorithm):
             "the offset is fitted on one colour and the corrected residuals are evaluated on "
             "the other, so the reported mean and spread are not zero by construction.\n\n"
             "Output: the corrected product (v, vx, vy, dx, dy recomputed; other bands kept) "
-            "with vx_error, vy_error (held-out RMSE, m/d) and v_error bands, and tags "
+            "with vx_error, vy_error (held-out RMSE, m/d; ERROR_MEASURE robust: "
+            "sqrt(median^2 + NMAD^2)) and v_error bands, and tags "
             "SG_OFFSET_VX/VY, SG_MODEL, SG_SOURCE and the held-out statistics.")
 
     def initAlgorithm(self, config=None):
@@ -144,6 +157,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
             QgsProcessingParameterNumber.Integer, defaultValue=sg.HOLDOUT_BLOCK, minValue=1)
         block.setFlags(block.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(block)
+        _add_error_measure(self, self.tr("held-out pixels"))
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT", self.tr("Corrected velocity product")))
 
@@ -171,7 +185,8 @@ class StableGroundCorrection(GlacvelAlgorithm):
             bands.pop("dx", None)
             bands.pop("dy", None)
         hx, hy = res.heldout_x, res.heldout_y
-        bands.update(_error_bands(bands, hx.rmse, hy.rmse))
+        measure = ERROR_MEASURES[self.parameterAsEnum(parameters, "ERROR_MEASURE", context)]
+        bands.update(_error_bands(bands, hx.sigma(measure), hy.sigma(measure)))
         shape = vx.shape
         off_x, off_y = res.offset_x.at_centre(shape), res.offset_y.at_centre(shape)
         tags = dict(product.tags)
@@ -182,6 +197,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
             SG_COEF_VY=" ".join(f"{c:.6g}" for c in res.offset_y.coef),
             SG_COEF_TERMS="c" if model == "constant" else "c + a*col + b*row (m/d, pixels)",
             SG_HOLDOUT=f"checkerboard of {block}x{block}-pixel blocks",
+            SG_ERROR_MEASURE=measure,
             SG_N_FIT=str(res.n_fit), SG_N_EVAL=str(res.n_eval),
             SG_HELDOUT_MEAN_VX=f"{hx.mean:.6g}", SG_HELDOUT_MEAN_VY=f"{hy.mean:.6g}",
             SG_HELDOUT_STD_VX=f"{hx.std:.6g}", SG_HELDOUT_STD_VY=f"{hy.std:.6g}",
@@ -227,7 +243,9 @@ class StableGroundError(GlacvelAlgorithm):
             "1/d (physical units; GLAFT's own numbers are 8 times larger).\n\n"
             "Outputs: a statistics table, an HTML report (histograms, vx-vy scatter with the "
             "2-sigma contour) and OUTPUT_ERROR, a copy of the product with vx_error, "
-            "vy_error (stable-ground RMSE, m/d) and v_error bands added, for fusion.")
+            "vy_error (stable-ground RMSE about zero, m/d, which includes outliers and any "
+            "uncorrected offset; ERROR_MEASURE robust: sqrt(median^2 + NMAD^2)) and v_error "
+            "bands added (replacing any present), for fusion.")
 
     def initAlgorithm(self, config=None):
         _add_stable_parameters(self)
@@ -240,6 +258,7 @@ class StableGroundError(GlacvelAlgorithm):
             minValue=0.5, maxValue=5.0)
         thres.setFlags(thres.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(thres)
+        _add_error_measure(self, self.tr("includes outliers and any offset"))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "OUTPUT_TABLE", self.tr("Stable-ground statistics"), QgsProcessing.TypeVector))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -293,9 +312,13 @@ class StableGroundError(GlacvelAlgorithm):
         check_canceled(feedback)
         out_err = self.parameterAsOutputLayer(parameters, "OUTPUT_ERROR", context)
         bands = dict(product.bands)
-        bands.update(_error_bands(bands, st["vx"].rmse, st["vy"].rmse))
+        measure = ERROR_MEASURES[self.parameterAsEnum(parameters, "ERROR_MEASURE", context)]
+        sigma_x, sigma_y = st["vx"].sigma(measure), st["vy"].sigma(measure)
+        bands.update(_error_bands(bands, sigma_x, sigma_y))
+        results.update(SIGMA_VX=sigma_x, SIGMA_VY=sigma_y, ERROR_MEASURE=measure)
         tags = dict(product.tags)
-        tags.update(SE_SOURCE=source, SE_N_PIXELS=str(n),
+        tags.update(SE_SOURCE=source, SE_N_PIXELS=str(n), SE_ERROR_MEASURE=measure,
+                    SE_SIGMA_VX=f"{sigma_x:.6g}", SE_SIGMA_VY=f"{sigma_y:.6g}",
                     SE_RMSE_VX=f"{st['vx'].rmse:.6g}", SE_RMSE_VY=f"{st['vy'].rmse:.6g}",
                     SE_MEAN_VX=f"{st['vx'].mean:.6g}", SE_MEAN_VY=f"{st['vy'].mean:.6g}",
                     SE_STD_VX=f"{st['vx'].std:.6g}", SE_STD_VY=f"{st['vy'].std:.6g}",
@@ -319,8 +342,8 @@ class StableGroundError(GlacvelAlgorithm):
         rows = [(c, k, getattr(st[c], k), "m/d" if k not in ("n", "normality_stat",
                                                              "normality_p") else "")
                 for c in ("vx", "vy", "v")
-                for k in ("n", "mean", "median", "std", "nmad", "rmse", "normality_stat",
-                          "normality_p")]
+                for k in ("n", "mean", "median", "std", "nmad", "rmse", "robust_rmse",
+                          "normality_stat", "normality_p")]
         rows += [("vx", "glaft_delta_u", m1.half_x, "m/d"),
                  ("vy", "glaft_delta_v", m1.half_y, "m/d")]
         if m2 is not None:
@@ -358,10 +381,11 @@ def write_report(path, name, source, st, m1, m2, thres, x, y, v):
     rep.paragraph(f"Stable ground: {SOURCES[source]}; {st['vx'].n} pixels. Velocities in m/d "
                   "(x east, y north). On stable ground the true velocity is zero, so every "
                   "statistic below is error.")
-    keys = ("n", "mean", "median", "std", "nmad", "rmse", "normality_p")
+    keys = ("n", "mean", "median", "std", "nmad", "rmse", "robust_rmse", "normality_p")
     rep.table(["component"] + list(keys),
               [[c] + [getattr(st[c], k) for k in keys] for c in ("vx", "vy", "v")])
-    rep.paragraph("NMAD = 1.4826 x median absolute deviation; RMSE about zero; normality_p: "
+    rep.paragraph("NMAD = 1.4826 x median absolute deviation; RMSE about zero; robust_rmse = "
+                  "sqrt(median^2 + NMAD^2); normality_p: "
                   "D'Agostino-Pearson test on at most 5000 evenly spaced pixels (p < 0.05 "
                   "rejects a normal distribution).", "note")
     rows = [["delta_u (vx)", m1.half_x, "m/d"], ["delta_v (vy)", m1.half_y, "m/d"],
@@ -382,10 +406,14 @@ def write_report(path, name, source, st, m1, m2, thres, x, y, v):
     fig.clf()
     for i, (label, data) in enumerate((("vx", x), ("vy", y), ("v", v))):
         ax = fig.add_subplot(1, 3, i + 1)
-        lo, hi = np.percentile(data, [0.5, 99.5])
+        s = st[label]
+        half = 8 * s.nmad if s.nmad > 0 else max(float(np.ptp(data)) / 2, 1e-6)
+        lo, hi = s.median - half, s.median + half
+        outside = int(np.sum((data < lo) | (data > hi)))
         ax.hist(data, bins=80, range=(lo, hi), color="#3b528b")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_xlabel(f"{label} (m/d)")
+        ax.set_title(f"median ± 8 NMAD; {outside} pixels outside", fontsize=8)
         ax.set_ylabel("pixels" if i == 0 else "")
     rep.heading("Histograms")
     rep.figure(fig, "histograms of vx, vy and v on stable ground")

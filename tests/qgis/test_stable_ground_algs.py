@@ -157,8 +157,13 @@ def test_correction_on_demo_then_error_is_centred(run_alg, demo_product, tmp_pat
     err = run_alg("glacvel:stable_ground_error", {
         "INPUT": corr["OUTPUT"], "STABLE_GROUND": shared_data(*DEMO, BEDROCK),
         "OUTPUT_TABLE": "TEMPORARY_OUTPUT", "OUTPUT_REPORT": str(tmp_path / "r.html"),
-        "OUTPUT_ERROR": str(tmp_path / "e.tif")})
+        "ERROR_MEASURE": 1, "OUTPUT_ERROR": str(tmp_path / "e.tif")})
     assert abs(err["MEAN_VX"]) < 0.2 * err["STD_VX"]
+    # robust per-pixel error: sqrt(median^2 + NMAD^2), far below the outlier-laden RMSE
+    e = read_product(err["OUTPUT_ERROR"])
+    robust = math.hypot(err["MEDIAN_VY"], err["NMAD_VY"])
+    assert np.nanmax(e.band("vy_error")) == pytest.approx(robust, rel=1e-5)
+    assert err["SIGMA_VY"] == pytest.approx(robust) and robust < 0.3 * err["RMSE_VY"]
     assert "DELTA_XY_STRAIN" not in err
     p = read_product(corr["OUTPUT"])
     assert float(p.tags["SG_OFFSET_VX"]) == pytest.approx(corr["OFFSET_VX"], rel=1e-5)

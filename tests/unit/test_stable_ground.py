@@ -1,16 +1,13 @@
 """Unit tests of glacvel_plugin.core.stable_ground (numpy/scipy only, plus the GLAFT peer)."""
 import math
-import warnings
 
 import numpy as np
 import pytest
 
 from glacvel_plugin.core import stable_ground as sg
-from tests.conftest import shared_data
 
-GLAFT_DIR = ("kaskawulsh_glaft_demo",)
-VX_NAME = "20180304-20180405_velo-raw_vx.tif"
-VY_NAME = "20180304-20180405_velo-raw_vy.tif"
+# The peer check against the glaft package on its Kaskawulsh demo (metrics 1 and 2)
+# runs end to end through the algorithm: tests/qgis/test_stable_ground_algs.py.
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -165,38 +162,3 @@ def test_kde_matches_an_independent_epanechnikov_kde_and_gaussian_2sigma():
     assert m.half_x == pytest.approx(0.2, rel=0.15)
     assert m.half_y == pytest.approx(0.4, rel=0.15)
     assert m.mesh_x.shape == m.density.shape == (60, 60)
-
-
-def _glaft_inputs():
-    rasterio = pytest.importorskip("rasterio")
-    import rasterio.features
-    fiona = pytest.importorskip("fiona")
-    with rasterio.open(shared_data(*GLAFT_DIR, VX_NAME)) as ds:
-        vx = ds.read(1).astype(np.float64)
-        transform = ds.transform
-    with rasterio.open(shared_data(*GLAFT_DIR, VY_NAME)) as ds:
-        vy = ds.read(1).astype(np.float64)
-    vx[vx == -9999] = np.nan
-    vy[vy == -9999] = np.nan
-    with fiona.open(shared_data(*GLAFT_DIR, "bedrock_V2.shp")) as src:
-        geoms = [f["geometry"] for f in src]
-    stable = rasterio.features.geometry_mask(geoms, vx.shape, transform, invert=True)
-    return vx, vy, stable
-
-
-def test_metric1_agrees_with_the_glaft_package_on_its_demo_data():
-    """Peer check: GLAFT (PyPI ``glaft`` 1.0.0) on its own Kaskawulsh demo inputs."""
-    metrics = pytest.importorskip("glaft.metrics")
-    vx, vy, stable = _glaft_inputs()
-    ours = sg.glaft_metric1(vx, vy, stable)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        peer = metrics.Velocity(vxfile=shared_data(*GLAFT_DIR, VX_NAME),
-                                vyfile=shared_data(*GLAFT_DIR, VY_NAME),
-                                static_area=shared_data(*GLAFT_DIR, "bedrock_V2.shp"))
-        peer.static_terrain_analysis()
-    assert ours.n == peer.xy.shape[1]
-    assert ours.half_x == pytest.approx(peer.metric_static_terrain_x, rel=0.01)
-    assert ours.half_y == pytest.approx(peer.metric_static_terrain_y, rel=0.01)
-    # the published demo values are ≈0.15 and ≈0.16 m/d
-    assert 0.12 < ours.half_x < 0.18 and 0.13 < ours.half_y < 0.19
