@@ -237,8 +237,10 @@ def _error_tag(tags: Dict[str, str], keys: Sequence[str]) -> Optional[float]:
     return None
 
 
-ERROR_TAGS_X = ("VX_ERROR", "NMAD_VX", "STABLE_NMAD_VX", "VX_NMAD", "SIGMA_VX")
-ERROR_TAGS_Y = ("VY_ERROR", "NMAD_VY", "STABLE_NMAD_VY", "VY_NMAD", "SIGMA_VY")
+ERROR_TAGS_X = ("VX_ERROR", "SE_SIGMA_VX", "SG_HELDOUT_NMAD_VX", "NMAD_VX", "STABLE_NMAD_VX",
+                "SIGMA_VX")
+ERROR_TAGS_Y = ("VY_ERROR", "SE_SIGMA_VY", "SG_HELDOUT_NMAD_VY", "NMAD_VY", "STABLE_NMAD_VY",
+                "SIGMA_VY")
 ERROR_TAGS_V = ("V_ERROR", "NMAD", "STABLE_NMAD", "SIGMA", "ERROR")
 
 
@@ -251,8 +253,9 @@ class SourceReader:
 
     Error of a source (σ, m/d, per component): the bands ``vx_error``/``vy_error``
     if present, else ``v_error`` for both components, else the scalar dataset tags
-    ``VX_ERROR``/``VY_ERROR`` (also ``NMAD_VX``/``NMAD_VY``, ``STABLE_NMAD_VX``/...,
-    in the product's units) or ``V_ERROR``/``NMAD``/``STABLE_NMAD`` for both; else
+    ``VX_ERROR``/``VY_ERROR`` (also the stable-ground tags ``SE_SIGMA_VX``/``_VY`` of
+    glacvel:stable_ground_error, ``SG_HELDOUT_NMAD_VX``/``_VY`` of the co-registration
+    correction, ``NMAD_VX``/``NMAD_VY``; in the product's units) or ``V_ERROR``/``NMAD``/``STABLE_NMAD`` for both; else
     unknown (NaN). Callers may override it with :attr:`sigma_override` (x, y).
 
     Raises ``ValueError`` when the file cannot be opened, has no ``vx``/``vy``

@@ -560,3 +560,23 @@ def test_block_stitching_equals_one_read(products):
     assert np.array_equal(np.isfinite(whole), np.isfinite(stitched)) or \
         (np.isfinite(whole) != np.isfinite(stitched)).mean() < 1e-3
     np.testing.assert_allclose(stitched[both], whole[both], atol=1e-5)
+
+
+def test_source_errors_from_bands_tags_or_override(synthetic, tmp_path):
+    """σ of a source: error bands, else the stable-ground tags (in the product's units)."""
+    from glacvel_plugin.io.grid import target_grid
+    tx, ty = synthetic["truth"]
+    tags = standard_tags("S1", dt.datetime(2018, 3, 4), dt.datetime(2018, 4, 5), "synthetic",
+                         units="m/yr", SE_SIGMA_VX=36.525, SE_SIGMA_VY=73.05)
+    p = synthetic_product(tmp_path / "tagged.tif", tx, ty, "S1", scale=365.25, tags=tags)
+    g = target_grid([p], resolution=RES)
+    w = Window(0, 0, 5, 5)
+    with SourceReader(p) as rd:
+        assert rd.error_bands() is None
+        sx, sy = rd.read_sigma(g, w)
+        np.testing.assert_allclose(sx, 0.1, rtol=1e-6)      # 36.525 m/yr = 0.1 m/d
+        np.testing.assert_allclose(sy, 0.2, rtol=1e-6)
+        rd.sigma_override = (0.05, 0.05)
+        np.testing.assert_allclose(rd.read_sigma(g, w)[0], 0.05)
+    with SourceReader(synthetic["paths"]["L8"]) as rd:          # no band, no tag: unknown
+        assert not rd.has_error() and np.all(np.isnan(rd.read_sigma(g, w)[0]))
