@@ -146,13 +146,21 @@ class AlignedPair:
     def _read_one(self, ds, window):
         data, _ = _data_bands(ds.src_dataset if isinstance(ds, WarpedVRT) else ds)
         bands = data[:3] if len(data) >= 3 else data[:1]
-        a = ds.read(bands, window=window, boundless=True, masked=True).astype(np.float32)
-        arr = a.filled(np.nan)
+        h, w = int(window.height), int(window.width)
+        out = np.full((h, w), np.nan, dtype=np.float32)
+        r0, c0 = int(window.row_off), int(window.col_off)
+        a0, a1 = max(r0, 0), min(r0 + h, self.height)
+        b0, b1 = max(c0, 0), min(c0 + w, self.width)
+        if a1 <= a0 or b1 <= b0:
+            return out
+        a = ds.read(bands, window=Window(b0, a0, b1 - b0, a1 - a0), masked=True)
+        arr = a.astype(np.float32).filled(np.nan)
         if len(bands) == 3:
-            out = LUMA[0] * arr[0] + LUMA[1] * arr[1] + LUMA[2] * arr[2]
+            arr = LUMA[0] * arr[0] + LUMA[1] * arr[1] + LUMA[2] * arr[2]
         else:
-            out = arr[0]
-        return out.astype(np.float32)
+            arr = arr[0]
+        out[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = arr
+        return out
 
     def read(self, window):
         """(reference, secondary) float32 arrays of ``window`` on the work grid, NaN = no data.
@@ -393,7 +401,9 @@ class SarOffsetTracking(GlacvelAlgorithm):
                 feedback.pushInfo(self.tr("Rejected ({}): {} of {} nodes").format(k, v, nr * nc))
             check_canceled(feedback)
             # output grid: cell (0, 0) centred on node (0, 0)
-            x_n0, y_n0 = pair.transform * (node_cols[0] + 0.5, node_rows[0] + 0.5)
+            # centre of the window spanning pixels n - half .. n - half + window - 1
+            centre = window / 2.0 - half
+            x_n0, y_n0 = pair.transform * (node_cols[0] + centre, node_rows[0] + centre)
             span_x = (node_cols[-1] - node_cols[0]) * px
             span_y = (node_rows[-1] - node_rows[0]) * py
             out_cols = int(math.floor(span_x / res + 1e-9)) + 1

@@ -81,6 +81,8 @@ def test_sar_synthetic_pair_gives_known_velocity_with_map_signs(run_alg, speckle
     # 2.25 px east = +22.5 m, 1.5 px down = 15 m south (dy = -15 m) over 24 d; 4-look
     # speckle on 128 px windows: RMSE ≈0.05 px (unit test), i.e. ≈0.5 m at 10 m pixels
     err = np.concatenate([p.band("dx")[ok] - 22.5, p.band("dy")[ok] + 15.0])
+    print(f"SAR synthetic: n={ok.sum()} RMSE={np.sqrt(np.mean(err ** 2)):.3f} m "
+          f"max={np.abs(err).max():.3f} m")
     assert np.sqrt(np.mean(err ** 2)) < 1.0, np.sqrt(np.mean(err ** 2))
     assert np.abs(err).max() < 2.5
     assert np.allclose(p.band("vx")[ok], p.band("dx")[ok] / 24.0, atol=1e-4)
@@ -156,6 +158,153 @@ def test_sar_bad_input_is_refused_and_writes_nothing(run_alg, speckled_pair, tmp
     params["OUTPUT"] = str(out)
     with pytest.raises(QgsProcessingException) as err:
         run_alg("glacvel:sar_offset_tracking", params)
+    if expect:
+        assert expect in str(err.value)
+    assert not out.exists()
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".glacvel-")]
+
+
+# ----------------------------------------------------------------------------- UAV
+UAV_DT = 10.0           # days between the synthetic flights
+X0, Y0 = 490000.0, 6700000.0   # upper-left corner of the reference orthomosaic (UTM 7N)
+N_UAV = 1440            # 720 m at 0.5 m pixels
+WAVE = 1440.0           # wavelength (m) of the smooth displacement field
+
+
+def disp(x, y):
+    """Known smooth displacement field (m over UAV_DT), map x east / y north."""
+    u = x - X0
+    w = Y0 - y
+    return 6.0 + 3.0 * np.sin(2 * np.pi * u / WAVE), -8.0 + 2.0 * np.cos(2 * np.pi * w / WAVE)
+
+
+def true_displacement(x, y):
+    """Displacement of the feature at reference position (x, y): u = d(p + u), fixed point."""
+    ux, uy = disp(x, y)
+    for _ in range(20):
+        ux, uy = disp(x + ux, y + uy)
+    return ux, uy
+
+
+@pytest.fixture(scope="module")
+def uav_pair(tmp_path_factory):
+    """Synthetic UAV orthomosaics from a real image: Landsat 8 B8 (Yahtse, rows 600-651,
+    cols 1000-1051, 15 m) upsampled by a cubic spline to 0.5 m pixels (1440×1440 px),
+    the secondary sampled at x − d(x) for the known field :func:`disp` on another grid
+    (origin shifted by +3.3 m east / −2.1 m north, 1400×1420 px) as RGB uint16.
+    Times in TIFFTAG_DATETIME (10 days apart)."""
+    from scipy import ndimage
+    d = tmp_path_factory.mktemp("uav")
+    tex = landsat_crop(600, 1000, 52, 52)
+    coef = ndimage.spline_filter(tex, order=3)
+
+    def sample(x, y):
+        # Landsat pixel (1, 1) of the crop has its upper-left corner at (X0, Y0)
+        rows = (Y0 - y) / 15.0 + 0.5
+        cols = (x - X0) / 15.0 + 0.5
+        return ndimage.map_coordinates(coef, [rows.ravel(), cols.ravel()], order=3,
+                                       prefilter=False, mode="nearest").reshape(x.shape)
+
+    i, j = np.mgrid[0:N_UAV, 0:N_UAV]
+    x, y = X0 + (j + 0.5) * 0.5, Y0 - (i + 0.5) * 0.5
+    ref = sample(x, y).astype(np.float32)
+    ref[:40, :40] = -9999.0   # a no-data corner
+    sx0, sy0 = X0 + 3.3, Y0 - 2.1
+    i, j = np.mgrid[0:1420, 0:1400]
+    x, y = sx0 + (j + 0.5) * 0.5, sy0 - (i + 0.5) * 0.5
+    ddx, ddy = disp(x, y)
+    lum = sample(x - ddx, y - ddy)
+    rgb = np.stack([0.8 * lum, lum, 1.2 * lum]).clip(0, 65535)
+    r = write(d / "uav_ref.tif", ref, Affine(0.5, 0, X0, 0, -0.5, Y0), nodata=-9999.0,
+              tags={"TIFFTAG_DATETIME": "2023:07:01 10:00:00"})
+    s = write(d / "uav_sec.tif", rgb, Affine(0.5, 0, sx0, 0, -0.5, sy0), dtype="uint16",
+              tags={"TIFFTAG_DATETIME": "2023:07:11 10:00:00"})
+    return r, s, d
+
+
+def test_uav_tracking_recovers_known_field_points_and_30m_product(run_alg, uav_pair):
+    ref, sec, d = uav_pair
+    out = str(d / "uav_v.tif")
+    pts = str(d / "uav_points.gpkg")
+    run_alg("glacvel:uav_feature_tracking", dict(
+        REFERENCE=ref, SECONDARY=sec, TEMPLATE_SIZE=60.0, SPACING=15.0, MAX_SPEED=2.0,
+        TARGET_RESOLUTION=30.0, OUTPUT_POINTS=pts, OUTPUT=out))
+    layer = QgsVectorLayer(pts, "points", "ogr")
+    assert layer.isValid() and layer.featureCount() > 1000
+    feats = list(layer.getFeatures())
+    xy = np.array([[f.geometry().asPoint().x(), f.geometry().asPoint().y()] for f in feats])
+    vx = np.array([f["vx"] for f in feats])
+    vy = np.array([f["vy"] for f in feats])
+    tx, ty = true_displacement(xy[:, 0], xy[:, 1])
+    ex, ey = vx - tx / UAV_DT, vy - ty / UAV_DT
+    # Tolerances: the texture is a 15 m image upsampled 30×, so a 60 m template holds
+    # only 4×4 independent pixels, and the field changes by up to 3·2π/1440 ≈ 0.013 m
+    # per m, i.e. ±0.4 m across a template, which the matching averages. Measured:
+    # RMSE 0.0085 m/d (0.085 m = 0.17 px over 10 d), max 0.028 m/d. We allow 0.02 m/d
+    # RMS and 0.08 m/d (0.8 m = 1.6 px) worst case.
+    err = np.hypot(ex, ey)
+    print(f"UAV points: n={len(err)} RMSE={np.sqrt(np.mean(err ** 2)):.4f} m/d "
+          f"max={err.max():.4f} m/d")
+    assert np.sqrt(np.mean(err ** 2)) < 0.02, np.sqrt(np.mean(err ** 2))
+    assert err.max() < 0.08, err.max()
+    assert np.all(np.array([f["quality"] for f in feats]) > 0.3)
+
+    p = read_product(out)
+    assert p.resolution == (30.0, 30.0) and p.sensor == "UAV"
+    assert float(p.tags["DT_DAYS"]) == pytest.approx(UAV_DT)
+    count = p.band("count")
+    assert np.nanmax(count) <= 4 and np.nanmedian(count) == 4  # 15 m spacing → 2×2 per cell
+    rows, cols = np.nonzero(count >= 3)
+    cx = p.transform.c + (cols + 0.5) * 30.0
+    cy = p.transform.f - (rows + 0.5) * 30.0
+    tx, ty = true_displacement(cx, cy)
+    # the median of 2×2 points ±7.5 m from the cell centre vs the truth at the centre:
+    # for this smooth field (curvature ≤ 3·(2π/1440)² m/m²) aggregation adds < 0.002 m,
+    # so the cell error is the point error (measured RMSE 0.011 m/d, max 0.028 m/d).
+    e30 = np.hypot(p.band("vx")[rows, cols] - tx / UAV_DT, p.band("vy")[rows, cols] - ty / UAV_DT)
+    print(f"UAV 30 m: n={len(e30)} RMSE={np.sqrt(np.mean(e30 ** 2)):.4f} m/d max={e30.max():.4f}")
+    assert np.sqrt(np.mean(e30 ** 2)) < 0.02 and e30.max() < 0.06, (np.sqrt(np.mean(e30 ** 2)),
+                                                                   e30.max())
+    assert np.allclose(p.band("v")[rows, cols],
+                       np.hypot(p.band("vx"), p.band("vy"))[rows, cols], atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["no_overlap", "same_time", "all_nodata", "constant",
+                                  "template", "unreadable"])
+def test_uav_bad_input_is_refused_and_writes_nothing(run_alg, uav_pair, tmp_path, case):
+    ref, sec, _ = uav_pair
+    params = dict(REFERENCE=ref, SECONDARY=sec, TEMPLATE_SIZE=60.0, SPACING=60.0,
+                  MAX_SPEED=2.0)
+    with rasterio.open(ref) as ds:
+        a, t = ds.read(1), ds.transform
+    stamp = {"TIFFTAG_DATETIME": "2023:07:11 10:00:00"}
+    expect = None
+    if case == "no_overlap":
+        params["SECONDARY"] = write(tmp_path / "far.tif", a, t * Affine.translation(5000, 0),
+                                    tags=stamp)
+        expect = "do not overlap"
+    elif case == "same_time":
+        params["SECONDARY"] = write(tmp_path / "same.tif", a, t,
+                                    tags={"TIFFTAG_DATETIME": "2023:07:01 10:00:00"})
+        expect = "time baseline"
+    elif case == "all_nodata":
+        params["SECONDARY"] = write(tmp_path / "nd.tif", np.full(a.shape, -9999.0), t,
+                                    nodata=-9999.0, tags=stamp)
+        expect = "no template could be matched"
+    elif case == "constant":
+        params["SECONDARY"] = write(tmp_path / "c.tif", np.full(a.shape, 100.0), t, tags=stamp)
+        expect = "no template could be matched"
+    elif case == "template":
+        params["TEMPLATE_SIZE"] = 800.0
+        expect = "larger than the overlap"
+    elif case == "unreadable":
+        bad = tmp_path / "broken.tif"
+        bad.write_bytes(b"II*\x00garbage")
+        params["SECONDARY"] = str(bad)
+    out = tmp_path / "out.tif"
+    params.update(OUTPUT=str(out), OUTPUT_POINTS=str(tmp_path / "pts.gpkg"))
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg("glacvel:uav_feature_tracking", params)
     if expect:
         assert expect in str(err.value)
     assert not out.exists()
