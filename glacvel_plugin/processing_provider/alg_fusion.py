@@ -200,12 +200,22 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             if _is_null(vx) or _is_null(vy):
                 skipped += 1
                 continue
-            p = to_grid.transform(g.asPoint())
-            # the velocity vector is given in the layer's axes; rotate into the grid's
-            q = to_grid.transform(QgsPointXY(g.asPoint().x() + float(vx) * 1000.0,
-                                             g.asPoint().y() + float(vy) * 1000.0)) \
-                if source.sourceCrs() != qgs_crs(grid.crs) else None
-            if q is not None:
+            pt = g.asPoint()
+            p = to_grid.transform(pt)
+            if source.sourceCrs().isGeographic():
+                # vx, vy are true east/north components: unit vectors of the local east
+                # and north directions in grid axes from 1e-5° steps
+                e = to_grid.transform(QgsPointXY(pt.x() + 1e-5, pt.y()))
+                n = to_grid.transform(QgsPointXY(pt.x(), pt.y() + 1e-5))
+                ex, ey = e.x() - p.x(), e.y() - p.y()
+                nx, ny = n.x() - p.x(), n.y() - p.y()
+                le, ln = math.hypot(ex, ey), math.hypot(nx, ny)
+                vx, vy = (float(vx) * ex / le + float(vy) * nx / ln,
+                          float(vx) * ey / le + float(vy) * ny / ln)
+            elif source.sourceCrs() != qgs_crs(grid.crs):
+                # vx, vy along the layer CRS's axes: map them into the grid's
+                q = to_grid.transform(QgsPointXY(pt.x() + float(vx) * 1000.0,
+                                                 pt.y() + float(vy) * 1000.0))
                 vx, vy = (q.x() - p.x()) / 1000.0, (q.y() - p.y()) / 1000.0
             xy.append((p.x(), p.y()))
             rvx.append(float(vx))

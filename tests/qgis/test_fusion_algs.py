@@ -580,3 +580,39 @@ def test_source_errors_from_bands_tags_or_override(synthetic, tmp_path):
         np.testing.assert_allclose(rd.read_sigma(g, w)[0], 0.05)
     with SourceReader(synthetic["paths"]["L8"]) as rd:          # no band, no tag: unknown
         assert not rd.has_error() and np.all(np.isnan(rd.read_sigma(g, w)[0]))
+
+
+def test_gnss_layer_in_wgs84_gives_the_same_fit(run_alg, products):
+    """The same stations in EPSG:4326 (vx/vy as true east/north): the reference vectors
+    are rotated by the UTM 7N grid convergence (γ ≈ +1.6…1.9° at 138.8–139.1° W, i.e.
+    ≈0.013 m/d across a 0.44 m/d vector) and land on the same pixels, so the fit is
+    unchanged to 2·10⁻⁴ m/d."""
+    from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature,
+                           QgsProject, QgsVectorLayer)
+    utm = gnss_layer([0, 1, 2])
+    geo = QgsVectorLayer("Point?crs=EPSG:4326", "gnss84", "memory")
+    geo.dataProvider().addAttributes(utm.fields().toList())
+    geo.updateFields()
+    tr = QgsCoordinateTransform(utm.crs(), QgsCoordinateReferenceSystem("EPSG:4326"),
+                                QgsProject.instance())
+    feats = []
+    for f in utm.getFeatures():
+        g = f.geometry()
+        g.transform(tr)
+        nf = QgsFeature(geo.fields())
+        nf.setGeometry(g)
+        # grid vectors → true east/north: rotate by the convergence γ at the station
+        lon, lat = np.radians(g.asPoint().x()), np.radians(g.asPoint().y())
+        gam = np.arctan(np.tan(lon - np.radians(-141.0)) * np.sin(lat))
+        vx, vy = f["vx"], f["vy"]
+        # east of the central meridian true north is (−sinγ, cosγ) and true east
+        # (cosγ, sinγ) in grid axes: project the grid vector on them
+        nf.setAttributes([f["station"], float(vx * np.cos(gam) + vy * np.sin(gam)),
+                          float(-vx * np.sin(gam) + vy * np.cos(gam))])
+        feats.append(nf)
+    geo.dataProvider().addFeatures(feats)
+    a = run_alg("glacvel:fit_fusion_weights", {"SOURCES": [products["L8"], products["S2"]],
+                                               "REFERENCE_POINTS": utm, "ID_FIELD": "station"})
+    b = run_alg("glacvel:fit_fusion_weights", {"SOURCES": [products["L8"], products["S2"]],
+                                               "REFERENCE_POINTS": geo, "ID_FIELD": "station"})
+    assert b["SOURCE_RMSE"] == pytest.approx(a["SOURCE_RMSE"], abs=2e-4)
