@@ -52,8 +52,12 @@ def _polygon_mask(alg, parameters, name, context, product, label):
     return mask
 
 
-def stable_mask(alg, parameters, context, product, vx, vy, feedback):
-    """(mask, source key) of stable ground from STABLE_GROUND, GLACIER_OUTLINES or automatic."""
+def stable_mask(alg, parameters, context, product, vx, vy, feedback, auto_message=""):
+    """(mask, source key) of stable ground from STABLE_GROUND, GLACIER_OUTLINES or automatic.
+
+    ``auto_message`` (translated by the caller) is shown when stable ground is picked
+    automatically.
+    """
     mask = _polygon_mask(alg, parameters, "STABLE_GROUND", context, product, "STABLE_GROUND")
     if mask is not None:
         return mask, "polygons"
@@ -66,32 +70,29 @@ def stable_mask(alg, parameters, context, product, vx, vy, feedback):
         mask = sg.outside_outlines(glacier, buffer_m, product.resolution)
         return mask, "outlines"
     quality = product.bands.get("quality")
-    feedback.pushInfo(alg.tr("No stable-ground polygons or glacier outlines given: picking "
-                             "stable ground automatically"))
+    if auto_message:
+        feedback.pushInfo(auto_message)
     return sg.auto_stable_mask(vx, vy, quality), "automatic"
 
 
-def _add_stable_parameters(alg):
-    alg.addParameter(QgsProcessingParameterRasterLayer("INPUT", alg.tr("Velocity product")))
+def _add_stable_parameters(alg, labels):
+    """INPUT, STABLE_GROUND, GLACIER_OUTLINES, BUFFER with the caller's translated ``labels``."""
+    alg.addParameter(QgsProcessingParameterRasterLayer("INPUT", labels[0]))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "STABLE_GROUND", alg.tr("Stable-ground polygons"), [QgsProcessing.TypeVectorPolygon],
-        optional=True))
+        "STABLE_GROUND", labels[1], [QgsProcessing.TypeVectorPolygon], optional=True))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "GLACIER_OUTLINES", alg.tr("Glacier outlines (stable ground = outside, minus buffer)"),
-        [QgsProcessing.TypeVectorPolygon], optional=True))
+        "GLACIER_OUTLINES", labels[2], [QgsProcessing.TypeVectorPolygon], optional=True))
     alg.addParameter(QgsProcessingParameterNumber(
-        "BUFFER", alg.tr("Buffer around glacier outlines (m)"),
-        QgsProcessingParameterNumber.Double, defaultValue=200.0, minValue=0.0))
+        "BUFFER", labels[3], QgsProcessingParameterNumber.Double, defaultValue=200.0,
+        minValue=0.0))
 
 
 ERROR_MEASURES = ("rmse", "robust")
 
 
-def _add_error_measure(alg, help_default):
-    p = QgsProcessingParameterEnum(
-        "ERROR_MEASURE", alg.tr("Per-pixel error from"),
-        options=[alg.tr("RMSE on stable ground ({})").format(help_default),
-                 alg.tr("robust RMSE: sqrt(median^2 + NMAD^2)")], defaultValue=0)
+def _add_error_measure(alg, label, options):
+    """Advanced ERROR_MEASURE enum (options in the order of :data:`ERROR_MEASURES`)."""
+    p = QgsProcessingParameterEnum("ERROR_MEASURE", label, options=options, defaultValue=0)
     p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
     alg.addParameter(p)
 
@@ -148,7 +149,10 @@ class StableGroundCorrection(GlacvelAlgorithm):
             "SG_OFFSET_VX/VY, SG_MODEL, SG_SOURCE and the held-out statistics.")
 
     def initAlgorithm(self, config=None):
-        _add_stable_parameters(self)
+        _add_stable_parameters(self, [self.tr("Velocity product"), self.tr("Stable-ground polygons"),
+                                      self.tr("Glacier outlines (stable ground = outside, "
+                                              "minus buffer)"),
+                                      self.tr("Buffer around glacier outlines (m)")])
         self.addParameter(QgsProcessingParameterEnum(
             "MODEL", self.tr("Offset model"), options=[self.tr("constant (median)"),
                                                        self.tr("plane")], defaultValue=0))
@@ -157,7 +161,9 @@ class StableGroundCorrection(GlacvelAlgorithm):
             QgsProcessingParameterNumber.Integer, defaultValue=sg.HOLDOUT_BLOCK, minValue=1)
         block.setFlags(block.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(block)
-        _add_error_measure(self, self.tr("held-out pixels"))
+        _add_error_measure(self, self.tr("Per-pixel error from"),
+                           [self.tr("RMSE on held-out stable pixels"),
+                            self.tr("robust RMSE: sqrt(median^2 + NMAD^2)")])
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT", self.tr("Corrected velocity product")))
 
@@ -168,7 +174,10 @@ class StableGroundCorrection(GlacvelAlgorithm):
         model = self.MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
         block = self.parameterAsInt(parameters, "HOLDOUT_BLOCK", context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        mask, source = stable_mask(self, parameters, context, product, vx, vy, feedback)
+        mask, source = stable_mask(
+            self, parameters, context, product, vx, vy, feedback,
+            self.tr("No stable-ground polygons or glacier outlines given: picking stable "
+                    "ground automatically"))
         feedback.pushInfo(self.tr("Stable ground: {}").format(SOURCES[source]))
         check_canceled(feedback)
         res = sg.estimate_correction(vx, vy, mask, model, block)
@@ -248,7 +257,10 @@ class StableGroundError(GlacvelAlgorithm):
             "bands added (replacing any present), for fusion.")
 
     def initAlgorithm(self, config=None):
-        _add_stable_parameters(self)
+        _add_stable_parameters(self, [self.tr("Velocity product"), self.tr("Stable-ground polygons"),
+                                      self.tr("Glacier outlines (stable ground = outside, "
+                                              "minus buffer)"),
+                                      self.tr("Buffer around glacier outlines (m)")])
         self.addParameter(QgsProcessingParameterFeatureSource(
             "GLACIER_INTERIOR", self.tr("Glacier outline buffered inward (GLAFT metric 2)"),
             [QgsProcessing.TypeVectorPolygon], optional=True))
@@ -258,7 +270,9 @@ class StableGroundError(GlacvelAlgorithm):
             minValue=0.5, maxValue=5.0)
         thres.setFlags(thres.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(thres)
-        _add_error_measure(self, self.tr("includes outliers and any offset"))
+        _add_error_measure(self, self.tr("Per-pixel error from"),
+                           [self.tr("RMSE on stable ground (includes outliers and offset)"),
+                            self.tr("robust RMSE: sqrt(median^2 + NMAD^2)")])
         self.addParameter(QgsProcessingParameterFeatureSink(
             "OUTPUT_TABLE", self.tr("Stable-ground statistics"), QgsProcessing.TypeVector))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -271,7 +285,10 @@ class StableGroundError(GlacvelAlgorithm):
         product = read_product(path)
         vx, vy = product.band("vx"), product.band("vy")
         thres = self.parameterAsDouble(parameters, "THRES_SIGMA", context)
-        mask, source = stable_mask(self, parameters, context, product, vx, vy, feedback)
+        mask, source = stable_mask(
+            self, parameters, context, product, vx, vy, feedback,
+            self.tr("No stable-ground polygons or glacier outlines given: picking stable "
+                    "ground automatically"))
         interior = _polygon_mask(self, parameters, "GLACIER_INTERIOR", context, product,
                                  "GLACIER_INTERIOR")
         _, is_canceled = callbacks(feedback)
