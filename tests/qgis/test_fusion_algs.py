@@ -616,3 +616,21 @@ def test_gnss_layer_in_wgs84_gives_the_same_fit(run_alg, products):
     b = run_alg("glacvel:fit_fusion_weights", {"SOURCES": [products["L8"], products["S2"]],
                                                "REFERENCE_POINTS": geo, "ID_FIELD": "station"})
     assert b["SOURCE_RMSE"] == pytest.approx(a["SOURCE_RMSE"], abs=2e-4)
+
+
+def test_cancel_leaves_nothing_behind(run_alg, products, tmp_path):
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+    fb = QgsProcessingFeedback()
+    fb.cancel()
+    out = tmp_path / "cancelled.tif"
+    with pytest.raises(QgsProcessingException, match="Canceled"):
+        run_alg("glacvel:fuse_velocity", {"SOURCES": [products["L8"], products["S2"]],
+                                          "WEIGHTS": "L8=0.5,S2=0.5", "TARGET_RESOLUTION": 240,
+                                          "OUTPUT": str(out)}, feedback=fb)
+    with pytest.raises(QgsProcessingException, match="Canceled"):
+        run_alg("glacvel:monthly_velocity", {"SOURCES": [products["S2"]],
+                                             "TARGET_RESOLUTION": 240,
+                                             "OUTPUT_FOLDER": str(tmp_path / "m")}, feedback=fb)
+    assert not out.exists()
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tif")]
+    assert not (tmp_path / "m").exists() or not os.listdir(tmp_path / "m")
