@@ -299,3 +299,41 @@ def test_product_without_vx_vy_is_refused(run_alg, tmp_path):
                           "OUTPUT_REPORT": str(tmp_path / "r.html"),
                           "OUTPUT_ERROR": str(tmp_path / "e.tif")})
     assert _no_output(tmp_path, "o.tif", "t.csv", "r.html", "e.tif")
+
+
+def test_error_statistics_of_a_known_noise_from_glacier_outlines(run_alg, tmp_path):
+    sigma, ox, oy = 0.05, 0.31, -0.17
+    src = _synthetic(str(tmp_path / "s.tif"), offset=(ox, oy), sigma=sigma, seed=7)
+    res = run_alg("glacvel:stable_ground_error", {
+        "INPUT": src, "GLACIER_OUTLINES": _polygon_layer([GLACIER]), "BUFFER": 150,
+        "OUTPUT_TABLE": "TEMPORARY_OUTPUT", "OUTPUT_REPORT": str(tmp_path / "r.html"),
+        "OUTPUT_ERROR": str(tmp_path / "e.tif")})
+    assert res["STABLE_SOURCE"] == "outlines"
+    assert res["MEAN_VX"] == pytest.approx(ox, abs=0.1 * sigma)
+    assert res["STD_VY"] == pytest.approx(sigma, rel=0.05)
+    assert res["NMAD_VX"] == pytest.approx(sigma, rel=0.05)
+    # GLAFT's 2-sigma contour half-range of a normal sample is close to 2 sigma
+    assert res["DELTA_U"] == pytest.approx(2 * sigma, rel=0.15)
+    assert res["DELTA_V"] == pytest.approx(2 * sigma, rel=0.15)
+    e = read_product(res["OUTPUT_ERROR"])
+    assert np.nanmax(e.band("vx_error")) == pytest.approx(math.hypot(ox, sigma), rel=0.02)
+    vx, vy, ve = e.band("vx"), e.band("vy"), e.band("v_error")
+    i = (100, 100)                                   # a glacier pixel
+    expect = math.hypot(res["RMSE_VX"] * vx[i], res["RMSE_VY"] * vy[i]) / math.hypot(vx[i], vy[i])
+    assert ve[i] == pytest.approx(expect, rel=1e-5)
+
+
+def test_cancel_leaves_no_output(glacvel_processing, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
+    src = _synthetic(str(tmp_path / "s.tif"))
+    feedback = QgsProcessingFeedback()
+    feedback.cancel()
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    with pytest.raises(QgsProcessingException, match="Canceled"):
+        processing.run("glacvel:stable_ground_error", {
+            "INPUT": src, "STABLE_GROUND": _polygon_layer(STABLE_RECTS),
+            "OUTPUT_TABLE": str(tmp_path / "t.csv"), "OUTPUT_REPORT": str(tmp_path / "r.html"),
+            "OUTPUT_ERROR": str(tmp_path / "e.tif")}, context=context, feedback=feedback)
+    assert _no_output(tmp_path, "t.csv", "r.html", "e.tif")
