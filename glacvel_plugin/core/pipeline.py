@@ -1,0 +1,385 @@
+"""Dense displacement fields: pyramid search, block-wise refinement, outlier removal.
+
+API
+---
+``correlate_pair(pair, window, step, search, ...)`` runs the whole chain on an image
+pair exposed through the small :class:`ImagePair` protocol (``shape`` and
+``read(role, level, r0, r1, c0, c1)``), so that the same code works on in-memory arrays
+(:class:`ArrayPair`) and on files read window by window (``glacvel_plugin.io.pair``).
+It returns a :class:`DisplacementField`, or, when a ``sink`` callable is given, hands
+each finished block of output rows to it and keeps nothing in memory.
+
+The chain
+---------
+1. Output grid: window top-left corners at ``(i·step, j·step)``, output pixel centres
+   at the window centres ``(i·step + window/2, j·step + window/2)`` (pixel-edge
+   coordinates of the image grid); ``rows_out = (rows − window) // step + 1``.
+2. Pyramid (coarse-to-fine, as in multi-pass PIV and autoRIFT's sparse→dense search):
+   with a search range of ``search`` px the top level L is the smallest with
+   ``search / 2^L <= window / 4`` (the capture range of a window). Each level
+   ``L >= 1`` works on both images block-averaged by 2^L, on a grid of step
+   ``window/2``, centred on the prior from the level above (×2); its field is cleaned
+   (quality, normalised median test, speed limit), holes filled from the nearest
+   valid vector and median-smoothed 3×3, and becomes the prior of the next level.
+3. Full resolution, block by block (``block_rows`` output rows at a time, plus one
+   halo row on each side for the median test): secondary windows start at the
+   rounded prior; the engine (:func:`glacvel_plugin.core.correlation.match_windows`)
+   measures the displacement to sub-pixel precision.
+4. Outliers → NaN (never 0): quality below ``min_quality``, normalised median test
+   (Westerweel & Scarano 2005; ε = 0.1 px, threshold 2), displacement longer than
+   ``max_displacement`` px.
+
+Memory: the coarse levels hold two level-L images (rows·cols/4^L float32 each, L >= 1);
+a full-resolution block holds two strips of (block_rows·step + window + 2·margin) rows;
+the engine's FFT batches are capped by :func:`~glacvel_plugin.core.correlation.batch_size_for`.
+:func:`plan_blocks` computes the block size for a memory budget.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+from scipy import ndimage
+
+from . import Canceled
+from .correlation import METHODS, batch_size_for, match_windows
+from .filters import (PREFILTERS, fill_nearest, nan_median_filter, normalized_median_test,
+                      prefilter, prefilter_halo, quality_below, speed_limit)
+
+
+class ImagePair:
+    """Protocol of an aligned image pair (documented base; subclass or duck-type).
+
+    ``shape``: (rows, cols) of the common grid at full resolution.
+    ``read(role, level, r0, r1, c0, c1)``: float32 array (r1−r0, c1−c0) of the image
+    ``role`` (``'ref'`` or ``'sec'``) at pyramid level ``level`` (pixels 2^level times
+    larger, block averages), rows r0..r1−1 and columns c0..c1−1 of that level's grid;
+    NaN for no data and for any part outside the image.
+    """
+    shape = (0, 0)
+
+    def read(self, role, level, r0, r1, c0, c1):  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+def level_shape(shape, level: int):
+    """Shape of pyramid level ``level`` (floor division by 2^level)."""
+    f = 2 ** level
+    return shape[0] // f, shape[1] // f
+
+
+def _padded(a: np.ndarray, r0, r1, c0, c1) -> np.ndarray:
+    """a[r0:r1, c0:c1] with NaN beyond the edges."""
+    h, w = a.shape
+    out = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
+    rr0, rr1, cc0, cc1 = max(r0, 0), min(r1, h), max(c0, 0), min(c1, w)
+    if rr1 > rr0 and cc1 > cc0:
+        out[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = a[rr0:rr1, cc0:cc1]
+    return out
+
+
+def block_average(a: np.ndarray, factor: int) -> np.ndarray:
+    """Mean over factor × factor blocks (NaN if any pixel of a block is NaN)."""
+    if factor == 1:
+        return np.asarray(a, np.float32)
+    h, w = a.shape[0] // factor, a.shape[1] // factor
+    v = np.asarray(a[:h * factor, :w * factor], np.float32)
+    return v.reshape(h, factor, w, factor).mean(axis=(1, 3))
+
+
+class ArrayPair(ImagePair):
+    """An in-memory pair of 2-D arrays on the same grid (float, NaN = no data)."""
+
+    def __init__(self, ref: np.ndarray, sec: np.ndarray):
+        ref = np.asarray(ref, np.float32)
+        sec = np.asarray(sec, np.float32)
+        if ref.shape != sec.shape or ref.ndim != 2:
+            raise ValueError(f"reference {ref.shape} and secondary {sec.shape} must be 2-D arrays "
+                             "of the same shape")
+        self.shape = ref.shape
+        self._img = {"ref": ref, "sec": sec}
+        self._levels = {}
+
+    def read(self, role, level, r0, r1, c0, c1):
+        key = (role, level)
+        if key not in self._levels:
+            self._levels[key] = block_average(self._img[role], 2 ** level)
+        return _padded(self._levels[key], r0, r1, c0, c1)
+
+
+@dataclass
+class DisplacementField:
+    """Displacement on the output grid (float32 (rows_out, cols_out), NaN = none).
+
+    ``dr``, ``dc``: pixels of the image grid, secondary minus reference position
+    (``dr`` positive down the rows). ``quality``: engine quality. Output pixel (i, j)
+    is centred at image pixel-edge coordinates (row0 + i·step, col0 + j·step) with
+    row0 = col0 = window/2.
+    """
+    dr: np.ndarray
+    dc: np.ndarray
+    quality: np.ndarray
+    window: int
+    step: int
+    info: dict = field(default_factory=dict)
+
+
+def output_shape(shape, window: int, step: int):
+    """(rows_out, cols_out) of the output grid; ValueError when the window does not fit."""
+    h, w = shape
+    if window > h or window > w:
+        raise ValueError(f"the window ({window} px) is larger than the overlapping image area "
+                         f"({w} × {h} px); use a smaller window or larger images")
+    if step < 1:
+        raise ValueError(f"step must be at least 1 px (got {step})")
+    return (h - window) // step + 1, (w - window) // step + 1
+
+
+MAX_COARSE_RADIUS = 32
+"""Largest NCC search radius (px of its level) of a coarse pass; beyond it a level up."""
+
+
+def pyramid_levels(search: float, window: int, shape) -> int:
+    """Top coarse level: smallest L with search/2^L <= MAX_COARSE_RADIUS (capped by size)."""
+    L = 0
+    while search / 2 ** L > MAX_COARSE_RADIUS:
+        nxt = level_shape(shape, L + 1)
+        if min(nxt) < window + 2:
+            break
+        L += 1
+    return L
+
+
+def plan_blocks(cols_out: int, window: int, step: int, margin: int, image_cols: int,
+                channels: int = 1, budget_bytes: int = 512 * 2 ** 20) -> int:
+    """Output rows per full-resolution block for a memory budget.
+
+    Per block the two image strips hold (block_rows·step + window + 2·margin) rows of
+    ``image_cols`` float32 values per channel (×4 for pre-filter temporaries), and the
+    outputs a few float32 rows; the FFT batches are bounded separately. Returns >= 1.
+    """
+    per_strip_row = image_cols * 4 * channels * 2 * 4
+    fixed = (window + 2 * margin) * per_strip_row
+    avail = max(budget_bytes - fixed, per_strip_row * step)
+    rows = int(avail // (per_strip_row * step + cols_out * 4 * 8))
+    # at most ~64k windows per block keeps progress/cancel responsive
+    rows = min(rows, max(1, 65536 // max(cols_out, 1)))
+    return max(1, rows)
+
+
+def _clean(dr, dc, q, min_quality, max_disp, nmt_threshold, nmt_eps):
+    bad = ~np.isfinite(dr) | ~np.isfinite(dc)
+    if min_quality is not None:
+        bad |= quality_below(q, min_quality)
+    if max_disp is not None:
+        bad |= speed_limit(dc, dr, max_disp)
+    dr = np.where(bad, np.nan, dr).astype(np.float32)
+    dc = np.where(bad, np.nan, dc).astype(np.float32)
+    if nmt_threshold:
+        out = normalized_median_test(dc, dr, eps=nmt_eps, threshold=nmt_threshold)
+        dr[out] = np.nan
+        dc[out] = np.nan
+    q = np.where(np.isfinite(dr), q, np.nan).astype(np.float32)
+    return dr, dc, q
+
+
+def _filtered(pair, role, level, r0, r1, c0, c1, kind, halo):
+    a = pair.read(role, level, r0 - halo, r1 + halo, c0 - halo, c1 + halo)
+    f = prefilter(a, kind)
+    if f.ndim == 2:
+        f = f[None]
+    if halo:
+        f = f[:, halo:-halo, halo:-halo]
+    return f
+
+
+def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, method,
+               prefilter_kind, halo, block_rows, clean_args, workers, refine, on_block,
+               check, progress):
+    """Correlate the windows of one grid at one pyramid level, strip by strip.
+
+    Window (i, j) has its top-left corner at (i·step, j·step) of the level's grid.
+    Each strip of ``block_rows`` output rows (plus one halo row each side for the
+    median test) reads both images over the rows it needs, margins included (prior
+    offsets of that strip + search radius), correlates, cleans, and calls
+    ``on_block(i0, i1, dr, dc, quality)`` with level-pixel displacements.
+    """
+    h_img, w_img = level_shape(pair.shape, level)
+    jj_all = np.arange(cols_out) * step
+    for i0 in range(0, rows_out, block_rows):
+        check()
+        i1 = min(rows_out, i0 + block_rows)
+        h0, h1 = max(0, i0 - 1), min(rows_out, i1 + 1)
+        ii, jj = np.meshgrid(np.arange(h0, h1) * step, jj_all, indexing="ij")
+        if prior is None:
+            pr = np.zeros(ii.shape, np.int64)
+            pc = np.zeros(ii.shape, np.int64)
+        else:
+            pr, pc = _interp_prior(prior, ii + window / 2.0, jj + window / 2.0, level)
+        extra = radius if method == "ncc" else 0
+        r_lo = int((ii + np.minimum(pr, 0)).min()) - extra - 1
+        r_hi = int((ii + np.maximum(pr, 0)).max()) + window + extra + 1
+        c_lo = min(0, int((jj + pc).min()) - extra - 1)
+        c_hi = max(w_img, int((jj + pc).max()) + window + extra + 1)
+        ref = _filtered(pair, "ref", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo)
+        sec = _filtered(pair, "sec", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo)
+        m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
+                          pr.ravel(), pc.ravel(), method=method, radius=radius,
+                          workers=workers, refine=refine, is_canceled=check)
+        del ref, sec
+        dr, dc, q = (a.reshape(ii.shape) for a in (m.dr, m.dc, m.quality))
+        dr, dc, q = _clean(dr, dc, q, *clean_args)
+        s = slice(i0 - h0, i0 - h0 + (i1 - i0))
+        on_block(i0, i1, dr[s], dc[s], q[s])
+        progress(i1 / rows_out)
+
+
+def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: float = 16.0,
+                   method: str = "phase", prefilter_kind: str = "highpass",
+                   min_quality: Optional[float] = None, max_displacement: Optional[float] = None,
+                   nmt_threshold: float = 2.0, nmt_eps: float = 0.1, workers: int = 1,
+                   sink: Optional[Callable] = None, progress: Optional[Callable] = None,
+                   is_canceled: Optional[Callable] = None, budget_bytes: int = 512 * 2 ** 20,
+                   block_rows: Optional[int] = None) -> Optional[DisplacementField]:
+    """Dense displacement field of an image pair (see module doc for the chain).
+
+    Parameters
+    ----------
+    pair : :class:`ImagePair` (e.g. :class:`ArrayPair` or ``io.pair.RasterPair``).
+    window : window (chip) size, px (>= 8). step : output grid step, px (>= 1).
+    search : largest displacement to search for, px (from the maximum speed × Δt /
+        pixel size); sets the coarse search radius and the pyramid depth.
+    method : ``'phase'`` (phase correlation) or ``'ncc'`` for the full-resolution pass
+        (coarse passes always use NCC over an explicit search area).
+    prefilter_kind : one of :data:`glacvel_plugin.core.filters.PREFILTERS`.
+    min_quality : reject below this quality (None = no threshold).
+    max_displacement : reject longer displacements, px (None = ``search``).
+    nmt_threshold, nmt_eps : normalised median test (0 disables it).
+    sink : ``sink(i0, i1, dr, dc, quality)`` receives output rows i0..i1−1 (float32
+        (i1−i0, cols_out), pixels); when given, nothing is kept or returned.
+    progress, is_canceled : callables (fraction 0..1; True to stop → ``Canceled``).
+    budget_bytes : memory budget of one strip (see :func:`plan_blocks`).
+    block_rows : output rows per strip of the full-resolution pass (default planned).
+
+    Returns a :class:`DisplacementField` (``sink`` None) or None. Raises ``ValueError``
+    (window larger than the image, unknown method/pre-filter, nothing matched) and
+    ``Canceled``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown correlation method {method!r}; use one of {', '.join(METHODS)}")
+    if prefilter_kind not in PREFILTERS:
+        raise ValueError(f"unknown pre-filter {prefilter_kind!r}; use one of {', '.join(PREFILTERS)}")
+    window, step = int(window), int(step)
+    if window < 8:
+        raise ValueError(f"window {window} px is too small; use at least 8 px (32 is usual)")
+    rows_out, cols_out = output_shape(pair.shape, window, step)
+    search = float(max(search, 1.0))
+    if max_displacement is None:
+        max_displacement = search
+    progress = progress or (lambda f: None)
+
+    def check():
+        if is_canceled is not None and is_canceled():
+            raise Canceled()
+        return False
+
+    halo = prefilter_halo(prefilter_kind)
+    channels = 2 if prefilter_kind == "orientation" else 1
+    L = pyramid_levels(search, window, pair.shape)
+    coarse_share = min(0.3, 0.1 * (L + 1))
+
+    # ---- coarse passes: NCC over an explicit search area on a sparse grid ----------
+    prior = None  # (field_r, field_c, level, step_c, window) in level pixels
+    for level in range(L, -1, -1):
+        h, w = level_shape(pair.shape, level)
+        if min(h, w) < window:
+            continue
+        step_c = max(4, window // 2)
+        ro, co = (h - window) // step_c + 1, (w - window) // step_c + 1
+        if prior is None:
+            radius = int(np.ceil(search / 2 ** level)) + 1
+        else:
+            radius = max(2, window // 4)
+        fr = np.full((ro, co), np.nan, np.float32)
+        fc = np.full((ro, co), np.nan, np.float32)
+
+        def keep(i0, i1, dr, dc, q, fr=fr, fc=fc):
+            fr[i0:i1], fc[i0:i1] = dr, dc
+        margin = radius + (0 if prior is None else _prior_extent(prior))
+        br = plan_blocks(co, window, step_c, margin + halo, w + 2 * margin, channels,
+                         budget_bytes)
+        done = coarse_share * (L - level) / (L + 1)
+        _grid_pass(pair, level, window, step_c, ro, co, prior, radius, "ncc", prefilter_kind,
+                   halo, br, (None, max_displacement / 2 ** level + 1, nmt_threshold, nmt_eps),
+                   workers, 0, keep, check,
+                   lambda f, done=done: progress(done + coarse_share * f / (L + 1)))
+        if not np.isfinite(fr).any():
+            # nothing matched at this level: zero prior; the next pass searches anew
+            fr[:] = 0.0
+            fc[:] = 0.0
+        prior = (nan_median_filter(fill_nearest(fr), 3), nan_median_filter(fill_nearest(fc), 3),
+                 level, step_c, window)
+
+    # ---- full resolution, block by block -------------------------------------------
+    if prior is None:  # image too small for a coarse pass
+        radius_f = int(np.ceil(search)) + 1
+    else:
+        radius_f = max(2, window // 4)
+    if method == "phase":
+        radius_f = min(radius_f, window // 2 - 1)
+    margin = (0 if prior is None else _prior_extent(prior)) + radius_f + 1
+    if block_rows is None:
+        block_rows = plan_blocks(cols_out, window, step, margin + halo,
+                                 pair.shape[1] + 2 * margin, channels, budget_bytes)
+    block_rows = max(1, int(block_rows))
+    keep_all = sink is None
+    if keep_all:
+        out_r = np.full((rows_out, cols_out), np.nan, np.float32)
+        out_c = np.full((rows_out, cols_out), np.nan, np.float32)
+        out_q = np.full((rows_out, cols_out), np.nan, np.float32)
+    counter = {"valid": 0}
+
+    def deliver(i0, i1, dr, dc, q):
+        counter["valid"] += int(np.isfinite(dr).sum())
+        if keep_all:
+            out_r[i0:i1], out_c[i0:i1], out_q[i0:i1] = dr, dc, q
+        else:
+            sink(i0, i1, dr, dc, q)
+
+    _grid_pass(pair, 0, window, step, rows_out, cols_out, prior, radius_f, method,
+               prefilter_kind, halo, block_rows,
+               (min_quality, max_displacement, nmt_threshold, nmt_eps), workers, 1, deliver,
+               check, lambda f: progress(coarse_share + (1 - coarse_share) * f))
+    nvalid = counter["valid"]
+    info = dict(levels=L, valid=nvalid, total=rows_out * cols_out, block_rows=block_rows,
+                radius=radius_f)
+    if nvalid == 0:
+        raise ValueError("no window could be matched: the images share no texture in the "
+                         "overlap (constant, all no-data, or too different); check the inputs, "
+                         "the bands and the pre-filter")
+    if keep_all:
+        return DisplacementField(out_r, out_c, out_q, window, step, info)
+    return None
+
+
+def _prior_extent(prior) -> int:
+    """Largest prior offset, px of level 0 (bounds the strip margins)."""
+    return int(np.ceil(max(np.abs(prior[0]).max(), np.abs(prior[1]).max()) * 2 ** prior[2])) + 2
+
+
+def _interp_prior(prior, yc, xc, level):
+    """Integer prior offsets (level pixels) at centres (yc, xc) given in level pixels.
+
+    ``prior`` = (dr, dc, level_p, step_p, window_p) on the grid of level ``level_p``.
+    """
+    fr, fc, lp, sp, wp = prior
+    scale = 2.0 ** (lp - level)
+    # centre positions in the prior's grid index space
+    gy = (yc / scale - wp / 2.0) / sp
+    gx = (xc / scale - wp / 2.0) / sp
+    coords = [np.ravel(gy), np.ravel(gx)]
+    vr = ndimage.map_coordinates(fr, coords, order=1, mode="nearest") * scale
+    vc = ndimage.map_coordinates(fc, coords, order=1, mode="nearest") * scale
+    return (np.round(vr).astype(np.int64).reshape(np.shape(yc)),
+            np.round(vc).astype(np.int64).reshape(np.shape(xc)))

@@ -1,0 +1,232 @@
+"""Correlation engine on a real Landsat-8 crop with known sub-pixel shifts and warps.
+
+The texture is the real Yahtse B8 image (../shared/data/yahtse_landsat8). Shifted
+copies are made in the Fourier domain (exact for a band-limited image; a symmetric
+extension avoids wrap-around edges) and warps by a 4× Fourier-upsampled image sampled
+with cubic splines, so the truth itself carries no interpolation bias of 0.01 px.
+Independent Gaussian noise (2 % of the image standard deviation) is added to both
+images. "Textured" windows are the upper half by high-pass contrast.
+"""
+import numpy as np
+import pytest
+import rasterio
+from rasterio.windows import Window
+from scipy import ndimage
+
+from glacvel_plugin.core import Canceled
+from glacvel_plugin.core.correlation import (Match, batch_size_for, match_windows,
+                                             spectral_weight)
+from glacvel_plugin.core.pipeline import ArrayPair, correlate_pair
+from tests.conftest import shared_data
+
+REF = ("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+NOISE = 0.02
+
+
+def _crop(row, col, h, w):
+    with rasterio.open(shared_data(*REF)) as ds:
+        return ds.read(1, window=Window(col, row, w, h)).astype(np.float64)
+
+
+def _sym(a):
+    e = np.concatenate([a, a[::-1]], 0)
+    return np.concatenate([e, e[:, ::-1]], 1)
+
+
+def fourier_shift(a, dy, dx):
+    """a moved by (+dy, +dx) px: content at q appears at q + d."""
+    e = _sym(a)
+    fy = np.fft.fftfreq(e.shape[0])[:, None]
+    fx = np.fft.fftfreq(e.shape[1])[None, :]
+    out = np.real(np.fft.ifft2(np.fft.fft2(e) * np.exp(-2j * np.pi * (fy * dy + fx * dx))))
+    return out[:a.shape[0], :a.shape[1]]
+
+
+def fourier_upsample(a, k):
+    e = _sym(a)
+    H, W = e.shape
+    F = np.fft.fftshift(np.fft.fft2(e))
+    P = np.zeros((H * k, W * k), complex)
+    P[(H * k - H) // 2:(H * k - H) // 2 + H, (W * k - W) // 2:(W * k - W) // 2 + W] = F
+    up = np.real(np.fft.ifft2(np.fft.ifftshift(P))) * k * k
+    return up[:a.shape[0] * k, :a.shape[1] * k]
+
+
+def warp(a, u_r, u_c, k=4):
+    """Secondary image for a displacement field (u_r, u_c)(q) given in the reference frame.
+
+    The feature at q moves to p = q + u(q); the secondary at p is the reference at q(p),
+    found by fixed-point iteration q ← p − u(q), sampled on the k× Fourier-upsampled
+    reference with cubic splines.
+    """
+    up = fourier_upsample(a, k)
+    h, w = a.shape
+    pr, pc = np.mgrid[0:h, 0:w].astype(np.float64)
+    qr, qc = pr.copy(), pc.copy()
+    for _ in range(30):
+        qr = pr - u_r(qr, qc)
+        qc = pc - u_c(qr, qc)
+    # zero-padded DFT samples: up-sampled sample i lies at original coordinate i / k
+    return ndimage.map_coordinates(up, [qr * k, qc * k], order=3, mode="mirror")
+
+
+def _noisy(a, rng):
+    return (a + rng.normal(0, NOISE * a.std(), a.shape)).astype(np.float32)
+
+
+def _textured(img, rows, cols, n):
+    hp = img - ndimage.gaussian_filter(img, 3)
+    contrast = np.array([hp[r:r + n, c:c + n].std() for r, c in zip(rows, cols)])
+    return contrast >= np.median(contrast)
+
+
+@pytest.fixture(scope="module")
+def crop():
+    # crevassed ice and rock north-east of the Yahtse trunk (rows 150-406, cols 1050-1434)
+    return _crop(150, 1050, 256, 384)
+
+
+@pytest.mark.parametrize("method", ["phase", "ncc"])
+def test_constant_subpixel_shifts_no_peak_locking(crop, method):
+    rng = np.random.default_rng(1)
+    n = 32
+    rr, cc = np.meshgrid(np.arange(24, crop.shape[0] - n - 24, 6),
+                         np.arange(24, crop.shape[1] - n - 24, 6), indexing="ij")
+    rows, cols = rr.ravel(), cc.ravel()
+    tex = _textured(crop, rows, cols, n)
+    rms = {}
+    for shift in [(0.0, 0.0), (0.5, 0.5), (-0.5, 0.5), (0.25, -0.3), (0.1, 0.4), (0.7, -0.2)]:
+        sec = fourier_shift(crop, *shift)
+        m = match_windows(_noisy(crop, rng), _noisy(sec, rng), rows, cols, n, method=method,
+                          radius=4)
+        assert isinstance(m, Match) and m.dr.dtype == np.float32
+        err = np.hypot(m.dr - shift[0], m.dc - shift[1])
+        outliers = np.mean(err > 1.0)              # wrong vectors delivered (NaN = no data)
+        rms[shift] = float(np.sqrt(np.nanmean(err[tex] ** 2)))
+        assert rms[shift] < 0.05, (shift, rms[shift])
+        assert outliers < 0.01, (shift, outliers)
+        assert np.isfinite(err).mean() > 0.98
+        # no systematic pull towards integer positions
+        assert abs(np.nanmedian(m.dr[tex]) - shift[0]) < 0.01
+        assert abs(np.nanmedian(m.dc[tex]) - shift[1]) < 0.01
+    integer = rms[(0.0, 0.0)]
+    for half in [(0.5, 0.5), (-0.5, 0.5)]:
+        assert rms[half] - integer <= 0.02, (rms[half], integer)
+
+
+def test_phase_quality_is_one_for_identical_windows_and_low_for_unrelated(crop):
+    n = 32
+    rows = np.array([20, 60, 100])
+    cols = np.array([40, 120, 200])
+    m = match_windows(crop, crop, rows, cols, n)
+    np.testing.assert_allclose(m.quality, 1.0, atol=1e-3)
+    np.testing.assert_allclose(m.dr, 0.0, atol=1e-3)
+    rng = np.random.default_rng(3)
+    m2 = match_windows(crop, rng.normal(size=crop.shape), rows, cols, n)
+    assert np.all(~(m2.quality > 0.3))
+
+
+def test_large_integer_plus_fraction_with_prior(crop):
+    rng = np.random.default_rng(2)
+    sec = fourier_shift(crop, 11.3, -14.6)
+    rows, cols = np.meshgrid(np.arange(40, 180, 20), np.arange(40, 300, 20), indexing="ij")
+    prior_r = np.full(rows.size, 11)
+    prior_c = np.full(rows.size, -15)
+    m = match_windows(_noisy(crop, rng), _noisy(sec, rng), rows.ravel(), cols.ravel(), 32,
+                      prior_r, prior_c)
+    assert np.nanmedian(np.abs(m.dr - 11.3)) < 0.03
+    assert np.nanmedian(np.abs(m.dc + 14.6)) < 0.03
+    # NCC finds it without a prior when the search radius covers it
+    m = match_windows(crop, sec, rows.ravel(), cols.ravel(), 32, method="ncc", radius=18)
+    ok = np.isfinite(m.dr)
+    assert ok.mean() > 0.5
+    assert np.nanmedian(np.abs(m.dr[ok] - 11.3)) < 0.03
+
+
+def test_nodata_flat_and_outside_windows_are_nan_never_zero(crop):
+    a = crop.copy()
+    a[:40, :40] = np.nan
+    b = crop.copy()
+    b[100:140, 100:140] = 5.0                      # flat patch in the secondary
+    rows = np.array([0, 100, 10_000, 60])
+    cols = np.array([0, 100, 10, 200])
+    m = match_windows(a, b, rows, cols, 32)
+    assert np.isnan(m.dr[:3]).all() and np.isnan(m.quality[:3]).all()
+    assert np.isfinite(m.dr[3]) and abs(m.dr[3]) < 1e-3
+
+
+def test_channels_are_correlated_together(crop):
+    from glacvel_plugin.core.filters import prefilter
+    sec = fourier_shift(crop, 0.4, -0.25)
+    A, B = prefilter(crop, "orientation"), prefilter(sec, "orientation")
+    assert A.shape == (2,) + crop.shape
+    rows, cols = np.meshgrid(np.arange(30, 190, 16), np.arange(30, 320, 16), indexing="ij")
+    m = match_windows(A, B, rows.ravel(), cols.ravel(), 32)
+    # orientation images are not band-limited: sub-pixel precision is lower
+    assert abs(np.nanmedian(m.dr) - 0.4) < 0.05 and abs(np.nanmedian(m.dc) + 0.25) < 0.05
+
+
+def test_bad_arguments_raise_value_error(crop):
+    with pytest.raises(ValueError, match="unknown correlation method"):
+        match_windows(crop, crop, [0], [0], 32, method="cosi")
+    with pytest.raises(ValueError, match="too small"):
+        match_windows(crop, crop, [0], [0], 4)
+    with pytest.raises(ValueError, match="differ in shape"):
+        match_windows(crop, crop[:10], [0], [0], 32)
+
+
+def test_cancel_between_batches(crop):
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 1
+    rows, cols = np.meshgrid(np.arange(0, 200, 2), np.arange(0, 300, 2), indexing="ij")
+    with pytest.raises(Canceled):
+        match_windows(crop, crop, rows.ravel(), cols.ravel(), 32, batch=500, is_canceled=cancel)
+
+
+def test_spectral_weight_and_batch_size():
+    W = spectral_weight(32)
+    assert W.shape == (32, 17) and W[16].max() == 0 and W[:, 16].max() == 0
+    assert W[0, 0] == 1.0 and W[0, 1] > 1.0           # conjugate twins counted twice
+    assert 64 <= batch_size_for(32) <= 65536
+    assert batch_size_for(128, 64, "ncc") < batch_size_for(32)
+
+
+def test_glacier_like_warp_through_the_pipeline():
+    """Fast centre, slow margins, up to 15 px: the coarse search finds it, sub-pixel holds.
+
+    Area matching measures a texture-weighted mean over the window, so its error grows
+    with the displacement gradient (≈ 1.5 × |∇u| px without window deformation, see
+    docs/correlation.md); this field keeps |∇u| <= 0.03 px/px.
+    """
+    crop = _crop(100, 930, 320, 768)
+    rng = np.random.default_rng(4)
+    h, w = crop.shape
+    xc, width = w / 2.0, 450.0
+
+    def u_r(r, c):                                  # flow down the rows (south)
+        return 15.0 * np.exp(-((c - xc) / width) ** 2) * (0.9 + 0.1 * np.cos(np.pi * r / h))
+
+    def u_c(r, c):
+        return -0.3 * u_r(r, c)                         # towards SSW
+    sec = warp(crop, u_r, u_c)
+    n, step = 32, 6
+    f = correlate_pair(ArrayPair(_noisy(crop, rng), _noisy(sec, rng)), n, step, search=20)
+    assert f.info["levels"] == 0 and f.dr.shape == ((h - n) // step + 1, (w - n) // step + 1)
+    ci, cj = np.meshgrid(np.arange(f.dr.shape[0]) * step + n / 2 - 0.5,
+                         np.arange(f.dr.shape[1]) * step + n / 2 - 0.5, indexing="ij")
+    tr, tc = u_r(ci, cj), u_c(ci, cj)
+    err = np.hypot(f.dr - tr, f.dc - tc)
+    # windows whose secondary lies fully inside the image
+    inside = ((ci + tr - n / 2 >= 0) & (ci + tr + n / 2 <= h) & (cj + tc - n / 2 >= 0)
+              & (cj + tc + n / 2 <= w))
+    rows = (ci - n / 2 + 0.5).astype(int).ravel()
+    cols = (cj - n / 2 + 0.5).astype(int).ravel()
+    tex = _textured(crop, rows, cols, n).reshape(err.shape) & inside
+    assert tr.max() > 14.5
+    assert np.mean(err[inside] > 1.0) < 0.01
+    assert np.isfinite(err[inside]).mean() > 0.9
+    rmse = float(np.sqrt(np.nanmean(err[tex] ** 2)))
+    assert rmse < 0.05, rmse
