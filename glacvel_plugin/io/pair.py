@@ -1,0 +1,331 @@
+"""Image pairs from files: alignment on the reference grid and block-wise correlation.
+
+API (shared by optical correlation and SAR amplitude offset tracking)
+-------------------------------------------------------------------
+``open_pair(reference, secondary, ref_band=1, sec_band=1, preprocess=None,
+resampling='cubic') -> RasterPair``
+    Opens both rasters, checks them (readable, band chosen for multi-band files,
+    projected CRS, overlap, not all no-data, not constant) and exposes them on the
+    reference image's pixel grid over the overlap, through the
+    ``glacvel_plugin.core.pipeline.ImagePair`` protocol (``shape``,
+    ``read(role, level, r0, r1, c0, c1)`` → float32 with NaN for no data). The
+    secondary image is read directly when its grid coincides with the reference grid
+    (same CRS, pixel size and pixel-aligned origin), otherwise through a
+    ``rasterio.vrt.WarpedVRT`` onto the reference grid (cubic resampling by default).
+    Every read is windowed; pyramid levels are decimated reads (average resampling).
+    ``preprocess(array) -> array`` (float32 in, float32 out, NaN kept) is applied to
+    every array read, e.g. the log of SAR amplitude. Use as a context manager or call
+    ``close()``.
+
+``correlate_files(reference, secondary, output, start, end, *, ref_band=1, sec_band=1,
+window=32, step=None, max_speed=20.0, method='phase', prefilter='highpass',
+min_quality=None, nmt_threshold=2.0, preprocess=None, sensor=None, method_tag=None,
+extra_tags=None,
+progress=None, is_canceled=None, workers=None, budget_bytes=..., resampling='cubic')
+-> dict``
+    Runs :func:`glacvel_plugin.core.pipeline.correlate_pair` strip by strip and writes
+    the glacvel velocity product (``io.product``) atomically through ``ProductWriter``:
+    bands ``v``, ``vx``, ``vy`` (m/d; x east, y north), ``dx``, ``dy`` (metres over Δt),
+    ``quality``; output pixel centres = window centres, pixel size = step × image pixel
+    size. ``dy`` is north-positive: the image-row displacement negated (rows grow
+    southwards). ``start``/``end`` are the acquisition times (naive UTC) of reference
+    and secondary; Δt = end − start must be positive. ``step`` None → the step giving a
+    30 m grid (2 px on 15 m Landsat-8 B8, 3 px on 10 m Sentinel-2 B8). ``max_speed``
+    (m/d) sets the search range ``max_speed·Δt / pixel size`` px and rejects faster
+    vectors. Tags: the standard product tags plus WINDOW, STEP, MAX_SPEED, PREFILTER,
+    MIN_QUALITY, REFERENCE, SECONDARY, VALID_FRACTION. Returns a dict with ``path``,
+    ``valid_fraction``, ``dt_days``, ``step``, ``window``, ``search_px``, ``levels``,
+    ``block_rows``, ``shape``. Raises ``ValueError`` with an actionable message for bad
+    input (nothing is written), ``core.Canceled`` when cancelled (nothing is left).
+
+The SAR helper calls e.g.::
+
+    correlate_files(ref, sec, out, t0, t1, window=128, step=..., max_speed=...,
+                    method="ncc", prefilter="none", preprocess=log_amplitude,
+                    sensor="S1", method_tag="amplitude offset tracking (NCC)")
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import rasterio
+import rasterio.warp
+import rasterio.windows
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+from affine import Affine
+
+from ..core.filters import PREFILTERS
+from ..core.pipeline import ImagePair, correlate_pair, level_shape, output_shape
+from .product import VELOCITY_BANDS, ProductWriter, standard_tags
+
+TARGET_GRID_M = 30.0
+"""Output grid spacing the automatic step aims at (metres)."""
+
+QUALITY_DOC = {
+    "phase": ("weighted mean phase coherence at the correlation peak, 0..1 "
+              "(1 = identical windows)"),
+    "ncc": "normalised cross-correlation at the integer peak, -1..1",
+}
+
+
+def auto_step(pixel_size: float, target: float = TARGET_GRID_M) -> int:
+    """Step (px) giving an output grid closest to ``target`` metres (at least 1)."""
+    return max(1, int(round(target / float(pixel_size))))
+
+
+def _open(path: str, role: str):
+    if not path:
+        raise ValueError(f"no {role} image given")
+    try:
+        return rasterio.open(path)
+    except Exception as exc:  # rasterio raises RasterioIOError, CPLE_* ...
+        raise ValueError(f"cannot read the {role} image {path}: {exc}; give a GeoTIFF/JP2 raster "
+                         "that GDAL can open") from exc
+
+
+def _band(ds, band, role: str) -> int:
+    if band in (None, 0, "", "0"):
+        if ds.count == 1:
+            return 1
+        raise ValueError(
+            f"the {role} image {os.path.basename(ds.name)} has {ds.count} bands; choose the band "
+            f"to correlate (e.g. the red or NIR band, or a panchromatic band)")
+    band = int(band)
+    if not 1 <= band <= ds.count:
+        raise ValueError(f"the {role} image has {ds.count} band(s); band {band} does not exist")
+    return band
+
+
+class RasterPair(ImagePair):
+    """Reference and secondary rasters exposed on the reference grid over the overlap.
+
+    Attributes: ``shape`` (rows, cols) of the working grid; ``transform`` (affine of the
+    working grid, pixel corners), ``crs``; ``pixel_size`` (x, y) metres;
+    ``window`` (the working grid as a window of the reference raster); ``aligned``
+    (True when the secondary is read without resampling). See module doc.
+    """
+
+    def __init__(self, reference: str, secondary: str, ref_band=1, sec_band=1,
+                 preprocess: Optional[Callable] = None, resampling: str = "cubic"):
+        self.paths = (reference, secondary)
+        self.preprocess = preprocess
+        self._ref = _open(reference, "reference")
+        try:
+            self._sec = _open(secondary, "secondary")
+        except ValueError:
+            self._ref.close()
+            raise
+        try:
+            self._setup(ref_band, sec_band, resampling)
+        except Exception:
+            self.close()
+            raise
+
+    def _setup(self, ref_band, sec_band, resampling):
+        ref, sec = self._ref, self._sec
+        self.ref_band = _band(ref, ref_band, "reference")
+        self.sec_band = _band(sec, sec_band, "secondary")
+        if ref.crs is None:
+            raise ValueError(f"the reference image {os.path.basename(ref.name)} has no coordinate "
+                             "reference system; georeference it first")
+        if sec.crs is None:
+            raise ValueError(f"the secondary image {os.path.basename(sec.name)} has no coordinate "
+                             "reference system; georeference it first")
+        if not ref.crs.is_projected:
+            raise ValueError("the reference image is not in a projected CRS (metres); reproject it "
+                             "to UTM (e.g. with gdalwarp) first")
+        t = ref.transform
+        if t.b != 0 or t.d != 0:
+            raise ValueError("the reference image grid is rotated; warp it to a north-up grid first")
+        # overlap of the secondary footprint with the reference grid
+        sb = rasterio.warp.transform_bounds(sec.crs, ref.crs, *sec.bounds, densify_pts=21)
+        rb = ref.bounds
+        left, right = max(rb.left, sb[0]), min(rb.right, sb[2])
+        bottom, top = max(rb.bottom, sb[1]), min(rb.top, sb[3])
+        if not (right > left and top > bottom):
+            raise ValueError(
+                f"the reference and secondary images do not overlap ({os.path.basename(ref.name)} "
+                f"and {os.path.basename(sec.name)}); choose two images of the same area")
+        win = rasterio.windows.from_bounds(left, bottom, right, top, transform=t)
+        c0 = int(np.ceil(win.col_off - 1e-6))
+        r0 = int(np.ceil(win.row_off - 1e-6))
+        c1 = int(np.floor(win.col_off + win.width + 1e-6))
+        r1 = int(np.floor(win.row_off + win.height + 1e-6))
+        c0, r0 = max(c0, 0), max(r0, 0)
+        c1, r1 = min(c1, ref.width), min(r1, ref.height)
+        if c1 - c0 < 1 or r1 - r0 < 1:
+            raise ValueError("the reference and secondary images do not overlap by a whole pixel; "
+                             "choose two images of the same area")
+        self.window = Window(c0, r0, c1 - c0, r1 - r0)
+        self.shape = (r1 - r0, c1 - c0)
+        self.transform = ref.window_transform(self.window)
+        self.crs = ref.crs
+        self.pixel_size = (abs(t.a), abs(t.e))
+        # is the secondary on the same pixel grid?
+        st = sec.transform
+        same = (sec.crs == ref.crs and np.isclose(st.a, t.a) and np.isclose(st.e, t.e)
+                and st.b == 0 and st.d == 0)
+        if same:
+            ox = (self.transform.c - st.c) / st.a
+            oy = (self.transform.f - st.f) / st.e
+            same = abs(ox - round(ox)) < 1e-3 and abs(oy - round(oy)) < 1e-3
+        self.aligned = bool(same)
+        if same:
+            self._sec_off = (int(round(oy)), int(round(ox)))
+            self._sec_src = sec
+        else:
+            self._sec_off = (0, 0)
+            self._sec_src = WarpedVRT(sec, crs=ref.crs, transform=self.transform,
+                                      width=self.shape[1], height=self.shape[0],
+                                      resampling=Resampling[resampling], dtype="float32",
+                                      src_nodata=sec.nodata, nodata=np.nan,
+                                      add_alpha=False)
+        self._check_content()
+
+    # -- reading -------------------------------------------------------------------
+    def _read(self, role, level, r0, r1, c0, c1, resampling=Resampling.average):
+        """float32 (r1-r0, c1-c0) of ``role`` at ``level`` with NaN outside/no data."""
+        f = 2 ** level
+        hL, wL = level_shape(self.shape, level)
+        out = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
+        rr0, rr1, cc0, cc1 = max(r0, 0), min(r1, hL), max(c0, 0), min(c1, wL)
+        if rr1 <= rr0 or cc1 <= cc0:
+            return out
+        if role == "ref":
+            ds, band = self._ref, self.ref_band
+            oy, ox = int(self.window.row_off), int(self.window.col_off)
+        else:
+            ds, band = self._sec_src, self.sec_band
+            oy, ox = self._sec_off
+        win = Window(ox + cc0 * f, oy + rr0 * f, (cc1 - cc0) * f, (rr1 - rr0) * f)
+        shape = (rr1 - rr0, cc1 - cc0)
+        a = ds.read(band, window=win, out_shape=shape if f > 1 else None, masked=True,
+                    boundless=False, resampling=resampling)
+        data = np.asarray(a.data, dtype=np.float32)
+        mask = np.ma.getmaskarray(a)
+        data[mask] = np.nan
+        out[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = data
+        return out
+
+    def read(self, role, level, r0, r1, c0, c1):
+        a = self._read(role, level, r0, r1, c0, c1)
+        if self.preprocess is not None:
+            a = np.asarray(self.preprocess(a), dtype=np.float32)
+        return a
+
+    def _check_content(self):
+        """All-no-data and constant images fail here, before any output exists."""
+        level = 0
+        while max(level_shape(self.shape, level)) > 1024 and min(level_shape(self.shape, level + 1)) >= 16:
+            level += 1
+        h, w = level_shape(self.shape, level)
+        for role, name in (("ref", "reference"), ("sec", "secondary")):
+            a = self._read(role, level, 0, h, 0, w, resampling=Resampling.nearest)
+            valid = np.isfinite(a)
+            if not valid.any():
+                raise ValueError(f"the {name} image has no valid data in the overlap (all no-data); "
+                                 "check the band, the nodata value and the image footprint")
+            if float(np.nanmax(a) - np.nanmin(a)) == 0.0:
+                raise ValueError(f"the {name} image is constant in the overlap (value "
+                                 f"{float(np.nanmax(a)):g}); it has no texture to correlate")
+
+    def close(self):
+        for ds in (getattr(self, "_sec_src", None), getattr(self, "_sec", None),
+                   getattr(self, "_ref", None)):
+            if ds is not None and not ds.closed:
+                ds.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def open_pair(reference: str, secondary: str, ref_band=1, sec_band=1,
+              preprocess: Optional[Callable] = None, resampling: str = "cubic") -> RasterPair:
+    """Open and check a pair; see the module doc. Raises ``ValueError``."""
+    return RasterPair(reference, secondary, ref_band, sec_band, preprocess, resampling)
+
+
+def output_transform(transform: Affine, window: int, step: int) -> Affine:
+    """Affine of the output grid: pixel centres at window centres, pixel = step px."""
+    off = window / 2.0 - step / 2.0
+    return transform * Affine.translation(off, off) * Affine.scale(step)
+
+
+def correlate_files(reference: str, secondary: str, output: str, start: _dt.datetime,
+                    end: _dt.datetime, *, ref_band=1, sec_band=1, window: int = 32,
+                    step: Optional[int] = None, max_speed: float = 20.0, method: str = "phase",
+                    prefilter: str = "highpass", min_quality: Optional[float] = None,
+                    nmt_threshold: float = 2.0,
+                    preprocess: Optional[Callable] = None, sensor: Optional[str] = None,
+                    method_tag: Optional[str] = None, extra_tags: Optional[Dict] = None,
+                    progress: Optional[Callable] = None, is_canceled: Optional[Callable] = None,
+                    workers: Optional[int] = None, budget_bytes: int = 512 * 2 ** 20,
+                    resampling: str = "cubic") -> dict:
+    """Correlate two rasters into a velocity product; see the module doc."""
+    if prefilter not in PREFILTERS:
+        raise ValueError(f"unknown pre-filter {prefilter!r}; use one of {', '.join(PREFILTERS)}")
+    if not max_speed or max_speed <= 0:
+        raise ValueError(f"maximum speed must be positive (got {max_speed} m/d)")
+    dt_days = (end - start).total_seconds() / 86400.0
+    if not dt_days > 0:
+        raise ValueError(
+            f"the time baseline must be positive: reference {start:%Y-%m-%d %H:%M:%S} is not before "
+            f"secondary {end:%Y-%m-%d %H:%M:%S} (Δt = {dt_days:g} d); swap the images or correct "
+            "the times")
+    for p in (reference, secondary):
+        if p and os.path.exists(output) and os.path.abspath(p) == os.path.abspath(output):
+            raise ValueError(f"output {output} is one of the inputs; choose another file name")
+    if workers is None:
+        workers = max(1, min(2, os.cpu_count() or 1))
+    with open_pair(reference, secondary, ref_band, sec_band, preprocess, resampling) as pair:
+        px, py = pair.pixel_size
+        if step is None:
+            step = auto_step(px)
+        window, step = int(window), int(step)
+        rows_out, cols_out = output_shape(pair.shape, window, step)
+        search_px = max_speed * dt_days / min(px, py)
+        if sensor is None:
+            from .scenes import scene_info
+            sensor = scene_info(reference).sensor or "unknown"
+        tags = standard_tags(
+            sensor, start, end, method_tag or f"{'phase correlation' if method == 'phase' else 'NCC'}"
+            f" (glacvel {method})", WINDOW=window, STEP=step, MAX_SPEED=max_speed,
+            PREFILTER=prefilter, MEDIAN_TEST=nmt_threshold, MIN_QUALITY="" if min_quality is None else min_quality,
+            REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary),
+            SEARCH_PX=f"{search_px:.2f}", **(extra_tags or {}))
+        band_tags = {"quality": {"DESCRIPTION": QUALITY_DOC.get(method, "")},
+                     "dx": {"UNITS": "m"}, "dy": {"UNITS": "m"},
+                     "v": {"UNITS": "m/d"}, "vx": {"UNITS": "m/d"}, "vy": {"UNITS": "m/d"}}
+        T = pair.transform
+        out_T = output_transform(T, window, step)
+        stats = {"valid": 0}
+        with ProductWriter(output, VELOCITY_BANDS, rows_out, cols_out, out_T, pair.crs, tags,
+                           band_tags=band_tags, protect=[reference, secondary]) as writer:
+            def sink(i0, i1, dr, dc, q):
+                dx = dc * np.float32(T.a)           # east-positive metres
+                dy = dr * np.float32(T.e)           # rows grow south: T.e < 0 → north-positive
+                vx, vy = dx / np.float32(dt_days), dy / np.float32(dt_days)
+                writer.write({"v": np.hypot(vx, vy), "vx": vx, "vy": vy, "dx": dx, "dy": dy,
+                              "quality": q}, Window(0, i0, cols_out, i1 - i0))
+                stats["valid"] += int(np.isfinite(dx).sum())
+
+            correlate_pair(pair, window, step, search_px, method=method, prefilter_kind=prefilter,
+                           min_quality=min_quality, max_displacement=search_px,
+                           nmt_threshold=nmt_threshold, workers=workers,
+                           sink=sink, progress=progress, is_canceled=is_canceled,
+                           budget_bytes=budget_bytes)
+            frac = stats["valid"] / float(rows_out * cols_out)
+            writer.update_tags(VALID_FRACTION=f"{frac:.4f}")
+    from ..core.pipeline import pyramid_levels
+    return dict(path=output, valid_fraction=frac, dt_days=dt_days, step=step, window=window,
+                search_px=search_px, levels=pyramid_levels(search_px, window, pair.shape),
+                shape=(rows_out, cols_out))

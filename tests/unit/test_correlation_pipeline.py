@@ -1,0 +1,146 @@
+"""Pre-filters, outlier tests and the block-wise pipeline (core, no files)."""
+import numpy as np
+import pytest
+import rasterio
+from rasterio.windows import Window
+
+from glacvel_plugin.core import Canceled
+from glacvel_plugin.core.filters import (fill_nearest, nan_median_filter, normalized_median_test,
+                                         prefilter, prefilter_halo, quality_below, speed_limit)
+from glacvel_plugin.core.pipeline import (ArrayPair, block_average, correlate_pair,
+                                          output_shape, plan_blocks, pyramid_levels)
+from tests.conftest import shared_data
+from tests.unit.test_correlation_engine import fourier_shift
+
+REF = ("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+
+
+@pytest.fixture(scope="module")
+def crop():
+    with rasterio.open(shared_data(*REF)) as ds:
+        return ds.read(1, window=Window(1050, 150, 256, 192)).astype(np.float64)
+
+
+def test_highpass_removes_ramps_and_keeps_nodata():
+    r, c = np.mgrid[0:64, 0:64].astype(float)
+    a = 100 + 3 * r - 2 * c
+    a[10, 10] = np.nan
+    f = prefilter(a, "highpass")
+    assert f.dtype == np.float32 and np.isnan(f[10, 10])
+    assert np.nanmax(np.abs(f[20:44, 20:44])) < 1e-3      # a ramp has no texture
+    assert prefilter_halo("highpass") >= 12
+
+
+def test_wallis_equalises_contrast(crop):
+    a = crop.copy()
+    a[:, :128] *= 0.1                                      # dull half
+    f = prefilter(a, "wallis")
+    s_left, s_right = np.std(f[20:-20, 20:100]), np.std(f[20:-20, 150:-20])
+    assert 0.5 < s_left / s_right < 2.0                    # raw ratio is 0.1
+
+
+def test_orientation_images_are_unit_vectors(crop):
+    f = prefilter(crop, "orientation")
+    assert f.shape == (2,) + crop.shape
+    mag = np.hypot(f[0], f[1])[2:-2, 2:-2]
+    assert np.allclose(mag[mag > 0], 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="unknown pre-filter"):
+        prefilter(crop, "sobel")
+
+
+def test_normalized_median_test_flags_planted_outliers_only():
+    rng = np.random.default_rng(0)
+    r, c = np.mgrid[0:40, 0:50].astype(float)
+    u = 5 + 0.05 * c + rng.normal(0, 0.05, r.shape)
+    v = -3 + 0.02 * r + rng.normal(0, 0.05, r.shape)
+    planted = [(5, 5), (20, 30), (33, 12)]
+    for (i, j) in planted:
+        u[i, j] += 3.0
+    u[0, 0] = np.nan
+    bad = normalized_median_test(u, v)
+    for (i, j) in planted:
+        assert bad[i, j]
+    assert bad.sum() <= len(planted) + 2 and not bad[0, 0]
+
+
+def test_speed_quality_fill_and_median_helpers():
+    assert speed_limit(np.array([3.0, 0.1]), np.array([4.0, 0.1]), 4.9).tolist() == [True, False]
+    assert quality_below(np.array([0.2, np.nan, 0.9]), 0.5).tolist() == [True, True, False]
+    a = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan], [7.0, 8.0, 9.0]])
+    assert np.isfinite(fill_nearest(a)).all() and fill_nearest(a)[0, 1] in (1.0, 3.0)
+    m = nan_median_filter(np.array([[1, 1, 1], [1, 50, 1], [1, 1, 1]], float))
+    assert m[1, 1] == 1.0
+
+
+def test_grid_and_pyramid_and_block_planning():
+    assert output_shape((1087, 1698), 32, 2) == (528, 834)
+    with pytest.raises(ValueError, match="larger than the overlapping image"):
+        output_shape((20, 500), 32, 2)
+    assert pyramid_levels(21.0, 32, (1087, 1698)) == 0
+    assert pyramid_levels(300.0, 128, (5000, 5000)) == 4
+    np.testing.assert_allclose(block_average(np.arange(16.0).reshape(4, 4), 2),
+                               [[2.5, 4.5], [10.5, 12.5]])
+
+
+def test_a_10000_square_pair_stays_under_2_gb():
+    """Memory bound of a 10,000 × 10,000 px pair at window 32, step 2, 100 px search.
+
+    Per strip: two float32 image strips (rows = block_rows·step + window + 2·margin) with
+    pre-filter temporaries (×4) and the output rows; the FFT batches are capped at
+    256 MB by ``batch_size_for``; nothing else scales with the image (coarse passes are
+    strip-wise too and keep only their sparse field).
+    """
+    from glacvel_plugin.core.correlation import batch_size_for
+    cols_img, window, step, margin = 10_000, 32, 2, 100 + 8 + 13
+    budget = 512 * 2 ** 20
+    cols_out = (cols_img - window) // step + 1
+    rows = plan_blocks(cols_out, window, step, margin, cols_img + 2 * margin, 1, budget)
+    assert rows >= 1
+    strip_rows = rows * step + window + 2 * margin
+    strip_bytes = strip_rows * (cols_img + 2 * margin) * 4 * 2 * 4
+    out_bytes = rows * cols_out * 4 * 8
+    fft_bytes = batch_size_for(window) * (48 * window ** 2 + 64 * window ** 2)
+    assert strip_bytes + out_bytes <= budget * 1.05
+    assert strip_bytes + out_bytes + fft_bytes < 2 * 2 ** 30 - 400 * 2 ** 20  # room for Python/GDAL
+    assert rows * cols_out <= 65536 + cols_out           # progress/cancel every ≤ 64k windows
+
+
+def test_pipeline_sink_blocks_equal_the_in_memory_result_and_cancel(crop):
+    sec = fourier_shift(crop, 1.25, -0.75)
+    pair = ArrayPair(crop, sec)
+    full = correlate_pair(pair, 32, 4, search=6)
+    assert abs(np.nanmedian(full.dr) - 1.25) < 0.02 and abs(np.nanmedian(full.dc) + 0.75) < 0.02
+    got = np.full(full.dr.shape, np.nan, np.float32)
+    seen = []
+
+    def sink(i0, i1, dr, dc, q):
+        seen.append((i0, i1))
+        got[i0:i1] = dr
+    assert correlate_pair(pair, 32, 4, search=6, sink=sink, block_rows=5) is None
+    assert len(seen) == int(np.ceil(full.dr.shape[0] / 5)) and seen[0] == (0, 5)
+    np.testing.assert_allclose(got, full.dr, atol=1e-5, equal_nan=True)
+    calls = []
+    with pytest.raises(Canceled):
+        correlate_pair(pair, 32, 4, search=6, block_rows=5, sink=lambda *a: None,
+                       is_canceled=lambda: calls.append(1) or len(calls) > 3)
+
+
+def test_pipeline_rejects_textureless_pairs_and_bad_arguments(crop):
+    flat = np.full(crop.shape, 7.0)
+    with pytest.raises(ValueError, match="no window could be matched"):
+        correlate_pair(ArrayPair(flat, flat), 32, 8, search=4)
+    with pytest.raises(ValueError, match="unknown correlation method"):
+        correlate_pair(ArrayPair(crop, crop), method="xcorr")
+    with pytest.raises(ValueError, match="unknown pre-filter"):
+        correlate_pair(ArrayPair(crop, crop), prefilter_kind="median")
+    with pytest.raises(ValueError, match="same shape"):
+        ArrayPair(crop, crop[:10])
+
+
+@pytest.mark.parametrize("kind", ["none", "wallis", "orientation"])
+def test_pipeline_with_each_prefilter_recovers_a_shift(crop, kind):
+    sec = fourier_shift(crop, -0.6, 2.2)
+    f = correlate_pair(ArrayPair(crop, sec), 32, 8, search=5, prefilter_kind=kind)
+    tol = 0.06 if kind == "orientation" else 0.02
+    assert abs(np.nanmedian(f.dr) + 0.6) < tol and abs(np.nanmedian(f.dc) - 2.2) < tol
+    assert np.isfinite(f.dr).mean() > 0.8
