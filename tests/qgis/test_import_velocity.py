@@ -1,5 +1,7 @@
 """glacvel:import_velocity on the real Kaskawulsh rasters (separate vx/vy GeoTIFFs, nodata −9999)."""
 import datetime as dt
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -13,6 +15,15 @@ from tests.conftest import shared_data
 DEMO = ("kaskawulsh_glaft_demo",)
 CARST = ("kaskawulsh_multisensor", "carst_velocity")
 L8 = "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif"
+
+
+def _copy(tmp_path, *parts):
+    """A private copy of a shared raster: loading a raster layer lets GDAL write .aux.xml
+    statistics beside it, and the shared data must stay untouched."""
+    dst = tmp_path / "in" / os.path.basename(parts[-1])
+    dst.parent.mkdir(exist_ok=True)
+    shutil.copy(shared_data(*parts), dst)
+    return str(dst)
 
 
 def _raw(path):
@@ -29,8 +40,8 @@ def test_dates_from_name():
 
 
 def test_import_glaft_demo_m_per_day_dates_from_name(run_alg, tmp_path):
-    vx_path = shared_data(*DEMO, "20180304-20180405_velo-raw_vx.tif")
-    vy_path = shared_data(*DEMO, "20180304-20180405_velo-raw_vy.tif")
+    vx_path = _copy(tmp_path, *DEMO, "20180304-20180405_velo-raw_vx.tif")
+    vy_path = _copy(tmp_path, *DEMO, "20180304-20180405_velo-raw_vy.tif")
     out = str(tmp_path / "imported.tif")
     res = run_alg("glacvel:import_velocity", {
         "VX": vx_path, "VY": vy_path, "UNITS": 0, "SENSOR": "Landsat-8", "OUTPUT": out})
@@ -52,7 +63,7 @@ def test_import_glaft_demo_m_per_day_dates_from_name(run_alg, tmp_path):
 
 
 def test_import_carst_with_errors(run_alg, tmp_path):
-    paths = {k: shared_data(*CARST, L8.format(k)) for k in ("vx", "vy", "errx", "erry")}
+    paths = {k: _copy(tmp_path, *CARST, L8.format(k)) for k in ("vx", "vy", "errx", "erry")}
     out = str(tmp_path / "l8.tif")
     run_alg("glacvel:import_velocity", {
         "VX": paths["vx"], "VY": paths["vy"], "VX_ERROR": paths["errx"],
@@ -105,13 +116,14 @@ def test_m_per_year_and_displacement_converted_by_value(run_alg, tmp_path, units
 
 
 def test_grids_that_differ_are_refused_and_nothing_is_written(run_alg, tmp_path):
-    s2 = shared_data(*CARST, "Sen2-Orb14_20180304-20180314_velo-corrected_vy_SNT-GAU-RSO.tif")
+    s2 = _copy(tmp_path, *CARST, "Sen2-Orb14_20180304-20180314_velo-corrected_vy_SNT-GAU-RSO.tif")
+    l8 = _copy(tmp_path, *CARST, L8.format("vx"))
     out = tmp_path / "bad.tif"
     with pytest.raises(QgsProcessingException, match="not on the grid of VX"):
         run_alg("glacvel:import_velocity", {
-            "VX": shared_data(*CARST, L8.format("vx")), "VY": s2, "OUTPUT": str(out)})
+            "VX": l8, "VY": s2, "OUTPUT": str(out)})
     assert not out.exists()
-    assert not list(tmp_path.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["in"]
 
 
 def test_missing_dates_are_a_clear_error(run_alg, tmp_path):

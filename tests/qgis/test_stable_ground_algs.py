@@ -47,10 +47,16 @@ def glaft_peer():
 
 @pytest.fixture(scope="module")
 def demo_product(glacvel_processing, tmp_path_factory):
+    import shutil
+
     import processing
-    out = str(tmp_path_factory.mktemp("sg") / "kaskawulsh_demo.tif")
+    folder = tmp_path_factory.mktemp("sg")
+    # private copies: loading a raster layer lets GDAL write .aux.xml beside the file
+    for name in (VX, VY):
+        shutil.copy(shared_data(*DEMO, name), folder / name)
+    out = str(folder / "kaskawulsh_demo.tif")
     processing.run("glacvel:import_velocity", {
-        "VX": shared_data(*DEMO, VX), "VY": shared_data(*DEMO, VY), "SENSOR": "Landsat-8",
+        "VX": str(folder / VX), "VY": str(folder / VY), "SENSOR": "Landsat-8",
         "OUTPUT": out})
     return out
 
