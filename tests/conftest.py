@@ -9,6 +9,8 @@ import sys
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# QGIS writes .aux.xml statistics beside rasters it reads; keep the (shared) data untouched
+os.environ.setdefault("GDAL_PAM_ENABLED", "NO")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
