@@ -10,7 +10,7 @@ from qgis.core import (QgsLayoutExporter, QgsLayoutItemLabel, QgsLayoutItemLegen
                        QgsLayoutItemMap, QgsLayoutItemScaleBar, QgsLayoutPoint, QgsLayoutSize,
                        QgsPrintLayout, QgsProject, QgsRectangle, QgsUnitTypes,
                        QgsVectorFileWriter, QgsVectorLayer, QgsCoordinateTransformContext,
-                       QgsLegendStyle)
+                       QgsLegendStyle, QgsMapLayerLegendUtils)
 from qgis.PyQt.QtGui import QFont
 
 from glacvel_plugin import styling
@@ -63,7 +63,11 @@ def _render_map(project, title, raster, arrows, png_path, width_mm=180.0):
     legend.setAutoUpdateModel(False)
     root = legend.model().rootGroup()
     root.clear()
-    root.addLayer(raster)
+    node = root.addLayer(raster)
+    node.setUseLayerName(False)
+    node.setName("Speed")
+    QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, 0, "v (m/d)")
+    legend.model().refreshLayerLegend(node)
     legend.setTitle("")
     legend.setStyleFont(QgsLegendStyle.SymbolLabel, QFont("Sans", 9))
     legend.attemptMove(QgsLayoutPoint(width_mm + 12, 16, QgsUnitTypes.LayoutMillimeters))
@@ -94,43 +98,96 @@ def _render_map(project, title, raster, arrows, png_path, width_mm=180.0):
     return png_path
 
 
-def _fmt(v):
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, dict):
-        return ", ".join(f"{k}={_fmt(x)}" for k, x in v.items())
-    return str(v)
+def _f(v, nd=4):
+    try:
+        return f"{float(v):.{nd}f}"
+    except (TypeError, ValueError):
+        return "–"
 
 
-def _table(d, keys=None):
-    keys = keys or [k for k, v in d.items() if isinstance(v, (int, float, dict)) and not isinstance(v, bool)]
-    rows = ["| key | value |", "|---|---|"] + [f"| {k} | {_fmt(d[k])} |" for k in keys if k in d]
-    return "\n".join(rows)
+def _stable_rows(label, r):
+    return (f"| {label} | {r.get('N_PIXELS', r.get('N_EVAL', '–'))} | {_f(r.get('MEAN_VX'))} | "
+            f"{_f(r.get('MEAN_VY'))} | {_f(r.get('STD_VX'))} | {_f(r.get('STD_VY'))} | "
+            f"{_f(r.get('NMAD_VX'))} | {_f(r.get('NMAD_VY'))} | {_f(r.get('DELTA_U'))} | "
+            f"{_f(r.get('DELTA_V'))} |")
+
+
+def numbers_markdown(results):
+    """The demo's numbers as Markdown tables (also printed on the terminal)."""
+    L = []
+    stable = [(k, v) for k, v in results.items() if k.endswith("_error") or "_error_" in k]
+    if "yahtse_speed" in results:
+        y = results["yahtse_speed"]
+        L += ["### Yahtse Glacier velocity (Landsat-8, 16 days)", "",
+              f"Trunk (box on the lower tongue): median speed {_f(y['trunk_median_v'], 2)} m/d, "
+              f"direction {_f(y['trunk_direction_deg'], 0)}° from north (flow to the "
+              f"{y['trunk_direction_text']}); valid windows {_f(100 * y['valid_fraction'], 1)} %.", ""]
+    if "yahtse_correction" in results:
+        c = results["yahtse_correction"]
+        L += ["### Yahtse co-registration correction (stable ground)", "",
+              f"Model {c.get('MODEL', '–')}: offset vx {_f(c.get('OFFSET_VX'))} m/d, "
+              f"vy {_f(c.get('OFFSET_VY'))} m/d, fitted on {c.get('N_FIT', '–')} stable pixels, "
+              f"evaluated on {c.get('N_EVAL', '–')} held-out pixels "
+              f"(held-out NMAD vx {_f(c.get('NMAD_VX'))}, vy {_f(c.get('NMAD_VY'))} m/d).", ""]
+    if stable:
+        L += ["### Stable-ground error (m/d)", "",
+              "| product | n | mean vx | mean vy | std vx | std vy | NMAD vx | NMAD vy | δu (GLAFT) | δv (GLAFT) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+        L += [_stable_rows(k.replace("_error", "").replace("_", " "), v) for k, v in stable] + [""]
+    if "gnss_stations" in results:
+        L += ["### GNSS reference (Kaskawulsh)", "", "| station | period | vx (m/d) | vy (m/d) |",
+              "|---|---|---|---|"]
+        L += [f"| {s['station']} | {s['period']} | {_f(s['vx'], 3)} | {_f(s['vy'], 3)} |"
+              for s in results["gnss_stations"]] + [""]
+    if "weights" in results:
+        w = results["weights"]
+        L += ["### Fusion weights (constrained least squares against GNSS)", "",
+              "| source | weight | ± (bootstrap) | RMSE of the source alone (m/d) |",
+              "|---|---|---|---|"]
+        for name, wt in w.get("WEIGHTS", {}).items():
+            L.append(f"| {name} | {_f(wt, 3)} | {_f(w.get('WEIGHT_STD', {}).get(name), 3)} | "
+                     f"{_f(w.get('SOURCE_RMSE', {}).get(name))} |")
+        L += ["", f"Fused, leave-one-station-out RMSE: {_f(w.get('CV_RMSE'))} m/d "
+              f"(each station held out once; weights refitted on the others):", "",
+              "| held-out station | weights | fused RMSE | " +
+              " | ".join(f"{n} RMSE" for n in w.get("WEIGHTS", {})) + " |",
+              "|---|---|---|" + "---|" * len(w.get("WEIGHTS", {}))]
+        for fold in w.get("CV_FOLDS", []):
+            ws = ", ".join(f"{k}={_f(v, 2)}" for k, v in fold["weights"].items())
+            L.append(f"| {fold['group']} | {ws} | {_f(fold['rmse'])} | " +
+                     " | ".join(_f(fold["source_rmse"].get(n)) for n in w["WEIGHTS"]) + " |")
+        L.append("")
+    if "validation" in results:
+        L += ["### Validation of 201803.tif against the GNSS stations (m/d)", "",
+              "| product | n | bias mean (speed) | bias std (speed) | RMSE (speed) | RMSE (vx, vy) |",
+              "|---|---|---|---|---|---|"]
+        for lab, st in results["validation"].get("STATS", {}).items():
+            sp, co = st["speed"], st["components"]
+            L.append(f"| {lab} | {sp['n']} | {_f(sp['mean'])} | {_f(sp['std'])} | "
+                     f"{_f(sp['rmse'])} | {_f(co['rmse'])} |")
+        L.append("")
+    return "\n".join(L)
 
 
 def write_project_maps_report(out, products, results):
     """Styled project ``glacvel_demo.qgz``, ``maps/*.png`` and ``report.md`` in ``out``.
 
-    ``products``: title → product path; ``results``: step name → Processing results.
+    ``products``: title → (product path, minimum speed for an arrow in m/d, e.g. twice
+    the stable-ground noise); ``results``: step name → Processing results.
     """
     project = QgsProject.instance()
     project.clear()
     maps_dir = os.path.join(out, "maps")
     os.makedirs(maps_dir, exist_ok=True)
     pngs = {}
-    for i, (title, path) in enumerate(products.items()):
-        layers = styling.load_output(path, group_name=title, arrows=True, project=project,
+    for i, (title, (path, min_arrow)) in enumerate(products.items()):
+        layers = styling.load_output(path, group_name=title, arrows=False, project=project,
                                      name=os.path.splitext(os.path.basename(path))[0])
-        raster = [lyr for lyr in layers if lyr.type() == lyr.RasterLayer][0]
-        arrows = None
-        mem = [lyr for lyr in layers if lyr.type() == lyr.VectorLayer]
-        if mem:
-            gpkg = os.path.splitext(path)[0] + "_arrows.gpkg"
-            arrows = _persist_arrows(mem[0], gpkg)
-            group = styling.run_group(title, project)
-            project.removeMapLayer(mem[0].id())
-            project.addMapLayer(arrows, False)
-            group.insertLayer(0, arrows)
+        raster = layers[0]
+        mem = styling.arrows_layer(path, min_speed=min_arrow, name=f"{raster.name()} arrows")
+        arrows = _persist_arrows(mem, os.path.splitext(path)[0] + "_arrows.gpkg")
+        project.addMapLayer(arrows, False)
+        styling.run_group(title, project).insertLayer(0, arrows)
         png = os.path.join(maps_dir, f"{i + 1}_{os.path.splitext(os.path.basename(path))[0]}.png")
         pngs[title] = _render_map(project, title, raster, arrows, png)
     qgz = os.path.join(out, "glacvel_demo.qgz")
@@ -140,9 +197,7 @@ def write_project_maps_report(out, products, results):
              f"QGIS project: `{os.path.basename(qgz)}` (open it in desktop QGIS). Maps: `maps/`.", ""]
     for title, png in pngs.items():
         lines += [f"## {title}", "", f"![{title}](maps/{os.path.basename(png)})", ""]
-    lines += ["## Numbers", ""]
-    for step, res in results.items():
-        lines += [f"### {step}", "", _table(res), ""]
+    lines += ["## Numbers", "", numbers_markdown(results)]
     report = os.path.join(out, "report.md")
     with open(report, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
