@@ -160,7 +160,7 @@ def yahtse(out, results):
 
 # A box on Yahtse's lower trunk (EPSG:32607), between the medial moraines, 2-3 km above the
 # terminus; drawn on the 2016-07-18 image.
-YAHTSE_TRUNK_BOX = (478000.0, 6670000.0, 479300.0, 6671500.0)
+YAHTSE_TRUNK_BOX = (479300.0, 6669500.0, 480200.0, 6671000.0)
 
 
 def trunk_summary(path, box=YAHTSE_TRUNK_BOX):
