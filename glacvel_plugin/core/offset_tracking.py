@@ -179,22 +179,54 @@ class NodeField:
     rejected: dict
 
 
+ENGINES = ("glacvel", "correlation")
+"""Matching engines of :func:`track_nodes`: ``'glacvel'`` = :func:`.feature_tracking.match_templates`
+(default), ``'correlation'`` = the optical chain's batched
+:func:`glacvel_plugin.core.correlation.match_windows` (method ``'ncc'``)."""
+
+
 def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndarray,
                 node_cols: np.ndarray, window: int, search: int, scale: str = SCALE_DB,
-                speckle_sigma: float = 0.7, oversample: int = 16,
+                speckle_sigma: float = 0.7, oversample: int = 16, engine: str = "glacvel",
                 progress=None, is_canceled=None) -> MatchResult:
     """NCC matching of SAR windows centred on a node grid (one strip).
 
     ``reference``/``secondary``: float (rows, cols) backscatter in ``scale`` on the
-    same grid, NaN = no data; they are converted by :func:`sar_preprocess`. ``node_rows``/``node_cols``: int 1-D node centre pixel
-    coordinates inside these arrays. Returns a :class:`MatchResult` with arrays of
-    length ``len(node_rows) * len(node_cols)`` in row-major node order.
-    This is the single place the SAR branch calls the correlation engine.
+    same grid, NaN = no data; they are converted by :func:`sar_preprocess`.
+    ``node_rows``/``node_cols``: int 1-D node centre pixel coordinates inside these
+    arrays (window rows ``r - window//2 .. r - window//2 + window - 1``). Returns a
+    :class:`MatchResult` with arrays of length ``len(node_rows) * len(node_cols)`` in
+    row-major node order. This is the single place the SAR branch calls a
+    correlation engine (``engine``, see :data:`ENGINES`).
+
+    Measured on the 4-look speckle test (128 px windows, σ = 0.7 px): RMSE 0.045 px
+    with ``'glacvel'``, 0.097-0.10 px with ``'correlation'``; on the real Sentinel-1
+    pair (search ±69 px) ``'correlation'`` rejects every window whose search area
+    touches the scene edge (64 % of nodes kept against 98 %) and reports no peak
+    ratio (``snr`` is NaN). Hence the default.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     rr, cc = np.meshgrid(node_rows, node_cols, indexing="ij")
     centres = np.stack([rr.ravel(), cc.ravel()], axis=1)
+    pre = sar_preprocess(scale, speckle_sigma)
+    if engine == "correlation":
+        from .correlation import match_windows
+        from . import Canceled
+        if is_canceled is not None and is_canceled():
+            raise Canceled()
+        half = int(window) // 2
+        m = match_windows(pre(reference), pre(secondary), centres[:, 0] - half,
+                          centres[:, 1] - half, int(window), method="ncc", radius=int(search),
+                          is_canceled=is_canceled)
+        ok = np.isfinite(m.dr) & np.isfinite(m.dc)
+        status = np.where(ok, 0, 1).astype(np.int8)
+        if progress is not None:
+            progress(1.0)
+        return MatchResult(m.dr.astype(np.float64), m.dc.astype(np.float64),
+                           m.quality.astype(np.float64), np.full(len(centres), np.nan), status)
     return match_templates(reference, secondary, centres, window, search, method="ncc",
-                           oversample=oversample, preprocess=sar_preprocess(scale, speckle_sigma),
+                           oversample=oversample, preprocess=pre,
                            progress=progress, is_canceled=is_canceled)
 
 

@@ -21,7 +21,7 @@ from qgis.core import (QgsProcessingParameterDateTime, QgsProcessingParameterDef
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..core import offset_tracking as ot
-from ..core.feature_tracking import search_range_px
+from ..core.feature_tracking import MatchResult, search_range_px
 from ..io.product import format_time, standard_tags, write_product
 from ..io.scenes import acquisition_time, scene_info
 from .base import GlacvelAlgorithm, callbacks, check_canceled, optional_datetime
@@ -369,24 +369,31 @@ class SarOffsetTracking(GlacvelAlgorithm):
             node_rows = np.arange(ow.row_off + half, ow.row_off + ow.height - (window - half) + 1, step)
             node_cols = np.arange(ow.col_off + half, ow.col_off + ow.width - (window - half) + 1, step)
             nr, nc = len(node_rows), len(node_cols)
-            n_strip = max(1, 1024 // max(step, 1))
-            results = []
+            # tiles of nodes covering ~1024 px a side: each read holds two tiles of
+            # (1024 + window + 2·search)² px, whatever the scene size
+            n_tile = max(1, 1024 // max(step, 1))
+            tiles = [(a, b) for a in range(0, nr, n_tile) for b in range(0, nc, n_tile)]
+            fields = {f: np.full((nr, nc), np.nan) for f in ("dr", "dc", "peak", "snr")}
+            status = np.full((nr, nc), 1, dtype=np.int8)
             progress, is_canceled = callbacks(feedback, 0, 90)
-            for s0 in range(0, nr, n_strip):
+            for k, (a, b) in enumerate(tiles):
                 check_canceled(feedback)
-                rows = node_rows[s0:s0 + n_strip]
+                rows, cols = node_rows[a:a + n_tile], node_cols[b:b + n_tile]
                 r_lo = int(rows[0]) - half - search
                 r_hi = int(rows[-1]) - half + window + search
-                c_lo = int(node_cols[0]) - half - search
-                c_hi = int(node_cols[-1]) - half + window + search
-                win = Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo)
-                a, b = pair.read(win)
-                res_strip = ot.track_nodes(a, b, rows - r_lo, node_cols - c_lo, window, search,
-                                           scale=scale, speckle_sigma=sigma,
-                                           is_canceled=is_canceled)
-                results.append(res_strip)
-                progress(min(1.0, (s0 + len(rows)) / nr))
-            merged = _concat(results)
+                c_lo = int(cols[0]) - half - search
+                c_hi = int(cols[-1]) - half + window + search
+                ref_t, sec_t = pair.read(Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo))
+                res_t = ot.track_nodes(ref_t, sec_t, rows - r_lo, cols - c_lo, window, search,
+                                       scale=scale, speckle_sigma=sigma, is_canceled=is_canceled)
+                sl = (slice(a, a + n_tile), slice(b, b + n_tile))
+                shp = (len(rows), len(cols))
+                for f in fields:
+                    fields[f][sl] = getattr(res_t, f).reshape(shp)
+                status[sl] = res_t.status.reshape(shp)
+                progress((k + 1) / len(tiles))
+            merged = MatchResult(*(fields[f].ravel() for f in ("dr", "dc", "peak", "snr")),
+                                 status.ravel())
             n_ok = int(np.count_nonzero(merged.status == 0))
             if n_ok == 0:
                 raise ValueError(
@@ -441,12 +448,6 @@ class SarOffsetTracking(GlacvelAlgorithm):
                           protect=[ref_path, sec_path])
             feedback.setProgress(100)
         return {self.OUTPUT: out_path}
-
-
-def _concat(results):
-    from ..core.feature_tracking import MatchResult
-    return MatchResult(*(np.concatenate([getattr(r, f) for r in results])
-                         for f in ("dr", "dc", "peak", "snr", "status")))
 
 
 ALGORITHMS = [SarOffsetTracking]

@@ -74,6 +74,11 @@ def test_four_look_speckle_subpixel_rmse_below_a_tenth_pixel(reflectivity):
     res_db = track_nodes(db1, db2, nodes, nodes, 128, 6, scale="db")
     res_p = track_nodes(i1, i2, nodes, nodes, 128, 6, scale="power")
     assert np.allclose(res_db.dr, res_p.dr, atol=1e-6)
+    # the optical chain's batched NCC engine on the same last pair: valid, less precise
+    # (measured 0.097-0.10 px RMSE over all five shifts against 0.045 px)
+    res_c = track_nodes(i1, i2, nodes, nodes, 128, 6, scale="power", engine="correlation")
+    e_c = np.concatenate([res_c.dr - dy, res_c.dc - dx])
+    assert np.all(res_c.status == 0) and np.sqrt(np.mean(e_c ** 2)) < 0.2
 
 
 def test_speckle_filter_keeps_no_data_from_growing():
