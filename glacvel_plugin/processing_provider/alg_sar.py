@@ -11,6 +11,7 @@ import os
 import numpy as np
 import rasterio
 import rasterio.coords
+import rasterio.crs
 import rasterio.warp
 from affine import Affine
 from rasterio.enums import ColorInterp, Resampling
@@ -23,6 +24,7 @@ from qgis.core import (QgsProcessingParameterDateTime, QgsProcessingParameterDef
 from ..core import offset_tracking as ot
 from ..core.feature_tracking import MatchResult, search_range_px
 from ..io.product import format_time, standard_tags, write_product
+from ..io.raster import utm_epsg
 from ..io.scenes import acquisition_time, scene_info
 from .base import GlacvelAlgorithm, callbacks, check_canceled, optional_datetime
 
@@ -51,13 +53,15 @@ class AlignedPair:
 
     The work grid is the reference grid, or — with ``resolution`` — a grid over the
     reference extent with square pixels of ``resolution`` metres (average resampling
-    when coarser). The secondary is warped onto it on the fly (GDAL warped VRT,
+    when coarser). A reference in a geographic CRS (lat/lon, SNAP's default output) is
+    worked on in the WGS 84 / UTM zone of its centre, with square pixels of the finer
+    of its two pixel sides. The secondary is warped onto it on the fly (GDAL warped VRT,
     bilinear; average when coarser), so memory stays bounded by the window read.
     RGB(A) images become luminance (BT.601 weights); alpha bands and no-data values
     become NaN. Arrays are float32 (rows, cols).
 
-    Raises ``ValueError`` if a file cannot be read, has no projected CRS, has a
-    rotated grid, or if the two images do not overlap.
+    Raises ``ValueError`` if a file cannot be read, has no CRS, has a rotated grid,
+    or if the two images do not overlap.
     """
 
     def __init__(self, ref_path, sec_path, resolution=None):
@@ -79,31 +83,45 @@ class AlignedPair:
         for ds, role in ((self.ref, "reference"), (self.sec, "secondary")):
             if ds.crs is None:
                 raise ValueError(f"the {role} image {os.path.basename(ds.name)} has no coordinate "
-                                 "reference system; assign a projected CRS (metres) first")
-            if not ds.crs.is_projected:
-                raise ValueError(f"the {role} image is in a geographic CRS ({ds.crs}); reproject "
-                                 "it to a projected CRS in metres (e.g. UTM) first")
+                                 "reference system; assign one first")
             t = ds.transform
             if t.b != 0 or t.d != 0 or t.e >= 0:
                 raise ValueError(f"the {role} image grid is rotated or not north-up; warp it to "
                                  "a north-up grid first")
         t = self.ref.transform
-        if resolution:
+        if self.ref.crs.is_projected:
+            self.crs = self.ref.crs
+        else:
+            # geographic input (SNAP's terrain-correction default is WGS 84 lat/lon):
+            # work on the WGS 84 / UTM zone of the scene centre, in metres
+            lon, lat = rasterio.warp.transform(self.ref.crs, "EPSG:4326",
+                                               [(self.ref.bounds.left + self.ref.bounds.right) / 2],
+                                               [(self.ref.bounds.bottom + self.ref.bounds.top) / 2])
+            self.crs = rasterio.crs.CRS.from_epsg(utm_epsg(lon[0], lat[0]))
+        if self.crs != self.ref.crs:
+            dst_t, width, height = rasterio.warp.calculate_default_transform(
+                self.ref.crs, self.crs, self.ref.width, self.ref.height, *self.ref.bounds,
+                resolution=float(resolution) if resolution else None)
+            if not resolution:  # square pixels of the finer side
+                res = min(abs(dst_t.a), abs(dst_t.e))
+                dst_t, width, height = rasterio.warp.calculate_default_transform(
+                    self.ref.crs, self.crs, self.ref.width, self.ref.height, *self.ref.bounds,
+                    resolution=res)
+            self.transform = dst_t
+        elif resolution:
             res = float(resolution)
-            left, top = t.c, t.f
             width = max(int(round(self.ref.width * abs(t.a) / res)), 1)
             height = max(int(round(self.ref.height * abs(t.e) / res)), 1)
-            self.transform = Affine(res, 0, left, 0, -res, top)
+            self.transform = Affine(res, 0, t.c, 0, -res, t.f)
         else:
             width, height = self.ref.width, self.ref.height
             self.transform = t
-        self.crs = self.ref.crs
         self.width, self.height = width, height
         self.pixel = (abs(self.transform.a), abs(self.transform.e))
         # overlap in the work CRS
         sb = rasterio.warp.transform_bounds(self.sec.crs, self.crs, *self.sec.bounds)
-        rb = rasterio.coords.BoundingBox(t.c, t.f + t.e * self.ref.height,
-                                         t.c + t.a * self.ref.width, t.f)
+        rb = rasterio.warp.transform_bounds(self.ref.crs, self.crs, *self.ref.bounds)
+        rb = rasterio.coords.BoundingBox(*rb)
         ix0, iy0 = max(rb.left, sb[0]), max(rb.bottom, sb[1])
         ix1, iy1 = min(rb.right, sb[2]), min(rb.top, sb[3])
         if ix1 <= ix0 or iy1 <= iy0:
@@ -119,7 +137,8 @@ class AlignedPair:
             if same:
                 self.readers.append(ds)
                 continue
-            coarser = self.pixel[0] > abs(ds.transform.a) * 1.01
+            b = rasterio.warp.transform_bounds(ds.crs, self.crs, *ds.bounds)
+            coarser = self.pixel[0] > (b[2] - b[0]) / ds.width * 1.01
             data, alpha = _data_bands(ds)
             kw = dict(crs=self.crs, transform=self.transform, width=self.width,
                       height=self.height, dtype="float32", nodata=np.nan,

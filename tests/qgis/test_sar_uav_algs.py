@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from rasterio.enums import Resampling
 from qgis.core import QgsProcessingException, QgsVectorLayer
 
 from glacvel_plugin.io.product import read_product
@@ -317,3 +318,35 @@ def test_uav_bad_input_is_refused_and_writes_nothing(run_alg, uav_pair, tmp_path
     # while QGIS is still up, not in the garbage collection after the session
     del err
     gc.collect()
+
+
+def test_sar_geographic_input_is_worked_on_in_utm(run_alg, speckled_pair):
+    """SNAP terrain correction writes WGS 84 lat/lon by default: such a pair is tracked
+    on the UTM zone of its centre and gives the same velocity."""
+    from rasterio.warp import calculate_default_transform, reproject
+    ref, sec, d = speckled_pair
+    geo = []
+    for path in (ref, sec):
+        with rasterio.open(path) as ds:
+            t, w, h = calculate_default_transform(ds.crs, "EPSG:4326", ds.width, ds.height,
+                                                  *ds.bounds)
+            dst = np.zeros((h, w), np.float32)
+            reproject(ds.read(1), dst, src_transform=ds.transform, src_crs=ds.crs,
+                      dst_transform=t, dst_crs="EPSG:4326", resampling=Resampling.bilinear)
+            geo.append(write(d / ("geo_" + os.path.basename(path)), dst, t, crs="EPSG:4326",
+                             nodata=0.0))
+    out = str(d / "v_geo.tif")
+    run_alg("glacvel:sar_offset_tracking", dict(
+        REFERENCE=geo[0], SECONDARY=geo[1], INPUT_SCALE=1, OUTPUT_RESOLUTION=160,
+        MAX_SPEED=2.0, OUTPUT=out, **S1_TIMES))
+    p = read_product(out)
+    assert p.crs.to_epsg() == 32607
+    # the UTM work pixel is 7.9 m (finer lat/lon side), so 160 m cells fall between
+    # nodes 20 px = 158 m apart: all values but the first cell (centred on node 0) are
+    # interpolated (flag 4)
+    flag = p.band("flag")
+    ok = (flag == 0) | (flag == 4)
+    assert np.sum(flag == 4) >= 50 and np.sum(flag == 0) == 1 and flag[0, 0] == 0
+    # the lat/lon resampling smooths the speckle a bit; the offsets stay (22.5, -15) m
+    assert abs(np.median(p.band("dx")[ok]) - 22.5) < 1.0
+    assert abs(np.median(p.band("dy")[ok]) + 15.0) < 1.0
