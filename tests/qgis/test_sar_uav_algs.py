@@ -350,3 +350,50 @@ def test_sar_geographic_input_is_worked_on_in_utm(run_alg, speckled_pair):
     # the lat/lon resampling smooths the speckle a bit; the offsets stay (22.5, -15) m
     assert abs(np.median(p.band("dx")[ok]) - 22.5) < 1.0
     assert abs(np.median(p.band("dy")[ok]) + 15.0) < 1.0
+
+
+def test_uav_orientation_correlation_on_a_coarser_work_grid(run_alg, uav_pair):
+    """Orientation correlation (Heid & Kääb 2012) on 1 m work pixels (average of 2×2)."""
+    ref, sec, d = uav_pair
+    out = str(d / "uav_oc.tif")
+    res = run_alg("glacvel:uav_feature_tracking", dict(
+        REFERENCE=ref, SECONDARY=sec, TEMPLATE_SIZE=60.0, SPACING=30.0, MAX_SPEED=2.0,
+        METHOD=1, WORK_RESOLUTION=1.0, TARGET_RESOLUTION=60.0, OUTPUT_POINTS="memory:",
+        OUTPUT=out))
+    p = read_product(out)
+    assert p.tags["TEMPLATE_PX"] == "60" and p.tags["WORK_PIXEL_M"] == "1.0000"
+    assert "OC" in p.tags["METHOD"]
+    rows, cols = np.nonzero(p.band("count") >= 1)
+    assert len(rows) > 50
+    cx = p.transform.c + (cols + 0.5) * 60.0
+    cy = p.transform.f - (rows + 0.5) * 60.0
+    tx, ty = true_displacement(cx, cy)
+    e = np.hypot(p.band("vx")[rows, cols] - tx / UAV_DT, p.band("vy")[rows, cols] - ty / UAV_DT)
+    # medians of ≤4 points ±15 m from the centre: the field gradient (≤0.013) gives up to
+    # 0.2 m = 0.02 m/d between points and centre; OC peaks are sharper than NCC peaks
+    print(f"UAV OC 60 m: n={len(e)} RMSE={np.sqrt(np.mean(e ** 2)):.4f} max={e.max():.4f} m/d")
+    assert np.sqrt(np.mean(e ** 2)) < 0.03 and e.max() < 0.08
+    layer = res["OUTPUT_POINTS"]
+    layer = layer if hasattr(layer, "featureCount") else QgsVectorLayer(layer, "p", "ogr")
+    assert layer.featureCount() >= len(rows)
+
+
+def test_sar_cancel_writes_nothing(run_alg, speckled_pair, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    class CancelAfterFirstTile(QgsProcessingFeedback):
+        def setProgress(self, p):
+            super().setProgress(p)
+            if p > 0:
+                self.cancel()
+
+    ref, sec, _ = speckled_pair
+    out = tmp_path / "cancelled.tif"
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg("glacvel:sar_offset_tracking", dict(
+            REFERENCE=ref, SECONDARY=sec, INPUT_SCALE=1, OUTPUT_RESOLUTION=40, MAX_SPEED=2.0,
+            OUTPUT=str(out), **S1_TIMES), feedback=CancelAfterFirstTile())
+    assert "Canceled" in str(err.value)
+    assert not out.exists() and not list(tmp_path.glob(".glacvel-*"))
+    del err
+    gc.collect()
