@@ -143,25 +143,33 @@ def _hann_shifted(n: int, frac: np.ndarray) -> np.ndarray:
 
 
 def _prepare_tapered(stack: np.ndarray, ty: Optional[np.ndarray], tx: Optional[np.ndarray]):
-    """Remove the (taper-weighted) mean and apply per-window separable tapers.
+    """Remove the (taper-weighted) mean and apply the tapers, in place.
 
-    ``stack``: (b, ch, n, n) float32, modified in place; ``ty``, ``tx``: (b, n) or None
-    (no taper). Returns the stack and a bool (b,) flag: NaN inside or no contrast.
+    ``stack``: (b, ch, n, n) float32; ``ty``, ``tx``: per-window tapers (b, n), a shared
+    taper (n,), or None (no taper). Returns the stack and a bool (b,) flag: NaN inside
+    or no contrast.
     """
     bad = ~np.isfinite(stack).all(axis=(1, 2, 3))
     if bad.any():
         stack[bad] = 0.0
+    n2 = stack.shape[2] * stack.shape[3]
     if ty is None:
         mean = stack.mean(axis=(2, 3), dtype=np.float64).astype(np.float32)
         stack -= mean[:, :, None, None]
-        tsum = float(stack.shape[2] * stack.shape[3])
+        tsum = float(n2)
+    elif ty.ndim == 1:
+        t = np.outer(ty, tx).astype(np.float32)
+        tsum = float(t.sum())
+        mean = np.einsum("bcij,ij->bc", stack, t) / tsum
+        stack -= mean[:, :, None, None]
+        stack *= t
     else:
         t = ty[:, None, :, None] * tx[:, None, None, :]
         tsum = t.sum(axis=(2, 3))
-        mean = (stack * t).sum(axis=(2, 3)) / tsum
+        mean = np.einsum("bcij,bcij->bc", stack, t) / tsum
         stack -= mean[:, :, None, None]
         stack *= t
-    power = (stack * stack).sum(axis=(2, 3))
+    power = np.einsum("bcij,bcij->bc", stack, stack)
     bad |= ~(power > 1e-10 * (np.abs(mean) + 1.0) ** 2 * tsum).any(axis=1)
     return stack, bad
 
@@ -195,7 +203,7 @@ def _whiten(Q: np.ndarray, W: np.ndarray):
 
 
 def _newton(P: np.ndarray, y0: np.ndarray, x0: np.ndarray, n: int, iters: int = 3,
-            max_move: float = 1.0):
+            max_move: float = 1.0, need_c: bool = True):
     """Maximise c(y, x) = Re Σ P(k) exp(i(ωy y + ωx x)) for each window.
 
     ``P``: complex64 (b, n, n//2+1) weighted cross-power (half plane, twins weighted);
@@ -214,6 +222,9 @@ def _newton(P: np.ndarray, y0: np.ndarray, x0: np.ndarray, n: int, iters: int = 
     wy2 = -(wy * wy)
     concave = np.ones(len(y), bool)
     for it in range(iters + 1):
+        if it == iters and not need_c:
+            c = np.zeros(len(y))
+            break
         ex = np.exp(1j * (x[:, None] * wx[None, :])).astype(np.complex64)   # (b, h)
         ey = np.exp(1j * (y[:, None] * wy[None, :])).astype(np.complex64)   # (b, n)
         if it == iters:
@@ -346,7 +357,7 @@ def _refine(Fa_conj, sec, rows, cols, y, x, n, W, workers, rounds, spectrum, fir
 def _phase_batch(ref, sec, rows, cols, pr, pc, n, radius, lowpass, workers, refine=1,
                  ctx=None):
     W, _ = _Kernels.get(n, lowpass)
-    t0 = _hann_shifted(n, np.zeros(len(rows)))
+    t0 = _hann_shifted(n, np.zeros(1))[0]
     a, bad_a = _prepare_tapered(_gather(ref, rows, cols, n), t0, t0)
     Fa = np.conj(sfft.rfft2(a, workers=workers))
     del a
@@ -355,12 +366,12 @@ def _phase_batch(ref, sec, rows, cols, pr, pc, n, radius, lowpass, workers, refi
     del b
     # integer peak on the plain (un-whitened) cross-correlation: whitening lifts noise
     # in low-contrast windows to full weight and gives false peaks there
-    surf = sfft.irfft2(_unwhitened(Q.copy(), W), s=(n, n), workers=workers)
+    surf = sfft.irfft2(Q, s=(n, n), workers=workers)
     sy, sx, _, fy, fx = _peak_in_radius(surf, radius)
     del surf
     Q, norm = _whiten(Q, W)
     # first sub-pixel estimate with the centred taper, then re-centre the taper on it
-    y, x, c, ok = _newton(Q, sy + fy, sx + fx, n, iters=2, max_move=1.0)
+    y, x, c, ok = _newton(Q, sy + fy, sx + fx, n, iters=2, max_move=1.0, need_c=False)
     del Q
     bad = bad_a | bad_b | ~ok
     if refine:
@@ -437,7 +448,7 @@ def _ncc_batch(ref, sec, rows, cols, pr, pc, n, radius, lowpass, workers, refine
     del a, cc, ncc
     # sub-pixel: continuous cross-correlation of the tapered windows at the integer peak
     W, _ = _Kernels.get(n, lowpass)
-    t0 = _hann_shifted(n, np.zeros(b_))
+    t0 = _hann_shifted(n, np.zeros(1))[0]
     a, _ = _prepare_tapered(_gather(ref, rows, cols, n), t0, t0)
     Fa = np.conj(sfft.rfft2(a, workers=workers))
     del a

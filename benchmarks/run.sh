@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# glacvel correlation benchmark: glacvel (.venv) against OpenPIV, scikit-image and
+# OpenCV (.venv-bench, from PyPI) on the same pairs. Prints the table; see
+# docs/performance.md for recorded results.
+set -eu
+cd "$(dirname "$0")/.."
+if [ ! -x .venv-bench/bin/python ]; then
+    /usr/bin/python3 -m venv .venv-bench
+    .venv-bench/bin/pip install -q openpiv scikit-image opencv-python-headless
+fi
+mkdir -p benchmarks/out
+.venv/bin/python benchmarks/bench.py make
+.venv/bin/python benchmarks/bench.py glacvel
+.venv-bench/bin/python benchmarks/bench.py peers
+.venv/bin/python benchmarks/bench.py report | tee benchmarks/out/report.md
