@@ -173,7 +173,8 @@ def oc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     return np.clip(c, -1.0, 1.0, out=c)
 
 
-def subpixel_peak(surface: np.ndarray, i: int, j: int, oversample: int = 16) -> Tuple[float, float, float]:
+def subpixel_peak(surface: np.ndarray, i: int, j: int,
+                  oversample: int = 16) -> Tuple[float, float, float]:
     """Sub-pixel position and value of the maximum of ``surface`` near integer peak (i, j).
 
     The surface (up to 17×17 px around the peak) is interpolated with a quintic spline on a
@@ -359,7 +360,8 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
 
 
 def grid_centres(shape: Tuple[int, int], template: int, step: int,
-                 margin: int = 0, origin: Tuple[int, int] = (0, 0)) -> Tuple[np.ndarray, np.ndarray]:
+                 margin: int = 0,
+                 origin: Tuple[int, int] = (0, 0)) -> Tuple[np.ndarray, np.ndarray]:
     """Row and column centre coordinates of a regular grid of templates inside ``shape``.
 
     Centres start at ``origin + template//2 + margin`` and advance by ``step`` px while

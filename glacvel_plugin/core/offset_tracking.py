@@ -127,7 +127,8 @@ def detect_scale(tags: Optional[Mapping[str, str]] = None, name: str = "",
         if x.size:
             if np.mean(x < 0) > 0.05:
                 return SCALE_DB, "values are mostly negative (dB)"
-            return SCALE_AMPLITUDE, "values are positive (linear; power and amplitude give the same NCC)"
+            return SCALE_AMPLITUDE, ("values are positive (linear; power and amplitude give "
+                                     "the same NCC)")
     return None, "no tag, name or values to tell"
 
 
@@ -180,8 +181,8 @@ class NodeField:
 
 
 ENGINES = ("glacvel", "correlation")
-"""Matching engines of :func:`track_nodes`: ``'glacvel'`` = :func:`.feature_tracking.match_templates`
-(default), ``'correlation'`` = the optical chain's batched
+"""Matching engines of :func:`track_nodes`: ``'glacvel'`` =
+:func:`.feature_tracking.match_templates` (default), ``'correlation'`` = the optical chain's batched
 :func:`glacvel_plugin.core.correlation.match_windows` (method ``'ncc'``)."""
 
 
@@ -244,7 +245,8 @@ def normalised_median_test(dr: np.ndarray, dc: np.ndarray, threshold: float = 2.
     For each valid node: residual = |d − median of the 8 neighbours|, normalised by the
     median of the neighbours' own residuals + ``eps`` (px); a vector is an outlier when
     the normalised residual of either component exceeds ``threshold``. Nodes with fewer
-    than 2 valid neighbours cannot be judged and are kept. Returns bool (n_rows, n_cols), True = outlier.
+    than 2 valid neighbours cannot be judged and are kept. Returns bool (n_rows, n_cols),
+    True = outlier.
     """
     out = np.zeros(dr.shape, dtype=bool)
     ok = np.isfinite(dr) & np.isfinite(dc)
@@ -337,14 +339,16 @@ def postprocess_nodes(result: MatchResult, shape: Tuple[int, int], threshold: fl
 
 
 def resample_nodes(bands: Mapping[str, np.ndarray], flag: np.ndarray, fr: np.ndarray,
-                   fc: np.ndarray, required: Tuple[str, ...] = ("dr", "dc")) -> Tuple[dict, np.ndarray]:
+                   fc: np.ndarray,
+                   required: Tuple[str, ...] = ("dr", "dc")) -> Tuple[dict, np.ndarray]:
     """Bilinear interpolation of node-grid bands at fractional node coordinates.
 
     ``bands``: name → float (n_rows, n_cols) node values (NaN = none); ``flag``: int8
     node flags (-1 = none); ``fr``/``fc``: float (rows, cols) fractional node row/col
     of each output cell centre. A cell gets a value only when every node with a
     non-zero bilinear weight has a value in each ``required`` band (other bands are NaN
-    where a contributing node is NaN, e.g. quality of filled nodes); its flag is the OR of those nodes' flags, plus
+    where a contributing node is NaN, e.g. quality of filled nodes); its flag is the OR
+    of those nodes' flags, plus
     :data:`FLAG_INTERPOLATED` unless the cell centre coincides with a node (within
     1e-6 node). Returns (name → float32 (rows, cols), int16 flag with -1 = no value).
     """

@@ -263,7 +263,8 @@ class SarOffsetTracking(GlacvelAlgorithm):
             "16x oversampling of the correlation peak.\n"
             "Rejected: correlation peak below CC_THRESHOLD (SNAP 0.1), faster than MAX_SPEED, "
             "normalised-median-test outliers (MEDIAN_TEST, 0 = off), and, optionally, a peak ratio "
-            "(peak / mean |NCC| over the search area) below PEAK_RATIO. Optional SNAP-like averaging "
+            "(peak / mean |NCC| over the search area) below PEAK_RATIO. Optional SNAP-like "
+            "averaging "
             "over AVERAGE_BOX x AVERAGE_BOX nodes (1 = off; SNAP uses 5) and hole filling within "
             "FILL_RADIUS nodes (0 = off; SNAP uses 4). Both are off by default so that the "
             "product holds measurements only.\n"
@@ -383,10 +384,13 @@ class SarOffsetTracking(GlacvelAlgorithm):
             if window > min(ow.height, ow.width):
                 raise ValueError(
                     f"the matching window ({window} px) is larger than the overlap of the images "
-                    f"({int(ow.height)}×{int(ow.width)} px); use a smaller window or larger images")
+                    f"({int(ow.height)}×{int(ow.width)} px); use a smaller window or larger "
+                    "images")
             half = window // 2
-            node_rows = np.arange(ow.row_off + half, ow.row_off + ow.height - (window - half) + 1, step)
-            node_cols = np.arange(ow.col_off + half, ow.col_off + ow.width - (window - half) + 1, step)
+            node_rows = np.arange(ow.row_off + half,
+                                  ow.row_off + ow.height - (window - half) + 1, step)
+            node_cols = np.arange(ow.col_off + half,
+                                  ow.col_off + ow.width - (window - half) + 1, step)
             nr, nc = len(node_rows), len(node_cols)
             # tiles of nodes covering ~1024 px a side: each read holds two tiles of
             # (1024 + window + 2·search)² px, whatever the scene size
@@ -404,7 +408,8 @@ class SarOffsetTracking(GlacvelAlgorithm):
                 c_hi = int(cols[-1]) - half + window + search
                 ref_t, sec_t = pair.read(Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo))
                 res_t = ot.track_nodes(ref_t, sec_t, rows - r_lo, cols - c_lo, window, search,
-                                       scale=scale, speckle_sigma=sigma, is_canceled=is_canceled)
+                                       scale=scale, speckle_sigma=sigma, is_canceled=is_canceled,
+                                       progress=lambda f, k=k: progress((k + f) / len(tiles)))
                 sl = (slice(a, a + n_tile), slice(b, b + n_tile))
                 shp = (len(rows), len(cols))
                 for f in fields:
@@ -452,7 +457,8 @@ class SarOffsetTracking(GlacvelAlgorithm):
                 info.sensor or "S1", t0, t1, "sar_offset_tracking: NCC of log amplitude",
                 WINDOW=window, STEP=step, SEARCH_PX=search, MAX_SPEED=max_speed,
                 INPUT_SCALE=scale, CC_THRESHOLD=threshold, AVERAGE_BOX=avg_box,
-                FILL_RADIUS=fill_radius, MEDIAN_TEST=median_test, PEAK_RATIO=peak_ratio, SPECKLE_SIGMA=sigma,
+                FILL_RADIUS=fill_radius, MEDIAN_TEST=median_test, PEAK_RATIO=peak_ratio,
+                SPECKLE_SIGMA=sigma,
                 OVERSAMPLE=16, REFERENCE=os.path.basename(ref_path),
                 SECONDARY=os.path.basename(sec_path),
                 FLAG_VALUES="0=measurement,1=averaged,2=hole-filled,+4=interpolated between nodes",

@@ -142,7 +142,8 @@ class UavFeatureTracking(GlacvelAlgorithm):
             # regular grid in map metres (multiples of SPACING) inside the overlap
             x0, y0, x1, y1 = pair.overlap
             half_m = template * px / 2.0
-            gx = np.arange(math.ceil((x0 + half_m) / spacing) * spacing, x1 - half_m + 1e-9, spacing)
+            gx = np.arange(math.ceil((x0 + half_m) / spacing) * spacing, x1 - half_m + 1e-9,
+                           spacing)
             gy = np.arange(math.floor((y1 - half_m) / spacing) * spacing, y0 + half_m - 1e-9,
                            -spacing)
             if gx.size == 0 or gy.size == 0:
@@ -171,7 +172,8 @@ class UavFeatureTracking(GlacvelAlgorithm):
                 R, C = np.meshgrid(rr - r_lo, cc - c_lo, indexing="ij")
                 res = ft.match_templates(ref, sec, np.stack([R.ravel(), C.ravel()], 1),
                                          template, search, method=method, min_peak=min_peak,
-                                         min_snr=min_ratio, is_canceled=is_canceled)
+                                         min_snr=min_ratio, is_canceled=is_canceled,
+                                         progress=lambda f, k=k: progress((k + f) / len(tiles)))
                 shp = (len(rr), len(cc))
                 sl = (slice(a, a + tile), slice(b, b + tile))
                 dr[sl], dc[sl] = res.dr.reshape(shp), res.dc.reshape(shp)

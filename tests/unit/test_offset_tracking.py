@@ -94,7 +94,8 @@ def test_without_speckle_filter_it_is_worse_but_unbiased(reflectivity):
     rng = np.random.default_rng(7)
     nodes = np.arange(128, 512 - 128 + 1, 128)
     i1 = reflectivity ** 2 * rng.gamma(4, 0.25, reflectivity.shape)
-    i2 = np.maximum(fourier_shift(reflectivity, 0.5, -0.5), 1.0) ** 2 * rng.gamma(4, 0.25, reflectivity.shape)
+    i2 = (np.maximum(fourier_shift(reflectivity, 0.5, -0.5), 1.0) ** 2
+          * rng.gamma(4, 0.25, reflectivity.shape))
     res = track_nodes(i1, i2, nodes, nodes, 128, 6, scale="power", speckle_sigma=0)
     assert abs(np.mean(res.dr) - 0.5) < 0.1 and abs(np.mean(res.dc) + 0.5) < 0.1
 
