@@ -186,6 +186,16 @@ ENGINES = ("glacvel", "correlation")
 :func:`glacvel_plugin.core.correlation.match_windows` (method ``'ncc'``)."""
 
 
+def auto_step(resolution: float, pixel: float, window: int) -> int:
+    """Default node spacing (px): the output resolution in pixels, but at least window/8.
+
+    With 10 m GRD pixels a 30 m grid would put 128 px windows 3 px apart (98 % overlap:
+    neighbouring measurements share almost all pixels and are not independent, at ~40×
+    the run time of a window/8 spacing). SNAP's default grid is 40 px.
+    """
+    return max(1, int(round(resolution / pixel)), int(window) // 8)
+
+
 def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndarray,
                 node_cols: np.ndarray, window: int, search: int, scale: str = SCALE_DB,
                 speckle_sigma: float = 0.7, oversample: int = 16, engine: str = "glacvel",

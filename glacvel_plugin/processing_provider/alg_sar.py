@@ -268,9 +268,10 @@ class SarOffsetTracking(GlacvelAlgorithm):
             "over AVERAGE_BOX x AVERAGE_BOX nodes (1 = off; SNAP uses 5) and hole filling within "
             "FILL_RADIUS nodes (0 = off; SNAP uses 4). Both are off by default so that the "
             "product holds measurements only.\n"
-            "Output grid: OUTPUT_RESOLUTION m (default 30 m). STEP 0 = one node per output cell "
-            "(no interpolation); a larger STEP is faster and cells between nodes are "
-            "interpolated bilinearly.\n"
+            "Output grid: OUTPUT_RESOLUTION m (default 30 m). Nodes every STEP px; STEP 0 = "
+            "the output resolution but at least WINDOW/8 px (128 px windows 3 px apart would "
+            "overlap by 98 % and only multiply the run time); output cells between nodes are "
+            "interpolated bilinearly (flag +4).\n"
             "Bands: v, vx, vy (m/d, x east, y north), dx, dy (m over the baseline), quality (NCC "
             "peak of the measurement; empty for filled cells) and flag: 0 = measurement, "
             "1 = averaged, 2 = hole-filled, +4 = interpolated between nodes. Only flag 0 is a "
@@ -314,7 +315,7 @@ class SarOffsetTracking(GlacvelAlgorithm):
             QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=0))
         adv = [
             QgsProcessingParameterNumber(
-                self.STEP, self.tr("Node spacing (px; 0 = output resolution)"),
+                self.STEP, self.tr("Node spacing (px; 0 = auto)"),
                 QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=0),
             QgsProcessingParameterNumber(
                 self.MEDIAN_TEST, self.tr("Normalised median test threshold (0 = off)"),
@@ -341,7 +342,9 @@ class SarOffsetTracking(GlacvelAlgorithm):
             step = max(1, int(max(ds.width, ds.height) // 256))
             sample = ds.read(1, out_shape=(max(ds.height // step, 1), max(ds.width // step, 1)),
                              masked=True).filled(np.nan)
-            scale, why = ot.detect_scale(pair.tags(i), ds.name, sample)
+            # SNAP exports name the band (Sigma0_VV_db) rather than the file
+            name = f"{os.path.basename(ds.name)} {ds.descriptions[0] or ''}".strip()
+            scale, why = ot.detect_scale(pair.tags(i), name, sample)
             if scale is None:
                 raise ValueError("cannot tell the backscatter scale of "
                                  f"{os.path.basename(ds.name)}; set the backscatter scale")
@@ -376,7 +379,7 @@ class SarOffsetTracking(GlacvelAlgorithm):
             pix = max(px, py)
             search = search_range_px(max_speed, dt, min(px, py))
             if step <= 0:
-                step = max(1, int(round(res / pix)))
+                step = ot.auto_step(res, pix, window)
             feedback.pushInfo(self.tr("Δt = {:.3f} d; search range ±{} px; node spacing {} px "
                                       "({:.1f} m); window {} px").format(dt, search, step,
                                                                           step * pix, window))

@@ -4,7 +4,7 @@ SAR: the real Sentinel-1 EW pair (../shared/data/s1_seaice_pair, sea ice, dB) an
 synthetic speckled pair built from a real Landsat 8 texture. UAV: a synthetic
 orthomosaic pair made from a real image — a crop of the Landsat 8 Yahtse scene
 upsampled to 0.5 m pixels and warped by a known smooth displacement field (no real
-UAV data is available; see tests/data/uav/SOURCE.txt).
+UAV data is available; the pair is built at test time, see :func:`uav_pair`).
 """
 import gc
 import glob

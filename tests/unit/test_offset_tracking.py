@@ -33,11 +33,19 @@ def test_scales_give_the_same_log_amplitude():
         to_log_amplitude(amp, "sigma")
 
 
+def test_auto_node_spacing():
+    from glacvel_plugin.core.offset_tracking import auto_step
+    assert auto_step(30.0, 10.0, 128) == 16   # 3 px would be 98 % window overlap
+    assert auto_step(400.0, 10.0, 128) == 40
+    assert auto_step(30.0, 100.0, 32) == 4
+
+
 def test_scale_detection_from_tags_names_and_values():
     assert detect_scale({"UNITS": "dB"})[0] == "db"
     assert detect_scale({"units": "Intensity"})[0] == "power"
     assert detect_scale({}, "S1A_IW_GRDH_..._Sigma0_VV_db.tif")[0] == "db"
     assert detect_scale({}, "Amplitude_VV.tif")[0] == "amplitude"
+    assert detect_scale({}, "subset_0_of_S1A.tif Sigma0_VV_db")[0] == "db"  # band description
     assert detect_scale({}, "x.tif", np.array([-15.0, -12.0, -20.0]))[0] == "db"
     assert detect_scale({}, "x.tif", np.array([0.1, 0.02]))[0] == "amplitude"
     assert detect_scale({}, "x.tif")[0] is None
