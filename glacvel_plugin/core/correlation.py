@@ -532,3 +532,158 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
             arr[bad] = np.nan
         dr[sl], dc[sl], q[sl] = y, x, qq
     return Match(dr, dc, q)
+
+
+# ---------------------------------------------------------------------------------------
+# Dense gradient matching (Lucas-Kanade) with window deformation: the fast engine
+# ---------------------------------------------------------------------------------------
+
+_DERIV = np.array([1.0, -8.0, 0.0, 8.0, -1.0], np.float32) / 12.0   # 5-tap central difference
+
+
+def _deriv(x: np.ndarray):
+    """(d/drow, d/dcol) of a 2-D image with a 5-tap central difference."""
+    from scipy import ndimage
+    return (ndimage.correlate1d(x, _DERIV, axis=0, mode="nearest"),
+            ndimage.correlate1d(x, _DERIV, axis=1, mode="nearest"))
+
+
+def _window_sum(x: np.ndarray, n: int) -> np.ndarray:
+    """Triangle-weighted sum over n×n windows at every pixel (two box passes, O(1)/px).
+
+    The value at index i sums rows/cols i−n/2 … i+n/2−1: the window whose top-left
+    corner is i − n/2, i.e. centred at i − 0.5.
+    """
+    from scipy import ndimage
+    h = n // 2
+    y = ndimage.uniform_filter(x, h, mode="constant")
+    return ndimage.uniform_filter(y, h + 1, mode="constant")
+
+
+def _lerp_weights(pos: np.ndarray, size: int):
+    """Indices and weights of linear interpolation at ``pos`` on 0..size-1 (clamped)."""
+    p = np.clip(pos, 0, size - 1)
+    i0 = np.minimum(np.floor(p).astype(np.int64), max(size - 2, 0))
+    w = (p - i0).astype(np.float32)
+    i1 = np.minimum(i0 + 1, size - 1)
+    return i0, i1, w
+
+
+def _bilinear(field: np.ndarray, lr, lc) -> np.ndarray:
+    """A grid field (R, C) interpolated bilinearly onto pixels (H, W), separably."""
+    i0, i1, wr = lr
+    j0, j1, wc = lc
+    rows = field[i0] * (1 - wr)[:, None] + field[i1] * wr[:, None]          # (H, C)
+    return rows[:, j0] * (1 - wc)[None, :] + rows[:, j1] * wc[None, :]      # (H, W)
+
+
+def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
+                       rows_out: int, cols_out: int, window: int, step: int,
+                       prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 3,
+                       max_change: Optional[float] = None) -> Match:
+    """Dense window matching by iterated Lucas-Kanade with window deformation.
+
+    The fast engine (method ``'lk'``): for a regular grid of windows (top-left corners
+    ``(row0 + i·step, col0 + j·step)``, i < rows_out, j < cols_out) in arrays ``ref``,
+    ``sec`` ((rows, cols) or (channels, rows, cols), same grid, NaN = no data), start
+    from the real-valued displacement field ``prior_r``, ``prior_c`` (rows_out,
+    cols_out, px), warp the secondary image by that field (bilinear field, cubic-spline
+    image interpolation: the windows deform with the flow, as in PIV window
+    deformation), and solve per window the 2×2 least-squares system
+    Σ w g gᵀ δ = −Σ w g (s̃ − r) with the symmetric gradient g = (∇r + ∇s̃)/2 and
+    triangle window weights w (Lucas & Kanade 1981; Baker & Matthews 2004). The field is
+    updated by δ and the warp repeated ``iters`` times. Every window sum is a separable
+    box filter of a product image, so the cost per window does not grow with the window
+    size and shrinks with overlap: ~5 µs per window at window 32 / step 2.
+
+    Returns :class:`Match` (flattened (rows_out·cols_out,), total displacement in px,
+    ``quality`` = triangle-weighted NCC of the final warped windows). NaN where a window
+    touches no data, is ill-conditioned (aperture problem: smallest eigenvalue of
+    Σ w g gᵀ below 2 % of the largest or below 1e-3 of the strip median), still moved
+    > 0.2 px in the last iteration, or moved farther than ``max_change`` px from the
+    prior. Accuracy on Landsat texture: 0.01–0.02 px RMS for constant shifts (bias ≤ 0.01
+    px from the spline interpolation); see docs/correlation.md.
+    """
+    from scipy import ndimage
+    n = int(window)
+    a = np.asarray(ref, np.float32)
+    b = np.asarray(sec, np.float32)
+    if a.ndim == 2:
+        a, b = a[None], b[None]
+    ch, H, W = a.shape
+    valid_a = np.isfinite(a).all(axis=0)
+    valid_b = np.isfinite(b).all(axis=0).astype(np.float32)
+    a = np.where(np.isfinite(a), a, 0.0).astype(np.float32)
+    bs = [ndimage.spline_filter(np.where(np.isfinite(b[k]), b[k], 0.0), order=3,
+                                output=np.float32) for k in range(ch)]
+    ga = [_deriv(a[k]) for k in range(ch)]
+    ur = np.asarray(prior_r, np.float32).copy()
+    uc = np.asarray(prior_c, np.float32).copy()
+    # pixel grid and its position in the window-centre grid
+    top = row0 + n / 2.0 - 0.5
+    left = col0 + n / 2.0 - 0.5
+    rr = np.arange(H, dtype=np.float32)
+    cc = np.arange(W, dtype=np.float32)
+    lerp_r = _lerp_weights((rr - top) / step, rows_out)
+    lerp_c = _lerp_weights((cc - left) / step, cols_out)
+    si = row0 + n // 2 + step * np.arange(rows_out)
+    sj = col0 + n // 2 + step * np.arange(cols_out)
+
+    def at_centres(x):
+        return _window_sum(x, n)[si[:, None], sj[None, :]]
+
+    bad = at_centres((~valid_a).astype(np.float32)) > 0
+    last = np.zeros_like(ur)
+    for it in range(iters + 1):
+        fr = _bilinear(ur, lerp_r, lerp_c)
+        fc = _bilinear(uc, lerp_r, lerp_c)
+        coords = [rr[:, None] + fr, cc[None, :] + fc]
+        warped = [ndimage.map_coordinates(bs[k], coords, order=3, prefilter=False,
+                                          mode="nearest") for k in range(ch)]
+        if it == iters:
+            break
+        Mxx = Mxy = Myy = Vx = Vy = 0.0
+        for k in range(ch):
+            gyb, gxb = _deriv(warped[k])
+            gy = 0.5 * (ga[k][0] + gyb)
+            gx = 0.5 * (ga[k][1] + gxb)
+            e = warped[k] - a[k]
+            Mxx = Mxx + at_centres(gx * gx)
+            Mxy = Mxy + at_centres(gx * gy)
+            Myy = Myy + at_centres(gy * gy)
+            Vx = Vx + at_centres(gx * e)
+            Vy = Vy + at_centres(gy * e)
+        det = Mxx * Myy - Mxy * Mxy
+        safe = np.where(det > 0, det, 1.0)
+        dx = np.where(det > 0, -(Myy * Vx - Mxy * Vy) / safe, 0.0)
+        dy = np.where(det > 0, -(Mxx * Vy - Mxy * Vx) / safe, 0.0)
+        step_len = np.hypot(dx, dy)
+        lim = np.where(step_len > 1.0, 1.0 / np.maximum(step_len, 1e-12), 1.0)
+        ur = (ur + dy * lim).astype(np.float32)
+        uc = (uc + dx * lim).astype(np.float32)
+        last = step_len
+    # conditioning of the last system (aperture problem, no texture)
+    tr = Mxx + Myy
+    disc = np.sqrt(np.maximum((Mxx - Myy) ** 2 / 4.0 + Mxy ** 2, 0.0))
+    lmin, lmax = tr / 2.0 - disc, tr / 2.0 + disc
+    med = np.nanmedian(lmin) if np.isfinite(lmin).any() else 0.0
+    bad |= ~(lmin > 0.02 * lmax) | ~(lmin > 1e-3 * med)
+    bad |= ~(last <= 0.2)
+    if max_change is not None:
+        bad |= np.hypot(ur - prior_r, uc - prior_c) > max_change
+    vb = ndimage.map_coordinates(valid_b, coords, order=1, mode="constant", cval=0.0)
+    bad |= at_centres((vb < 0.999).astype(np.float32)) > 0
+    # quality: triangle-weighted NCC of the reference and the final warped windows
+    s1 = at_centres(np.ones((H, W), np.float32))
+    num = va = vbb = 0.0
+    for k in range(ch):
+        sa, sb = at_centres(a[k]), at_centres(warped[k])
+        num = num + at_centres(a[k] * warped[k]) - sa * sb / s1
+        va = va + at_centres(a[k] * a[k]) - sa * sa / s1
+        vbb = vbb + at_centres(warped[k] * warped[k]) - sb * sb / s1
+    den = np.sqrt(np.maximum(va, 0) * np.maximum(vbb, 0))
+    q = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan).astype(np.float32)
+    ur, uc = ur.astype(np.float32), uc.astype(np.float32)
+    for x in (ur, uc, q):
+        x[bad] = np.nan
+    return Match(ur.ravel(), uc.ravel(), q.ravel())

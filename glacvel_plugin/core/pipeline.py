@@ -43,7 +43,10 @@ import numpy as np
 from scipy import ndimage
 
 from . import Canceled
-from .correlation import METHODS, batch_size_for, match_windows
+from .correlation import batch_size_for, dense_lucas_kanade, match_windows
+
+METHODS = ("phase", "ncc", "lk")
+"""Full-resolution engines: phase correlation, NCC, dense Lucas-Kanade (fast)."""
 from .filters import (PREFILTERS, fill_nearest, nan_median_filter, normalized_median_test,
                       prefilter, prefilter_halo, quality_below, speed_limit)
 
@@ -184,19 +187,33 @@ def _clean(dr, dc, q, min_quality, max_disp, nmt_threshold, nmt_eps):
     return dr, dc, q
 
 
-def _filtered(pair, role, level, r0, r1, c0, c1, kind, halo):
+def _filtered(pair, role, level, r0, r1, c0, c1, kind, halo, cache=None):
+    """Pre-filtered (channels, r1-r0, c1-c0) region of an image at a level.
+
+    ``cache`` (a dict) keeps the last filtered region per (role, level); a request
+    inside it is sliced instead of read and filtered again (the coarse pass at level 0
+    and the first full-resolution strip often cover the same rows).
+    """
+    if cache is not None:
+        hit = cache.get((role, level))
+        if hit is not None:
+            R0, R1, C0, C1, arr = hit
+            if R0 <= r0 and r1 <= R1 and C0 <= c0 and c1 <= C1:
+                return arr[:, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
     a = pair.read(role, level, r0 - halo, r1 + halo, c0 - halo, c1 + halo)
     f = prefilter(a, kind)
     if f.ndim == 2:
         f = f[None]
     if halo:
         f = f[:, halo:-halo, halo:-halo]
+    if cache is not None:
+        cache[(role, level)] = (r0, r1, c0, c1, f)
     return f
 
 
 def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, method,
                prefilter_kind, halo, block_rows, clean_args, workers, refine, on_block,
-               check, progress):
+               check, progress, cache=None):
     """Correlate the windows of one grid at one pyramid level, strip by strip.
 
     Window (i, j) has its top-left corner at (i·step, j·step) of the level's grid.
@@ -213,20 +230,27 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
         h0, h1 = max(0, i0 - 1), min(rows_out, i1 + 1)
         ii, jj = np.meshgrid(np.arange(h0, h1) * step, jj_all, indexing="ij")
         if prior is None:
-            pr = np.zeros(ii.shape, np.int64)
-            pc = np.zeros(ii.shape, np.int64)
+            fr_ = np.zeros(ii.shape, np.float32)
+            fc_ = np.zeros(ii.shape, np.float32)
         else:
-            pr, pc = _interp_prior(prior, ii + window / 2.0, jj + window / 2.0, level)
-        extra = radius if method == "ncc" else 0
+            fr_, fc_ = _interp_prior(prior, ii + window / 2.0, jj + window / 2.0, level,
+                                     rounded=False)
+        pr, pc = np.round(fr_).astype(np.int64), np.round(fc_).astype(np.int64)
+        extra = radius if method == "ncc" else (3 if method == "lk" else 0)
         r_lo = int((ii + np.minimum(pr, 0)).min()) - extra - 1
         r_hi = int((ii + np.maximum(pr, 0)).max()) + window + extra + 1
         c_lo = min(0, int((jj + pc).min()) - extra - 1)
         c_hi = max(w_img, int((jj + pc).max()) + window + extra + 1)
-        ref = _filtered(pair, "ref", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo)
-        sec = _filtered(pair, "sec", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo)
-        m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
-                          pr.ravel(), pc.ravel(), method=method, radius=radius,
-                          workers=workers, refine=refine, is_canceled=check)
+        ref = _filtered(pair, "ref", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo, cache)
+        sec = _filtered(pair, "sec", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo, cache)
+        if method == "lk":
+            m = dense_lucas_kanade(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
+                                   ii.shape[1], window, step, fr_, fc_,
+                                   max_change=radius + 1.0)
+        else:
+            m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
+                              pr.ravel(), pc.ravel(), method=method, radius=radius,
+                              workers=workers, refine=refine, is_canceled=check)
         del ref, sec
         dr, dc, q = (a.reshape(ii.shape) for a in (m.dr, m.dc, m.quality))
         dr, dc, q = _clean(dr, dc, q, *clean_args)
@@ -250,8 +274,10 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     window : window (chip) size, px (>= 8). step : output grid step, px (>= 1).
     search : largest displacement to search for, px (from the maximum speed × Δt /
         pixel size); sets the coarse search radius and the pyramid depth.
-    method : ``'phase'`` (phase correlation) or ``'ncc'`` for the full-resolution pass
-        (coarse passes always use NCC over an explicit search area).
+    method : full-resolution engine: ``'phase'`` (phase correlation, default),
+        ``'ncc'``, or ``'lk'`` (dense Lucas-Kanade with window deformation, the fast
+        engine; :func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`). Coarse
+        passes always use NCC over an explicit search area.
     prefilter_kind : one of :data:`glacvel_plugin.core.filters.PREFILTERS`.
     min_quality : reject below this quality (None = no threshold).
     max_displacement : reject longer displacements, px (None = ``search``).
@@ -289,6 +315,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     L = pyramid_levels(search, window, pair.shape)
     coarse_share = min(0.3, 0.1 * (L + 1))
 
+    cache = {}
     # ---- coarse passes: NCC over an explicit search area on a sparse grid ----------
     prior = None  # (field_r, field_c, level, step_c, window) in level pixels
     for level in range(L, -1, -1):
@@ -313,7 +340,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         _grid_pass(pair, level, window, step_c, ro, co, prior, radius, "ncc", prefilter_kind,
                    halo, br, (None, max_displacement / 2 ** level + 1, nmt_threshold, nmt_eps),
                    workers, 0, keep, check,
-                   lambda f, done=done: progress(done + coarse_share * f / (L + 1)))
+                   lambda f, done=done: progress(done + coarse_share * f / (L + 1)), cache)
         if not np.isfinite(fr).any():
             # nothing matched at this level: zero prior; the next pass searches anew
             fr[:] = 0.0
@@ -350,7 +377,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     _grid_pass(pair, 0, window, step, rows_out, cols_out, prior, radius_f, method,
                prefilter_kind, halo, block_rows,
                (min_quality, max_displacement, nmt_threshold, nmt_eps), workers, 1, deliver,
-               check, lambda f: progress(coarse_share + (1 - coarse_share) * f))
+               check, lambda f: progress(coarse_share + (1 - coarse_share) * f), cache)
     nvalid = counter["valid"]
     info = dict(levels=L, valid=nvalid, total=rows_out * cols_out, block_rows=block_rows,
                 radius=radius_f)
@@ -368,8 +395,9 @@ def _prior_extent(prior) -> int:
     return int(np.ceil(max(np.abs(prior[0]).max(), np.abs(prior[1]).max()) * 2 ** prior[2])) + 2
 
 
-def _interp_prior(prior, yc, xc, level):
-    """Integer prior offsets (level pixels) at centres (yc, xc) given in level pixels.
+def _interp_prior(prior, yc, xc, level, rounded=True):
+    """Prior offsets (level pixels; rounded to int unless ``rounded`` is False) at
+    centres (yc, xc) given in level pixels.
 
     ``prior`` = (dr, dc, level_p, step_p, window_p) on the grid of level ``level_p``.
     """
@@ -381,5 +409,8 @@ def _interp_prior(prior, yc, xc, level):
     coords = [np.ravel(gy), np.ravel(gx)]
     vr = ndimage.map_coordinates(fr, coords, order=1, mode="nearest") * scale
     vc = ndimage.map_coordinates(fc, coords, order=1, mode="nearest") * scale
-    return (np.round(vr).astype(np.int64).reshape(np.shape(yc)),
-            np.round(vc).astype(np.int64).reshape(np.shape(xc)))
+    vr = vr.reshape(np.shape(yc)).astype(np.float32)
+    vc = vc.reshape(np.shape(xc)).astype(np.float32)
+    if not rounded:
+        return vr, vc
+    return np.round(vr).astype(np.int64), np.round(vc).astype(np.int64)

@@ -70,6 +70,13 @@ QUALITY_DOC = {
     "phase": ("weighted mean phase coherence at the correlation peak, 0..1 "
               "(1 = identical windows)"),
     "ncc": "normalised cross-correlation at the integer peak, -1..1",
+    "lk": "triangle-weighted normalised cross-correlation of the deformed windows, -1..1",
+}
+
+METHOD_NAMES = {
+    "phase": "phase correlation (glacvel phase)",
+    "ncc": "normalised cross-correlation (glacvel ncc)",
+    "lk": "dense Lucas-Kanade with window deformation (glacvel lk)",
 }
 
 
@@ -297,8 +304,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
             from .scenes import scene_info
             sensor = scene_info(reference).sensor or "unknown"
         tags = standard_tags(
-            sensor, start, end, method_tag or f"{'phase correlation' if method == 'phase' else 'NCC'}"
-            f" (glacvel {method})", WINDOW=window, STEP=step, MAX_SPEED=max_speed,
+            sensor, start, end, method_tag or METHOD_NAMES.get(method, method), WINDOW=window, STEP=step, MAX_SPEED=max_speed,
             PREFILTER=prefilter, MEDIAN_TEST=nmt_threshold, MIN_QUALITY="" if min_quality is None else min_quality,
             REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary),
             SEARCH_PX=f"{search_px:.2f}", **(extra_tags or {}))

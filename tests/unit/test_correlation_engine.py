@@ -230,3 +230,57 @@ def test_glacier_like_warp_through_the_pipeline():
     assert np.isfinite(err[inside]).mean() > 0.9
     rmse = float(np.sqrt(np.nanmean(err[tex] ** 2)))
     assert rmse < 0.05, rmse
+
+
+def test_dense_lucas_kanade_constant_shifts(crop):
+    """The fast engine: same thresholds as the FFT engines, on a regular step-2 grid."""
+    from glacvel_plugin.core.correlation import dense_lucas_kanade
+    from glacvel_plugin.core.filters import prefilter
+    rng = np.random.default_rng(5)
+    n, step = 32, 2
+    ro, co = (crop.shape[0] - n) // step + 1, (crop.shape[1] - n) // step + 1
+    rr, cc = np.meshgrid(np.arange(ro) * step, np.arange(co) * step, indexing="ij")
+    inner = (rr > 16) & (rr < crop.shape[0] - n - 16) & (cc > 16) & (cc < crop.shape[1] - n - 16)
+    tex = _textured(crop, rr.ravel(), cc.ravel(), n).reshape(rr.shape) & inner
+    zero = np.zeros(rr.shape, np.float32)
+    rms = {}
+    for shift in [(0.0, 0.0), (0.5, 0.5), (0.25, -0.3), (-0.5, 0.0), (1.3, -0.8)]:
+        a = prefilter(_noisy(crop, rng), "highpass")
+        b = prefilter(_noisy(fourier_shift(crop, *shift), rng), "highpass")
+        m = dense_lucas_kanade(a, b, 0, 0, ro, co, n, step, zero, zero)
+        dr, dc = m.dr.reshape(rr.shape), m.dc.reshape(rr.shape)
+        err = np.hypot(dr - shift[0], dc - shift[1])
+        rms[shift] = float(np.sqrt(np.nanmean(err[tex] ** 2)))
+        assert rms[shift] < 0.05, (shift, rms[shift])
+        assert np.mean(err[inner] > 1.0) < 0.01 and np.isfinite(err[inner]).mean() > 0.9
+        assert abs(np.nanmedian(dr[tex]) - shift[0]) < 0.02
+        assert abs(np.nanmedian(dc[tex]) - shift[1]) < 0.02
+    assert rms[(0.5, 0.5)] - rms[(0.0, 0.0)] <= 0.02
+
+
+def test_glacier_like_warp_with_the_fast_engine():
+    crop = _crop(100, 930, 320, 768)
+    rng = np.random.default_rng(6)
+    h, w = crop.shape
+    xc, width = w / 2.0, 450.0
+
+    def u_r(r, c):
+        return 15.0 * np.exp(-((c - xc) / width) ** 2) * (0.9 + 0.1 * np.cos(np.pi * r / h))
+
+    def u_c(r, c):
+        return -0.3 * u_r(r, c)
+    sec = warp(crop, u_r, u_c)
+    n, step = 32, 2
+    f = correlate_pair(ArrayPair(_noisy(crop, rng), _noisy(sec, rng)), n, step, search=20,
+                       method="lk")
+    ci, cj = np.meshgrid(np.arange(f.dr.shape[0]) * step + n / 2 - 0.5,
+                         np.arange(f.dr.shape[1]) * step + n / 2 - 0.5, indexing="ij")
+    tr, tc = u_r(ci, cj), u_c(ci, cj)
+    err = np.hypot(f.dr - tr, f.dc - tc)
+    inside = ((ci + tr - n / 2 >= 0) & (ci + tr + n / 2 <= h) & (cj + tc - n / 2 >= 0)
+              & (cj + tc + n / 2 <= w))
+    tex = _textured(crop, (ci - n / 2 + 0.5).astype(int).ravel(),
+                    (cj - n / 2 + 0.5).astype(int).ravel(), n).reshape(err.shape) & inside
+    assert np.mean(err[inside] > 1.0) < 0.01
+    assert np.isfinite(err[inside]).mean() > 0.9
+    assert float(np.sqrt(np.nanmean(err[tex] ** 2))) < 0.05

@@ -153,3 +153,15 @@ def test_cancel_between_blocks_leaves_nothing(shifted_pair, tmp_path):
                         is_canceled=lambda: calls.append(1) or len(calls) > 6)
     assert os.listdir(tmp_path) == []
     assert fractions and max(fractions) < 1.0
+
+
+@pytest.mark.parametrize("method", ["ncc", "lk"])
+def test_other_engines_write_the_same_product(shifted_pair, tmp_path, method):
+    ref, sec = shifted_pair
+    out = str(tmp_path / "v.tif")
+    correlate_files(ref, sec, out, T0, T1, window=32, step=4, max_speed=5.0, method=method)
+    p = read_product(out)
+    assert np.nanmedian(p.band("dy")) == pytest.approx(-2.3 * 15, abs=0.3)
+    assert np.nanmedian(p.band("dx")) == pytest.approx(-1.6 * 15, abs=0.3)
+    assert f"glacvel {method}" in p.tags["METHOD"]
+    assert np.nanmax(p.band("quality")) <= 1.0 + 1e-6
