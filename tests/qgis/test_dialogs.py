@@ -347,16 +347,22 @@ def test_reference_gnss_stations_per_polygon(qgis_iface):
         QgsProject.instance().removeAllMapLayers()
 
 
-def _wait(dialog, timeout=180.0):
-    """Process events until the dialog's background task reported back (taskFinished).
+def _listen(dialog):
+    """Collect (error, results) of the dialog's background tasks (taskFinished signal).
 
-    The task manager deletes a QgsTask once it finished, so the test waits on the
-    dialog's signal and never touches the task object afterwards."""
+    Connect before starting or cancelling: a task cancelled while still queued reports
+    at once. The task manager deletes a QgsTask once it finished, so tests never touch
+    the task object afterwards."""
+    done = []
+    dialog.taskFinished.connect(lambda t: done.append((t.error, list(t.results))))
+    return done
+
+
+def _wait(done, timeout=180.0):
+    """Process events until ``done`` (from :func:`_listen`) holds a report."""
     import time
 
     from qgis.PyQt.QtCore import QCoreApplication
-    done = []
-    dialog.taskFinished.connect(lambda t: done.append((t.error, list(t.results))))
     t0 = time.monotonic()
     while not done and time.monotonic() - t0 < timeout:
         QCoreApplication.processEvents()
@@ -382,9 +388,10 @@ def test_reference_dialog_fits_weights_against_gnss(qgis_iface, glacvel_processi
         dlg.points.setLayer(gnss)
         counts = dlg.update_counts()
         assert [c["total"] for c in counts] == [2]
+        done = _listen(dlg)
         task = dlg.fit_weights()
         assert task is not None and not dlg.fit_button.isEnabled()
-        error, _ = _wait(dlg)
+        error, _ = _wait(done)
         assert error is None, error
         w = dlg.weights[0]
         direct = run_alg("glacvel:fit_fusion_weights", {"SOURCES": sources, "REFERENCE_POINTS": gnss,
@@ -437,3 +444,83 @@ def test_every_message_translated():
         assert placeholders(tr.text) == placeholders(msg.findtext("source"))
         n += 1
     assert n > 250
+
+
+def test_chooser_runs_chain_and_loads_styled_layers(qgis_iface, glacvel_processing, tmp_path):
+    """Tiny real Yahtse Landsat-8 crop (300 × 300 px, 15 m): scan → propose → Run in the
+    background → corrected pair product and the monthly product arrive styled and grouped,
+    the monthly one with its calendar-month temporal range and an arrows layer."""
+    from qgis.core import (QgsProject, QgsSingleBandPseudoColorRenderer, QgsStyle,
+                           QgsVectorFieldSymbolLayer, QgsVectorLayer)
+
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    project = QgsProject.instance()
+    stable = QgsVectorLayer(os.path.join(YAHTSE, "stable_ground.geojson"), "stable", "ogr")
+    assert stable.isValid()
+    project.addMapLayer(stable)
+    try:
+        dlg = SceneChooserDialog(qgis_iface)
+        recs = dlg.scan(conftest.test_data("desktop", "yahtse_tiny"))
+        assert [r.sensor for r in recs] == ["L8", "L8"]
+        dlg.max_cloud.setValue(60)
+        dlg.set_all_checked(True)
+        assert len(dlg.propose()) == 1
+        dlg.out_dir.setFilePath(str(tmp_path / "out"))
+        dlg.stable.setLayer(stable)
+        dlg.max_speed.setValue(25)
+        done = _listen(dlg)
+        task = dlg.run_chain()
+        assert task is not None and dlg.cancel_button.isEnabled() and not dlg.run_button.isEnabled()
+        assert [s.alg_id for s in task.steps] == ["glacvel:optical_correlation",
+                                                  "glacvel:stable_ground_correction",
+                                                  "glacvel:monthly_velocity"]
+        error, results = _wait(done, timeout=600)
+        assert error is None, error
+        assert dlg.progress.value() == 100 and dlg.run_button.isEnabled()
+        pair = str(tmp_path / "out" / "L8_20160718_20160803.tif")
+        monthly = str(tmp_path / "out" / "monthly" / "201607.tif")
+        assert os.path.exists(pair) and os.path.exists(monthly)
+        group = next(g for g in project.layerTreeRoot().children() if g.name().startswith("glacvel run"))
+        layers = {n.layer().name(): n.layer() for n in group.findLayers()}
+        assert "L8_20160718_20160803" in layers and "201607" in layers
+        viridis = QgsStyle.defaultStyle().colorRamp("Viridis")
+        for name in ("L8_20160718_20160803", "201607"):
+            r = layers[name].renderer()
+            assert isinstance(r, QgsSingleBandPseudoColorRenderer) and r.band() == 1
+            items = r.shader().rasterShaderFunction().colorRampItemList()
+            assert items[-1].color.name() == viridis.color(1).name()
+            with rasterio.open(layers[name].source()) as ds:
+                v = ds.read(1, masked=True).compressed()
+            assert r.classificationMax() == pytest.approx(np.percentile(v, 98), rel=0.03)
+        rng = layers["201607"].temporalProperties().fixedTemporalRange()
+        assert layers["201607"].temporalProperties().isActive()
+        assert (rng.begin().date().toPyDate().isoformat(), rng.end().date().toPyDate().isoformat()) == \
+            ("2016-07-01", "2016-08-01")
+        assert not layers["L8_20160718_20160803"].temporalProperties().isActive()
+        arrows = [lyr for n, lyr in layers.items() if n.startswith("201607 ")]
+        assert len(arrows) == 1 and arrows[0].featureCount() > 0
+        assert isinstance(arrows[0].renderer().symbol().symbolLayer(0), QgsVectorFieldSymbolLayer)
+    finally:
+        project.removeAllMapLayers()
+        project.layerTreeRoot().removeAllChildren()
+
+
+def test_chooser_cancel_stops_chain_and_writes_nothing(qgis_iface, glacvel_processing, tmp_path):
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    dlg = SceneChooserDialog(qgis_iface)
+    dlg.scan(conftest.test_data("desktop", "yahtse_tiny"))
+    dlg.max_cloud.setValue(60)
+    dlg.set_all_checked(True)
+    dlg.propose()
+    dlg.out_dir.setFilePath(str(tmp_path / "out"))
+    done = _listen(dlg)
+    task = dlg.run_chain()
+    assert task is not None
+    assert dlg.run_chain() is None and "still going" in dlg.message.text()
+    dlg.cancel_button.click()
+    error, _ = _wait(done, timeout=300)
+    assert error is not None and "cancel" in error.lower()
+    assert "Run stopped" in dlg.message.text() and dlg.run_button.isEnabled()
+    assert not os.path.exists(str(tmp_path / "out" / "monthly"))
+    left = [f for f in os.listdir(tmp_path / "out")] if os.path.exists(tmp_path / "out") else []
+    assert not [f for f in left if f.startswith(".glacvel-")]  # no half-written temporaries
