@@ -404,7 +404,7 @@ def test_reference_dialog_fits_weights_against_gnss(qgis_iface, glacvel_processi
         QgsProject.instance().removeAllMapLayers()
 
 
-def test_dialogs_in_simplified_chinese(qgis_iface, tmp_path):
+def test_dialogs_in_simplified_chinese(qgis_iface, glacvel_processing, tmp_path):
     """The zh_CN translation is compiled and reaches the dialogs, menus and messages."""
     from glacvel_plugin.gui.menus import GlacvelMenus
     from glacvel_plugin.gui.reference_dialog import ReferenceDialog
@@ -426,6 +426,10 @@ def test_dialogs_in_simplified_chinese(qgis_iface, tmp_path):
         assert ref.fit_button.text() == "拟合权重" and ref.draw_button.text() == "在地图上绘制"
         menus = GlacvelMenus(qgis_iface)
         assert menus.menu_name == "冰川流速"
+        from qgis.core import QgsApplication
+        alg = QgsApplication.processingRegistry().createAlgorithmById("glacvel:optical_correlation")
+        assert alg.displayName() == "光学影像相关匹配（流速）"
+        assert alg.shortHelpString().startswith("测量较早（参考）与较晚（次）两景光学影像")
     finally:
         remove_translator()
     assert SceneChooserDialog(qgis_iface).scan_button.text() == "Scan"
