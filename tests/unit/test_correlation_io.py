@@ -165,3 +165,22 @@ def test_other_engines_write_the_same_product(shifted_pair, tmp_path, method):
     assert np.nanmedian(p.band("dx")) == pytest.approx(-1.6 * 15, abs=0.3)
     assert f"glacvel {method}" in p.tags["METHOD"]
     assert np.nanmax(p.band("quality")) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("method", ["phase", "lk"])
+def test_nodata_areas_become_nodata_in_the_product(src, tmp_path, method):
+    a, T, crs = src
+    sec = np.round(fourier_shift(a, 0.6, 0.3))
+    sec[60:140, 100:200] = 0                        # a no-data hole (nodata = 0)
+    ref = _write(tmp_path / "r.tif", np.round(a), T, crs, nodata=0)
+    sp = _write(tmp_path / "s.tif", sec, T, crs, nodata=0)
+    out = str(tmp_path / "v.tif")
+    correlate_files(ref, sp, out, T0, T1, window=32, step=4, max_speed=2.0, method=method)
+    p = read_product(out)
+    dy = p.band("dy")
+    # output cells whose window lies inside the hole are no data, never 0
+    assert np.isnan(dy[(80 - 16) // 4:(120 - 16) // 4, (130 - 16) // 4:(170 - 16) // 4]).all()
+    far = dy[:, -10:]
+    assert np.isfinite(far).mean() > 0.8
+    assert np.nanmedian(far) == pytest.approx(-0.6 * 15, abs=0.3)
+    assert not (dy == 0).any()
