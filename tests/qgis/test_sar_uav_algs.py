@@ -21,6 +21,22 @@ from glacvel_plugin.io.product import read_product
 from tests.conftest import shared_data
 
 UTM7 = "EPSG:32607"
+_PROVIDERS = []  # keep re-registered providers alive
+
+
+@pytest.fixture(autouse=True)
+def _glacvel_provider_registered(glacvel_processing):
+    """Re-register the provider if an earlier test removed it from the registry
+    (tests/qgis/test_plugin.py unloads the session fixture's provider)."""
+    from qgis.core import QgsApplication
+
+    from glacvel_plugin.processing_provider.provider import GlacvelProvider
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("glacvel") is None:
+        provider = GlacvelProvider()
+        assert registry.addProvider(provider)
+        _PROVIDERS.append(provider)
+    yield
 
 
 def fourier_shift(img, dy, dx):
