@@ -42,15 +42,44 @@ def _box(p, name, box):
 
 
 @pytest.fixture(scope="module")
-def yahtse_product(glacvel_processing, tmp_path_factory):
+def provider(qgis_app, qgis_processing):
+    """The glacvel provider for this module only.
+
+    Registered here (not through the session fixture) and removed at the end of the
+    module when this module added it: tests/qgis/test_plugin.py unloads the provider it
+    finds, which would leave a session-wide provider object deleted for later modules.
+    """
+    from qgis.core import QgsApplication
+
+    from glacvel_plugin.processing_provider.provider import GlacvelProvider
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("glacvel")
+    if existing is not None:
+        yield existing
+        return
+    own = GlacvelProvider()
+    assert registry.addProvider(own)
+    yield own
+    if registry.providerById("glacvel") is own:
+        registry.removeProvider(own)
+
+
+def _run(alg_id, params, feedback=None):
     import sys
     if "/usr/share/qgis/python/plugins" not in sys.path:
         sys.path.append("/usr/share/qgis/python/plugins")
     import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
-    out = str(tmp_path_factory.mktemp("yahtse") / "yahtse_v.tif")
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
+    return processing.run(alg_id, params, context=context,
+                          feedback=feedback or QgsProcessingFeedback())
+
+
+@pytest.fixture(scope="module")
+def yahtse_product(provider, tmp_path_factory):
+    from qgis.core import QgsProcessingFeedback
+    out = str(tmp_path_factory.mktemp("yahtse") / "yahtse_v.tif")
 
     class Feedback(QgsProcessingFeedback):
         values = []
@@ -58,9 +87,9 @@ def yahtse_product(glacvel_processing, tmp_path_factory):
         def setProgress(self, p):
             Feedback.values.append(p)
             super().setProgress(p)
-    res = processing.run("glacvel:optical_correlation",
-                         {"REFERENCE": REF, "SECONDARY": SEC, "WINDOW": 32, "STEP": 4,
-                          "OUTPUT": out}, context=context, feedback=Feedback())
+    res = _run("glacvel:optical_correlation",
+               {"REFERENCE": REF, "SECONDARY": SEC, "WINDOW": 32, "STEP": 4, "OUTPUT": out},
+               feedback=Feedback())
     return read_product(res["OUTPUT"]), Feedback.values
 
 
@@ -117,7 +146,7 @@ def test_outliers_are_nodata_never_zero(yahtse_product):
     assert np.isnan(v).any() and (v[np.isfinite(v)] > 0).all()
 
 
-def test_bad_input_through_processing_leaves_no_output(run_alg, tmp_path):
+def test_bad_input_through_processing_leaves_no_output(provider, tmp_path):
     from qgis.core import QgsProcessingException
     with rasterio.open(REF) as ds:
         prof = dict(ds.profile, count=3)
@@ -129,12 +158,12 @@ def test_bad_input_through_processing_leaves_no_output(run_alg, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(QgsProcessingException, match="has 3 bands; choose the band"):
-        run_alg("glacvel:optical_correlation",
-                {"REFERENCE": rgb, "SECONDARY": SEC, "REFERENCE_TIME": "2016-07-18T20:37:06",
-                 "OUTPUT": str(out / "v.tif")})
+        _run("glacvel:optical_correlation",
+             {"REFERENCE": rgb, "SECONDARY": SEC, "REFERENCE_TIME": "2016-07-18T20:37:06",
+              "OUTPUT": str(out / "v.tif")})
     with pytest.raises(QgsProcessingException, match="time baseline must be positive"):
-        run_alg("glacvel:optical_correlation",
-                {"REFERENCE": SEC, "SECONDARY": REF, "OUTPUT": str(out / "v.tif")})
+        _run("glacvel:optical_correlation",
+             {"REFERENCE": SEC, "SECONDARY": REF, "OUTPUT": str(out / "v.tif")})
     assert os.listdir(out) == []
 
 
