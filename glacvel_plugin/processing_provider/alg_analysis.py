@@ -31,6 +31,7 @@ from qgis.core import (QgsFeature, QgsFeatureRequest, QgsFeatureSink, QgsField, 
 from qgis.PyQt.QtCore import QVariant
 
 from ..core import profiles
+from ..io.grid import DAYS_PER_YEAR, units_factor
 from ..io.product import ProductError, band_names, parse_time, read_product
 from ..io.report import HtmlReport, new_figure
 from .base import GlacvelAlgorithm, check_canceled
@@ -38,9 +39,6 @@ from .vector import check_geometry_type, qgs_crs
 
 PROFILE_BANDS = ("v", "vx", "vy", "v_error")
 """Bands sampled along flowlines (``v_error`` when the product has it)."""
-
-_PER_DAY = {"m/d", "m/day", "m d-1", "m day-1", "meter/day", "metre/day"}
-_PER_YEAR = {"m/yr", "m/y", "m/a", "m/year", "m yr-1", "m a-1", "meter/year", "metre/year"}
 
 _MONTH_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(?!\d)")
 
@@ -93,24 +91,13 @@ def _time_tag(tags, key):
         return None
 
 
-def _units_factor(units: Optional[str], name: str):
-    """(factor to m/d, note) for a ``UNITS`` tag; a missing tag is taken as m/d."""
-    if units is None or not str(units).strip():
-        return 1.0, f"{name} has no UNITS tag; its values are taken as m/d"
-    u = " ".join(str(units).strip().lower().split())
-    if u in _PER_DAY:
-        return 1.0, ""
-    if u in _PER_YEAR:
-        return 1.0 / 365.25, f"{name} is in {units}; converted to m/d (÷ 365.25)"
-    raise ValueError(f"{name} has UNITS '{units}'; velocity products must be in m/d or m/yr "
-                     "(import the raster with glacvel:import_velocity and give its units)")
-
-
 def open_product_info(path: str) -> ProductInfo:
     """Grid, bands and tags of a product, without reading pixels.
 
     Raises ``ValueError`` if the file cannot be opened, has neither a ``v`` band nor
-    ``vx`` and ``vy``, or is in a geographic CRS (distances and spacing need metres).
+    ``vx`` and ``vy``, is in a geographic CRS (distances and spacing need metres), or
+    has no or an unknown ``UNITS`` tag (:func:`glacvel_plugin.io.grid.units_factor`:
+    m/d or m/yr; a velocity of unknown units is refused, as in fusion).
     """
     try:
         ds = rasterio.open(path)
@@ -129,9 +116,10 @@ def open_product_info(path: str) -> ProductInfo:
                          "with glacvel:import_velocity, before extracting profiles or statistics")
     info.start = _time_tag(info.tags, "START_TIME")
     info.end = _time_tag(info.tags, "END_TIME")
-    info.factor, note = _units_factor(info.tags.get("UNITS"), info.name)
-    if note:
-        info.notes.append(note)
+    info.factor = units_factor(info.tags.get("UNITS"), info.name)
+    if info.factor != 1.0:
+        info.notes.append(f"{info.name} is in {info.tags['UNITS']}; converted to m/d "
+                          f"(÷ {DAYS_PER_YEAR})")
     return info
 
 

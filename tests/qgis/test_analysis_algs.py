@@ -387,6 +387,13 @@ def test_bad_flowline_inputs(run_alg, tmp_path):
     # cancel: nothing written
     near = write_geojson(tmp_path / "near.geojson", 32607, [
         {"type": "LineString", "coordinates": [[600000, 6730000], [601000, 6730000]]}])
+    # a product without UNITS is refused (m/d or m/yr: a factor 365), as in fusion
+    no_units = synthetic_product(tmp_path / "202007.tif", SYN_T, SYN_SHAPE, UTM7, units="")
+    with pytest.raises(QgsProcessingException, match="202007.tif has no UNITS tag"):
+        run_alg("glacvel:flowline_profile", {"INPUT": [no_units], "FLOWLINES": near,
+                                             "OUTPUT": "TEMPORARY_OUTPUT",
+                                             "OUTPUT_CSV": str(out_csv)})
+    assert not out_csv.exists()
     fb = RecordingFeedback()
     fb.cancel()
     with pytest.raises(QgsProcessingException, match="Canceled"):
