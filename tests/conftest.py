@@ -31,12 +31,11 @@ def test_data(*parts):
     return p
 
 
-@pytest.fixture(scope="session")
-def glacvel_processing(qgis_app, qgis_processing):
-    """QGIS Processing initialised with the glacvel provider registered.
+_PROVIDERS = []  # Python references to the providers registered here, or they vanish
 
-    Yields the provider; tests call ``processing.run('glacvel:...', params)``.
-    """
+
+def _ensure_glacvel_provider():
+    """The registered glacvel provider, registering a new one when none is."""
     from qgis.core import QgsApplication
 
     from glacvel_plugin.processing_provider.provider import GlacvelProvider
@@ -45,7 +44,27 @@ def glacvel_processing(qgis_app, qgis_processing):
     if provider is None:
         provider = GlacvelProvider()
         assert registry.addProvider(provider)
+        _PROVIDERS.append(provider)
+    return provider
+
+
+@pytest.fixture(scope="session")
+def glacvel_processing(qgis_app, qgis_processing):
+    """QGIS Processing initialised with the glacvel provider registered.
+
+    Yields the provider; tests call ``processing.run('glacvel:...', params)``.
+    """
+    provider = _ensure_glacvel_provider()
+    _PROVIDERS.append(provider)
     yield provider
+
+
+@pytest.fixture(autouse=True)
+def _glacvel_provider_stays_registered():
+    """Put the provider back after a test that unloads the plugin (tests/qgis/test_plugin.py)."""
+    yield
+    if _PROVIDERS:  # Processing was set up in this session
+        _ensure_glacvel_provider()
 
 
 @pytest.fixture
@@ -62,3 +81,15 @@ def run_alg(glacvel_processing):
         return processing.run(alg_id, params, context=context,
                               feedback=feedback or QgsProcessingFeedback())
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test():
+    """Free Processing contexts kept alive by tracebacks while QGIS still runs.
+
+    A ``pytest.raises`` around ``processing.run`` keeps the context in the traceback;
+    collected after QGIS has exited, it crashes the interpreter at session end.
+    """
+    yield
+    import gc
+    gc.collect()
