@@ -2,21 +2,22 @@
 
 Used by the algorithms that report statistics (stable ground, validation,
 profiles). Figures are drawn with matplotlib's Agg backend, so no display is
-needed. The file is written atomically.
+needed. The file is written atomically
+(:func:`glacvel_plugin.io.files.atomic_write_text`).
 """
 from __future__ import annotations
 
 import base64
 import html
 import io as _io
-import os
-import tempfile
 from typing import Iterable, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from .files import atomic_write_text  # noqa: E402
 
 _CSS = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;
@@ -64,18 +65,7 @@ class HtmlReport:
 
     def save(self, path: str) -> str:
         """Write the report atomically; returns ``path``."""
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".html", prefix=".glacvel-", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.html())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        return atomic_write_text(path, lambda f: f.write(self.html()))
 
 
 def new_figure(width: float = 6.0, height: float = 4.0):

@@ -13,7 +13,6 @@ import datetime as _dt
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -31,6 +30,7 @@ from qgis.core import (QgsFeature, QgsFeatureRequest, QgsFeatureSink, QgsField, 
 from qgis.PyQt.QtCore import QVariant
 
 from ..core import profiles
+from ..io.files import atomic_write_text
 from ..io.grid import DAYS_PER_YEAR, units_factor
 from ..io.product import ProductError, band_names, parse_time, read_product
 from ..io.report import HtmlReport, new_figure
@@ -230,21 +230,6 @@ def _num(x):
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def _atomic_text(path: str, write):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".glacvel-", suffix=os.path.splitext(path)[1], dir=folder)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
 def _check_not_input(path: str, infos, parameter: str):
     if path and any(os.path.abspath(path) == os.path.abspath(p.path) for p in infos):
         raise ValueError(f"{parameter} {path} is one of the inputs; choose another file name")
@@ -432,7 +417,7 @@ class FlowlineProfile(GlacvelAlgorithm):
                                 (f"{r[n]:.6g}" if isinstance(r[n], float) and n not in ("x", "y")
                                  else (f"{r[n]:.2f}" if n in ("x", "y") else r[n]))
                                 for n in names])
-            _atomic_text(csv_path, write)
+            atomic_write_text(csv_path, write, newline="")
             results["OUTPUT_CSV"] = csv_path
         if report_path:
             self._report(report_path, lines, infos, gaps, spacing, method, has_error)

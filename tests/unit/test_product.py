@@ -104,3 +104,21 @@ def test_html_report_embeds_table_and_figure(tmp_path):
     assert "Stable ground &lt;test&gt;" in text and "<td>0.01235</td>" in text
     assert 'src="data:image/png;base64,iVBOR' in text
     assert os.listdir(tmp_path) == ["r.html"]
+
+
+def test_atomic_text_write_keeps_old_file_on_failure_and_csv_newlines(tmp_path):
+    import csv
+    from glacvel_plugin.io.files import atomic_write_text
+    path = str(tmp_path / "sub" / "t.csv")
+    assert atomic_write_text(path, lambda f: csv.writer(f).writerows([["a", 1], ["b", 2]]),
+                             newline="") == path
+    # newline="" lets the csv module write its own CRLF row ends, without doubling them
+    assert open(path, "rb").read() == b"a,1\r\nb,2\r\n"
+
+    def fail(f):
+        f.write("half a table")
+        raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        atomic_write_text(path, fail)
+    assert open(path, "rb").read() == b"a,1\r\nb,2\r\n"
+    assert os.listdir(tmp_path / "sub") == ["t.csv"]
