@@ -1,313 +1,313 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
-    <context>
-        <name>FitFusionWeights</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="391" />
-            <source>Fit fusion weights to a reference</source>
-            <translation>按参考数据拟合融合权重</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="394" />
-            <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
-            <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="409" />
-            <source>Velocity products (one per source)</source>
-            <translation>流速产品（每个数据源一个）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413" />
-            <source>Method</source>
-            <translation>方法</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413" />
-            <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
-            <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413" />
-            <source>Unconstrained least squares (ΣW = 1)</source>
-            <translation>无约束最小二乘（ΣW = 1）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413" />
-            <source>Inverse variance</source>
-            <translation>逆方差</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419" />
-            <source>Report</source>
-            <translation>报告</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419" />
-            <source>HTML files (*.html)</source>
-            <translation>HTML 文件 (*.html)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="422" />
-            <source>Weights</source>
-            <translation>权重</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="423" />
-            <source>Cross-validated RMSE (m/d)</source>
-            <translation>交叉验证 RMSE (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424" />
-            <source>RMSE of the fit (m/d)</source>
-            <translation>拟合 RMSE (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="470" />
-            <source>Fusion weights</source>
-            <translation>融合权重</translation>
-        </message>
-    </context>
-    <context>
-        <name>FlowlineProfile</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="288" />
-            <source>Flowline velocity profiles</source>
-            <translation>主流线流速剖面</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="291" />
-            <source>Samples velocity products (e.g. the twelve monthly YYYYMM.tif) at points every SPACING metres along glacier flowlines (RGI 7.0 centerlines or lines you draw, digitised from upstream to the terminus), and reports speed v, vx, vy and v_error (m/d) against distance from the line start.
+<context>
+    <name>FitFusionWeights</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="391"/>
+        <source>Fit fusion weights to a reference</source>
+        <translation>按参考数据拟合融合权重</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="394"/>
+        <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
+        <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="409"/>
+        <source>Velocity products (one per source)</source>
+        <translation>流速产品（每个数据源一个）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
+        <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <source>Unconstrained least squares (ΣW = 1)</source>
+        <translation>无约束最小二乘（ΣW = 1）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <source>Inverse variance</source>
+        <translation>逆方差</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
+        <source>Report</source>
+        <translation>报告</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
+        <source>HTML files (*.html)</source>
+        <translation>HTML 文件 (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="422"/>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="423"/>
+        <source>Cross-validated RMSE (m/d)</source>
+        <translation>交叉验证 RMSE (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424"/>
+        <source>RMSE of the fit (m/d)</source>
+        <translation>拟合 RMSE (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="470"/>
+        <source>Fusion weights</source>
+        <translation>融合权重</translation>
+    </message>
+</context>
+<context>
+    <name>FlowlineProfile</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="261"/>
+        <source>Flowline velocity profiles</source>
+        <translation>主流线流速剖面</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="264"/>
+        <source>Samples velocity products (e.g. the twelve monthly YYYYMM.tif) at points every SPACING metres along glacier flowlines (RGI 7.0 centerlines or lines you draw, digitised from upstream to the terminus), and reports speed v, vx, vy and v_error (m/d) against distance from the line start.
 
 Products are labelled by the month in their file name (YYYYMM), else by the middle of their START_TIME–END_TIME tags. Lines are moved into the first product's CRS (any layer CRS works); the same points are sampled in every product, transformed to its CRS when it differs. SPACING defaults to the first product's pixel size.
 
 Where a line crosses no data the values are NULL, never zero; these gaps are listed in the log and the report. Multi-part lines keep one distance axis (parts in order, the jumps between parts not counted) and a 'part' number.
 
 Outputs: a point layer (one point per line, distance and product), a CSV with the same columns plus x, y, and an HTML report with a speed–distance plot per line (one curve per product, ±v_error shaded when present).</source>
-            <translation>沿冰川主流线（RGI 7.0 中心线或自行绘制、由上游向末端数字化的线）每隔 SPACING 米取点，对流速产品（如十二个月度 YYYYMM.tif）采样，并给出流速大小 v、vx、vy 和 v_error (m/d) 随距线起点距离的变化。
+        <translation>沿冰川主流线（RGI 7.0 中心线或自行绘制、由上游向末端数字化的线）每隔 SPACING 米取点，对流速产品（如十二个月度 YYYYMM.tif）采样，并给出流速大小 v、vx、vy 和 v_error (m/d) 随距线起点距离的变化。
 
 产品按文件名中的月份 (YYYYMM) 标注，否则按其 START_TIME–END_TIME 标签的中点标注。线会转换到第一个产品的坐标系（任何图层坐标系均可）；所有产品在同一组点上采样，坐标系不同时点会转换到该产品的坐标系。SPACING 默认为第一个产品的像元大小。
 
 线穿过无数据区时数值为 NULL，绝不为零；这些空缺列在日志和报告中。多部件线共用一条距离轴（各部件按顺序排列，部件之间的跳跃不计入距离），并带有 'part' 编号。
 
 输出：点图层（每条线、每个距离、每个产品一个点）、列相同并附加 x、y 的 CSV 表，以及每条线一张流速–距离图的 HTML 报告（每个产品一条曲线，有 v_error 时以阴影显示 ±v_error）。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="308" />
-            <source>Velocity products (e.g. monthly YYYYMM.tif)</source>
-            <translation>流速产品（如月度 YYYYMM.tif）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="311" />
-            <source>Flowlines (line layer, drawn upstream → terminus)</source>
-            <translation>主流线（线图层，由上游向末端绘制）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="314" />
-            <source>Line id field (default: feature id)</source>
-            <translation>线标识字段（默认：要素 ID）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="317" />
-            <source>Point spacing in metres (0 = the first product's pixel size)</source>
-            <translation>取点间距，米（0 = 第一个产品的像元大小）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="320" />
-            <source>Sampling</source>
-            <translation>采样方式</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="320" />
-            <source>Bilinear</source>
-            <translation>双线性</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="320" />
-            <source>Nearest pixel</source>
-            <translation>最近像元</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="323" />
-            <source>Profile points</source>
-            <translation>剖面点</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="325" />
-            <source>Profile table (CSV)</source>
-            <translation>剖面表 (CSV)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="325" />
-            <source>CSV files (*.csv)</source>
-            <translation>CSV 文件 (*.csv)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="328" />
-            <source>Profile report (HTML)</source>
-            <translation>剖面报告 (HTML)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="328" />
-            <source>HTML files (*.html)</source>
-            <translation>HTML 文件 (*.html)</translation>
-        </message>
-    </context>
-    <context>
-        <name>FuseVelocity</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496" />
-            <source>Fuse velocity</source>
-            <translation>融合流速</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="499" />
-            <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
-            <translation>在公共网格上对多个数据源的流速产品加权融合（TARGET_CRS，默认为数据所在的 UTM 分带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算流速大小。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名称给出，如 'L8=0.6,S2=0.4'（例如来自“按参考数据拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：各分量 σ_f = √(Σ w'_i² σ_i²)，v_error 按 ITS_LIVE 方法计算；σ_i 取自 vx_error/vy_error（或 v_error）波段，其次取稳定地表标签，再次取 SOURCE_ERRORS。波段：v、vx、vy、v_error、count、vx_error、vy_error (m/d)。较粗网格按平均重采样，较细网格按双线性插值；m/yr 输入会换算为 m/d。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="513" />
-            <source>Velocity products</source>
-            <translation>流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="515" />
-            <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
-            <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520" />
-            <source>Fused velocity</source>
-            <translation>融合流速</translation>
-        </message>
-    </context>
-    <context>
-        <name>GlacierStatistics</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="558" />
-            <source>Glacier velocity statistics</source>
-            <translation>冰川流速统计</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="561" />
-            <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage fraction (valid pixels / pixels inside). Outlines are moved into each product's CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="281"/>
+        <source>Velocity products (e.g. monthly YYYYMM.tif)</source>
+        <translation>流速产品（如月度 YYYYMM.tif）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="284"/>
+        <source>Flowlines (line layer, drawn upstream → terminus)</source>
+        <translation>主流线（线图层，由上游向末端绘制）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="287"/>
+        <source>Line id field (default: feature id)</source>
+        <translation>线标识字段（默认：要素 ID）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="290"/>
+        <source>Point spacing in metres (0 = the first product's pixel size)</source>
+        <translation>取点间距，米（0 = 第一个产品的像元大小）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="293"/>
+        <source>Sampling</source>
+        <translation>采样方式</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="293"/>
+        <source>Bilinear</source>
+        <translation>双线性</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="293"/>
+        <source>Nearest pixel</source>
+        <translation>最近像元</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="296"/>
+        <source>Profile points</source>
+        <translation>剖面点</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="298"/>
+        <source>Profile table (CSV)</source>
+        <translation>剖面表 (CSV)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="298"/>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="301"/>
+        <source>Profile report (HTML)</source>
+        <translation>剖面报告 (HTML)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="301"/>
+        <source>HTML files (*.html)</source>
+        <translation>HTML 文件 (*.html)</translation>
+    </message>
+</context>
+<context>
+    <name>FuseVelocity</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496"/>
+        <source>Fuse velocity</source>
+        <translation>融合流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="499"/>
+        <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
+        <translation>在公共网格上对多个数据源的流速产品加权融合（TARGET_CRS，默认为数据所在的 UTM 分带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算流速大小。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名称给出，如 'L8=0.6,S2=0.4'（例如来自“按参考数据拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：各分量 σ_f = √(Σ w'_i² σ_i²)，v_error 按 ITS_LIVE 方法计算；σ_i 取自 vx_error/vy_error（或 v_error）波段，其次取稳定地表标签，再次取 SOURCE_ERRORS。波段：v、vx、vy、v_error、count、vx_error、vy_error (m/d)。较粗网格按平均重采样，较细网格按双线性插值；m/yr 输入会换算为 m/d。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="513"/>
+        <source>Velocity products</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="515"/>
+        <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
+        <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520"/>
+        <source>Fused velocity</source>
+        <translation>融合流速</translation>
+    </message>
+</context>
+<context>
+    <name>GlacierStatistics</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="531"/>
+        <source>Glacier velocity statistics</source>
+        <translation>冰川流速统计</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="534"/>
+        <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage fraction (valid pixels / pixels inside). Outlines are moved into each product's CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
 
 The output is the outline layer with its attributes plus five fields per product, named v&lt;label&gt;_mean, _median, _p95, _count, _cover, where &lt;label&gt; is the month YYYYMM from the file name or the START/END tags. Glaciers without a valid pixel get NULL statistics and count 0.</source>
-            <translation>按冰川边界（如 RGI）和流速产品统计：中心位于边界内的像元的流速大小 v（m/d）的均值、中位数和第 95 百分位数（稳健最大值），有效像元数以及覆盖率（有效像元 / 边界内像元）。边界会转换到各产品的坐标系；相互重叠的边界各自获得其全部像元；多部件边界按一条冰川计。
+        <translation>按冰川边界（如 RGI）和流速产品统计：中心位于边界内的像元的流速大小 v（m/d）的均值、中位数和第 95 百分位数（稳健最大值），有效像元数以及覆盖率（有效像元 / 边界内像元）。边界会转换到各产品的坐标系；相互重叠的边界各自获得其全部像元；多部件边界按一条冰川计。
 
 输出为边界图层及其属性，外加每个产品五个字段，命名为 v&lt;label&gt;_mean、_median、_p95、_count、_cover，其中 &lt;label&gt; 为取自文件名或 START/END 标签的月份 YYYYMM。没有有效像元的冰川统计值为 NULL，计数为 0。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="573" />
-            <source>Velocity products (e.g. monthly YYYYMM.tif)</source>
-            <translation>流速产品（如月度 YYYYMM.tif）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="576" />
-            <source>Glacier outlines (polygon layer)</source>
-            <translation>冰川边界（面图层）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="579" />
-            <source>Glacier statistics</source>
-            <translation>冰川统计</translation>
-        </message>
-    </context>
-    <context>
-        <name>GlacvelAlgorithm</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/base.py" line="12" />
-            <source>Correlation</source>
-            <translation>相关匹配</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/base.py" line="13" />
-            <source>Stable ground</source>
-            <translation>稳定地表</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/base.py" line="14" />
-            <source>Fusion</source>
-            <translation>融合</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/base.py" line="15" />
-            <source>Products</source>
-            <translation>产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/base.py" line="54" />
-            <source>Canceled; no output was written.</source>
-            <translation>已取消；未写入任何输出。</translation>
-        </message>
-    </context>
-    <context>
-        <name>GlacvelMenus</name>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="109" />
-            <source>Glacier velocity</source>
-            <translation>冰川流速</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="41" />
-            <source>Scene and pair chooser…</source>
-            <translation>影像与像对选择器…</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="42" />
-            <source>Reference polygons and fusion weights…</source>
-            <translation>参考多边形与融合权重…</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="44" />
-            <source>Style selected velocity layer</source>
-            <translation>为所选流速图层设置样式</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="46" />
-            <source>Add flow arrows for selected layer</source>
-            <translation>为所选图层添加流向箭头</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="96" />
-            <source>Select a glacvel velocity product (a raster with a band named v or v_error).</source>
-            <translation>请选择一个 glacvel 流速产品（含名为 v 或 v_error 波段的栅格）。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="106" />
-            <source>select a velocity layer first</source>
-            <translation>请先选择一个流速图层</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/menus.py" line="107" />
-            <source>arrows</source>
-            <translation>箭头</translation>
-        </message>
-    </context>
-    <context>
-        <name>GlacvelProvider</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/provider.py" line="44" />
-            <source>Glacier velocity</source>
-            <translation>冰川流速</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/provider.py" line="47" />
-            <source>Glacier velocity (glacvel {})</source>
-            <translation>冰川流速 (glacvel {})</translation>
-        </message>
-    </context>
-    <context>
-        <name>ImportVelocity</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="75" />
-            <source>Import velocity rasters</source>
-            <translation>导入流速栅格</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="78" />
-            <source>Builds a glacvel velocity product from external rasters (CARST, GLAFT, ITS_LIVE, COSI-Corr, SNAP exports) so every glacvel algorithm accepts them.
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="546"/>
+        <source>Velocity products (e.g. monthly YYYYMM.tif)</source>
+        <translation>流速产品（如月度 YYYYMM.tif）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="549"/>
+        <source>Glacier outlines (polygon layer)</source>
+        <translation>冰川边界（面图层）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="552"/>
+        <source>Glacier statistics</source>
+        <translation>冰川统计</translation>
+    </message>
+</context>
+<context>
+    <name>GlacvelAlgorithm</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="12"/>
+        <source>Correlation</source>
+        <translation>相关匹配</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="13"/>
+        <source>Stable ground</source>
+        <translation>稳定地表</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="14"/>
+        <source>Fusion</source>
+        <translation>融合</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="15"/>
+        <source>Products</source>
+        <translation>产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="54"/>
+        <source>Canceled; no output was written.</source>
+        <translation>已取消；未写入任何输出。</translation>
+    </message>
+</context>
+<context>
+    <name>GlacvelMenus</name>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="109"/>
+        <source>Glacier velocity</source>
+        <translation>冰川流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="41"/>
+        <source>Scene and pair chooser…</source>
+        <translation>影像与像对选择器…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="42"/>
+        <source>Reference polygons and fusion weights…</source>
+        <translation>参考多边形与融合权重…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="44"/>
+        <source>Style selected velocity layer</source>
+        <translation>为所选流速图层设置样式</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="46"/>
+        <source>Add flow arrows for selected layer</source>
+        <translation>为所选图层添加流向箭头</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="96"/>
+        <source>Select a glacvel velocity product (a raster with a band named v or v_error).</source>
+        <translation>请选择一个 glacvel 流速产品（含名为 v 或 v_error 波段的栅格）。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="106"/>
+        <source>select a velocity layer first</source>
+        <translation>请先选择一个流速图层</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="107"/>
+        <source>arrows</source>
+        <translation>箭头</translation>
+    </message>
+</context>
+<context>
+    <name>GlacvelProvider</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/provider.py" line="44"/>
+        <source>Glacier velocity</source>
+        <translation>冰川流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/provider.py" line="47"/>
+        <source>Glacier velocity (glacvel {})</source>
+        <translation>冰川流速 (glacvel {})</translation>
+    </message>
+</context>
+<context>
+    <name>ImportVelocity</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="75"/>
+        <source>Import velocity rasters</source>
+        <translation>导入流速栅格</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="78"/>
+        <source>Builds a glacvel velocity product from external rasters (CARST, GLAFT, ITS_LIVE, COSI-Corr, SNAP exports) so every glacvel algorithm accepts them.
 
 VX, VY: east and north components (north-positive), one band each, on the same grid. VX_ERROR, VY_ERROR (optional): their 1-sigma errors in the same units.
 UNITS: m/d, m/yr (ITS_LIVE; divided by 365.25 d) or metres of displacement over the time baseline (divided by END_DATE - START_DATE).
@@ -315,7 +315,7 @@ START_DATE, END_DATE: acquisition times of the earlier and later image; when lef
 NODATA: no-data value of the inputs (the files' own no-data value is also used).
 
 The output has bands v, vx, vy (m/d), dx, dy (metres over the baseline) and, when errors are given, vx_error, vy_error and v_error (m/d; v_error = sqrt((sx*vx)^2 + (sy*vy)^2)/|v|). The grid is kept as it is: algorithms that need a common grid reproject.</source>
-            <translation>由外部栅格（CARST、GLAFT、ITS_LIVE、COSI-Corr、SNAP 导出结果）生成 glacvel 流速产品，使所有 glacvel 算法都能使用。
+        <translation>由外部栅格（CARST、GLAFT、ITS_LIVE、COSI-Corr、SNAP 导出结果）生成 glacvel 流速产品，使所有 glacvel 算法都能使用。
 
 VX、VY：东向和北向分量（北为正），各一个波段，位于同一网格。VX_ERROR、VY_ERROR（可选）：相同单位的 1σ 误差。
 UNITS：m/d、m/yr（ITS_LIVE；除以 365.25 天）或时间基线内的位移米数（除以 END_DATE - START_DATE）。
@@ -323,1376 +323,1376 @@ START_DATE、END_DATE：前后两景影像的获取时间；留空时从 VX 文�
 NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 
 输出波段为 v、vx、vy (m/d)，dx、dy（基线内位移，米），给出误差时另有 vx_error、vy_error 和 v_error（m/d；v_error = sqrt((sx*vx)^2 + (sy*vy)^2)/|v|）。网格保持不变：需要公共网格的算法会自行重投影。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="94" />
-            <source>East velocity vx</source>
-            <translation>东向流速 vx</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="95" />
-            <source>North velocity vy</source>
-            <translation>北向流速 vy</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="97" />
-            <source>Error of vx (1 sigma)</source>
-            <translation>vx 误差 (1σ)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="99" />
-            <source>Error of vy (1 sigma)</source>
-            <translation>vy 误差 (1σ)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101" />
-            <source>Units of the inputs</source>
-            <translation>输入单位</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101" />
-            <source>m/d</source>
-            <translation>m/d</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101" />
-            <source>m/yr</source>
-            <translation>m/yr</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101" />
-            <source>m over the time baseline</source>
-            <translation>时间基线内的位移 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="105" />
-            <source>Start (earlier image) time, UTC</source>
-            <translation>起始（前一景影像）时间，UTC</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="107" />
-            <source>End (later image) time, UTC</source>
-            <translation>结束（后一景影像）时间，UTC</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="109" />
-            <source>Sensor</source>
-            <translation>传感器</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="111" />
-            <source>No-data value of the inputs</source>
-            <translation>输入的无数据值</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="114" />
-            <source>Velocity product</source>
-            <translation>流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="147" />
-            <source>Time baseline from the file name: {} to {}</source>
-            <translation>由文件名得到的时间基线：{} 至 {}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="193" />
-            <source>Imported {} valid pixels, {} to m/d with factor {}</source>
-            <translation>已导入 {} 个有效像元，{} 以系数 {} 换算为 m/d</translation>
-        </message>
-    </context>
-    <context>
-        <name>MonthlyVelocity</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="575" />
-            <source>Monthly velocity (YYYYMM.tif)</source>
-            <translation>月度流速 (YYYYMM.tif)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="578" />
-            <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
-            <translation>由跨任意时段的像对产品生成月度产品。每个像对分配到与其重叠的日历月，前提是重叠部分至少占其时间基线的 MIN_OVERLAP。对每个数据源（SENSOR 标签）和每个月，以 重叠/(误差·Δt) 为权重对像对取平均（ITS_LIVE 方式），再按 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逐像元逆方差）融合各数据源。每个有数据的月份在 OUTPUT_FOLDER 中写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数），位于公共网格（默认为数据所在 UTM 分带的 30 m 网格）。YEAR（可选）指定某一年的十二个月；无数据的月份会在报告中列出。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="590" />
-            <source>Pair velocity products</source>
-            <translation>像对流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="592" />
-            <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
-            <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="596" />
-            <source>Minimum share of a pair's time baseline inside a month</source>
-            <translation>像对时间基线落在月内的最小比例</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="600" />
-            <source>Year (0 = the months spanned by the pairs)</source>
-            <translation>年份（0 = 像对所跨的月份）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="604" />
-            <source>Output folder</source>
-            <translation>输出文件夹</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="606" />
-            <source>Months written</source>
-            <translation>已写出的月份</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="607" />
-            <source>Months without data</source>
-            <translation>无数据的月份</translation>
-        </message>
-    </context>
-    <context>
-        <name>OpticalCorrelationAlgorithm</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="22" />
-            <source>Optical image correlation (velocity)</source>
-            <translation>光学影像相关匹配（流速）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="25" />
-            <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="94"/>
+        <source>East velocity vx</source>
+        <translation>东向流速 vx</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="95"/>
+        <source>North velocity vy</source>
+        <translation>北向流速 vy</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="97"/>
+        <source>Error of vx (1 sigma)</source>
+        <translation>vx 误差 (1σ)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="99"/>
+        <source>Error of vy (1 sigma)</source>
+        <translation>vy 误差 (1σ)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <source>Units of the inputs</source>
+        <translation>输入单位</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <source>m/d</source>
+        <translation>m/d</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <source>m/yr</source>
+        <translation>m/yr</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <source>m over the time baseline</source>
+        <translation>时间基线内的位移 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="105"/>
+        <source>Start (earlier image) time, UTC</source>
+        <translation>起始（前一景影像）时间，UTC</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="107"/>
+        <source>End (later image) time, UTC</source>
+        <translation>结束（后一景影像）时间，UTC</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="109"/>
+        <source>Sensor</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="111"/>
+        <source>No-data value of the inputs</source>
+        <translation>输入的无数据值</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="114"/>
+        <source>Velocity product</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="147"/>
+        <source>Time baseline from the file name: {} to {}</source>
+        <translation>由文件名得到的时间基线：{} 至 {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="193"/>
+        <source>Imported {} valid pixels, {} to m/d with factor {}</source>
+        <translation>已导入 {} 个有效像元，{} 以系数 {} 换算为 m/d</translation>
+    </message>
+</context>
+<context>
+    <name>MonthlyVelocity</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="575"/>
+        <source>Monthly velocity (YYYYMM.tif)</source>
+        <translation>月度流速 (YYYYMM.tif)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="578"/>
+        <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
+        <translation>由跨任意时段的像对产品生成月度产品。每个像对分配到与其重叠的日历月，前提是重叠部分至少占其时间基线的 MIN_OVERLAP。对每个数据源（SENSOR 标签）和每个月，以 重叠/(误差·Δt) 为权重对像对取平均（ITS_LIVE 方式），再按 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逐像元逆方差）融合各数据源。每个有数据的月份在 OUTPUT_FOLDER 中写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数），位于公共网格（默认为数据所在 UTM 分带的 30 m 网格）。YEAR（可选）指定某一年的十二个月；无数据的月份会在报告中列出。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="590"/>
+        <source>Pair velocity products</source>
+        <translation>像对流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="592"/>
+        <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
+        <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="596"/>
+        <source>Minimum share of a pair's time baseline inside a month</source>
+        <translation>像对时间基线落在月内的最小比例</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="600"/>
+        <source>Year (0 = the months spanned by the pairs)</source>
+        <translation>年份（0 = 像对所跨的月份）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="604"/>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="606"/>
+        <source>Months written</source>
+        <translation>已写出的月份</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="607"/>
+        <source>Months without data</source>
+        <translation>无数据的月份</translation>
+    </message>
+</context>
+<context>
+    <name>OpticalCorrelationAlgorithm</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="22"/>
+        <source>Optical image correlation (velocity)</source>
+        <translation>光学影像相关匹配（流速）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="25"/>
+        <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
 The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements; the full-resolution pass then measures each window to sub-pixel precision with frequency-domain phase correlation (default; quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or, about 7× faster, dense Lucas-Kanade matching with window deformation (quality = NCC of the deformed windows). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
 
 Bands: leave empty for single-band images; multi-band images need a band choice.
 Times: when empty they are read from Landsat/Sentinel names, MTL files or tags.
 Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on Sentinel-2 B8). Pre-filter: high-pass (default), Wallis, orientation images (Heid &amp; Kääb 2012) or none.</source>
-            <translation>测量较早（参考）与较晚（次）两景光学影像之间的冰川表面位移，例如 Landsat-8 第 8 波段（15 m）或 Sentinel-2 第 8 波段（10 m），并写出 glacvel 流速产品：波段 v、vx、vy（m/d；x 向东，y 向北），dx、dy（时间基线内的位移，米）和 quality，每个窗口中心一个值。
+        <translation>测量较早（参考）与较晚（次）两景光学影像之间的冰川表面位移，例如 Landsat-8 第 8 波段（15 m）或 Sentinel-2 第 8 波段（10 m），并写出 glacvel 流速产品：波段 v、vx、vy（m/d；x 向东，y 向北），dx、dy（时间基线内的位移，米）和 quality，每个窗口中心一个值。
 
 次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移；随后全分辨率处理以亚像元精度测量每个窗口，方法为频率域相位相关（默认；quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值），或快约 7 倍的带窗口形变的稠密 Lucas-Kanade 匹配（quality = 形变后窗口的 NCC）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
 
 波段：单波段影像留空；多波段影像需选择波段。
 时间：留空时从 Landsat/Sentinel 文件名、MTL 文件或标签读取。
 步长：0 = 自动，即得到 30 m 网格的步长（Landsat-8 B8 为 2 像元，Sentinel-2 B8 为 3 像元）。预滤波：高通（默认）、Wallis、方向影像（Heid &amp; Kääb，2012）或不滤波。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="45" />
-            <source>Reference image (earlier)</source>
-            <translation>参考影像（较早）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="47" />
-            <source>Reference band (empty = band 1 of a single-band image)</source>
-            <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="50" />
-            <source>Secondary image (later)</source>
-            <translation>次影像（较晚）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="52" />
-            <source>Secondary band (empty = band 1 of a single-band image)</source>
-            <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="55" />
-            <source>Reference acquisition time (UTC; empty = from the data)</source>
-            <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="58" />
-            <source>Secondary acquisition time (UTC; empty = from the data)</source>
-            <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="61" />
-            <source>Window (chip) size [px]</source>
-            <translation>窗口（模板）大小 [像元]</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="64" />
-            <source>Step [px] (0 = automatic: 30 m output grid)</source>
-            <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="67" />
-            <source>Maximum speed [m/d] (sets the search range)</source>
-            <translation>最大流速 [m/d]（决定搜索范围）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70" />
-            <source>Pre-filter</source>
-            <translation>预滤波</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70" />
-            <source>None</source>
-            <translation>无</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70" />
-            <source>High-pass</source>
-            <translation>高通</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70" />
-            <source>Wallis</source>
-            <translation>Wallis</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70" />
-            <source>Orientation images</source>
-            <translation>方向影像</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74" />
-            <source>Correlation method</source>
-            <translation>相关匹配方法</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74" />
-            <source>Phase correlation</source>
-            <translation>相位相关</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74" />
-            <source>Normalised cross-correlation (NCC)</source>
-            <translation>归一化互相关 (NCC)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74" />
-            <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
-            <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79" />
-            <source>Minimum quality (0 = no threshold)</source>
-            <translation>最低质量（0 = 不设阈值）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="82" />
-            <source>Normalised median test threshold (0 = off)</source>
-            <translation>归一化中值检验阈值（0 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="87" />
-            <source>Velocity product</source>
-            <translation>流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94" />
-            <source>the reference image cannot be read; give a raster file GDAL can open</source>
-            <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97" />
-            <source>the secondary image cannot be read; give a raster file GDAL can open</source>
-            <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
-        </message>
-    </context>
-    <context>
-        <name>ReferenceDialog</name>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="128" />
-            <source>all stations</source>
-            <translation>全部站点</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="196" />
-            <source>Glacier velocity — reference polygons and fusion weights</source>
-            <translation>冰川流速 — 参考多边形与融合权重</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="205" />
-            <source>Velocity sources to weight</source>
-            <translation>待定权的流速数据源</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="209" />
-            <source>Velocity products (*.tif *.tiff)</source>
-            <translation>流速产品 (*.tif *.tiff)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="210" />
-            <source>Products (Landsat, Sentinel-1, Sentinel-2…)</source>
-            <translation>产品（Landsat、Sentinel-1、Sentinel-2…）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="213" />
-            <source>Reference</source>
-            <translation>参考数据</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="215" />
-            <source>UAV velocity raster(s) inside polygons</source>
-            <translation>多边形内的无人机流速栅格</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="216" />
-            <source>GNSS station points</source>
-            <translation>GNSS 站点</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="224" />
-            <source>UAV velocity products (*.tif *.tiff)</source>
-            <translation>无人机流速产品 (*.tif *.tiff)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="225" />
-            <source>UAV velocity raster(s)</source>
-            <translation>无人机流速栅格</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="231" />
-            <source>Draw on map</source>
-            <translation>在地图上绘制</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="233" />
-            <source>Left click adds a vertex, right click closes the polygon</source>
-            <translation>左键添加顶点，右键闭合多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="236" />
-            <source>Reference polygons</source>
-            <translation>参考多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="241" />
-            <source>GNSS point layer</source>
-            <translation>GNSS 点图层</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="243" />
-            <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
-            <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="244" />
-            <source>Unconstrained least squares</source>
-            <translation>无约束最小二乘</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="245" />
-            <source>Inverse variance</source>
-            <translation>逆方差</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="246" />
-            <source>Method</source>
-            <translation>方法</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="250" />
-            <source>Count reference pixels</source>
-            <translation>统计参考像元</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="330" />
-            <source>Polygon</source>
-            <translation>多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="256" />
-            <source>Reference pixels</source>
-            <translation>参考像元数</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="266" />
-            <source>Fit weights</source>
-            <translation>拟合权重</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="269" />
-            <source>Close</source>
-            <translation>关闭</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="287" />
-            <source>Draw a polygon: left click adds vertices, right click closes it.</source>
-            <translation>绘制多边形：左键添加顶点，右键闭合。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="297" />
-            <source>reference polygons</source>
-            <translation>参考多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="304" />
-            <source>polygon {}</source>
-            <translation>多边形 {}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="371" />
-            <source>choose a GNSS point layer</source>
-            <translation>请选择 GNSS 点图层</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="322" />
-            <source>GNSS stations</source>
-            <translation>GNSS 站点数</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="326" />
-            <source>choose the UAV velocity raster(s)</source>
-            <translation>请选择无人机流速栅格</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="328" />
-            <source>choose or draw reference polygons</source>
-            <translation>请选择或绘制参考多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="331" />
-            <source>Total</source>
-            <translation>合计</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="351" />
-            <source>{} reference values in {} polygons.</source>
-            <translation>{} 个参考值，分布在 {} 个多边形中。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="353" />
-            <source>No reference data in: {}.</source>
-            <translation>以下多边形内没有参考数据：{}。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="366" />
-            <source>choose at least two velocity products to weight</source>
-            <translation>请至少选择两个待定权的流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="376" />
-            <source>choose the UAV velocity raster(s) and the reference polygons</source>
-            <translation>请选择无人机流速栅格和参考多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="388" />
-            <source>Processing algorithm not available: {}</source>
-            <translation>Processing 算法不可用：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="392" />
-            <source>glacvel weights</source>
-            <translation>glacvel 权重</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="394" />
-            <source>Fitting weights in the background…</source>
-            <translation>正在后台拟合权重…</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="402" />
-            <source>Fit failed: {}</source>
-            <translation>拟合失败：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="407" />
-            <source>Weights ({}): {}</source>
-            <translation>权重（{}）：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/reference_dialog.py" line="409" />
-            <source>cross-validated RMSE {:.3f} m/d</source>
-            <translation>交叉验证 RMSE {:.3f} m/d</translation>
-        </message>
-    </context>
-    <context>
-        <name>SarOffsetTracking</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="251" />
-            <source>SAR offset tracking (Sentinel-1 GRD)</source>
-            <translation>SAR 偏移量跟踪（Sentinel-1 GRD）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="284" />
-            <source>Reference (earlier) Sentinel-1 GRD image</source>
-            <translation>参考（较早）Sentinel-1 GRD 影像</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="286" />
-            <source>Secondary (later) Sentinel-1 GRD image</source>
-            <translation>次影像（较晚）Sentinel-1 GRD 影像</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288" />
-            <source>Backscatter scale</source>
-            <translation>后向散射量纲</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288" />
-            <source>Detect from tags, names or values</source>
-            <translation>由标签、文件名或数值自动检测</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288" />
-            <source>Linear power</source>
-            <translation>线性功率</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288" />
-            <source>Linear amplitude</source>
-            <translation>线性振幅</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288" />
-            <source>dB</source>
-            <translation>dB</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="292" />
-            <source>Reference acquisition time, UTC (empty: from name/tags)</source>
-            <translation>参考影像获取时间，UTC（留空：取自文件名/标签）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="295" />
-            <source>Secondary acquisition time, UTC (empty: from name/tags)</source>
-            <translation>次影像获取时间，UTC（留空：取自文件名/标签）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="298" />
-            <source>Matching window (px)</source>
-            <translation>匹配窗口（像元）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="301" />
-            <source>Output grid resolution (m)</source>
-            <translation>输出网格分辨率 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="304" />
-            <source>Maximum speed (m/d)</source>
-            <translation>最大流速 (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="307" />
-            <source>Cross-correlation threshold</source>
-            <translation>互相关阈值</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="310" />
-            <source>Averaging box (nodes, odd; 1 = off)</source>
-            <translation>平均窗口（节点数，奇数；1 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="313" />
-            <source>Hole-filling radius (nodes; 0 = off)</source>
-            <translation>空洞填补半径（节点数；0 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="320" />
-            <source>Normalised median test threshold (0 = off)</source>
-            <translation>归一化中值检验阈值（0 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="323" />
-            <source>Minimum peak ratio (peak / mean |NCC|; 0 = off)</source>
-            <translation>最小峰值比（峰值 / |NCC| 均值；0 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="326" />
-            <source>Speckle low-pass sigma (px; 0 = off)</source>
-            <translation>斑点噪声低通 sigma（像元；0 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="333" />
-            <source>Velocity product</source>
-            <translation>流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="351" />
-            <source>Backscatter scale of {}: {} ({})</source>
-            <translation>{} 的后向散射量纲：{}（{}）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="383" />
-            <source>Δt = {:.3f} d; search range ±{} px; node spacing {} px ({:.1f} m); window {} px</source>
-            <translation>Δt = {:.3f} 天；搜索范围 ±{} 像元；节点间距 {} 像元（{:.1f} m）；窗口 {} 像元</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="435" />
-            <source>Rejected ({}): {} of {} nodes</source>
-            <translation>剔除（{}）：{} / {} 个节点</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="254" />
-            <source>Amplitude offset tracking of two geocoded (terrain-corrected) Sentinel-1 GRD images of the same track, as in ESA SNAP's Offset Tracking, giving a glacvel velocity product.
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="45"/>
+        <source>Reference image (earlier)</source>
+        <translation>参考影像（较早）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="47"/>
+        <source>Reference band (empty = band 1 of a single-band image)</source>
+        <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="50"/>
+        <source>Secondary image (later)</source>
+        <translation>次影像（较晚）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="52"/>
+        <source>Secondary band (empty = band 1 of a single-band image)</source>
+        <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="55"/>
+        <source>Reference acquisition time (UTC; empty = from the data)</source>
+        <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="58"/>
+        <source>Secondary acquisition time (UTC; empty = from the data)</source>
+        <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="61"/>
+        <source>Window (chip) size [px]</source>
+        <translation>窗口（模板）大小 [像元]</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="64"/>
+        <source>Step [px] (0 = automatic: 30 m output grid)</source>
+        <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="67"/>
+        <source>Maximum speed [m/d] (sets the search range)</source>
+        <translation>最大流速 [m/d]（决定搜索范围）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <source>Pre-filter</source>
+        <translation>预滤波</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <source>High-pass</source>
+        <translation>高通</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <source>Wallis</source>
+        <translation>Wallis</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <source>Orientation images</source>
+        <translation>方向影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
+        <source>Correlation method</source>
+        <translation>相关匹配方法</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
+        <source>Phase correlation</source>
+        <translation>相位相关</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
+        <source>Normalised cross-correlation (NCC)</source>
+        <translation>归一化互相关 (NCC)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
+        <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
+        <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79"/>
+        <source>Minimum quality (0 = no threshold)</source>
+        <translation>最低质量（0 = 不设阈值）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="82"/>
+        <source>Normalised median test threshold (0 = off)</source>
+        <translation>归一化中值检验阈值（0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="87"/>
+        <source>Velocity product</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
+        <source>the reference image cannot be read; give a raster file GDAL can open</source>
+        <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
+        <source>the secondary image cannot be read; give a raster file GDAL can open</source>
+        <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
+    </message>
+</context>
+<context>
+    <name>ReferenceDialog</name>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="128"/>
+        <source>all stations</source>
+        <translation>全部站点</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="196"/>
+        <source>Glacier velocity — reference polygons and fusion weights</source>
+        <translation>冰川流速 — 参考多边形与融合权重</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="205"/>
+        <source>Velocity sources to weight</source>
+        <translation>待定权的流速数据源</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="209"/>
+        <source>Velocity products (*.tif *.tiff)</source>
+        <translation>流速产品 (*.tif *.tiff)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="210"/>
+        <source>Products (Landsat, Sentinel-1, Sentinel-2…)</source>
+        <translation>产品（Landsat、Sentinel-1、Sentinel-2…）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="213"/>
+        <source>Reference</source>
+        <translation>参考数据</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="215"/>
+        <source>UAV velocity raster(s) inside polygons</source>
+        <translation>多边形内的无人机流速栅格</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="216"/>
+        <source>GNSS station points</source>
+        <translation>GNSS 站点</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="224"/>
+        <source>UAV velocity products (*.tif *.tiff)</source>
+        <translation>无人机流速产品 (*.tif *.tiff)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="225"/>
+        <source>UAV velocity raster(s)</source>
+        <translation>无人机流速栅格</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="231"/>
+        <source>Draw on map</source>
+        <translation>在地图上绘制</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="233"/>
+        <source>Left click adds a vertex, right click closes the polygon</source>
+        <translation>左键添加顶点，右键闭合多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="236"/>
+        <source>Reference polygons</source>
+        <translation>参考多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="241"/>
+        <source>GNSS point layer</source>
+        <translation>GNSS 点图层</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="243"/>
+        <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
+        <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="244"/>
+        <source>Unconstrained least squares</source>
+        <translation>无约束最小二乘</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="245"/>
+        <source>Inverse variance</source>
+        <translation>逆方差</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="246"/>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="250"/>
+        <source>Count reference pixels</source>
+        <translation>统计参考像元</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="330"/>
+        <source>Polygon</source>
+        <translation>多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="256"/>
+        <source>Reference pixels</source>
+        <translation>参考像元数</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="266"/>
+        <source>Fit weights</source>
+        <translation>拟合权重</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="269"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="287"/>
+        <source>Draw a polygon: left click adds vertices, right click closes it.</source>
+        <translation>绘制多边形：左键添加顶点，右键闭合。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="297"/>
+        <source>reference polygons</source>
+        <translation>参考多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="304"/>
+        <source>polygon {}</source>
+        <translation>多边形 {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="371"/>
+        <source>choose a GNSS point layer</source>
+        <translation>请选择 GNSS 点图层</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="322"/>
+        <source>GNSS stations</source>
+        <translation>GNSS 站点数</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="326"/>
+        <source>choose the UAV velocity raster(s)</source>
+        <translation>请选择无人机流速栅格</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="328"/>
+        <source>choose or draw reference polygons</source>
+        <translation>请选择或绘制参考多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="331"/>
+        <source>Total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="351"/>
+        <source>{} reference values in {} polygons.</source>
+        <translation>{} 个参考值，分布在 {} 个多边形中。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="353"/>
+        <source>No reference data in: {}.</source>
+        <translation>以下多边形内没有参考数据：{}。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="366"/>
+        <source>choose at least two velocity products to weight</source>
+        <translation>请至少选择两个待定权的流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="376"/>
+        <source>choose the UAV velocity raster(s) and the reference polygons</source>
+        <translation>请选择无人机流速栅格和参考多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="388"/>
+        <source>Processing algorithm not available: {}</source>
+        <translation>Processing 算法不可用：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="392"/>
+        <source>glacvel weights</source>
+        <translation>glacvel 权重</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="394"/>
+        <source>Fitting weights in the background…</source>
+        <translation>正在后台拟合权重…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="402"/>
+        <source>Fit failed: {}</source>
+        <translation>拟合失败：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="407"/>
+        <source>Weights ({}): {}</source>
+        <translation>权重（{}）：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="409"/>
+        <source>cross-validated RMSE {:.3f} m/d</source>
+        <translation>交叉验证 RMSE {:.3f} m/d</translation>
+    </message>
+</context>
+<context>
+    <name>SarOffsetTracking</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="251"/>
+        <source>SAR offset tracking (Sentinel-1 GRD)</source>
+        <translation>SAR 偏移量跟踪（Sentinel-1 GRD）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="284"/>
+        <source>Reference (earlier) Sentinel-1 GRD image</source>
+        <translation>参考（较早）Sentinel-1 GRD 影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="286"/>
+        <source>Secondary (later) Sentinel-1 GRD image</source>
+        <translation>次影像（较晚）Sentinel-1 GRD 影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <source>Backscatter scale</source>
+        <translation>后向散射量纲</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <source>Detect from tags, names or values</source>
+        <translation>由标签、文件名或数值自动检测</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <source>Linear power</source>
+        <translation>线性功率</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <source>Linear amplitude</source>
+        <translation>线性振幅</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <source>dB</source>
+        <translation>dB</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="292"/>
+        <source>Reference acquisition time, UTC (empty: from name/tags)</source>
+        <translation>参考影像获取时间，UTC（留空：取自文件名/标签）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="295"/>
+        <source>Secondary acquisition time, UTC (empty: from name/tags)</source>
+        <translation>次影像获取时间，UTC（留空：取自文件名/标签）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="298"/>
+        <source>Matching window (px)</source>
+        <translation>匹配窗口（像元）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="301"/>
+        <source>Output grid resolution (m)</source>
+        <translation>输出网格分辨率 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="304"/>
+        <source>Maximum speed (m/d)</source>
+        <translation>最大流速 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="307"/>
+        <source>Cross-correlation threshold</source>
+        <translation>互相关阈值</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="310"/>
+        <source>Averaging box (nodes, odd; 1 = off)</source>
+        <translation>平均窗口（节点数，奇数；1 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="313"/>
+        <source>Hole-filling radius (nodes; 0 = off)</source>
+        <translation>空洞填补半径（节点数；0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="320"/>
+        <source>Normalised median test threshold (0 = off)</source>
+        <translation>归一化中值检验阈值（0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="323"/>
+        <source>Minimum peak ratio (peak / mean |NCC|; 0 = off)</source>
+        <translation>最小峰值比（峰值 / |NCC| 均值；0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="326"/>
+        <source>Speckle low-pass sigma (px; 0 = off)</source>
+        <translation>斑点噪声低通 sigma（像元；0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="333"/>
+        <source>Velocity product</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="351"/>
+        <source>Backscatter scale of {}: {} ({})</source>
+        <translation>{} 的后向散射量纲：{}（{}）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="383"/>
+        <source>Δt = {:.3f} d; search range ±{} px; node spacing {} px ({:.1f} m); window {} px</source>
+        <translation>Δt = {:.3f} 天；搜索范围 ±{} 像元；节点间距 {} 像元（{:.1f} m）；窗口 {} 像元</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="435"/>
+        <source>Rejected ({}): {} of {} nodes</source>
+        <translation>剔除（{}）：{} / {} 个节点</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="254"/>
+        <source>Amplitude offset tracking of two geocoded (terrain-corrected) Sentinel-1 GRD images of the same track, as in ESA SNAP's Offset Tracking, giving a glacvel velocity product.
 
 The backscatter (linear power, linear amplitude or dB; detected from tags, names or values when set to Detect) is converted to log amplitude and lightly low-passed against speckle (SPECKLE_SIGMA px). Matching windows of WINDOW px (128 as in the published chain) centred on nodes every STEP px are matched by normalised cross-correlation within a search range of MAX_SPEED x time baseline; sub-pixel by 16x oversampling of the correlation peak.
 Rejected: correlation peak below CC_THRESHOLD (SNAP 0.1), faster than MAX_SPEED, normalised-median-test outliers (MEDIAN_TEST, 0 = off), and, optionally, a peak ratio (peak / mean |NCC| over the search area) below PEAK_RATIO. Optional SNAP-like averaging over AVERAGE_BOX x AVERAGE_BOX nodes (1 = off; SNAP uses 5) and hole filling within FILL_RADIUS nodes (0 = off; SNAP uses 4). Both are off by default so that the product holds measurements only.
 Output grid: OUTPUT_RESOLUTION m (default 30 m). Nodes every STEP px; STEP 0 = the output resolution but at least WINDOW/8 px (128 px windows 3 px apart would overlap by 98 % and only multiply the run time); output cells between nodes are interpolated bilinearly (flag +4).
 Bands: v, vx, vy (m/d, x east, y north), dx, dy (m over the baseline), quality (NCC peak of the measurement; empty for filled cells) and flag: 0 = measurement, 1 = averaged, 2 = hole-filled, +4 = interpolated between nodes. Only flag 0 is a raw measurement.
 Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_GRDH_1SDV_YYYYMMDDTHHMMSS_...). Orbit/terrain residual offsets are not removed: apply a stable-ground correction afterwards.</source>
-            <translation>对同一轨道的两景已地理编码（地形校正）的 Sentinel-1 GRD 影像进行强度偏移量跟踪，方法同 ESA SNAP 的 Offset Tracking，输出 glacvel 流速产品。
+        <translation>对同一轨道的两景已地理编码（地形校正）的 Sentinel-1 GRD 影像进行强度偏移量跟踪，方法同 ESA SNAP 的 Offset Tracking，输出 glacvel 流速产品。
 
 后向散射（线性功率、线性振幅或 dB；设为“自动检测”时由标签、文件名或数值判断）先转换为对数振幅，并做轻度低通滤波以抑制斑点噪声（SPECKLE_SIGMA 像元）。以每隔 STEP 像元的节点为中心、大小为 WINDOW 像元（与已发表流程一致为 128）的匹配窗口，在 MAX_SPEED × 时间基线 的搜索范围内用归一化互相关匹配；亚像元精度由相关峰 16 倍过采样得到。
 剔除：相关峰低于 CC_THRESHOLD（SNAP 为 0.1）、快于 MAX_SPEED、归一化中值检验异常值（MEDIAN_TEST，0 = 关闭），以及可选的峰值比（峰值 / 搜索区内 |NCC| 均值）低于 PEAK_RATIO。可选类似 SNAP 的 AVERAGE_BOX × AVERAGE_BOX 节点平均（1 = 关闭；SNAP 用 5）和 FILL_RADIUS 节点内的空洞填补（0 = 关闭；SNAP 用 4）。两者默认关闭，使产品只含实测值。
 输出网格：OUTPUT_RESOLUTION 米（默认 30 m）。节点每隔 STEP 像元；STEP 为 0 = 输出分辨率，但至少 WINDOW/8 像元（相距 3 像元的 128 像元窗口重叠 98 %，只会成倍增加运行时间）；节点之间的输出像元用双线性插值（flag +4）。
 波段：v、vx、vy（m/d，x 向东，y 向北），dx、dy（基线内位移，米），quality（实测值的 NCC 峰值；填补像元为空）和 flag：0 = 实测，1 = 平均，2 = 填补，+4 = 节点间插值。只有 flag 0 是原始实测值。
 时间取自 REFERENCE_TIME/SECONDARY_TIME 或 Sentinel-1 文件名（S1A_IW_GRDH_1SDV_YYYYMMDDTHHMMSS_...）。轨道/地形残余偏移未去除：之后请做稳定地表校正。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="317" />
-            <source>Node spacing (px; 0 = auto)</source>
-            <translation>节点间距（像元；0 = 自动）</translation>
-        </message>
-    </context>
-    <context>
-        <name>SceneChooserDialog</name>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="322" />
-            <source>Glacier velocity — scenes and pairs</source>
-            <translation>冰川流速 — 影像与像对</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="333" />
-            <source>Scene folder</source>
-            <translation>影像文件夹</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="337" />
-            <source>Scan</source>
-            <translation>扫描</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="343" />
-            <source>Scenes (tick the ones to use)</source>
-            <translation>影像（勾选要使用的）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376" />
-            <source>Sensor</source>
-            <translation>传感器</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346" />
-            <source>Acquired (UTC)</source>
-            <translation>获取时间 (UTC)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346" />
-            <source>Path/row or tile</source>
-            <translation>轨道号/行号或图幅</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346" />
-            <source>Cloud %</source>
-            <translation>云量 %</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346" />
-            <source>CRS</source>
-            <translation>坐标参考系</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346" />
-            <source>Overlap with map %</source>
-            <translation>与地图范围重叠 %</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346" />
-            <source>Status</source>
-            <translation>状态</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346" />
-            <source>File</source>
-            <translation>文件</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="358" />
-            <source>Maximum cloud cover %</source>
-            <translation>最大云量 %</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="363" />
-            <source>Tick all usable</source>
-            <translation>勾选全部可用影像</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="367" />
-            <source>Propose pairs</source>
-            <translation>推荐像对</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="373" />
-            <source>Pairs</source>
-            <translation>像对</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376" />
-            <source>First scene</source>
-            <translation>第一景</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376" />
-            <source>Second scene</source>
-            <translation>第二景</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376" />
-            <source>Δt (days)</source>
-            <translation>Δt（天）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376" />
-            <source>Why</source>
-            <translation>依据</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="386" />
-            <source>First</source>
-            <translation>第一景</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="388" />
-            <source>Second</source>
-            <translation>第二景</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="390" />
-            <source>Add pair</source>
-            <translation>添加像对</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="393" />
-            <source>Remove selected pairs</source>
-            <translation>删除所选像对</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="441" />
-            <source>Run</source>
-            <translation>运行</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="406" />
-            <source>Output folder</source>
-            <translation>输出文件夹</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="411" />
-            <source>Stable-ground polygons (optional)</source>
-            <translation>稳定地表多边形（可选）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="416" />
-            <source>algorithm default</source>
-            <translation>算法默认值</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="418" />
-            <source>Fastest expected speed; sets the search range of the correlation</source>
-            <translation>预计最大流速；决定相关匹配的搜索范围</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="419" />
-            <source>Maximum speed</source>
-            <translation>最大流速</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="420" />
-            <source>Monthly products (YYYYMM.tif)</source>
-            <translation>月度产品 (YYYYMM.tif)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="422" />
-            <source>Add flow arrows to monthly products</source>
-            <translation>为月度产品添加流向箭头</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="444" />
-            <source>Cancel run</source>
-            <translation>取消运行</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="448" />
-            <source>Close</source>
-            <translation>关闭</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="482" />
-            <source>No raster files found in {}.</source>
-            <translation>在 {} 中未找到栅格文件。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="484" />
-            <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
-            <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="505" />
-            <source>usable</source>
-            <translation>可用</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="555" />
-            <source>Tick at least two usable scenes to propose pairs.</source>
-            <translation>请至少勾选两景可用影像再推荐像对。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="560" />
-            <source>No pair matches the rules (optical: first and last scene of a month; Sentinel-1: 24 or 36 days); add pairs by hand.</source>
-            <translation>没有符合规则的像对（光学：每月第一景与最后一景；Sentinel-1：24 或 36 天）；请手动添加像对。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="563" />
-            <source>{} pairs proposed; edit them below.</source>
-            <translation>已推荐 {} 个像对；可在下方编辑。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="578" />
-            <source>Choose two scanned scenes.</source>
-            <translation>请选择两景已扫描的影像。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="583" />
-            <source>Pair refused: {}</source>
-            <translation>像对被拒绝：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="586" />
-            <source>This pair is already in the list.</source>
-            <translation>该像对已在列表中。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="588" />
-            <source>added by hand</source>
-            <translation>手动添加</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="592" />
-            <source>Pair added (Δt = {:.2f} days).</source>
-            <translation>已添加像对（Δt = {:.2f} 天）。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="625" />
-            <source>A run is still going; cancel it or wait.</source>
-            <translation>仍有任务在运行；请取消或等待。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="636" />
-            <source>Processing algorithm(s) not available: {}</source>
-            <translation>Processing 算法不可用：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="639" />
-            <source>glacvel run {}</source>
-            <translation>glacvel 运行 {}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="645" />
-            <source>Running {} steps in the background…</source>
-            <translation>正在后台运行 {} 个步骤…</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="658" />
-            <source>Run stopped: {}</source>
-            <translation>运行已停止：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="661" />
-            <source>Done: {} layers loaded into group “{}”.</source>
-            <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="100" />
-            <source>cannot read: {}</source>
-            <translation>无法读取：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="103" />
-            <source>a velocity product, not a scene</source>
-            <translation>这是流速产品，不是影像</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="112" />
-            <source>no coordinate reference system</source>
-            <translation>没有坐标参考系</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="114" />
-            <source>no acquisition time (no Landsat/Sentinel name, MTL file or date tag)</source>
-            <translation>没有获取时间（无 Landsat/Sentinel 文件名、MTL 文件或日期标签）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="126" />
-            <source>{} is not a folder; choose the folder that holds the scenes</source>
-            <translation>{} 不是文件夹；请选择存放影像的文件夹</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="193" />
-            <source>no pairs: tick scenes and press Propose pairs, or add pairs</source>
-            <translation>没有像对：请勾选影像并点击“推荐像对”，或手动添加像对</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="195" />
-            <source>choose an output folder</source>
-            <translation>请选择输出文件夹</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="203" />
-            <source>no correlation algorithm for sensor {}</source>
-            <translation>没有适用于传感器 {} 的相关匹配算法</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="208" />
-            <source>correlate {}</source>
-            <translation>相关匹配 {}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="213" />
-            <source>stable-ground correction {}</source>
-            <translation>稳定地表校正 {}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="217" />
-            <source>monthly products</source>
-            <translation>月度产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="243" />
-            <source>Glacier velocity: {} steps</source>
-            <translation>冰川流速：{} 个步骤</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/gui/scene_chooser.py" line="275" />
-            <source>canceled</source>
-            <translation>已取消</translation>
-        </message>
-    </context>
-    <context>
-        <name>StableGroundCorrection</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="129" />
-            <source>Stable-ground correction</source>
-            <translation>稳定地表校正</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156" />
-            <source>Offset model</source>
-            <translation>偏移模型</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156" />
-            <source>constant (median)</source>
-            <translation>常数（中位数）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156" />
-            <source>plane</source>
-            <translation>平面</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="159" />
-            <source>Hold-out checkerboard block (pixels)</source>
-            <translation>留出检验棋盘格块大小（像元）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="167" />
-            <source>Corrected velocity product</source>
-            <translation>校正后的流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="181" />
-            <source>Stable ground: {}</source>
-            <translation>稳定地表：{}</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="218" />
-            <source>Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)</source>
-            <translation>偏移 vx {:.4f} m/d，vy {:.4f} m/d（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} m/d（{} 个像元）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="132" />
-            <source>Removes the co-registration offset measured on stable (ice-free) ground from a velocity product.
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="317"/>
+        <source>Node spacing (px; 0 = auto)</source>
+        <translation>节点间距（像元；0 = 自动）</translation>
+    </message>
+</context>
+<context>
+    <name>SceneChooserDialog</name>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="322"/>
+        <source>Glacier velocity — scenes and pairs</source>
+        <translation>冰川流速 — 影像与像对</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="333"/>
+        <source>Scene folder</source>
+        <translation>影像文件夹</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="337"/>
+        <source>Scan</source>
+        <translation>扫描</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="343"/>
+        <source>Scenes (tick the ones to use)</source>
+        <translation>影像（勾选要使用的）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <source>Sensor</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <source>Acquired (UTC)</source>
+        <translation>获取时间 (UTC)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <source>Path/row or tile</source>
+        <translation>轨道号/行号或图幅</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <source>Cloud %</source>
+        <translation>云量 %</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <source>CRS</source>
+        <translation>坐标参考系</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <source>Overlap with map %</source>
+        <translation>与地图范围重叠 %</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="358"/>
+        <source>Maximum cloud cover %</source>
+        <translation>最大云量 %</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="363"/>
+        <source>Tick all usable</source>
+        <translation>勾选全部可用影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="367"/>
+        <source>Propose pairs</source>
+        <translation>推荐像对</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="373"/>
+        <source>Pairs</source>
+        <translation>像对</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <source>First scene</source>
+        <translation>第一景</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <source>Second scene</source>
+        <translation>第二景</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <source>Δt (days)</source>
+        <translation>Δt（天）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <source>Why</source>
+        <translation>依据</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="386"/>
+        <source>First</source>
+        <translation>第一景</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="388"/>
+        <source>Second</source>
+        <translation>第二景</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="390"/>
+        <source>Add pair</source>
+        <translation>添加像对</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="393"/>
+        <source>Remove selected pairs</source>
+        <translation>删除所选像对</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="441"/>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="406"/>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="411"/>
+        <source>Stable-ground polygons (optional)</source>
+        <translation>稳定地表多边形（可选）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="416"/>
+        <source>algorithm default</source>
+        <translation>算法默认值</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="418"/>
+        <source>Fastest expected speed; sets the search range of the correlation</source>
+        <translation>预计最大流速；决定相关匹配的搜索范围</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="419"/>
+        <source>Maximum speed</source>
+        <translation>最大流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="420"/>
+        <source>Monthly products (YYYYMM.tif)</source>
+        <translation>月度产品 (YYYYMM.tif)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="422"/>
+        <source>Add flow arrows to monthly products</source>
+        <translation>为月度产品添加流向箭头</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="444"/>
+        <source>Cancel run</source>
+        <translation>取消运行</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="448"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="482"/>
+        <source>No raster files found in {}.</source>
+        <translation>在 {} 中未找到栅格文件。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="484"/>
+        <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
+        <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="505"/>
+        <source>usable</source>
+        <translation>可用</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="555"/>
+        <source>Tick at least two usable scenes to propose pairs.</source>
+        <translation>请至少勾选两景可用影像再推荐像对。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="560"/>
+        <source>No pair matches the rules (optical: first and last scene of a month; Sentinel-1: 24 or 36 days); add pairs by hand.</source>
+        <translation>没有符合规则的像对（光学：每月第一景与最后一景；Sentinel-1：24 或 36 天）；请手动添加像对。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="563"/>
+        <source>{} pairs proposed; edit them below.</source>
+        <translation>已推荐 {} 个像对；可在下方编辑。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="578"/>
+        <source>Choose two scanned scenes.</source>
+        <translation>请选择两景已扫描的影像。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="583"/>
+        <source>Pair refused: {}</source>
+        <translation>像对被拒绝：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="586"/>
+        <source>This pair is already in the list.</source>
+        <translation>该像对已在列表中。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="588"/>
+        <source>added by hand</source>
+        <translation>手动添加</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="592"/>
+        <source>Pair added (Δt = {:.2f} days).</source>
+        <translation>已添加像对（Δt = {:.2f} 天）。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="625"/>
+        <source>A run is still going; cancel it or wait.</source>
+        <translation>仍有任务在运行；请取消或等待。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="636"/>
+        <source>Processing algorithm(s) not available: {}</source>
+        <translation>Processing 算法不可用：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="639"/>
+        <source>glacvel run {}</source>
+        <translation>glacvel 运行 {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="645"/>
+        <source>Running {} steps in the background…</source>
+        <translation>正在后台运行 {} 个步骤…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="658"/>
+        <source>Run stopped: {}</source>
+        <translation>运行已停止：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="661"/>
+        <source>Done: {} layers loaded into group “{}”.</source>
+        <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="100"/>
+        <source>cannot read: {}</source>
+        <translation>无法读取：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="103"/>
+        <source>a velocity product, not a scene</source>
+        <translation>这是流速产品，不是影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="112"/>
+        <source>no coordinate reference system</source>
+        <translation>没有坐标参考系</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="114"/>
+        <source>no acquisition time (no Landsat/Sentinel name, MTL file or date tag)</source>
+        <translation>没有获取时间（无 Landsat/Sentinel 文件名、MTL 文件或日期标签）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="126"/>
+        <source>{} is not a folder; choose the folder that holds the scenes</source>
+        <translation>{} 不是文件夹；请选择存放影像的文件夹</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="193"/>
+        <source>no pairs: tick scenes and press Propose pairs, or add pairs</source>
+        <translation>没有像对：请勾选影像并点击“推荐像对”，或手动添加像对</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="195"/>
+        <source>choose an output folder</source>
+        <translation>请选择输出文件夹</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="203"/>
+        <source>no correlation algorithm for sensor {}</source>
+        <translation>没有适用于传感器 {} 的相关匹配算法</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="208"/>
+        <source>correlate {}</source>
+        <translation>相关匹配 {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="213"/>
+        <source>stable-ground correction {}</source>
+        <translation>稳定地表校正 {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="217"/>
+        <source>monthly products</source>
+        <translation>月度产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="243"/>
+        <source>Glacier velocity: {} steps</source>
+        <translation>冰川流速：{} 个步骤</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="275"/>
+        <source>canceled</source>
+        <translation>已取消</translation>
+    </message>
+</context>
+<context>
+    <name>StableGroundCorrection</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="129"/>
+        <source>Stable-ground correction</source>
+        <translation>稳定地表校正</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <source>Offset model</source>
+        <translation>偏移模型</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <source>constant (median)</source>
+        <translation>常数（中位数）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <source>plane</source>
+        <translation>平面</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="159"/>
+        <source>Hold-out checkerboard block (pixels)</source>
+        <translation>留出检验棋盘格块大小（像元）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="167"/>
+        <source>Corrected velocity product</source>
+        <translation>校正后的流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="181"/>
+        <source>Stable ground: {}</source>
+        <translation>稳定地表：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="218"/>
+        <source>Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)</source>
+        <translation>偏移 vx {:.4f} m/d，vy {:.4f} m/d（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} m/d（{} 个像元）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="132"/>
+        <source>Removes the co-registration offset measured on stable (ice-free) ground from a velocity product.
 
 Stable ground: STABLE_GROUND polygons; or, without them, everything outside GLACIER_OUTLINES farther than BUFFER metres; or, with neither, automatically the slowest 25 % of good-quality pixels (as autoRIFT), measured about the stable offset.
 MODEL: constant = median offset of vx and vy (default); plane = offset varying linearly across the scene, refused when stable ground does not spread across the scene (its spread along the narrowest direction must be at least half that of a scene-filling cover).
 Honest errors: stable pixels are split by a checkerboard of 16x16-pixel blocks; the offset is fitted on one colour and the corrected residuals are evaluated on the other, so the reported mean and spread are not zero by construction.
 
 Output: the corrected product (v, vx, vy, dx, dy recomputed; other bands kept) with vx_error, vy_error (held-out RMSE, m/d; ERROR_MEASURE robust: sqrt(median^2 + NMAD^2)) and v_error bands, and tags SG_OFFSET_VX/VY, SG_MODEL, SG_SOURCE and the held-out statistics.</source>
-            <translation>从流速产品中去除在稳定（无冰）地表上测得的配准偏移。
+        <translation>从流速产品中去除在稳定（无冰）地表上测得的配准偏移。
 
 稳定地表：STABLE_GROUND 多边形；若未给出，则为 GLACIER_OUTLINES 之外、距边界超过 BUFFER 米的全部区域；两者都未给出时，自动取质量良好像元中最慢的 25 %（同 autoRIFT），以稳定偏移为中心度量。
 MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范围内线性变化的偏移，若稳定地表未铺开于整景（其沿最窄方向的分布范围须至少为布满整景时的一半）则拒绝。
 如实的误差：稳定像元按 16×16 像元块的棋盘格划分；在一种颜色的块上拟合偏移，在另一种颜色的块上评估校正后的残差，因此报告的均值和离散度并非按构造为零。
 
 输出：校正后的产品（重新计算 v、vx、vy、dx、dy；其余波段保留），附 vx_error、vy_error（留出样本 RMSE，m/d；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段，以及标签 SG_OFFSET_VX/VY、SG_MODEL、SG_SOURCE 和留出样本统计量。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152" />
-            <source>Velocity product</source>
-            <translation>流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152" />
-            <source>Stable-ground polygons</source>
-            <translation>稳定地表多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152" />
-            <source>Glacier outlines (stable ground = outside, minus buffer)</source>
-            <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152" />
-            <source>Buffer around glacier outlines (m)</source>
-            <translation>冰川边界缓冲距离 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164" />
-            <source>Per-pixel error from</source>
-            <translation>逐像元误差来源</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164" />
-            <source>RMSE on held-out stable pixels</source>
-            <translation>留出稳定像元上的 RMSE</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164" />
-            <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
-            <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="177" />
-            <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
-            <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
-        </message>
-    </context>
-    <context>
-        <name>StableGroundError</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="238" />
-            <source>Stable-ground error statistics</source>
-            <translation>稳定地表误差统计</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="264" />
-            <source>Glacier outline buffered inward (GLAFT metric 2)</source>
-            <translation>向内缓冲的冰川边界（GLAFT 指标 2）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="267" />
-            <source>KDE contour level (sigma)</source>
-            <translation>核密度等值线水平 (sigma)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276" />
-            <source>Stable-ground statistics</source>
-            <translation>稳定地表统计</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="278" />
-            <source>Stable-ground report</source>
-            <translation>稳定地表报告</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="278" />
-            <source>HTML files (*.html)</source>
-            <translation>HTML 文件 (*.html)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280" />
-            <source>Product with error bands</source>
-            <translation>带误差波段的产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="301" />
-            <source>Stable ground: {} ({} pixels)</source>
-            <translation>稳定地表：{}（{} 个像元）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="383" />
-            <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} m/d; GLAFT delta_u {:.4f}, delta_v {:.4f} m/d</source>
-            <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} m/d；GLAFT delta_u {:.4f}，delta_v {:.4f} m/d</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241" />
-            <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <source>Velocity product</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <source>Stable-ground polygons</source>
+        <translation>稳定地表多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <source>Glacier outlines (stable ground = outside, minus buffer)</source>
+        <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <source>Buffer around glacier outlines (m)</source>
+        <translation>冰川边界缓冲距离 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164"/>
+        <source>Per-pixel error from</source>
+        <translation>逐像元误差来源</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164"/>
+        <source>RMSE on held-out stable pixels</source>
+        <translation>留出稳定像元上的 RMSE</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164"/>
+        <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
+        <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="177"/>
+        <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
+        <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
+    </message>
+</context>
+<context>
+    <name>StableGroundError</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="238"/>
+        <source>Stable-ground error statistics</source>
+        <translation>稳定地表误差统计</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="264"/>
+        <source>Glacier outline buffered inward (GLAFT metric 2)</source>
+        <translation>向内缓冲的冰川边界（GLAFT 指标 2）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="267"/>
+        <source>KDE contour level (sigma)</source>
+        <translation>核密度等值线水平 (sigma)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
+        <source>Stable-ground statistics</source>
+        <translation>稳定地表统计</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="278"/>
+        <source>Stable-ground report</source>
+        <translation>稳定地表报告</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="278"/>
+        <source>HTML files (*.html)</source>
+        <translation>HTML 文件 (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
+        <source>Product with error bands</source>
+        <translation>带误差波段的产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="301"/>
+        <source>Stable ground: {} ({} pixels)</source>
+        <translation>稳定地表：{}（{} 个像元）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="383"/>
+        <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} m/d; GLAFT delta_u {:.4f}, delta_v {:.4f} m/d</source>
+        <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} m/d；GLAFT delta_u {:.4f}，delta_v {:.4f} m/d</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241"/>
+        <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
 
 Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT's own numbers are 8 times larger).
 
 Outputs: a statistics table, an HTML report (histograms, vx-vy scatter with the 2-sigma contour) and OUTPUT_ERROR, a copy of the product with vx_error, vy_error (stable-ground RMSE about zero, m/d, which includes outliers and any uncorrected offset; ERROR_MEASURE robust: sqrt(median^2 + NMAD^2)) and v_error bands added (replacing any present), for fusion.</source>
-            <translation>在真实流速为零的稳定（无冰）地表上度量流速产品的误差。稳定地表的确定方式同“稳定地表校正”（多边形、冰川边界外减去缓冲区，或自动选取）。
+        <translation>在真实流速为零的稳定（无冰）地表上度量流速产品的误差。稳定地表的确定方式同“稳定地表校正”（多边形、冰川边界外减去缓冲区，或自动选取）。
 
 vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1.4826 × 中位数绝对偏差）、RMSE 以及正态性检验（D'Agostino-Pearson）。GLAFT 指标 1（Zheng 等，2023）：(vx, vy) 的 Epanechnikov 核密度 2σ 等值线的半幅 DELTA_U、DELTA_V，约为 2σ 量级。给出 GLACIER_INTERIOR（向内缓冲的冰川边界，GLAFT 用 600 m）时计算 GLAFT 指标 2：对旋转到流动方向的应变率做同样计算；DELTA_XY_STRAIN 为沿流向剪切应变率的半幅，单位 1/d（物理单位；GLAFT 自身给出的数值大 8 倍）。
 
 输出：统计表、HTML 报告（直方图、带 2σ 等值线的 vx–vy 散点图），以及 OUTPUT_ERROR——添加了 vx_error、vy_error（相对零值的稳定地表 RMSE，m/d，包含异常值和任何未校正的偏移；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段（替换已有波段）的产品副本，供融合使用。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260" />
-            <source>Velocity product</source>
-            <translation>流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260" />
-            <source>Stable-ground polygons</source>
-            <translation>稳定地表多边形</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260" />
-            <source>Glacier outlines (stable ground = outside, minus buffer)</source>
-            <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260" />
-            <source>Buffer around glacier outlines (m)</source>
-            <translation>冰川边界缓冲距离 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273" />
-            <source>Per-pixel error from</source>
-            <translation>逐像元误差来源</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273" />
-            <source>RMSE on stable ground (includes outliers and offset)</source>
-            <translation>稳定地表上的 RMSE（含异常值和偏移）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273" />
-            <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
-            <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="288" />
-            <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
-            <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
-        </message>
-    </context>
-    <context>
-        <name>UavFeatureTracking</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="41" />
-            <source>UAV feature tracking (orthomosaics)</source>
-            <translation>无人机特征跟踪（正射影像）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="44" />
-            <source>Feature tracking of two UAV orthomosaics as in ImGRAFT (Messerli &amp; Grinsted 2015): square templates of TEMPLATE_SIZE metres cut from the reference on a regular grid every SPACING metres are searched for in the secondary within MAX_SPEED x time baseline, by normalised cross-correlation (NCC) or orientation correlation; sub-pixel by 16x oversampling of the correlation peak.
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <source>Velocity product</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <source>Stable-ground polygons</source>
+        <translation>稳定地表多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <source>Glacier outlines (stable ground = outside, minus buffer)</source>
+        <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <source>Buffer around glacier outlines (m)</source>
+        <translation>冰川边界缓冲距离 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273"/>
+        <source>Per-pixel error from</source>
+        <translation>逐像元误差来源</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273"/>
+        <source>RMSE on stable ground (includes outliers and offset)</source>
+        <translation>稳定地表上的 RMSE（含异常值和偏移）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273"/>
+        <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
+        <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="288"/>
+        <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
+        <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
+    </message>
+</context>
+<context>
+    <name>UavFeatureTracking</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="41"/>
+        <source>UAV feature tracking (orthomosaics)</source>
+        <translation>无人机特征跟踪（正射影像）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="44"/>
+        <source>Feature tracking of two UAV orthomosaics as in ImGRAFT (Messerli &amp; Grinsted 2015): square templates of TEMPLATE_SIZE metres cut from the reference on a regular grid every SPACING metres are searched for in the secondary within MAX_SPEED x time baseline, by normalised cross-correlation (NCC) or orientation correlation; sub-pixel by 16x oversampling of the correlation peak.
 
 Inputs may be RGB (converted to luminance) or single band, on different grids and extents (the secondary is warped onto the reference grid, or onto a coarser work grid of WORK_RESOLUTION metres, which makes large centimetre mosaics faster). Times come from REFERENCE_TIME/SECONDARY_TIME or the files' date tags (EXIF DateTimeOriginal, TIFFTAG_DATETIME).
 Rejected: correlation below MIN_PEAK, peak ratio (peak / mean |correlation|) below MIN_PEAK_RATIO, peaks at the limit of the search area, normalised-median-test outliers on the point grid (MEDIAN_TEST, 0 = off).
 Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres; quality = correlation peak; peak_ratio) and a velocity product on a TARGET_RESOLUTION grid (default 30 m): the median of the valid points in each cell (robust block aggregation) with a count band. Images are read window by window, so memory stays bounded for large orthomosaics.</source>
-            <translation>按 ImGRAFT（Messerli &amp; Grinsted，2015）的方法对两幅无人机正射影像做特征跟踪：在参考影像上按每隔 SPACING 米的规则网格截取边长 TEMPLATE_SIZE 米的方形模板，在次影像中 MAX_SPEED × 时间基线 的范围内以归一化互相关 (NCC) 或方向相关搜索；亚像元精度由相关峰 16 倍过采样得到。
+        <translation>按 ImGRAFT（Messerli &amp; Grinsted，2015）的方法对两幅无人机正射影像做特征跟踪：在参考影像上按每隔 SPACING 米的规则网格截取边长 TEMPLATE_SIZE 米的方形模板，在次影像中 MAX_SPEED × 时间基线 的范围内以归一化互相关 (NCC) 或方向相关搜索；亚像元精度由相关峰 16 倍过采样得到。
 
 输入可以是 RGB（转换为亮度）或单波段，网格和范围可以不同（次影像会重采样到参考影像网格，或 WORK_RESOLUTION 米的较粗工作网格，使厘米级大幅拼接影像处理更快）。时间取自 REFERENCE_TIME/SECONDARY_TIME 或文件的日期标签（EXIF DateTimeOriginal、TIFFTAG_DATETIME）。
 剔除：相关值低于 MIN_PEAK、峰值比（峰值 / |相关| 均值）低于 MIN_PEAK_RATIO、峰值位于搜索区边缘，以及点网格上的归一化中值检验异常值（MEDIAN_TEST，0 = 关闭）。
 输出：跟踪点（vx、vy、v 单位 m/d，x 向东，y 向北；dx、dy 单位米；quality = 相关峰值；peak_ratio）以及 TARGET_RESOLUTION 网格（默认 30 m）上的流速产品：每个像元内有效点的中位数（稳健块聚合）并附 count 波段。影像逐窗口读取，因此大幅正射影像的内存占用也有上限。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="65" />
-            <source>Reference (earlier) orthomosaic</source>
-            <translation>参考（较早）正射影像</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="67" />
-            <source>Secondary (later) orthomosaic</source>
-            <translation>次影像（较晚）正射影像</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="69" />
-            <source>Reference acquisition time, UTC (empty: from tags)</source>
-            <translation>参考影像获取时间，UTC（留空：取自标签）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="72" />
-            <source>Secondary acquisition time, UTC (empty: from tags)</source>
-            <translation>次影像获取时间，UTC（留空：取自标签）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="75" />
-            <source>Template size (m)</source>
-            <translation>模板大小 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="78" />
-            <source>Grid spacing of the templates (m)</source>
-            <translation>模板网格间距 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="81" />
-            <source>Maximum speed (m/d)</source>
-            <translation>最大流速 (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84" />
-            <source>Similarity</source>
-            <translation>相似性度量</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84" />
-            <source>Normalised cross-correlation</source>
-            <translation>归一化互相关</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84" />
-            <source>Orientation correlation</source>
-            <translation>方向相关</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="88" />
-            <source>Velocity product resolution (m)</source>
-            <translation>流速产品分辨率 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="92" />
-            <source>Minimum correlation peak</source>
-            <translation>最小相关峰值</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="96" />
-            <source>Minimum peak ratio (0 = off)</source>
-            <translation>最小峰值比（0 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="99" />
-            <source>Normalised median test threshold (0 = off)</source>
-            <translation>归一化中值检验阈值（0 = 关闭）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="102" />
-            <source>Work grid resolution (m; 0 = reference pixels)</source>
-            <translation>工作网格分辨率（m；0 = 参考影像像元）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="109" />
-            <source>Tracked points</source>
-            <translation>跟踪点</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="111" />
-            <source>Velocity product</source>
-            <translation>流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="133" />
-            <source>Δt = {:.3f} d; work pixel {:.3f} m; template {} px; search range ±{} px</source>
-            <translation>Δt = {:.3f} 天；工作像元 {:.3f} m；模板 {} 像元；搜索范围 ±{} 像元</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="186" />
-            <source>Rejected ({}): {} of {} points</source>
-            <translation>剔除（{}）：{} / {} 个点</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="196" />
-            <source>Rejected (median test outlier): {} points</source>
-            <translation>剔除（中值检验异常值）：{} 个点</translation>
-        </message>
-    </context>
-    <context>
-        <name>ValidateVelocity</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="717" />
-            <source>Validate velocity against a reference</source>
-            <translation>用参考数据验证流速</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="720" />
-            <source>Compares a velocity product (fused or single source) and, optionally, further products (SOURCES) with a reference: a UAV velocity raster inside polygons, or GNSS points (vx/vy in m/d, or start/end positions and dates). Every product is sampled on the grid of INPUT. Reports n, bias (mean), standard deviation, RMSE and NMAD of the speed difference (product − reference) and of the vx/vy components, as a table and scatter/histogram figures in the HTML report.</source>
-            <translation>将一个流速产品（融合或单一数据源）以及可选的其他产品 (SOURCES) 与参考数据比较：参考数据为多边形内的无人机流速栅格，或 GNSS 点（vx/vy 单位 m/d，或起止位置与日期）。所有产品都在 INPUT 的网格上采样。报告流速大小差值（产品 − 参考）及 vx/vy 分量差值的 n、偏差（均值）、标准差、RMSE 和 NMAD，以表格和 HTML 报告中的散点图/直方图给出。</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="729" />
-            <source>Velocity product to validate</source>
-            <translation>待验证的流速产品</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="731" />
-            <source>Further products to compare (e.g. the single sources)</source>
-            <translation>其他参与比较的产品（如各单一数据源）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="735" />
-            <source>Validation report</source>
-            <translation>验证报告</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="735" />
-            <source>HTML files (*.html)</source>
-            <translation>HTML 文件 (*.html)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="784" />
-            <source>Velocity validation</source>
-            <translation>流速验证</translation>
-        </message>
-    </context>
-    <context>
-        <name>alg</name>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="80" />
-            <source>Target CRS (default: UTM zone of the data)</source>
-            <translation>目标坐标系（默认：数据所在的 UTM 分带）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="82" />
-            <source>Target resolution (m)</source>
-            <translation>目标分辨率 (m)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="85" />
-            <source>Extent (default: union of the sources)</source>
-            <translation>范围（默认：各数据源范围的并集）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="90" />
-            <source>Reference velocity product (e.g. UAV, m/d or m/yr)</source>
-            <translation>参考流速产品（如无人机，m/d 或 m/yr）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="93" />
-            <source>Reference polygons (where the reference raster is used)</source>
-            <translation>参考多边形（参考栅格的使用区域）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="96" />
-            <source>Reference points (GNSS: vx/vy in m/d, or start/end positions and dates)</source>
-            <translation>参考点（GNSS：vx/vy 单位 m/d，或起止位置与日期）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="100" />
-            <source>Field of the east velocity vx (m/d)</source>
-            <translation>东向流速 vx 字段 (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="103" />
-            <source>Field of the north velocity vy (m/d)</source>
-            <translation>北向流速 vy 字段 (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="106" />
-            <source>Station / polygon id field (cross-validation groups)</source>
-            <translation>站点/多边形标识字段（交叉验证分组）</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="343" />
-            <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
-            <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
-        </message>
-    </context>
-    <context>
-        <name>styling</name>
-        <message>
-            <location filename="../glacvel_plugin/styling.py" line="305" />
-            <source>flow arrows</source>
-            <translation>流向箭头</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/styling.py" line="393" />
-            <source>speed (m/d)</source>
-            <translation>流速大小 (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/styling.py" line="394" />
-            <source>speed error (m/d)</source>
-            <translation>流速误差 (m/d)</translation>
-        </message>
-        <message>
-            <location filename="../glacvel_plugin/styling.py" line="456" />
-            <source>arrows</source>
-            <translation>箭头</translation>
-        </message>
-    </context>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="65"/>
+        <source>Reference (earlier) orthomosaic</source>
+        <translation>参考（较早）正射影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="67"/>
+        <source>Secondary (later) orthomosaic</source>
+        <translation>次影像（较晚）正射影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="69"/>
+        <source>Reference acquisition time, UTC (empty: from tags)</source>
+        <translation>参考影像获取时间，UTC（留空：取自标签）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="72"/>
+        <source>Secondary acquisition time, UTC (empty: from tags)</source>
+        <translation>次影像获取时间，UTC（留空：取自标签）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="75"/>
+        <source>Template size (m)</source>
+        <translation>模板大小 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="78"/>
+        <source>Grid spacing of the templates (m)</source>
+        <translation>模板网格间距 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="81"/>
+        <source>Maximum speed (m/d)</source>
+        <translation>最大流速 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84"/>
+        <source>Similarity</source>
+        <translation>相似性度量</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84"/>
+        <source>Normalised cross-correlation</source>
+        <translation>归一化互相关</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84"/>
+        <source>Orientation correlation</source>
+        <translation>方向相关</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="88"/>
+        <source>Velocity product resolution (m)</source>
+        <translation>流速产品分辨率 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="92"/>
+        <source>Minimum correlation peak</source>
+        <translation>最小相关峰值</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="96"/>
+        <source>Minimum peak ratio (0 = off)</source>
+        <translation>最小峰值比（0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="99"/>
+        <source>Normalised median test threshold (0 = off)</source>
+        <translation>归一化中值检验阈值（0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="102"/>
+        <source>Work grid resolution (m; 0 = reference pixels)</source>
+        <translation>工作网格分辨率（m；0 = 参考影像像元）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="109"/>
+        <source>Tracked points</source>
+        <translation>跟踪点</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="111"/>
+        <source>Velocity product</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="133"/>
+        <source>Δt = {:.3f} d; work pixel {:.3f} m; template {} px; search range ±{} px</source>
+        <translation>Δt = {:.3f} 天；工作像元 {:.3f} m；模板 {} 像元；搜索范围 ±{} 像元</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="186"/>
+        <source>Rejected ({}): {} of {} points</source>
+        <translation>剔除（{}）：{} / {} 个点</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="196"/>
+        <source>Rejected (median test outlier): {} points</source>
+        <translation>剔除（中值检验异常值）：{} 个点</translation>
+    </message>
+</context>
+<context>
+    <name>ValidateVelocity</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="717"/>
+        <source>Validate velocity against a reference</source>
+        <translation>用参考数据验证流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="720"/>
+        <source>Compares a velocity product (fused or single source) and, optionally, further products (SOURCES) with a reference: a UAV velocity raster inside polygons, or GNSS points (vx/vy in m/d, or start/end positions and dates). Every product is sampled on the grid of INPUT. Reports n, bias (mean), standard deviation, RMSE and NMAD of the speed difference (product − reference) and of the vx/vy components, as a table and scatter/histogram figures in the HTML report.</source>
+        <translation>将一个流速产品（融合或单一数据源）以及可选的其他产品 (SOURCES) 与参考数据比较：参考数据为多边形内的无人机流速栅格，或 GNSS 点（vx/vy 单位 m/d，或起止位置与日期）。所有产品都在 INPUT 的网格上采样。报告流速大小差值（产品 − 参考）及 vx/vy 分量差值的 n、偏差（均值）、标准差、RMSE 和 NMAD，以表格和 HTML 报告中的散点图/直方图给出。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="729"/>
+        <source>Velocity product to validate</source>
+        <translation>待验证的流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="731"/>
+        <source>Further products to compare (e.g. the single sources)</source>
+        <translation>其他参与比较的产品（如各单一数据源）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="735"/>
+        <source>Validation report</source>
+        <translation>验证报告</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="735"/>
+        <source>HTML files (*.html)</source>
+        <translation>HTML 文件 (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="784"/>
+        <source>Velocity validation</source>
+        <translation>流速验证</translation>
+    </message>
+</context>
+<context>
+    <name>alg</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="80"/>
+        <source>Target CRS (default: UTM zone of the data)</source>
+        <translation>目标坐标系（默认：数据所在的 UTM 分带）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="82"/>
+        <source>Target resolution (m)</source>
+        <translation>目标分辨率 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="85"/>
+        <source>Extent (default: union of the sources)</source>
+        <translation>范围（默认：各数据源范围的并集）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="90"/>
+        <source>Reference velocity product (e.g. UAV, m/d or m/yr)</source>
+        <translation>参考流速产品（如无人机，m/d 或 m/yr）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="93"/>
+        <source>Reference polygons (where the reference raster is used)</source>
+        <translation>参考多边形（参考栅格的使用区域）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="96"/>
+        <source>Reference points (GNSS: vx/vy in m/d, or start/end positions and dates)</source>
+        <translation>参考点（GNSS：vx/vy 单位 m/d，或起止位置与日期）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="100"/>
+        <source>Field of the east velocity vx (m/d)</source>
+        <translation>东向流速 vx 字段 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="103"/>
+        <source>Field of the north velocity vy (m/d)</source>
+        <translation>北向流速 vy 字段 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="106"/>
+        <source>Station / polygon id field (cross-validation groups)</source>
+        <translation>站点/多边形标识字段（交叉验证分组）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="343"/>
+        <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
+        <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
+    </message>
+</context>
+<context>
+    <name>styling</name>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="305"/>
+        <source>flow arrows</source>
+        <translation>流向箭头</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="393"/>
+        <source>speed (m/d)</source>
+        <translation>流速大小 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="394"/>
+        <source>speed error (m/d)</source>
+        <translation>流速误差 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="456"/>
+        <source>arrows</source>
+        <translation>箭头</translation>
+    </message>
+</context>
 </TS>

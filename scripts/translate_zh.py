@@ -68,11 +68,35 @@ def fill(ts_path=TS, book=None):
         for c, s, t in bad:
             print(f"placeholder mismatch in {c}: {s!r} -> {t!r}", file=sys.stderr)
         raise SystemExit(2)
-    ET.indent(tree, space="    ")
-    body = ET.tostring(tree.getroot(), encoding="unicode")
     with open(ts_path, "w", encoding="utf-8") as f:
-        f.write('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n' + body + "\n")
+        f.write(serialize(tree.getroot()))
     return filled, missing
+
+
+def _esc(text):
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def serialize(root):
+    """The .ts text in pylupdate5's layout, so refills do not reformat the file."""
+    out = ['<?xml version="1.0" encoding="utf-8"?>', "<!DOCTYPE TS>",
+           f'<TS version="{root.get("version", "2.1")}" language="{root.get("language", "zh_CN")}">']
+    for ctx in root.iter("context"):
+        out.append("<context>")
+        out.append(f"    <name>{_esc(ctx.findtext('name'))}</name>")
+        for msg in ctx.iter("message"):
+            out.append("    <message>")
+            for loc in msg.findall("location"):
+                out.append(f'        <location filename="{_esc(loc.get("filename")).replace(chr(34), "&quot;")}" '
+                           f'line="{loc.get("line")}"/>')
+            out.append(f"        <source>{_esc(msg.findtext('source'))}</source>")
+            tr = msg.find("translation")
+            attr = f' type="{tr.get("type")}"' if tr is not None and tr.get("type") else ""
+            out.append(f"        <translation{attr}>{_esc(tr.text if tr is not None else '')}</translation>")
+            out.append("    </message>")
+        out.append("</context>")
+    out.append("</TS>")
+    return "\n".join(out) + "\n"
 
 
 def main(argv):
