@@ -364,6 +364,30 @@ def _fit_subset(A: np.ndarray, b: np.ndarray, method: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- fusion
+def _stack_with_sigma(vx, vy, sigma_x=None, sigma_y=None):
+    """Velocity stacks, their 1-σ errors and the data mask, for per-pixel averaging.
+
+    ``vx``, ``vy``: (k, rows, cols) or one (rows, cols) layer, m/d, NaN = no data.
+    ``sigma_x``, ``sigma_y``: broadcastable to that shape (e.g. (k, 1, 1)), NaN or
+    None = unknown. Returns float64 ``(vx, vy, sx, sy, m)``, all (k, rows, cols);
+    ``m`` is True where both components are finite. Raises ``ValueError`` when vx
+    and vy differ in shape or are not 3-D. Shared by :func:`fuse_stack` and
+    :func:`glacvel_plugin.core.timeseries.composite_stack`.
+    """
+    vx = np.asarray(vx, dtype=np.float64)
+    vy = np.asarray(vy, dtype=np.float64)
+    if vx.ndim == 2:
+        vx, vy = vx[None], vy[None]
+    if vx.shape != vy.shape or vx.ndim != 3:
+        raise ValueError(f"vx and vy must both be (k, rows, cols); got {vx.shape} and {vy.shape}")
+    shape = vx.shape
+    sx = np.broadcast_to(np.asarray(sigma_x, dtype=float), shape) if sigma_x is not None \
+        else np.full(shape, np.nan)
+    sy = np.broadcast_to(np.asarray(sigma_y, dtype=float), shape) if sigma_y is not None \
+        else np.full(shape, np.nan)
+    return vx, vy, sx, sy, np.isfinite(vx) & np.isfinite(vy)
+
+
 def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]] = None,
                sigma_x: Optional[np.ndarray] = None, sigma_y: Optional[np.ndarray] = None,
                min_weight_sum: float = 1e-6) -> Dict[str, np.ndarray]:
@@ -385,19 +409,8 @@ def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]
     unknown) and ``count`` (number of sources present, 0 = no data).
     Raises ``ValueError`` for mismatched shapes or a weight count ≠ k.
     """
-    vx = np.asarray(vx, dtype=np.float64)
-    vy = np.asarray(vy, dtype=np.float64)
-    if vx.ndim == 2:
-        vx, vy = vx[None], vy[None]
-    if vx.shape != vy.shape or vx.ndim != 3:
-        raise ValueError(f"vx and vy must both be (k, rows, cols); got {vx.shape} and {vy.shape}")
+    vx, vy, sx, sy, m = _stack_with_sigma(vx, vy, sigma_x, sigma_y)
     k = vx.shape[0]
-    shape = vx.shape
-    sx = np.broadcast_to(np.asarray(sigma_x, dtype=float), shape) if sigma_x is not None \
-        else np.full(shape, np.nan)
-    sy = np.broadcast_to(np.asarray(sigma_y, dtype=float), shape) if sigma_y is not None \
-        else np.full(shape, np.nan)
-    m = np.isfinite(vx) & np.isfinite(vy)
     if weights is None:
         s2 = 0.5 * (sx ** 2 + sy ** 2)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -419,7 +432,7 @@ def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]
             raise ValueError(f"{w.size} weights given for {k} sources")
         if not np.all(np.isfinite(w)):
             raise ValueError("fusion weights must be finite numbers")
-        W = np.broadcast_to(w[:, None, None], shape)
+        W = np.broadcast_to(w[:, None, None], vx.shape)
     Wm = np.where(m, W, 0.0)
     # a source of weight 0 still fills pixels where no weighted source has data:
     # where every present source has weight exactly 0 they are averaged equally

@@ -31,6 +31,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .fusion import _stack_with_sigma
+
 Month = Tuple[int, int]
 """(year, month)."""
 
@@ -124,21 +126,13 @@ def composite_stack(vx: np.ndarray, vy: np.ndarray, fractions: Sequence[float],
 
     Returns float32 (rows, cols): ``vx``, ``vy``, ``v``, ``vx_error``, ``vy_error``
     (NaN when unknown), ``count`` (pairs with data).
+    Raises ``ValueError`` for non-positive fractions or vx, vy of different shapes.
     """
-    vx = np.asarray(vx, dtype=float)
-    vy = np.asarray(vy, dtype=float)
-    if vx.ndim == 2:
-        vx, vy = vx[None], vy[None]
+    vx, vy, sx, sy, m = _stack_with_sigma(vx, vy, sigma_x, sigma_y)
     n = vx.shape[0]
     f = np.asarray(fractions, dtype=float).reshape(n, 1, 1)
     if not np.all(f > 0):
         raise ValueError("overlap fractions must be positive")
-    shape = vx.shape
-    sx = np.broadcast_to(np.asarray(sigma_x, dtype=float), shape) if sigma_x is not None \
-        else np.full(shape, np.nan)
-    sy = np.broadcast_to(np.asarray(sigma_y, dtype=float), shape) if sigma_y is not None \
-        else np.full(shape, np.nan)
-    m = np.isfinite(vx) & np.isfinite(vy)
     s = np.sqrt(0.5 * (sx ** 2 + sy ** 2))
     known = np.isfinite(s) & (s > 0)
     all_known = np.all(known | ~m, axis=0)

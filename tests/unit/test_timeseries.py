@@ -78,3 +78,13 @@ def test_composite_error_matches_monte_carlo():
     assert np.mean(out["vx"]) == pytest.approx(0.5, abs=0.003)
     with pytest.raises(ValueError):
         composite_stack(vx, vy, [1.0, 0.0, 1.0, 1.0])
+
+
+def test_composite_refuses_mismatched_components_and_takes_one_layer():
+    with pytest.raises(ValueError, match="vx and vy must both be"):
+        composite_stack(np.ones((2, 3, 3)), np.ones((2, 3, 4)), [0.5, 0.5])
+    # one (rows, cols) pair: the composite is that pair, its error passed through
+    out = composite_stack(np.full((2, 2), 0.3), np.full((2, 2), 0.4), [1.0],
+                          sigma_x=np.full((1, 1, 1), 0.02), sigma_y=np.full((1, 1, 1), 0.05))
+    assert np.allclose(out["v"], 0.5) and np.allclose(out["vx_error"], 0.02)
+    assert np.allclose(out["vy_error"], 0.05) and np.all(out["count"] == 1)
