@@ -453,15 +453,33 @@ class SourceReader:
         return False
 
 
-def open_sources(paths: Sequence[str]) -> List[SourceReader]:
-    """Open every product (closing the ones already open if one fails)."""
-    readers: List[SourceReader] = []
+class SourceList(list):
+    """A list of :class:`SourceReader` that closes them all on ``with`` exit or :meth:`close`."""
+
+    def close(self):
+        for r in self:
+            r.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def open_sources(paths: Sequence[str]) -> SourceList:
+    """Open every product (closing the ones already open if one fails).
+
+    Returns a :class:`SourceList`; use it as ``with open_sources(paths) as readers:``
+    so that every file is closed however the block ends.
+    """
+    readers = SourceList()
     try:
         for p in paths:
             readers.append(SourceReader(p))
     except Exception:
-        for r in readers:
-            r.close()
+        readers.close()
         raise
     return readers
 

@@ -382,6 +382,33 @@ def _read_stack(readers, grid, window):
     return vx, vy, sx, sy
 
 
+def _write_fused(path, grid, tags, protect, feedback, make_block, progress) -> int:
+    """Write one fused product (:data:`FUSED_BANDS`) block by block; returns its valid pixels.
+
+    ``make_block(window)`` gives the bands of one block of ``grid``; ``progress(j)`` is
+    called after block ``j``. The product is written atomically with
+    :class:`ProductWriter` (never over a path in ``protect``) and tagged
+    ``VALID_PIXELS``; a cancel between blocks, an error, or a product without any
+    valid pixel (the return value is then 0) leaves no file.
+    """
+    valid = 0
+    with ProductWriter(path, FUSED_BANDS, grid.height, grid.width, grid.transform,
+                       grid.crs, tags, protect=protect) as w:
+        for j, win in enumerate(grid.blocks()):
+            if feedback.isCanceled():
+                w.abort()
+                check_canceled(feedback)
+            block = make_block(win)
+            valid += int(np.isfinite(block["vx"]).sum())
+            w.write({b: block[b] for b in FUSED_BANDS}, win)
+            progress(j)
+        if valid == 0:
+            w.abort()
+        else:
+            w.update_tags(VALID_PIXELS=valid)
+    return valid
+
+
 # --------------------------------------------------------------------------- algorithms
 class FitFusionWeights(GlacvelAlgorithm):
     ALG_ID = "fit_fusion_weights"
@@ -427,8 +454,7 @@ class FitFusionWeights(GlacvelAlgorithm):
         paths = _source_paths(self, parameters, context)
         method = METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)]
         grid = _grid(self, parameters, context, paths)
-        readers = open_sources(paths)
-        try:
+        with open_sources(paths) as readers:
             names = [r.name for r in readers]
             if len(set(names)) != len(names):
                 raise ValueError(f"two products have the same SENSOR ({', '.join(names)}); fit "
@@ -436,9 +462,6 @@ class FitFusionWeights(GlacvelAlgorithm):
             feedback.pushInfo(f"Grid: {grid.width}×{grid.height} px of {grid.resolution:g} m, "
                               f"{grid.crs.to_string()}")
             ref = reference_samples(self, parameters, context, readers, grid, feedback)
-        finally:
-            for r in readers:
-                r.close()
         vals, b, groups = ref.components()
         fit = cf.fit_weights(vals, b, names, method=method, groups=groups)
         for note in ref.notes + fit.notes:
@@ -524,8 +547,7 @@ class FuseVelocity(GlacvelAlgorithm):
         paths = _source_paths(self, parameters, context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         grid = _grid(self, parameters, context, paths)
-        readers = open_sources(paths)
-        try:
+        with open_sources(paths) as readers:
             _source_errors(self, parameters, context, readers)
             names = [r.name for r in readers]
             W = _weights_param(self, parameters, context, names)
@@ -544,26 +566,16 @@ class FuseVelocity(GlacvelAlgorithm):
             tags = _fused_tags(readers, "glacvel:fuse_velocity", WEIGHTS=wtext,
                                TARGET_RESOLUTION=f"{grid.resolution:g}")
             n = grid.n_blocks()
-            valid = 0
-            with ProductWriter(out, FUSED_BANDS, grid.height, grid.width, grid.transform,
-                               grid.crs, tags, protect=paths) as w:
-                for j, win in enumerate(grid.blocks()):
-                    if feedback.isCanceled():
-                        w.abort()
-                        check_canceled(feedback)
-                    vx, vy, sx, sy = _read_stack(readers, grid, win)
-                    fused = cf.fuse_stack(vx, vy, W, sx, sy)
-                    valid += int(np.isfinite(fused["vx"]).sum())
-                    w.write({b: fused[b] for b in FUSED_BANDS}, win)
-                    feedback.setProgress(100.0 * (j + 1) / n)
-                if valid == 0:
-                    w.abort()
-                    raise ValueError("the sources have no data on the target grid/extent; "
-                                     "check EXTENT and TARGET_CRS")
-                w.update_tags(VALID_PIXELS=valid)
-        finally:
-            for r in readers:
-                r.close()
+
+            def fuse_block(win):
+                vx, vy, sx, sy = _read_stack(readers, grid, win)
+                return cf.fuse_stack(vx, vy, W, sx, sy)
+
+            valid = _write_fused(out, grid, tags, paths, feedback, fuse_block,
+                                 lambda j: feedback.setProgress(100.0 * (j + 1) / n))
+            if valid == 0:
+                raise ValueError("the sources have no data on the target grid/extent; "
+                                 "check EXTENT and TARGET_CRS")
         return {"OUTPUT": out, "VALID_PIXELS": valid, "WEIGHTS_TEXT": wtext}
 
 
@@ -613,8 +625,7 @@ class MonthlyVelocity(GlacvelAlgorithm):
         min_frac = self.parameterAsDouble(parameters, "MIN_OVERLAP", context)
         year = self.parameterAsInt(parameters, "YEAR", context)
         grid = _grid(self, parameters, context, paths)
-        readers = open_sources(paths)
-        try:
+        with open_sources(paths) as readers:
             _source_errors(self, parameters, context, readers)
             undated = [os.path.basename(r.path) for r in readers if r.start is None or r.end is None]
             if undated:
@@ -660,20 +671,12 @@ class MonthlyVelocity(GlacvelAlgorithm):
                                                   for s in by_source.values() for r, f in s),
                                    MIN_OVERLAP=f"{min_frac:g}",
                                    TARGET_RESOLUTION=f"{grid.resolution:g}")
-                valid = 0
-                with ProductWriter(path, FUSED_BANDS, grid.height, grid.width, grid.transform,
-                                   grid.crs, tags, protect=paths) as w:
-                    for win in grid.blocks():
-                        if feedback.isCanceled():
-                            w.abort()
-                            check_canceled(feedback)
-                        block = self._month_block(by_source, present, Wm, grid, win)
-                        valid += int(np.isfinite(block["vx"]).sum())
-                        w.write({b: block[b] for b in FUSED_BANDS}, win)
-                        step += 1
-                        feedback.setProgress(100.0 * step / max(n_steps, 1))
-                    if valid == 0:
-                        w.abort()
+                valid = _write_fused(
+                    path, grid, tags, paths, feedback,
+                    lambda win: self._month_block(by_source, present, Wm, grid, win),
+                    lambda j, done=step: feedback.setProgress(100.0 * (done + j + 1)
+                                                              / max(n_steps, 1)))
+                step += grid.n_blocks()
                 if valid:
                     written.append(label)
                     feedback.pushInfo(f"{label}: {len(members)} pair(s) from "
@@ -681,9 +684,6 @@ class MonthlyVelocity(GlacvelAlgorithm):
                 else:
                     empty.append(label)
                     feedback.pushWarning(f"{label}: pairs assigned but no valid pixel on the grid")
-        finally:
-            for r in readers:
-                r.close()
         if empty:
             feedback.pushWarning(f"Months without data: {', '.join(empty)}")
         return {"OUTPUT_FOLDER": folder, "MONTHS_WRITTEN": ",".join(written),
@@ -743,17 +743,13 @@ class ValidateVelocity(GlacvelAlgorithm):
         paths = [main.source()]
         if parameters.get("SOURCES"):
             paths += [p for p in _source_paths(self, parameters, context) if p != main.source()]
-        readers = open_sources(paths)
-        try:
+        with open_sources(paths) as readers:
             ds = readers[0].ds
             res = abs(ds.transform.a)
             grid = TargetGrid(ds.crs, ds.transform, ds.width, ds.height)
             if abs(abs(ds.transform.e) - res) > 1e-6 * res:
                 grid = target_grid([paths[0]], crs=ds.crs, resolution=res)
             ref = reference_samples(self, parameters, context, readers, grid, feedback)
-        finally:
-            for r in readers:
-                r.close()
         labels = []
         for i, r in enumerate(readers):
             lab = r.name if i else f"{r.name} (INPUT)"

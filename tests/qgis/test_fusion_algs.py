@@ -232,6 +232,7 @@ def test_real_monthly_products(run_alg, products, tmp_path):
     assert march.tags["END_TIME"] == "2018-04-01T00:00:00Z"
     assert march.crs.to_epsg() == 32607 and march.resolution == (120.0, 120.0)
     assert np.nanmax(march.bands["count"]) == 2
+    assert int(march.tags["VALID_PIXELS"]) == int(np.isfinite(march.bands["vx"]).sum()) > 0
     # one pair per source in March: the month is the 50/50 mean where both have data
     pts = [(621306.4, 6738829.5), (610435.5, 6737129.6)]
     m = grid_values(str(folder / "201803.tif"), pts)
