@@ -10,14 +10,12 @@ from qgis.core import (QgsProcessingParameterDateTime, QgsProcessingParameterEnu
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ..core.stable_ground import velocity_error
+from ..io.grid import units_factor
 from ..io.product import standard_tags, write_product
 from .base import GlacvelAlgorithm, check_canceled, optional_datetime
 
 UNITS = ("m/d", "m/yr", "m")
 """Units of the input rasters: velocity in m/d, velocity in m/yr, displacement in m over Δt."""
-
-DAYS_PER_YEAR = 365.25
-"""Days in the year used to convert m/yr (ITS_LIVE) to m/d."""
 
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 
@@ -150,7 +148,8 @@ class ImportVelocity(GlacvelAlgorithm):
                              SOURCE_VX=os.path.basename(vx_path),
                              SOURCE_VY=os.path.basename(vy_path))
         dt_days = float(tags["DT_DAYS"])
-        factor = {"m/d": 1.0, "m/yr": 1.0 / DAYS_PER_YEAR, "m": 1.0 / dt_days}[units]
+        # displacement over Δt, else velocity converted as for every product (÷ 365.25 for m/yr)
+        factor = 1.0 / dt_days if units == "m" else units_factor(units)
 
         inputs = [("VX", vx_path), ("VY", vy_path)]
         if ex_path:
