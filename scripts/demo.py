@@ -144,12 +144,12 @@ def yahtse(out, results):
         "OUTPUT": os.path.join(ydir, "yahtse_velocity_raw.tif")})
     raw = r["OUTPUT"]
     r = run("glacvel:stable_ground_correction", {
-        "INPUT": raw, "STABLE_GROUND": stable,
+        "INPUT": raw, "STABLE_GROUND": stable, "ERROR_MEASURE": 1,  # robust: outliers on rock
         "OUTPUT": os.path.join(ydir, "yahtse_velocity.tif")})
     results["yahtse_correction"] = {k: v for k, v in r.items() if k != "OUTPUT"}
     yahtse = r["OUTPUT"]
     r = run("glacvel:stable_ground_error", {
-        "INPUT": yahtse, "STABLE_GROUND": stable,
+        "INPUT": yahtse, "STABLE_GROUND": stable, "ERROR_MEASURE": 1,
         "OUTPUT_TABLE": os.path.join(ydir, "stable_ground_stats.csv"),
         "OUTPUT_REPORT": os.path.join(ydir, "stable_ground_report.html"),
         "OUTPUT_ERROR": os.path.join(ydir, "yahtse_stable_ground_error.tif")})

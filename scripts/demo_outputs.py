@@ -106,7 +106,8 @@ def _f(v, nd=4):
 
 
 def _stable_rows(label, r):
-    return (f"| {label} | {r.get('N_PIXELS', r.get('N_EVAL', '–'))} | {_f(r.get('MEAN_VX'))} | "
+    return (f"| {label} | {r.get('N_PIXELS', r.get('N_EVAL', '–'))} | {_f(r.get('MEDIAN_VX'))} | "
+            f"{_f(r.get('MEDIAN_VY'))} | {_f(r.get('MEAN_VX'))} | "
             f"{_f(r.get('MEAN_VY'))} | {_f(r.get('STD_VX'))} | {_f(r.get('STD_VY'))} | "
             f"{_f(r.get('NMAD_VX'))} | {_f(r.get('NMAD_VY'))} | {_f(r.get('DELTA_U'))} | "
             f"{_f(r.get('DELTA_V'))} |")
@@ -131,8 +132,8 @@ def numbers_markdown(results):
               f"(held-out NMAD vx {_f(c.get('NMAD_VX'))}, vy {_f(c.get('NMAD_VY'))} m/d).", ""]
     if stable:
         L += ["### Stable-ground error (m/d)", "",
-              "| product | n | mean vx | mean vy | std vx | std vy | NMAD vx | NMAD vy | δu (GLAFT) | δv (GLAFT) |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| product | n | median vx | median vy | mean vx | mean vy | std vx | std vy | NMAD vx | NMAD vy | δu (GLAFT) | δv (GLAFT) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         L += [_stable_rows(k.replace("_error", "").replace("_", " "), v) for k, v in stable] + [""]
     if "gnss_stations" in results:
         L += ["### GNSS reference (Kaskawulsh)", "", "| station | period | vx (m/d) | vy (m/d) |",
