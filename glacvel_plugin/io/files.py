@@ -13,6 +13,19 @@ import tempfile
 from typing import Callable, Optional, TextIO
 
 
+def publish(tmp: str, path: str) -> str:
+    """Rename the finished temporary file ``tmp`` over ``path`` with the usual permissions.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only; the output gets
+    the permissions a plain ``open()`` would give (0666 less the process umask).
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+    return path
+
+
 def atomic_write_text(path: str, write: Callable[[TextIO], None],
                       newline: Optional[str] = None, encoding: str = "utf-8") -> str:
     """Write a text file atomically; returns ``path``.
@@ -29,7 +42,7 @@ def atomic_write_text(path: str, write: Callable[[TextIO], None],
     try:
         with os.fdopen(fd, "w", newline=newline, encoding=encoding) as f:
             write(f)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)

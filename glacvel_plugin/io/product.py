@@ -32,6 +32,7 @@ from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from .. import __version__
+from .files import publish
 
 NODATA = -9999.0
 """On-disk no-data value of every product band (NaN in memory)."""
@@ -263,7 +264,7 @@ class ProductWriter:
             if factors:
                 self.ds.build_overviews(factors, Resampling.average)
         self.ds.close()
-        os.replace(self.tmp, self.path)
+        publish(self.tmp, self.path)
         self._done = True
 
     def abort(self):

@@ -122,3 +122,16 @@ def test_atomic_text_write_keeps_old_file_on_failure_and_csv_newlines(tmp_path):
         atomic_write_text(path, fail)
     assert open(path, "rb").read() == b"a,1\r\nb,2\r\n"
     assert os.listdir(tmp_path / "sub") == ["t.csv"]
+
+
+def test_outputs_get_the_usual_permissions_not_mkstemps_owner_only(tmp_path):
+    from glacvel_plugin.io.files import atomic_write_text
+    umask = os.umask(0o022)
+    try:
+        p = write_product(str(tmp_path / "p.tif"), _bands(), from_origin(0, 0, 30, 30), CRS32607,
+                          {"UNITS": "m/d"})
+        t = atomic_write_text(str(tmp_path / "t.csv"), lambda f: f.write("a,b\n"))
+    finally:
+        os.umask(umask)
+    assert oct(os.stat(p).st_mode & 0o777) == oct(0o644)
+    assert oct(os.stat(t).st_mode & 0o777) == oct(0o644)
