@@ -4,67 +4,67 @@
 <context>
     <name>FitFusionWeights</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="391"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="418"/>
         <source>Fit fusion weights to a reference</source>
         <translation>按参考数据拟合融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="394"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="421"/>
         <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
         <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="409"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="436"/>
         <source>Velocity products (one per source)</source>
         <translation>流速产品（每个数据源一个）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="413"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="446"/>
         <source>Report</source>
         <translation>报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="446"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="422"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="449"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="423"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="450"/>
         <source>Cross-validated RMSE (m/d)</source>
         <translation>交叉验证 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="451"/>
         <source>RMSE of the fit (m/d)</source>
         <translation>拟合 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="470"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="493"/>
         <source>Fusion weights</source>
         <translation>融合权重</translation>
     </message>
@@ -157,27 +157,27 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 <context>
     <name>FuseVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="519"/>
         <source>Fuse velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="499"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="522"/>
         <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
         <translation>在公共网格上对多个数据源的流速产品加权融合（TARGET_CRS，默认为数据所在的 UTM 分带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算流速大小。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名称给出，如 'L8=0.6,S2=0.4'（例如来自“按参考数据拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：各分量 σ_f = √(Σ w'_i² σ_i²)，v_error 按 ITS_LIVE 方法计算；σ_i 取自 vx_error/vy_error（或 v_error）波段，其次取稳定地表标签，再次取 SOURCE_ERRORS。波段：v、vx、vy、v_error、count、vx_error、vy_error (m/d)。较粗网格按平均重采样，较细网格按双线性插值；m/yr 输入会换算为 m/d。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="513"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="536"/>
         <source>Velocity products</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="515"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="538"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="543"/>
         <source>Fused velocity</source>
         <translation>融合流速</translation>
     </message>
@@ -301,12 +301,12 @@ The output is the outline layer with its attributes plus five fields per product
 <context>
     <name>ImportVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="75"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="73"/>
         <source>Import velocity rasters</source>
         <translation>导入流速栅格</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="78"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="76"/>
         <source>Builds a glacvel velocity product from external rasters (CARST, GLAFT, ITS_LIVE, COSI-Corr, SNAP exports) so every glacvel algorithm accepts them.
 
 VX, VY: east and north components (north-positive), one band each, on the same grid. VX_ERROR, VY_ERROR (optional): their 1-sigma errors in the same units.
@@ -325,77 +325,77 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 输出波段为 v、vx、vy (m/d)，dx、dy（基线内位移，米），给出误差时另有 vx_error、vy_error 和 v_error（m/d；v_error = sqrt((sx*vx)^2 + (sy*vy)^2)/|v|）。网格保持不变：需要公共网格的算法会自行重投影。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="94"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="92"/>
         <source>East velocity vx</source>
         <translation>东向流速 vx</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="95"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="93"/>
         <source>North velocity vy</source>
         <translation>北向流速 vy</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="95"/>
         <source>Error of vx (1 sigma)</source>
         <translation>vx 误差 (1σ)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="99"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="97"/>
         <source>Error of vy (1 sigma)</source>
         <translation>vy 误差 (1σ)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="99"/>
         <source>Units of the inputs</source>
         <translation>输入单位</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="99"/>
         <source>m/d</source>
         <translation>m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="99"/>
         <source>m/yr</source>
         <translation>m/yr</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="101"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="99"/>
         <source>m over the time baseline</source>
         <translation>时间基线内的位移 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="105"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="103"/>
         <source>Start (earlier image) time, UTC</source>
         <translation>起始（前一景影像）时间，UTC</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="107"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="105"/>
         <source>End (later image) time, UTC</source>
         <translation>结束（后一景影像）时间，UTC</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="109"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="107"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="111"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="109"/>
         <source>No-data value of the inputs</source>
         <translation>输入的无数据值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="114"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="112"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="147"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="145"/>
         <source>Time baseline from the file name: {} to {}</source>
         <translation>由文件名得到的时间基线：{} 至 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="193"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="192"/>
         <source>Imported {} valid pixels, {} to m/d with factor {}</source>
         <translation>已导入 {} 个有效像元，{} 以系数 {} 换算为 m/d</translation>
     </message>
@@ -403,47 +403,47 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 <context>
     <name>MonthlyVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="575"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="587"/>
         <source>Monthly velocity (YYYYMM.tif)</source>
         <translation>月度流速 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="578"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="590"/>
         <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
         <translation>由跨任意时段的像对产品生成月度产品。每个像对分配到与其重叠的日历月，前提是重叠部分至少占其时间基线的 MIN_OVERLAP。对每个数据源（SENSOR 标签）和每个月，以 重叠/(误差·Δt) 为权重对像对取平均（ITS_LIVE 方式），再按 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逐像元逆方差）融合各数据源。每个有数据的月份在 OUTPUT_FOLDER 中写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数），位于公共网格（默认为数据所在 UTM 分带的 30 m 网格）。YEAR（可选）指定某一年的十二个月；无数据的月份会在报告中列出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="590"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="602"/>
         <source>Pair velocity products</source>
         <translation>像对流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="592"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="604"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="596"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="608"/>
         <source>Minimum share of a pair's time baseline inside a month</source>
         <translation>像对时间基线落在月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="600"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="612"/>
         <source>Year (0 = the months spanned by the pairs)</source>
         <translation>年份（0 = 像对所跨的月份）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="604"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="616"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="606"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="618"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="607"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="619"/>
         <source>Months without data</source>
         <translation>无数据的月份</translation>
     </message>
@@ -1614,7 +1614,7 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="784"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="780"/>
         <source>Velocity validation</source>
         <translation>流速验证</translation>
     </message>
