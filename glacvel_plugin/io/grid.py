@@ -281,6 +281,11 @@ class SourceReader:
         if self.ds.crs is None:
             self.ds.close()
             raise ValueError(f"{base} has no CRS; assign one before fusing")
+        if self.ds.crs.is_geographic:
+            self.ds.close()
+            raise ValueError(f"{base} is in a geographic CRS (degrees); velocity components need "
+                             "a projected grid in metres: reproject it (e.g. to its UTM zone) "
+                             "first")
         self.tags = dict(self.ds.tags())
         try:
             self.factor = units_factor(self.tags.get("UNITS"), base)

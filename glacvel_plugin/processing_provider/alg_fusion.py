@@ -39,7 +39,7 @@ from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGr
 from ..io.product import ProductWriter, format_time, standard_tags
 from ..io.raster import rasterize_labels
 from ..io.report import HtmlReport
-from .base import GlacvelAlgorithm, check_canceled
+from .base import GlacvelAlgorithm, check_canceled, qdatetime_utc
 from .vector import check_geometry_type, qgs_crs, source_features
 
 METHOD_KEYS = list(cf.METHODS)
@@ -112,9 +112,7 @@ def _to_datetime(value, label) -> _dt.datetime:
     if isinstance(value, QDateTime):
         if not value.isValid():
             raise ValueError(f"{label} is empty")
-        value = value.toUTC()
-        d, t = value.date(), value.time()
-        return _dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second())
+        return qdatetime_utc(value)
     if isinstance(value, QDate):
         if not value.isValid():
             raise ValueError(f"{label} is empty")

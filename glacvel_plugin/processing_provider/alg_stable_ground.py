@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessing,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
+                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
@@ -166,6 +166,9 @@ class StableGroundCorrection(GlacvelAlgorithm):
                             self.tr("robust RMSE: sqrt(median^2 + NMAD^2)")])
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT", self.tr("Corrected velocity product")))
+        for key in ("OFFSET_VX", "OFFSET_VY", "N_FIT", "N_EVAL", "MEAN_VX", "MEAN_VY", "STD_VX",
+                    "STD_VY", "NMAD_VX", "NMAD_VY", "RMSE_VX", "RMSE_VY"):
+            self.addOutput(QgsProcessingOutputNumber(key, key))
 
     def process(self, parameters, context, feedback):
         path = _product_path(self, parameters, context)
@@ -274,9 +277,15 @@ class StableGroundError(GlacvelAlgorithm):
                            [self.tr("RMSE on stable ground (includes outliers and offset)"),
                             self.tr("robust RMSE: sqrt(median^2 + NMAD^2)")])
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT_TABLE", self.tr("Stable-ground statistics"), QgsProcessing.TypeVector))
+            "OUTPUT_TABLE", self.tr("Stable-ground statistics"), QgsProcessing.TypeVector,
+            optional=True, createByDefault=True))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_REPORT", self.tr("Stable-ground report"), self.tr("HTML files (*.html)")))
+            "OUTPUT_REPORT", self.tr("Stable-ground report"), self.tr("HTML files (*.html)"),
+            optional=True, createByDefault=True))
+        for key in ("N_PIXELS", "MEAN_VX", "MEAN_VY", "MEDIAN_VX", "MEDIAN_VY", "STD_VX",
+                    "STD_VY", "NMAD_VX", "NMAD_VY", "RMSE_VX", "RMSE_VY", "MEAN_V", "STD_V",
+                    "DELTA_U", "DELTA_V", "DELTA_XY_STRAIN", "SIGMA_VX", "SIGMA_VY"):
+            self.addOutput(QgsProcessingOutputNumber(key, key))
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_ERROR", self.tr("Product with error bands")))
 

@@ -107,7 +107,7 @@ class UavFeatureTracking(GlacvelAlgorithm):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
         self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT_POINTS, self.tr("Tracked points")))
+            self.OUTPUT_POINTS, self.tr("Tracked points"), optional=True, createByDefault=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Velocity product")))
 
@@ -244,16 +244,17 @@ class UavFeatureTracking(GlacvelAlgorithm):
             fields.append(QgsField(name, QVariant.Double))
         sink, dest = self.parameterAsSink(parameters, self.OUTPUT_POINTS, context, fields,
                                           QgsWkbTypes.Point, crs)
-        if sink is None:
-            raise ValueError("cannot create the tracked points output")
-        cols_ = (vx, vy, v, dxm, dym, peak, ratio)
-        for i, j in zip(*np.nonzero(ok)):
-            f = QgsFeature(fields)
-            f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(X[i, j]), float(Y[i, j]))))
-            f.setAttributes([float(a[i, j]) for a in cols_])
-            sink.addFeature(f, QgsFeatureSink.FastInsert)
+        results = {self.OUTPUT: out_path}
+        if sink is not None:  # the points output is optional
+            cols_ = (vx, vy, v, dxm, dym, peak, ratio)
+            for i, j in zip(*np.nonzero(ok)):
+                f = QgsFeature(fields)
+                f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(X[i, j]), float(Y[i, j]))))
+                f.setAttributes([float(a[i, j]) for a in cols_])
+                sink.addFeature(f, QgsFeatureSink.FastInsert)
+            results[self.OUTPUT_POINTS] = dest
         feedback.setProgress(100)
-        return {self.OUTPUT: out_path, self.OUTPUT_POINTS: dest}
+        return results
 
 
 ALGORITHMS = [UavFeatureTracking]

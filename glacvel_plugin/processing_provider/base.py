@@ -2,7 +2,7 @@
 import datetime as _dt
 
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException)
-from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDateTime, Qt
 from qgis.PyQt.QtGui import QIcon
 
 from ..core import Canceled
@@ -82,13 +82,26 @@ def check_canceled(feedback):
         raise Canceled()
 
 
+def qdatetime_utc(qdt):
+    """A ``QDateTime`` as a naive UTC ``datetime``.
+
+    A value without a time zone (how Processing parses ``2016-07-18T20:37:06`` and how
+    the date-time widget returns it) is taken as UTC, not as the machine's local time;
+    one with a zone or offset (``...Z``, ``...+02:00``) is converted to UTC.
+    """
+    if qdt.timeSpec() == Qt.LocalTime:
+        qdt = QDateTime(qdt.date(), qdt.time(), Qt.UTC)
+    else:
+        qdt = qdt.toUTC()
+    d, t = qdt.date(), qdt.time()
+    return _dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second())
+
+
 def optional_datetime(alg, parameters, name, context):
-    """A datetime parameter as a naive UTC ``datetime``, or None when left empty."""
+    """A datetime parameter as a naive UTC ``datetime`` (see :func:`qdatetime_utc`), or None."""
     if parameters.get(name) in (None, ""):
         return None
     qdt = alg.parameterAsDateTime(parameters, name, context)
     if qdt is None or not qdt.isValid():
         return None
-    qdt = qdt.toUTC()
-    d, t = qdt.date(), qdt.time()
-    return _dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second())
+    return qdatetime_utc(qdt)

@@ -96,3 +96,22 @@ def test_qgis_process_sees_the_installed_zip(plugin_zip, tmp_path):
     plugins_out = subprocess.run([QGIS_PROCESS, "plugins"], env=env, capture_output=True,
                                  text=True, timeout=300).stdout
     assert "* glacvel_plugin" in plugins_out
+
+
+def test_times_without_a_zone_are_utc_whatever_the_machine_time_zone(qgis_app, monkeypatch):
+    import datetime as dt
+    import time
+
+    from qgis.PyQt.QtCore import QDateTime, Qt
+
+    from glacvel_plugin.processing_provider.base import qdatetime_utc
+    monkeypatch.setenv("TZ", "America/Anchorage")
+    time.tzset()
+    try:
+        naive = QDateTime.fromString("2016-07-18T20:37:06", Qt.ISODate)
+        assert qdatetime_utc(naive) == dt.datetime(2016, 7, 18, 20, 37, 6)
+        zoned = QDateTime.fromString("2016-07-18T22:37:06+02:00", Qt.ISODate)
+        assert qdatetime_utc(zoned) == dt.datetime(2016, 7, 18, 20, 37, 6)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -343,3 +343,16 @@ def test_cancel_leaves_no_output(glacvel_processing, tmp_path):
             "OUTPUT_TABLE": str(tmp_path / "t.csv"), "OUTPUT_REPORT": str(tmp_path / "r.html"),
             "OUTPUT_ERROR": str(tmp_path / "e.tif")}, context=context, feedback=feedback)
     assert _no_output(tmp_path, "t.csv", "r.html", "e.tif")
+
+
+def test_error_with_only_the_error_product_requested(run_alg, tmp_path):
+    """OUTPUT_TABLE and OUTPUT_REPORT are optional: a run asking only for OUTPUT_ERROR works."""
+    src = _synthetic(str(tmp_path / "syn.tif"), offset=(0.0, 0.0), sigma=0.05)
+    res = run_alg("glacvel:stable_ground_error", {
+        "INPUT": src, "STABLE_GROUND": _polygon_layer(STABLE_RECTS),
+        "OUTPUT_TABLE": None, "OUTPUT_REPORT": None,
+        "OUTPUT_ERROR": str(tmp_path / "err.tif")})
+    assert "OUTPUT_TABLE" not in res and "OUTPUT_REPORT" not in res
+    assert res["STD_VX"] == pytest.approx(0.05, rel=0.05)
+    assert "v_error" in read_product(res["OUTPUT_ERROR"]).bands
+    assert sorted(os.listdir(tmp_path)) == ["err.tif", "syn.tif"]

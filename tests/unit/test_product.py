@@ -135,3 +135,11 @@ def test_outputs_get_the_usual_permissions_not_mkstemps_owner_only(tmp_path):
         os.umask(umask)
     assert oct(os.stat(p).st_mode & 0o777) == oct(0o644)
     assert oct(os.stat(t).st_mode & 0o777) == oct(0o644)
+
+
+def test_fusion_refuses_products_in_degrees(tmp_path):
+    from glacvel_plugin.io.grid import open_sources
+    p = write_product(str(tmp_path / "geo.tif"), _bands(), from_origin(-140.5, 60.8, 0.001, 0.001),
+                      CRS.from_epsg(4326), standard_tags("L8", T0, T1, "x"))
+    with pytest.raises(ValueError, match="geographic CRS"):
+        open_sources([p])
