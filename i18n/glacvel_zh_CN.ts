@@ -4,67 +4,67 @@
 <context>
     <name>FitFusionWeights</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="418"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="416"/>
         <source>Fit fusion weights to a reference</source>
         <translation>按参考数据拟合融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="421"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
         <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
         <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="436"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="434"/>
         <source>Velocity products (one per source)</source>
         <translation>流速产品（每个数据源一个）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="440"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="446"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="444"/>
         <source>Report</source>
         <translation>报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="446"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="444"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="449"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="447"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="450"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="448"/>
         <source>Cross-validated RMSE (m/d)</source>
         <translation>交叉验证 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="451"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="449"/>
         <source>RMSE of the fit (m/d)</source>
         <translation>拟合 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="493"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="491"/>
         <source>Fusion weights</source>
         <translation>融合权重</translation>
     </message>
@@ -157,27 +157,27 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 <context>
     <name>FuseVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="519"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="517"/>
         <source>Fuse velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="522"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520"/>
         <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
         <translation>在公共网格上对多个数据源的流速产品加权融合（TARGET_CRS，默认为数据所在的 UTM 分带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算流速大小。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名称给出，如 'L8=0.6,S2=0.4'（例如来自“按参考数据拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：各分量 σ_f = √(Σ w'_i² σ_i²)，v_error 按 ITS_LIVE 方法计算；σ_i 取自 vx_error/vy_error（或 v_error）波段，其次取稳定地表标签，再次取 SOURCE_ERRORS。波段：v、vx、vy、v_error、count、vx_error、vy_error (m/d)。较粗网格按平均重采样，较细网格按双线性插值；m/yr 输入会换算为 m/d。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="536"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="534"/>
         <source>Velocity products</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="538"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="536"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="543"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="541"/>
         <source>Fused velocity</source>
         <translation>融合流速</translation>
     </message>
@@ -403,47 +403,47 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 <context>
     <name>MonthlyVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="587"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="585"/>
         <source>Monthly velocity (YYYYMM.tif)</source>
         <translation>月度流速 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="590"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="588"/>
         <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
         <translation>由跨任意时段的像对产品生成月度产品。每个像对分配到与其重叠的日历月，前提是重叠部分至少占其时间基线的 MIN_OVERLAP。对每个数据源（SENSOR 标签）和每个月，以 重叠/(误差·Δt) 为权重对像对取平均（ITS_LIVE 方式），再按 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逐像元逆方差）融合各数据源。每个有数据的月份在 OUTPUT_FOLDER 中写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数），位于公共网格（默认为数据所在 UTM 分带的 30 m 网格）。YEAR（可选）指定某一年的十二个月；无数据的月份会在报告中列出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="602"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="600"/>
         <source>Pair velocity products</source>
         <translation>像对流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="604"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="602"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="608"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="606"/>
         <source>Minimum share of a pair's time baseline inside a month</source>
         <translation>像对时间基线落在月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="612"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="610"/>
         <source>Year (0 = the months spanned by the pairs)</source>
         <translation>年份（0 = 像对所跨的月份）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="616"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="614"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="618"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="616"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="619"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="617"/>
         <source>Months without data</source>
         <translation>无数据的月份</translation>
     </message>
@@ -1292,12 +1292,12 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>校正后的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="181"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="184"/>
         <source>Stable ground: {}</source>
         <translation>稳定地表：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="218"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="221"/>
         <source>Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)</source>
         <translation>偏移 vx {:.4f} m/d，vy {:.4f} m/d（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} m/d（{} 个像元）</translation>
     </message>
@@ -1354,7 +1354,7 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="177"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
@@ -1362,52 +1362,52 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 <context>
     <name>StableGroundError</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="238"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241"/>
         <source>Stable-ground error statistics</source>
         <translation>稳定地表误差统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="264"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="267"/>
         <source>Glacier outline buffered inward (GLAFT metric 2)</source>
         <translation>向内缓冲的冰川边界（GLAFT 指标 2）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="267"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="270"/>
         <source>KDE contour level (sigma)</source>
         <translation>核密度等值线水平 (sigma)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="279"/>
         <source>Stable-ground statistics</source>
         <translation>稳定地表统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="278"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="282"/>
         <source>Stable-ground report</source>
         <translation>稳定地表报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="278"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="282"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="289"/>
         <source>Product with error bands</source>
         <translation>带误差波段的产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="301"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="310"/>
         <source>Stable ground: {} ({} pixels)</source>
         <translation>稳定地表：{}（{} 个像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="383"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="392"/>
         <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} m/d; GLAFT delta_u {:.4f}, delta_v {:.4f} m/d</source>
         <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} m/d；GLAFT delta_u {:.4f}，delta_v {:.4f} m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="244"/>
         <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
 
 Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT's own numbers are 8 times larger).
@@ -1420,42 +1420,42 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
 输出：统计表、HTML 报告（直方图、带 2σ 等值线的 vx–vy 散点图），以及 OUTPUT_ERROR——添加了 vx_error、vy_error（相对零值的稳定地表 RMSE，m/d，包含异常值和任何未校正的偏移；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段（替换已有波段）的产品副本，供融合使用。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="260"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
         <source>RMSE on stable ground (includes outliers and offset)</source>
         <translation>稳定地表上的 RMSE（含异常值和偏移）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="288"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="297"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
@@ -1584,37 +1584,37 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>ValidateVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="717"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="715"/>
         <source>Validate velocity against a reference</source>
         <translation>用参考数据验证流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="720"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="718"/>
         <source>Compares a velocity product (fused or single source) and, optionally, further products (SOURCES) with a reference: a UAV velocity raster inside polygons, or GNSS points (vx/vy in m/d, or start/end positions and dates). Every product is sampled on the grid of INPUT. Reports n, bias (mean), standard deviation, RMSE and NMAD of the speed difference (product − reference) and of the vx/vy components, as a table and scatter/histogram figures in the HTML report.</source>
         <translation>将一个流速产品（融合或单一数据源）以及可选的其他产品 (SOURCES) 与参考数据比较：参考数据为多边形内的无人机流速栅格，或 GNSS 点（vx/vy 单位 m/d，或起止位置与日期）。所有产品都在 INPUT 的网格上采样。报告流速大小差值（产品 − 参考）及 vx/vy 分量差值的 n、偏差（均值）、标准差、RMSE 和 NMAD，以表格和 HTML 报告中的散点图/直方图给出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="729"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="727"/>
         <source>Velocity product to validate</source>
         <translation>待验证的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="731"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="729"/>
         <source>Further products to compare (e.g. the single sources)</source>
         <translation>其他参与比较的产品（如各单一数据源）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="735"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="733"/>
         <source>Validation report</source>
         <translation>验证报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="735"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="733"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="780"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="778"/>
         <source>Velocity validation</source>
         <translation>流速验证</translation>
     </message>
@@ -1667,7 +1667,7 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
         <translation>站点/多边形标识字段（交叉验证分组）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="343"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="341"/>
         <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
         <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
     </message>
