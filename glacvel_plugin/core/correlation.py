@@ -265,36 +265,6 @@ def _parabolic(cm: np.ndarray, c0: np.ndarray, cp: np.ndarray) -> np.ndarray:
 def _peak_in_radius(surf: np.ndarray, radius: int):
     """Integer argmax of circular surfaces (b, n, n) within |shift| <= radius.
 
-    Returns (iy, ix) signed integer shifts, the peak values and a parabolic sub-pixel
-    start (fy, fx) in pixels.
-    """
-    b, n, _ = surf.shape
-    r = int(min(radius, n // 2 - 1))
-    idx = np.r_[0:r + 1, n - r:n] if r > 0 else np.array([0])
-    sub = surf[:, idx[:, None], idx[None, :]]
-    flat = sub.reshape(b, -1).argmax(axis=1)
-    iy_i, ix_i = np.unravel_index(flat, sub.shape[1:])
-    iy = idx[iy_i]
-    ix = idx[ix_i]
-    rows = np.arange(b)
-    peak = surf[rows, iy, ix]
-    fy = _parabolic(surf[rows, (iy - 1) % n, ix], peak, surf[rows, (iy + 1) % n, ix])
-    fx = _parabolic(surf[rows, iy, (ix - 1) % n], peak, surf[rows, iy, (ix + 1) % n])
-    sy = np.where(iy > n // 2, iy - n, iy)
-    sx = np.where(ix > n // 2, ix - n, ix)
-    return sy, sx, peak, fy, fx
-
-
-def _parabolic(cm: np.ndarray, c0: np.ndarray, cp: np.ndarray) -> np.ndarray:
-    """Three-point parabola vertex offset in [-0.5, 0.5] (start value for Newton)."""
-    den = cm - 2.0 * c0 + cp
-    off = np.where(den < 0, 0.5 * (cm - cp) / np.where(den < 0, den, -1.0), 0.0)
-    return np.clip(off, -0.5, 0.5)
-
-
-def _peak_in_radius(surf: np.ndarray, radius: int):
-    """Integer argmax of circular surfaces (b, n, n) within |shift| <= radius.
-
     Returns (sy, sx) signed integer shifts, the peak values and a parabolic sub-pixel
     start (fy, fx) in pixels.
     """
