@@ -518,16 +518,17 @@ def _deriv(x: np.ndarray):
             ndimage.correlate1d(x, _DERIV, axis=1, mode="nearest"))
 
 
-def _window_sum(x: np.ndarray, n: int) -> np.ndarray:
-    """Triangle-weighted sum over n×n windows at every pixel (two box passes, O(1)/px).
+def _window_means(x: np.ndarray, n: int, si: np.ndarray, sj: np.ndarray) -> np.ndarray:
+    """Means of ``x`` over the n×n windows centred (pixel-edge convention) at rows
+    ``si`` − 0.5 and columns ``sj`` − 0.5, i.e. rows si − n/2 … si + n/2 − 1.
 
-    The value at index i sums rows/cols i−n/2 … i+n/2−1: the window whose top-left
-    corner is i − n/2, i.e. centred at i − 0.5.
+    ``x``: (..., H, W) float32; returns (..., len(si), len(sj)). Two separable box
+    passes, the second only on the ``si`` rows: the cost per output window falls with
+    the overlap (O(H·W + len(si)·W) for any n). Outside the array counts as zero.
     """
     from scipy import ndimage
-    h = n // 2
-    y = ndimage.uniform_filter(x, h, mode="constant")
-    return ndimage.uniform_filter(y, h + 1, mode="constant")
+    y = ndimage.uniform_filter1d(x, n, axis=-2, mode="constant")[..., si, :]
+    return ndimage.uniform_filter1d(y, n, axis=-1, mode="constant")[..., sj]
 
 
 def _lerp_weights(pos: np.ndarray, size: int):
@@ -549,7 +550,8 @@ def _bilinear(field: np.ndarray, lr, lc) -> np.ndarray:
 
 def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        rows_out: int, cols_out: int, window: int, step: int,
-                       prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 3,
+                       prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 4,
+                       robust: float = 0.5, tol: float = 0.05,
                        max_change: Optional[float] = None) -> Match:
     """Dense window matching by iterated Lucas-Kanade with window deformation.
 
@@ -560,19 +562,33 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     cols_out, px), warp the secondary image by that field (bilinear field, cubic-spline
     image interpolation: the windows deform with the flow, as in PIV window
     deformation), and solve per window the 2×2 least-squares system
-    Σ w g gᵀ δ = −Σ w g (s̃ − r) with the symmetric gradient g = (∇r + ∇s̃)/2 and
-    triangle window weights w (Lucas & Kanade 1981; Baker & Matthews 2004). The field is
-    updated by δ and the warp repeated ``iters`` times. Every window sum is a separable
-    box filter of a product image, so the cost per window does not grow with the window
-    size and shrinks with overlap: ~5 µs per window at window 32 / step 2.
+    Σ w g gᵀ δ = −Σ w g (s̃ − r) over the window (box weights, as in the correlation
+    engines) with the symmetric gradient g = (∇r + ∇s̃)/2 (Lucas & Kanade 1981; Baker &
+    Matthews 2004). The field is updated by δ (at most 1 px per iteration) and the warp
+    repeated, ``iters`` times in all:
+
+    * between iterations the warp field is smoothed with a Gaussian of σ = window/8 px
+      (the predictor filtering that keeps iterative window deformation from amplifying
+      grid-scale noise; Schrijer & Scarano 2008, Exp. Fluids 45:927); the last update
+      is added unsmoothed;
+    * the last iteration is robust (``robust`` > 0): pixel weights
+      w = 1 / (1 + (e / c)²) (Cauchy) on the residual e = s̃ − r, with
+      c = ``robust`` × 1.4826 × median |e| of the strip, so that pixels that changed
+      between the dates (moving shadow edges, fresh snow) do not pull the window. The
+      first iterations stay unweighted, so the robust step starts at the converged
+      position and does not stick to the prior.
+
+    Every window sum is a separable box filter of a product image, so the cost per
+    window does not grow with the window size and shrinks with overlap: a few µs per
+    window at window 32 / step 2.
 
     Returns :class:`Match` (flattened (rows_out·cols_out,), total displacement in px,
-    ``quality`` = triangle-weighted NCC of the final warped windows). NaN where a window
-    touches no data, is ill-conditioned (aperture problem: smallest eigenvalue of
-    Σ w g gᵀ below 2 % of the largest or below 1e-3 of the strip median), still moved
-    > 0.2 px in the last iteration, or moved farther than ``max_change`` px from the
-    prior. Accuracy on Landsat texture: 0.01–0.02 px RMS for constant shifts (bias ≤ 0.01
-    px from the spline interpolation); see docs/correlation.md.
+    ``quality`` = NCC of the reference windows and the secondary windows warped for the
+    last iteration, in [-1, 1]). NaN where a window touches no data, is ill-conditioned
+    (aperture problem: smallest eigenvalue of Σ w g gᵀ below 2 % of the largest or
+    below 1e-3 of the strip median), still moved > 0.2 px in the last iteration, or
+    moved farther than ``max_change`` px from the prior. Accuracy on Landsat texture:
+    ≈0.01–0.02 px RMS for constant shifts; see docs/correlation.md.
     """
     from scipy import ndimage
     n = int(window)
@@ -587,8 +603,9 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     bs = [ndimage.spline_filter(np.where(np.isfinite(b[k]), b[k], 0.0), order=3,
                                 output=np.float32) for k in range(ch)]
     ga = [_deriv(a[k]) for k in range(ch)]
-    ur = np.asarray(prior_r, np.float32).copy()
-    uc = np.asarray(prior_c, np.float32).copy()
+    prior_r = np.asarray(prior_r, np.float32)
+    prior_c = np.asarray(prior_c, np.float32)
+    ur, uc = prior_r.copy(), prior_c.copy()
     # pixel grid and its position in the window-centre grid
     top = row0 + n / 2.0 - 0.5
     left = col0 + n / 2.0 - 0.5
@@ -598,31 +615,36 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     lerp_c = _lerp_weights((cc - left) / step, cols_out)
     si = row0 + n // 2 + step * np.arange(rows_out)
     sj = col0 + n // 2 + step * np.arange(cols_out)
+    smooth = n / 4.0 / step      # predictor filter σ = window/4 px, in grid cells
 
-    def at_centres(x):
-        return _window_sum(x, n)[si[:, None], sj[None, :]]
-
-    bad = at_centres((~valid_a).astype(np.float32)) > 0
-    last = np.zeros_like(ur)
-    for it in range(iters + 1):
+    bad = _window_means((~valid_a).astype(np.float32), n, si, sj) > 0
+    robust_pass = False
+    it = 0
+    while True:
+        old_r, old_c = ur, uc
+        if it > 0:
+            ur = ndimage.gaussian_filter(ur, smooth, mode="nearest")
+            uc = ndimage.gaussian_filter(uc, smooth, mode="nearest")
         fr = _bilinear(ur, lerp_r, lerp_c)
         fc = _bilinear(uc, lerp_r, lerp_c)
         coords = [rr[:, None] + fr, cc[None, :] + fc]
         warped = [ndimage.map_coordinates(bs[k], coords, order=3, prefilter=False,
                                           mode="nearest") for k in range(ch)]
-        if it == iters:
-            break
-        Mxx = Mxy = Myy = Vx = Vy = 0.0
+        sums = 0.0
         for k in range(ch):
             gyb, gxb = _deriv(warped[k])
             gy = 0.5 * (ga[k][0] + gyb)
             gx = 0.5 * (ga[k][1] + gxb)
             e = warped[k] - a[k]
-            Mxx = Mxx + at_centres(gx * gx)
-            Mxy = Mxy + at_centres(gx * gy)
-            Myy = Myy + at_centres(gy * gy)
-            Vx = Vx + at_centres(gx * e)
-            Vy = Vy + at_centres(gy * e)
+            if robust_pass:
+                c = robust * 1.4826 * float(np.median(np.abs(e[::2, ::2]))) + 1e-12
+                wgt = 1.0 / (1.0 + (e / c) ** 2)
+                gxw, gyw = gx * wgt, gy * wgt
+            else:
+                gxw, gyw = gx, gy
+            sums = sums + _window_means(np.stack([gxw * gx, gxw * gy, gyw * gy, gxw * e,
+                                                  gyw * e]), n, si, sj)
+        Mxx, Mxy, Myy, Vx, Vy = sums
         det = Mxx * Myy - Mxy * Mxy
         safe = np.where(det > 0, det, 1.0)
         dx = np.where(det > 0, -(Myy * Vx - Mxy * Vy) / safe, 0.0)
@@ -631,28 +653,37 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         lim = np.where(step_len > 1.0, 1.0 / np.maximum(step_len, 1e-12), 1.0)
         ur = (ur + dy * lim).astype(np.float32)
         uc = (uc + dx * lim).astype(np.float32)
-        last = step_len
+        if robust_pass:
+            break
+        it += 1
+        change = np.hypot(ur - old_r, uc - old_c)
+        moved = change[(det > 0) & ~bad]
+        if it >= iters or moved.size == 0 or float(np.percentile(moved, 90)) <= tol:
+            if not robust:
+                break
+            robust_pass = True
     # conditioning of the last system (aperture problem, no texture)
     tr = Mxx + Myy
     disc = np.sqrt(np.maximum((Mxx - Myy) ** 2 / 4.0 + Mxy ** 2, 0.0))
     lmin, lmax = tr / 2.0 - disc, tr / 2.0 + disc
     med = np.nanmedian(lmin) if np.isfinite(lmin).any() else 0.0
     bad |= ~(lmin > 0.02 * lmax) | ~(lmin > 1e-3 * med)
-    bad |= ~(last <= 0.2)
+    bad |= ~(change <= 0.2)
     if max_change is not None:
         bad |= np.hypot(ur - prior_r, uc - prior_c) > max_change
     vb = ndimage.map_coordinates(valid_b, coords, order=1, mode="constant", cval=0.0)
-    bad |= at_centres((vb < 0.999).astype(np.float32)) > 0
-    # quality: triangle-weighted NCC of the reference and the final warped windows
-    s1 = at_centres(np.ones((H, W), np.float32))
-    num = va = vbb = 0.0
+    # quality: NCC of the reference and the last warped windows; no-data coverage
+    stats = 0.0
     for k in range(ch):
-        sa, sb = at_centres(a[k]), at_centres(warped[k])
-        num = num + at_centres(a[k] * warped[k]) - sa * sb / s1
-        va = va + at_centres(a[k] * a[k]) - sa * sa / s1
-        vbb = vbb + at_centres(warped[k] * warped[k]) - sb * sb / s1
-    den = np.sqrt(np.maximum(va, 0) * np.maximum(vbb, 0))
+        # centred on the strip means first: float32 moments of raw DN would cancel
+        ak = a[k] - np.float32(a[k].mean())
+        bk = warped[k] - np.float32(warped[k].mean())
+        stats = stats + _window_means(np.stack([ak, bk, ak * bk, ak * ak, bk * bk]), n, si, sj)
+    ma, mb, mab, maa, mbb = stats
+    num = mab - ma * mb
+    den = np.sqrt(np.maximum(maa - ma * ma, 0) * np.maximum(mbb - mb * mb, 0))
     q = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan).astype(np.float32)
+    bad |= _window_means((vb < 0.999).astype(np.float32), n, si, sj) > 0
     ur, uc = ur.astype(np.float32), uc.astype(np.float32)
     for x in (ur, uc, q):
         x[bad] = np.nan

@@ -54,7 +54,7 @@ def _nan_box(a: np.ndarray, size: int) -> np.ndarray:
     return num / np.maximum(den, 1e-6)
 
 
-def prefilter_halo(kind: str, sigma: float = 3.0, size: int = 21) -> int:
+def prefilter_halo(kind: str, sigma: float = 1.5, size: int = 21) -> int:
     """Pixels of context a pre-filter needs on each side (for block-wise reading)."""
     if kind == "highpass":
         return int(np.ceil(4 * sigma)) + 1
@@ -65,7 +65,7 @@ def prefilter_halo(kind: str, sigma: float = 3.0, size: int = 21) -> int:
     return 0
 
 
-def prefilter(image: np.ndarray, kind: str = "highpass", sigma: float = 3.0,
+def prefilter(image: np.ndarray, kind: str = "highpass", sigma: float = 1.5,
               size: int = 21) -> np.ndarray:
     """Apply a pre-filter (see module doc) to a 2-D image.
 

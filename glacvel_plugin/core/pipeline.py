@@ -217,17 +217,18 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
     """Correlate the windows of one grid at one pyramid level, strip by strip.
 
     Window (i, j) has its top-left corner at (i·step, j·step) of the level's grid.
-    Each strip of ``block_rows`` output rows (plus one halo row each side for the
-    median test) reads both images over the rows it needs, margins included (prior
+    Each strip of ``block_rows`` output rows (plus halo rows each side: one for the
+    median test, more for the ``lk`` engine's predictor filter) reads both images over the rows it needs, margins included (prior
     offsets of that strip + search radius), correlates, cleans, and calls
     ``on_block(i0, i1, dr, dc, quality)`` with level-pixel displacements.
     """
     h_img, w_img = level_shape(pair.shape, level)
+    halo_rows = max(1, int(np.ceil(1.5 * window / 8.0 / step))) if method == "lk" else 1
     jj_all = np.arange(cols_out) * step
     for i0 in range(0, rows_out, block_rows):
         check()
         i1 = min(rows_out, i0 + block_rows)
-        h0, h1 = max(0, i0 - 1), min(rows_out, i1 + 1)
+        h0, h1 = max(0, i0 - halo_rows), min(rows_out, i1 + halo_rows)
         ii, jj = np.meshgrid(np.arange(h0, h1) * step, jj_all, indexing="ij")
         if prior is None:
             fr_ = np.zeros(ii.shape, np.float32)
@@ -313,12 +314,19 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     halo = prefilter_halo(prefilter_kind)
     channels = 2 if prefilter_kind == "orientation" else 1
     L = pyramid_levels(search, window, pair.shape)
-    coarse_share = min(0.3, 0.1 * (L + 1))
+    last_coarse = 0
+    if method == "lk" and min(level_shape(pair.shape, 1)) >= window + 2:
+        # Lucas-Kanade refines from within ~1 px: the coarse NCC search only needs the
+        # pyramid levels, never a full-resolution pass of its own
+        L = max(L, 1)
+        last_coarse = 1
+    n_coarse = L - last_coarse + 1
+    coarse_share = min(0.3, 0.1 * n_coarse)
 
     cache = {}
     # ---- coarse passes: NCC over an explicit search area on a sparse grid ----------
     prior = None  # (field_r, field_c, level, step_c, window) in level pixels
-    for level in range(L, -1, -1):
+    for level in range(L, last_coarse - 1, -1):
         h, w = level_shape(pair.shape, level)
         if min(h, w) < window:
             continue
@@ -336,11 +344,11 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         margin = radius + (0 if prior is None else _prior_extent(prior))
         br = plan_blocks(co, window, step_c, margin + halo, w + 2 * margin, channels,
                          budget_bytes)
-        done = coarse_share * (L - level) / (L + 1)
+        done = coarse_share * (L - level) / n_coarse
         _grid_pass(pair, level, window, step_c, ro, co, prior, radius, "ncc", prefilter_kind,
                    halo, br, (None, max_displacement / 2 ** level + 1, nmt_threshold, nmt_eps),
                    workers, 0, keep, check,
-                   lambda f, done=done: progress(done + coarse_share * f / (L + 1)), cache)
+                   lambda f, done=done: progress(done + coarse_share * f / n_coarse), cache)
         if not np.isfinite(fr).any():
             # nothing matched at this level: zero prior; the next pass searches anew
             fr[:] = 0.0

@@ -258,6 +258,58 @@ def test_dense_lucas_kanade_constant_shifts(crop):
     assert rms[(0.5, 0.5)] - rms[(0.0, 0.0)] <= 0.02
 
 
+def test_fast_engine_robust_pass_resists_changed_surface(crop):
+    """A fifth of the secondary image replaced by unrelated texture (fresh snow, moved
+    shadows): the final Cauchy-weighted pass keeps the windows on the unchanged pixels."""
+    from glacvel_plugin.core.correlation import dense_lucas_kanade
+    from glacvel_plugin.core.filters import prefilter
+    rng = np.random.default_rng(3)
+    shift = (0.4, -0.3)
+    other = _crop(600, 300, *crop.shape)
+    blobs = ndimage.gaussian_filter(rng.normal(size=crop.shape), 6)
+    changed = blobs > np.quantile(blobs, 0.8)
+    sec = np.where(changed, other * crop.std() / other.std(), fourier_shift(crop, *shift))
+    n, step = 32, 2
+    ro, co = (crop.shape[0] - n) // step + 1, (crop.shape[1] - n) // step + 1
+    zero = np.zeros((ro, co), np.float32)
+    a = prefilter(_noisy(crop, rng), "highpass")
+    b = prefilter(_noisy(sec, rng), "highpass")
+    med = {}
+    for robust in (0.0, 0.5):
+        m = dense_lucas_kanade(a, b, 0, 0, ro, co, n, step, zero, zero, robust=robust)
+        err = np.hypot(m.dr - shift[0], m.dc - shift[1]).reshape(ro, co)[8:-8, 8:-8]
+        assert np.isfinite(err).mean() > 0.95
+        med[robust] = float(np.nanmedian(err))
+    assert med[0.5] < 0.75 * med[0.0], med
+    assert med[0.5] < 0.1, med
+
+
+def test_fast_engine_result_does_not_depend_on_the_prior():
+    """Real Yahtse pair, stable rock east of the trunk: the iteration runs until the
+    field stops changing, so priors 0.4 px apart (within the coarse search's error) give
+    the same co-registration offset and spread; the robust pass does not stick to the
+    prior it started from."""
+    from glacvel_plugin.core.correlation import dense_lucas_kanade
+    from glacvel_plugin.core.filters import prefilter
+    with rasterio.open(shared_data("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")) as ds:
+        a = prefilter(ds.read(1, window=Window(1195, 105, 300, 300)).astype(np.float32))
+    with rasterio.open(shared_data("yahtse_landsat8", "LC80630182016216LGN00_B8_yahtse.TIF")) as ds:
+        b = prefilter(ds.read(1, window=Window(1195, 105, 300, 300)).astype(np.float32))
+    n, step = 32, 2
+    ro, co = (a.shape[0] - n) // step + 1, (a.shape[1] - n) // step + 1
+    zero = np.zeros((ro, co), np.float32)
+    out = []
+    for off in (-0.15, 0.15):
+        m = dense_lucas_kanade(a, b, 0, 0, ro, co, n, step, zero + off, zero - off)
+        dr, dc = m.dr[np.isfinite(m.dr)], m.dc[np.isfinite(m.dc)]
+        nmad = 1.4826 * np.median(np.abs(dr - np.median(dr)))
+        out.append((np.median(dr), np.median(dc), nmad))
+        assert np.isfinite(m.dr).mean() > 0.9
+        assert 0.12 < np.median(dr) < 0.25          # the pair's co-registration offset
+    assert abs(out[0][0] - out[1][0]) < 0.03 and abs(out[0][1] - out[1][1]) < 0.03, out
+    assert abs(out[0][2] - out[1][2]) < 0.015, out
+
+
 def test_glacier_like_warp_with_the_fast_engine():
     crop = _crop(100, 930, 320, 768)
     rng = np.random.default_rng(6)

@@ -28,7 +28,15 @@ def test_highpass_removes_ramps_and_keeps_nodata():
     f = prefilter(a, "highpass")
     assert f.dtype == np.float32 and np.isnan(f[10, 10])
     assert np.nanmax(np.abs(f[20:44, 20:44])) < 1e-3      # a ramp has no texture
-    assert prefilter_halo("highpass") >= 12
+    # the halo covers the Gaussian kernel (4 σ, σ = 1.5 px by default)
+    assert prefilter_halo("highpass") >= 6 and prefilter_halo("highpass", sigma=3.0) >= 12
+    # block-wise filtering with that halo equals filtering the whole image
+    rng = np.random.default_rng(0)
+    img = rng.normal(size=(80, 60)).astype(np.float32)
+    h = prefilter_halo("highpass")
+    whole = prefilter(img, "highpass")
+    part = prefilter(img[30 - h:50 + h], "highpass")[h:-h]
+    np.testing.assert_allclose(part, whole[30:50], atol=1e-5)
 
 
 def test_wallis_equalises_contrast(crop):
