@@ -467,10 +467,10 @@ class SarOffsetTracking(GlacvelAlgorithm):
                 FLAG_VALUES="0=measurement,1=averaged,2=hole-filled,+4=interpolated between nodes",
                 MEASURED_NODES=int(np.count_nonzero(nf.flag == ot.FLAG_MEASURED)),
                 FILLED_NODES=int(np.count_nonzero(nf.flag == ot.FLAG_FILLED)))
-            band_tags = {"v": {"units": "m/d"}, "vx": {"units": "m/d"}, "vy": {"units": "m/d"},
-                         "dx": {"units": "m"}, "dy": {"units": "m"},
-                         "quality": {"description": "NCC peak"},
-                         "flag": {"description": tags["FLAG_VALUES"]}}
+            band_tags = {"v": {"UNITS": "m/d"}, "vx": {"UNITS": "m/d"}, "vy": {"UNITS": "m/d"},
+                         "dx": {"UNITS": "m"}, "dy": {"UNITS": "m"},
+                         "quality": {"DESCRIPTION": "NCC peak"},
+                         "flag": {"DESCRIPTION": tags["FLAG_VALUES"]}}
             check_canceled(feedback)
             write_product(out_path, bands, transform, pair.crs, tags, band_tags=band_tags,
                           protect=[ref_path, sec_path])

@@ -231,10 +231,10 @@ class UavFeatureTracking(GlacvelAlgorithm):
                 MAX_SPEED=max_speed, MIN_PEAK=min_peak, MIN_PEAK_RATIO=min_ratio,
                 MEDIAN_TEST=median_test, POINTS_VALID=int(sel.sum()), POINTS_TOTAL=int(ok.size),
                 REFERENCE=os.path.basename(ref_path), SECONDARY=os.path.basename(sec_path))
-            band_tags = {"v": {"units": "m/d"}, "vx": {"units": "m/d"}, "vy": {"units": "m/d"},
-                         "dx": {"units": "m"}, "dy": {"units": "m"},
-                         "quality": {"description": "median correlation peak of the points"},
-                         "count": {"description": "valid points aggregated in the cell"}}
+            band_tags = {"v": {"UNITS": "m/d"}, "vx": {"UNITS": "m/d"}, "vy": {"UNITS": "m/d"},
+                         "dx": {"UNITS": "m"}, "dy": {"UNITS": "m"},
+                         "quality": {"DESCRIPTION": "median correlation peak of the points"},
+                         "count": {"DESCRIPTION": "valid points aggregated in the cell"}}
             write_product(out_path, bands, Affine(target, 0, gx0, 0, -target, gy1), pair.crs,
                           tags, band_tags=band_tags, protect=[ref_path, sec_path])
             crs = QgsCoordinateReferenceSystem.fromWkt(pair.crs.to_wkt())

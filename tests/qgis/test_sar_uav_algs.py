@@ -104,6 +104,13 @@ def test_sar_synthetic_pair_gives_known_velocity_with_map_signs(run_alg, speckle
     assert np.allclose(p.band("vx")[ok], p.band("dx")[ok] / 24.0, atol=1e-4)
     assert np.allclose(p.band("v")[ok], np.hypot(p.band("vx")[ok], p.band("vy")[ok]), atol=1e-4)
     assert np.all(p.band("quality")[ok] > 0.1)
+    # band-level tags use the same upper-case keys as every other glacvel product
+    with rasterio.open(out) as ds:
+        tags = {ds.descriptions[i]: ds.tags(i + 1) for i in range(ds.count)}
+    assert tags["v"]["UNITS"] == tags["vx"]["UNITS"] == tags["vy"]["UNITS"] == "m/d"
+    assert tags["dx"]["UNITS"] == tags["dy"]["UNITS"] == "m"
+    assert tags["flag"]["DESCRIPTION"] == p.tags["FLAG_VALUES"]
+    assert not any("units" in t or "description" in t for t in tags.values()), tags
 
 
 def test_sar_real_sentinel1_sea_ice_pair(run_alg, tmp_path):
@@ -283,6 +290,12 @@ def test_uav_tracking_recovers_known_field_points_and_30m_product(run_alg, uav_p
                                                                    e30.max())
     assert np.allclose(p.band("v")[rows, cols],
                        np.hypot(p.band("vx"), p.band("vy"))[rows, cols], atol=1e-5)
+    with rasterio.open(out) as ds:
+        tags = {ds.descriptions[i]: ds.tags(i + 1) for i in range(ds.count)}
+    assert tags["v"]["UNITS"] == tags["vx"]["UNITS"] == tags["vy"]["UNITS"] == "m/d"
+    assert tags["dx"]["UNITS"] == tags["dy"]["UNITS"] == "m"
+    assert "DESCRIPTION" in tags["count"]
+    assert not any("units" in t or "description" in t for t in tags.values()), tags
 
 
 @pytest.mark.parametrize("case", ["no_overlap", "same_time", "all_nodata", "constant",
