@@ -19,6 +19,7 @@ from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProce
 from qgis.PyQt.QtCore import QVariant
 
 from ..core import stable_ground as sg
+from ..io.grid import units_factor
 from ..io.product import read_product, write_product
 from ..io.raster import rasterize_mask
 from .base import GlacvelAlgorithm, check_canceled, callbacks
@@ -97,8 +98,21 @@ def _add_error_measure(alg, label, options):
     alg.addParameter(p)
 
 
+def _velocity_units(product, path):
+    """(units, factor to m/d, strain-rate units) of a product's velocities.
+
+    ``units`` is the product's ``UNITS`` tag verbatim (m/d when the tag is absent,
+    the product-contract default); every stable-ground statistic, correction and
+    error band stays in these units. Raises ``ValueError`` for a unit glacvel does
+    not know (see :func:`glacvel_plugin.io.grid.units_factor`).
+    """
+    units = str(product.tags.get("UNITS") or "").strip() or "m/d"
+    factor = units_factor(units, os.path.basename(path))
+    return units, factor, ("1/d" if factor == 1.0 else "1/yr")
+
+
 def _error_bands(bands, sigma_x, sigma_y):
-    """Per-pixel error bands (m/d) for vx, vy and v from component sigmas."""
+    """Per-pixel error bands (product velocity units) for vx, vy and v from component sigmas."""
     vx, vy = bands["vx"], bands["vy"]
     valid = np.isfinite(vx) & np.isfinite(vy)
     ex = np.where(valid, np.float32(sigma_x), np.nan).astype(np.float32)
@@ -106,9 +120,11 @@ def _error_bands(bands, sigma_x, sigma_y):
     return {"vx_error": ex, "vy_error": ey, "v_error": sg.velocity_error(vx, vy, ex, ey)}
 
 
-def _band_tags(names):
+def _band_tags(names, units="m/d"):
+    """Band-level ``UNITS`` tags: metres for dx/dy, none for quality/count, ``units``
+    (the product's velocity units, e.g. m/d or m/yr) for the velocity and error bands."""
     return {n: {"UNITS": "m" if n in ("dx", "dy") else ("" if n in ("quality", "count")
-                                                         else "m/d")} for n in names}
+                                                         else units)} for n in names}
 
 
 def _ordered(bands):
@@ -174,6 +190,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
         path = _product_path(self, parameters, context)
         product = read_product(path)
         vx, vy = product.band("vx"), product.band("vy")
+        units, factor, _ = _velocity_units(product, path)
         model = self.MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
         block = self.parameterAsInt(parameters, "HOLDOUT_BLOCK", context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
@@ -191,8 +208,8 @@ class StableGroundCorrection(GlacvelAlgorithm):
         cy = (vy - res.offset_y.evaluate(vy.shape)).astype(np.float32)
         bands.update(vx=cx, vy=cy, v=np.hypot(cx, cy).astype(np.float32))
         dt = product.dt_days
-        if dt:
-            bands.update(dx=cx * np.float32(dt), dy=cy * np.float32(dt))
+        if dt:   # metres over Δt from velocities in the product's units
+            bands.update(dx=cx * np.float32(dt * factor), dy=cy * np.float32(dt * factor))
         else:
             bands.pop("dx", None)
             bands.pop("dy", None)
@@ -207,7 +224,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
             SG_OFFSET_VY=f"{off_y:.6g}",
             SG_COEF_VX=" ".join(f"{c:.6g}" for c in res.offset_x.coef),
             SG_COEF_VY=" ".join(f"{c:.6g}" for c in res.offset_y.coef),
-            SG_COEF_TERMS="c" if model == "constant" else "c + a*col + b*row (m/d, pixels)",
+            SG_COEF_TERMS="c" if model == "constant" else f"c + a*col + b*row ({units}, pixels)",
             SG_HOLDOUT=f"checkerboard of {block}x{block}-pixel blocks",
             SG_ERROR_MEASURE=measure,
             SG_N_FIT=str(res.n_fit), SG_N_EVAL=str(res.n_eval),
@@ -217,7 +234,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
             SG_HELDOUT_RMSE_VX=f"{hx.rmse:.6g}", SG_HELDOUT_RMSE_VY=f"{hy.rmse:.6g}")
         bands = _ordered(bands)
         write_product(out, bands, product.transform, product.crs, tags,
-                      band_tags=_band_tags(bands), protect=[path])
+                      band_tags=_band_tags(bands, units), protect=[path])
         feedback.pushInfo(self.tr(
             "Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual "
             "mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)").format(
@@ -293,6 +310,7 @@ class StableGroundError(GlacvelAlgorithm):
         path = _product_path(self, parameters, context)
         product = read_product(path)
         vx, vy = product.band("vx"), product.band("vy")
+        units, _, rate = _velocity_units(product, path)
         thres = self.parameterAsDouble(parameters, "THRES_SIGMA", context)
         mask, source = stable_mask(
             self, parameters, context, product, vx, vy, feedback,
@@ -354,27 +372,27 @@ class StableGroundError(GlacvelAlgorithm):
             tags.update(SE_DELTA_XY_STRAIN=f"{m2.half_y:.6g}")
         bands = _ordered(bands)
         write_product(out_err, bands, product.transform, product.crs, tags,
-                      band_tags=_band_tags(bands), protect=[path])
+                      band_tags=_band_tags(bands, units), protect=[path])
         results["OUTPUT_ERROR"] = out_err
 
         check_canceled(feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         if report_path:
             write_report(report_path, os.path.basename(path), source, st, m1, m2, thres,
-                         vx[valid], vy[valid], v[valid])
+                         vx[valid], vy[valid], v[valid], units)
             results["OUTPUT_REPORT"] = report_path
         feedback.setProgress(90)
 
-        rows = [(c, k, getattr(st[c], k), "m/d" if k not in ("n", "normality_stat",
+        rows = [(c, k, getattr(st[c], k), units if k not in ("n", "normality_stat",
                                                              "normality_p") else "")
                 for c in ("vx", "vy", "v")
                 for k in ("n", "mean", "median", "std", "nmad", "rmse", "robust_rmse",
                           "normality_stat", "normality_p")]
-        rows += [("vx", "glaft_delta_u", m1.half_x, "m/d"),
-                 ("vy", "glaft_delta_v", m1.half_y, "m/d")]
+        rows += [("vx", "glaft_delta_u", m1.half_x, units),
+                 ("vy", "glaft_delta_v", m1.half_y, units)]
         if m2 is not None:
-            rows += [("strain_x'x'", "glaft_delta", m2.half_x, "1/d"),
-                     ("strain_x'y'", "glaft_delta", m2.half_y, "1/d")]
+            rows += [("strain_x'x'", "glaft_delta", m2.half_x, rate),
+                     ("strain_x'y'", "glaft_delta", m2.half_y, rate)]
         fields = QgsFields()
         fields.append(QgsField("component", QVariant.String))
         fields.append(QgsField("statistic", QVariant.String))
@@ -397,14 +415,20 @@ class StableGroundError(GlacvelAlgorithm):
         return results
 
 
-def write_report(path, name, source, st, m1, m2, thres, x, y, v):
-    """HTML report: tables, a histogram per component, vx-vy scatter with the KDE contour."""
+def write_report(path, name, source, st, m1, m2, thres, x, y, v, units="m/d"):
+    """HTML report: tables, a histogram per component, vx-vy scatter with the KDE contour.
+
+    ``units``: velocity units of the product (m/d or m/yr); strain rates are per day
+    or per year accordingly.
+    """
     from matplotlib.patches import Rectangle
 
     from ..io.report import HtmlReport, new_figure
 
+    rate = "1/d" if units_factor(units) == 1.0 else "1/yr"
+
     rep = HtmlReport(f"Stable-ground error: {name}")
-    rep.paragraph(f"Stable ground: {SOURCES[source]}; {st['vx'].n} pixels. Velocities in m/d "
+    rep.paragraph(f"Stable ground: {SOURCES[source]}; {st['vx'].n} pixels. Velocities in {units} "
                   "(x east, y north). On stable ground the true velocity is zero, so every "
                   "statistic below is error.")
     keys = ("n", "mean", "median", "std", "nmad", "rmse", "robust_rmse", "normality_p")
@@ -414,14 +438,14 @@ def write_report(path, name, source, st, m1, m2, thres, x, y, v):
                   "sqrt(median^2 + NMAD^2); normality_p: "
                   "D'Agostino-Pearson test on at most 5000 evenly spaced pixels (p < 0.05 "
                   "rejects a normal distribution).", "note")
-    rows = [["delta_u (vx)", m1.half_x, "m/d"], ["delta_v (vy)", m1.half_y, "m/d"],
-            ["KDE bandwidth", m1.bandwidth, "m/d"], ["KDE peak vx", m1.peak_x, "m/d"],
-            ["KDE peak vy", m1.peak_y, "m/d"],
+    rows = [["delta_u (vx)", m1.half_x, units], ["delta_v (vy)", m1.half_y, units],
+            ["KDE bandwidth", m1.bandwidth, units], ["KDE peak vx", m1.peak_x, units],
+            ["KDE peak vy", m1.peak_y, units],
             ["pixels outside the contour box", m1.outlier_fraction, "fraction"]]
     if m2 is not None:
-        rows += [["delta_x'x' (along-flow normal strain rate)", m2.half_x, "1/d"],
-                 ["delta_x'y' (along-flow shear strain rate)", m2.half_y, "1/d"],
-                 ["delta_x'y' in GLAFT's units (x8)", m2.half_y * sg.SOBEL_SCALE, "1/d x 8"]]
+        rows += [["delta_x'x' (along-flow normal strain rate)", m2.half_x, rate],
+                 ["delta_x'y' (along-flow shear strain rate)", m2.half_y, rate],
+                 ["delta_x'y' in GLAFT's units (x8)", m2.half_y * sg.SOBEL_SCALE, f"{rate} x 8"]]
     rep.heading("GLAFT metrics")
     rep.table(["metric", "value", "units"], rows)
     rep.paragraph(f"Metric 1: half-ranges of the {thres:g}-sigma contour (density >= max x "
@@ -438,7 +462,7 @@ def write_report(path, name, source, st, m1, m2, thres, x, y, v):
         outside = int(np.sum((data < lo) | (data > hi)))
         ax.hist(data, bins=80, range=(lo, hi), color="#3b528b")
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_xlabel(f"{label} (m/d)")
+        ax.set_xlabel(f"{label} ({units})")
         ax.set_title(f"median ± 8 NMAD; {outside} pixels outside", fontsize=8)
         ax.set_ylabel("pixels" if i == 0 else "")
     rep.heading("Histograms")
@@ -453,10 +477,10 @@ def write_report(path, name, source, st, m1, m2, thres, x, y, v):
     ax.set_xlim(cx - pad, cx + pad)
     ax.set_ylim(cy - pad, cy + pad)
     ax.set_aspect("equal")
-    ax.set_xlabel("vx (m/d)")
-    ax.set_ylabel("vy (m/d)")
+    ax.set_xlabel(f"vx ({units})")
+    ax.set_ylabel(f"vy ({units})")
     ax.set_title(f"{thres:g}-sigma KDE contour: delta_u {m1.half_x:.3f}, "
-                 f"delta_v {m1.half_y:.3f} m/d", fontsize=9)
+                 f"delta_v {m1.half_y:.3f} {units}", fontsize=9)
     rep.heading("vx-vy scatter")
     rep.figure(fig, "vx-vy scatter with the KDE contour")
     rep.save(path)

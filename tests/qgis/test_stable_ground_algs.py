@@ -93,7 +93,7 @@ GLACIER = (70, 60, 170, 140)            # pixel rectangle of the moving "glacier
 STABLE_RECTS = [(0, 0, 240, 50), (0, 150, 240, 200), (0, 50, 60, 150), (180, 50, 240, 150)]
 
 
-def _synthetic(path, offset=(0.31, -0.17), sigma=0.05, plane=None, seed=0):
+def _synthetic(path, offset=(0.31, -0.17), sigma=0.05, plane=None, seed=0, units="m/d"):
     rng = np.random.default_rng(seed)
     rows, cols = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
     vx = offset[0] + rng.normal(0, sigma, SHAPE)
@@ -106,8 +106,9 @@ def _synthetic(path, offset=(0.31, -0.17), sigma=0.05, plane=None, seed=0):
     vx, vy = vx.astype(np.float32), vy.astype(np.float32)
     import datetime as dt
     tags = standard_tags("synthetic", dt.datetime(2020, 7, 1), dt.datetime(2020, 7, 17),
-                         "test")
-    bands = {"v": np.hypot(vx, vy), "vx": vx, "vy": vy, "dx": vx * 16, "dy": vy * 16,
+                         "test", units=units)
+    days = 16 if units == "m/d" else 16 / 365.25       # dx, dy: metres over the 16 d
+    bands = {"v": np.hypot(vx, vy), "vx": vx, "vy": vy, "dx": vx * days, "dy": vy * days,
              "quality": np.full(SHAPE, 0.9, np.float32)}
     write_product(path, bands, TRANSFORM, CRS, tags)
     return path
@@ -356,3 +357,50 @@ def test_error_with_only_the_error_product_requested(run_alg, tmp_path):
     assert res["STD_VX"] == pytest.approx(0.05, rel=0.05)
     assert "v_error" in read_product(res["OUTPUT_ERROR"]).bands
     assert sorted(os.listdir(tmp_path)) == ["err.tif", "syn.tif"]
+
+
+def _band_units(path):
+    with rasterio.open(path) as ds:
+        return {ds.descriptions[i]: ds.tags(i + 1).get("UNITS") for i in range(ds.count)}
+
+
+def test_m_per_year_product_keeps_its_units_in_band_tags_and_dx(run_alg, tmp_path):
+    """A product in m/yr (dataset tag UNITS) stays in m/yr: corrected/error bands are
+    tagged m/yr, dx/dy are metres over the 16-day baseline (vx * 16 / 365.25)."""
+    src = _synthetic(str(tmp_path / "yr.tif"), offset=(0.31, -0.17), sigma=0.05, units="m/yr")
+    res = run_alg("glacvel:stable_ground_correction", {
+        "INPUT": src, "STABLE_GROUND": _polygon_layer(STABLE_RECTS),
+        "OUTPUT": str(tmp_path / "corr.tif")})
+    assert abs(res["OFFSET_VX"] - 0.31) < 0.1 * 0.05
+    p = read_product(res["OUTPUT"])
+    assert p.tags["UNITS"] == "m/yr"
+    np.testing.assert_allclose(p.band("dx"), p.band("vx") * 16 / 365.25, rtol=1e-5)
+    np.testing.assert_allclose(p.band("dy"), p.band("vy") * 16 / 365.25, rtol=1e-5)
+    u = _band_units(res["OUTPUT"])
+    for name in ("v", "vx", "vy", "vx_error", "vy_error", "v_error"):
+        assert u[name] == "m/yr", (name, u)
+    assert u["dx"] == u["dy"] == "m"
+
+    err = run_alg("glacvel:stable_ground_error", {
+        "INPUT": src, "STABLE_GROUND": _polygon_layer(STABLE_RECTS),
+        "OUTPUT_TABLE": str(tmp_path / "t.csv"), "OUTPUT_REPORT": str(tmp_path / "r.html"),
+        "OUTPUT_ERROR": str(tmp_path / "e.tif")})
+    u = _band_units(err["OUTPUT_ERROR"])
+    for name in ("v", "vx", "vy", "vx_error", "vy_error", "v_error"):
+        assert u[name] == "m/yr", (name, u)
+    assert u["dx"] == u["dy"] == "m"
+    table = QgsVectorLayer(err["OUTPUT_TABLE"], "t", "ogr")
+    units = {(f["component"], f["statistic"]): f["units"] for f in table.getFeatures()}
+    assert units[("vx", "rmse")] == units[("vx", "glaft_delta_u")] == "m/yr"
+    assert units[("vx", "n")] in ("", None)
+    with open(err["OUTPUT_REPORT"], encoding="utf-8") as fh:
+        html = fh.read()
+    # "(" is not a base64 character, so this does not look inside the embedded figures
+    assert "Velocities in m/yr" in html and ">m/d<" not in html and "(m/d)" not in html
+
+    # an m/d product is still tagged m/d
+    src_d = _synthetic(str(tmp_path / "d.tif"))
+    res = run_alg("glacvel:stable_ground_correction", {
+        "INPUT": src_d, "STABLE_GROUND": _polygon_layer(STABLE_RECTS),
+        "OUTPUT": str(tmp_path / "corr_d.tif")})
+    assert _band_units(res["OUTPUT"])["vx_error"] == "m/d"
