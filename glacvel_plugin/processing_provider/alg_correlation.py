@@ -35,6 +35,12 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             "Lucas-Kanade matching with window deformation (quality = NCC of the deformed "
             "windows). Outliers (quality below the "
             "threshold, normalised median test, faster than the maximum speed) become no data.\n\n"
+            "Minimum quality: windows whose quality is below it become no data; exactly 0 "
+            "switches the threshold off. Any other value is applied, negative ones too: NCC "
+            "and Lucas-Kanade quality lies in -1..1, so e.g. -0.05 removes only clearly "
+            "anti-correlated windows (to reject every window with a negative NCC give a "
+            "small positive value such as 0.01); phase coherence lies in 0..1, so a negative "
+            "threshold removes nothing there.\n"
             "Bands: leave empty for single-band images; multi-band images need a band choice.\n"
             "Times: when empty they are read from Landsat/Sentinel names, MTL files or tags.\n"
             "Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on "
@@ -77,7 +83,8 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
              self.tr("Fast dense matching (Lucas-Kanade with window deformation)")],
             defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_QUALITY", self.tr("Minimum quality (0 = no threshold)"),
+            "MIN_QUALITY",
+            self.tr("Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)"),
             QgsProcessingParameterNumber.Double, 0.0, minValue=-1.0, maxValue=1.0))
         nmt = QgsProcessingParameterNumber(
             "MEDIAN_TEST", self.tr("Normalised median test threshold (0 = off)"),
@@ -117,7 +124,7 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             window=self.parameterAsInt(parameters, "WINDOW", context), step=step,
             max_speed=self.parameterAsDouble(parameters, "MAX_SPEED", context), method=method,
             prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, "PREFILTER", context)],
-            min_quality=min_q if min_q > 0 else None,
+            min_quality=None if min_q == 0 else min_q,
             nmt_threshold=self.parameterAsDouble(parameters, "MEDIAN_TEST", context),
             progress=progress, is_canceled=is_canceled)
         feedback.pushInfo(
