@@ -59,10 +59,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 from scipy import optimize
+
+from . import Canceled
 
 METHODS = ("constrained", "unconstrained", "inverse-variance")
 N_BOOTSTRAP = 200
@@ -226,7 +228,8 @@ def predict(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
                 method: str = "constrained", groups: Optional[Sequence] = None,
-                n_bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> WeightFit:
+                n_bootstrap: int = N_BOOTSTRAP, seed: int = 0,
+                is_canceled: Optional[Callable[[], bool]] = None) -> WeightFit:
     """Fit fusion weights of ``k`` sources to a reference.
 
     Parameters
@@ -239,9 +242,12 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
     groups : optional (n_samples,) labels (polygon or station id) for the bootstrap
         and the leave-one-group-out cross-validation
     n_bootstrap : bootstrap resamples for the weight uncertainty (0 = none)
+    is_canceled : optional callable; asked before every bootstrap resample and every
+        cross-validation fold, raises :class:`glacvel_plugin.core.Canceled` when it
+        returns True
 
     Raises ``ValueError``: unknown method, shape mismatch, no samples, a source with
-    no data at any sample, or too few complete samples (< k).
+    no data at any sample, or too few complete samples (< k); ``Canceled`` on cancel.
     """
     if method not in METHODS:
         raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(METHODS)}")
@@ -301,6 +307,7 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
     if k > 1 and n_bootstrap > 0 and ug.size >= 2:
         idx_by_g = [np.flatnonzero(g == u) for u in ug]
         for _ in range(n_bootstrap):
+            _check_canceled(is_canceled)
             pick = rng.integers(0, ug.size, ug.size)
             ii = np.concatenate([idx_by_g[j] for j in pick])
             try:
@@ -315,6 +322,7 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
     if ug.size >= 2:
         held_pred, held_b, held_src = [], [], []
         for u in ug:
+            _check_canceled(is_canceled)
             test = g == u
             try:
                 wf = np.ones(1) if k == 1 else _fit_subset(A[~test], b[~test], method)
@@ -339,6 +347,12 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
             fit.cv_rmse = float(np.sqrt(np.mean((hp - hb) ** 2)))
             fit.cv_source_rmse = _nanrms(hs)
     return fit
+
+
+def _check_canceled(is_canceled: Optional[Callable[[], bool]]) -> None:
+    """Raise :class:`glacvel_plugin.core.Canceled` when ``is_canceled()`` is True."""
+    if is_canceled is not None and is_canceled():
+        raise Canceled()
 
 
 def _nanrms(R: np.ndarray) -> np.ndarray:

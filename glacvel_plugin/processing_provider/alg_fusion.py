@@ -39,7 +39,7 @@ from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGr
 from ..io.product import ProductWriter, format_time, standard_tags
 from ..io.raster import rasterize_labels
 from ..io.report import HtmlReport
-from .base import GlacvelAlgorithm, check_canceled, qdatetime_utc
+from .base import GlacvelAlgorithm, callbacks, check_canceled, qdatetime_utc
 from .vector import check_geometry_type, qgs_crs, source_features
 
 METHOD_KEYS = list(cf.METHODS)
@@ -461,7 +461,9 @@ class FitFusionWeights(GlacvelAlgorithm):
                               f"{grid.crs.to_string()}")
             ref = reference_samples(self, parameters, context, readers, grid, feedback)
         vals, b, groups = ref.components()
-        fit = cf.fit_weights(vals, b, names, method=method, groups=groups)
+        _, is_canceled = callbacks(feedback)
+        fit = cf.fit_weights(vals, b, names, method=method, groups=groups,
+                             is_canceled=is_canceled)
         for note in ref.notes + fit.notes:
             feedback.pushWarning(note)
         text = cf.format_weights(fit.as_dict())

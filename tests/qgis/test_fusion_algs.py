@@ -635,3 +635,35 @@ def test_cancel_leaves_nothing_behind(run_alg, products, tmp_path):
     assert not out.exists()
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tif")]
     assert not (tmp_path / "m").exists() or not os.listdir(tmp_path / "m")
+
+
+def test_fit_weights_cancel_reaches_the_bootstrap(run_alg, synthetic, tmp_path):
+    """The algorithm hands the feedback's cancel to core.fusion.fit_weights: a cancel
+    that becomes true only once the weight fit asks (after the reference sampling)
+    stops the run, and no report is written."""
+    import sys
+
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    class CancelInsideTheFit(QgsProcessingFeedback):
+        asked_by_fit = 0
+
+        def isCanceled(self):
+            f = sys._getframe(1)
+            while f is not None:
+                if (f.f_code.co_name == "fit_weights"
+                        and f.f_code.co_filename.endswith(os.path.join("core", "fusion.py"))):
+                    CancelInsideTheFit.asked_by_fit += 1
+                    return True
+                f = f.f_back
+            return super().isCanceled()
+
+    p = synthetic["paths"]
+    html = tmp_path / "fit.html"
+    with pytest.raises(QgsProcessingException, match="Canceled"):
+        run_alg("glacvel:fit_fusion_weights", {
+            "SOURCES": [p["L8"], p["S2"], p["S1"]], "REFERENCE_RASTER": p["UAV"],
+            "REFERENCE_POLYGONS": polygon_layer(synthetic["boxes"]), "TARGET_RESOLUTION": RES,
+            "OUTPUT_HTML": str(html)}, feedback=CancelInsideTheFit())
+    assert CancelInsideTheFit.asked_by_fit == 1
+    assert not html.exists()

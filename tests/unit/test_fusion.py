@@ -213,3 +213,29 @@ def test_zero_weight_fills_gaps_and_negative_sums_give_no_value():
     neg = fuse_stack(vx, vy, [2.0, -1.0])               # an unconstrained fit
     assert neg["vx"][0, 0] == pytest.approx(2 * 1 - 3)
     assert np.isnan(neg["vx"][0, 1]) and neg["count"][0, 1] == 1
+
+
+def test_cancel_during_the_bootstrap_raises_canceled():
+    from glacvel_plugin.core import Canceled
+    tx, ty = truth_field()
+    vx, vy = noisy_sources(tx, ty)
+    A, b, g = reference_samples(vx, vy, tx, ty, BOXES)
+    calls = []
+
+    def cancel_at_5th_resample():
+        calls.append(1)
+        return len(calls) >= 5
+    with pytest.raises(Canceled):
+        fit_weights(A, b, ["L8", "S2", "S1"], groups=g, n_bootstrap=50,
+                    is_canceled=cancel_at_5th_resample)
+    assert len(calls) == 5          # stopped inside the bootstrap, before cross-validation
+    # a callable that never cancels is asked once per resample and once per held-out group
+    # and changes nothing in the result
+    calls.clear()
+    asked = fit_weights(A, b, ["L8", "S2", "S1"], groups=g, n_bootstrap=50,
+                        is_canceled=lambda: bool(calls.append(1)))
+    plain = fit_weights(A, b, ["L8", "S2", "S1"], groups=g, n_bootstrap=50)
+    assert len(calls) == 50 + len(BOXES)
+    np.testing.assert_array_equal(asked.weights, plain.weights)
+    np.testing.assert_array_equal(asked.weight_std, plain.weight_std)
+    assert asked.cv_rmse == plain.cv_rmse
