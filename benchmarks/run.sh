@@ -13,3 +13,7 @@ mkdir -p benchmarks/out
 .venv/bin/python benchmarks/bench.py glacvel
 .venv-bench/bin/python benchmarks/bench.py peers
 .venv/bin/python benchmarks/bench.py report | tee benchmarks/out/report.md
+# peak memory on a 10,000 × 10,000 px pair (lk) and 10,000 columns (phase: memory is set
+# by the strip width, its time by the number of windows)
+.venv/bin/python benchmarks/memory.py lk 10000 10000 | tee -a benchmarks/out/report.md
+.venv/bin/python benchmarks/memory.py phase 10000 1200 | tee -a benchmarks/out/report.md

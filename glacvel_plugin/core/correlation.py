@@ -202,7 +202,7 @@ def _whiten(Q: np.ndarray, W: np.ndarray):
     return Q, mag.sum(axis=(1, 2), dtype=np.float64)
 
 
-def _newton(P: np.ndarray, y0: np.ndarray, x0: np.ndarray, n: int, iters: int = 3,
+def _newton(P: np.ndarray, y0: np.ndarray, x0: np.ndarray, n: int, iters: int = 5,
             max_move: float = 1.0, need_c: bool = True):
     """Maximise c(y, x) = Re Σ P(k) exp(i(ωy y + ωx x)) for each window.
 
@@ -550,7 +550,7 @@ def _bilinear(field: np.ndarray, lr, lc) -> np.ndarray:
 
 def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        rows_out: int, cols_out: int, window: int, step: int,
-                       prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 4,
+                       prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 5,
                        robust: float = 0.5, tol: float = 0.05,
                        max_change: Optional[float] = None) -> Match:
     """Dense window matching by iterated Lucas-Kanade with window deformation.
@@ -602,19 +602,23 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     a = np.where(np.isfinite(a), a, 0.0).astype(np.float32)
     bs = [ndimage.spline_filter(np.where(np.isfinite(b[k]), b[k], 0.0), order=3,
                                 output=np.float32) for k in range(ch)]
-    ga = [_deriv(a[k]) for k in range(ch)]
+    # work on the pixels the windows cover (+2 px for the 5-tap derivative) only; the
+    # secondary image is sampled anywhere in the strip
+    R0, R1 = max(0, row0 - 2), min(H, row0 + (rows_out - 1) * step + n + 2)
+    C0, C1 = max(0, col0 - 2), min(W, col0 + (cols_out - 1) * step + n + 2)
+    ga = [tuple(g[R0:R1, C0:C1] for g in _deriv(a[k])) for k in range(ch)]
+    a = a[:, R0:R1, C0:C1]
+    valid_a = valid_a[R0:R1, C0:C1]
     prior_r = np.asarray(prior_r, np.float32)
     prior_c = np.asarray(prior_c, np.float32)
     ur, uc = prior_r.copy(), prior_c.copy()
-    # pixel grid and its position in the window-centre grid
-    top = row0 + n / 2.0 - 0.5
-    left = col0 + n / 2.0 - 0.5
-    rr = np.arange(H, dtype=np.float32)
-    cc = np.arange(W, dtype=np.float32)
-    lerp_r = _lerp_weights((rr - top) / step, rows_out)
-    lerp_c = _lerp_weights((cc - left) / step, cols_out)
-    si = row0 + n // 2 + step * np.arange(rows_out)
-    sj = col0 + n // 2 + step * np.arange(cols_out)
+    # pixel grid (strip coordinates) and its position in the window-centre grid
+    rr = np.arange(R0, R1, dtype=np.float32)
+    cc = np.arange(C0, C1, dtype=np.float32)
+    lerp_r = _lerp_weights((rr - (row0 + n / 2.0 - 0.5)) / step, rows_out)
+    lerp_c = _lerp_weights((cc - (col0 + n / 2.0 - 0.5)) / step, cols_out)
+    si = row0 - R0 + n // 2 + step * np.arange(rows_out)      # window rows in the crop
+    sj = col0 - C0 + n // 2 + step * np.arange(cols_out)
     smooth = n / 4.0 / step      # predictor filter σ = window/4 px, in grid cells
 
     bad = _window_means((~valid_a).astype(np.float32), n, si, sj) > 0
@@ -658,10 +662,10 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         it += 1
         change = np.hypot(ur - old_r, uc - old_c)
         moved = change[(det > 0) & ~bad]
-        if it >= iters or moved.size == 0 or float(np.percentile(moved, 90)) <= tol:
-            if not robust:
-                break
-            robust_pass = True
+        converged = moved.size == 0 or float(np.percentile(moved, 90)) <= tol
+        if not robust and (converged or it >= iters):
+            break
+        robust_pass = bool(robust) and (converged or it >= iters - 1)
     # conditioning of the last system (aperture problem, no texture)
     tr = Mxx + Myy
     disc = np.sqrt(np.maximum((Mxx - Myy) ** 2 / 4.0 + Mxy ** 2, 0.0))
@@ -671,7 +675,11 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     bad |= ~(change <= 0.2)
     if max_change is not None:
         bad |= np.hypot(ur - prior_r, uc - prior_c) > max_change
-    vb = ndimage.map_coordinates(valid_b, coords, order=1, mode="constant", cval=0.0)
+    if valid_b.all():   # only the strip border can bring in no data
+        vb = ((coords[0] >= 0) & (coords[0] <= H - 1) & (coords[1] >= 0)
+              & (coords[1] <= W - 1)).astype(np.float32)
+    else:
+        vb = ndimage.map_coordinates(valid_b, coords, order=1, mode="constant", cval=0.0)
     # quality: NCC of the reference and the last warped windows; no-data coverage
     stats = 0.0
     for k in range(ch):
