@@ -88,7 +88,8 @@ def make():
              syn_tr=u_r(rr, cc).astype(np.float32), syn_tc=u_c(rr, cc).astype(np.float32),
              rock_ref=A[105:505, 1195:1595], rock_sec=B[105:505, 1195:1595],
              trunk_ref=A[590:822, 934:1098], trunk_sec=B[590:822, 934:1098],
-             trunk_box=np.array([638 - 590, 772 - 590, 982 - 934, 1049 - 934]))
+             trunk_box=np.array([638 - 590, 772 - 590, 982 - 934, 1049 - 934]),
+             full_ref=A, full_sec=B)
 
 
 def _save(name, res):
@@ -196,9 +197,7 @@ def run_peers():
                                      dc=np.nan_to_num(dc, nan=1e9).tolist())
     # the whole Yahtse pair with the fastest peer on the Yahtse sub-pairs (OpenCV; OpenPIV
     # and scikit-image are 5-8x slower there), ±16 px search as on the trunk
-    import rasterio
-    with rasterio.open(REF) as ds_a, rasterio.open(SEC) as ds_b:
-        A, B = ds_a.read(1).astype(np.float32), ds_b.read(1).astype(np.float32)
+    A, B = P["full_ref"], P["full_sec"]
     R, C, _, _ = grid(A.shape)
     t = time.perf_counter()
     h, w = A.shape
