@@ -4,67 +4,67 @@
 <context>
     <name>FitFusionWeights</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="416"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
         <source>Fit fusion weights to a reference</source>
         <translation>按参考数据拟合融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="422"/>
         <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
         <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="434"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="437"/>
         <source>Velocity products (one per source)</source>
         <translation>流速产品（每个数据源一个）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="441"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="441"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="441"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="438"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="441"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="444"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="447"/>
         <source>Report</source>
         <translation>报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="444"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="447"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="447"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="450"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="448"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="451"/>
         <source>Cross-validated RMSE (m/d)</source>
         <translation>交叉验证 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="449"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="452"/>
         <source>RMSE of the fit (m/d)</source>
         <translation>拟合 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="491"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496"/>
         <source>Fusion weights</source>
         <translation>融合权重</translation>
     </message>
@@ -157,29 +157,82 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 <context>
     <name>FuseVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="517"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="522"/>
         <source>Fuse velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="525"/>
         <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
         <translation>在公共网格上对多个数据源的流速产品加权融合（TARGET_CRS，默认为数据所在的 UTM 分带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算流速大小。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名称给出，如 'L8=0.6,S2=0.4'（例如来自“按参考数据拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：各分量 σ_f = √(Σ w'_i² σ_i²)，v_error 按 ITS_LIVE 方法计算；σ_i 取自 vx_error/vy_error（或 v_error）波段，其次取稳定地表标签，再次取 SOURCE_ERRORS。波段：v、vx、vy、v_error、count、vx_error、vy_error (m/d)。较粗网格按平均重采样，较细网格按双线性插值；m/yr 输入会换算为 m/d。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="534"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="539"/>
         <source>Velocity products</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="536"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="541"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="541"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="546"/>
         <source>Fused velocity</source>
         <translation>融合流速</translation>
+    </message>
+</context>
+<context>
+    <name>FusionParameters</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="83"/>
+        <source>Target CRS (default: UTM zone of the data)</source>
+        <translation>目标坐标系（默认：数据所在的 UTM 分带）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="85"/>
+        <source>Target resolution (m)</source>
+        <translation>目标分辨率 (m)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="88"/>
+        <source>Extent (default: union of the sources)</source>
+        <translation>范围（默认：各数据源范围的并集）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="93"/>
+        <source>Reference velocity product (e.g. UAV, m/d or m/yr)</source>
+        <translation>参考流速产品（如无人机，m/d 或 m/yr）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="96"/>
+        <source>Reference polygons (where the reference raster is used)</source>
+        <translation>参考多边形（参考栅格的使用区域）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="99"/>
+        <source>Reference points (GNSS: vx/vy in m/d, or start/end positions and dates)</source>
+        <translation>参考点（GNSS：vx/vy 单位 m/d，或起止位置与日期）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="103"/>
+        <source>Field of the east velocity vx (m/d)</source>
+        <translation>东向流速 vx 字段 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="106"/>
+        <source>Field of the north velocity vy (m/d)</source>
+        <translation>北向流速 vy 字段 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="109"/>
+        <source>Station / polygon id field (cross-validation groups)</source>
+        <translation>站点/多边形标识字段（交叉验证分组）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="344"/>
+        <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
+        <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
     </message>
 </context>
 <context>
@@ -403,47 +456,47 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 <context>
     <name>MonthlyVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="585"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="590"/>
         <source>Monthly velocity (YYYYMM.tif)</source>
         <translation>月度流速 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="588"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="593"/>
         <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
         <translation>由跨任意时段的像对产品生成月度产品。每个像对分配到与其重叠的日历月，前提是重叠部分至少占其时间基线的 MIN_OVERLAP。对每个数据源（SENSOR 标签）和每个月，以 重叠/(误差·Δt) 为权重对像对取平均（ITS_LIVE 方式），再按 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逐像元逆方差）融合各数据源。每个有数据的月份在 OUTPUT_FOLDER 中写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数），位于公共网格（默认为数据所在 UTM 分带的 30 m 网格）。YEAR（可选）指定某一年的十二个月；无数据的月份会在报告中列出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="600"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="605"/>
         <source>Pair velocity products</source>
         <translation>像对流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="602"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="607"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="606"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="611"/>
         <source>Minimum share of a pair's time baseline inside a month</source>
         <translation>像对时间基线落在月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="610"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="615"/>
         <source>Year (0 = the months spanned by the pairs)</source>
         <translation>年份（0 = 像对所跨的月份）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="614"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="619"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="616"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="621"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="617"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="622"/>
         <source>Months without data</source>
         <translation>无数据的月份</translation>
     </message>
@@ -456,136 +509,138 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
         <translation>光学影像相关匹配（流速）</translation>
     </message>
     <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="51"/>
+        <source>Reference image (earlier)</source>
+        <translation>参考影像（较早）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="53"/>
+        <source>Reference band (empty = band 1 of a single-band image)</source>
+        <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="56"/>
+        <source>Secondary image (later)</source>
+        <translation>次影像（较晚）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="58"/>
+        <source>Secondary band (empty = band 1 of a single-band image)</source>
+        <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="61"/>
+        <source>Reference acquisition time (UTC; empty = from the data)</source>
+        <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="64"/>
+        <source>Secondary acquisition time (UTC; empty = from the data)</source>
+        <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="67"/>
+        <source>Window (chip) size [px]</source>
+        <translation>窗口（模板）大小 [像元]</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <source>Step [px] (0 = automatic: 30 m output grid)</source>
+        <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="73"/>
+        <source>Maximum speed [m/d] (sets the search range)</source>
+        <translation>最大流速 [m/d]（决定搜索范围）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <source>Pre-filter</source>
+        <translation>预滤波</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <source>High-pass</source>
+        <translation>高通</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <source>Wallis</source>
+        <translation>Wallis</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <source>Orientation images</source>
+        <translation>方向影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <source>Correlation method</source>
+        <translation>相关匹配方法</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <source>Phase correlation</source>
+        <translation>相位相关</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <source>Normalised cross-correlation (NCC)</source>
+        <translation>归一化互相关 (NCC)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
+        <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="89"/>
+        <source>Normalised median test threshold (0 = off)</source>
+        <translation>归一化中值检验阈值（0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
+        <source>Velocity product</source>
+        <translation>流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="101"/>
+        <source>the reference image cannot be read; give a raster file GDAL can open</source>
+        <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="104"/>
+        <source>the secondary image cannot be read; give a raster file GDAL can open</source>
+        <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
+    </message>
+    <message>
         <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="25"/>
         <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
-The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements; the full-resolution pass then measures each window to sub-pixel precision with frequency-domain phase correlation (default; quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or, about 7× faster, dense Lucas-Kanade matching with window deformation (quality = NCC of the deformed windows). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
+The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements; the full-resolution pass then measures each window to sub-pixel precision with frequency-domain phase correlation (default; quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or, about 10× faster, dense Lucas-Kanade matching with window deformation (quality = NCC of the deformed windows). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
 
+Minimum quality: windows whose quality is below it become no data; exactly 0 switches the threshold off. Any other value is applied, negative ones too: NCC and Lucas-Kanade quality lies in -1..1, so e.g. -0.05 removes only clearly anti-correlated windows (to reject every window with a negative NCC give a small positive value such as 0.01); phase coherence lies in 0..1, so a negative threshold removes nothing there.
 Bands: leave empty for single-band images; multi-band images need a band choice.
 Times: when empty they are read from Landsat/Sentinel names, MTL files or tags.
 Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on Sentinel-2 B8). Pre-filter: high-pass (default), Wallis, orientation images (Heid &amp; Kääb 2012) or none.</source>
         <translation>测量较早（参考）与较晚（次）两景光学影像之间的冰川表面位移，例如 Landsat-8 第 8 波段（15 m）或 Sentinel-2 第 8 波段（10 m），并写出 glacvel 流速产品：波段 v、vx、vy（m/d；x 向东，y 向北），dx、dy（时间基线内的位移，米）和 quality，每个窗口中心一个值。
 
-次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移；随后全分辨率处理以亚像元精度测量每个窗口，方法为频率域相位相关（默认；quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值），或快约 7 倍的带窗口形变的稠密 Lucas-Kanade 匹配（quality = 形变后窗口的 NCC）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
+次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移；随后全分辨率处理以亚像元精度测量每个窗口，方法为频率域相位相关（默认；quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值），或快约 10 倍的带窗口形变的稠密 Lucas-Kanade 匹配（quality = 形变后窗口的 NCC）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
 
+最小质量：quality 低于该值的窗口设为无数据；恰好为 0 时不设阈值。其他任何值（包括负值）都会生效：NCC 与 Lucas-Kanade 的 quality 范围为 -1..1，例如 -0.05 只去除明显负相关的窗口（要去除所有 NCC 为负的窗口，请给一个小的正值，如 0.01）；相位相干性范围为 0..1，负阈值在那里不去除任何窗口。
 波段：单波段影像留空；多波段影像需选择波段。
 时间：留空时从 Landsat/Sentinel 文件名、MTL 文件或标签读取。
 步长：0 = 自动，即得到 30 m 网格的步长（Landsat-8 B8 为 2 像元，Sentinel-2 B8 为 3 像元）。预滤波：高通（默认）、Wallis、方向影像（Heid &amp; Kääb，2012）或不滤波。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="45"/>
-        <source>Reference image (earlier)</source>
-        <translation>参考影像（较早）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="47"/>
-        <source>Reference band (empty = band 1 of a single-band image)</source>
-        <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="50"/>
-        <source>Secondary image (later)</source>
-        <translation>次影像（较晚）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="52"/>
-        <source>Secondary band (empty = band 1 of a single-band image)</source>
-        <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="55"/>
-        <source>Reference acquisition time (UTC; empty = from the data)</source>
-        <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="58"/>
-        <source>Secondary acquisition time (UTC; empty = from the data)</source>
-        <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="61"/>
-        <source>Window (chip) size [px]</source>
-        <translation>窗口（模板）大小 [像元]</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="64"/>
-        <source>Step [px] (0 = automatic: 30 m output grid)</source>
-        <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="67"/>
-        <source>Maximum speed [m/d] (sets the search range)</source>
-        <translation>最大流速 [m/d]（决定搜索范围）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
-        <source>Pre-filter</source>
-        <translation>预滤波</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
-        <source>None</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
-        <source>High-pass</source>
-        <translation>高通</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
-        <source>Wallis</source>
-        <translation>Wallis</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
-        <source>Orientation images</source>
-        <translation>方向影像</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
-        <source>Correlation method</source>
-        <translation>相关匹配方法</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
-        <source>Phase correlation</source>
-        <translation>相位相关</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
-        <source>Normalised cross-correlation (NCC)</source>
-        <translation>归一化互相关 (NCC)</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="74"/>
-        <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
-        <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79"/>
-        <source>Minimum quality (0 = no threshold)</source>
-        <translation>最低质量（0 = 不设阈值）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="82"/>
-        <source>Normalised median test threshold (0 = off)</source>
-        <translation>归一化中值检验阈值（0 = 关闭）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="87"/>
-        <source>Velocity product</source>
-        <translation>流速产品</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
-        <source>the reference image cannot be read; give a raster file GDAL can open</source>
-        <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
-        <source>the secondary image cannot be read; give a raster file GDAL can open</source>
-        <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
+        <source>Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)</source>
+        <translation>最小质量（0 = 无阈值；负值用于 NCC/LK，范围 -1..1）</translation>
     </message>
 </context>
 <context>
@@ -1262,47 +1317,47 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>StableGroundCorrection</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="129"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="145"/>
         <source>Stable-ground correction</source>
         <translation>稳定地表校正</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="172"/>
         <source>Offset model</source>
         <translation>偏移模型</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="172"/>
         <source>constant (median)</source>
         <translation>常数（中位数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="172"/>
         <source>plane</source>
         <translation>平面</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="159"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="175"/>
         <source>Hold-out checkerboard block (pixels)</source>
         <translation>留出检验棋盘格块大小（像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="167"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="183"/>
         <source>Corrected velocity product</source>
         <translation>校正后的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="184"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="201"/>
         <source>Stable ground: {}</source>
         <translation>稳定地表：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="221"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="238"/>
         <source>Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)</source>
         <translation>偏移 vx {:.4f} m/d，vy {:.4f} m/d（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} m/d（{} 个像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="132"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="148"/>
         <source>Removes the co-registration offset measured on stable (ice-free) ground from a velocity product.
 
 Stable ground: STABLE_GROUND polygons; or, without them, everything outside GLACIER_OUTLINES farther than BUFFER metres; or, with neither, automatically the slowest 25 % of good-quality pixels (as autoRIFT), measured about the stable offset.
@@ -1319,42 +1374,42 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 输出：校正后的产品（重新计算 v、vx、vy、dx、dy；其余波段保留），附 vx_error、vy_error（留出样本 RMSE，m/d；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段，以及标签 SG_OFFSET_VX/VY、SG_MODEL、SG_SOURCE 和留出样本统计量。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
         <source>RMSE on held-out stable pixels</source>
         <translation>留出稳定像元上的 RMSE</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="197"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
@@ -1362,52 +1417,52 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 <context>
     <name>StableGroundError</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="258"/>
         <source>Stable-ground error statistics</source>
         <translation>稳定地表误差统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="267"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="284"/>
         <source>Glacier outline buffered inward (GLAFT metric 2)</source>
         <translation>向内缓冲的冰川边界（GLAFT 指标 2）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="270"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="287"/>
         <source>KDE contour level (sigma)</source>
         <translation>核密度等值线水平 (sigma)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="279"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="296"/>
         <source>Stable-ground statistics</source>
         <translation>稳定地表统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="282"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="299"/>
         <source>Stable-ground report</source>
         <translation>稳定地表报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="282"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="299"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="289"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="306"/>
         <source>Product with error bands</source>
         <translation>带误差波段的产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="310"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="328"/>
         <source>Stable ground: {} ({} pixels)</source>
         <translation>稳定地表：{}（{} 个像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="392"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="410"/>
         <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} m/d; GLAFT delta_u {:.4f}, delta_v {:.4f} m/d</source>
         <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} m/d；GLAFT delta_u {:.4f}，delta_v {:.4f} m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="244"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="261"/>
         <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
 
 Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT's own numbers are 8 times larger).
@@ -1420,42 +1475,42 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
 输出：统计表、HTML 报告（直方图、带 2σ 等值线的 vx–vy 散点图），以及 OUTPUT_ERROR——添加了 vx_error、vy_error（相对零值的稳定地表 RMSE，m/d，包含异常值和任何未校正的偏移；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段（替换已有波段）的产品副本，供融合使用。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="293"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="293"/>
         <source>RMSE on stable ground (includes outliers and offset)</source>
         <translation>稳定地表上的 RMSE（含异常值和偏移）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="293"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="297"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="315"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
@@ -1584,92 +1639,39 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>ValidateVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="715"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="720"/>
         <source>Validate velocity against a reference</source>
         <translation>用参考数据验证流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="718"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="723"/>
         <source>Compares a velocity product (fused or single source) and, optionally, further products (SOURCES) with a reference: a UAV velocity raster inside polygons, or GNSS points (vx/vy in m/d, or start/end positions and dates). Every product is sampled on the grid of INPUT. Reports n, bias (mean), standard deviation, RMSE and NMAD of the speed difference (product − reference) and of the vx/vy components, as a table and scatter/histogram figures in the HTML report.</source>
         <translation>将一个流速产品（融合或单一数据源）以及可选的其他产品 (SOURCES) 与参考数据比较：参考数据为多边形内的无人机流速栅格，或 GNSS 点（vx/vy 单位 m/d，或起止位置与日期）。所有产品都在 INPUT 的网格上采样。报告流速大小差值（产品 − 参考）及 vx/vy 分量差值的 n、偏差（均值）、标准差、RMSE 和 NMAD，以表格和 HTML 报告中的散点图/直方图给出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="727"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="732"/>
         <source>Velocity product to validate</source>
         <translation>待验证的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="729"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="734"/>
         <source>Further products to compare (e.g. the single sources)</source>
         <translation>其他参与比较的产品（如各单一数据源）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="733"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="738"/>
         <source>Validation report</source>
         <translation>验证报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="733"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="738"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="778"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="783"/>
         <source>Velocity validation</source>
         <translation>流速验证</translation>
-    </message>
-</context>
-<context>
-    <name>alg</name>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="80"/>
-        <source>Target CRS (default: UTM zone of the data)</source>
-        <translation>目标坐标系（默认：数据所在的 UTM 分带）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="82"/>
-        <source>Target resolution (m)</source>
-        <translation>目标分辨率 (m)</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="85"/>
-        <source>Extent (default: union of the sources)</source>
-        <translation>范围（默认：各数据源范围的并集）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="90"/>
-        <source>Reference velocity product (e.g. UAV, m/d or m/yr)</source>
-        <translation>参考流速产品（如无人机，m/d 或 m/yr）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="93"/>
-        <source>Reference polygons (where the reference raster is used)</source>
-        <translation>参考多边形（参考栅格的使用区域）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="96"/>
-        <source>Reference points (GNSS: vx/vy in m/d, or start/end positions and dates)</source>
-        <translation>参考点（GNSS：vx/vy 单位 m/d，或起止位置与日期）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="100"/>
-        <source>Field of the east velocity vx (m/d)</source>
-        <translation>东向流速 vx 字段 (m/d)</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="103"/>
-        <source>Field of the north velocity vy (m/d)</source>
-        <translation>北向流速 vy 字段 (m/d)</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="106"/>
-        <source>Station / polygon id field (cross-validation groups)</source>
-        <translation>站点/多边形标识字段（交叉验证分组）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="341"/>
-        <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
-        <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
     </message>
 </context>
 <context>

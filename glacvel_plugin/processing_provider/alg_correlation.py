@@ -31,7 +31,7 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             "NCC search over the range set by the maximum speed finds large displacements; the "
             "full-resolution pass then measures each window to sub-pixel precision with "
             "frequency-domain phase correlation (default; quality = phase coherence 0..1), "
-            "normalised cross-correlation (quality = NCC peak) or, about 7× faster, dense "
+            "normalised cross-correlation (quality = NCC peak) or, about 10× faster, dense "
             "Lucas-Kanade matching with window deformation (quality = NCC of the deformed "
             "windows). Outliers (quality below the "
             "threshold, normalised median test, faster than the maximum speed) become no data.\n\n"

@@ -33,6 +33,7 @@ from qgis.PyQt.QtCore import QDate, QDateTime
 from rasterio.windows import Window
 
 from ..core import fusion as cf
+from ..i18n import translate
 from ..core import timeseries as ts
 from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGrid,
                        open_sources, sample_points, target_grid)
@@ -50,6 +51,8 @@ START_DATE, END_DATE = "start_date", "end_date"
 
 
 # --------------------------------------------------------------------------- helpers
+
+
 def _source_paths(alg, parameters, context, name="SOURCES") -> List[str]:
     layers = alg.parameterAsLayerList(parameters, name, context) or []
     paths = [lyr.source() for lyr in layers]
@@ -78,33 +81,33 @@ def _grid(alg, parameters, context, paths) -> TargetGrid:
 
 def _add_grid_params(alg):
     alg.addParameter(QgsProcessingParameterCrs(
-        "TARGET_CRS", alg.tr("Target CRS (default: UTM zone of the data)"), optional=True))
+        "TARGET_CRS", translate("FusionParameters", "Target CRS (default: UTM zone of the data)"), optional=True))
     alg.addParameter(QgsProcessingParameterNumber(
-        "TARGET_RESOLUTION", alg.tr("Target resolution (m)"),
+        "TARGET_RESOLUTION", translate("FusionParameters", "Target resolution (m)"),
         QgsProcessingParameterNumber.Double, DEFAULT_RESOLUTION, minValue=0.001))
     alg.addParameter(QgsProcessingParameterExtent(
-        "EXTENT", alg.tr("Extent (default: union of the sources)"), optional=True))
+        "EXTENT", translate("FusionParameters", "Extent (default: union of the sources)"), optional=True))
 
 
 def _add_reference_params(alg):
     alg.addParameter(QgsProcessingParameterRasterLayer(
-        "REFERENCE_RASTER", alg.tr("Reference velocity product (e.g. UAV, m/d or m/yr)"),
+        "REFERENCE_RASTER", translate("FusionParameters", "Reference velocity product (e.g. UAV, m/d or m/yr)"),
         optional=True))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "REFERENCE_POLYGONS", alg.tr("Reference polygons (where the reference raster is used)"),
+        "REFERENCE_POLYGONS", translate("FusionParameters", "Reference polygons (where the reference raster is used)"),
         [QgsProcessing.TypeVectorPolygon], optional=True))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "REFERENCE_POINTS", alg.tr("Reference points (GNSS: vx/vy in m/d, or start/end "
+        "REFERENCE_POINTS", translate("FusionParameters", "Reference points (GNSS: vx/vy in m/d, or start/end "
                                    "positions and dates)"),
         [QgsProcessing.TypeVectorPoint], optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "VX_FIELD", alg.tr("Field of the east velocity vx (m/d)"), "vx", "REFERENCE_POINTS",
+        "VX_FIELD", translate("FusionParameters", "Field of the east velocity vx (m/d)"), "vx", "REFERENCE_POINTS",
         optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "VY_FIELD", alg.tr("Field of the north velocity vy (m/d)"), "vy", "REFERENCE_POINTS",
+        "VY_FIELD", translate("FusionParameters", "Field of the north velocity vy (m/d)"), "vy", "REFERENCE_POINTS",
         optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "ID_FIELD", alg.tr("Station / polygon id field (cross-validation groups)"), None,
+        "ID_FIELD", translate("FusionParameters", "Station / polygon id field (cross-validation groups)"), None,
         "REFERENCE_POINTS", optional=True))
 
 
@@ -339,7 +342,7 @@ def _source_errors(alg, parameters, context, readers):
 
 def _add_error_param(alg):
     alg.addParameter(QgsProcessingParameterString(
-        "SOURCE_ERRORS", alg.tr("1-σ error per source in m/d for sources without an error "
+        "SOURCE_ERRORS", translate("FusionParameters", "1-σ error per source in m/d for sources without an error "
                                 "band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)"),
         optional=True))
 
