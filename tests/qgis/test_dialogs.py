@@ -430,6 +430,10 @@ def test_dialogs_in_simplified_chinese(qgis_iface, glacvel_processing, tmp_path)
         alg = QgsApplication.processingRegistry().createAlgorithmById("glacvel:optical_correlation")
         assert alg.displayName() == "光学影像相关匹配（流速）"
         assert alg.shortHelpString().startswith("测量较早（参考）与较晚（次）两景光学影像")
+        # labels shared by the fusion algorithms (built outside the classes, fixed context)
+        fit = QgsApplication.processingRegistry().createAlgorithmById("glacvel:fit_fusion_weights")
+        fit.initAlgorithm()
+        assert fit.parameterDefinition("TARGET_RESOLUTION").description() == "目标分辨率 (m)"
     finally:
         remove_translator()
     assert SceneChooserDialog(qgis_iface).scan_button.text() == "Scan"
