@@ -24,7 +24,10 @@ The chain
 3. Full resolution, block by block (``block_rows`` output rows at a time, plus one
    halo row on each side for the median test): secondary windows start at the
    rounded prior; the engine (:func:`glacvel_plugin.core.correlation.match_windows`)
-   measures the displacement to sub-pixel precision.
+   measures the displacement to sub-pixel precision. The ``lk`` engine
+   (:func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`) starts from the
+   real-valued prior of pyramid level 1 (its coarse passes stop there: it converges
+   from within about a pixel) and gets more halo rows for its predictor filter.
 4. Outliers → NaN (never 0): quality below ``min_quality``, normalised median test
    (Westerweel & Scarano 2005; ε = 0.1 px, threshold 2), displacement longer than
    ``max_displacement`` px.

@@ -70,7 +70,7 @@ QUALITY_DOC = {
     "phase": ("weighted mean phase coherence at the correlation peak, 0..1 "
               "(1 = identical windows)"),
     "ncc": "normalised cross-correlation at the integer peak, -1..1",
-    "lk": "triangle-weighted normalised cross-correlation of the deformed windows, -1..1",
+    "lk": "normalised cross-correlation of the reference and the deformed secondary windows, -1..1",
 }
 
 METHOD_NAMES = {
