@@ -132,6 +132,24 @@ def _gauss3(cm, c0, cp):
     return 0.0 if den == 0 else (cm - cp) / den
 
 
+def opencv_ncc(cv2, a32, b32, R, C, search):
+    """OpenCV matchTemplate TM_CCOEFF_NORMED of each N×N reference window (top-left
+    corners R, C) over ±search px of the secondary, Gaussian 3-point peak fit; returns
+    (dr, dc) in px, NaN where the peak lies on the border of the search area."""
+    dr, dc = np.full(R.size, np.nan), np.full(R.size, np.nan)
+    h, w = a32.shape
+    for k, (r, c) in enumerate(zip(R.ravel(), C.ravel())):
+        r0, c0 = max(0, r - search), max(0, c - search)
+        r1, c1 = min(h, r + N + search), min(w, c + N + search)
+        cc = cv2.matchTemplate(b32[r0:r1, c0:c1], a32[r:r + N, c:c + N], cv2.TM_CCOEFF_NORMED)
+        py, px = np.unravel_index(np.argmax(cc), cc.shape)
+        if 0 < py < cc.shape[0] - 1 and 0 < px < cc.shape[1] - 1:
+            fy = _gauss3(cc[py - 1, px], cc[py, px], cc[py + 1, px])
+            fx = _gauss3(cc[py, px - 1], cc[py, px], cc[py, px + 1])
+            dr[k], dc[k] = py + r0 - r + fy, px + c0 - c + fx
+    return dr, dc
+
+
 def run_peers():
     import cv2
     from openpiv.pyprocess import extended_search_area_piv, get_coordinates
@@ -176,21 +194,7 @@ def run_peers():
                                       dr=dr.tolist(), dc=dc.tolist())
         # OpenCV matchTemplate TM_CCOEFF_NORMED over ±search, Gaussian 3-point peak fit
         a32, b32 = a.astype(np.float32), b.astype(np.float32)
-        def opencv(a32=a32, b32=b32, R=R, C=C, search=search):
-            dr, dc = np.full(R.size, np.nan), np.full(R.size, np.nan)
-            h, w = a32.shape
-            for k, (r, c) in enumerate(zip(R.ravel(), C.ravel())):
-                r0, c0 = max(0, r - search), max(0, c - search)
-                r1, c1 = min(h, r + N + search), min(w, c + N + search)
-                cc = cv2.matchTemplate(b32[r0:r1, c0:c1], a32[r:r + N, c:c + N],
-                                       cv2.TM_CCOEFF_NORMED)
-                py, px = np.unravel_index(np.argmax(cc), cc.shape)
-                if 0 < py < cc.shape[0] - 1 and 0 < px < cc.shape[1] - 1:
-                    fy = _gauss3(cc[py - 1, px], cc[py, px], cc[py + 1, px])
-                    fx = _gauss3(cc[py, px - 1], cc[py, px], cc[py, px + 1])
-                    dr[k], dc[k] = py + r0 - r + fy, px + c0 - c + fx
-            return dr, dc
-        (dr, dc), el = timed(opencv)
+        (dr, dc), el = timed(lambda: opencv_ncc(cv2, a32, b32, R, C, search))
         res[f"opencv_{name}"] = dict(seconds=el, windows=int(R.size),
                                      cy=cy.ravel().tolist(), cx=cx.ravel().tolist(),
                                      dr=np.nan_to_num(dr, nan=1e9).tolist(),
@@ -200,15 +204,7 @@ def run_peers():
     A, B = P["full_ref"], P["full_sec"]
     R, C, _, _ = grid(A.shape)
     t = time.perf_counter()
-    h, w = A.shape
-    for r, c in zip(R.ravel(), C.ravel()):
-        r0, c0 = max(0, r - 16), max(0, c - 16)
-        r1, c1 = min(h, r + N + 16), min(w, c + N + 16)
-        cc = cv2.matchTemplate(B[r0:r1, c0:c1], A[r:r + N, c:c + N], cv2.TM_CCOEFF_NORMED)
-        py, px = np.unravel_index(np.argmax(cc), cc.shape)
-        if 0 < py < cc.shape[0] - 1 and 0 < px < cc.shape[1] - 1:
-            _gauss3(cc[py - 1, px], cc[py, px], cc[py + 1, px])
-            _gauss3(cc[py, px - 1], cc[py, px], cc[py, px + 1])
+    opencv_ncc(cv2, A, B, R, C, 16)
     res["full_opencv"] = dict(seconds=time.perf_counter() - t, windows=int(R.size))
     _save("peers", res)
 

@@ -229,8 +229,9 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
 
     Window (i, j) has its top-left corner at (i·step, j·step) of the level's grid.
     Each strip of ``block_rows`` output rows (plus halo rows each side: one for the
-    median test, more for the ``lk`` engine's predictor filter) reads both images over the rows it needs, margins included (prior
-    offsets of that strip + search radius), correlates, cleans, and calls
+    median test, :func:`lk_halo_rows` for the ``lk`` engine's predictor filter) reads
+    both images over the rows it needs, margins included (prior offsets of that strip +
+    search radius), correlates, cleans, and calls
     ``on_block(i0, i1, dr, dc, quality)`` with level-pixel displacements.
     """
     h_img, w_img = level_shape(pair.shape, level)
