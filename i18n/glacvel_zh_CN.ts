@@ -509,120 +509,125 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
         <translation>光学影像相关匹配（流速）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="51"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="54"/>
         <source>Reference image (earlier)</source>
         <translation>参考影像（较早）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="53"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="56"/>
         <source>Reference band (empty = band 1 of a single-band image)</source>
         <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="56"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="59"/>
         <source>Secondary image (later)</source>
         <translation>次影像（较晚）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="58"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="61"/>
         <source>Secondary band (empty = band 1 of a single-band image)</source>
         <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="61"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="64"/>
         <source>Reference acquisition time (UTC; empty = from the data)</source>
         <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="64"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="67"/>
         <source>Secondary acquisition time (UTC; empty = from the data)</source>
         <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="67"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
         <source>Window (chip) size [px]</source>
         <translation>窗口（模板）大小 [像元]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="73"/>
         <source>Step [px] (0 = automatic: 30 m output grid)</source>
         <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="73"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
         <source>Maximum speed [m/d] (sets the search range)</source>
         <translation>最大流速 [m/d]（决定搜索范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79"/>
         <source>Pre-filter</source>
         <translation>预滤波</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79"/>
         <source>None</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79"/>
         <source>High-pass</source>
         <translation>高通</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79"/>
         <source>Wallis</source>
         <translation>Wallis</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="76"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="79"/>
         <source>Orientation images</source>
         <translation>方向影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="83"/>
         <source>Correlation method</source>
         <translation>相关匹配方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="83"/>
         <source>Phase correlation</source>
         <translation>相位相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="83"/>
         <source>Normalised cross-correlation (NCC)</source>
         <translation>归一化互相关 (NCC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="80"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="83"/>
         <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
         <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="89"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="92"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="101"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="104"/>
         <source>the reference image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="104"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="107"/>
         <source>the secondary image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="88"/>
+        <source>Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)</source>
+        <translation>最小质量（0 = 无阈值；负值用于 NCC/LK，范围 -1..1）</translation>
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="25"/>
         <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
-The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements; the full-resolution pass then measures each window to sub-pixel precision with frequency-domain phase correlation (default; quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or, about 10× faster, dense Lucas-Kanade matching with window deformation (quality = NCC of the deformed windows). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
+The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements; the full-resolution pass then measures each window to sub-pixel precision with frequency-domain phase correlation (default; quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or, about 10× faster, dense Lucas-Kanade matching with window deformation (quality = NCC of the deformed windows; windows below 0.3 are left out). Lucas-Kanade refines the coarse result and cannot search, so on fast, strongly deforming ice such as a calving terminus it leaves more no data than phase correlation: use the default there. Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
 
 Minimum quality: windows whose quality is below it become no data; exactly 0 switches the threshold off. Any other value is applied, negative ones too: NCC and Lucas-Kanade quality lies in -1..1, so e.g. -0.05 removes only clearly anti-correlated windows (to reject every window with a negative NCC give a small positive value such as 0.01); phase coherence lies in 0..1, so a negative threshold removes nothing there.
 Bands: leave empty for single-band images; multi-band images need a band choice.
@@ -630,17 +635,12 @@ Times: when empty they are read from Landsat/Sentinel names, MTL files or tags.
 Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on Sentinel-2 B8). Pre-filter: high-pass (default), Wallis, orientation images (Heid &amp; Kääb 2012) or none.</source>
         <translation>测量较早（参考）与较晚（次）两景光学影像之间的冰川表面位移，例如 Landsat-8 第 8 波段（15 m）或 Sentinel-2 第 8 波段（10 m），并写出 glacvel 流速产品：波段 v、vx、vy（m/d；x 向东，y 向北），dx、dy（时间基线内的位移，米）和 quality，每个窗口中心一个值。
 
-次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移；随后全分辨率处理以亚像元精度测量每个窗口，方法为频率域相位相关（默认；quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值），或快约 10 倍的带窗口形变的稠密 Lucas-Kanade 匹配（quality = 形变后窗口的 NCC）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
+次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移；随后全分辨率处理以亚像元精度测量每个窗口，方法为频率域相位相关（默认；quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值），或快约 10 倍的带窗口形变的稠密 Lucas-Kanade 匹配（quality = 形变后窗口的 NCC；低于 0.3 的窗口被舍弃）。Lucas-Kanade 只对粗搜索结果进行细化而不能搜索，因此在快速、强烈变形的冰体（如崩解冰川末端）上留下的无数据比相位相关更多：此类区域请使用默认方法。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
 
 最小质量：quality 低于该值的窗口设为无数据；恰好为 0 时不设阈值。其他任何值（包括负值）都会生效：NCC 与 Lucas-Kanade 的 quality 范围为 -1..1，例如 -0.05 只去除明显负相关的窗口（要去除所有 NCC 为负的窗口，请给一个小的正值，如 0.01）；相位相干性范围为 0..1，负阈值在那里不去除任何窗口。
 波段：单波段影像留空；多波段影像需选择波段。
 时间：留空时从 Landsat/Sentinel 文件名、MTL 文件或标签读取。
 步长：0 = 自动，即得到 30 m 网格的步长（Landsat-8 B8 为 2 像元，Sentinel-2 B8 为 3 像元）。预滤波：高通（默认）、Wallis、方向影像（Heid &amp; Kääb，2012）或不滤波。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
-        <source>Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)</source>
-        <translation>最小质量（0 = 无阈值；负值用于 NCC/LK，范围 -1..1）</translation>
     </message>
 </context>
 <context>

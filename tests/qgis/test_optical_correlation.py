@@ -200,12 +200,14 @@ def test_qgis_process_runs_the_algorithm(built_plugin, tmp_path):
     assert np.nanmax(p.band("v")) > 10.0                 # the crop holds part of the trunk
 
 
-@pytest.mark.parametrize("method,removed", [(2, True), (0, False)])
-def test_negative_min_quality_is_applied_zero_is_off(run_alg, tmp_path, method, removed):
-    """MIN_QUALITY 0 = no threshold; a negative value is a real threshold. On the tiny
-    Yahtse crops (300 × 300 px, 32 px windows, 8 px step) Lucas-Kanade quality (NCC of
-    the deformed windows, -1..1) goes down to ≈ -0.07, so -0.05 removes exactly the
-    windows below it; phase coherence is ≥ 0, so -0.05 removes nothing."""
+@pytest.mark.parametrize("method,threshold,removed", [(2, 0.6, True), (0, -0.05, False)])
+def test_negative_min_quality_is_applied_zero_is_off(run_alg, tmp_path, method, threshold,
+                                                     removed):
+    """MIN_QUALITY 0 = no threshold; any other value, negative too, is a real threshold
+    applied on top of the engine's own tests. On the tiny Yahtse crops (300 × 300 px,
+    32 px windows, 8 px step) Lucas-Kanade quality (NCC of the deformed windows, which
+    the engine already requires to be >= 0.3) spans 0.3..1, so 0.6 removes exactly the
+    windows below it; phase coherence is >= 0, so -0.05 is recorded and removes nothing."""
     from tests.conftest import test_data
     ref = test_data("desktop", "yahtse_tiny", "LC80630182016200LGN00_B8_tiny.TIF")
     sec = test_data("desktop", "yahtse_tiny", "LC80630182016216LGN00_B8_tiny.TIF")
@@ -214,12 +216,14 @@ def test_negative_min_quality_is_applied_zero_is_off(run_alg, tmp_path, method, 
     off = read_product(run_alg("glacvel:optical_correlation", dict(
         common, MIN_QUALITY=0.0, OUTPUT=str(tmp_path / "off.tif")))["OUTPUT"])
     thr = read_product(run_alg("glacvel:optical_correlation", dict(
-        common, MIN_QUALITY=-0.05, OUTPUT=str(tmp_path / "thr.tif")))["OUTPUT"])
-    assert off.tags.get("MIN_QUALITY", "") == "" and float(thr.tags["MIN_QUALITY"]) == -0.05
+        common, MIN_QUALITY=threshold, OUTPUT=str(tmp_path / "thr.tif")))["OUTPUT"])
+    assert off.tags.get("MIN_QUALITY", "") == ""
+    assert float(thr.tags["MIN_QUALITY"]) == threshold
     q_off = off.band("quality")
     valid_off, valid_thr = np.isfinite(off.band("vx")), np.isfinite(thr.band("vx"))
-    below = valid_off & (q_off < -0.05)
+    below = valid_off & (q_off < threshold)
     assert bool(below.any()) is removed, np.nanmin(q_off)
+    assert bool((valid_off & ~below).any())
     np.testing.assert_array_equal(valid_thr, valid_off & ~below)
-    assert not np.any(thr.band("quality") < -0.05)
+    assert not np.any(thr.band("quality") < threshold)
     np.testing.assert_array_equal(thr.band("vx")[valid_thr], off.band("vx")[valid_thr])

