@@ -105,8 +105,8 @@ def run_glacvel():
     for method in ("phase", "lk"):
         for name, search in (("syn", 6.0), ("rock", 21.4), ("trunk", 21.4)):
             a, b = P[f"{name}_ref"], P[f"{name}_sec"]
-            correlate_pair(ArrayPair(a[:96, :96], b[:96, :96]), N, STEP, search=search,
-                           method=method)                          # warm-up
+            w0, w1 = P["syn_ref"][:96, :96], P["syn_sec"][:96, :96]
+            correlate_pair(ArrayPair(w0, w1), N, STEP, search=search, method=method)  # warm-up
             f, el = timed(lambda: correlate_pair(ArrayPair(a, b), N, STEP, search=search,
                                                  workers=1, method=method))
             R, C, cy, cx = grid(a.shape)
@@ -214,7 +214,19 @@ def run_peers():
     _save("peers", res)
 
 
-def _metrics(P, name, r):
+def _at(r, cy, cx):
+    """(dr, dc) of result ``r`` at the window centres (cy, cx) (NaN where it has none)."""
+    key = {(y, x): k for k, (y, x) in enumerate(zip(r["cy"], r["cx"]))}
+    idx = np.array([key.get((y, x), -1) for y, x in zip(cy, cx)])
+    dr, dc = np.array(r["dr"], float), np.array(r["dc"], float)
+    dr[np.abs(dr) > 1e8] = np.nan
+    dc[np.abs(dc) > 1e8] = np.nan
+    out_r = np.where(idx >= 0, dr[np.maximum(idx, 0)], np.nan)
+    out_c = np.where(idx >= 0, dc[np.maximum(idx, 0)], np.nan)
+    return out_r, out_c
+
+
+def _metrics(P, name, r, yardstick=None):
     from scipy import ndimage
     dr, dc = np.array(r["dr"]), np.array(r["dc"])
     dr[np.abs(dr) > 1e8] = np.nan
@@ -240,6 +252,10 @@ def _metrics(P, name, r):
         inside = (cy >= y0) & (cy <= y1) & (cx >= x0) & (cx <= x1)
         dr, dc = dr[inside], dc[inside]
         out.update(valid=float(np.isfinite(dr).mean()))
+        # agreement with glacvel phase (independent per-window search) at the same centres
+        pr, pc = _at(yardstick, cy[inside], cx[inside])
+        both = np.isfinite(dr) & np.isfinite(pr)
+        out.update(agree_phase=float(np.mean(np.hypot(dr - pr, dc - pc)[both] <= 1.0)))
         v = np.hypot(dr, dc) * PX / DT
         out.update(median_v=float(np.nanmedian(v)), frac_10_18=float(np.mean((v >= 10) & (v <= 18))))
     return out
@@ -253,19 +269,22 @@ def report():
     rows = []
     for name in ("syn", "rock", "trunk"):
         for meth in ("phase", "lk"):
-            rows.append((f"glacvel {meth}", name, _metrics(P, name, g[f"{meth}_{name}"])))
+            rows.append((f"glacvel {meth}", name, _metrics(P, name, g[f"{meth}_{name}"],
+                                                           g[f"phase_{name}"])))
         for peer in ("openpiv", "skimage", "opencv"):
-            rows.append((peer, name, _metrics(P, name, p[f"{peer}_{name}"])))
+            rows.append((peer, name, _metrics(P, name, p[f"{peer}_{name}"], g[f"phase_{name}"])))
     print(f"window {N} px, step {STEP} px, single thread (glacvel workers=1, cv2 1 thread); "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     for name, cols in (("syn", ("rmse", "median_err", "outliers")),
                        ("rock", ("nmad_vx", "nmad_vy", "med_vy")),
-                       ("trunk", ("median_v", "frac_10_18"))):
+                       ("trunk", ("median_v", "frac_10_18", "agree_phase"))):
         print(f"\n{name}: " + {"syn": "synthetic warp ≤4 px, truth known (px; RMSE of errors ≤ 1 px, "
                                        "outliers = error > 1 px or missing)",
                                 "rock": "Yahtse stable rock (m/d)",
-                                "trunk": "Yahtse lower trunk (m/d)"}[name])
+                                "trunk": "Yahtse lower trunk (m/d; agree_phase = share of the "
+                                         "windows measured by both within 1 px of glacvel "
+                                         "phase)"}[name])
         print("| method | windows | s | windows/s | valid | " + " | ".join(cols) + " |")
         print("|---|---|---|---|---|" + "---|" * len(cols))
         sel = [r for r in rows if r[1] == name]
