@@ -16,7 +16,7 @@ The chain
    coordinates of the image grid); ``rows_out = (rows − window) // step + 1``.
 2. Pyramid (coarse-to-fine, as in multi-pass PIV and autoRIFT's sparse→dense search):
    with a search range of ``search`` px the top level L is the smallest with
-   ``search / 2^L <= window / 4`` (the capture range of a window). Each level
+   ``search / 2^L <= MAX_COARSE_RADIUS`` (32 px; at least 1 for ``lk``). Each level
    ``L >= 1`` works on both images block-averaged by 2^L, on a grid of step
    ``window/2``, centred on the prior from the level above (×2); its field is cleaned
    (quality, normalised median test, speed limit), holes filled from the nearest
@@ -27,7 +27,9 @@ The chain
    measures the displacement to sub-pixel precision. The ``lk`` engine
    (:func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`) starts from the
    real-valued prior of pyramid level 1 (its coarse passes stop there: it converges
-   from within about a pixel) and gets more halo rows for its predictor filter.
+   from within about a pixel) and gets more halo rows for its predictor filter. It
+   refines and cannot search: where that prior is several pixels off (fast, strongly
+   deforming ice) its windows fail the engine's NCC test and become no data.
 4. Outliers → NaN (never 0): quality below ``min_quality``, normalised median test
    (Westerweel & Scarano 2005; ε = 0.1 px, threshold 2), displacement longer than
    ``max_displacement`` px.
