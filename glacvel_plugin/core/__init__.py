@@ -9,3 +9,9 @@ can act on.
 
 class Canceled(Exception):
     """Raised by core routines when their ``is_canceled()`` callable returns True."""
+
+
+def check_canceled(is_canceled) -> None:
+    """Raise :class:`Canceled` when the optional ``is_canceled()`` callable returns True."""
+    if is_canceled is not None and is_canceled():
+        raise Canceled()

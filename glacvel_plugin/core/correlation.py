@@ -458,7 +458,7 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
     Returns :class:`Match` (float32 arrays (n,)). Raises ``ValueError`` for an unknown
     method, a window below 8 px, or arrays of different shapes.
     """
-    from . import Canceled
+    from . import check_canceled
 
     if method not in METHODS:
         raise ValueError(f"unknown correlation method {method!r}; use one of {', '.join(METHODS)}")
@@ -490,8 +490,7 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
     fn = _phase_batch if method == "phase" else _ncc_batch
     ctx = {"var": _box_variance(sec, n)} if method == "ncc" else None
     for s0 in range(0, count, batch):
-        if is_canceled is not None and is_canceled():
-            raise Canceled()
+        check_canceled(is_canceled)
         sl = slice(s0, min(count, s0 + batch))
         y, x, qq, bad = fn(ref, sec, rows[sl], cols[sl], pr[sl], pc[sl], n, radius, lowpass,
                            workers, refine, ctx)

@@ -35,7 +35,7 @@ import numpy as np
 from scipy import ndimage
 import scipy.fft as sfft
 
-from . import Canceled
+from . import check_canceled
 
 # status codes of a match (one per template)
 OK = 0
@@ -306,8 +306,8 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
     prior = np.asarray(prior, dtype=np.int64).reshape(-1, 2)
     nodata_val = np.nan + 0j if method == "oc" else np.nan
     for k in range(n):
-        if is_canceled is not None and k % 64 == 0 and is_canceled():
-            raise Canceled()
+        if k % 64 == 0:
+            check_canceled(is_canceled)
         r0 = int(centres[k, 0]) - half
         c0 = int(centres[k, 1]) - half
         if r0 < 0 or c0 < 0 or r0 + template > rows or c0 + template > cols:

@@ -64,7 +64,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 from scipy import optimize
 
-from . import Canceled
+from . import check_canceled
 
 METHODS = ("constrained", "unconstrained", "inverse-variance")
 N_BOOTSTRAP = 200
@@ -307,7 +307,7 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
     if k > 1 and n_bootstrap > 0 and ug.size >= 2:
         idx_by_g = [np.flatnonzero(g == u) for u in ug]
         for _ in range(n_bootstrap):
-            _check_canceled(is_canceled)
+            check_canceled(is_canceled)
             pick = rng.integers(0, ug.size, ug.size)
             ii = np.concatenate([idx_by_g[j] for j in pick])
             try:
@@ -322,7 +322,7 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
     if ug.size >= 2:
         held_pred, held_b, held_src = [], [], []
         for u in ug:
-            _check_canceled(is_canceled)
+            check_canceled(is_canceled)
             test = g == u
             try:
                 wf = np.ones(1) if k == 1 else _fit_subset(A[~test], b[~test], method)
@@ -347,12 +347,6 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
             fit.cv_rmse = float(np.sqrt(np.mean((hp - hb) ** 2)))
             fit.cv_source_rmse = _nanrms(hs)
     return fit
-
-
-def _check_canceled(is_canceled: Optional[Callable[[], bool]]) -> None:
-    """Raise :class:`glacvel_plugin.core.Canceled` when ``is_canceled()`` is True."""
-    if is_canceled is not None and is_canceled():
-        raise Canceled()
 
 
 def _nanrms(R: np.ndarray) -> np.ndarray:

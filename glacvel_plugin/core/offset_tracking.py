@@ -223,9 +223,6 @@ def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndar
     pre = sar_preprocess(scale, speckle_sigma)
     if engine == "correlation":
         from .correlation import match_windows
-        from . import Canceled
-        if is_canceled is not None and is_canceled():
-            raise Canceled()
         half = int(window) // 2
         m = match_windows(pre(reference), pre(secondary), centres[:, 0] - half,
                           centres[:, 1] - half, int(window), method="ncc", radius=int(search),

@@ -47,7 +47,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 from scipy import ndimage
 
-from . import Canceled
+from . import check_canceled
 from .correlation import batch_size_for, dense_lucas_kanade, match_windows
 
 METHODS = ("phase", "ncc", "lk")
@@ -321,8 +321,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     progress = progress or (lambda f: None)
 
     def check():
-        if is_canceled is not None and is_canceled():
-            raise Canceled()
+        check_canceled(is_canceled)
         return False
 
     halo = prefilter_halo(prefilter_kind)

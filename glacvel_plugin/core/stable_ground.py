@@ -33,7 +33,7 @@ from typing import Callable, Dict, Optional, Tuple
 import numpy as np
 from scipy import ndimage, stats
 
-from . import Canceled
+from . import check_canceled
 
 NMAD_FACTOR = 1.4826
 """MAD → standard deviation of a normal distribution (NMAD = 1.4826·MAD)."""
@@ -350,8 +350,7 @@ def epanechnikov_density(samples: np.ndarray, points: np.ndarray, bandwidth: flo
     sy = s[:, 1]
     out = np.zeros(len(pts))
     for y in np.unique(pts[:, 1]):
-        if is_canceled is not None and is_canceled():
-            raise Canceled()
+        check_canceled(is_canceled)
         idx = np.nonzero(pts[:, 1] == y)[0]
         lo, hi = np.searchsorted(sy, [y - h, y + h])
         if hi <= lo:
@@ -493,8 +492,7 @@ def flow_direction(vx: np.ndarray, vy: np.ndarray, pixel_size: float,
     out = np.full(theta.shape, np.nan)
     step = max(1, int(2e6 // (kernel * kernel)))
     for i in range(0, rows.size, step):
-        if is_canceled is not None and is_canceled():
-            raise Canceled()
+        check_canceled(is_canceled)
         rr, cc = rows[i:i + step], cols[i:i + step]
         block = windows[rr, cc].reshape(rr.size, -1)
         out[rr, cc] = np.median(block, axis=1)
