@@ -105,6 +105,19 @@ def _box_sum(a: np.ndarray, h: int, w: int) -> np.ndarray:
     return s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
 
 
+def _zero_nodata(s: np.ndarray):
+    """(``s`` with no data (non-finite) set to 0, bool mask of the no-data pixels)."""
+    bad = ~np.isfinite(s)
+    return (np.where(bad, 0.0, s) if bad.any() else s), bad
+
+
+def _nan_where_nodata(c: np.ndarray, bad: np.ndarray, h: int, w: int) -> None:
+    """Set to NaN (in place) the positions of surface ``c`` whose h×w window touches
+    a no-data pixel of ``bad`` (the mask of :func:`_zero_nodata`)."""
+    if bad.any():
+        c[_box_sum(bad.astype(np.float64), h, w) > 0.5] = np.nan
+
+
 def _xcorr_valid(s: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Σ_x conj(t(x))·s(x + k) for every k where t fits inside s ('valid' positions).
 
@@ -132,10 +145,7 @@ def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     """
     t = np.asarray(template, dtype=np.float64)
     h, w = t.shape
-    s = np.asarray(search, dtype=np.float64)
-    bad = ~np.isfinite(s)
-    if bad.any():
-        s = np.where(bad, 0.0, s)
+    s, bad = _zero_nodata(np.asarray(search, dtype=np.float64))
     t0 = t - t.mean()
     tnorm = np.sqrt(np.sum(t0 * t0))
     num = _xcorr_valid(s, t0)
@@ -149,8 +159,7 @@ def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     # relative floor: windows whose variance is rounding noise are flat, not texture
     flat = var <= 1e-10 * max(float(np.max(ssq)) if ssq.size else 0.0, 1e-300)
     c[flat | ~np.isfinite(c)] = np.nan
-    if bad.any():
-        c[_box_sum(bad.astype(np.float64), h, w) > 0.5] = np.nan
+    _nan_where_nodata(c, bad, h, w)
     return np.clip(c, -1.0, 1.0, out=c)
 
 
@@ -163,13 +172,9 @@ def oc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     """
     t = np.asarray(template, dtype=np.complex128)
     h, w = t.shape
-    s = np.asarray(search, dtype=np.complex128)
-    bad = ~np.isfinite(s)
-    if bad.any():
-        s = np.where(bad, 0.0, s)
+    s, bad = _zero_nodata(np.asarray(search, dtype=np.complex128))
     c = _xcorr_valid(s, t).real / float(h * w)
-    if bad.any():
-        c[_box_sum(bad.astype(np.float64), h, w) > 0.5] = np.nan
+    _nan_where_nodata(c, bad, h, w)
     return np.clip(c, -1.0, 1.0, out=c)
 
 
