@@ -64,20 +64,13 @@ def grid(shape, n=N, step=STEP):
 def make():
     sys.path.insert(0, ROOT)
     import rasterio
-    from rasterio.windows import Window
-    from tests.unit.test_correlation_engine import warp
+    from tests.unit.test_correlation_engine import glacier_field, warp
     os.makedirs(OUT, exist_ok=True)
     with rasterio.open(REF) as a, rasterio.open(SEC) as b:
         A, B = a.read(1).astype(np.float32), b.read(1).astype(np.float32)
-        crop = a.read(1, window=Window(930, 100, 768, 320)).astype(np.float64)
+    crop = A[100:420, 930:1698].astype(np.float64)
     h, w = crop.shape
-    xc, width = w / 2.0, 300.0
-
-    def u_r(r, c):
-        return 4.0 * np.exp(-((c - xc) / width) ** 2) * (0.9 + 0.1 * np.cos(np.pi * r / h))
-
-    def u_c(r, c):
-        return -0.3 * u_r(r, c)
+    u_r, u_c = glacier_field(h, w, 4.0, 300.0)
     sec = warp(crop, u_r, u_c)
     rng = np.random.default_rng(7)
     ref_n = crop + rng.normal(0, 0.02 * crop.std(), crop.shape)
@@ -115,9 +108,7 @@ def run_glacvel():
                 dr=np.nan_to_num(f.dr, nan=1e9).ravel().tolist(),
                 dc=np.nan_to_num(f.dc, nan=1e9).ravel().tolist())
     # the whole Yahtse pair at window 32 / step 2 (the reference configuration)
-    import rasterio
-    with rasterio.open(REF) as ds_a, rasterio.open(SEC) as ds_b:
-        A, B = ds_a.read(1).astype(np.float32), ds_b.read(1).astype(np.float32)
+    A, B = P["full_ref"], P["full_sec"]
     fields = {}
     for method in ("phase", "lk"):
         t = time.perf_counter()

@@ -20,12 +20,53 @@ from glacvel_plugin.core.pipeline import ArrayPair, correlate_pair
 from tests.conftest import shared_data
 
 REF = ("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+SEC = ("yahtse_landsat8", "LC80630182016216LGN00_B8_yahtse.TIF")
 NOISE = 0.02
 
 
-def _crop(row, col, h, w):
-    with rasterio.open(shared_data(*REF)) as ds:
+def _crop(row, col, h, w, image=REF):
+    """float64 (h, w) crop of a Yahtse B8 image (REF or SEC) from (row, col)."""
+    with rasterio.open(shared_data(*image)) as ds:
         return ds.read(1, window=Window(col, row, w, h)).astype(np.float64)
+
+
+def glacier_field(h, w, amplitude, width):
+    """Glacier-like displacement (px) on an h × w image: fast centre column, slow
+    margins (Gaussian of ``width`` px across), flowing down the rows (south) and a
+    little west (towards SSW). Returns callables u_r(r, c), u_c(r, c)."""
+    xc = w / 2.0
+
+    def u_r(r, c):
+        return amplitude * np.exp(-((c - xc) / width) ** 2) * (0.9 + 0.1 * np.cos(np.pi * r / h))
+
+    def u_c(r, c):
+        return -0.3 * u_r(r, c)
+    return u_r, u_c
+
+
+@pytest.fixture(scope="module")
+def glacier_pair():
+    """Yahtse crop and its copy warped by a 15 px glacier field (warped once per module)."""
+    crop = _crop(100, 930, 320, 768)
+    u_r, u_c = glacier_field(*crop.shape, 15.0, 450.0)
+    return crop, warp(crop, u_r, u_c), u_r, u_c
+
+
+def _field_errors(f, crop, u_r, u_c, n, step):
+    """Errors of field ``f`` against the truth at output centres; masks of the windows
+    whose secondary lies fully inside the image and of those also textured.
+    Returns (err (rows_out, cols_out) px, inside, textured, truth row component)."""
+    h, w = crop.shape
+    ci, cj = np.meshgrid(np.arange(f.dr.shape[0]) * step + n / 2 - 0.5,
+                         np.arange(f.dr.shape[1]) * step + n / 2 - 0.5, indexing="ij")
+    tr, tc = u_r(ci, cj), u_c(ci, cj)
+    err = np.hypot(f.dr - tr, f.dc - tc)
+    inside = ((ci + tr - n / 2 >= 0) & (ci + tr + n / 2 <= h) & (cj + tc - n / 2 >= 0)
+              & (cj + tc + n / 2 <= w))
+    rows = (ci - n / 2 + 0.5).astype(int).ravel()
+    cols = (cj - n / 2 + 0.5).astype(int).ravel()
+    tex = _textured(crop, rows, cols, n).reshape(err.shape) & inside
+    return err, inside, tex, tr
 
 
 def _sym(a):
@@ -194,37 +235,20 @@ def test_spectral_weight_and_batch_size():
     assert batch_size_for(128, 64, "ncc") < batch_size_for(32)
 
 
-def test_glacier_like_warp_through_the_pipeline():
+def test_glacier_like_warp_through_the_pipeline(glacier_pair):
     """Fast centre, slow margins, up to 15 px: the coarse search finds it, sub-pixel holds.
 
     Area matching measures a texture-weighted mean over the window, so its error grows
     with the displacement gradient (≈ 1.5 × |∇u| px without window deformation, see
     docs/correlation.md); this field keeps |∇u| <= 0.03 px/px.
     """
-    crop = _crop(100, 930, 320, 768)
+    crop, sec, u_r, u_c = glacier_pair
     rng = np.random.default_rng(4)
     h, w = crop.shape
-    xc, width = w / 2.0, 450.0
-
-    def u_r(r, c):                                  # flow down the rows (south)
-        return 15.0 * np.exp(-((c - xc) / width) ** 2) * (0.9 + 0.1 * np.cos(np.pi * r / h))
-
-    def u_c(r, c):
-        return -0.3 * u_r(r, c)                         # towards SSW
-    sec = warp(crop, u_r, u_c)
     n, step = 32, 6
     f = correlate_pair(ArrayPair(_noisy(crop, rng), _noisy(sec, rng)), n, step, search=20)
     assert f.info["levels"] == 0 and f.dr.shape == ((h - n) // step + 1, (w - n) // step + 1)
-    ci, cj = np.meshgrid(np.arange(f.dr.shape[0]) * step + n / 2 - 0.5,
-                         np.arange(f.dr.shape[1]) * step + n / 2 - 0.5, indexing="ij")
-    tr, tc = u_r(ci, cj), u_c(ci, cj)
-    err = np.hypot(f.dr - tr, f.dc - tc)
-    # windows whose secondary lies fully inside the image
-    inside = ((ci + tr - n / 2 >= 0) & (ci + tr + n / 2 <= h) & (cj + tc - n / 2 >= 0)
-              & (cj + tc + n / 2 <= w))
-    rows = (ci - n / 2 + 0.5).astype(int).ravel()
-    cols = (cj - n / 2 + 0.5).astype(int).ravel()
-    tex = _textured(crop, rows, cols, n).reshape(err.shape) & inside
+    err, inside, tex, tr = _field_errors(f, crop, u_r, u_c, n, step)
     assert tr.max() > 14.5
     assert np.mean(err[inside] > 1.0) < 0.01
     assert np.isfinite(err[inside]).mean() > 0.9
@@ -297,10 +321,8 @@ def test_fast_engine_result_does_not_depend_on_the_prior():
     prior it started from."""
     from glacvel_plugin.core.correlation import dense_lucas_kanade
     from glacvel_plugin.core.filters import prefilter
-    with rasterio.open(shared_data("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")) as ds:
-        a = prefilter(ds.read(1, window=Window(1195, 105, 300, 300)).astype(np.float32))
-    with rasterio.open(shared_data("yahtse_landsat8", "LC80630182016216LGN00_B8_yahtse.TIF")) as ds:
-        b = prefilter(ds.read(1, window=Window(1195, 105, 300, 300)).astype(np.float32))
+    a = prefilter(_crop(105, 1195, 300, 300).astype(np.float32))
+    b = prefilter(_crop(105, 1195, 300, 300, SEC).astype(np.float32))
     n, step = 32, 2
     ro, co = (a.shape[0] - n) // step + 1, (a.shape[1] - n) // step + 1
     zero = np.zeros((ro, co), np.float32)
@@ -316,29 +338,13 @@ def test_fast_engine_result_does_not_depend_on_the_prior():
     assert abs(out[0][2] - out[1][2]) < 0.015, out
 
 
-def test_glacier_like_warp_with_the_fast_engine():
-    crop = _crop(100, 930, 320, 768)
+def test_glacier_like_warp_with_the_fast_engine(glacier_pair):
+    crop, sec, u_r, u_c = glacier_pair
     rng = np.random.default_rng(6)
-    h, w = crop.shape
-    xc, width = w / 2.0, 450.0
-
-    def u_r(r, c):
-        return 15.0 * np.exp(-((c - xc) / width) ** 2) * (0.9 + 0.1 * np.cos(np.pi * r / h))
-
-    def u_c(r, c):
-        return -0.3 * u_r(r, c)
-    sec = warp(crop, u_r, u_c)
     n, step = 32, 2
     f = correlate_pair(ArrayPair(_noisy(crop, rng), _noisy(sec, rng)), n, step, search=20,
                        method="lk")
-    ci, cj = np.meshgrid(np.arange(f.dr.shape[0]) * step + n / 2 - 0.5,
-                         np.arange(f.dr.shape[1]) * step + n / 2 - 0.5, indexing="ij")
-    tr, tc = u_r(ci, cj), u_c(ci, cj)
-    err = np.hypot(f.dr - tr, f.dc - tc)
-    inside = ((ci + tr - n / 2 >= 0) & (ci + tr + n / 2 <= h) & (cj + tc - n / 2 >= 0)
-              & (cj + tc + n / 2 <= w))
-    tex = _textured(crop, (ci - n / 2 + 0.5).astype(int).ravel(),
-                    (cj - n / 2 + 0.5).astype(int).ravel(), n).reshape(err.shape) & inside
+    err, inside, tex, _ = _field_errors(f, crop, u_r, u_c, n, step)
     assert np.mean(err[inside] > 1.0) < 0.01
     assert np.isfinite(err[inside]).mean() > 0.9
     assert float(np.sqrt(np.nanmean(err[tex] ** 2))) < 0.05
@@ -352,10 +358,8 @@ def test_fast_engine_reports_no_data_rather_than_wrong_speeds_at_the_terminus():
     Phase correlation (an independent per-window search) is the yardstick: where both
     engines report a value they agree within 1 px for >= 90 % of the windows (without
     the NCC test: 47 %)."""
-    sec_path = shared_data("yahtse_landsat8", "LC80630182016216LGN00_B8_yahtse.TIF")
     a = _crop(560, 820, 340, 300).astype(np.float32)
-    with rasterio.open(sec_path) as ds:
-        b = ds.read(1, window=Window(820, 560, 300, 340)).astype(np.float32)
+    b = _crop(560, 820, 340, 300, SEC).astype(np.float32)
     ph = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="phase")
     lk = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk")
     both = np.isfinite(ph.dr) & np.isfinite(lk.dr)

@@ -1,24 +1,18 @@
 """Pre-filters, outlier tests and the block-wise pipeline (core, no files)."""
 import numpy as np
 import pytest
-import rasterio
-from rasterio.windows import Window
 
 from glacvel_plugin.core import Canceled
 from glacvel_plugin.core.filters import (fill_nearest, nan_median_filter, normalized_median_test,
                                          prefilter, prefilter_halo, quality_below, speed_limit)
 from glacvel_plugin.core.pipeline import (ArrayPair, block_average, correlate_pair,
                                           output_shape, plan_blocks, pyramid_levels)
-from tests.conftest import shared_data
-from tests.unit.test_correlation_engine import fourier_shift
-
-REF = ("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+from tests.unit.test_correlation_engine import SEC, _crop, fourier_shift
 
 
 @pytest.fixture(scope="module")
 def crop():
-    with rasterio.open(shared_data(*REF)) as ds:
-        return ds.read(1, window=Window(1050, 150, 256, 192)).astype(np.float64)
+    return _crop(150, 1050, 192, 256)
 
 
 def test_highpass_removes_ramps_and_keeps_nodata():
@@ -158,11 +152,8 @@ def test_fast_engine_strips_leave_no_seams():
     """lk smooths its predictor field: strips need a halo of three σ, or each strip
     edge leaves a seam. Real Yahtse pair (trunk margin and rock): 17-row strips must
     give the field of one single block."""
-    win = Window(700, 400, 400, 320)
-    with rasterio.open(shared_data(*REF)) as ds:
-        a = ds.read(1, window=win).astype(np.float32)
-    with rasterio.open(shared_data("yahtse_landsat8", "LC80630182016216LGN00_B8_yahtse.TIF")) as ds:
-        b = ds.read(1, window=win).astype(np.float32)
+    a = _crop(400, 700, 320, 400).astype(np.float32)
+    b = _crop(400, 700, 320, 400, SEC).astype(np.float32)
     one = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk", block_rows=10_000)
     strips = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk", block_rows=17)
     assert one.info["block_rows"] == 10_000 and strips.info["block_rows"] == 17
