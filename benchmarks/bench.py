@@ -217,6 +217,12 @@ def _at(r, cy, cx):
     return out_r, out_c
 
 
+def _agreement(dr, dc, pr, pc):
+    """Share of the windows measured by both fields that lie within 1 px of (pr, pc)."""
+    both = np.isfinite(dr) & np.isfinite(pr)
+    return float(np.mean(np.hypot(dr - pr, dc - pc)[both] <= 1.0))
+
+
 def _metrics(P, name, r, yardstick=None):
     from scipy import ndimage
     dr, dc = np.array(r["dr"]), np.array(r["dc"])
@@ -245,8 +251,7 @@ def _metrics(P, name, r, yardstick=None):
         out.update(valid=float(np.isfinite(dr).mean()))
         # agreement with glacvel phase (independent per-window search) at the same centres
         pr, pc = _at(yardstick, cy[inside], cx[inside])
-        both = np.isfinite(dr) & np.isfinite(pr)
-        out.update(agree_phase=float(np.mean(np.hypot(dr - pr, dc - pc)[both] <= 1.0)))
+        out.update(agree_phase=_agreement(dr, dc, pr, pc))
         v = np.hypot(dr, dc) * PX / DT
         out.update(median_v=float(np.nanmedian(v)), frac_10_18=float(np.mean((v >= 10) & (v <= 18))))
     return out
@@ -317,8 +322,7 @@ def terminus():
                       ("glacvel lk", g["lk_dr"], g["lk_dc"]),
                       ("opencv", p["opencv_dr"], p["opencv_dc"])):
         dr, dc = dr[TERMINUS], dc[TERMINUS]
-        both = np.isfinite(dr) & np.isfinite(ref_r)
-        agree = np.mean(np.hypot(dr - ref_r, dc - ref_c)[both] <= 1.0)
+        agree = _agreement(dr, dc, ref_r, ref_c)
         v = np.hypot(dr, dc) * PX / DT
         print(f"| {k} | {np.isfinite(dr).mean():.3f} | {agree:.3f} | "
               f"{np.nanpercentile(v, 90):.2f} |")

@@ -41,7 +41,7 @@ from ..io.product import ProductWriter, format_time, standard_tags
 from ..io.raster import rasterize_labels
 from ..io.report import HtmlReport
 from .base import GlacvelAlgorithm, callbacks, check_canceled, qdatetime_utc
-from .vector import check_geometry_type, qgs_crs, source_features
+from .vector import check_geometry_type, qgs_crs, source_geometries
 
 METHOD_KEYS = list(cf.METHODS)
 FUSED_BANDS = ("v", "vx", "vy", "v_error", "count", "vx_error", "vy_error")
@@ -252,8 +252,8 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
         if parameters.get("REFERENCE_POLYGONS") not in (None, ""):
             src = alg.parameterAsSource(parameters, "REFERENCE_POLYGONS", context)
             if src is not None:
-                geoms = [g for g, _ in source_features(src, grid.crs, context, "polygon",
-                                                      "REFERENCE_POLYGONS")]
+                geoms = source_geometries(src, grid.crs, context, "polygon",
+                                          "REFERENCE_POLYGONS")
         notes = []
         if geoms:
             from rasterio.features import bounds as geom_bounds
@@ -396,9 +396,7 @@ def _write_fused(path, grid, tags, protect, feedback, make_block, progress) -> i
     with ProductWriter(path, FUSED_BANDS, grid.height, grid.width, grid.transform,
                        grid.crs, tags, protect=protect) as w:
         for j, win in enumerate(grid.blocks()):
-            if feedback.isCanceled():
-                w.abort()
-                check_canceled(feedback)
+            check_canceled(feedback)      # the writer aborts on the exception
             block = make_block(win)
             valid += int(np.isfinite(block["vx"]).sum())
             w.write({b: block[b] for b in FUSED_BANDS}, win)
