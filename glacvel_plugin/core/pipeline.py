@@ -25,11 +25,12 @@ The chain
    halo row on each side for the median test): secondary windows start at the
    rounded prior; the engine (:func:`glacvel_plugin.core.correlation.match_windows`)
    measures the displacement to sub-pixel precision. The ``lk`` engine
-   (:func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`) starts from the
+   (:func:`~glacvel_plugin.core.correlation.lucas_kanade_search`) starts from the
    real-valued prior of pyramid level 1 (its coarse passes stop there: it converges
-   from within about a pixel) and gets more halo rows for its predictor filter. It
-   refines and cannot search: where that prior is several pixels off (fast, strongly
-   deforming ice) its windows fail the engine's NCC test and become no data.
+   from within about a pixel) and gets more halo rows for its predictor filter. Where
+   that prior is several pixels off (fast, strongly sheared ice) its windows fail the
+   NCC test; there phase correlation searches ±``radius`` px on a sparse grid and a
+   second Lucas-Kanade run starts from that.
 4. Outliers → NaN (never 0): quality below ``min_quality``, normalised median test
    (Westerweel & Scarano 2005; ε = 0.1 px, threshold 2), displacement longer than
    ``max_displacement`` px.
@@ -48,7 +49,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import check_canceled
-from .correlation import batch_size_for, dense_lucas_kanade, match_windows
+from .correlation import batch_size_for, lucas_kanade_search, match_windows
 
 METHODS = ("phase", "ncc", "lk")
 """Full-resolution engines: phase correlation, NCC, dense Lucas-Kanade (fast)."""
@@ -259,9 +260,9 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
         ref = _filtered(pair, "ref", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo, cache)
         sec = _filtered(pair, "sec", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo, cache)
         if method == "lk":
-            m = dense_lucas_kanade(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
-                                   ii.shape[1], window, step, fr_, fc_,
-                                   max_change=radius + 1.0)
+            m = lucas_kanade_search(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
+                                    ii.shape[1], window, step, fr_, fc_, radius,
+                                    max_change=radius + 1.0, grid_origin=(h0, 0))
         else:
             m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
                               pr.ravel(), pc.ravel(), method=method, radius=radius,

@@ -150,15 +150,17 @@ def test_pipeline_with_each_prefilter_recovers_a_shift(crop, kind):
 
 def test_fast_engine_strips_leave_no_seams():
     """lk smooths its predictor field: strips need a halo of three σ, or each strip
-    edge leaves a seam. Real Yahtse pair (trunk margin and rock): 17-row strips must
-    give the field of one single block."""
+    edge leaves a seam; its sparse search nodes lie on the global output grid (every
+    4th window from row 0), not every 4th row of each strip (p99 0.95 px before).
+    Real Yahtse pair (trunk margin and rock): 17-row strips must give the field of one
+    single block."""
     a = _crop(400, 700, 320, 400).astype(np.float32)
     b = _crop(400, 700, 320, 400, SEC).astype(np.float32)
     one = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk", block_rows=10_000)
     strips = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk", block_rows=17)
     assert one.info["block_rows"] == 10_000 and strips.info["block_rows"] == 17
     d = np.hypot(one.dr - strips.dr, one.dc - strips.dc)
-    assert np.isfinite(d).mean() > 0.6      # lk leaves the fast trunk partly to no data
+    assert np.isfinite(d).mean() > 0.8      # the fast trunk too (searched again where lk fails)
     assert np.nanpercentile(d, 99) < 0.1 and np.nanmedian(d) < 0.01
     # the rows on both sides of each strip edge agree as well as the rest
     edges = np.zeros(d.shape[0], bool)
