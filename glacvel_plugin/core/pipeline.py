@@ -292,7 +292,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         pixel size); sets the coarse search radius and the pyramid depth.
     method : full-resolution engine: ``'phase'`` (phase correlation, default),
         ``'ncc'``, or ``'lk'`` (dense Lucas-Kanade with window deformation, the fast
-        engine; :func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`). Coarse
+        engine; :func:`~glacvel_plugin.core.correlation.lucas_kanade_search`). Coarse
         passes always use NCC over an explicit search area.
     prefilter_kind : one of :data:`glacvel_plugin.core.filters.PREFILTERS`.
     min_quality : reject below this quality (None = no threshold).
