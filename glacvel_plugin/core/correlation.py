@@ -62,11 +62,14 @@ class Match:
 
     ``dr``, ``dc``: displacement in pixels, secondary minus reference position, along
     rows (down) and columns (right), prior included; ``quality``: see module doc.
-    NaN where no measurement was possible.
+    NaN where no measurement was possible. ``no_data`` (bool, shape (n,), set by
+    :func:`dense_lucas_kanade` only, else None): the windows that are NaN because they
+    touch no data or their secondary leaves it.
     """
     dr: np.ndarray
     dc: np.ndarray
     quality: np.ndarray
+    no_data: Optional[np.ndarray] = None
 
 
 def batch_size_for(window: int, radius: int = 0, method: str = "phase",
@@ -590,8 +593,8 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
 
     Returns :class:`Match` (flattened (rows_out·cols_out,), total displacement in px,
     ``quality`` = NCC of the reference windows and the secondary windows warped for the
-    last iteration, in [-1, 1]). NaN where a window touches no data, is ill-conditioned
-    (aperture problem: smallest eigenvalue of Σ w g gᵀ below 2 % of the largest or
+    last iteration, in [-1, 1]; ``no_data`` set). NaN where a window touches no data, is
+    ill-conditioned (aperture problem: smallest eigenvalue of Σ w g gᵀ below 2 % of the largest or
     below 1e-3 of the strip median), whose field still changed by > 0.2 px in the last
     plain iteration, moved farther than ``max_change`` px from the prior, or whose
     ``quality`` is below ``min_ncc``: the iteration can settle on a wrong but stable
@@ -603,14 +606,6 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     Landsat texture: 0.004–0.025 px RMS for constant shifts (a cubic-spline bias of
     ≈0.02 px at quarter-pixel shifts); see docs/correlation.md.
     """
-    return _lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, prior_r,
-                         prior_c, iters, robust, tol, max_change, min_ncc, smooth)[0]
-
-
-def _lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, prior_r, prior_c,
-                  iters, robust, tol, max_change, min_ncc, smooth):
-    """:func:`dense_lucas_kanade` → (Match, no_data): no_data (rows_out, cols_out) bool marks
-    the windows rejected because they touch no data or their warped secondary leaves it."""
     from scipy import ndimage
     n = int(window)
     a = np.asarray(ref, np.float32)
@@ -723,7 +718,7 @@ def _lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, prior_
     ur, uc = ur.astype(np.float32), uc.astype(np.float32)
     for x in (ur, uc, q):
         x[bad] = np.nan
-    return Match(ur.ravel(), uc.ravel(), q.ravel()), no_data
+    return Match(ur.ravel(), uc.ravel(), q.ravel(), no_data.ravel())
 
 
 def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
@@ -762,10 +757,10 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     from scipy import ndimage
     from .filters import fill_nearest
     n, shape = int(window), (int(rows_out), int(cols_out))
-    first, no_data = _lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
-                                   prior_r, prior_c, 5, 0.5, 0.05, max_change, min_ncc, 0.25)
+    first = dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
+                               prior_r, prior_c, max_change=max_change, min_ncc=min_ncc)
     dr, dc, q = (x.reshape(shape).copy() for x in (first.dr, first.dc, first.quality))
-    failed = ~np.isfinite(dr) & ~no_data
+    failed = ~np.isfinite(dr) & ~first.no_data.reshape(shape)
     if radius <= 0 or not failed.any():
         return first
     k = max(1, int(spacing))
@@ -813,4 +808,4 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         take = failed[i0:i1, j0:j1]
         for out, x in ((dr, again.dr), (dc, again.dc), (q, again.quality)):
             out[i0:i1, j0:j1][take] = x.reshape(i1 - i0, j1 - j0)[take]
-    return Match(dr.ravel(), dc.ravel(), q.ravel())
+    return Match(dr.ravel(), dc.ravel(), q.ravel(), first.no_data)
