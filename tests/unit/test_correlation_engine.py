@@ -256,6 +256,23 @@ def test_glacier_like_warp_through_the_pipeline(glacier_pair):
     assert rmse < 0.05, rmse
 
 
+@pytest.mark.parametrize("n, step", [(32, 2), (32, 3), (20, 4), (33, 3)])
+def test_window_means_equal_direct_means(n, step):
+    """The fast engine's window sums (block sums of gcd(window, step) rows/columns, then
+    a box filter) equal the plain mean of every window, for steps that divide the window
+    and steps that do not."""
+    from glacvel_plugin.core.correlation import _window_means
+    x = np.random.default_rng(4).normal(size=(2, 97, 113)).astype(np.float32)
+    si = n // 2 + 1 + step * np.arange((97 - n - 1) // step + 1)
+    sj = n // 2 + step * np.arange((113 - n) // step + 1)
+    got = _window_means(x, n, si, sj)
+    assert got.shape == (2, si.size, sj.size)
+    for i in (0, si.size // 2, si.size - 1):
+        for j in (0, sj.size - 1):
+            win = x[:, si[i] - n // 2:si[i] + (n + 1) // 2, sj[j] - n // 2:sj[j] + (n + 1) // 2]
+            np.testing.assert_allclose(got[:, i, j], win.mean(axis=(1, 2)), atol=2e-6)
+
+
 def test_dense_lucas_kanade_constant_shifts(crop):
     """The fast engine: same thresholds as the FFT engines, on a regular step-2 grid."""
     from glacvel_plugin.core.correlation import dense_lucas_kanade

@@ -65,6 +65,27 @@ def test_normalized_median_test_flags_planted_outliers_only():
     assert bad.sum() <= len(planted) + 2 and not bad[0, 0]
 
 
+def test_neighbour_median_equals_numpy_nanmedian():
+    """The sorting network behind the median test: every 0/1 input comes out sorted
+    (0-1 principle: then every input does), and the NaN-aware median and valid count of
+    (8, rows, cols) stacks equal numpy's, with 0 to 8 valid values per cell."""
+    import itertools
+    import warnings
+    from glacvel_plugin.core.filters import _SORT8, _stack_nanmedian
+    s = list(np.array(list(itertools.product((0.0, 1.0), repeat=8))).T)
+    for i, j in _SORT8:
+        s[i], s[j] = np.minimum(s[i], s[j]), np.maximum(s[i], s[j])
+    assert (np.diff(np.stack(s), axis=0) >= 0).all()
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(8, 60, 70)).astype(np.float32)
+    x[rng.random(x.shape) < rng.random((60, 70))] = np.nan   # 0-100 % missing per cell
+    med, k = _stack_nanmedian(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_allclose(med, np.nanmedian(x, axis=0), rtol=1e-6, equal_nan=True)
+    assert (k == np.isfinite(x).sum(axis=0)).all() and (k == 0).any() and (k == 8).any()
+
+
 def test_speed_quality_fill_and_median_helpers():
     assert speed_limit(np.array([3.0, 0.1]), np.array([4.0, 0.1]), 4.9).tolist() == [True, False]
     assert quality_below(np.array([0.2, np.nan, 0.9]), 0.5).tolist() == [True, True, False]
@@ -90,9 +111,11 @@ def test_a_10000_square_pair_stays_under_2_gb():
     Per strip: two float32 image strips (rows = block_rows·step + window + 2·margin) with
     pre-filter temporaries (×4) and the output rows; the FFT batches are capped at
     256 MB by ``batch_size_for``; nothing else scales with the image (coarse passes are
-    strip-wise too and keep only their sparse field).
+    strip-wise too and keep only their sparse field). The ``lk`` engine needs 160 bytes
+    per strip pixel and gets taller strips (halo rows under a quarter of the work).
     """
     from glacvel_plugin.core.correlation import batch_size_for
+    from glacvel_plugin.core.pipeline import lk_halo_rows
     cols_img, window, step, margin = 10_000, 32, 2, 100 + 8 + 13
     budget = 512 * 2 ** 20
     cols_out = (cols_img - window) // step + 1
@@ -105,6 +128,15 @@ def test_a_10000_square_pair_stays_under_2_gb():
     assert strip_bytes + out_bytes <= budget * 1.05
     assert strip_bytes + out_bytes + fft_bytes < 2 * 2 ** 30 - 400 * 2 ** 20  # room for Python/GDAL
     assert rows * cols_out <= 65536 + cols_out           # progress/cancel every ≤ 64k windows
+    halo = lk_halo_rows(window, step)
+    margin_lk = 8 + 9 + halo * step
+    rows = plan_blocks(cols_out, window, step, margin_lk, cols_img + 2 * margin_lk, 1, budget,
+                       "lk")
+    strip_rows = rows * step + window + 2 * margin_lk     # margin_lk holds the halo rows
+    assert rows >= 8 * halo
+    assert strip_rows * (cols_img + 2 * margin_lk) * 160 + rows * cols_out * 32 <= budget * 1.05
+    narrow = plan_blocks(834, window, step, margin_lk, 1698 + 2 * margin_lk, 1, budget, "lk")
+    assert 262144 - 834 < narrow * 834 <= 262144     # the whole Yahtse pair: two strips
 
 
 def test_pipeline_sink_blocks_equal_the_in_memory_result_and_cancel(crop):
