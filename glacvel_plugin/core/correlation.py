@@ -81,12 +81,6 @@ def batch_size_for(window: int, radius: int = 0, method: str = "phase",
     return int(max(64, min(65536, budget_bytes // per_window)))
 
 
-def hann(n: int) -> np.ndarray:
-    """Periodic-free symmetric Hann taper of length ``n`` (float32, ends > 0)."""
-    k = np.arange(n, dtype=np.float64)
-    return (0.5 - 0.5 * np.cos(2.0 * np.pi * (k + 0.5) / n)).astype(np.float32)
-
-
 def _freqs(n: int):
     """Signed integer frequencies along the full axis and along the rfft axis."""
     fy = np.fft.fftfreq(n, 1.0 / n)
@@ -667,6 +661,7 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
 
     bad = _window_means((~valid_a).astype(np.float32), n, si, sj) > 0
     no_data = bad.copy()
+    prod = np.empty((5,) + a.shape[1:], np.float32)   # the five product images
     robust_pass = False
     it = 0
     while True:
@@ -695,8 +690,9 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                 gxw, gyw = gx * wgt, gy * wgt
             else:
                 gxw, gyw = gx, gy
-            sums = sums + _window_means(np.stack([gxw * gx, gxw * gy, gyw * gy, gxw * e,
-                                                  gyw * e]), n, si, sj)
+            for out, (u, v) in zip(prod, ((gxw, gx), (gxw, gy), (gyw, gy), (gxw, e), (gyw, e))):
+                np.multiply(u, v, out=out)
+            sums = sums + _window_means(prod, n, si, sj)
         Mxx, Mxy, Myy, Vx, Vy = sums
         det = Mxx * Myy - Mxy * Mxy
         safe = np.where(det > 0, det, 1.0)
@@ -733,9 +729,11 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     stats = 0.0
     for k in range(ch):
         # centred on the strip means first: float32 moments of raw DN would cancel
-        ak = a[k] - np.float32(a[k].mean())
-        bk = warped[k] - np.float32(warped[k].mean())
-        stats = stats + _window_means(np.stack([ak, bk, ak * bk, ak * ak, bk * bk]), n, si, sj)
+        ak = np.subtract(a[k], np.float32(a[k].mean()), out=prod[0])
+        bk = np.subtract(warped[k], np.float32(warped[k].mean()), out=prod[1])
+        for out, (u, v) in zip(prod[2:], ((ak, bk), (ak, ak), (bk, bk))):
+            np.multiply(u, v, out=out)
+        stats = stats + _window_means(prod, n, si, sj)
     ma, mb, mab, maa, mbb = stats
     num = mab - ma * mb
     den = np.sqrt(np.maximum(maa - ma * ma, 0) * np.maximum(mbb - mb * mb, 0))

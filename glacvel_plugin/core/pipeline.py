@@ -43,7 +43,7 @@ the engine's FFT batches are capped by :func:`~glacvel_plugin.core.correlation.b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 from scipy import ndimage
