@@ -1352,11 +1352,6 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>稳定地表：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="238"/>
-        <source>Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)</source>
-        <translation>偏移 vx {:.4f} m/d，vy {:.4f} m/d（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} m/d（{} 个像元）</translation>
-    </message>
-    <message>
         <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="148"/>
         <source>Removes the co-registration offset measured on stable (ice-free) ground from a velocity product.
 
@@ -1413,6 +1408,11 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="238"/>
+        <source>Offset vx {:.4f} {u}, vy {:.4f} {u} ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} {u} ({} pixels)</source>
+        <translation>偏移 vx {:.4f} {u}，vy {:.4f} {u}（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} {u}（{} 个像元）</translation>
+    </message>
 </context>
 <context>
     <name>StableGroundError</name>
@@ -1455,11 +1455,6 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
         <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="328"/>
         <source>Stable ground: {} ({} pixels)</source>
         <translation>稳定地表：{}（{} 个像元）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="410"/>
-        <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} m/d; GLAFT delta_u {:.4f}, delta_v {:.4f} m/d</source>
-        <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} m/d；GLAFT delta_u {:.4f}，delta_v {:.4f} m/d</translation>
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="261"/>
@@ -1513,6 +1508,11 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
         <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="315"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="410"/>
+        <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} {u}; GLAFT delta_u {:.4f}, delta_v {:.4f} {u}</source>
+        <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} {u}；GLAFT delta_u {:.4f}，delta_v {:.4f} {u}</translation>
     </message>
 </context>
 <context>

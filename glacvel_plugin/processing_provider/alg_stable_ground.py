@@ -236,10 +236,10 @@ class StableGroundCorrection(GlacvelAlgorithm):
         write_product(out, bands, product.transform, product.crs, tags,
                       band_tags=_band_tags(bands, units), protect=[path])
         feedback.pushInfo(self.tr(
-            "Offset vx {:.4f} m/d, vy {:.4f} m/d ({} model, {} fit pixels); held-out residual "
-            "mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} m/d ({} pixels)").format(
+            "Offset vx {:.4f} {u}, vy {:.4f} {u} ({} model, {} fit pixels); held-out residual "
+            "mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} {u} ({} pixels)").format(
                 off_x, off_y, model, res.n_fit, hx.mean, hy.mean, hx.std, hy.std, hx.nmad,
-                hy.nmad, res.n_eval))
+                hy.nmad, res.n_eval, u=units))
         return {"OUTPUT": out, "OFFSET_VX": off_x, "OFFSET_VY": off_y, "MODEL": model,
                 "STABLE_SOURCE": source, "N_FIT": res.n_fit, "N_EVAL": res.n_eval,
                 "MEAN_VX": hx.mean, "MEAN_VY": hy.mean, "STD_VX": hx.std, "STD_VY": hy.std,
@@ -409,9 +409,9 @@ class StableGroundError(GlacvelAlgorithm):
             results["OUTPUT_TABLE"] = dest
         feedback.pushInfo(self.tr(
             "Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} "
-            "m/d; GLAFT delta_u {:.4f}, delta_v {:.4f} m/d").format(
+            "{u}; GLAFT delta_u {:.4f}, delta_v {:.4f} {u}").format(
                 st["vx"].mean, st["vy"].mean, st["vx"].std, st["vy"].std, st["vx"].nmad,
-                st["vy"].nmad, m1.half_x, m1.half_y))
+                st["vy"].nmad, m1.half_x, m1.half_y, u=units))
         return results
 
 
