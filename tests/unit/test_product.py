@@ -58,10 +58,17 @@ def test_non_positive_time_baseline_is_refused():
 
 
 def test_block_writer_writes_windows_and_builds_overviews(tmp_path):
+    """Block writes land in their windows; overviews are built; GDAL's block cache is
+    bounded while the writer is open and restored afterwards (also after a failure)."""
+    from osgeo import gdal
+    from glacvel_plugin.io.product import GDAL_CACHE_BYTES
     path = str(tmp_path / "big.tif")
     rows, cols = 600, 520
+    before = gdal.GetCacheMax()
+    gdal.SetCacheMax(4 * GDAL_CACHE_BYTES)
     with ProductWriter(path, ["vx"], rows, cols, from_origin(0, 0, 30, 30), CRS32607,
                        {"UNITS": "m/d"}) as w:
+        assert gdal.GetCacheMax() == GDAL_CACHE_BYTES
         for r0 in range(0, rows, 256):
             h = min(256, rows - r0)
             w.write({"vx": np.full((h, cols), r0, np.float32)}, Window(0, r0, cols, h))
@@ -70,6 +77,12 @@ def test_block_writer_writes_windows_and_builds_overviews(tmp_path):
         assert ds.block_shapes[0] == (256, 256)
         a = ds.read(1)
     assert a[0, 0] == 0 and a[300, 10] == 256 and a[599, 519] == 512
+    assert gdal.GetCacheMax() == 4 * GDAL_CACHE_BYTES
+    with pytest.raises(RuntimeError):
+        with ProductWriter(path, ["vx"], 10, 10, from_origin(0, 0, 1, 1), CRS32607, {}):
+            raise RuntimeError("interrupted")
+    assert gdal.GetCacheMax() == 4 * GDAL_CACHE_BYTES
+    gdal.SetCacheMax(before)
 
 
 def test_failed_write_leaves_nothing_and_keeps_existing_file(tmp_path):
