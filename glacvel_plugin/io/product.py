@@ -260,12 +260,12 @@ class ProductWriter:
             profile.update(tiled=False)
             profile.pop("blockxsize")
             profile.pop("blockysize")
-        self._cache = _limit_gdal_cache(GDAL_CACHE_BYTES)
         self.ds = rasterio.open(self.tmp, "w", **profile)
         for i, name in enumerate(self.names):
             self.ds.set_band_description(i + 1, name)
             self.ds.update_tags(i + 1, **(band_tags or {}).get(name, {}))
         self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
+        self._cache = _limit_gdal_cache(GDAL_CACHE_BYTES)
         self._done = False
 
     def write(self, blocks: Mapping[str, np.ndarray], window: Optional[Window] = None):
@@ -285,11 +285,16 @@ class ProductWriter:
         """Finish the file and rename it over ``path``."""
         if self._done:
             return
-        if self.overviews:
-            factors = [f for f in (2, 4, 8, 16, 32) if min(self.ds.width, self.ds.height) // f >= 64]
-            if factors:
-                self.ds.build_overviews(factors, Resampling.average)
-        self.ds.close()
+        try:
+            if self.overviews:
+                factors = [f for f in (2, 4, 8, 16, 32)
+                           if min(self.ds.width, self.ds.height) // f >= 64]
+                if factors:
+                    self.ds.build_overviews(factors, Resampling.average)
+            self.ds.close()
+        except BaseException:
+            self.abort()
+            raise
         _restore_gdal_cache(self._cache)
         publish(self.tmp, self.path)
         self._done = True

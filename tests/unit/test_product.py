@@ -97,6 +97,26 @@ def test_failed_write_leaves_nothing_and_keeps_existing_file(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["p.tif"]
 
 
+def test_failure_while_finishing_leaves_nothing(tmp_path, monkeypatch):
+    """An error while the overviews are built (disk full, say) removes the temporary
+    file, keeps the existing product and restores GDAL's block cache."""
+    from osgeo import gdal
+    path = str(tmp_path / "p.tif")
+    write_product(path, _bands(), from_origin(0, 0, 1, 1), CRS32607, {"UNITS": "m/d"})
+    before, cache = open(path, "rb").read(), gdal.GetCacheMax()
+    w = ProductWriter(path, ["vx"], 300, 300, from_origin(0, 0, 30, 30), CRS32607, {})
+    w.write({"vx": np.ones((300, 300))})
+
+    def full(*args, **kwargs):
+        raise OSError("No space left on device")
+    monkeypatch.setattr(w.ds, "build_overviews", full)
+    with pytest.raises(OSError, match="No space"):
+        w.commit()
+    assert open(path, "rb").read() == before
+    assert sorted(os.listdir(tmp_path)) == ["p.tif"]
+    assert gdal.GetCacheMax() == cache
+
+
 def test_output_equal_to_an_input_is_refused(tmp_path):
     src = tmp_path / "in.tif"
     write_product(str(src), _bands(), from_origin(0, 0, 1, 1), CRS32607, {})
