@@ -103,8 +103,9 @@ def prefilter(image: np.ndarray, kind: str = "highpass", sigma: float = 1.5,
 
 
 def _neighbours(a: np.ndarray) -> np.ndarray:
-    """The 8 neighbours of every cell, shape (8, rows, cols); NaN beyond the edges."""
-    p = np.pad(a.astype(np.float32), 1, constant_values=np.nan)
+    """The 8 neighbours of every cell, shape (8, rows, cols), float32 or float64 as ``a``;
+    NaN beyond the edges."""
+    p = np.pad(a.astype(np.result_type(a.dtype, np.float32)), 1, constant_values=np.nan)
     r, c = a.shape
     out = [p[1 + dy:1 + dy + r, 1 + dx:1 + dx + c]
            for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]

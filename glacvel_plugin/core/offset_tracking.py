@@ -31,7 +31,6 @@ co-registration before offset tracking; glacvel's stable-ground step does it aft
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Tuple
 
@@ -39,6 +38,7 @@ import numpy as np
 from scipy import ndimage
 
 from .feature_tracking import MatchResult, match_templates
+from .filters import _neighbours, _stack_nanmedian
 
 SCALE_POWER = "power"
 SCALE_AMPLITUDE = "amplitude"
@@ -257,17 +257,11 @@ def normalised_median_test(dr: np.ndarray, dc: np.ndarray, threshold: float = 2.
     """
     out = np.zeros(dr.shape, dtype=bool)
     ok = np.isfinite(dr) & np.isfinite(dc)
-    rows, cols = dr.shape
-    offs = [(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0)]
     for comp in (dr, dc):
-        pad = np.pad(np.where(ok, comp, np.nan), 1, constant_values=np.nan)
-        nb = np.stack([pad[1 + i:1 + i + rows, 1 + j:1 + j + cols] for i, j in offs])
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(nb, axis=0)
-            rm = np.nanmedian(np.abs(nb - med[None]), axis=0)
-        n_nb = np.sum(np.isfinite(nb), axis=0)
+        nb = _neighbours(np.where(ok, comp, np.nan))
         with np.errstate(invalid="ignore"):
+            med, n_nb = _stack_nanmedian(nb)
+            rm, _ = _stack_nanmedian(np.abs(nb - med[None]))
             r = np.abs(comp - med) / (rm + eps)
         out |= ok & (n_nb >= 2) & (r > threshold)
     return out
