@@ -6,7 +6,8 @@ set -u
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(python3-qgis qgis-providers qgis python3-scipy python3-rasterio python3-matplotlib
-              python3-venv python3-pip xvfb pyqt5-dev-tools qttools5-dev-tools)
+              python3-venv python3-pip xvfb pyqt5-dev-tools qttools5-dev-tools
+              python3-distributed)
 
 fail() { echo "make setup: FAILED at step '$1': $2" >&2; exit 1; }
 
