@@ -17,7 +17,7 @@ test: $(PY) qm
 test-unit: $(PY)
 	$(PY) -m pytest -q tests/unit
 
-test-qgis: $(PY)
+test-qgis: $(PY) qm
 	$(PY) -m pytest -q tests/qgis
 
 demo: setup qm

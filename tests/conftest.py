@@ -1,5 +1,9 @@
 """Shared test fixtures: paths to the real sample data and the QGIS Processing setup.
 
+Every test reads only what ships in the repository: the real crops in ``tests/data``
+(each folder's SOURCE.txt says where they come from; ``scripts/make_test_data.py`` cuts
+them) and the demo inputs in ``demo/data``. Nothing beside the checkout is needed.
+
 pytest-qgis starts one offscreen QgsApplication for the session. Unit tests of
 ``glacvel_plugin.core`` never import QGIS themselves.
 """
@@ -9,19 +13,19 @@ import sys
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# QGIS writes .aux.xml statistics beside rasters it reads; keep the (shared) data untouched
+# QGIS writes .aux.xml statistics beside rasters it reads; keep the sample data untouched
 os.environ.setdefault("GDAL_PAM_ENABLED", "NO")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
 TEST_DATA = os.path.join(ROOT, "tests", "data")
+DEMO_DATA = os.path.join(ROOT, "demo", "data")
 
-
-def shared_data(*parts):
-    """Path in ../shared/data; skips nothing: the data are required (CI has them)."""
-    p = os.path.join(SHARED_DATA, *parts)
-    assert os.path.exists(p), f"missing real sample data {p} (../shared must sit beside the repo)"
-    return p
+# The Yahtse Landsat-8 B8 pair in tests/data: rows 96-1087, cols 700-1698 of the full
+# 1087 x 1698 px scenes (EPSG:32607, 15 m), with their MTL files in mtl/.
+YAHTSE_REF = ("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse_tests.TIF")
+YAHTSE_SEC = ("yahtse_landsat8", "LC80630182016216LGN00_B8_yahtse_tests.TIF")
+# The Sentinel-1B EW HH pair (dB, 100 m, EPSG:5041): rows 0-448, cols 0-704 of the scenes.
+S1_PAIR = "s1_seaice_pair"
 
 
 def test_data(*parts):
@@ -29,6 +33,27 @@ def test_data(*parts):
     p = os.path.join(TEST_DATA, *parts)
     assert os.path.exists(p), f"missing test data {p}"
     return p
+
+
+test_data.__test__ = False  # a path helper, not a test
+
+
+def carst_velocity(stem, component):
+    """Path of a CARST Kaskawulsh raster (``stem`` e.g. ``LS8-061018_20180304-20180405``,
+    ``component`` vx, vy, errx or erry): the March pair ships with the demo, the August
+    Landsat-8 and May Sentinel-2 pairs in tests/data/kaskawulsh_multisensor."""
+    name = f"{stem}_velo-corrected_{component}_SNT-GAU-RSO.tif"
+    demo = os.path.join(DEMO_DATA, "kaskawulsh", name)
+    if os.path.exists(demo):
+        return demo
+    return test_data("kaskawulsh_multisensor", "carst_velocity", name)
+
+
+def s1_pair():
+    """The two Sentinel-1 scenes of tests/data/s1_seaice_pair, earlier first."""
+    folder = test_data(S1_PAIR)
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder)
+                  if n.startswith("clip_HH_S1B_") and n.endswith(".tif"))
 
 
 _PROVIDERS = []  # Python references to the providers registered here, or they vanish

@@ -19,8 +19,7 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from glacvel_plugin.io.product import standard_tags, write_product
-from tests.conftest import shared_data
-from tests.conftest import test_data as data_path
+from tests.conftest import carst_velocity, test_data as data_path
 
 UTM7 = CRS.from_epsg(32607)
 TRUNK = "kaskawulsh_flowline/kaskawulsh_trunk.geojson"
@@ -95,16 +94,16 @@ def layer_rows(layer):
 def kaskawulsh_products(tmp_path_factory):
     """201803.tif (GLAFT demo, 60 m) and 201808.tif (LS8 Aug, 120 m, with v_error)."""
     d = tmp_path_factory.mktemp("kask")
-    vx, t, crs = _read(shared_data("kaskawulsh_glaft_demo", "20180304-20180405_velo-raw_vx.tif"))
-    vy, _, _ = _read(shared_data("kaskawulsh_glaft_demo", "20180304-20180405_velo-raw_vy.tif"))
+    vx, t, crs = _read(data_path("kaskawulsh_glaft_demo", "20180304-20180405_velo-raw_vx.tif"))
+    vy, _, _ = _read(data_path("kaskawulsh_glaft_demo", "20180304-20180405_velo-raw_vy.tif"))
     march = write_product(str(d / "201803.tif"), {"v": np.hypot(vx, vy), "vx": vx, "vy": vy},
                           t, crs, standard_tags("L8", dt.datetime(2018, 3, 4),
                                                 dt.datetime(2018, 4, 5), "CARST"))
-    base = "LS8-062017_20180802-20180818_velo-corrected_{}_SNT-GAU-RSO.tif"
-    vx, t, crs = _read(shared_data("kaskawulsh_multisensor", "carst_velocity", base.format("vx")))
-    vy, _, _ = _read(shared_data("kaskawulsh_multisensor", "carst_velocity", base.format("vy")))
-    ex, _, _ = _read(shared_data("kaskawulsh_multisensor", "carst_velocity", base.format("errx")))
-    ey, _, _ = _read(shared_data("kaskawulsh_multisensor", "carst_velocity", base.format("erry")))
+    base = "LS8-062017_20180802-20180818"
+    vx, t, crs = _read(carst_velocity(base, "vx"))
+    vy, _, _ = _read(carst_velocity(base, "vy"))
+    ex, _, _ = _read(carst_velocity(base, "errx"))
+    ey, _, _ = _read(carst_velocity(base, "erry"))
     v = np.hypot(vx, vy)
     with np.errstate(invalid="ignore", divide="ignore"):
         verr = np.sqrt((ex * vx) ** 2 + (ey * vy) ** 2) / v
@@ -409,7 +408,7 @@ def test_bad_flowline_inputs(run_alg, tmp_path):
 
 def test_kaskawulsh_glacier_statistics_real_data(run_alg, kaskawulsh_products):
     march, august = kaskawulsh_products
-    outline = shared_data("kaskawulsh_glaft_demo",
+    outline = data_path("kaskawulsh_glaft_demo",
                           "glacier_V1_Kaskawulsh_s_inwardBuffer600m.shp")
     res = run_alg("glacvel:glacier_statistics", {"INPUT": [march, august],
                                                   "GLACIERS": outline,

@@ -6,10 +6,9 @@ import pytest
 import rasterio
 
 from tests import conftest
-from tests.conftest import ROOT, shared_data
+from tests.conftest import ROOT, S1_PAIR, test_data
 
 YAHTSE = os.path.join(ROOT, "demo", "data", "yahtse")
-S1 = "s1_seaice_pair"
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def scene_folder(tmp_path):
     (root / "landsat" / "LC80630182016232LGN00_B8_broken.TIF").write_bytes(head)
     (root / "landsat" / "LC80630182016200LGN00_B4.TIF").write_bytes(b"not read")
     (root / "s1").mkdir()
-    s1dir = shared_data(S1)
+    s1dir = test_data(S1_PAIR)
     for n in sorted(os.listdir(s1dir)):
         if n.endswith(".tif"):
             os.symlink(os.path.join(s1dir, n), root / "s1" / n)
@@ -46,7 +45,7 @@ def scene_folder(tmp_path):
         out.write(a, 1)
         out.update_tags(TIFFTAG_DATETIME="2023:08:14 11:05:30")
     (root / "dem").mkdir()
-    os.symlink(shared_data("yahtse_landsat8", "yahtse_srtm_dem.tif"), root / "dem" / "yahtse_srtm_dem.tif")
+    os.symlink(test_data("yahtse_landsat8", "yahtse_srtm_dem_crop.tif"), root / "dem" / "yahtse_srtm_dem.tif")
     return str(root)
 
 
@@ -205,7 +204,7 @@ def test_menus_add_and_remove(qgis_iface, tmp_path):
 def uav_reference(tmp_path):
     """Stand-in for a UAV velocity raster: the real CARST Kaskawulsh product (120 m grid).
 
-    No real UAV glacier velocity field is available (../shared/data/README.md)."""
+    No real UAV glacier velocity field is available."""
     from tests.qgis.test_styling import make_product
     return make_product(tmp_path / "uav_velocity.tif")
 
@@ -320,7 +319,7 @@ def test_reference_gnss_stations_per_polygon(qgis_iface):
     from glacvel_plugin.gui.reference_dialog import ReferenceDialog
     pts = QgsVectorLayer("Point?crs=EPSG:32607", "gnss", "memory")
     feats = []
-    with open(shared_data("kaskawulsh_multisensor", "gps", "Kaskawulsh_2018-04-05_to_2018-03-04_GPS")) as f:
+    with open(test_data("kaskawulsh_multisensor", "gps", "Kaskawulsh_2018-04-05_to_2018-03-04_GPS")) as f:
         for row in csv.DictReader(f):
             if row["start_easting"]:
                 feat = QgsFeature()

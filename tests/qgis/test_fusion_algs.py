@@ -1,6 +1,7 @@
 """Fusion, monthly products and validation through processing.run, on real Kaskawulsh data.
 
-Real data (../shared/data/kaskawulsh_multisensor, GLAFT development repository, MIT):
+Real data (tests/data/kaskawulsh_multisensor and demo/data/kaskawulsh, GLAFT development
+repository at commit c438a25, then GPL-3.0):
 bedrock-corrected CARST velocities vx, vy and their errors errx, erry (m/d, EPSG:32607,
 120 m) for Landsat-8 2018-03-04→04-05 and Sentinel-2 2018-03-04→03-14 on different
 grids, and GNSS station displacements per image pair (3 stations on the trunk).
@@ -29,7 +30,7 @@ from rasterio.windows import Window
 
 from glacvel_plugin.io.grid import SourceReader, TargetGrid
 from glacvel_plugin.io.product import read_product, standard_tags, write_product
-from tests.conftest import shared_data
+from tests.conftest import carst_velocity, test_data
 
 KASK = "kaskawulsh_multisensor"
 L8 = "LS8-061018_20180304-20180405"
@@ -42,7 +43,7 @@ def carst_product(folder, stem, sensor, units="m/d", scale=1.0, name=None):
     """A glacvel product from the four CARST rasters of one pair."""
     bands = {}
     for comp, key in (("vx", "vx"), ("vy", "vy"), ("errx", "vx_error"), ("erry", "vy_error")):
-        p = shared_data(KASK, "carst_velocity", f"{stem}_velo-corrected_{comp}_SNT-GAU-RSO.tif")
+        p = carst_velocity(stem, comp)
         with rasterio.open(p) as ds:
             a = ds.read(1).astype(np.float32)
             a[a == ds.nodata] = np.nan
@@ -68,7 +69,7 @@ def products(tmp_path_factory):
 def gnss_positions():
     """{station: {date: (easting, northing)}} from every gps/*_GPS CSV (UTM 7N)."""
     pos = {}
-    for p in sorted(glob.glob(os.path.join(shared_data(KASK, "gps"), "*_GPS"))):
+    for p in sorted(glob.glob(os.path.join(test_data(KASK, "gps"), "*_GPS"))):
         with open(p, newline="") as f:
             for row in csv.DictReader(f):
                 st = int(row[""])

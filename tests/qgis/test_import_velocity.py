@@ -10,19 +10,19 @@ from qgis.core import QgsProcessingException
 
 from glacvel_plugin.io.product import read_product
 from glacvel_plugin.processing_provider.alg_import import dates_from_name
-from tests.conftest import shared_data
+from tests.conftest import carst_velocity, test_data
 
 DEMO = ("kaskawulsh_glaft_demo",)
-CARST = ("kaskawulsh_multisensor", "carst_velocity")
-L8 = "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif"
+L8 = "LS8-061018_20180304-20180405"
+S2 = "Sen2-Orb14_20180304-20180314"
 
 
-def _copy(tmp_path, *parts):
-    """A private copy of a shared raster: loading a raster layer lets GDAL write .aux.xml
-    statistics beside it, and the shared data must stay untouched."""
-    dst = tmp_path / "in" / os.path.basename(parts[-1])
+def _copy(tmp_path, path):
+    """A private copy of a sample raster: loading a raster layer lets GDAL write .aux.xml
+    statistics beside it, and the sample data must stay untouched."""
+    dst = tmp_path / "in" / os.path.basename(path)
     dst.parent.mkdir(exist_ok=True)
-    shutil.copy(shared_data(*parts), dst)
+    shutil.copy(path, dst)
     return str(dst)
 
 
@@ -40,8 +40,8 @@ def test_dates_from_name():
 
 
 def test_import_glaft_demo_m_per_day_dates_from_name(run_alg, tmp_path):
-    vx_path = _copy(tmp_path, *DEMO, "20180304-20180405_velo-raw_vx.tif")
-    vy_path = _copy(tmp_path, *DEMO, "20180304-20180405_velo-raw_vy.tif")
+    vx_path = _copy(tmp_path, test_data(*DEMO, "20180304-20180405_velo-raw_vx.tif"))
+    vy_path = _copy(tmp_path, test_data(*DEMO, "20180304-20180405_velo-raw_vy.tif"))
     out = str(tmp_path / "imported.tif")
     res = run_alg("glacvel:import_velocity", {
         "VX": vx_path, "VY": vy_path, "UNITS": 0, "SENSOR": "Landsat-8", "OUTPUT": out})
@@ -63,7 +63,7 @@ def test_import_glaft_demo_m_per_day_dates_from_name(run_alg, tmp_path):
 
 
 def test_import_carst_with_errors(run_alg, tmp_path):
-    paths = {k: _copy(tmp_path, *CARST, L8.format(k)) for k in ("vx", "vy", "errx", "erry")}
+    paths = {k: _copy(tmp_path, carst_velocity(L8, k)) for k in ("vx", "vy", "errx", "erry")}
     out = str(tmp_path / "l8.tif")
     run_alg("glacvel:import_velocity", {
         "VX": paths["vx"], "VY": paths["vy"], "VX_ERROR": paths["errx"],
@@ -97,9 +97,9 @@ def _write_scaled(src, dst, factor):
 @pytest.mark.parametrize("units,factor", [(1, 365.25), (2, 32.0)])
 def test_m_per_year_and_displacement_converted_by_value(run_alg, tmp_path, units, factor):
     """An m/yr (ITS_LIVE) or metres-over-Δt raster gives back the m/d values."""
-    vx = _write_scaled(shared_data(*DEMO, "20180304-20180405_velo-raw_vx.tif"),
+    vx = _write_scaled(test_data(*DEMO, "20180304-20180405_velo-raw_vx.tif"),
                        str(tmp_path / "vx.tif"), factor)
-    vy = _write_scaled(shared_data(*DEMO, "20180304-20180405_velo-raw_vy.tif"),
+    vy = _write_scaled(test_data(*DEMO, "20180304-20180405_velo-raw_vy.tif"),
                        str(tmp_path / "vy.tif"), factor)
     out = str(tmp_path / "out.tif")
     run_alg("glacvel:import_velocity", {
@@ -116,8 +116,8 @@ def test_m_per_year_and_displacement_converted_by_value(run_alg, tmp_path, units
 
 
 def test_grids_that_differ_are_refused_and_nothing_is_written(run_alg, tmp_path):
-    s2 = _copy(tmp_path, *CARST, "Sen2-Orb14_20180304-20180314_velo-corrected_vy_SNT-GAU-RSO.tif")
-    l8 = _copy(tmp_path, *CARST, L8.format("vx"))
+    s2 = _copy(tmp_path, carst_velocity(S2, "vy"))
+    l8 = _copy(tmp_path, carst_velocity(L8, "vx"))
     out = tmp_path / "bad.tif"
     with pytest.raises(QgsProcessingException, match="not on the grid of VX"):
         run_alg("glacvel:import_velocity", {
@@ -129,8 +129,8 @@ def test_grids_that_differ_are_refused_and_nothing_is_written(run_alg, tmp_path)
 def test_missing_dates_are_a_clear_error(run_alg, tmp_path):
     vx = tmp_path / "east.tif"
     vy = tmp_path / "north.tif"
-    _write_scaled(shared_data(*DEMO, "20180304-20180405_velo-raw_vx.tif"), str(vx), 1.0)
-    _write_scaled(shared_data(*DEMO, "20180304-20180405_velo-raw_vy.tif"), str(vy), 1.0)
+    _write_scaled(test_data(*DEMO, "20180304-20180405_velo-raw_vx.tif"), str(vx), 1.0)
+    _write_scaled(test_data(*DEMO, "20180304-20180405_velo-raw_vy.tif"), str(vy), 1.0)
     with pytest.raises(QgsProcessingException, match="set START_DATE and END_DATE"):
         run_alg("glacvel:import_velocity", {"VX": str(vx), "VY": str(vy),
                                             "OUTPUT": str(tmp_path / "o.tif")})

@@ -24,11 +24,11 @@ import rasterio
 from rasterio.windows import Window
 
 from glacvel_plugin.io.product import VELOCITY_BANDS, read_product
-from tests.conftest import ROOT, shared_data
+from tests.conftest import ROOT, YAHTSE_REF, YAHTSE_SEC, test_data
 
 QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
-REF = shared_data("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
-SEC = shared_data("yahtse_landsat8", "LC80630182016216LGN00_B8_yahtse.TIF")
+REF = test_data(*YAHTSE_REF)
+SEC = test_data(*YAHTSE_SEC)
 TRUNK = (479800, 480800, 6670000, 6672000)
 ROCK = (483000, 489000, 6674000, 6680000)
 
@@ -38,7 +38,7 @@ def _box(p, name, box):
     T = p.transform
     c0, r0 = ~T * (x0, y1)
     c1, r1 = ~T * (x1, y0)
-    return p.band(name)[int(r0):int(np.ceil(r1)), int(c0):int(np.ceil(c1))]
+    return p.band(name)[max(int(r0), 0):int(np.ceil(r1)), max(int(c0), 0):int(np.ceil(c1))]
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +150,8 @@ def test_bad_input_through_processing_leaves_no_output(provider, tmp_path):
     from qgis.core import QgsProcessingException
     with rasterio.open(REF) as ds:
         prof = dict(ds.profile, count=3)
-        a = ds.read(1, window=Window(1000, 100, 200, 150))
-        prof.update(width=200, height=150, transform=ds.window_transform(Window(1000, 100, 200, 150)))
+        a = ds.read(1, window=Window(300, 4, 200, 150))
+        prof.update(width=200, height=150, transform=ds.window_transform(Window(300, 4, 200, 150)))
     rgb = str(tmp_path / "rgb.tif")
     with rasterio.open(rgb, "w", **prof) as ds:
         ds.write(np.stack([a, a, a]))
@@ -168,16 +168,19 @@ def test_bad_input_through_processing_leaves_no_output(provider, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def built_plugin():
-    subprocess.run(["bash", "scripts/package.sh"], cwd=ROOT, check=True, capture_output=True)
-    return os.path.join(ROOT, "build")
+def built_plugin(tmp_path_factory):
+    build = tmp_path_factory.mktemp("build")
+    subprocess.run(["bash", "scripts/package.sh"], cwd=ROOT, check=True, capture_output=True,
+                   env=dict(os.environ, GLACVEL_BUILD_DIR=str(build),
+                            GLACVEL_DIST_DIR=str(build / "dist")))
+    return str(build)
 
 
 def test_qgis_process_runs_the_algorithm(built_plugin, tmp_path):
     crops = {}
     for name, path in (("ref", REF), ("sec", SEC)):
         with rasterio.open(path) as ds:
-            win = Window(800, 500, 320, 320)
+            win = Window(100, 404, 320, 320)
             prof = dict(ds.profile, width=320, height=320, transform=ds.window_transform(win))
             crops[name] = str(tmp_path / f"{name}.tif")
             with rasterio.open(crops[name], "w", **prof) as out:

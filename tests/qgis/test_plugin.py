@@ -62,9 +62,12 @@ def test_resources_are_found_from_the_source_tree():
 
 
 @pytest.fixture(scope="module")
-def plugin_zip():
-    subprocess.run(["bash", "scripts/package.sh"], cwd=ROOT, check=True, capture_output=True)
-    return os.path.join(ROOT, "dist", "glacvel_plugin.zip")
+def plugin_zip(tmp_path_factory):
+    out = tmp_path_factory.mktemp("package")
+    subprocess.run(["bash", "scripts/package.sh"], cwd=ROOT, check=True, capture_output=True,
+                   env=dict(os.environ, GLACVEL_BUILD_DIR=str(out / "build"),
+                            GLACVEL_DIST_DIR=str(out / "dist")))
+    return str(out / "dist" / "glacvel_plugin.zip")
 
 
 def test_package_zip_holds_an_installable_plugin_folder(plugin_zip):

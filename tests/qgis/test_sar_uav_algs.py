@@ -1,12 +1,11 @@
 """glacvel:sar_offset_tracking and glacvel:uav_feature_tracking through processing.run.
 
-SAR: the real Sentinel-1 EW pair (../shared/data/s1_seaice_pair, sea ice, dB) and a
+SAR: the real Sentinel-1 EW pair (tests/data/s1_seaice_pair, sea ice, dB) and a
 synthetic speckled pair built from a real Landsat 8 texture. UAV: a synthetic
 orthomosaic pair made from a real image — a crop of the Landsat 8 Yahtse scene
 upsampled to 0.5 m pixels and warped by a known smooth displacement field (no real
 UAV data is available; the pair is built at test time, see :func:`uav_pair`).
 """
-import glob
 import os
 
 import numpy as np
@@ -17,7 +16,7 @@ from rasterio.enums import Resampling
 from qgis.core import QgsProcessingException, QgsVectorLayer
 
 from glacvel_plugin.io.product import read_product
-from tests.conftest import shared_data
+from tests.conftest import YAHTSE_REF, s1_pair, test_data
 
 UTM7 = "EPSG:32607"
 _PROVIDERS = []  # keep re-registered providers alive
@@ -45,7 +44,7 @@ def fourier_shift(img, dy, dx):
 
 
 def landsat_crop(r0, c0, h, w):
-    path = shared_data("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+    path = test_data(*YAHTSE_REF)
     with rasterio.open(path) as ds:
         return ds.read(1, window=((r0, r0 + h), (c0, c0 + w))).astype(np.float64)
 
@@ -72,7 +71,7 @@ def speckled_pair(tmp_path_factory):
     """Linear-power pair, 10 m pixels, 4-look speckle; the secondary texture moved by
     +1.5 px down (south) and +2.25 px right (east) over 24 days."""
     d = tmp_path_factory.mktemp("sar")
-    big = landsat_crop(436, 836, 448, 448)
+    big = landsat_crop(340, 136, 448, 448)
     # shift the larger crop, keep its centre: no periodic seam of the Fourier shift inside
     tex, moved = big[64:384, 64:384], fourier_shift(big, 1.5, 2.25)[64:384, 64:384]
     rng = np.random.default_rng(3)
@@ -114,7 +113,7 @@ def test_sar_synthetic_pair_gives_known_velocity_with_map_signs(run_alg, speckle
 
 
 def test_sar_real_sentinel1_sea_ice_pair(run_alg, tmp_path):
-    files = sorted(glob.glob(shared_data("s1_seaice_pair") + "/clip_HH_S1B_*.tif"))
+    files = s1_pair()
     out = str(tmp_path / "seaice.tif")
     # search range from the data: the ice drifted ≈46 px (4.6 km) in 23 h (see the unit
     # test); MAX_SPEED 7 km/d gives ±69 px. Times and dB scale come from names/values.
@@ -135,7 +134,7 @@ def test_sar_real_sentinel1_sea_ice_pair(run_alg, tmp_path):
 
 
 def test_sar_hole_filling_and_averaging_are_flagged(run_alg, tmp_path):
-    files = sorted(glob.glob(shared_data("s1_seaice_pair") + "/clip_HH_S1B_*.tif"))
+    files = s1_pair()
     out = str(tmp_path / "filled.tif")
     run_alg("glacvel:sar_offset_tracking", dict(
         REFERENCE=files[0], SECONDARY=files[1], MAX_SPEED=7000.0, OUTPUT_RESOLUTION=4000,
@@ -218,7 +217,7 @@ def uav_pair(tmp_path_factory):
     Times in TIFFTAG_DATETIME (10 days apart)."""
     from scipy import ndimage
     d = tmp_path_factory.mktemp("uav")
-    tex = landsat_crop(600, 1000, 52, 52)
+    tex = landsat_crop(504, 300, 52, 52)
     coef = ndimage.spline_filter(tex, order=3)
 
     def sample(x, y):

@@ -17,7 +17,7 @@ from qgis.core import (QgsFeature, QgsGeometry, QgsPointXY, QgsProcessingExcepti
                        QgsRectangle, QgsVectorLayer)
 
 from glacvel_plugin.io.product import read_product, standard_tags, write_product
-from tests.conftest import shared_data
+from tests.conftest import test_data
 
 DEMO = ("kaskawulsh_glaft_demo",)
 VX = "20180304-20180405_velo-raw_vx.tif"
@@ -33,9 +33,9 @@ def glaft_peer():
     metrics = pytest.importorskip("glaft.metrics")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kw = dict(vxfile=shared_data(*DEMO, VX), vyfile=shared_data(*DEMO, VY),
-                  static_area=shared_data(*DEMO, BEDROCK),
-                  on_ice_area=shared_data(*DEMO, INTERIOR))
+        kw = dict(vxfile=test_data(*DEMO, VX), vyfile=test_data(*DEMO, VY),
+                  static_area=test_data(*DEMO, BEDROCK),
+                  on_ice_area=test_data(*DEMO, INTERIOR))
         peer = metrics.Velocity(**kw)
         peer.static_terrain_analysis()
         out = dict(delta_u=peer.metric_static_terrain_x, delta_v=peer.metric_static_terrain_y,
@@ -53,7 +53,7 @@ def demo_product(glacvel_processing, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sg")
     # private copies: loading a raster layer lets GDAL write .aux.xml beside the file
     for name in (VX, VY):
-        shutil.copy(shared_data(*DEMO, name), folder / name)
+        shutil.copy(test_data(*DEMO, name), folder / name)
     out = str(folder / "kaskawulsh_demo.tif")
     processing.run("glacvel:import_velocity", {
         "VX": str(folder / VX), "VY": str(folder / VY), "SENSOR": "Landsat-8",
@@ -118,8 +118,8 @@ def _synthetic(path, offset=(0.31, -0.17), sigma=0.05, plane=None, seed=0, units
 def test_error_metrics_agree_with_glaft_on_its_demo(run_alg, demo_product, glaft_peer, tmp_path):
     fiona = pytest.importorskip("fiona")
     res = run_alg("glacvel:stable_ground_error", {
-        "INPUT": demo_product, "STABLE_GROUND": shared_data(*DEMO, BEDROCK),
-        "GLACIER_INTERIOR": shared_data(*DEMO, INTERIOR),
+        "INPUT": demo_product, "STABLE_GROUND": test_data(*DEMO, BEDROCK),
+        "GLACIER_INTERIOR": test_data(*DEMO, INTERIOR),
         "OUTPUT_TABLE": str(tmp_path / "stats.gpkg"), "OUTPUT_REPORT": str(tmp_path / "r.html"),
         "OUTPUT_ERROR": str(tmp_path / "err.tif")})
     assert res["N_PIXELS"] == glaft_peer["n"]
@@ -129,9 +129,9 @@ def test_error_metrics_agree_with_glaft_on_its_demo(run_alg, demo_product, glaft
     assert 8 * res["DELTA_XY_STRAIN"] == pytest.approx(glaft_peer["delta_xy"], rel=0.01)
     assert 8 * res["DELTA_XX_STRAIN"] == pytest.approx(glaft_peer["delta_xx"], rel=0.01)
     # plain statistics, recomputed here from the rasters
-    with rasterio.open(shared_data(*DEMO, VX)) as a, rasterio.open(shared_data(*DEMO, VY)) as b:
+    with rasterio.open(test_data(*DEMO, VX)) as a, rasterio.open(test_data(*DEMO, VY)) as b:
         vx, vy = a.read(1).astype(float), b.read(1).astype(float)
-        with fiona.open(shared_data(*DEMO, BEDROCK)) as src:
+        with fiona.open(test_data(*DEMO, BEDROCK)) as src:
             m = rasterio.features.geometry_mask([f["geometry"] for f in src], vx.shape,
                                                 a.transform, invert=True)
     m &= (vx > -9998) & (vy > -9998)
@@ -156,13 +156,13 @@ def test_error_metrics_agree_with_glaft_on_its_demo(run_alg, demo_product, glaft
 
 def test_correction_on_demo_then_error_is_centred(run_alg, demo_product, tmp_path):
     corr = run_alg("glacvel:stable_ground_correction", {
-        "INPUT": demo_product, "STABLE_GROUND": shared_data(*DEMO, BEDROCK),
+        "INPUT": demo_product, "STABLE_GROUND": test_data(*DEMO, BEDROCK),
         "OUTPUT": str(tmp_path / "corr.tif")})
     assert corr["STABLE_SOURCE"] == "polygons" and corr["MODEL"] == "constant"
     # held-out residual mean is small compared with the offset and the spread
     assert abs(corr["MEAN_VX"]) < 0.2 * corr["STD_VX"]
     err = run_alg("glacvel:stable_ground_error", {
-        "INPUT": corr["OUTPUT"], "STABLE_GROUND": shared_data(*DEMO, BEDROCK),
+        "INPUT": corr["OUTPUT"], "STABLE_GROUND": test_data(*DEMO, BEDROCK),
         "OUTPUT_TABLE": "TEMPORARY_OUTPUT", "OUTPUT_REPORT": str(tmp_path / "r.html"),
         "ERROR_MEASURE": 1, "OUTPUT_ERROR": str(tmp_path / "e.tif")})
     assert abs(err["MEAN_VX"]) < 0.2 * err["STD_VX"]
@@ -282,12 +282,12 @@ def test_point_or_line_layer_as_stable_ground_is_refused(run_alg, tmp_path, kind
 def test_polygons_in_another_crs_are_reprojected(run_alg, demo_product, tmp_path):
     import processing
     geo = processing.run("native:reprojectlayer", {
-        "INPUT": shared_data(*DEMO, BEDROCK), "TARGET_CRS": "EPSG:4326",
+        "INPUT": test_data(*DEMO, BEDROCK), "TARGET_CRS": "EPSG:4326",
         "OUTPUT": str(tmp_path / "bedrock_wgs84.gpkg")})["OUTPUT"]
     common = {"INPUT": demo_product, "OUTPUT_TABLE": "TEMPORARY_OUTPUT",
               "OUTPUT_REPORT": str(tmp_path / "r.html"), "OUTPUT_ERROR": "TEMPORARY_OUTPUT"}
     utm = run_alg("glacvel:stable_ground_error",
-                  dict(common, STABLE_GROUND=shared_data(*DEMO, BEDROCK)))
+                  dict(common, STABLE_GROUND=test_data(*DEMO, BEDROCK)))
     wgs = run_alg("glacvel:stable_ground_error", dict(common, STABLE_GROUND=geo))
     assert wgs["N_PIXELS"] == pytest.approx(utm["N_PIXELS"], rel=0.005)
     assert wgs["DELTA_U"] == pytest.approx(utm["DELTA_U"], rel=0.02)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import rasterio
 
-from tests.conftest import shared_data
+from tests.conftest import carst_velocity
 
-CARST = "kaskawulsh_multisensor/carst_velocity/LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif"
+L8_MARCH = "LS8-061018_20180304-20180405"
 
 
 def make_product(path, crop=None, with_error=True):
@@ -22,7 +22,7 @@ def make_product(path, crop=None, with_error=True):
     from glacvel_plugin.io.product import standard_tags, write_product
     bands = {}
     for b in ("vx", "vy", "errx", "erry"):
-        with rasterio.open(shared_data(CARST.format(b))) as ds:
+        with rasterio.open(carst_velocity(L8_MARCH, b)) as ds:
             win = Window(crop[2], crop[0], crop[3] - crop[2], crop[1] - crop[0]) if crop else None
             a = ds.read(1, window=win).astype(np.float32)
             a[a == ds.nodata] = np.nan
@@ -106,7 +106,7 @@ def test_error_layer_own_ramp_and_magma_option(qgis_app, product):
     assert layer2.renderer().classificationMax() == 2.0
     assert _shader(layer2).colorRampItemList()[-1].color.name() == magma.color(1).name()
     # not a product: no band v → message names the bands
-    raw = QgsRasterLayer(shared_data(CARST.format("vx")), "raw")
+    raw = QgsRasterLayer(carst_velocity(L8_MARCH, "vx"), "raw")
     with pytest.raises(ValueError, match="no band 'v'"):
         styling.style_velocity(raw)
     assert styling.style_layer(raw) is None

@@ -11,18 +11,18 @@ from rasterio.windows import Window
 from glacvel_plugin.core import Canceled
 from glacvel_plugin.io.pair import auto_step, correlate_files, open_pair, output_transform
 from glacvel_plugin.io.product import VELOCITY_BANDS, read_product
-from tests.conftest import shared_data
+from tests.conftest import YAHTSE_REF, test_data
 from tests.unit.test_correlation_engine import fourier_shift
 
-REF = ("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+REF = YAHTSE_REF
 T0 = dt.datetime(2016, 7, 18, 20, 37, 6)
 T1 = dt.datetime(2016, 8, 3, 20, 37, 9)
 
 
 @pytest.fixture(scope="module")
 def src():
-    with rasterio.open(shared_data(*REF)) as ds:
-        win = Window(1050, 150, 320, 224)
+    with rasterio.open(test_data(*REF)) as ds:
+        win = Window(350, 54, 320, 224)
         return ds.read(1, window=win).astype(np.float64), ds.window_transform(win), ds.crs
 
 

@@ -1,6 +1,5 @@
 """SAR amplitude offset tracking: log-amplitude scales, speckle robustness, SNAP-like options,
-and the real Sentinel-1 EW pair over drifting sea ice (../shared/data/s1_seaice_pair)."""
-import glob
+and the real Sentinel-1 EW pair over drifting sea ice (tests/data/s1_seaice_pair)."""
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from glacvel_plugin.core.offset_tracking import (FLAG_AVERAGED, FLAG_FILLED, FLA
                                                  FLAG_MEASURED, detect_scale,
                                                  normalised_median_test, postprocess_nodes,
                                                  resample_nodes, to_log_amplitude, track_nodes)
-from tests.conftest import shared_data
+from tests.conftest import YAHTSE_REF, s1_pair, test_data
 
 
 def fourier_shift(img, dy, dx):
@@ -55,9 +54,9 @@ def test_scale_detection_from_tags_names_and_values():
 def reflectivity():
     """512×512 crop of the real Landsat 8 B8 Yahtse image (rows 500-1011, cols 900-1411:
     glacier and moraine, amplitude contrast std/mean 0.50) used as the SAR amplitude texture."""
-    path = shared_data("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+    path = test_data(*YAHTSE_REF)
     with rasterio.open(path) as ds:
-        return ds.read(1, window=((500, 1012), (900, 1412))).astype(np.float64)
+        return ds.read(1, window=((404, 916), (200, 712))).astype(np.float64)
 
 
 def test_four_look_speckle_subpixel_rmse_below_a_tenth_pixel(reflectivity):
@@ -180,7 +179,7 @@ def coarse_drift_px(a, b, factor=4):
 
 
 def test_real_sentinel1_sea_ice_pair_gives_a_coherent_drift_field():
-    files = sorted(glob.glob(shared_data("s1_seaice_pair") + "/clip_HH_S1B_*.tif"))
+    files = s1_pair()
     with rasterio.open(files[0]) as ds:
         a = ds.read(1)
     with rasterio.open(files[1]) as ds:
@@ -196,12 +195,17 @@ def test_real_sentinel1_sea_ice_pair_gives_a_coherent_drift_field():
     nf = postprocess_nodes(res, (len(rows), len(cols)), threshold=0.1,
                            max_offset_px=search, median_test=2.0)
     ok = nf.flag == FLAG_MEASURED
-    # nodes whose secondary window left the scene (west column, south row) are rejected
-    assert ok.mean() > 0.85, nf.rejected
+    # nodes whose secondary window left the scene (west column, south row) are rejected,
+    # all but the south-west corner, which has too few neighbours for the median test;
+    # every other node is measured
+    inner = np.zeros_like(ok)
+    inner[:-1, 1:] = True
+    assert ok[inner].mean() > 0.95, nf.rejected
+    assert ok[~inner].mean() < 0.1, nf.rejected
+    ok &= inner
     dr, dc = nf.dr[ok], nf.dc[ok]
     assert 33 < np.median(dr) < 39 and -31 < np.median(dc) < -25
     # spatially coherent: every vector is close to the median of its 8 neighbours ...
-    assert nf.rejected["median test outlier"] < 0.05 * ok.size
     pad_r = np.pad(np.where(ok, nf.dr, np.nan), 1, constant_values=np.nan)
     pad_c = np.pad(np.where(ok, nf.dc, np.nan), 1, constant_values=np.nan)
     n_r, n_c = ok.shape
@@ -214,7 +218,7 @@ def test_real_sentinel1_sea_ice_pair_gives_a_coherent_drift_field():
     ang = np.degrees(np.arctan2(dr, dc))
     assert np.all(np.abs(ang - np.median(ang)) < 10)
     # and agrees with independent phase correlation of 256 px blocks at integer precision
-    for r0, c0 in [(150, 300), (350, 700), (300, 150)]:
+    for r0, c0 in [(150, 300), (40, 440), (180, 60)]:
         x = a[r0:r0 + 256, c0:c0 + 256]
         y = b[r0:r0 + 256, c0:c0 + 256]
         br, bc = coarse_drift_px(x, y, factor=1)

@@ -3,7 +3,7 @@ import datetime as dt
 
 from glacvel_plugin.core.scenes import parse_mtl, parse_scene_name, parse_tag_time, time_from_tags
 from glacvel_plugin.io.scenes import acquisition_time, scene_info
-from tests.conftest import shared_data
+from tests.conftest import YAHTSE_REF, test_data
 
 import pytest
 
@@ -36,11 +36,11 @@ def test_sentinel1_name_time_is_mid_acquisition_and_relative_orbit():
 
 
 def test_mtl_and_real_landsat_file_time_to_the_second():
-    text = open(shared_data("yahtse_landsat8", "mtl", "LC80630182016216LGN00_B8_MTL.txt")).read()
+    text = open(test_data("yahtse_landsat8", "mtl", "LC80630182016216LGN00_B8_MTL.txt")).read()
     m = parse_mtl(text)
     assert m.time == dt.datetime(2016, 8, 3, 20, 37, 9) and m.sensor == "L8"
     assert m.footprint_id == "063018" and 0 <= m.extra["cloud_cover"] <= 100
-    path = shared_data("yahtse_landsat8", "LC80630182016200LGN00_B8_yahtse.TIF")
+    path = test_data(*YAHTSE_REF)
     assert scene_info(path).time == dt.datetime(2016, 7, 18, 20, 37, 6)
 
 
