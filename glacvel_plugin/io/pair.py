@@ -1,7 +1,7 @@
 """Image pairs from files: alignment on the reference grid and block-wise correlation.
 
-API (shared by optical correlation and SAR amplitude offset tracking)
--------------------------------------------------------------------
+API (optical correlation; SAR and UAV tracking use ``io.sar``/``io.uav``)
+-------------------------------------------------------------------------
 ``open_pair(reference, secondary, ref_band=1, sec_band=1, preprocess=None,
 resampling='cubic') -> RasterPair``
     Opens both rasters, checks them (readable, band chosen for multi-band files,
@@ -37,12 +37,8 @@ progress=None, is_canceled=None, workers=None, budget_bytes=..., resampling='cub
     ``valid_fraction``, ``dt_days``, ``step``, ``window``, ``search_px``, ``levels``,
     ``block_rows``, ``shape``. Raises ``ValueError`` with an actionable message for bad
     input (nothing is written), ``core.Canceled`` when cancelled (nothing is left).
-
-The SAR helper calls e.g.::
-
-    correlate_files(ref, sec, out, t0, t1, window=128, step=..., max_speed=...,
-                    method="ncc", prefilter="none", preprocess=log_amplitude,
-                    sensor="S1", method_tag="amplitude offset tracking (NCC)")
+    The bands come from ``core.velocity.velocity_bands`` (the convention SAR and UAV
+    tracking share).
 """
 from __future__ import annotations
 
