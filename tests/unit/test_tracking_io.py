@@ -296,7 +296,8 @@ def test_velocity_signs_dtype_and_time_baseline():
     dx, dy = map_displacement(dr, dc, (10.0, 20.0))
     assert dx.dtype == np.float32 and dx[0, 0] == 20.0 and dy[0, 0] == -30.0
     b = velocity_bands(dr, dc, (10.0, 20.0), 4.0)
-    assert b["vx"][0, 0] == 5.0 and b["vy"][0, 0] == -7.5 and b["v"][0, 0] == np.float32(np.hypot(5, 7.5))
+    assert b["vx"][0, 0] == 5.0 and b["vy"][0, 0] == -7.5
+    assert b["v"][0, 0] == np.float32(np.hypot(5.0, 7.5))
     assert np.isnan(b["v"][0, 1]) and b["v"].dtype == np.float32
     assert velocity_bands(dr.astype(np.float64), dc.astype(np.float64), (10.0, 20.0),
                           4.0)["vy"].dtype == np.float64
