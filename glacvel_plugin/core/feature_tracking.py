@@ -23,11 +23,12 @@ Arrays are ``(rows, cols)`` floats with NaN for no data. Offsets are in pixels o
 arrays' grid: ``dr`` positive down (image rows), ``dc`` positive right (columns); the
 caller converts to map metres (``dy = -dr · pixel height`` for north-up grids).
 
-Pure numpy/scipy (no QGIS/GDAL): the Processing algorithm ``glacvel:uav_feature_tracking``
-does the windowed file reads and regridding.
+Pure numpy/scipy (no QGIS/GDAL): ``io.uav.track_uav_files`` and ``io.sar.track_sar_files``
+do the windowed file reads and call these functions.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Tuple
 
@@ -380,6 +381,60 @@ def grid_centres(shape: Tuple[int, int], template: int, step: int,
     r = np.arange(lo_r, hi_r + 1, max(int(step), 1), dtype=np.int64)
     c = np.arange(lo_c, hi_c + 1, max(int(step), 1), dtype=np.int64)
     return r, c
+
+
+def map_grid(bounds: Tuple[float, float, float, float], margin: float,
+             spacing: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Map coordinates of a regular grid of multiples of ``spacing`` inside ``bounds``.
+
+    Parameters
+    ----------
+    bounds : (left, bottom, right, top)
+        Area in map units (metres) of a north-up grid, e.g. the overlap of two images.
+    margin : float
+        Distance (metres) the grid points keep from every side (half a template).
+    spacing : float
+        Grid spacing (metres, > 0); the points are multiples of it, so grids of
+        different pairs coincide.
+
+    Returns
+    -------
+    gx : ndarray, float64 (n_cols,)
+        Easting of the columns, west to east.
+    gy : ndarray, float64 (n_rows,)
+        Northing of the rows, north to south. Either is empty when nothing fits.
+    """
+    x0, y0, x1, y1 = bounds
+    gx = np.arange(math.ceil((x0 + margin) / spacing) * spacing, x1 - margin + 1e-9, spacing)
+    gy = np.arange(math.floor((y1 - margin) / spacing) * spacing, y0 + margin - 1e-9, -spacing)
+    return gx, gy
+
+
+def aggregation_grid(x: np.ndarray, y: np.ndarray,
+                     resolution: float) -> Tuple[float, float, Tuple[int, int]]:
+    """The north-up grid of ``resolution`` cells (corners on multiples of it) holding points.
+
+    Parameters
+    ----------
+    x, y : ndarray, float (n,)
+        Point map coordinates (metres), n ≥ 1, all finite.
+    resolution : float
+        Cell size (metres).
+
+    Returns
+    -------
+    (x0, y0, (rows, cols))
+        Upper-left corner and shape of the smallest grid of cells on multiples of
+        ``resolution`` that contains every point (a point on the top edge of a cell
+        belongs to the cell above, as in :func:`aggregate_to_grid`).
+    """
+    x0 = math.floor(x.min() / resolution) * resolution
+    y0 = math.ceil(y.max() / resolution) * resolution
+    if y0 == y.max():
+        y0 += resolution
+    cols = int(math.floor((x.max() - x0) / resolution)) + 1
+    rows = int(math.floor((y0 - y.min()) / resolution)) + 1
+    return x0, y0, (rows, cols)
 
 
 def search_range_px(max_speed: float, dt_days: float, pixel_size: float, minimum: int = 2) -> int:

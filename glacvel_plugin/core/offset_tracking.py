@@ -38,7 +38,7 @@ import numpy as np
 from scipy import ndimage
 
 from .feature_tracking import MatchResult, match_templates
-from .filters import _neighbours, _stack_nanmedian
+from .validation import NODE_GRID_RULE, normalized_median_test
 
 SCALE_POWER = "power"
 SCALE_AMPLITUDE = "amplitude"
@@ -49,12 +49,6 @@ FLAG_MEASURED = 0
 FLAG_AVERAGED = 1
 FLAG_FILLED = 2
 FLAG_INTERPOLATED = 4
-
-SNAP_DEFAULTS = dict(window=128, grid_step=40, threshold=0.1, oversample=16, average_box=5,
-                     max_velocity=5.0, fill_radius=4)
-"""SNAP ``OffsetTrackingOp`` defaults (grid 40×40 px, registration window 128, cross-
-correlation threshold 0.1, oversampling 16, averaging box 5, max velocity 5 m/d,
-hole-fill radius 4)."""
 
 _LN10_OVER_20 = np.log(10.0) / 20.0
 
@@ -247,24 +241,14 @@ def _nan_box_mean(a: np.ndarray, ok: np.ndarray, size: int) -> Tuple[np.ndarray,
 
 def normalised_median_test(dr: np.ndarray, dc: np.ndarray, threshold: float = 2.0,
                            eps: float = 0.1) -> np.ndarray:
-    """Outliers by the normalised median test (Westerweel & Scarano 2005, Exp. Fluids 39).
+    """Normalised median test of a node grid: :func:`.validation.normalized_median_test`
+    with the node-grid neighbour rule (:data:`.validation.NODE_GRID_RULE`: nodes with
+    fewer than 2 valid neighbours cannot be judged and are kept).
 
-    For each valid node: residual = |d − median of the 8 neighbours|, normalised by the
-    median of the neighbours' own residuals + ``eps`` (px); a vector is an outlier when
-    the normalised residual of either component exceeds ``threshold``. Nodes with fewer
-    than 2 valid neighbours cannot be judged and are kept. Returns bool (n_rows, n_cols),
-    True = outlier.
+    ``dr``, ``dc``: float (n_rows, n_cols) offsets in pixels, NaN = none. Returns bool
+    (n_rows, n_cols), True = outlier.
     """
-    out = np.zeros(dr.shape, dtype=bool)
-    ok = np.isfinite(dr) & np.isfinite(dc)
-    for comp in (dr, dc):
-        nb = _neighbours(np.where(ok, comp, np.nan))
-        with np.errstate(invalid="ignore"):
-            med, n_nb = _stack_nanmedian(nb)
-            rm, _ = _stack_nanmedian(np.abs(nb - med[None]))
-            r = np.abs(comp - med) / (rm + eps)
-        out |= ok & (n_nb >= 2) & (r > threshold)
-    return out
+    return normalized_median_test(dr, dc, threshold, eps=eps, **NODE_GRID_RULE)
 
 
 def postprocess_nodes(result: MatchResult, shape: Tuple[int, int], threshold: float = 0.1,

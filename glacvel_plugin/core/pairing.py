@@ -24,6 +24,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .velocity import baseline_days
+
 OPTICAL_FAMILIES = {"L8": "Landsat", "L9": "Landsat", "S2": "S2"}
 """Sensor code → pairing family for optical scenes (Landsat-8/9 pair together)."""
 
@@ -66,11 +68,6 @@ class Pair:
     def sensor(self) -> str:
         """Sensor of the pair (``L8``/``L9`` mixed pairs report the reference's)."""
         return self.reference.sensor
-
-
-def baseline_days(start: _dt.datetime, end: _dt.datetime) -> float:
-    """Time baseline Δt = end − start in days (float); may be zero or negative."""
-    return (end - start).total_seconds() / 86400.0
 
 
 def check_pair(reference: Candidate, secondary: Candidate) -> float:

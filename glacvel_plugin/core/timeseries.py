@@ -32,6 +32,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .fusion import _stack_with_sigma
+from .velocity import baseline_days
 
 Month = Tuple[int, int]
 """(year, month)."""
@@ -77,14 +78,14 @@ def month_overlaps(start: _dt.datetime, end: _dt.datetime) -> List[Overlap]:
 
     Raises ``ValueError`` if ``end`` is not after ``start``.
     """
-    dt = (end - start).total_seconds() / 86400.0
+    dt = baseline_days(start, end)
     if not dt > 0:
         raise ValueError(f"pair end {end} is not after its start {start}; check the "
                          "START_TIME/END_TIME tags")
     out = []
     for ym in months_between((start.year, start.month), (end.year, end.month)):
         a, b = month_start(*ym), month_end(*ym)
-        days = (min(b, end) - max(a, start)).total_seconds() / 86400.0
+        days = baseline_days(max(a, start), min(b, end))
         if days <= 0:
             continue
         out.append(Overlap(ym, days, days / dt, days / calendar.monthrange(*ym)[1]))

@@ -1,7 +1,7 @@
 """Image pairs from files: alignment on the reference grid and block-wise correlation.
 
-API (shared by optical correlation and SAR amplitude offset tracking)
--------------------------------------------------------------------
+API (optical correlation; SAR and UAV tracking use ``io.sar``/``io.uav``)
+-------------------------------------------------------------------------
 ``open_pair(reference, secondary, ref_band=1, sec_band=1, preprocess=None,
 resampling='cubic') -> RasterPair``
     Opens both rasters, checks them (readable, band chosen for multi-band files,
@@ -37,12 +37,8 @@ progress=None, is_canceled=None, workers=None, budget_bytes=..., resampling='cub
     ``valid_fraction``, ``dt_days``, ``step``, ``window``, ``search_px``, ``levels``,
     ``block_rows``, ``shape``. Raises ``ValueError`` with an actionable message for bad
     input (nothing is written), ``core.Canceled`` when cancelled (nothing is left).
-
-The SAR helper calls e.g.::
-
-    correlate_files(ref, sec, out, t0, t1, window=128, step=..., max_speed=...,
-                    method="ncc", prefilter="none", preprocess=log_amplitude,
-                    sensor="S1", method_tag="amplitude offset tracking (NCC)")
+    The bands come from ``core.velocity.velocity_bands`` (the convention SAR and UAV
+    tracking share).
 """
 from __future__ import annotations
 
@@ -61,6 +57,7 @@ from affine import Affine
 
 from ..core.filters import PREFILTERS
 from ..core.pipeline import ImagePair, correlate_pair, level_shape, output_shape
+from ..core.velocity import time_baseline_days, velocity_bands
 from .product import VELOCITY_BANDS, ProductWriter, standard_tags
 
 TARGET_GRID_M = 30.0
@@ -282,12 +279,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
         raise ValueError(f"unknown pre-filter {prefilter!r}; use one of {', '.join(PREFILTERS)}")
     if not max_speed or max_speed <= 0:
         raise ValueError(f"maximum speed must be positive (got {max_speed} m/d)")
-    dt_days = (end - start).total_seconds() / 86400.0
-    if not dt_days > 0:
-        raise ValueError(
-            f"the time baseline must be positive: reference {start:%Y-%m-%d %H:%M:%S} is not before "
-            f"secondary {end:%Y-%m-%d %H:%M:%S} (Δt = {dt_days:g} d); swap the images or correct "
-            "the times")
+    dt_days = time_baseline_days(start, end)
     for p in (reference, secondary):
         if p and os.path.exists(output) and os.path.abspath(p) == os.path.abspath(output):
             raise ValueError(f"output {output} is one of the inputs; choose another file name")
@@ -317,12 +309,10 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
         with ProductWriter(output, VELOCITY_BANDS, rows_out, cols_out, out_T, pair.crs, tags,
                            band_tags=band_tags, protect=[reference, secondary]) as writer:
             def sink(i0, i1, dr, dc, q):
-                dx = dc * np.float32(T.a)           # east-positive metres
-                dy = dr * np.float32(T.e)           # rows grow south: T.e < 0 → north-positive
-                vx, vy = dx / np.float32(dt_days), dy / np.float32(dt_days)
-                writer.write({"v": np.hypot(vx, vy), "vx": vx, "vy": vy, "dx": dx, "dy": dy,
-                              "quality": q}, Window(0, i0, cols_out, i1 - i0))
-                stats["valid"] += int(np.isfinite(dx).sum())
+                bands = velocity_bands(dr, dc, pair.pixel_size, dt_days)  # dy north-positive
+                bands["quality"] = q
+                writer.write(bands, Window(0, i0, cols_out, i1 - i0))
+                stats["valid"] += int(np.isfinite(bands["dx"]).sum())
 
             correlate_pair(pair, window, step, search_px, method=method, prefilter_kind=prefilter,
                            min_quality=min_quality, max_displacement=search_px,

@@ -32,6 +32,7 @@ from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from .. import __version__
+from ..core.velocity import time_baseline_days
 from .files import publish
 
 NODATA = -9999.0
@@ -84,11 +85,7 @@ def standard_tags(sensor: str, start: _dt.datetime, end: _dt.datetime, method: s
     ``start`` and ``end`` are the acquisition times of the earlier and later image
     (naive = UTC). Raises ``ValueError`` if the time baseline is not positive.
     """
-    dt_days = (end - start).total_seconds() / 86400.0
-    if not dt_days > 0:
-        raise ValueError(
-            f"time baseline must be positive: start {format_time(start)} is not before "
-            f"end {format_time(end)}; swap the images or correct the times")
+    dt_days = time_baseline_days(start, end)
     tags = {
         "UNITS": units,
         "SENSOR": str(sensor),
@@ -160,12 +157,6 @@ class VelocityProduct:
 def band_names(dataset) -> list:
     """Band descriptions of an open rasterio dataset (``None`` → ``band<i>``)."""
     return [d if d else f"band{i + 1}" for i, d in enumerate(dataset.descriptions)]
-
-
-def product_band_names(path: str) -> list:
-    """Band descriptions of the product at ``path``."""
-    with rasterio.open(path) as ds:
-        return band_names(ds)
 
 
 def read_product(path: str, bands: Optional[Iterable[str]] = None,

@@ -4,6 +4,7 @@ from qgis.core import (QgsProcessingParameterBand, QgsProcessingParameterDateTim
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
 
+from ..core.velocity import baseline_days
 from ..io.pair import correlate_files
 from ..io.scenes import acquisition_time
 from .base import GlacvelAlgorithm, callbacks, optional_datetime
@@ -122,7 +123,7 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         method = METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)]
         progress, is_canceled = callbacks(feedback)
-        feedback.pushInfo(f"Δt = {(t1 - t0).total_seconds() / 86400.0:.3f} d "
+        feedback.pushInfo(f"Δt = {baseline_days(t0, t1):.3f} d "
                           f"({t0:%Y-%m-%d %H:%M:%S} → {t1:%Y-%m-%d %H:%M:%S} UTC)")
         res = correlate_files(
             ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,

@@ -105,3 +105,17 @@ def optional_datetime(alg, parameters, name, context):
     if qdt is None or not qdt.isValid():
         return None
     return qdatetime_utc(qdt)
+
+
+def layer_path(alg, parameters, name, context):
+    """Path of the raster layer parameter ``name`` (a layer's source or a file path).
+
+    Raises ``ValueError`` when the parameter is empty.
+    """
+    layer = alg.parameterAsRasterLayer(parameters, name, context)
+    if layer is not None:
+        return layer.source()
+    value = parameters.get(name)
+    if isinstance(value, str) and value:
+        return value
+    raise ValueError(f"no {name.lower()} image given")
