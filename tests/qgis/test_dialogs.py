@@ -490,9 +490,9 @@ def test_chooser_runs_chain_and_loads_styled_layers(qgis_iface, glacvel_processi
         assert os.path.exists(pair) and os.path.exists(monthly)
         group = next(g for g in project.layerTreeRoot().children() if g.name().startswith("glacvel run"))
         layers = {n.layer().name(): n.layer() for n in group.findLayers()}
-        assert "L8_20160718_20160803" in layers and "201607" in layers
+        assert "L8 2016-07-18 → 2016-08-03" in layers and "201607" in layers
         viridis = QgsStyle.defaultStyle().colorRamp("Viridis")
-        for name in ("L8_20160718_20160803", "201607"):
+        for name in ("L8 2016-07-18 → 2016-08-03", "201607"):
             r = layers[name].renderer()
             assert isinstance(r, QgsSingleBandPseudoColorRenderer) and r.band() == 1
             items = r.shader().rasterShaderFunction().colorRampItemList()
@@ -504,7 +504,7 @@ def test_chooser_runs_chain_and_loads_styled_layers(qgis_iface, glacvel_processi
         assert layers["201607"].temporalProperties().isActive()
         assert (rng.begin().date().toPyDate().isoformat(), rng.end().date().toPyDate().isoformat()) == \
             ("2016-07-01", "2016-08-01")
-        assert not layers["L8_20160718_20160803"].temporalProperties().isActive()
+        assert not layers["L8 2016-07-18 → 2016-08-03"].temporalProperties().isActive()
         arrows = [lyr for n, lyr in layers.items() if n.startswith("201607 ")]
         assert len(arrows) == 1 and arrows[0].featureCount() > 0
         assert isinstance(arrows[0].renderer().symbol().symbolLayer(0), QgsVectorFieldSymbolLayer)

@@ -1,0 +1,186 @@
+"""Desktop behaviour users expect: Chinese that follows QGIS, arrows above their raster,
+a model that opens valid, styled toolbox outputs, pair-rule messages, help, progress,
+an empty reference dialog and arrows only above the noise level.
+
+Every product here is built from real data shipped in ``demo/data`` (GLAFT's CARST
+Kaskawulsh Landsat-8 velocities) or correlated from the tiny Yahtse Landsat-8 pair in
+``tests/data/desktop``.
+"""
+import datetime as dt
+import os
+import sys
+
+import numpy as np
+import pytest
+import rasterio
+
+from tests.conftest import ROOT
+
+KASK = os.path.join(ROOT, "demo", "data", "kaskawulsh",
+                    "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif")
+YAHTSE = os.path.join(ROOT, "demo", "data", "yahtse")
+
+
+def kaskawulsh_product(path, crop=(100, 200, 150, 300), nmad=None, sensor="L8",
+                       start=dt.datetime(2018, 3, 4, 20, 30), end=dt.datetime(2018, 4, 5, 20, 30)):
+    """A glacvel product from the real CARST Kaskawulsh Landsat-8 vx/vy/errx/erry (m/d).
+
+    ``crop`` = (row0, row1, col0, col1); ``nmad`` = (vx, vy) stable-ground NMAD tags
+    (m/d) as ``glacvel:stable_ground_error`` writes them. Returns (path, bands dict).
+    """
+    from rasterio.windows import Window
+
+    from glacvel_plugin.io.product import standard_tags, write_product
+    bands = {}
+    for b in ("vx", "vy", "errx", "erry"):
+        with rasterio.open(KASK.format(b)) as ds:
+            win = Window(crop[2], crop[0], crop[3] - crop[2], crop[1] - crop[0])
+            a = ds.read(1, window=win).astype(np.float32)
+            a[a == ds.nodata] = np.nan
+            bands[b] = a
+            transform, crs = ds.window_transform(win), ds.crs
+    vx, vy = bands["vx"], bands["vy"]
+    v = np.hypot(vx, vy)
+    dt_days = (end - start).total_seconds() / 86400.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        err = (np.sqrt((bands["errx"] * vx) ** 2 + (bands["erry"] * vy) ** 2) / v).astype(np.float32)
+    out = {"v": v, "vx": vx, "vy": vy, "dx": vx * dt_days, "dy": vy * dt_days,
+           "quality": np.where(np.isfinite(v), 1.0, np.nan).astype(np.float32), "v_error": err}
+    extra = {}
+    if nmad is not None:
+        extra = {"SE_NMAD_VX": f"{nmad[0]:.6g}", "SE_NMAD_VY": f"{nmad[1]:.6g}"}
+    tags = standard_tags(sensor, start, end, "CARST (GLAFT demo)", **extra)
+    write_product(str(path), out, transform, crs, tags)
+    return str(path), out
+
+
+@pytest.fixture
+def clean_project(qgis_app):
+    from qgis.core import QgsProject
+    project = QgsProject.instance()
+    yield project
+    project.removeAllMapLayers()
+    project.layerTreeRoot().removeAllChildren()
+
+
+# --------------------------------------------------------------------------- 2. layer order
+def test_load_output_puts_arrows_above_their_raster(clean_project, tmp_path):
+    from glacvel_plugin import styling
+    path, _ = kaskawulsh_product(tmp_path / "L8_pair.tif")
+    first = styling.load_output(path, "run A", arrows=True)
+    second = styling.load_output(kaskawulsh_product(tmp_path / "201803.tif")[0], "run A",
+                                 arrows=True)
+    raster, arrows = first
+    assert raster.type() == raster.RasterLayer and arrows.type() == arrows.VectorLayer  # raster first
+    assert raster.name() == "L8 2018-03-04 → 2018-04-05" and second[0].name() == "201803"
+    group = clean_project.layerTreeRoot().findGroup("run A")
+    order = [n.layer() for n in group.children()]
+    # each arrows layer directly above (drawn over) its own raster
+    assert order.index(arrows) == order.index(raster) - 1
+    assert order.index(second[1]) == order.index(second[0]) - 1
+    # without a group too
+    r3, a3 = styling.load_output(path, None, arrows=True, name="loose")
+    top = [n.layer() for n in clean_project.layerTreeRoot().children() if hasattr(n, "layer")]
+    assert top.index(a3) == top.index(r3) - 1
+
+
+# --------------------------------------------------------------------------- 8. arrows
+def test_arrows_hidden_below_twice_the_stable_ground_nmad_with_a_scale(clean_project, tmp_path):
+    """Arrows only where the speed exceeds 2 × the stable-ground noise; one scale arrow."""
+    from glacvel_plugin import styling
+    nmad = (0.06, 0.08)  # m/d; noise vector 0.1 m/d → threshold 0.2 m/d
+    path, bands = kaskawulsh_product(tmp_path / "L8_nmad.tif", nmad=nmad)
+    thr, noise = styling.arrow_threshold(path)
+    assert noise == pytest.approx(0.1) and thr == pytest.approx(0.2)
+    all_arrows = styling.arrows_layer(path, step=5, min_speed=0.0)
+    arrows = styling.arrows_layer(path, step=5)
+    grid = [f for f in arrows.getFeatures() if f["scale"] == 0]
+    grid_all = [f for f in all_arrows.getFeatures() if f["scale"] == 0]
+    assert grid and len(grid) < len(grid_all)
+    assert min(f["v"] for f in grid) >= 0.2
+    assert sum(f["v"] < 0.2 for f in grid_all) == len(grid_all) - len(grid)
+    # the scale arrow: east-pointing, a round speed, labelled, below the product
+    scale = [f for f in arrows.getFeatures() if f["scale"] == 1]
+    assert len(scale) == 1
+    s = scale[0]
+    assert s["vy"] == 0 and s["vx"] in (0.5, 1.0, 2.0, 5.0) and s["label"] == f"{s['vx']:g} m/d"
+    with rasterio.open(path) as ds:
+        assert s.geometry().asPoint().y() < ds.bounds.bottom
+    assert arrows.labelsEnabled()
+    assert arrows.customProperty("glacvel/min_speed") == pytest.approx(0.2)
+    legend = arrows.customProperty("glacvel/legend")
+    assert "0.2 m/d" in legend and "NMAD" in legend and f"{s['vx']:g} m/d" in legend
+    # the legend shows it once the layer is in the tree
+    clean_project.addMapLayer(arrows)
+    assert styling.label_legend(arrows)
+    from qgis.core import QgsMapLayerLegendUtils
+    node = clean_project.layerTreeRoot().findLayer(arrows.id())
+    assert QgsMapLayerLegendUtils.legendNodeUserLabel(node, 0) == legend
+    # without NMAD tags nothing is hidden
+    plain, _ = kaskawulsh_product(tmp_path / "L8_plain.tif")
+    assert styling.arrow_threshold(plain) == (0.0, None)
+
+
+# --------------------------------------------------------------------------- 5. chooser
+def test_no_pair_message_names_the_cloud_limit_and_the_scenes(qgis_iface):
+    """The bundled Yahtse pair (MTL: 44.14 % and 51.55 % cloud): the message says the 30 %
+    limit left both scenes out, with their cloud cover; at 60 % one pair is proposed."""
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    dlg = SceneChooserDialog(qgis_iface)
+    recs = dlg.scan(YAHTSE)
+    assert [r.sensor for r in recs if r.usable] == ["L8", "L8"]
+    dlg.set_all_checked(True)
+    assert dlg.propose() == []
+    msg = dlg.message.text()
+    assert "No pair matches" in msg and "≤ 30 %" in msg
+    assert "LC80630182016200LGN00_B8_yahtse_crop.TIF: cloud cover 44 % is above the limit of 30 %" in msg
+    assert "LC80630182016216LGN00_B8_yahtse_crop.TIF: cloud cover 52 % is above the limit of 30 %" in msg
+    assert "Raise Maximum cloud cover %" in msg
+    dlg.max_cloud.setValue(50)  # one scene usable: it has no partner
+    assert dlg.propose() == []
+    msg = dlg.message.text()
+    assert "52 % is above the limit of 50 %" in msg and "no other usable L8 scene" in msg
+    dlg.max_cloud.setValue(60)
+    assert len(dlg.propose()) == 1 and "Left out" not in dlg.message.text()
+    assert dlg.pair_table.item(0, 4).text() == "only usable scene of 2016-07; bridged to the next"
+
+
+def test_chooser_offers_method_window_and_shows_the_speed_default(qgis_iface, glacvel_processing,
+                                                                  tmp_path):
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    dlg = SceneChooserDialog(qgis_iface)
+    assert dlg.max_speed.value() == 0 and dlg.max_speed.specialValueText() == "algorithm default (20 m/d)"
+    assert dlg.window.value() == 32 and dlg.method.count() == 3
+    dlg.scan(YAHTSE)
+    dlg.max_cloud.setValue(60)
+    dlg.set_all_checked(True)
+    dlg.propose()
+    dlg.method.setCurrentIndex(2)
+    dlg.window.setValue(24)
+    from glacvel_plugin.gui.scene_chooser import build_chain
+    steps = build_chain(dlg.pairs, str(tmp_path), None, True, None, method=dlg.method.currentData(),
+                        window=dlg.window.value())
+    assert steps[0].alg_id == "glacvel:optical_correlation"
+    assert steps[0].params["METHOD"] == 2 and steps[0].params["WINDOW"] == 24
+    assert "MAX_SPEED" not in steps[0].params
+
+
+# --------------------------------------------------------------------------- 8. reference dialog
+def test_reference_dialog_starts_empty(qgis_iface, clean_project, tmp_path):
+    """A stable-ground polygon layer and an arrows layer are loaded: the dialog proposes
+    neither as reference polygons nor as GNSS points."""
+    from qgis.core import QgsVectorLayer
+
+    from glacvel_plugin import styling
+    from glacvel_plugin.gui.reference_dialog import ReferenceDialog
+    stable = QgsVectorLayer(os.path.join(YAHTSE, "stable_ground.geojson"), "stable ground", "ogr")
+    assert stable.isValid()
+    clean_project.addMapLayer(stable)
+    path, _ = kaskawulsh_product(tmp_path / "L8.tif")
+    clean_project.addMapLayer(styling.arrows_layer(path))
+    dlg = ReferenceDialog(qgis_iface)
+    assert dlg.polygons.currentLayer() is None
+    assert dlg.points.currentLayer() is None
+    # the polygon layer is still offered, the arrows are not
+    assert dlg.polygons.count() == 2
+    assert dlg.points.count() == 1
