@@ -184,3 +184,214 @@ def test_reference_dialog_starts_empty(qgis_iface, clean_project, tmp_path):
     # the polygon layer is still offered, the arrows are not
     assert dlg.polygons.count() == 2
     assert dlg.points.count() == 1
+
+
+# --------------------------------------------------------------------------- 3. the model
+def test_model_validates_with_display_name_and_inputs_in_order(glacvel_processing):
+    """The shipped model validates as the Graphical Modeler checks it (every child
+    parameter has a value), shows a name, and lists its inputs in the order of use."""
+    from qgis.core import QgsApplication, QgsProcessingModelAlgorithm
+
+    from glacvel_plugin.processing_provider.alg_workflows import model_path
+    alg = QgsApplication.processingRegistry().createAlgorithmById("glacvel:velocity_chain")
+    ok, errors = alg.validate()
+    assert ok, errors
+    assert alg.id() == "glacvel:velocity_chain"
+    assert alg.displayName() == "Velocity chain: correlate, correct, fuse"
+    assert [d.name() for d in alg.parameterDefinitions() if not d.isDestination()] == \
+        ["reference_image", "secondary_image", "max_speed", "stable_ground", "other_products",
+         "weights"]
+    # the file as the Graphical Modeler opens it (Model → Open Model…)
+    raw = QgsProcessingModelAlgorithm()
+    assert raw.fromFile(model_path())
+    ok, errors = raw.validate()
+    assert ok, errors
+    assert raw.name() == "Velocity chain: correlate, correct, fuse"
+    # the children carry their algorithms' defaults, e.g. the 32 px window, phase
+    # correlation, high-pass pre-filter, median-test threshold 2
+    corr = raw.childAlgorithm("correlate").parameterSources()
+    assert corr["WINDOW"][0].staticValue() == 32 and corr["METHOD"][0].staticValue() == 0
+    assert corr["PREFILTER"][0].staticValue() == 1 and corr["MEDIAN_TEST"][0].staticValue() == 2.0
+    correct = raw.childAlgorithm("correct").parameterSources()
+    for name in ("BUFFER", "MODEL", "HOLDOUT_BLOCK", "ERROR_MEASURE"):
+        assert name in correct, name
+    assert "TARGET_RESOLUTION" in raw.childAlgorithm("fuse").parameterSources()
+
+
+# --------------------------------------------------------------------------- 4. toolbox outputs
+TINY = os.path.join(ROOT, "tests", "data", "desktop", "yahtse_tiny")
+TINY_REF = os.path.join(TINY, "LC80630182016200LGN00_B8_tiny.TIF")
+TINY_SEC = os.path.join(TINY, "LC80630182016216LGN00_B8_tiny.TIF")
+
+
+def _toolbox_run(alg_id, params, project):
+    """Run as the toolbox does: processing.run with a context, then Processing's own
+    loader (``handleAlgorithmResults``), which calls the layer post-processors."""
+    if "/usr/share/qgis/python/plugins" not in sys.path:
+        sys.path.append("/usr/share/qgis/python/plugins")
+    import processing
+    from processing.gui.Postprocessing import handleAlgorithmResults
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+    context = QgsProcessingContext()
+    context.setProject(project)
+    feedback = QgsProcessingFeedback()
+    loaded = []
+
+    def on_finish(alg, ctx, fb):
+        loaded.extend(ctx.layersToLoadOnCompletion().keys())
+        assert all(ctx.layerToLoadOnCompletionDetails(k).postProcessor() is not None
+                   for k in loaded)
+        handleAlgorithmResults(alg, ctx, fb, parameters=params)
+    res = processing.run(alg_id, params, onFinish=on_finish, feedback=feedback, context=context)
+    return res, loaded
+
+
+def _layers_by_source(project):
+    return {os.path.abspath(lyr.source()): lyr for lyr in project.mapLayers().values()
+            if lyr.type() == lyr.RasterLayer}
+
+
+def test_toolbox_output_loads_named_styled_labelled_with_arrows(glacvel_processing, clean_project,
+                                                                tmp_path):
+    from qgis.core import (QgsMapLayerLegendUtils, QgsProcessingOutputLayerDefinition,
+                           QgsSingleBandPseudoColorRenderer, QgsStyle)
+    out = str(tmp_path / "corr.tif")
+    res, loaded = _toolbox_run("glacvel:optical_correlation", {
+        "REFERENCE": TINY_REF, "SECONDARY": TINY_SEC, "MAX_SPEED": 25.0,
+        "OUTPUT": QgsProcessingOutputLayerDefinition(out, clean_project)}, clean_project)
+    assert loaded == [out]
+    layer = _layers_by_source(clean_project)[os.path.abspath(out)]
+    assert layer.name() == "L8 2016-07-18 → 2016-08-03"          # not "Velocity product"
+    r = layer.renderer()
+    assert isinstance(r, QgsSingleBandPseudoColorRenderer) and r.band() == 1
+    viridis = QgsStyle.defaultStyle().colorRamp("Viridis")
+    assert r.shader().rasterShaderFunction().colorRampItemList()[-1].color.name() == \
+        viridis.color(1).name()
+    with rasterio.open(out) as ds:
+        v = ds.read(1, masked=True).compressed()
+    assert r.classificationMax() == pytest.approx(np.percentile(v, 98), rel=0.03)
+    node = clean_project.layerTreeRoot().findLayer(layer.id())
+    assert QgsMapLayerLegendUtils.legendNodeUserLabel(node, 0) == "speed (m/d)"
+    # the arrows layer sits directly above its raster
+    parent = node.parent()
+    kids = [n.layer() for n in parent.children()]
+    arrows = kids[kids.index(layer) - 1]
+    assert arrows.customProperty("glacvel/style") == "arrows" and arrows.featureCount() > 10
+    assert arrows.name() == "L8 2016-07-18 → 2016-08-03 arrows"
+
+
+def test_model_outputs_load_styled_too(glacvel_processing, clean_project, tmp_path):
+    from qgis.core import QgsProcessingOutputLayerDefinition, QgsSingleBandPseudoColorRenderer
+    corrected, fused = str(tmp_path / "corrected.tif"), str(tmp_path / "fused.tif")
+    _toolbox_run("glacvel:velocity_chain", {
+        "reference_image": TINY_REF, "secondary_image": TINY_SEC, "max_speed": 25.0,
+        "stable_ground": os.path.join(YAHTSE, "stable_ground.geojson"),
+        "correct:corrected": QgsProcessingOutputLayerDefinition(corrected, clean_project),
+        "fuse:fused": QgsProcessingOutputLayerDefinition(fused, clean_project)}, clean_project)
+    layers = _layers_by_source(clean_project)
+    for path, name in ((corrected, "L8 2016-07-18 → 2016-08-03"),
+                       (fused, "fused L8 2016-07-18 → 2016-08-03")):
+        layer = layers[os.path.abspath(path)]
+        assert layer.name() == name
+        assert isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer)
+        assert layer.customProperty("glacvel/style") == "velocity"
+
+
+# --------------------------------------------------------------------------- 6. help
+def test_help_button_labels_and_decimals(glacvel_processing):
+    import re
+
+    from qgis.core import QgsApplication, QgsProcessingParameterNumber
+    reg = QgsApplication.processingRegistry()
+    for alg in glacvel_processing.algorithms():
+        if alg.id() == "glacvel:velocity_chain":
+            continue
+        alg = reg.createAlgorithmById(alg.id())
+        url = alg.helpUrl()
+        assert url.startswith("https://github.com/glacvel/glacvel/blob/main/docs/"), alg.id()
+        assert os.path.exists(os.path.join(ROOT, "docs", url.rsplit("/", 1)[1])), url
+        text = alg.shortHelpString()
+        ids = [d.name() for d in alg.parameterDefinitions()] + [d.name() for d in alg.outputDefinitions()]
+        for name in ids:
+            if re.fullmatch(r"[A-Z][A-Z0-9_]{2,}", name):
+                assert not re.search(rf"(?<![A-Za-z0-9_“]){name}(?![A-Za-z0-9_”])", text), \
+                    (alg.id(), name)
+        assert not re.search(r"\d\.\d{6}", text)
+        for d in alg.parameterDefinitions():
+            if isinstance(d, QgsProcessingParameterNumber) and \
+                    d.dataType() == QgsProcessingParameterNumber.Double:
+                dec = d.metadata()["widget_wrapper"]["decimals"]
+                assert 2 <= dec <= 4
+                assert round(float(d.defaultValue()), dec) == pytest.approx(float(d.defaultValue()))
+    sg = reg.createAlgorithmById("glacvel:stable_ground_correction")
+    text = sg.shortHelpString()
+    assert "“Stable-ground polygons”" in text and "“Buffer around glacier outlines”" in text
+    assert "STABLE_GROUND" not in text and "BUFFER" not in text
+    assert sg.helpUrl().endswith("docs/stable_ground.md")
+    assert reg.createAlgorithmById("glacvel:optical_correlation").helpUrl().endswith("docs/correlation.md")
+
+
+# --------------------------------------------------------------------------- 7. progress
+def test_progress_log_every_update_tenths_and_heartbeat():
+    from glacvel_plugin.processing_provider.base import ProgressLog
+
+    class Feedback:
+        def __init__(self):
+            self.values, self.lines = [], []
+
+        def setProgress(self, v):  # noqa: N802
+            self.values.append(v)
+
+        def pushInfo(self, t):  # noqa: N802
+            self.lines.append(t)
+
+        def isCanceled(self):  # noqa: N802
+            return False
+
+    now = [0.0]
+    fb = Feedback()
+    log = ProgressLog(fb, 0, 100, heartbeat=10.0, clock=lambda: now[0])
+    for k in range(1, 201):      # 200 strips, 0.5 s each
+        now[0] += 0.5
+        log.progress(k / 200)
+    assert len(fb.values) == 200 and fb.values[-1] == 100.0   # every update reaches the bar
+    assert set(int(v) for v in fb.values) == set(range(101))  # ≥ 1 update per percent
+    done = [t for t in fb.lines if "% done" in t]
+    assert len(done) == 10 and done[0] == "10 % done after 10 s, about 90 s left"
+    assert done[-1] == "100 % done after 100 s"
+    # a long silent strip: is_canceled (asked between batches) logs that it still runs
+    log2 = ProgressLog(fb, 0, 100, heartbeat=10.0, clock=lambda: now[0])
+    log2.progress(0.05)
+    now[0] += 11
+    assert log2.is_canceled() is False
+    assert fb.lines[-1] == "still working: 5 % after 11 s"
+    n = len(fb.lines)
+    now[0] += 2
+    log2.is_canceled()
+    assert len(fb.lines) == n   # no flood
+
+
+def test_correlation_logs_stages_between_start_and_summary(run_alg, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    class Recorder(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines, self.values = [], []
+
+        def pushInfo(self, t):  # noqa: N802
+            self.lines.append(t)
+            super().pushInfo(t)
+
+        def setProgress(self, v):  # noqa: N802
+            self.values.append(v)
+            super().setProgress(v)
+    fb = Recorder()
+    run_alg("glacvel:optical_correlation", {"REFERENCE": TINY_REF, "SECONDARY": TINY_SEC,
+                                             "MAX_SPEED": 25.0, "OUTPUT": str(tmp_path / "c.tif")},
+            feedback=fb)
+    assert fb.lines[0].startswith("Δt = 16.000 d (2016-07-18")
+    assert "aligning the secondary image" in fb.lines[1]
+    assert any(t.startswith("100 % done after") for t in fb.lines)
+    assert fb.lines[-2].startswith("window 32 px, step 2 px")  # then Processing's "Results"
+    assert fb.values == sorted(fb.values) and fb.values[-1] == 100.0
