@@ -223,9 +223,6 @@ class ProgressLog:
         if self.feedback is not None:
             self.feedback.pushInfo(text)
 
-    def _tr(self, text):
-        return QCoreApplication.translate("GlacvelAlgorithm", text)
-
     def stage(self, text):
         """Log the start of a stage (``[3 s] aligning …``)."""
         self._log(f"[{self.clock() - self.t0:.0f} s] {text}")
@@ -241,14 +238,16 @@ class ProgressLog:
             self.tenth = tenth
             el = self.clock() - self.t0
             if tenth < 10 and f > 0:
-                self._log(self._tr("{} % done after {} s, about {} s left").format(
+                self._log(QCoreApplication.translate(
+                    "GlacvelAlgorithm", "{} % done after {} s, about {} s left").format(
                     tenth * 10, f"{el:.0f}", f"{el * (1 - f) / f:.0f}"))
             else:
-                self._log(self._tr("{} % done after {} s").format(tenth * 10, f"{el:.0f}"))
+                self._log(QCoreApplication.translate("GlacvelAlgorithm", "{} % done after {} s")
+                          .format(tenth * 10, f"{el:.0f}"))
 
     def is_canceled(self):
         if self.clock() - self.last_log >= self.heartbeat:
-            self._log(self._tr("still working: {} % after {} s").format(
+            self._log(QCoreApplication.translate("GlacvelAlgorithm", "still working: {} % after {} s").format(
                 f"{100 * self.fraction:.0f}", f"{self.clock() - self.t0:.0f}"))
         return self.feedback is not None and self.feedback.isCanceled()
 

@@ -395,3 +395,84 @@ def test_correlation_logs_stages_between_start_and_summary(run_alg, tmp_path):
     assert any(t.startswith("100 % done after") for t in fb.lines)
     assert fb.lines[-2].startswith("window 32 px, step 2 px")  # then Processing's "Results"
     assert fb.values == sorted(fb.values) and fb.values[-1] == 100.0
+
+
+# --------------------------------------------------------------------------- 1. Chinese
+@pytest.fixture
+def qgis_in_chinese(qgis_app):
+    """QGIS's options set to 简体中文 as QGIS stores it: locale/userLocale = zh-Hans."""
+    from qgis.PyQt.QtCore import QSettings
+
+    from glacvel_plugin.i18n import install_translator, remove_translator
+    s = QSettings()
+    old = {k: s.value(k) for k in ("locale/userLocale", "locale/overrideFlag")}
+    s.setValue("locale/userLocale", "zh-Hans")
+    s.setValue("locale/overrideFlag", True)
+    try:
+        yield install_translator()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                s.remove(k)
+            else:
+                s.setValue(k, v)
+        remove_translator()
+
+
+def test_catalogue_follows_qgis_locale_names():
+    from glacvel_plugin.i18n import catalogue_names
+    for loc in ("zh-Hans", "zh_Hans", "zh-Hans-CN", "zh_CN", "zh-CN", "zh_SG", "zh"):
+        assert catalogue_names(loc)[0] == "zh_CN", loc
+    for loc in ("zh-Hant", "zh_TW", "zh_HK"):
+        assert catalogue_names(loc) == ["zh_TW"], loc   # never Simplified for Traditional
+    assert catalogue_names("de-DE") == ["de_DE", "de"] and catalogue_names("en") == ["en"]
+    assert catalogue_names("") == []
+
+
+def test_zh_hans_translates_algorithms_messages_reasons_and_model(qgis_in_chinese, glacvel_processing,
+                                                                   run_alg, tmp_path):
+    from qgis.core import QgsApplication, QgsProcessingFeedback
+
+    from glacvel_plugin.gui.scene_chooser import translate_reason
+    from glacvel_plugin.i18n import user_locale
+    from glacvel_plugin.processing_provider.provider import GlacvelProvider
+    assert user_locale() == "zh-Hans" and qgis_in_chinese
+    assert GlacvelProvider().name() == "冰川流速"
+    reg = QgsApplication.processingRegistry()
+    corr = reg.createAlgorithmById("glacvel:optical_correlation")
+    assert corr.displayName() == "光学影像相关匹配（流速）"
+    model = reg.createAlgorithmById("glacvel:velocity_chain")
+    assert model.displayName() == "流速流程：相关匹配、校正、融合"
+    assert model.parameterDefinition("reference_image").description() == "参考影像（较早）"
+    assert translate_reason("first and last scene of 2016-07") == "2016-07 的首景与末景"
+    assert translate_reason("Sentinel-1 24-day baseline") == "Sentinel-1 24 天时间基线"
+    # help texts name the parameters by their translated labels
+    sg = reg.createAlgorithmById("glacvel:stable_ground_correction")
+    label = sg.parameterDefinition("STABLE_GROUND").description()
+    assert label != "Stable-ground polygons" and f"“{label.split(' (')[0].split('（')[0]}”" in \
+        sg.shortHelpString()
+
+    class Recorder(QgsProcessingFeedback):
+        lines = []
+
+        def pushInfo(self, t):  # noqa: N802
+            self.lines.append(t)
+    fb = Recorder()
+    run_alg("glacvel:optical_correlation", {"REFERENCE": TINY_REF, "SECONDARY": TINY_SEC,
+                                             "MAX_SPEED": 25.0, "OUTPUT": str(tmp_path / "c.tif")},
+            feedback=fb)
+    assert fb.lines[0].startswith("Δt = 16.000 天（2016-07-18")
+    assert fb.lines[1].endswith("将次影像对齐到参考影像格网，然后在影像金字塔上进行粗搜索，再逐条带进行全分辨率匹配")
+    assert any(t.startswith("已完成 100 %") for t in fb.lines)
+    assert any(t.startswith("窗口 32 px，步长 2 px") for t in fb.lines)
+
+
+def test_zh_hans_chooser_message_in_chinese(qgis_in_chinese, qgis_iface):
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    dlg = SceneChooserDialog(qgis_iface)
+    dlg.scan(YAHTSE)
+    dlg.set_all_checked(True)
+    assert dlg.propose() == []
+    msg = dlg.message.text()
+    assert msg.startswith("没有符合规则的像对") and "云量 44 % 超过上限 30 %" in msg
+    assert "请提高“最大云量 %”" in msg
