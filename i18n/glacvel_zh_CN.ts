@@ -374,44 +374,54 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
 <context>
     <name>GlacvelMenus</name>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="109"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="128"/>
         <source>Glacier velocity</source>
         <translation>冰川流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="41"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="45"/>
         <source>Scene and pair chooser…</source>
         <translation>影像与像对选择器…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="42"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="46"/>
         <source>Reference polygons and fusion weights…</source>
         <translation>参考多边形与融合权重…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="44"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="48"/>
         <source>Style selected velocity layer</source>
         <translation>为所选流速图层设置样式</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="46"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="50"/>
         <source>Add flow arrows for selected layer</source>
         <translation>为所选图层添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="96"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="115"/>
         <source>Select a glacvel velocity product (a raster with a band named v or v_error).</source>
         <translation>请选择一个 glacvel 流速产品（含名为 v 或 v_error 波段的栅格）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="106"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="125"/>
         <source>select a velocity layer first</source>
         <translation>请先选择一个流速图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="107"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="126"/>
         <source>arrows</source>
         <translation>箭头</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="54"/>
+        <source>Velocity time series at a point</source>
+        <translation>单点流速时间序列</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="58"/>
+        <source>Click on a glacier to plot the velocity of every loaded glacvel product there</source>
+        <translation>点击冰川上一点，绘制所有已加载 glacvel 产品在该点的流速</translation>
     </message>
 </context>
 <context>
@@ -1863,6 +1873,94 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
         <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="781"/>
         <source>Velocity validation</source>
         <translation>流速验证</translation>
+    </message>
+</context>
+<context>
+    <name>VelocityTimeSeriesDock</name>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="193"/>
+        <source>Glacier velocity time series</source>
+        <translation>冰川流速时间序列</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="203"/>
+        <source>Click on a glacier with the time-series tool.</source>
+        <translation>请用时间序列工具点击冰川上的一点。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="268"/>
+        <source>vx</source>
+        <translation>vx</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="270"/>
+        <source>vy</source>
+        <translation>vy</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="217"/>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="219"/>
+        <source>Export PNG…</source>
+        <translation>导出 PNG…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="238"/>
+        <source>No glacvel velocity product is loaded; load products (monthly YYYYMM.tif or pair products) first.</source>
+        <translation>尚未加载 glacvel 流速产品；请先加载产品（月度 YYYYMM.tif 或像对产品）。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="241"/>
+        <source>No product has a value at {}.</source>
+        <translation>在 {} 处没有产品有值。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="243"/>
+        <source>{} of {} products have a value at {}.</source>
+        <translation>{} 个产品（共 {} 个）在 {} 处有值。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="258"/>
+        <source>pair products</source>
+        <translation>像对产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="258"/>
+        <source>monthly products</source>
+        <translation>月度产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="262"/>
+        <source>v</source>
+        <translation>v</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="274"/>
+        <source>velocity (m/d)</source>
+        <translation>流速 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="284"/>
+        <source>Export time series</source>
+        <translation>导出时间序列</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="284"/>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="295"/>
+        <source>Export plot</source>
+        <translation>导出图件</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="295"/>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
     </message>
 </context>
 <context>
