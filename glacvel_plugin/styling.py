@@ -13,11 +13,16 @@
   drawn with :class:`QgsVectorFieldSymbolLayer` in Cartesian mode with an arrow line
   sub-symbol. Product ``vy`` is north-positive, and so is the symbol layer's
   y attribute (QGIS draws ``y − vy·scale`` in screen rows), so no sign flip is needed.
+  Arrows below 2 × the stable-ground NMAD are left out; a labelled scale arrow and the
+  legend give the arrow length. Loaded arrows sit directly above their raster.
+* Layer names: sensor and dates of the product (``L8 2016-07-18 → 2016-08-03``) or the
+  month (``201607``).
 * Monthly layers named ``YYYYMM`` get a fixed temporal range = that calendar month,
   so the Temporal Controller steps through the year.
 * Layers of one run are collected in a layer-tree group.
-* :class:`GlacvelLayerPostProcessor` styles Processing outputs when they load
-  (Processing's loader ignores sidecar ``.qml`` files). Instances are kept in a
+* :class:`GlacvelLayerPostProcessor` names, styles, labels and adds arrows to
+  Processing outputs when they load (Processing's loader ignores sidecar ``.qml``
+  files); every glacvel algorithm attaches one in ``postProcessAlgorithm``. Instances are kept in a
   module-level list: QGIS holds only a raw pointer and would otherwise see a deleted
   object.
 """
@@ -420,10 +425,11 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     layer.setRenderer(QgsSingleSymbolRenderer(arrow_symbol(scale)))
     if scale_arrow:
         _label_scale_arrow(layer)
-    legend = translate("styling", "arrow: {} {} = {} m on the map").format(
-        f"{ref_speed:g}", unit, f"{ref_speed * scale:.0f}")
+    length = ref_speed * scale
+    length = f"{length / 1000:.1f} km" if length >= 1000 else f"{length:.0f} m"
+    legend = translate("styling", "arrows: {} {} = {}").format(f"{ref_speed:g}", unit, length)
     if min_speed > 0:
-        legend += "; " + translate("styling", "no arrow below {} {}").format(
+        legend += "; " + translate("styling", "none below {} {}").format(
             f"{min_speed:.2g}", unit)
         if auto:
             legend += " " + translate("styling", "(2 × stable-ground NMAD)")

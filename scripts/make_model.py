@@ -104,6 +104,9 @@ def build_model():
     add_input(QgsProcessingParameterString("weights", "Fusion weights (e.g. L8=0.6,S2=0.4)",
                                            optional=True), 560, 440)
 
+    model.setParameterOrder(["reference_image", "secondary_image", "max_speed", "stable_ground",
+                             "other_products", "weights"])
+
     corr = QgsProcessingModelChildAlgorithm("glacvel:optical_correlation")
     corr.setChildId("correlate")
     corr.setDescription("Optical correlation")

@@ -162,6 +162,12 @@ def overlap_percent(rec: SceneRecord, extent: QgsRectangle, extent_crs: QgsCoord
 def algorithm_default(alg_id: str, name: str):
     """Default value of parameter ``name`` of a registered Processing algorithm (or None)."""
     alg = QgsApplication.processingRegistry().algorithmById(alg_id)
+    if alg is None:  # provider not registered (yet): ask the algorithm class itself
+        from ..processing_provider.provider import PROVIDER_ID, algorithm_classes
+        cls = next((c for c in algorithm_classes() if f"{PROVIDER_ID}:{getattr(c, 'ALG_ID', '')}" == alg_id), None)
+        if cls is not None:
+            alg = cls()
+            alg.initAlgorithm()
     d = alg.parameterDefinition(name) if alg is not None else None
     return d.defaultValue() if d is not None else None
 

@@ -265,9 +265,9 @@ class VelocityTimeSeriesDock(QgsDockWidget):
                                 label=translate("VelocityTimeSeriesDock", "v") + " — " + label,
                                 gid="v_monthly" if monthly else "v_pairs")
             if self.show_vx.isChecked():
-                ax.plot(d["time"], d["vx"], "^", color="#d95f02", label=translate("VelocityTimeSeriesDock", "vx"), gid="vx")
+                ax.plot(d["time"], d["vx"], "^", color="#d95f02", mfc="none", label=translate("VelocityTimeSeriesDock", "vx"), gid="vx")
             if self.show_vy.isChecked():
-                ax.plot(d["time"], d["vy"], "v", color="#7570b3", label=translate("VelocityTimeSeriesDock", "vy"), gid="vy")
+                ax.plot(d["time"], d["vy"], "v", color="#7570b3", mfc="none", label=translate("VelocityTimeSeriesDock", "vy"), gid="vy")
             ax.xaxis.set_major_locator(mdates.AutoDateLocator())
             ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
             ax.legend(fontsize=7, loc="best")

@@ -28,8 +28,9 @@ class GlacvelChainModel(QgsProcessingModelAlgorithm):
 
     Served as ``glacvel:velocity_chain`` under a translated display name; its inputs
     are listed in the order of their boxes in the model (top to bottom, left to right:
-    reference image, secondary image, maximum speed, stable ground, …) instead of the
-    alphabetical order a model file loads them in, with translated labels.
+    reference image, secondary image, maximum speed, stable ground, …; the file stores
+    that order too, so a copy opened in the Graphical Modeler keeps it), with
+    translated labels.
     Raises ``ValueError`` if the file cannot be read as a Processing model.
     """
 
