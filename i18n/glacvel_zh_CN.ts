@@ -313,52 +313,52 @@ The output is the outline layer with its attributes plus five fields per product
 <context>
     <name>GlacvelChainModel</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="39"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="40"/>
         <source>Reference (earlier) image</source>
         <translation>参考影像（较早）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="40"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="41"/>
         <source>Secondary (later) image</source>
         <translation>次影像（较晚）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="41"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="42"/>
         <source>Maximum speed (m/d)</source>
         <translation>最大流速 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="42"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="43"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="43"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="44"/>
         <source>Other velocity products</source>
         <translation>其他流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="44"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="45"/>
         <source>Fusion weights (e.g. L8=0.6,S2=0.4)</source>
         <translation>融合权重（例如 L8=0.6,S2=0.4）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="45"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="46"/>
         <source>Corrected pair velocity</source>
         <translation>校正后的像对流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="46"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="47"/>
         <source>Fused velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="85"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="86"/>
         <source>Velocity chain: correlate, correct, fuse</source>
         <translation>流速流程：相关匹配、校正、融合</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="88"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="89"/>
         <source>Correlates an optical image pair (Landsat-8/9 B8 or Sentinel-2 B8), removes the stable-ground (co-registration) offset, then fuses the corrected velocity with products of other sensors. Velocities in m/d, x east, y north.
 
 Reference (earlier) image, Secondary (later) image: GeoTIFF/JP2 of the same sensor; times from the Landsat/Sentinel names, MTL files or tags. Maximum speed (m/d) sets the search range. Stable-ground polygons: ice-free ground; empty = automatic stable ground. Other velocity products: products of other sensors to fuse with (optional). Fusion weights by sensor, e.g. L8=0.6,S2=0.4; empty = inverse variance from the products' errors.
@@ -1095,252 +1095,252 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>SceneChooserDialog</name>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="404"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="410"/>
         <source>Glacier velocity — scenes and pairs</source>
         <translation>冰川流速 — 影像与像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="415"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="421"/>
         <source>Scene folder</source>
         <translation>影像文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="419"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="425"/>
         <source>Scan</source>
         <translation>扫描</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="425"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="431"/>
         <source>Scenes (tick the ones to use)</source>
         <translation>影像（勾选要使用的）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="458"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="428"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
         <source>Acquired (UTC)</source>
         <translation>获取时间 (UTC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="428"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
         <source>Path/row or tile</source>
         <translation>轨道号/行号或图幅</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="428"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
         <source>Cloud %</source>
         <translation>云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="428"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="428"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
         <source>Overlap with map %</source>
         <translation>与地图范围重叠 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="428"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="428"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="440"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="446"/>
         <source>Maximum cloud cover %</source>
         <translation>最大云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="445"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="451"/>
         <source>Tick all usable</source>
         <translation>勾选全部可用影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="449"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="455"/>
         <source>Propose pairs</source>
         <translation>推荐像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="455"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="461"/>
         <source>Pairs</source>
         <translation>像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="458"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
         <source>First scene</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="458"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
         <source>Second scene</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="458"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
         <source>Δt (days)</source>
         <translation>Δt（天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="458"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
         <source>Why</source>
         <translation>依据</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="468"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="474"/>
         <source>First</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="470"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="476"/>
         <source>Second</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="472"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="478"/>
         <source>Add pair</source>
         <translation>添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="475"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="481"/>
         <source>Remove selected pairs</source>
         <translation>删除所选像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="542"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="548"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="488"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="494"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="493"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="499"/>
         <source>Stable-ground polygons (optional)</source>
         <translation>稳定地表多边形（可选）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="499"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="505"/>
         <source>algorithm default</source>
         <translation>算法默认值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="503"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="509"/>
         <source>Fastest expected speed; sets the search range of the correlation</source>
         <translation>预计最大流速；决定相关匹配的搜索范围</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="504"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="510"/>
         <source>Maximum speed</source>
         <translation>最大流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="521"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="527"/>
         <source>Monthly products (YYYYMM.tif)</source>
         <translation>月度产品 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="523"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="529"/>
         <source>Add flow arrows to monthly products</source>
         <translation>为月度产品添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="545"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="551"/>
         <source>Cancel run</source>
         <translation>取消运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="549"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="555"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="583"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="589"/>
         <source>No raster files found in {}.</source>
         <translation>在 {} 中未找到栅格文件。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="585"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="591"/>
         <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
         <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="606"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="612"/>
         <source>usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="656"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="662"/>
         <source>Tick at least two usable scenes to propose pairs.</source>
         <translation>请至少勾选两景可用影像再推荐像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="675"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="681"/>
         <source>{} pairs proposed; edit them below.</source>
         <translation>已推荐 {} 个像对；可在下方编辑。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="693"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="699"/>
         <source>Choose two scanned scenes.</source>
         <translation>请选择两景已扫描的影像。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="698"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="704"/>
         <source>Pair refused: {}</source>
         <translation>像对被拒绝：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="701"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="707"/>
         <source>This pair is already in the list.</source>
         <translation>该像对已在列表中。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="703"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="709"/>
         <source>added by hand</source>
         <translation>手动添加</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="707"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="713"/>
         <source>Pair added (Δt = {:.2f} days).</source>
         <translation>已添加像对（Δt = {:.2f} 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="740"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="746"/>
         <source>A run is still going; cancel it or wait.</source>
         <translation>仍有任务在运行；请取消或等待。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="752"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="758"/>
         <source>Processing algorithm(s) not available: {}</source>
         <translation>Processing 算法不可用：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="755"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="761"/>
         <source>glacvel run {}</source>
         <translation>glacvel 运行 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="761"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="767"/>
         <source>Running {} steps in the background…</source>
         <translation>正在后台运行 {} 个步骤…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="774"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="780"/>
         <source>Run stopped: {}</source>
         <translation>运行已停止：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="777"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="783"/>
         <source>Done: {} layers loaded into group “{}”.</source>
         <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
     </message>
@@ -1370,147 +1370,147 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>{} 不是文件夹；请选择存放影像的文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="270"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="276"/>
         <source>no pairs: tick scenes and press Propose pairs, or add pairs</source>
         <translation>没有像对：请勾选影像并点击“推荐像对”，或手动添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="272"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="278"/>
         <source>choose an output folder</source>
         <translation>请选择输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="280"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="286"/>
         <source>no correlation algorithm for sensor {}</source>
         <translation>没有适用于传感器 {} 的相关匹配算法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="290"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="296"/>
         <source>correlate {}</source>
         <translation>相关匹配 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="295"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="301"/>
         <source>stable-ground correction {}</source>
         <translation>稳定地表校正 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="299"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="305"/>
         <source>monthly products</source>
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="325"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="331"/>
         <source>Glacier velocity: {} steps</source>
         <translation>冰川流速：{} 个步骤</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="357"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="363"/>
         <source>canceled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="170"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="176"/>
         <source>first and last scene of {}</source>
         <translation>{} 的首景与末景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="172"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="178"/>
         <source>only usable scene of {}; bridged to the next</source>
         <translation>{} 唯一可用的影像；与下一景配对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="174"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="180"/>
         <source>Sentinel-1 {}-day baseline</source>
         <translation>Sentinel-1 {} 天时间基线</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="176"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="182"/>
         <source>consecutive UAV surveys</source>
         <translation>相邻两次无人机测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="213"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="219"/>
         <source>cloud cover {} % is above the limit of {} %</source>
         <translation>云量 {} % 超过上限 {} %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="222"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="228"/>
         <source>no other usable {} scene of footprint {}</source>
         <translation>没有其他可用的 {} 影像（覆盖范围 {}）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="225"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="231"/>
         <source>no Sentinel-1 scene of the same orbit {} days apart (± 1 day)</source>
         <translation>同一轨道上没有相隔 {} 天（± 1 天）的 Sentinel-1 影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="229"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="235"/>
         <source>the nearest usable scene is {} days away (bridges reach 48 days)</source>
         <translation>最近的可用影像相隔 {} 天（跨月配对最多 48 天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="232"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="238"/>
         <source>no later survey of the same site</source>
         <translation>同一地点没有更晚的测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="499"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="505"/>
         <source>algorithm default ({} m/d)</source>
         <translation>算法默认值（{} m/d）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
         <source>Phase correlation</source>
         <translation>相位相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="508"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="514"/>
         <source>Normalised cross-correlation (NCC)</source>
         <translation>归一化互相关 (NCC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="509"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="515"/>
         <source>Fast dense matching (Lucas-Kanade)</source>
         <translation>快速稠密匹配（Lucas-Kanade）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="510"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="516"/>
         <source>Correlation method of optical pairs (glacvel:optical_correlation METHOD)</source>
         <translation>光学像对的相关匹配方法（glacvel:optical_correlation 的 METHOD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="512"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="518"/>
         <source>Window</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="518"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="524"/>
         <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window</source>
         <translation>光学像对的窗口（影像块）大小；Sentinel-1 与无人机像对使用各自算法的窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="520"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
         <source>Optical correlation</source>
         <translation>光学相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="664"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="670"/>
         <source>No pair matches the rules (optical: first and last usable scene of a month, cloud cover ≤ {} %; Sentinel-1: 24 or 36 days).</source>
         <translation>没有符合规则的像对（光学：每月首末两景可用影像，云量 ≤ {} %；Sentinel-1：24 或 36 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="677"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="683"/>
         <source>Left out: {}.</source>
         <translation>未使用：{}。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="670"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="676"/>
         <source>Raise Maximum cloud cover % or add pairs by hand.</source>
         <translation>请提高“最大云量 %”，或手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="672"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="678"/>
         <source>Add pairs by hand.</source>
         <translation>请手动添加像对。</translation>
     </message>
@@ -1966,49 +1966,49 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>styling</name>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="387"/>
+        <location filename="../glacvel_plugin/styling.py" line="392"/>
         <source>flow arrows</source>
         <translation>流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="551"/>
+        <location filename="../glacvel_plugin/styling.py" line="557"/>
         <source>speed (m/d)</source>
         <translation>流速大小 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="552"/>
+        <location filename="../glacvel_plugin/styling.py" line="558"/>
         <source>speed error (m/d)</source>
         <translation>流速误差 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="638"/>
+        <location filename="../glacvel_plugin/styling.py" line="644"/>
         <source>arrows</source>
         <translation>箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="215"/>
+        <location filename="../glacvel_plugin/styling.py" line="220"/>
         <source>fused {}</source>
         <translation>融合 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="410"/>
+        <location filename="../glacvel_plugin/styling.py" line="415"/>
         <source>m/d</source>
         <translation>m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="423"/>
-        <source>arrow: {} {} = {} m on the map</source>
-        <translation>箭头：{} {} = 图上 {} m</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/styling.py" line="426"/>
-        <source>no arrow below {} {}</source>
-        <translation>低于 {} {} 不绘箭头</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/styling.py" line="429"/>
+        <location filename="../glacvel_plugin/styling.py" line="435"/>
         <source>(2 × stable-ground NMAD)</source>
         <translation>（2 × 稳定地表 NMAD）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="430"/>
+        <source>arrows: {} {} = {}</source>
+        <translation>箭头：{} {} = {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="432"/>
+        <source>none below {} {}</source>
+        <translation>低于 {} {} 不绘制</translation>
     </message>
 </context>
 </TS>
