@@ -306,31 +306,53 @@ def _block_nanmean(a: np.ndarray, step: int, oh: int, ow: int) -> np.ndarray:
 
 
 ARROW_NOISE_FACTOR = 2.0
-"""Arrows are drawn only where the speed exceeds this many stable-ground NMADs."""
+"""Arrows are drawn only where the speed exceeds this many times the noise level."""
 
 
 def arrow_threshold(product_path: str, factor: float = ARROW_NOISE_FACTOR):
-    """Speed (m/d) below which a product's arrows are noise, from its stable-ground NMAD.
+    """Speed (m/d) below which a product's arrows are noise.
 
-    ``factor`` × √(NMAD_vx² + NMAD_vy²) (the magnitude of the noise vector on stable
-    ground), from the tags written by ``glacvel:stable_ground_correction``
-    (``SG_HELDOUT_NMAD_VX/VY``, held-out pixels) or ``glacvel:stable_ground_error``
-    (``SE_NMAD_VX/VY``). Products in m/yr are converted to m/d. Returns
-    ``(threshold, nmad)`` or ``(0.0, None)`` when the product carries no NMAD.
+    The noise level is, in this order of preference:
+
+    * ``'nmad'``: √(NMAD_vx² + NMAD_vy²), the magnitude of the noise vector on stable
+      ground, from the tags of ``glacvel:stable_ground_error`` (``SE_NMAD_VX/VY``) or
+      ``glacvel:stable_ground_correction`` (``SG_HELDOUT_NMAD_VX/VY``, held-out pixels);
+    * ``'v_error'``: the median of the product's ``v_error`` band (fused and monthly
+      products carry the propagated uncertainty there, not stable-ground tags).
+
+    Velocities in m/yr are converted to m/d. Returns ``(factor × noise, noise, basis)``
+    or ``(0.0, None, None)`` when the product has neither.
     """
+    from .io.grid import units_factor
     tags = product_tags(product_path)
+    try:
+        f = units_factor(tags.get("UNITS"), os.path.basename(product_path))
+    except ValueError:
+        f = 1.0
     for kx, ky in (("SE_NMAD_VX", "SE_NMAD_VY"), ("SG_HELDOUT_NMAD_VX", "SG_HELDOUT_NMAD_VY")):
         try:
-            nx, ny = float(tags[kx]), float(tags[ky])
+            nx, ny = float(tags[kx]) * f, float(tags[ky]) * f
         except (KeyError, ValueError):
             continue
-        if not (math.isfinite(nx) and math.isfinite(ny)):
-            continue
-        if tags.get("UNITS", "m/d").strip() in ("m/yr", "m/a", "m/year"):
-            nx, ny = nx / 365.25, ny / 365.25
-        nmad = math.hypot(nx, ny)
-        return factor * nmad, nmad
-    return 0.0, None
+        if math.isfinite(nx) and math.isfinite(ny):
+            noise = math.hypot(nx, ny)
+            return factor * noise, noise, "nmad"
+    try:
+        import rasterio
+        with rasterio.open(product_path) as ds:
+            names = [d or "" for d in ds.descriptions]
+            if "v_error" in names:
+                k = max(1, int(math.ceil(max(ds.width, ds.height) / 1024.0)))
+                a = ds.read(names.index("v_error") + 1,
+                            out_shape=(max(1, ds.height // k), max(1, ds.width // k)),
+                            masked=True).astype(np.float64).filled(np.nan)
+                a = a[np.isfinite(a) & (a != -9999.0)]
+                if a.size:
+                    noise = float(np.median(a)) * f
+                    return factor * noise, noise, "v_error"
+    except Exception:  # not readable: no threshold
+        pass
+    return 0.0, None, None
 
 
 def _nice_length(v: float) -> float:
@@ -351,8 +373,8 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     across the longer side); each point carries the block mean of ``vx``, ``vy``
     (m/d, north-positive) and ``v`` = √(vx² + vy²), at the block centre in the
     product CRS. Blocks without valid data, or slower than ``min_speed`` (m/d), get no
-    arrow; ``min_speed`` None = :func:`arrow_threshold` (2 × the stable-ground NMAD
-    when the product carries it, else 0), so stable ground is not a field of dots.
+    arrow; ``min_speed`` None = :func:`arrow_threshold` (2 × the stable-ground NMAD,
+    else 2 × the median ``v_error``, else 0), so stable ground is not a field of dots.
     The arrow length of the 98th-percentile speed is 90 % of the spacing.
     ``scale_arrow`` adds one east-pointing arrow of a round speed (field ``scale`` =
     1, labelled e.g. ``10 m/d``) below the lower-left corner: the arrow-length
@@ -362,9 +384,9 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     """
     import rasterio
 
-    auto = min_speed is None
-    if auto:
-        min_speed, _ = arrow_threshold(product_path)
+    basis = None
+    if min_speed is None:
+        min_speed, _, basis = arrow_threshold(product_path)
     with rasterio.open(product_path) as ds:
         names = [d or "" for d in ds.descriptions]
         if "vx" not in names or "vy" not in names:
@@ -431,8 +453,10 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     if min_speed > 0:
         legend += "; " + translate("styling", "none below {} {}").format(
             f"{min_speed:.2g}", unit)
-        if auto:
+        if basis == "nmad":
             legend += " " + translate("styling", "(2 × stable-ground NMAD)")
+        elif basis == "v_error":
+            legend += " " + translate("styling", "(2 × median v_error)")
     layer.renderer().symbol().setColor(QColor(20, 20, 20))
     layer.setCustomProperty("glacvel/style", "arrows")
     layer.setCustomProperty("glacvel/arrow_scale", scale)

@@ -1966,22 +1966,22 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>styling</name>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="392"/>
+        <location filename="../glacvel_plugin/styling.py" line="414"/>
         <source>flow arrows</source>
         <translation>流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="557"/>
+        <location filename="../glacvel_plugin/styling.py" line="581"/>
         <source>speed (m/d)</source>
         <translation>流速大小 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="558"/>
+        <location filename="../glacvel_plugin/styling.py" line="582"/>
         <source>speed error (m/d)</source>
         <translation>流速误差 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="644"/>
+        <location filename="../glacvel_plugin/styling.py" line="668"/>
         <source>arrows</source>
         <translation>箭头</translation>
     </message>
@@ -1991,24 +1991,29 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
         <translation>融合 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="415"/>
+        <location filename="../glacvel_plugin/styling.py" line="437"/>
         <source>m/d</source>
         <translation>m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="435"/>
+        <location filename="../glacvel_plugin/styling.py" line="457"/>
         <source>(2 × stable-ground NMAD)</source>
         <translation>（2 × 稳定地表 NMAD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="430"/>
+        <location filename="../glacvel_plugin/styling.py" line="452"/>
         <source>arrows: {} {} = {}</source>
         <translation>箭头：{} {} = {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="432"/>
+        <location filename="../glacvel_plugin/styling.py" line="454"/>
         <source>none below {} {}</source>
         <translation>低于 {} {} 不绘制</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="459"/>
+        <source>(2 × median v_error)</source>
+        <translation>（2 × v_error 中位数）</translation>
     </message>
 </context>
 </TS>

@@ -90,8 +90,8 @@ def test_arrows_hidden_below_twice_the_stable_ground_nmad_with_a_scale(clean_pro
     from glacvel_plugin import styling
     nmad = (0.06, 0.08)  # m/d; noise vector 0.1 m/d → threshold 0.2 m/d
     path, bands = kaskawulsh_product(tmp_path / "L8_nmad.tif", nmad=nmad)
-    thr, noise = styling.arrow_threshold(path)
-    assert noise == pytest.approx(0.1) and thr == pytest.approx(0.2)
+    thr, noise, basis = styling.arrow_threshold(path)
+    assert noise == pytest.approx(0.1) and thr == pytest.approx(0.2) and basis == "nmad"
     all_arrows = styling.arrows_layer(path, step=5, min_speed=0.0)
     arrows = styling.arrows_layer(path, step=5)
     grid = [f for f in arrows.getFeatures() if f["scale"] == 0]
@@ -116,9 +116,18 @@ def test_arrows_hidden_below_twice_the_stable_ground_nmad_with_a_scale(clean_pro
     from qgis.core import QgsMapLayerLegendUtils
     node = clean_project.layerTreeRoot().findLayer(arrows.id())
     assert QgsMapLayerLegendUtils.legendNodeUserLabel(node, 0) == legend
-    # without NMAD tags nothing is hidden
-    plain, _ = kaskawulsh_product(tmp_path / "L8_plain.tif")
-    assert styling.arrow_threshold(plain) == (0.0, None)
+    # without NMAD tags: 2 × the median v_error (as fused and monthly products carry)
+    plain, pb = kaskawulsh_product(tmp_path / "L8_plain.tif")
+    thr, noise, basis = styling.arrow_threshold(plain)
+    med = float(np.nanmedian(pb["v_error"]))
+    assert basis == "v_error" and noise == pytest.approx(med, rel=1e-5) and thr == pytest.approx(2 * med, rel=1e-5)
+    assert "2 × median v_error" in styling.arrows_layer(plain, step=5).customProperty("glacvel/legend")
+    # neither: nothing hidden
+    from glacvel_plugin.io.product import write_product
+    with rasterio.open(plain) as ds:
+        bare = {n: ds.read(i + 1) for i, n in enumerate(ds.descriptions) if n != "v_error"}
+        write_product(str(tmp_path / "bare.tif"), bare, ds.transform, ds.crs, dict(ds.tags()))
+    assert styling.arrow_threshold(str(tmp_path / "bare.tif")) == (0.0, None, None)
 
 
 # --------------------------------------------------------------------------- 5. chooser
