@@ -307,6 +307,9 @@ def _block_nanmean(a: np.ndarray, step: int, oh: int, ow: int) -> np.ndarray:
 
 ARROW_NOISE_FACTOR = 2.0
 """Arrows are drawn only where the speed exceeds this many times the noise level."""
+SHORT_ARROW_FRACTION = 0.05
+"""Without a noise level, arrows slower than this fraction of the 98th-percentile speed
+(shorter than their own head, so drawn as dots) are left out."""
 
 
 def arrow_threshold(product_path: str, factor: float = ARROW_NOISE_FACTOR):
@@ -374,7 +377,8 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     (m/d, north-positive) and ``v`` = √(vx² + vy²), at the block centre in the
     product CRS. Blocks without valid data, or slower than ``min_speed`` (m/d), get no
     arrow; ``min_speed`` None = :func:`arrow_threshold` (2 × the stable-ground NMAD,
-    else 2 × the median ``v_error``, else 0), so stable ground is not a field of dots.
+    else 2 × the median ``v_error``), else :data:`SHORT_ARROW_FRACTION` of the
+    98th-percentile speed, so stable ground is not a field of dots.
     The arrow length of the 98th-percentile speed is 90 % of the spacing.
     ``scale_arrow`` adds one east-pointing arrow of a round speed (field ``scale`` =
     1, labelled e.g. ``10 m/d``) below the lower-left corner: the arrow-length
@@ -385,7 +389,8 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     import rasterio
 
     basis = None
-    if min_speed is None:
+    auto = min_speed is None
+    if auto:
         min_speed, _, basis = arrow_threshold(product_path)
     with rasterio.open(product_path) as ds:
         names = [d or "" for d in ds.descriptions]
@@ -410,6 +415,10 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
         left, bottom = ds.bounds.left, ds.bounds.bottom
     vx, vy = comps
     v = np.hypot(vx, vy)
+    if basis is None and auto and np.isfinite(v).any():
+        # no noise estimate (a raw pair product): leave out arrows shorter than their head
+        min_speed = SHORT_ARROW_FRACTION * float(np.nanpercentile(v, PERCENTILE))
+        basis = "p98"
     ok = np.isfinite(v) & (v >= min_speed)
     layer = QgsVectorLayer("Point", name or translate("styling", "flow arrows"), "memory")
     from qgis.core import QgsCoordinateReferenceSystem
@@ -457,6 +466,8 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
             legend += " " + translate("styling", "(2 × stable-ground NMAD)")
         elif basis == "v_error":
             legend += " " + translate("styling", "(2 × median v_error)")
+        elif basis == "p98":
+            legend += " " + translate("styling", "(5 % of the 98th-percentile speed)")
     layer.renderer().symbol().setColor(QColor(20, 20, 20))
     layer.setCustomProperty("glacvel/style", "arrows")
     layer.setCustomProperty("glacvel/arrow_scale", scale)

@@ -1966,22 +1966,22 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>styling</name>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="414"/>
+        <location filename="../glacvel_plugin/styling.py" line="423"/>
         <source>flow arrows</source>
         <translation>流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="581"/>
+        <location filename="../glacvel_plugin/styling.py" line="592"/>
         <source>speed (m/d)</source>
         <translation>流速大小 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="582"/>
+        <location filename="../glacvel_plugin/styling.py" line="593"/>
         <source>speed error (m/d)</source>
         <translation>流速误差 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="668"/>
+        <location filename="../glacvel_plugin/styling.py" line="679"/>
         <source>arrows</source>
         <translation>箭头</translation>
     </message>
@@ -1991,29 +1991,34 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
         <translation>融合 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="437"/>
+        <location filename="../glacvel_plugin/styling.py" line="446"/>
         <source>m/d</source>
         <translation>m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="457"/>
+        <location filename="../glacvel_plugin/styling.py" line="466"/>
         <source>(2 × stable-ground NMAD)</source>
         <translation>（2 × 稳定地表 NMAD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="452"/>
+        <location filename="../glacvel_plugin/styling.py" line="461"/>
         <source>arrows: {} {} = {}</source>
         <translation>箭头：{} {} = {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="454"/>
+        <location filename="../glacvel_plugin/styling.py" line="463"/>
         <source>none below {} {}</source>
         <translation>低于 {} {} 不绘制</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="459"/>
+        <location filename="../glacvel_plugin/styling.py" line="468"/>
         <source>(2 × median v_error)</source>
         <translation>（2 × v_error 中位数）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="470"/>
+        <source>(5 % of the 98th-percentile speed)</source>
+        <translation>（第 98 百分位流速大小的 5 %）</translation>
     </message>
 </context>
 </TS>

@@ -128,6 +128,14 @@ def test_arrows_hidden_below_twice_the_stable_ground_nmad_with_a_scale(clean_pro
         bare = {n: ds.read(i + 1) for i, n in enumerate(ds.descriptions) if n != "v_error"}
         write_product(str(tmp_path / "bare.tif"), bare, ds.transform, ds.crs, dict(ds.tags()))
     assert styling.arrow_threshold(str(tmp_path / "bare.tif")) == (0.0, None, None)
+    # ... then arrows shorter than their head (5 % of the 98th-percentile speed) are left out
+    bare = styling.arrows_layer(str(tmp_path / "bare.tif"), step=5)
+    v_blocks = [f["v"] for f in styling.arrows_layer(str(tmp_path / "bare.tif"), step=5,
+                                                      min_speed=0.0).getFeatures() if f["scale"] == 0]
+    cut = 0.05 * np.percentile(v_blocks, 98)
+    assert bare.customProperty("glacvel/min_speed") == pytest.approx(cut, rel=1e-6)
+    assert sum(f["scale"] == 0 for f in bare.getFeatures()) == sum(x >= cut for x in v_blocks)
+    assert "98th-percentile" in bare.customProperty("glacvel/legend")
 
 
 # --------------------------------------------------------------------------- 5. chooser
