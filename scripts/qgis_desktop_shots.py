@@ -8,7 +8,9 @@ The plugin must be installed in the profile (``make package``, unzip
     GLACVEL_SHOT=dialog  xvfb-run ... (a profile whose QGIS language is 简体中文, zh-Hans)
 
 ``modeler`` opens ``resources/models/glacvel_chain.model3`` in the Graphical Modeler
-(docs/img/model_in_modeler.png); ``dialog`` opens the toolbox dialog of
+(docs/img/model_in_modeler.png); ``toolbox`` runs ``glacvel:optical_correlation`` on the
+tiny Yahtse pair from its toolbox dialog (Run button) and grabs the main window with the
+loaded output (docs/img/toolbox_output.png); ``dialog`` opens the toolbox dialog of
 ``glacvel:optical_correlation`` (docs/img/toolbox_zh_hans.png; Chinese needs a CJK font,
 e.g. Debian's fonts-wqy-microhei). QGIS quits after the picture is written; problems go
 to ``docs/img/qgis_desktop_shots.log``.
@@ -38,9 +40,42 @@ def _grab_later(widget, name):
     QTimer.singleShot(3000, grab)
 
 
+def toolbox_run():
+    """Run correlation from its dialog; grab the main window once the output is loaded."""
+    import tempfile
+
+    import processing
+    from qgis.core import QgsProject
+    tiny = os.path.join(ROOT, "tests", "data", "desktop", "yahtse_tiny")
+    iface.mainWindow().resize(1500, 950)
+    dlg = processing.createAlgorithmDialog("glacvel:optical_correlation", {
+        "REFERENCE": os.path.join(tiny, "LC80630182016200LGN00_B8_tiny.TIF"),
+        "SECONDARY": os.path.join(tiny, "LC80630182016216LGN00_B8_tiny.TIF"),
+        "MAX_SPEED": 25, "OUTPUT": os.path.join(tempfile.mkdtemp(), "velocity.tif")})
+    dlg.show()
+    tries = [0]
+
+    def wait():
+        tries[0] += 1
+        layers = [lyr for lyr in QgsProject.instance().mapLayers().values()
+                  if lyr.type() == lyr.RasterLayer]
+        if not layers and tries[0] < 300:
+            QTimer.singleShot(1000, wait)
+            return
+        dlg.close()
+        if layers:
+            iface.mapCanvas().setExtent(layers[0].extent())
+            iface.mapCanvas().refresh()
+        _grab_later(iface.mainWindow(), "toolbox_output.png")
+    QTimer.singleShot(2000, lambda: (dlg.runButton().click(), QTimer.singleShot(1000, wait)))
+
+
 def shoot():
     try:
         reg = QgsApplication.processingRegistry()
+        if SHOT == "toolbox":
+            toolbox_run()
+            return
         if SHOT == "modeler":
             from processing.modeler.ModelerDialog import ModelerDialog
             model = QgsProcessingModelAlgorithm()
