@@ -180,7 +180,7 @@ def test_menus_add_and_remove(qgis_iface, tmp_path):
     menus = GlacvelMenus(qgis_iface)
     menus.add()
     try:
-        assert len(menus.actions) == 4
+        assert len(menus.actions) == 5  # chooser, reference, style, arrows, time series
         assert menus.toolbar is not None and menus.chooser_action in menus.toolbar.actions()
         dlg = menus.show_scene_chooser()
         assert dlg.isVisible() and menus.show_scene_chooser() is dlg  # one instance
