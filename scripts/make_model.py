@@ -92,9 +92,10 @@ def build_model():
 
     add_input(QgsProcessingParameterRasterLayer("reference_image", "Reference (earlier) image"), 120, 60)
     add_input(QgsProcessingParameterRasterLayer("secondary_image", "Secondary (later) image"), 340, 60)
-    add_input(QgsProcessingParameterNumber("max_speed", "Maximum speed (m/d)",
-                                           QgsProcessingParameterNumber.Double, 20.0,
-                                           minValue=0.01), 560, 60)
+    speed = QgsProcessingParameterNumber("max_speed", "Maximum speed (m/d)",
+                                         QgsProcessingParameterNumber.Double, 20.0, minValue=0.01)
+    speed.setMetadata({"widget_wrapper": {"decimals": 2}})  # not six decimals in the dialog
+    add_input(speed, 560, 60)
     add_input(QgsProcessingParameterVectorLayer("stable_ground", "Stable-ground polygons",
                                                 [QgsProcessing.TypeVectorPolygon], optional=True),
               120, 260)

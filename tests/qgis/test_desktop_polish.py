@@ -227,6 +227,7 @@ def test_model_validates_with_display_name_and_inputs_in_order(glacvel_processin
     assert [d.name() for d in raw.parameterDefinitions() if not d.isDestination()] == \
         ["reference_image", "secondary_image", "max_speed", "stable_ground", "other_products",
          "weights"]
+    assert raw.parameterDefinition("max_speed").metadata()["widget_wrapper"]["decimals"] == 2
     # the children carry their algorithms' defaults, e.g. the 32 px window, phase
     # correlation, high-pass pre-filter, median-test threshold 2
     corr = raw.childAlgorithm("correlate").parameterSources()
