@@ -1095,252 +1095,252 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>SceneChooserDialog</name>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="410"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="435"/>
         <source>Glacier velocity — scenes and pairs</source>
         <translation>冰川流速 — 影像与像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="421"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="446"/>
         <source>Scene folder</source>
         <translation>影像文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="425"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="450"/>
         <source>Scan</source>
         <translation>扫描</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="431"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="456"/>
         <source>Scenes (tick the ones to use)</source>
         <translation>影像（勾选要使用的）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Acquired (UTC)</source>
         <translation>获取时间 (UTC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Path/row or tile</source>
         <translation>轨道号/行号或图幅</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Cloud %</source>
         <translation>云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Overlap with map %</source>
         <translation>与地图范围重叠 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="434"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="446"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="471"/>
         <source>Maximum cloud cover %</source>
         <translation>最大云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="451"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="476"/>
         <source>Tick all usable</source>
         <translation>勾选全部可用影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="455"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="480"/>
         <source>Propose pairs</source>
         <translation>推荐像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="461"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="486"/>
         <source>Pairs</source>
         <translation>像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>First scene</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Second scene</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Δt (days)</source>
         <translation>Δt（天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="464"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Why</source>
         <translation>依据</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="474"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="499"/>
         <source>First</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="476"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="501"/>
         <source>Second</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="478"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="503"/>
         <source>Add pair</source>
         <translation>添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="481"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="506"/>
         <source>Remove selected pairs</source>
         <translation>删除所选像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="548"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="573"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="494"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="519"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="499"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="524"/>
         <source>Stable-ground polygons (optional)</source>
         <translation>稳定地表多边形（可选）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="505"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="530"/>
         <source>algorithm default</source>
         <translation>算法默认值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="509"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="534"/>
         <source>Fastest expected speed; sets the search range of the correlation</source>
         <translation>预计最大流速；决定相关匹配的搜索范围</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="510"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="535"/>
         <source>Maximum speed</source>
         <translation>最大流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="527"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="552"/>
         <source>Monthly products (YYYYMM.tif)</source>
         <translation>月度产品 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="529"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="554"/>
         <source>Add flow arrows to monthly products</source>
         <translation>为月度产品添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="551"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="576"/>
         <source>Cancel run</source>
         <translation>取消运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="555"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="580"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="589"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="614"/>
         <source>No raster files found in {}.</source>
         <translation>在 {} 中未找到栅格文件。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="591"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="616"/>
         <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
         <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="612"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="637"/>
         <source>usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="662"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="687"/>
         <source>Tick at least two usable scenes to propose pairs.</source>
         <translation>请至少勾选两景可用影像再推荐像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="681"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="706"/>
         <source>{} pairs proposed; edit them below.</source>
         <translation>已推荐 {} 个像对；可在下方编辑。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="699"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="724"/>
         <source>Choose two scanned scenes.</source>
         <translation>请选择两景已扫描的影像。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="704"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="729"/>
         <source>Pair refused: {}</source>
         <translation>像对被拒绝：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="707"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="732"/>
         <source>This pair is already in the list.</source>
         <translation>该像对已在列表中。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="709"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="734"/>
         <source>added by hand</source>
         <translation>手动添加</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="713"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="738"/>
         <source>Pair added (Δt = {:.2f} days).</source>
         <translation>已添加像对（Δt = {:.2f} 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="746"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="771"/>
         <source>A run is still going; cancel it or wait.</source>
         <translation>仍有任务在运行；请取消或等待。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="758"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="783"/>
         <source>Processing algorithm(s) not available: {}</source>
         <translation>Processing 算法不可用：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="761"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="786"/>
         <source>glacvel run {}</source>
         <translation>glacvel 运行 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="767"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="793"/>
         <source>Running {} steps in the background…</source>
         <translation>正在后台运行 {} 个步骤…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="780"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="806"/>
         <source>Run stopped: {}</source>
         <translation>运行已停止：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="783"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="809"/>
         <source>Done: {} layers loaded into group “{}”.</source>
         <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
     </message>
@@ -1400,12 +1400,12 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="331"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
         <source>Glacier velocity: {} steps</source>
         <translation>冰川流速：{} 个步骤</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="363"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="388"/>
         <source>canceled</source>
         <translation>已取消</translation>
     </message>
@@ -1455,64 +1455,74 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>同一地点没有更晚的测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="505"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="530"/>
         <source>algorithm default ({} m/d)</source>
         <translation>算法默认值（{} m/d）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="538"/>
         <source>Phase correlation</source>
         <translation>相位相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="514"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="539"/>
         <source>Normalised cross-correlation (NCC)</source>
         <translation>归一化互相关 (NCC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="515"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="540"/>
         <source>Fast dense matching (Lucas-Kanade)</source>
         <translation>快速稠密匹配（Lucas-Kanade）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="516"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="541"/>
         <source>Correlation method of optical pairs (glacvel:optical_correlation METHOD)</source>
         <translation>光学像对的相关匹配方法（glacvel:optical_correlation 的 METHOD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="518"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="543"/>
         <source>Window</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="524"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="549"/>
         <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window</source>
         <translation>光学像对的窗口（影像块）大小；Sentinel-1 与无人机像对使用各自算法的窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="551"/>
         <source>Optical correlation</source>
         <translation>光学相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="670"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="695"/>
         <source>No pair matches the rules (optical: first and last usable scene of a month, cloud cover ≤ {} %; Sentinel-1: 24 or 36 days).</source>
         <translation>没有符合规则的像对（光学：每月首末两景可用影像，云量 ≤ {} %；Sentinel-1：24 或 36 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="683"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="708"/>
         <source>Left out: {}.</source>
         <translation>未使用：{}。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="676"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="701"/>
         <source>Raise Maximum cloud cover % or add pairs by hand.</source>
         <translation>请提高“最大云量 %”，或手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="678"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="703"/>
         <source>Add pairs by hand.</source>
         <translation>请手动添加像对。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="358"/>
+        <source>step {}/{} ({}): {}</source>
+        <translation>第 {}/{} 步（{}）：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="375"/>
+        <source>started</source>
+        <translation>开始</translation>
     </message>
 </context>
 <context>

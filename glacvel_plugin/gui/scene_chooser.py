@@ -316,15 +316,30 @@ def monthly_files(folder: str) -> List[str]:
             if re.fullmatch(r"(19|20)\d{2}(0[1-9]|1[0-2])\.tif", n)]
 
 
+class ChainFeedback(QgsProcessingFeedback):
+    """Feedback of one chain step that passes each log line on as ``logged(text)``."""
+
+    logged = pyqtSignal(str)
+
+    def pushInfo(self, text):  # noqa: N802 (QGIS API)
+        super().pushInfo(text)
+        self.logged.emit(text)
+
+
 class ChainTask(QgsTask):
     """Runs :class:`Step` s with ``processing.run`` in a background thread.
 
     Progress = completed steps plus the running step's own progress; cancel stops the
-    running algorithm (through its feedback) and skips the rest. Outputs named in
-    ``Step.load`` are loaded, styled and grouped in ``group_name`` on the main thread
-    when the task finishes. ``results``: list of (step label, result dict);
-    ``error``: message of the failing step, or None.
+    running algorithm (through its feedback) and skips the rest. Each step's start and
+    each of its log lines (stages, ``40 % done after 12 s…``) is emitted as
+    ``stepMessage("step 1/3 (correlate …): …")``, kept in ``log`` and written to the
+    QGIS message log (tab *glacvel*). Outputs named in ``Step.load`` are loaded, styled
+    and grouped in ``group_name`` on the main thread when the task finishes.
+    ``results``: list of (step label, result dict); ``error``: message of the failing
+    step, or None.
     """
+
+    stepMessage = pyqtSignal(str)
 
     def __init__(self, steps: List[Step], group_name: str, arrows: bool = True,
                  on_done: Optional[Callable[["ChainTask"], None]] = None):
@@ -337,6 +352,14 @@ class ChainTask(QgsTask):
         self.error = None
         self.loaded = []
         self.feedback = None
+        self.log: List[str] = []
+
+    def _step_message(self, i: int, step: Step, text: str):
+        msg = translate("SceneChooserDialog", "step {}/{} ({}): {}").format(
+            i + 1, len(self.steps), step.label, text)
+        self.log.append(msg)
+        QgsMessageLog.logMessage(msg, "glacvel", Qgis.Info)
+        self.stepMessage.emit(msg)
 
     def run(self):
         import processing
@@ -345,9 +368,11 @@ class ChainTask(QgsTask):
             if self.isCanceled():
                 self.error = translate("SceneChooserDialog", "canceled")
                 return False
-            self.feedback = QgsProcessingFeedback()
+            self.feedback = ChainFeedback()
             self.feedback.progressChanged.connect(
                 lambda p, i=i: self.setProgress(100.0 * (i + p / 100.0) / n))
+            self.feedback.logged.connect(lambda t, i=i, step=step: self._step_message(i, step, t))
+            self._step_message(i, step, translate("SceneChooserDialog", "started"))
             context = QgsProcessingContext()
             params = {k: (v(self.results) if callable(v) else v) for k, v in step.params.items()}
             try:
@@ -761,6 +786,7 @@ class SceneChooserDialog(QDialog):
         group = self.tr("glacvel run {}").format(_dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
         self.task = ChainTask(steps, group, self.arrows.isChecked(), self._done)
         self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
+        self.task.stepMessage.connect(self.show_message)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)

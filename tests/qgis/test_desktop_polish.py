@@ -497,3 +497,39 @@ def test_zh_hans_chooser_message_in_chinese(qgis_in_chinese, qgis_iface):
     msg = dlg.message.text()
     assert msg.startswith("没有符合规则的像对") and "云量 44 % 超过上限 30 %" in msg
     assert "请提高“最大云量 %”" in msg
+
+
+def test_chooser_run_reports_each_step_and_its_log_lines(qgis_iface, glacvel_processing, tmp_path):
+    """The background chain tells the dialog (and the log) which step runs and what it
+    logs: the correlation's stages and tenths arrive while it runs."""
+    import time
+
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
+    dlg = SceneChooserDialog(qgis_iface)
+    dlg.scan(TINY)
+    dlg.max_cloud.setValue(60)
+    dlg.set_all_checked(True)
+    assert len(dlg.propose()) == 1
+    dlg.out_dir.setFilePath(str(tmp_path / "out"))
+    dlg.max_speed.setValue(25)
+    seen, done = [], []
+    dlg.taskFinished.connect(lambda t: done.append((t.error, list(t.log))))
+    task = dlg.run_chain()
+    task.stepMessage.connect(seen.append)
+    t0 = time.monotonic()
+    while not done and time.monotonic() - t0 < 600:
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+    assert done and done[0][0] is None, done
+    log = done[0][1]
+    assert log[0] == "step 1/3 (correlate L8_20160718_20160803): started"
+    assert any(m.startswith("step 1/3 (correlate L8_20160718_20160803): 100 % done after") for m in log)
+    assert any(m.startswith("step 1/3 (correlate L8_20160718_20160803): window 32 px") for m in log)
+    assert any(m.startswith("step 2/3 (stable-ground correction L8_20160718_20160803): ") for m in log)
+    assert any(m.startswith("step 3/3 (monthly products): started") for m in log)
+    assert seen  # the dialog received them while the run went on
+    from qgis.core import QgsProject
+    QgsProject.instance().removeAllMapLayers()
+    QgsProject.instance().layerTreeRoot().removeAllChildren()
