@@ -20,21 +20,54 @@ def translate(context: str, text: str) -> str:
 
 
 def user_locale() -> str:
-    """The QGIS user interface locale, e.g. ``zh_CN`` or ``en_US``."""
-    loc = QSettings().value("locale/userLocale", "") or QLocale.system().name()
-    return str(loc)
+    """The QGIS user interface locale, e.g. ``zh-Hans`` or ``en_US``.
+
+    Follows QGIS (``QgsApplication.locale``): the *User interface translation* of
+    QGIS's options when *Override system locale* is on (QGIS stores Simplified
+    Chinese as ``zh-Hans``), else the system locale (``zh_CN``, ``de_DE``…).
+    """
+    settings = QSettings()
+    override = str(settings.value("locale/overrideFlag", False)).lower() in ("true", "1")
+    loc = settings.value("locale/userLocale", "") if override else ""
+    return str(loc or QLocale().name() or QLocale.system().name())
+
+
+_CHINESE = {"hans": "zh_CN", "cn": "zh_CN", "sg": "zh_CN", "hant": "zh_TW", "tw": "zh_TW",
+            "hk": "zh_TW", "mo": "zh_TW"}
+
+
+def catalogue_names(locale: str) -> list:
+    """Candidate translation names for a QGIS/Qt locale, most specific first.
+
+    ``zh-Hans``, ``zh_Hans_CN``, ``zh-CN``, ``zh_SG`` and a bare ``zh`` → ``zh_CN``
+    (Simplified Chinese, the catalogue glacvel ships); ``zh-Hant``/``zh_TW``/``zh_HK``
+    → ``zh_TW`` (no fallback to Simplified); others ``de-DE`` → ``de_DE``, ``de``.
+    """
+    loc = (locale or "").replace("-", "_").split(".")[0].split("@")[0]
+    parts = [p for p in loc.split("_") if p]
+    if not parts:
+        return []
+    lang = parts[0].lower()
+    if lang == "zh":
+        region = next((_CHINESE[p.lower()] for p in parts[1:] if p.lower() in _CHINESE), "zh_CN")
+        return [region] if region != "zh_CN" else ["zh_CN", "zh"]
+    names = [lang + ("_" + parts[-1].upper() if len(parts) > 1 else "")]
+    if names[0] != lang:
+        names.append(lang)
+    return names
 
 
 def install_translator(locale: str = None) -> bool:
-    """Load ``glacvel_<locale>.qm`` (or ``glacvel_<lang>.qm``) into the application.
+    """Load the glacvel catalogue of the QGIS interface language into the application.
 
-    Returns True when a translation was installed. Calling it again replaces the
-    previous glacvel translator.
+    ``locale`` (default :func:`user_locale`) is mapped by :func:`catalogue_names`
+    onto ``i18n/glacvel_<name>.qm``. Returns True when a translation was installed.
+    Calling it again replaces the previous glacvel translator.
     """
     locale = locale or user_locale()
     remove_translator()
-    for name in (f"glacvel_{locale}", f"glacvel_{locale[:2]}"):
-        qm = os.path.join(i18n_dir(), name + ".qm")
+    for name in catalogue_names(locale):
+        qm = os.path.join(i18n_dir(), f"glacvel_{name}.qm")
         if os.path.exists(qm):
             t = QTranslator()
             if t.load(qm):

@@ -1,7 +1,7 @@
 """The QGIS plugin object: registers the Processing provider and the desktop entries."""
 from qgis.core import QgsApplication
 
-from .i18n import install_translator
+from .i18n import install_translator, remove_translator
 from .processing_provider.provider import GlacvelProvider
 
 
@@ -39,3 +39,4 @@ class GlacVelPlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        remove_translator()

@@ -13,11 +13,16 @@
   drawn with :class:`QgsVectorFieldSymbolLayer` in Cartesian mode with an arrow line
   sub-symbol. Product ``vy`` is north-positive, and so is the symbol layer's
   y attribute (QGIS draws ``y − vy·scale`` in screen rows), so no sign flip is needed.
+  Arrows below 2 × the stable-ground NMAD are left out; a labelled scale arrow and the
+  legend give the arrow length. Loaded arrows sit directly above their raster.
+* Layer names: sensor and dates of the product (``L8 2016-07-18 → 2016-08-03``) or the
+  month (``201607``).
 * Monthly layers named ``YYYYMM`` get a fixed temporal range = that calendar month,
   so the Temporal Controller steps through the year.
 * Layers of one run are collected in a layer-tree group.
-* :class:`GlacvelLayerPostProcessor` styles Processing outputs when they load
-  (Processing's loader ignores sidecar ``.qml`` files). Instances are kept in a
+* :class:`GlacvelLayerPostProcessor` names, styles, labels and adds arrows to
+  Processing outputs when they load (Processing's loader ignores sidecar ``.qml``
+  files); every glacvel algorithm attaches one in ``postProcessAlgorithm``. Instances are kept in a
   module-level list: QGIS holds only a raw pointer and would otherwise see a deleted
   object.
 """
@@ -183,6 +188,40 @@ def style_error(layer: QgsRasterLayer, ramp_name: str = ERROR_RAMP, vmax: Option
     return r
 
 
+# --------------------------------------------------------------------------- names
+def product_tags(path: str) -> dict:
+    """GDAL dataset tags of a product file (empty when it cannot be read)."""
+    try:
+        import rasterio
+        with rasterio.open(path) as ds:
+            return dict(ds.tags())
+    except Exception:  # not a file rasterio reads (a provider URI, a deleted file)
+        return {}
+
+
+def product_name(path: str, fallback: Optional[str] = None) -> str:
+    """Layer name of a product: ``YYYYMM`` for monthly files, else sensor and dates.
+
+    ``201607.tif`` → ``201607``; a pair product tagged SENSOR=L8, START_TIME
+    2016-07-18…, END_TIME 2016-08-03… → ``L8 2016-07-18 → 2016-08-03``; other files →
+    ``fallback`` or the file name without extension. Fused products (SENSOR=FUSED)
+    name their sources: ``fused L8+S2 2018-03-04 → 2018-04-05``.
+    """
+    src = (path or "").split("|")[0]
+    stem = os.path.splitext(os.path.basename(src))[0]
+    if re.fullmatch(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])", stem):
+        return stem
+    tags = product_tags(src)
+    start, end = tags.get("START_TIME", "")[:10], tags.get("END_TIME", "")[:10]
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", start) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", end):
+        sensor = tags.get("SENSOR") or tags.get("SOURCES") or ""
+        if sensor.upper() == "FUSED":
+            sources = "+".join(x.strip() for x in tags.get("SOURCES", "").split(",") if x.strip())
+            sensor = translate("styling", "fused {}").format(sources).strip()
+        return f"{sensor} {start} → {end}".strip()
+    return fallback or stem
+
+
 # --------------------------------------------------------------------------- months
 def month_of(text: str):
     """``(year, month)`` of the first ``YYYYMM`` in ``text`` (a layer or file name), or None."""
@@ -266,19 +305,93 @@ def _block_nanmean(a: np.ndarray, step: int, oh: int, ow: int) -> np.ndarray:
         return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
+ARROW_NOISE_FACTOR = 2.0
+"""Arrows are drawn only where the speed exceeds this many times the noise level."""
+SHORT_ARROW_FRACTION = 0.05
+"""Without a noise level, arrows slower than this fraction of the 98th-percentile speed
+(shorter than their own head, so drawn as dots) are left out."""
+
+
+def arrow_threshold(product_path: str, factor: float = ARROW_NOISE_FACTOR):
+    """Speed (m/d) below which a product's arrows are noise.
+
+    The noise level is, in this order of preference:
+
+    * ``'nmad'``: √(NMAD_vx² + NMAD_vy²), the magnitude of the noise vector on stable
+      ground, from the tags of ``glacvel:stable_ground_error`` (``SE_NMAD_VX/VY``) or
+      ``glacvel:stable_ground_correction`` (``SG_HELDOUT_NMAD_VX/VY``, held-out pixels);
+    * ``'v_error'``: the median of the product's ``v_error`` band (fused and monthly
+      products carry the propagated uncertainty there, not stable-ground tags).
+
+    Velocities in m/yr are converted to m/d. Returns ``(factor × noise, noise, basis)``
+    or ``(0.0, None, None)`` when the product has neither.
+    """
+    from .io.grid import units_factor
+    tags = product_tags(product_path)
+    try:
+        f = units_factor(tags.get("UNITS"), os.path.basename(product_path))
+    except ValueError:
+        f = 1.0
+    for kx, ky in (("SE_NMAD_VX", "SE_NMAD_VY"), ("SG_HELDOUT_NMAD_VX", "SG_HELDOUT_NMAD_VY")):
+        try:
+            nx, ny = float(tags[kx]) * f, float(tags[ky]) * f
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(nx) and math.isfinite(ny):
+            noise = math.hypot(nx, ny)
+            return factor * noise, noise, "nmad"
+    try:
+        import rasterio
+        with rasterio.open(product_path) as ds:
+            names = [d or "" for d in ds.descriptions]
+            if "v_error" in names:
+                k = max(1, int(math.ceil(max(ds.width, ds.height) / 1024.0)))
+                a = ds.read(names.index("v_error") + 1,
+                            out_shape=(max(1, ds.height // k), max(1, ds.width // k)),
+                            masked=True).astype(np.float64).filled(np.nan)
+                a = a[np.isfinite(a) & (a != -9999.0)]
+                if a.size:
+                    noise = float(np.median(a)) * f
+                    return factor * noise, noise, "v_error"
+    except Exception:  # not readable: no threshold
+        pass
+    return 0.0, None, None
+
+
+def _nice_length(v: float) -> float:
+    """A round speed (1, 2 or 5 × 10^k) close to ``v`` for the arrow-length scale."""
+    if not v > 0:
+        return 1.0
+    k = math.floor(math.log10(v))
+    m = v / 10 ** k
+    return (1 if m < 1.5 else 2 if m < 3.5 else 5 if m < 7.5 else 10) * 10 ** k
+
+
 def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: int = 35,
-                 name: Optional[str] = None, min_speed: float = 0.0) -> QgsVectorLayer:
+                 name: Optional[str] = None, min_speed: Optional[float] = None,
+                 scale_arrow: bool = True) -> QgsVectorLayer:
     """Memory point layer of flow arrows from a product's ``vx``/``vy`` bands.
 
     The grid is subsampled every ``step`` pixels (default: about ``target_arrows``
     across the longer side); each point carries the block mean of ``vx``, ``vy``
     (m/d, north-positive) and ``v`` = √(vx² + vy²), at the block centre in the
-    product CRS. Blocks without valid data, or slower than ``min_speed``, get no
-    arrow. The arrow length of the 98th-percentile speed is 90 % of the spacing.
+    product CRS. Blocks without valid data, or slower than ``min_speed`` (m/d), get no
+    arrow; ``min_speed`` None = :func:`arrow_threshold` (2 × the stable-ground NMAD,
+    else 2 × the median ``v_error``), else :data:`SHORT_ARROW_FRACTION` of the
+    98th-percentile speed, so stable ground is not a field of dots.
+    The arrow length of the 98th-percentile speed is 90 % of the spacing.
+    ``scale_arrow`` adds one east-pointing arrow of a round speed (field ``scale`` =
+    1, labelled e.g. ``10 m/d``) below the lower-left corner: the arrow-length
+    scale. The threshold and the scale speed are in the layer's custom properties
+    ``glacvel/min_speed`` and ``glacvel/scale_speed`` and in the legend.
     Raises ``ValueError`` if the product has no ``vx``/``vy`` bands.
     """
     import rasterio
 
+    basis = None
+    auto = min_speed is None
+    if auto:
+        min_speed, _, basis = arrow_threshold(product_path)
     with rasterio.open(product_path) as ds:
         names = [d or "" for d in ds.descriptions]
         if "vx" not in names or "vy" not in names:
@@ -299,8 +412,13 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
             comps.append(_block_nanmean(a, step, oh, ow))
         tr = ds.transform * ds.transform.scale(step, step)
         crs_wkt = ds.crs.to_wkt() if ds.crs else ""
+        left, bottom = ds.bounds.left, ds.bounds.bottom
     vx, vy = comps
     v = np.hypot(vx, vy)
+    if basis is None and auto and np.isfinite(v).any():
+        # no noise estimate (a raw pair product): leave out arrows shorter than their head
+        min_speed = SHORT_ARROW_FRACTION * float(np.nanpercentile(v, PERCENTILE))
+        basis = "p98"
     ok = np.isfinite(v) & (v >= min_speed)
     layer = QgsVectorLayer("Point", name or translate("styling", "flow arrows"), "memory")
     from qgis.core import QgsCoordinateReferenceSystem
@@ -308,6 +426,8 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     fields = QgsFields()
     for f in ("vx", "vy", "v"):
         fields.append(QgsField(f, QVariant.Double))
+    fields.append(QgsField("scale", QVariant.Int))
+    fields.append(QgsField("label", QVariant.String))
     prov = layer.dataProvider()
     prov.addAttributes(fields)
     layer.updateFields()
@@ -317,17 +437,67 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
         x, y = tr * (c + 0.5, r + 0.5)
         f = QgsFeature(layer.fields())
         f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
-        f.setAttributes([float(vx[r, c]), float(vy[r, c]), float(v[r, c])])
+        f.setAttributes([float(vx[r, c]), float(vy[r, c]), float(v[r, c]), 0, None])
         feats.append(f)
-    prov.addFeatures(feats)
-    layer.updateExtents()
     spacing = min(abs(tr.a), abs(tr.e))
     vref = float(np.percentile(v[ok], PERCENTILE)) if ok.any() else 1.0
     scale = 0.9 * spacing / max(vref, 1e-6)
+    ref_speed = _nice_length(vref)
+    unit = translate("styling", "m/d")
+    if scale_arrow:
+        f = QgsFeature(layer.fields())
+        f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(left + 0.5 * spacing,
+                                                         bottom - 0.5 * spacing)))
+        f.setAttributes([float(ref_speed), 0.0, float(ref_speed), 1,
+                         f"{ref_speed:g} {unit}"])
+        feats.append(f)
+    prov.addFeatures(feats)
+    layer.updateExtents()
     layer.setRenderer(QgsSingleSymbolRenderer(arrow_symbol(scale)))
+    if scale_arrow:
+        _label_scale_arrow(layer)
+    length = ref_speed * scale
+    length = f"{length / 1000:.1f} km" if length >= 1000 else f"{length:.0f} m"
+    legend = translate("styling", "arrows: {} {} = {}").format(f"{ref_speed:g}", unit, length)
+    if min_speed > 0:
+        legend += "; " + translate("styling", "none below {} {}").format(
+            f"{min_speed:.2g}", unit)
+        if basis == "nmad":
+            legend += " " + translate("styling", "(2 × stable-ground NMAD)")
+        elif basis == "v_error":
+            legend += " " + translate("styling", "(2 × median v_error)")
+        elif basis == "p98":
+            legend += " " + translate("styling", "(5 % of the 98th-percentile speed)")
+    layer.renderer().symbol().setColor(QColor(20, 20, 20))
     layer.setCustomProperty("glacvel/style", "arrows")
     layer.setCustomProperty("glacvel/arrow_scale", scale)
+    layer.setCustomProperty("glacvel/min_speed", float(min_speed))
+    layer.setCustomProperty("glacvel/scale_speed", float(ref_speed))
+    layer.setCustomProperty("glacvel/legend", legend)
     return layer
+
+
+def _label_scale_arrow(layer):
+    """Label the scale arrow (feature with ``scale`` = 1) with its speed."""
+    from qgis.core import (QgsPalLayerSettings, QgsTextFormat, QgsTextBufferSettings,
+                           QgsVectorLayerSimpleLabeling)
+    pal = QgsPalLayerSettings()
+    pal.fieldName = "label"
+    pal.placement = QgsPalLayerSettings.OverPoint
+    try:
+        pal.quadOffset = QgsPalLayerSettings.QuadrantBelowRight
+    except AttributeError:  # pragma: no cover
+        pass
+    fmt = QgsTextFormat()
+    fmt.setSize(9)
+    buf = QgsTextBufferSettings()
+    buf.setEnabled(True)
+    buf.setSize(0.8)
+    buf.setColor(QColor(255, 255, 255))
+    fmt.setBuffer(buf)
+    pal.setFormat(fmt)
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
+    layer.setLabelsEnabled(True)
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -362,24 +532,50 @@ def run_group(name: str, project: Optional[QgsProject] = None) -> QgsLayerTreeGr
     return group
 
 
-def add_to_group(layer, group_name: str, project: Optional[QgsProject] = None):
-    """Add ``layer`` to the project inside the run group (moves it if already loaded)."""
+def add_to_group(layer, group_name: str, project: Optional[QgsProject] = None,
+                 above=None):
+    """Add ``layer`` to the project inside the run group (moves it if already loaded).
+
+    New layers go to the bottom of the group, or directly above the layer ``above``
+    (a layer in the same group) when given: arrows then draw over their raster.
+    """
     project = project or QgsProject.instance()
     group = run_group(group_name, project)
     root = project.layerTreeRoot()
+    index = -1
+    if above is not None:
+        target = group.findLayer(above.id())
+        if target is not None:
+            index = group.children().index(target)
     if project.mapLayer(layer.id()) is None:
         project.addMapLayer(layer, False)
-        group.addLayer(layer)
+        if index >= 0:
+            group.insertLayer(index, layer)
+        else:
+            group.addLayer(layer)
         return
     node = root.findLayer(layer.id())
     if node is not None and node.parent() is not group:
         clone = node.clone()
-        group.insertChildNode(0, clone)
+        group.insertChildNode(index if index >= 0 else 0, clone)
         node.parent().removeChildNode(node)
+
+
+def add_above(layer, above, project: Optional[QgsProject] = None):
+    """Add ``layer`` to the project directly above the already loaded layer ``above``
+    (in the same group), or on top of the layer tree when ``above`` is not in it."""
+    project = project or QgsProject.instance()
+    project.addMapLayer(layer, False)
+    node = project.layerTreeRoot().findLayer(above.id()) if above is not None else None
+    parent = node.parent() if node is not None else project.layerTreeRoot()
+    index = parent.children().index(node) if node is not None else 0
+    parent.insertLayer(index, layer)
 
 
 def label_legend(layer, project: Optional[QgsProject] = None) -> bool:
     """Replace the band-name legend entry (``Band 1: v (Gray)``) by ``speed (m/d)``.
+
+    Arrows layers get their scale and threshold text (``glacvel/legend``) instead.
 
     The label is a user label of the layer's node in the project's layer tree, so
     the layers panel and print-layout legends show it. Returns True when set.
@@ -388,11 +584,20 @@ def label_legend(layer, project: Optional[QgsProject] = None) -> bool:
     project = project or QgsProject.instance()
     node = project.layerTreeRoot().findLayer(layer.id())
     kind = layer.customProperty("glacvel/style")
-    if node is None or kind not in ("velocity", "error") or layer.bandCount() < 2:
+    if node is None:
         return False
-    text = translate("styling", "speed (m/d)") if kind == "velocity" else \
-        translate("styling", "speed error (m/d)")
+    if kind == "arrows" and layer.customProperty("glacvel/legend"):
+        text = layer.customProperty("glacvel/legend")
+    elif kind in ("velocity", "error") and layer.bandCount() >= 2:
+        text = translate("styling", "speed (m/d)") if kind == "velocity" else \
+            translate("styling", "speed error (m/d)")
+    else:
+        return False
     QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, 0, text)
+    try:  # the layers panel rebuilds the layer's legend nodes on this signal
+        layer.legendChanged.emit()
+    except (AttributeError, TypeError):  # pragma: no cover
+        pass
     return True
 
 
@@ -401,27 +606,34 @@ def load_output(path: str, group_name: Optional[str] = None, arrows: bool = Fals
                 ramp_name: str = VELOCITY_RAMP) -> List:
     """Load a glacvel raster output, style it, group it; optional arrows layer.
 
-    Returns the list of layers added (raster first). Raises ``ValueError`` if the
-    file cannot be loaded as a raster.
+    The layer is named after the product (:func:`product_name`: sensor and dates, or
+    the month) unless ``name`` is given. Returns the list of layers added, raster
+    first; the arrows layer sits directly above its raster in the layer tree, so it is
+    drawn over it. Raises ``ValueError`` if the file cannot be loaded as a raster.
     """
     project = project or QgsProject.instance()
-    layer = QgsRasterLayer(path, name or os.path.splitext(os.path.basename(path))[0])
+    layer = QgsRasterLayer(path, name or product_name(path))
     if not layer.isValid():
         raise ValueError(f"cannot load {path} as a raster layer")
     kind = style_layer(layer, ramp_name)
     added = [layer]
+    if group_name:
+        add_to_group(layer, group_name, project)
+    else:
+        project.addMapLayer(layer)
+    label_legend(layer, project)
     if arrows and kind == "velocity":
         try:
-            added.insert(0, arrows_layer(path, name=f"{layer.name()} " +
-                                         translate("styling", "arrows")))
+            arr = arrows_layer(path, name=f"{layer.name()} " + translate("styling", "arrows"))
         except ValueError:
-            pass
-    for lyr in reversed(added):
-        if group_name:
-            add_to_group(lyr, group_name, project)
-        else:
-            project.addMapLayer(lyr)
-    label_legend(layer, project)
+            arr = None
+        if arr is not None:
+            if group_name:
+                add_to_group(arr, group_name, project, above=layer)
+            else:
+                add_above(arr, layer, project)
+            label_legend(arr, project)
+            added.append(arr)
     return added
 
 
@@ -429,23 +641,33 @@ def load_output(path: str, group_name: Optional[str] = None, arrows: bool = Fals
 class GlacvelLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
     """Styles a Processing output layer when it loads; optional run group and arrows.
 
+    Processing (toolbox, modeler, ``processing.runAndLoadResults``, the chooser) calls
+    :meth:`postProcessLayer` after it added the layer to the project. The layer gets
+    the product's name (:func:`product_name`), the velocity or error style, the
+    legend label ``speed (m/d)`` (refreshed in the layers panel) and, for velocity
+    products when ``arrows`` is True, a flow-arrows layer directly above it.
+
     Create with :meth:`create` (keeps a Python reference so QGIS's raw pointer stays
     valid for the rest of the session).
     """
 
-    def __init__(self, group_name: Optional[str] = None, arrows: bool = False):
+    def __init__(self, group_name: Optional[str] = None, arrows: bool = False,
+                 rename: bool = True):
         super().__init__()
         self.group_name = group_name
         self.arrows = arrows
+        self.rename = rename
         self.styled = []
 
     @classmethod
-    def create(cls, group_name: Optional[str] = None, arrows: bool = False):
-        pp = cls(group_name, arrows)
+    def create(cls, group_name: Optional[str] = None, arrows: bool = False, rename: bool = True):
+        pp = cls(group_name, arrows, rename)
         _POSTPROCESSORS.append(pp)
         return pp
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+        if self.rename and isinstance(layer, QgsRasterLayer) and is_glacvel_product(layer):
+            layer.setName(product_name(layer.source(), layer.name()))
         kind = style_layer(layer)
         self.styled.append((layer.id(), kind))
         project = context.project() or QgsProject.instance()
@@ -453,22 +675,35 @@ class GlacvelLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
             add_to_group(layer, self.group_name, project)
         label_legend(layer, project)
         if self.arrows and kind == "velocity" and os.path.exists(layer.source()):
-            a = arrows_layer(layer.source(), name=f"{layer.name()} " + translate("styling", "arrows"))
+            try:
+                a = arrows_layer(layer.source(),
+                                 name=f"{layer.name()} " + translate("styling", "arrows"))
+            except ValueError:
+                return
             if self.group_name:
-                add_to_group(a, self.group_name, project)
+                add_to_group(a, self.group_name, project, above=layer)
             else:
-                project.addMapLayer(a)
+                add_above(a, layer, project)
+            label_legend(a, project)
 
 
-def attach_postprocessors(context, group_name: Optional[str] = None, arrows: bool = False) -> int:
+def attach_postprocessors(context, group_name: Optional[str] = None, arrows: bool = False,
+                          only=None) -> int:
     """Give every layer Processing will load from ``context`` a glacvel post-processor.
 
-    Call after an algorithm ran (or from an algorithm's ``postProcessAlgorithm``).
+    Call after an algorithm ran (``GlacvelAlgorithm.postProcessAlgorithm`` does, for
+    its own outputs, given in ``only``: a collection of output values; None = every
+    layer the context will load). A layer that already has a post-processor keeps it.
     Returns the number of layers that got one.
     """
     n = 0
+    wanted = None if only is None else {str(v) for v in only}
     for layer_id in list(context.layersToLoadOnCompletion().keys()):
+        if wanted is not None and layer_id not in wanted:
+            continue
         details = context.layerToLoadOnCompletionDetails(layer_id)
+        if details.postProcessor() is not None:
+            continue
         details.setPostProcessor(GlacvelLayerPostProcessor.create(group_name, arrows))
         n += 1
     return n

@@ -270,72 +270,158 @@ The output is the outline layer with its attributes plus five fields per product
 <context>
     <name>GlacvelAlgorithm</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="12"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="14"/>
         <source>Correlation</source>
         <translation>相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="13"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="15"/>
         <source>Stable ground</source>
         <translation>稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="14"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="16"/>
         <source>Fusion</source>
         <translation>融合</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="15"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="17"/>
         <source>Products</source>
         <translation>产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="54"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="60"/>
         <source>Canceled; no output was written.</source>
         <translation>已取消；未写入任何输出。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="241"/>
+        <source>{} % done after {} s, about {} s left</source>
+        <translation>已完成 {} %，用时 {} 秒，约剩 {} 秒</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="245"/>
+        <source>{} % done after {} s</source>
+        <translation>已完成 {} %，用时 {} 秒</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="250"/>
+        <source>still working: {} % after {} s</source>
+        <translation>仍在计算：{} %，已用 {} 秒</translation>
+    </message>
+</context>
+<context>
+    <name>GlacvelChainModel</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="40"/>
+        <source>Reference (earlier) image</source>
+        <translation>参考影像（较早）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="41"/>
+        <source>Secondary (later) image</source>
+        <translation>次影像（较晚）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="42"/>
+        <source>Maximum speed (m/d)</source>
+        <translation>最大流速 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="43"/>
+        <source>Stable-ground polygons</source>
+        <translation>稳定地表多边形</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="44"/>
+        <source>Other velocity products</source>
+        <translation>其他流速产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="45"/>
+        <source>Fusion weights (e.g. L8=0.6,S2=0.4)</source>
+        <translation>融合权重（例如 L8=0.6,S2=0.4）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="46"/>
+        <source>Corrected pair velocity</source>
+        <translation>校正后的像对流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="47"/>
+        <source>Fused velocity</source>
+        <translation>融合流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="86"/>
+        <source>Velocity chain: correlate, correct, fuse</source>
+        <translation>流速流程：相关匹配、校正、融合</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_workflows.py" line="89"/>
+        <source>Correlates an optical image pair (Landsat-8/9 B8 or Sentinel-2 B8), removes the stable-ground (co-registration) offset, then fuses the corrected velocity with products of other sensors. Velocities in m/d, x east, y north.
+
+Reference (earlier) image, Secondary (later) image: GeoTIFF/JP2 of the same sensor; times from the Landsat/Sentinel names, MTL files or tags. Maximum speed (m/d) sets the search range. Stable-ground polygons: ice-free ground; empty = automatic stable ground. Other velocity products: products of other sensors to fuse with (optional). Fusion weights by sensor, e.g. L8=0.6,S2=0.4; empty = inverse variance from the products' errors.
+
+Open the model in the Graphical Modeler (Model → Open Model…) and save a copy to change the steps or their settings.</source>
+        <translation>对光学影像像对（Landsat-8/9 B8 或 Sentinel-2 B8）做相关匹配，去除由稳定地表测得的（配准）偏移，再将校正后的流速与其他传感器的产品融合。流速单位 m/d，x 向东，y 向北。
+
+参考影像（较早）、次影像（较晚）：同一传感器的 GeoTIFF/JP2；时间取自 Landsat/Sentinel 文件名、MTL 文件或标签。最大流速 (m/d) 决定搜索范围。稳定地表多边形：无冰地面；留空 = 自动确定稳定地表。其他流速产品：要融合的其他传感器产品（可选）。按传感器给出的融合权重，例如 L8=0.6,S2=0.4；留空 = 按产品误差的逆方差加权。
+
+如需修改步骤或其设置，请在图形建模器中打开该模型（模型 → 打开模型…）并另存一份副本。</translation>
     </message>
 </context>
 <context>
     <name>GlacvelMenus</name>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="109"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="128"/>
         <source>Glacier velocity</source>
         <translation>冰川流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="41"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="45"/>
         <source>Scene and pair chooser…</source>
         <translation>影像与像对选择器…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="42"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="46"/>
         <source>Reference polygons and fusion weights…</source>
         <translation>参考多边形与融合权重…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="44"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="48"/>
         <source>Style selected velocity layer</source>
         <translation>为所选流速图层设置样式</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="46"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="50"/>
         <source>Add flow arrows for selected layer</source>
         <translation>为所选图层添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="96"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="115"/>
         <source>Select a glacvel velocity product (a raster with a band named v or v_error).</source>
         <translation>请选择一个 glacvel 流速产品（含名为 v 或 v_error 波段的栅格）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="106"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="125"/>
         <source>select a velocity layer first</source>
         <translation>请先选择一个流速图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/menus.py" line="107"/>
+        <location filename="../glacvel_plugin/gui/menus.py" line="126"/>
         <source>arrows</source>
         <translation>箭头</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="54"/>
+        <source>Velocity time series at a point</source>
+        <translation>单点流速时间序列</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/menus.py" line="58"/>
+        <source>Click on a glacier to plot the velocity of every loaded glacvel product there</source>
+        <translation>点击冰川上一点，绘制所有已加载 glacvel 产品在该点的流速</translation>
     </message>
 </context>
 <context>
@@ -642,6 +728,21 @@ Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on 
 时间：留空时从 Landsat/Sentinel 文件名、MTL 文件或标签读取。
 步长：0 = 自动，即得到 30 m 网格的步长（Landsat-8 B8 为 2 像元，Sentinel-2 B8 为 3 像元）。预滤波：高通（默认）、Wallis、方向影像（Heid &amp; Kääb，2012）或不滤波。</translation>
     </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="126"/>
+        <source>Δt = {} d ({} → {} UTC)</source>
+        <translation>Δt = {} 天（{} → {} UTC）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="129"/>
+        <source>aligning the secondary image on the reference grid, then a coarse search on the image pyramid and the full-resolution pass strip by strip</source>
+        <translation>将次影像对齐到参考影像格网，然后在影像金字塔上进行粗搜索，再逐条带进行全分辨率匹配</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="140"/>
+        <source>window {} px, step {} px, search {} px, grid {} × {}, valid {} %</source>
+        <translation>窗口 {} px，步长 {} px，搜索 {} px，格网 {} × {}，有效 {} %</translation>
+    </message>
 </context>
 <context>
     <name>ReferenceDialog</name>
@@ -696,157 +797,157 @@ Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on 
         <translation>无人机流速栅格</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="231"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="232"/>
         <source>Draw on map</source>
         <translation>在地图上绘制</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="233"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="234"/>
         <source>Left click adds a vertex, right click closes the polygon</source>
         <translation>左键添加顶点，右键闭合多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="236"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="237"/>
         <source>Reference polygons</source>
         <translation>参考多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="241"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="244"/>
         <source>GNSS point layer</source>
         <translation>GNSS 点图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="243"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="246"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="244"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="247"/>
         <source>Unconstrained least squares</source>
         <translation>无约束最小二乘</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="245"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="248"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="246"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="249"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="250"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="253"/>
         <source>Count reference pixels</source>
         <translation>统计参考像元</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="330"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="340"/>
         <source>Polygon</source>
         <translation>多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="256"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="259"/>
         <source>Reference pixels</source>
         <translation>参考像元数</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="266"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="269"/>
         <source>Fit weights</source>
         <translation>拟合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="269"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="272"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="287"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="297"/>
         <source>Draw a polygon: left click adds vertices, right click closes it.</source>
         <translation>绘制多边形：左键添加顶点，右键闭合。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="297"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="307"/>
         <source>reference polygons</source>
         <translation>参考多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="304"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="314"/>
         <source>polygon {}</source>
         <translation>多边形 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="371"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="381"/>
         <source>choose a GNSS point layer</source>
         <translation>请选择 GNSS 点图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="322"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="332"/>
         <source>GNSS stations</source>
         <translation>GNSS 站点数</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="326"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="336"/>
         <source>choose the UAV velocity raster(s)</source>
         <translation>请选择无人机流速栅格</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="328"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="338"/>
         <source>choose or draw reference polygons</source>
         <translation>请选择或绘制参考多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="331"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="341"/>
         <source>Total</source>
         <translation>合计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="351"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="361"/>
         <source>{} reference values in {} polygons.</source>
         <translation>{} 个参考值，分布在 {} 个多边形中。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="353"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="363"/>
         <source>No reference data in: {}.</source>
         <translation>以下多边形内没有参考数据：{}。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="366"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="376"/>
         <source>choose at least two velocity products to weight</source>
         <translation>请至少选择两个待定权的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="376"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="386"/>
         <source>choose the UAV velocity raster(s) and the reference polygons</source>
         <translation>请选择无人机流速栅格和参考多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="388"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="398"/>
         <source>Processing algorithm not available: {}</source>
         <translation>Processing 算法不可用：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="392"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="402"/>
         <source>glacvel weights</source>
         <translation>glacvel 权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="394"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="404"/>
         <source>Fitting weights in the background…</source>
         <translation>正在后台拟合权重…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="402"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="412"/>
         <source>Fit failed: {}</source>
         <translation>拟合失败：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="407"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="417"/>
         <source>Weights ({}): {}</source>
         <translation>权重（{}）：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="409"/>
+        <location filename="../glacvel_plugin/gui/reference_dialog.py" line="419"/>
         <source>cross-validated RMSE {:.3f} m/d</source>
         <translation>交叉验证 RMSE {:.3f} m/d</translation>
     </message>
@@ -994,257 +1095,252 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>SceneChooserDialog</name>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="322"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="435"/>
         <source>Glacier velocity — scenes and pairs</source>
         <translation>冰川流速 — 影像与像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="333"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="446"/>
         <source>Scene folder</source>
         <translation>影像文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="337"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="450"/>
         <source>Scan</source>
         <translation>扫描</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="343"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="456"/>
         <source>Scenes (tick the ones to use)</source>
         <translation>影像（勾选要使用的）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Acquired (UTC)</source>
         <translation>获取时间 (UTC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Path/row or tile</source>
         <translation>轨道号/行号或图幅</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Cloud %</source>
         <translation>云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Overlap with map %</source>
         <translation>与地图范围重叠 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="358"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="471"/>
         <source>Maximum cloud cover %</source>
         <translation>最大云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="363"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="476"/>
         <source>Tick all usable</source>
         <translation>勾选全部可用影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="367"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="480"/>
         <source>Propose pairs</source>
         <translation>推荐像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="373"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="486"/>
         <source>Pairs</source>
         <translation>像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>First scene</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Second scene</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Δt (days)</source>
         <translation>Δt（天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="376"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
         <source>Why</source>
         <translation>依据</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="386"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="499"/>
         <source>First</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="388"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="501"/>
         <source>Second</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="390"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="503"/>
         <source>Add pair</source>
         <translation>添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="393"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="506"/>
         <source>Remove selected pairs</source>
         <translation>删除所选像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="441"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="573"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="406"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="519"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="411"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="524"/>
         <source>Stable-ground polygons (optional)</source>
         <translation>稳定地表多边形（可选）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="416"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="530"/>
         <source>algorithm default</source>
         <translation>算法默认值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="418"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="534"/>
         <source>Fastest expected speed; sets the search range of the correlation</source>
         <translation>预计最大流速；决定相关匹配的搜索范围</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="419"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="535"/>
         <source>Maximum speed</source>
         <translation>最大流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="420"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="552"/>
         <source>Monthly products (YYYYMM.tif)</source>
         <translation>月度产品 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="422"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="554"/>
         <source>Add flow arrows to monthly products</source>
         <translation>为月度产品添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="444"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="576"/>
         <source>Cancel run</source>
         <translation>取消运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="448"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="580"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="482"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="614"/>
         <source>No raster files found in {}.</source>
         <translation>在 {} 中未找到栅格文件。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="484"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="616"/>
         <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
         <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="505"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="637"/>
         <source>usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="555"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="687"/>
         <source>Tick at least two usable scenes to propose pairs.</source>
         <translation>请至少勾选两景可用影像再推荐像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="560"/>
-        <source>No pair matches the rules (optical: first and last scene of a month; Sentinel-1: 24 or 36 days); add pairs by hand.</source>
-        <translation>没有符合规则的像对（光学：每月第一景与最后一景；Sentinel-1：24 或 36 天）；请手动添加像对。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="563"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="706"/>
         <source>{} pairs proposed; edit them below.</source>
         <translation>已推荐 {} 个像对；可在下方编辑。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="578"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="724"/>
         <source>Choose two scanned scenes.</source>
         <translation>请选择两景已扫描的影像。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="583"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="729"/>
         <source>Pair refused: {}</source>
         <translation>像对被拒绝：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="586"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="732"/>
         <source>This pair is already in the list.</source>
         <translation>该像对已在列表中。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="588"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="734"/>
         <source>added by hand</source>
         <translation>手动添加</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="592"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="738"/>
         <source>Pair added (Δt = {:.2f} days).</source>
         <translation>已添加像对（Δt = {:.2f} 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="625"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="771"/>
         <source>A run is still going; cancel it or wait.</source>
         <translation>仍有任务在运行；请取消或等待。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="636"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="783"/>
         <source>Processing algorithm(s) not available: {}</source>
         <translation>Processing 算法不可用：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="639"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="786"/>
         <source>glacvel run {}</source>
         <translation>glacvel 运行 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="645"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="793"/>
         <source>Running {} steps in the background…</source>
         <translation>正在后台运行 {} 个步骤…</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="658"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="806"/>
         <source>Run stopped: {}</source>
         <translation>运行已停止：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="661"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="809"/>
         <source>Done: {} layers loaded into group “{}”.</source>
         <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
     </message>
@@ -1274,44 +1370,159 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>{} 不是文件夹；请选择存放影像的文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="193"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="276"/>
         <source>no pairs: tick scenes and press Propose pairs, or add pairs</source>
         <translation>没有像对：请勾选影像并点击“推荐像对”，或手动添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="195"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="278"/>
         <source>choose an output folder</source>
         <translation>请选择输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="203"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="286"/>
         <source>no correlation algorithm for sensor {}</source>
         <translation>没有适用于传感器 {} 的相关匹配算法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="208"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="296"/>
         <source>correlate {}</source>
         <translation>相关匹配 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="213"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="301"/>
         <source>stable-ground correction {}</source>
         <translation>稳定地表校正 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="217"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="305"/>
         <source>monthly products</source>
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="243"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
         <source>Glacier velocity: {} steps</source>
         <translation>冰川流速：{} 个步骤</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="275"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="388"/>
         <source>canceled</source>
         <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="176"/>
+        <source>first and last scene of {}</source>
+        <translation>{} 的首景与末景</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="178"/>
+        <source>only usable scene of {}; bridged to the next</source>
+        <translation>{} 唯一可用的影像；与下一景配对</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="180"/>
+        <source>Sentinel-1 {}-day baseline</source>
+        <translation>Sentinel-1 {} 天时间基线</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="182"/>
+        <source>consecutive UAV surveys</source>
+        <translation>相邻两次无人机测量</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="219"/>
+        <source>cloud cover {} % is above the limit of {} %</source>
+        <translation>云量 {} % 超过上限 {} %</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="228"/>
+        <source>no other usable {} scene of footprint {}</source>
+        <translation>没有其他可用的 {} 影像（覆盖范围 {}）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="231"/>
+        <source>no Sentinel-1 scene of the same orbit {} days apart (± 1 day)</source>
+        <translation>同一轨道上没有相隔 {} 天（± 1 天）的 Sentinel-1 影像</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="235"/>
+        <source>the nearest usable scene is {} days away (bridges reach 48 days)</source>
+        <translation>最近的可用影像相隔 {} 天（跨月配对最多 48 天）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="238"/>
+        <source>no later survey of the same site</source>
+        <translation>同一地点没有更晚的测量</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="530"/>
+        <source>algorithm default ({} m/d)</source>
+        <translation>算法默认值（{} m/d）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="538"/>
+        <source>Phase correlation</source>
+        <translation>相位相关</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="539"/>
+        <source>Normalised cross-correlation (NCC)</source>
+        <translation>归一化互相关 (NCC)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="540"/>
+        <source>Fast dense matching (Lucas-Kanade)</source>
+        <translation>快速稠密匹配（Lucas-Kanade）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="541"/>
+        <source>Correlation method of optical pairs (glacvel:optical_correlation METHOD)</source>
+        <translation>光学像对的相关匹配方法（glacvel:optical_correlation 的 METHOD）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="543"/>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="549"/>
+        <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window</source>
+        <translation>光学像对的窗口（影像块）大小；Sentinel-1 与无人机像对使用各自算法的窗口</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="551"/>
+        <source>Optical correlation</source>
+        <translation>光学相关匹配</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="695"/>
+        <source>No pair matches the rules (optical: first and last usable scene of a month, cloud cover ≤ {} %; Sentinel-1: 24 or 36 days).</source>
+        <translation>没有符合规则的像对（光学：每月首末两景可用影像，云量 ≤ {} %；Sentinel-1：24 或 36 天）。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="708"/>
+        <source>Left out: {}.</source>
+        <translation>未使用：{}。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="701"/>
+        <source>Raise Maximum cloud cover % or add pairs by hand.</source>
+        <translation>请提高“最大云量 %”，或手动添加像对。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="703"/>
+        <source>Add pairs by hand.</source>
+        <translation>请手动添加像对。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="358"/>
+        <source>step {}/{} ({}): {}</source>
+        <translation>第 {}/{} 步（{}）：{}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="375"/>
+        <source>started</source>
+        <translation>开始</translation>
     </message>
 </context>
 <context>
@@ -1675,26 +1886,149 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
     </message>
 </context>
 <context>
+    <name>VelocityTimeSeriesDock</name>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="193"/>
+        <source>Glacier velocity time series</source>
+        <translation>冰川流速时间序列</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="203"/>
+        <source>Click on a glacier with the time-series tool.</source>
+        <translation>请用时间序列工具点击冰川上的一点。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="268"/>
+        <source>vx</source>
+        <translation>vx</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="270"/>
+        <source>vy</source>
+        <translation>vy</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="217"/>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="219"/>
+        <source>Export PNG…</source>
+        <translation>导出 PNG…</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="238"/>
+        <source>No glacvel velocity product is loaded; load products (monthly YYYYMM.tif or pair products) first.</source>
+        <translation>尚未加载 glacvel 流速产品；请先加载产品（月度 YYYYMM.tif 或像对产品）。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="241"/>
+        <source>No product has a value at {}.</source>
+        <translation>在 {} 处没有产品有值。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="243"/>
+        <source>{} of {} products have a value at {}.</source>
+        <translation>{} 个产品（共 {} 个）在 {} 处有值。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="258"/>
+        <source>pair products</source>
+        <translation>像对产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="258"/>
+        <source>monthly products</source>
+        <translation>月度产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="262"/>
+        <source>v</source>
+        <translation>v</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="274"/>
+        <source>velocity (m/d)</source>
+        <translation>流速 (m/d)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="284"/>
+        <source>Export time series</source>
+        <translation>导出时间序列</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="284"/>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="295"/>
+        <source>Export plot</source>
+        <translation>导出图件</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/timeseries.py" line="295"/>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+</context>
+<context>
     <name>styling</name>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="305"/>
+        <location filename="../glacvel_plugin/styling.py" line="423"/>
         <source>flow arrows</source>
         <translation>流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="393"/>
+        <location filename="../glacvel_plugin/styling.py" line="592"/>
         <source>speed (m/d)</source>
         <translation>流速大小 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="394"/>
+        <location filename="../glacvel_plugin/styling.py" line="593"/>
         <source>speed error (m/d)</source>
         <translation>流速误差 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="456"/>
+        <location filename="../glacvel_plugin/styling.py" line="679"/>
         <source>arrows</source>
         <translation>箭头</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="220"/>
+        <source>fused {}</source>
+        <translation>融合 {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="446"/>
+        <source>m/d</source>
+        <translation>m/d</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="466"/>
+        <source>(2 × stable-ground NMAD)</source>
+        <translation>（2 × 稳定地表 NMAD）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="461"/>
+        <source>arrows: {} {} = {}</source>
+        <translation>箭头：{} {} = {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="463"/>
+        <source>none below {} {}</source>
+        <translation>低于 {} {} 不绘制</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="468"/>
+        <source>(2 × median v_error)</source>
+        <translation>（2 × v_error 中位数）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/styling.py" line="470"/>
+        <source>(5 % of the 98th-percentile speed)</source>
+        <translation>（第 98 百分位流速大小的 5 %）</translation>
     </message>
 </context>
 </TS>

@@ -23,6 +23,37 @@ sys.path.insert(0, ROOT)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 MODEL_PATH = os.path.join(ROOT, "resources", "models", "glacvel_chain.model3")
+MODEL_NAME = "Velocity chain: correlate, correct, fuse"
+"""The model's name as the Graphical Modeler shows it (the provider serves it as
+``glacvel:velocity_chain``)."""
+
+
+def child_algorithm_classes():
+    """``{algorithm id: class}`` of the algorithms the model chains."""
+    from glacvel_plugin.processing_provider.alg_correlation import OpticalCorrelationAlgorithm
+    from glacvel_plugin.processing_provider.alg_fusion import FuseVelocity
+    from glacvel_plugin.processing_provider.alg_stable_ground import StableGroundCorrection
+    return {"glacvel:optical_correlation": OpticalCorrelationAlgorithm,
+            "glacvel:stable_ground_correction": StableGroundCorrection,
+            "glacvel:fuse_velocity": FuseVelocity}
+
+
+def store_defaults(child):
+    """Give every parameter of ``child`` that has no source its algorithm's default value.
+
+    The Graphical Modeler (``QgsProcessingModelAlgorithm.validate``) treats a mandatory
+    child parameter without a stored value as missing, even when the algorithm has a
+    default, and draws the child red. Destination parameters and parameters without a
+    default (optional inputs left empty) get nothing.
+    """
+    from qgis.core import QgsProcessingModelChildParameterSource as Src
+    alg = child_algorithm_classes()[child.algorithmId()]()
+    alg.initAlgorithm()
+    sources = child.parameterSources()
+    for d in alg.parameterDefinitions():
+        if d.isDestination() or d.name() in sources or d.defaultValue() is None:
+            continue
+        child.addParameterSources(d.name(), [Src.fromStaticValue(d.defaultValue())])
 
 
 def build_model():
@@ -36,7 +67,7 @@ def build_model():
                            QgsProcessingParameterVectorLayer)
     from qgis.PyQt.QtCore import QPointF
 
-    model = QgsProcessingModelAlgorithm("velocity_chain", "Fusion", "fusion")
+    model = QgsProcessingModelAlgorithm(MODEL_NAME, "Fusion", "fusion")
     model.setHelpContent({
         "ALG_DESC": "Correlate an optical image pair (Landsat-8/9 B8 or Sentinel-2 B8), remove "
                     "the stable-ground (co-registration) offset, then fuse the corrected "
@@ -52,6 +83,8 @@ def build_model():
         "max_speed": "Fastest expected speed (m/d); sets the search range.",
         "ALG_CREATOR": "glacvel", "ALG_VERSION": "1"})
 
+    # inputs placed row by row in the order a user fills them: the provider's model
+    # lists its inputs by position (top to bottom, left to right)
     def add_input(defn, x, y):
         p = QgsProcessingModelParameter(defn.name())
         p.setPosition(QPointF(x, y))
@@ -59,9 +92,10 @@ def build_model():
 
     add_input(QgsProcessingParameterRasterLayer("reference_image", "Reference (earlier) image"), 120, 60)
     add_input(QgsProcessingParameterRasterLayer("secondary_image", "Secondary (later) image"), 340, 60)
-    add_input(QgsProcessingParameterNumber("max_speed", "Maximum speed (m/d)",
-                                           QgsProcessingParameterNumber.Double, 20.0,
-                                           minValue=0.01), 560, 60)
+    speed = QgsProcessingParameterNumber("max_speed", "Maximum speed (m/d)",
+                                         QgsProcessingParameterNumber.Double, 20.0, minValue=0.01)
+    speed.setMetadata({"widget_wrapper": {"decimals": 2}})  # not six decimals in the dialog
+    add_input(speed, 560, 60)
     add_input(QgsProcessingParameterVectorLayer("stable_ground", "Stable-ground polygons",
                                                 [QgsProcessing.TypeVectorPolygon], optional=True),
               120, 260)
@@ -71,6 +105,9 @@ def build_model():
     add_input(QgsProcessingParameterString("weights", "Fusion weights (e.g. L8=0.6,S2=0.4)",
                                            optional=True), 560, 440)
 
+    model.setParameterOrder(["reference_image", "secondary_image", "max_speed", "stable_ground",
+                             "other_products", "weights"])
+
     corr = QgsProcessingModelChildAlgorithm("glacvel:optical_correlation")
     corr.setChildId("correlate")
     corr.setDescription("Optical correlation")
@@ -79,6 +116,7 @@ def build_model():
     corr.addParameterSources("MAX_SPEED", [Src.fromModelParameter("max_speed")])
     corr.addParameterSources("OUTPUT", [Src.fromStaticValue("TEMPORARY_OUTPUT")])
     corr.setPosition(QPointF(340, 170))
+    store_defaults(corr)
     model.addChildAlgorithm(corr)
 
     sg = QgsProcessingModelChildAlgorithm("glacvel:stable_ground_correction")
@@ -93,6 +131,7 @@ def build_model():
     sg.setModelOutputs({"corrected": out})
     sg.setPosition(QPointF(340, 300))
     sg.setDependencies([])
+    store_defaults(sg)
     model.addChildAlgorithm(sg)
 
     fuse = QgsProcessingModelChildAlgorithm("glacvel:fuse_velocity")
@@ -107,6 +146,7 @@ def build_model():
     fout.setPosition(QPointF(560, 540))
     fuse.setModelOutputs({"fused": fout})
     fuse.setPosition(QPointF(340, 540))
+    store_defaults(fuse)
     model.addChildAlgorithm(fuse)
     return model
 

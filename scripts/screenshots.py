@@ -6,9 +6,14 @@ Run with ``make screenshots`` (xvfb-run, QT_QPA_PLATFORM=xcb). Writes into docs/
   scenes (Yahtse Landsat-8 pair with MTL files, the Sentinel-1 pair, an unreadable file)
   and proposing pairs;
 * ``reference_dialog.png`` — the reference-polygon dialog with pixel counts per polygon;
+* ``chooser_cloud_limit.png`` — the chooser's message when the 30 % cloud limit leaves
+  the bundled Yahtse pair (44 % and 52 % cloud) without a pair;
 * ``velocity_map.png`` — Kaskawulsh Glacier speed (GLAFT demo vx/vy, Landsat-8
   2018-03-04 → 04-05) styled by glacvel (Viridis 0 → 98th percentile, m/d legend) with
-  flow arrows, legend and scale bar (a QGIS print layout).
+  flow arrows, their length scale, legend and scale bar (a QGIS print layout);
+* ``timeseries_dock.png`` — the time-series dock after a click on the Kaskawulsh trunk:
+  the CARST Landsat-8 and Sentinel-2 pair products and the March 2018 monthly product
+  made from them by ``glacvel:monthly_velocity``.
 """
 import datetime as dt
 import os
@@ -17,6 +22,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.append("/usr/share/qgis/python/plugins")
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
 OUT = os.path.join(ROOT, "docs", "img")
 
@@ -76,17 +82,21 @@ def velocity_map(product, outline, name="velocity_map.png"):
     sym.symbolLayer(0).setStrokeWidth(0.4)
     project.addMapLayers([raster, outline_layer, arrows])
     styling.label_legend(raster, project)
+    styling.label_legend(arrows, project)
 
     layout = QgsPrintLayout(project)
     layout.initializeDefaults()
     page = layout.pageCollection().page(0)
-    page.setPageSize(QgsLayoutSize(290, 172, QgsUnitTypes.LayoutMillimeters))
+    page.setPageSize(QgsLayoutSize(290, 182, QgsUnitTypes.LayoutMillimeters))
     m = QgsLayoutItemMap(layout)
     m.attemptMove(QgsLayoutPoint(5, 14, QgsUnitTypes.LayoutMillimeters))
-    m.attemptResize(QgsLayoutSize(215, 215 * raster.height() / raster.width(), QgsUnitTypes.LayoutMillimeters))
+    m.attemptResize(QgsLayoutSize(215, 215 * 1.06 * raster.height() / raster.width(),
+                                  QgsUnitTypes.LayoutMillimeters))
     m.setLayers([arrows, outline_layer, raster])
     m.setCrs(raster.crs())
-    m.setExtent(raster.extent())
+    ext = raster.extent()
+    ext.setYMinimum(ext.yMinimum() - 0.06 * ext.height())  # room for the arrow scale
+    m.setExtent(ext)
     m.setFrameEnabled(True)
     layout.addLayoutItem(m)
     title = QgsLayoutItemLabel(layout)
@@ -99,6 +109,7 @@ def velocity_map(product, outline, name="velocity_map.png"):
     legend.setLinkedMap(m)
     legend.setTitle("Legend")
     legend.setAutoUpdateModel(True)
+    legend.setWrapString(";")
     legend.attemptMove(QgsLayoutPoint(223, 14, QgsUnitTypes.LayoutMillimeters))
     layout.addLayoutItem(legend)
     bar = QgsLayoutItemScaleBar(layout)
@@ -109,7 +120,8 @@ def velocity_map(product, outline, name="velocity_map.png"):
     bar.setNumberOfSegmentsLeft(0)
     bar.setUnitsPerSegment(2.5)
     bar.setUnitLabel("km")
-    bar.attemptMove(QgsLayoutPoint(8, 17 + 215 * raster.height() / raster.width(), QgsUnitTypes.LayoutMillimeters))
+    bar.attemptMove(QgsLayoutPoint(8, 20 + 215 * 1.06 * raster.height() / raster.width(),
+                                   QgsUnitTypes.LayoutMillimeters))
     layout.addLayoutItem(bar)
     path = os.path.join(OUT, name)
     settings = QgsLayoutExporter.ImageExportSettings()
@@ -124,6 +136,69 @@ def velocity_map(product, outline, name="velocity_map.png"):
     print("wrote", os.path.relpath(path, ROOT))
     project.removeAllMapLayers()
     return path
+
+
+def carst_product(folder, sensor, stem, name):
+    """A glacvel product from CARST's corrected vx/vy/errx/erry in demo/data/kaskawulsh."""
+    import numpy as np
+    import rasterio
+
+    from glacvel_plugin.io.product import standard_tags, write_product
+    base = os.path.join(ROOT, "demo", "data", "kaskawulsh", stem)
+    bands = {}
+    for b in ("vx", "vy", "errx", "erry"):
+        with rasterio.open(base.format(b)) as ds:
+            a = ds.read(1).astype(np.float32)
+            a[a == ds.nodata] = np.nan
+            bands[b] = a
+            transform, crs = ds.transform, ds.crs
+    d0, d1 = [dt.datetime.strptime(x, "%Y%m%d") for x in stem.split("_")[1].split("-")]
+    vx, vy = bands["vx"], bands["vy"]
+    v = np.hypot(vx, vy)
+    days = (d1 - d0).days
+    with np.errstate(invalid="ignore", divide="ignore"):
+        err = np.sqrt((bands["errx"] * vx) ** 2 + (bands["erry"] * vy) ** 2) / v
+    out = {"v": v, "vx": vx, "vy": vy, "dx": vx * days, "dy": vy * days,
+           "quality": np.where(np.isfinite(v), 1.0, np.nan).astype(np.float32),
+           "v_error": err.astype(np.float32)}
+    return write_product(os.path.join(folder, name), out, transform, crs,
+                         standard_tags(sensor, d0, d1, "CARST (GLAFT demo data)"))
+
+
+def timeseries_dock(tmp):
+    """Pair products + their monthly fusion, loaded; the dock after a click on the trunk."""
+    import processing
+    from processing.core.Processing import Processing
+    from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsPointXY, QgsProject,
+                           QgsRasterLayer)
+
+    from glacvel_plugin.gui.timeseries import VelocityTimeSeriesDock
+    from glacvel_plugin.processing_provider.provider import GlacvelProvider
+    Processing.initialize()
+    provider = GlacvelProvider()
+    QgsApplication.processingRegistry().addProvider(provider)
+    folder = os.path.join(tmp, "ts")
+    os.makedirs(folder)
+    l8 = carst_product(folder, "L8", "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif",
+                       "L8_20180304_20180405.tif")
+    s2 = carst_product(folder, "S2", "Sen2-Orb14_20180304-20180314_velo-corrected_{}_SNT-GAU-RSO.tif",
+                       "S2_20180304_20180314.tif")
+    monthly = os.path.join(folder, "monthly")
+    processing.run("glacvel:monthly_velocity", {"SOURCES": [l8, s2], "OUTPUT_FOLDER": monthly})
+    project = QgsProject.instance()
+    for p in [l8, s2] + [os.path.join(monthly, n) for n in sorted(os.listdir(monthly))
+                         if n.endswith(".tif")]:
+        project.addMapLayer(QgsRasterLayer(p, os.path.basename(p)))
+    dock = VelocityTimeSeriesDock()
+    dock.resize(760, 470)
+    dock.show_vx.setChecked(True)
+    dock.show_vy.setChecked(True)
+    # a point on the Kaskawulsh trunk (UTM 7N)
+    dock.set_point(QgsPointXY(619852.5, 6724162.5), QgsCoordinateReferenceSystem("EPSG:32607"))
+    grab(dock, "timeseries_dock.png")
+    dock.close()
+    project.removeAllMapLayers()
+    QgsApplication.processingRegistry().removeProvider(provider)
 
 
 def main():
@@ -172,6 +247,13 @@ def main():
                 os.symlink(os.path.join(s1, n), os.path.join(scenes, "sentinel1", n))
         iface.canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32607"))
         iface.canvas.setExtent(QgsRectangle(471817.5, 6665272.5, 484567.5, 6677827.5))
+        lim = SceneChooserDialog(iface)
+        lim.resize(1250, 760)
+        lim.scan(os.path.join(ROOT, "demo", "data", "yahtse"))
+        lim.set_all_checked(True)
+        lim.propose()
+        grab(lim, "chooser_cloud_limit.png")
+        lim.close()
         dlg = SceneChooserDialog(iface)
         dlg.resize(1250, 760)
         dlg.scan(scenes)
@@ -205,6 +287,7 @@ def main():
 
         velocity_map(product, os.path.join(SHARED, "kaskawulsh_glaft_demo",
                                            "glacier_V1_Kaskawulsh_s_inwardBuffer600m.shp"))
+        timeseries_dock(tmp)
     app.exitQgis()
 
 

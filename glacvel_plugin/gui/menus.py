@@ -14,6 +14,8 @@ class GlacvelMenus:
     * Raster → Glacier velocity → Reference polygons and fusion weights…
     * Raster → Glacier velocity → Style selected velocity layer
     * Raster → Glacier velocity → Add flow arrows for selected layer
+    * Raster → Glacier velocity → Velocity time series at a point (also on the toolbar):
+      a map tool; a click plots every loaded product's velocity there in a dock
 
     Velocity products added to the project in any way (toolbox, drag and drop) are
     styled automatically (``QgsProject.layersAdded``).
@@ -25,6 +27,8 @@ class GlacvelMenus:
         self.menu_name = self.tr("Glacier velocity")
         self.toolbar = None
         self.dialogs = {}
+        self.timeseries_tool = None
+        self.timeseries_dock = None
 
     def tr(self, text):
         return QCoreApplication.translate("GlacvelMenus", text)
@@ -47,7 +51,14 @@ class GlacvelMenus:
                                           self.arrows_for_selected, icon=False)
         self.toolbar = self.iface.addToolBar(self.tr("Glacier velocity"))
         self.toolbar.setObjectName("GlacvelToolbar")
+        self.timeseries_action = self._action(self.tr("Velocity time series at a point"),
+                                              self.toggle_timeseries_tool)
+        self.timeseries_action.setCheckable(True)
+        self.timeseries_action.setIcon(QIcon(icon_path("timeseries.svg")))
+        self.timeseries_action.setToolTip(self.tr("Click on a glacier to plot the velocity of "
+                                                  "every loaded glacvel product there"))
         self.toolbar.addAction(self.chooser_action)
+        self.toolbar.addAction(self.timeseries_action)
         QgsProject.instance().layersAdded.connect(self._style_new_layers)
 
     def remove(self):
@@ -65,6 +76,14 @@ class GlacvelMenus:
         for dlg in self.dialogs.values():
             dlg.close()
         self.dialogs = {}
+        if self.timeseries_tool is not None:
+            if self.iface.mapCanvas().mapTool() is self.timeseries_tool:
+                self.iface.mapCanvas().unsetMapTool(self.timeseries_tool)
+            self.timeseries_tool = None
+        if self.timeseries_dock is not None:
+            self.iface.removeDockWidget(self.timeseries_dock)
+            self.timeseries_dock.deleteLater()
+            self.timeseries_dock = None
 
     def _style_new_layers(self, layers):
         from ..styling import style_new_layers
@@ -110,3 +129,24 @@ class GlacvelMenus:
             return None
         QgsProject.instance().addMapLayer(arrows)
         return arrows
+
+    def toggle_timeseries_tool(self, checked=True):
+        """Activate (or leave) the time-series map tool; shows its dock."""
+        from qgis.PyQt.QtCore import Qt
+
+        from .timeseries import VelocityPointTool, VelocityTimeSeriesDock
+        canvas = self.iface.mapCanvas()
+        if not checked:
+            if canvas.mapTool() is self.timeseries_tool:
+                canvas.unsetMapTool(self.timeseries_tool)
+            return None
+        if self.timeseries_dock is None:
+            self.timeseries_dock = VelocityTimeSeriesDock(self.iface.mainWindow())
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.timeseries_dock)
+        if self.timeseries_tool is None:
+            self.timeseries_tool = VelocityPointTool(canvas)
+            self.timeseries_tool.setAction(self.timeseries_action)
+            self.timeseries_tool.pointClicked.connect(self.timeseries_dock.set_point)
+        self.timeseries_dock.show()
+        canvas.setMapTool(self.timeseries_tool)
+        return self.timeseries_tool

@@ -227,6 +227,7 @@ class ReferenceDialog(QDialog):
         self.polygons = QgsMapLayerComboBox()
         self.polygons.setFilters(QgsMapLayerProxyModel.PolygonLayer)
         self.polygons.setAllowEmptyLayer(True)
+        self.polygons.setLayer(None)  # start empty: never guess the reference polygons
         poly_row.addWidget(self.polygons, 1)
         self.draw_button = QPushButton(self.tr("Draw on map"))
         self.draw_button.setCheckable(True)
@@ -238,6 +239,8 @@ class ReferenceDialog(QDialog):
         self.points = QgsMapLayerComboBox()
         self.points.setFilters(QgsMapLayerProxyModel.PointLayer)
         self.points.setAllowEmptyLayer(True)
+        self.points.setLayer(None)
+        self._except_glacvel_layers()
         rf.addRow(self.tr("GNSS point layer"), self.points)
         self.method = QComboBox()
         self.method.addItem(self.tr("Constrained least squares (W ≥ 0, ΣW = 1)"), 0)
@@ -276,6 +279,13 @@ class ReferenceDialog(QDialog):
         self.message.setStyleSheet("color: #b00020;" if error else "")
 
     # ---- drawing
+    def _except_glacvel_layers(self):
+        """Keep glacvel's own arrows layers out of the GNSS point choices."""
+        from qgis.core import QgsProject
+        own = [lyr for lyr in QgsProject.instance().mapLayers().values()
+               if lyr.customProperty("glacvel/style") == "arrows"]
+        self.points.setExceptedLayerList(own)
+
     def toggle_drawing(self, on: bool):
         if self.iface is None:
             return

@@ -17,9 +17,9 @@ from qgis.core import (Qgis, QgsApplication, QgsCoordinateReferenceSystem,
                        QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsRectangle,
                        QgsTask)
 from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QCoreApplication, Qt, pyqtSignal
+from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
-                                 QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                                 QDoubleSpinBox, QFormLayout, QSpinBox, QGroupBox, QHBoxLayout,
                                  QHeaderView, QLabel, QProgressBar, QPushButton, QSplitter,
                                  QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -159,6 +159,86 @@ def overlap_percent(rec: SceneRecord, extent: QgsRectangle, extent_crs: QgsCoord
     return 100.0 * max(0.0, inter.area()) / rect.area()
 
 
+def algorithm_default(alg_id: str, name: str):
+    """Default value of parameter ``name`` of a registered Processing algorithm (or None)."""
+    alg = QgsApplication.processingRegistry().algorithmById(alg_id)
+    if alg is None:  # provider not registered (yet): ask the algorithm class itself
+        from ..processing_provider.provider import PROVIDER_ID, algorithm_classes
+        cls = next((c for c in algorithm_classes() if f"{PROVIDER_ID}:{getattr(c, 'ALG_ID', '')}" == alg_id), None)
+        if cls is not None:
+            alg = cls()
+            alg.initAlgorithm()
+    d = alg.parameterDefinition(name) if alg is not None else None
+    return d.defaultValue() if d is not None else None
+
+
+_REASONS = [
+    (re.compile(r"^first and last scene of (\d{4}-\d{2})$"),
+     QT_TRANSLATE_NOOP("SceneChooserDialog", "first and last scene of {}")),
+    (re.compile(r"^only usable scene of (\d{4}-\d{2}); bridged to the next$"),
+     QT_TRANSLATE_NOOP("SceneChooserDialog", "only usable scene of {}; bridged to the next")),
+    (re.compile(r"^Sentinel-1 (\d+)-day baseline$"),
+     QT_TRANSLATE_NOOP("SceneChooserDialog", "Sentinel-1 {}-day baseline")),
+    (re.compile(r"^consecutive UAV surveys$"),
+     QT_TRANSLATE_NOOP("SceneChooserDialog", "consecutive UAV surveys")),
+]
+
+
+def translate_reason(reason: str) -> str:
+    """The pairing rule's reason (``core.pairing``, English) in the interface language."""
+    for rx, template in _REASONS:
+        m = rx.match(reason or "")
+        if m:
+            return translate("SceneChooserDialog", template).format(*m.groups())
+    return reason
+
+
+def excluded_scenes(cands: List[Candidate], max_cloud: Optional[float],
+                    pairs: List[Pair]) -> List[tuple]:
+    """Why each ticked scene is in no proposed pair: ``[(candidate, rule, reason), ...]``.
+
+    ``rule`` is ``'cloud'``, ``'alone'``, ``'s1_baseline'``, ``'gap'`` or ``'uav'``;
+    ``reason`` the sentence shown to the user.
+
+    The rules are those of :func:`glacvel_plugin.core.pairing.propose_pairs`: optical
+    scenes above the cloud limit are left out first; then a scene needs a partner of the
+    same sensor family and footprint (optical: a later usable scene within 48 days;
+    Sentinel-1: one 24 or 36 ± 1 days later or earlier; UAV: another survey).
+    """
+    from ..core.pairing import OPTICAL_FAMILIES, S1_BASELINES_DAYS, baseline_days
+    used = {p.reference.key for p in pairs} | {p.secondary.key for p in pairs}
+    def fam(c):
+        return OPTICAL_FAMILIES.get(c.sensor, c.sensor)
+    out = []
+    for c in cands:
+        if c.key in used:
+            continue
+        optical = c.sensor in OPTICAL_FAMILIES
+        if optical and max_cloud is not None and c.cloud_cover is not None \
+                and c.cloud_cover > max_cloud:
+            out.append((c, "cloud", translate("SceneChooserDialog", "cloud cover {} % is above the limit of {} %")
+                        .format(f"{c.cloud_cover:.0f}", f"{max_cloud:g}")))
+            continue
+        mates = [o for o in cands if o.key != c.key and fam(o) == fam(c)
+                 and o.footprint == c.footprint]
+        if optical:
+            mates = [o for o in mates if max_cloud is None or o.cloud_cover is None
+                     or o.cloud_cover <= max_cloud]
+        if not mates:
+            out.append((c, "alone", translate("SceneChooserDialog", "no other usable {} scene of footprint {}")
+                        .format(c.sensor, c.footprint or "–")))
+        elif c.sensor == "S1":
+            out.append((c, "s1_baseline", translate("SceneChooserDialog", "no Sentinel-1 scene of the same orbit {} days apart (± 1 day)")
+                        .format(" / ".join(f"{b:g}" for b in S1_BASELINES_DAYS))))
+        elif optical:
+            gaps = [abs(baseline_days(c.time, o.time)) for o in mates]
+            out.append((c, "gap", translate("SceneChooserDialog", "the nearest usable scene is {} days away (bridges reach 48 days)")
+                        .format(f"{min(gaps):.0f}")))
+        else:
+            out.append((c, "uav", translate("SceneChooserDialog", "no later survey of the same site")))
+    return out
+
+
 # --------------------------------------------------------------------------- the chain
 @dataclass
 class Step:
@@ -176,12 +256,15 @@ def pair_output_name(pair: Pair) -> str:
 
 
 def build_chain(pairs: List[Pair], out_dir: str, stable_ground: Optional[str] = None,
-                months: bool = True, max_speed: Optional[float] = None) -> List[Step]:
+                months: bool = True, max_speed: Optional[float] = None,
+                method: Optional[int] = None, window: Optional[int] = None) -> List[Step]:
     """The chain for ``pairs``: correlate each → stable-ground correct → monthly fusion.
 
     * correlation: ``glacvel:optical_correlation`` (Landsat-8/9, Sentinel-2),
       ``glacvel:sar_offset_tracking`` (Sentinel-1) or ``glacvel:uav_feature_tracking``;
-      ``MAX_SPEED`` (m/d, sets the search range) when given;
+      ``MAX_SPEED`` (m/d, sets the search range) when given; for optical pairs also
+      ``METHOD`` (index of ``glacvel:optical_correlation``'s METHOD: 0 phase, 1 NCC,
+      2 Lucas-Kanade) and ``WINDOW`` (px) when given;
     * ``glacvel:stable_ground_correction`` with the ``stable_ground`` polygons (a layer
       source), or its automatic stable ground (slowest 25 %) when None;
     * ``glacvel:monthly_velocity`` over all corrected products: assigns pairs to
@@ -205,6 +288,11 @@ def build_chain(pairs: List[Pair], out_dir: str, stable_ground: Optional[str] = 
         params = {"REFERENCE": pair.reference.key, "SECONDARY": pair.secondary.key, "OUTPUT": raw}
         if max_speed:
             params["MAX_SPEED"] = float(max_speed)
+        if alg == "glacvel:optical_correlation":
+            if method is not None:
+                params["METHOD"] = int(method)
+            if window:
+                params["WINDOW"] = int(window)
         steps.append(Step(alg, params, translate("SceneChooserDialog", "correlate {}").format(stem), []))
         final = os.path.join(out_dir, stem + ".tif")
         params = {"INPUT": raw, "OUTPUT": final}
@@ -228,15 +316,30 @@ def monthly_files(folder: str) -> List[str]:
             if re.fullmatch(r"(19|20)\d{2}(0[1-9]|1[0-2])\.tif", n)]
 
 
+class ChainFeedback(QgsProcessingFeedback):
+    """Feedback of one chain step that passes each log line on as ``logged(text)``."""
+
+    logged = pyqtSignal(str)
+
+    def pushInfo(self, text):  # noqa: N802 (QGIS API)
+        super().pushInfo(text)
+        self.logged.emit(text)
+
+
 class ChainTask(QgsTask):
     """Runs :class:`Step` s with ``processing.run`` in a background thread.
 
     Progress = completed steps plus the running step's own progress; cancel stops the
-    running algorithm (through its feedback) and skips the rest. Outputs named in
-    ``Step.load`` are loaded, styled and grouped in ``group_name`` on the main thread
-    when the task finishes. ``results``: list of (step label, result dict);
-    ``error``: message of the failing step, or None.
+    running algorithm (through its feedback) and skips the rest. Each step's start and
+    each of its log lines (stages, ``40 % done after 12 s…``) is emitted as
+    ``stepMessage("step 1/3 (correlate …): …")``, kept in ``log`` and written to the
+    QGIS message log (tab *glacvel*). Outputs named in ``Step.load`` are loaded, styled
+    and grouped in ``group_name`` on the main thread when the task finishes.
+    ``results``: list of (step label, result dict); ``error``: message of the failing
+    step, or None.
     """
+
+    stepMessage = pyqtSignal(str)
 
     def __init__(self, steps: List[Step], group_name: str, arrows: bool = True,
                  on_done: Optional[Callable[["ChainTask"], None]] = None):
@@ -249,6 +352,14 @@ class ChainTask(QgsTask):
         self.error = None
         self.loaded = []
         self.feedback = None
+        self.log: List[str] = []
+
+    def _step_message(self, i: int, step: Step, text: str):
+        msg = translate("SceneChooserDialog", "step {}/{} ({}): {}").format(
+            i + 1, len(self.steps), step.label, text)
+        self.log.append(msg)
+        QgsMessageLog.logMessage(msg, "glacvel", Qgis.Info)
+        self.stepMessage.emit(msg)
 
     def run(self):
         import processing
@@ -257,9 +368,11 @@ class ChainTask(QgsTask):
             if self.isCanceled():
                 self.error = translate("SceneChooserDialog", "canceled")
                 return False
-            self.feedback = QgsProcessingFeedback()
+            self.feedback = ChainFeedback()
             self.feedback.progressChanged.connect(
                 lambda p, i=i: self.setProgress(100.0 * (i + p / 100.0) / n))
+            self.feedback.logged.connect(lambda t, i=i, step=step: self._step_message(i, step, t))
+            self._step_message(i, step, translate("SceneChooserDialog", "started"))
             context = QgsProcessingContext()
             params = {k: (v(self.results) if callable(v) else v) for k, v in step.params.items()}
             try:
@@ -413,10 +526,29 @@ class SceneChooserDialog(QDialog):
         self.max_speed.setRange(0, 100)
         self.max_speed.setDecimals(1)
         self.max_speed.setValue(0)
-        self.max_speed.setSpecialValueText(self.tr("algorithm default"))
+        default_speed = algorithm_default("glacvel:optical_correlation", "MAX_SPEED")
+        self.max_speed.setSpecialValueText(
+            self.tr("algorithm default ({} m/d)").format(f"{float(default_speed):g}")
+            if default_speed is not None else self.tr("algorithm default"))
         self.max_speed.setSuffix(" m/d")
         self.max_speed.setToolTip(self.tr("Fastest expected speed; sets the search range of the correlation"))
         form.addRow(self.tr("Maximum speed"), self.max_speed)
+        corr_row = QHBoxLayout()
+        self.method = QComboBox()
+        self.method.addItem(self.tr("Phase correlation"), 0)
+        self.method.addItem(self.tr("Normalised cross-correlation (NCC)"), 1)
+        self.method.addItem(self.tr("Fast dense matching (Lucas-Kanade)"), 2)
+        self.method.setToolTip(self.tr("Correlation method of optical pairs (glacvel:optical_correlation METHOD)"))
+        corr_row.addWidget(self.method, 1)
+        corr_row.addWidget(QLabel(self.tr("Window")))
+        self.window = QSpinBox()
+        self.window.setRange(8, 1024)
+        default_window = algorithm_default("glacvel:optical_correlation", "WINDOW")
+        self.window.setValue(int(default_window) if default_window is not None else 32)
+        self.window.setSuffix(" px")
+        self.window.setToolTip(self.tr("Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window"))
+        corr_row.addWidget(self.window)
+        form.addRow(self.tr("Optical correlation"), corr_row)
         self.monthly = QCheckBox(self.tr("Monthly products (YYYYMM.tif)"))
         self.monthly.setChecked(True)
         self.arrows = QCheckBox(self.tr("Add flow arrows to monthly products"))
@@ -554,13 +686,27 @@ class SceneChooserDialog(QDialog):
             self.fill_pairs()
             self.show_message(self.tr("Tick at least two usable scenes to propose pairs."), error=True)
             return self.pairs
-        self.pairs = propose_pairs([r.candidate() for r in recs], self.max_cloud.value())
+        cands = [r.candidate() for r in recs]
+        self.pairs = propose_pairs(cands, self.max_cloud.value())
         self.fill_pairs()
+        excluded = excluded_scenes(cands, self.max_cloud.value(), self.pairs)
+        why = "; ".join(f"{os.path.basename(str(c.key))}: {reason}" for c, _, reason in excluded)
         if not self.pairs:
-            self.show_message(self.tr("No pair matches the rules (optical: first and last scene of a "
-                                      "month; Sentinel-1: 24 or 36 days); add pairs by hand."), error=True)
+            text = self.tr("No pair matches the rules (optical: first and last usable scene of a "
+                           "month, cloud cover ≤ {} %; Sentinel-1: 24 or 36 days).").format(
+                f"{self.max_cloud.value():g}")
+            if why:
+                text += " " + self.tr("Left out: {}.").format(why)
+            if any(rule == "cloud" for _, rule, _ in excluded):
+                text += " " + self.tr("Raise Maximum cloud cover % or add pairs by hand.")
+            else:
+                text += " " + self.tr("Add pairs by hand.")
+            self.show_message(text, error=True)
         else:
-            self.show_message(self.tr("{} pairs proposed; edit them below.").format(len(self.pairs)))
+            text = self.tr("{} pairs proposed; edit them below.").format(len(self.pairs))
+            if why:
+                text += " " + self.tr("Left out: {}.").format(why)
+            self.show_message(text)
         return self.pairs
 
     def _fill_combos(self, recs):
@@ -606,7 +752,7 @@ class SceneChooserDialog(QDialog):
         for row, p in enumerate(self.pairs):
             vals = [f"{p.reference.time:%Y-%m-%d %H:%M}  {p.reference.footprint or ''}",
                     f"{p.secondary.time:%Y-%m-%d %H:%M}  {p.secondary.footprint or ''}",
-                    f"{p.dt_days:.2f}", p.sensor, p.reason]
+                    f"{p.dt_days:.2f}", p.sensor, translate_reason(p.reason)]
             for col, v in enumerate(vals):
                 item = QTableWidgetItem(v)
                 if col < 2:
@@ -626,7 +772,8 @@ class SceneChooserDialog(QDialog):
             return None
         try:
             steps = build_chain(self.pairs, self.out_dir.filePath(), self.stable_source(),
-                                self.monthly.isChecked(), self.max_speed.value() or None)
+                                self.monthly.isChecked(), self.max_speed.value() or None,
+                                method=self.method.currentData(), window=self.window.value())
         except ValueError as exc:
             self.show_message(str(exc), error=True)
             return None
@@ -639,6 +786,7 @@ class SceneChooserDialog(QDialog):
         group = self.tr("glacvel run {}").format(_dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
         self.task = ChainTask(steps, group, self.arrows.isChecked(), self._done)
         self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
+        self.task.stepMessage.connect(self.show_message)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)

@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingParameterBand, QgsProcessingParameterDateTim
 from ..core.velocity import baseline_days
 from ..io.pair import correlate_files
 from ..io.scenes import acquisition_time
-from .base import GlacvelAlgorithm, callbacks, optional_datetime
+from .base import GlacvelAlgorithm, ProgressLog, optional_datetime
 
 PREFILTER_KEYS = ["none", "highpass", "wallis", "orientation"]
 METHOD_KEYS = ["phase", "ncc", "lk"]
@@ -122,9 +122,14 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
         min_q = self.parameterAsDouble(parameters, "MIN_QUALITY", context)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         method = METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)]
-        progress, is_canceled = callbacks(feedback)
-        feedback.pushInfo(f"Δt = {baseline_days(t0, t1):.3f} d "
-                          f"({t0:%Y-%m-%d %H:%M:%S} → {t1:%Y-%m-%d %H:%M:%S} UTC)")
+        log = ProgressLog(feedback)
+        progress, is_canceled = log.progress, log.is_canceled
+        feedback.pushInfo(self.tr("Δt = {} d ({} → {} UTC)").format(
+            f"{baseline_days(t0, t1):.3f}", f"{t0:%Y-%m-%d %H:%M:%S}",
+            f"{t1:%Y-%m-%d %H:%M:%S}"))
+        log.stage(self.tr("aligning the secondary image on the reference grid, then a coarse "
+                          "search on the image pyramid and the full-resolution pass strip by "
+                          "strip"))
         res = correlate_files(
             ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,
             window=self.parameterAsInt(parameters, "WINDOW", context), step=step,
@@ -133,9 +138,10 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             min_quality=None if min_q == 0 else min_q,
             nmt_threshold=self.parameterAsDouble(parameters, "MEDIAN_TEST", context),
             progress=progress, is_canceled=is_canceled)
-        feedback.pushInfo(
-            f"window {res['window']} px, step {res['step']} px, search {res['search_px']:.1f} px, "
-            f"grid {res['shape'][1]} × {res['shape'][0]}, valid {100 * res['valid_fraction']:.1f} %")
+        feedback.pushInfo(self.tr(
+            "window {} px, step {} px, search {} px, grid {} × {}, valid {} %").format(
+                res['window'], res['step'], f"{res['search_px']:.1f}", res['shape'][1],
+                res['shape'][0], f"{100 * res['valid_fraction']:.1f}"))
         return {"OUTPUT": output}
 
 

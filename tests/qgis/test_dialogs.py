@@ -179,7 +179,7 @@ def test_menus_add_and_remove(qgis_iface, tmp_path):
     menus = GlacvelMenus(qgis_iface)
     menus.add()
     try:
-        assert len(menus.actions) == 4
+        assert len(menus.actions) == 5  # chooser, reference, style, arrows, time series
         assert menus.toolbar is not None and menus.chooser_action in menus.toolbar.actions()
         dlg = menus.show_scene_chooser()
         assert dlg.isVisible() and menus.show_scene_chooser() is dlg  # one instance
@@ -489,9 +489,9 @@ def test_chooser_runs_chain_and_loads_styled_layers(qgis_iface, glacvel_processi
         assert os.path.exists(pair) and os.path.exists(monthly)
         group = next(g for g in project.layerTreeRoot().children() if g.name().startswith("glacvel run"))
         layers = {n.layer().name(): n.layer() for n in group.findLayers()}
-        assert "L8_20160718_20160803" in layers and "201607" in layers
+        assert "L8 2016-07-18 → 2016-08-03" in layers and "201607" in layers
         viridis = QgsStyle.defaultStyle().colorRamp("Viridis")
-        for name in ("L8_20160718_20160803", "201607"):
+        for name in ("L8 2016-07-18 → 2016-08-03", "201607"):
             r = layers[name].renderer()
             assert isinstance(r, QgsSingleBandPseudoColorRenderer) and r.band() == 1
             items = r.shader().rasterShaderFunction().colorRampItemList()
@@ -503,7 +503,7 @@ def test_chooser_runs_chain_and_loads_styled_layers(qgis_iface, glacvel_processi
         assert layers["201607"].temporalProperties().isActive()
         assert (rng.begin().date().toPyDate().isoformat(), rng.end().date().toPyDate().isoformat()) == \
             ("2016-07-01", "2016-08-01")
-        assert not layers["L8_20160718_20160803"].temporalProperties().isActive()
+        assert not layers["L8 2016-07-18 → 2016-08-03"].temporalProperties().isActive()
         arrows = [lyr for n, lyr in layers.items() if n.startswith("201607 ")]
         assert len(arrows) == 1 and arrows[0].featureCount() > 0
         assert isinstance(arrows[0].renderer().symbol().symbolLayer(0), QgsVectorFieldSymbolLayer)
