@@ -23,7 +23,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.append("/usr/share/qgis/python/plugins")
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
+SHARED = os.path.join(ROOT, "tests", "data")  # real crops that ship with the repository
 OUT = os.path.join(ROOT, "docs", "img")
 
 
