@@ -35,7 +35,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "out")
 ROOT = os.path.dirname(HERE)
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "yahtse_landsat8")
+DATA = os.path.join(os.environ.get("GLACVEL_SHARED_DATA",
+                                   os.path.join(os.path.dirname(ROOT), "shared", "data")),
+                    "yahtse_landsat8")
 REF = os.path.join(DATA, "LC80630182016200LGN00_B8_yahtse.TIF")
 SEC = os.path.join(DATA, "LC80630182016216LGN00_B8_yahtse.TIF")
 N, STEP, DT, PX = 32, 2, 16.0, 15.0

@@ -25,7 +25,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "yahtse_landsat8")
+DATA = os.path.join(os.environ.get("GLACVEL_SHARED_DATA",
+                                   os.path.join(os.path.dirname(ROOT), "shared", "data")),
+                    "yahtse_landsat8")
 
 
 def build(folder, size, rows):
