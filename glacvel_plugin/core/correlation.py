@@ -52,6 +52,8 @@ import numpy as np
 import scipy.fft as sfft
 
 METHODS = ("phase", "ncc")
+"""Engines of :func:`match_windows`; the dense engines ``lk`` (:func:`lucas_kanade_search`)
+and the default ``lk_phase`` (:func:`deformable_search`) work on a grid of windows."""
 
 _DEFAULT_BUDGET = 256 * 2 ** 20  # bytes of temporary arrays per batch
 
@@ -587,7 +589,7 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 5,
                        robust: float = 0.5, tol: float = 0.05,
                        max_change: Optional[float] = None, min_ncc: float = 0.3,
-                       smooth: float = 0.25) -> Match:
+                       smooth: float = 0.25, final_smooth: Optional[float] = None) -> Match:
     """Dense window matching by iterated Lucas-Kanade with window deformation.
 
     The fast engine (method ``'lk'``): for a regular grid of windows (top-left corners
@@ -608,6 +610,8 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
       45:927): without it the iteration deconvolves the window average and amplifies
       grid-scale noise (``smooth`` = 0 switches it off: for a few iterations from a
       prior that is already right, as :func:`lucas_kanade_search` does);
+    * ``final_smooth`` (windows, None = ``smooth``): σ of the filter before the last
+      (robust) iteration only (:func:`deformable_search` uses window/2 there);
     * the first warp, from the prior, is bilinear (three times cheaper; the prior is
       tenths of a pixel off anyway), the later ones cubic-spline;
     * plain iterations run until the field changes by at most ``tol`` px at the 90th
@@ -676,9 +680,10 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     it = 0
     while True:
         old_r, old_c = ur, uc
-        if it > 0 and sigma > 0:
-            ur = ndimage.gaussian_filter(ur, sigma, mode="nearest")
-            uc = ndimage.gaussian_filter(uc, sigma, mode="nearest")
+        sig = sigma if not (robust_pass and final_smooth is not None) else final_smooth * n / step
+        if it > 0 and sig > 0:
+            ur = ndimage.gaussian_filter(ur, sig, mode="nearest")
+            uc = ndimage.gaussian_filter(uc, sig, mode="nearest")
         fr = _bilinear(ur, lerp_r, lerp_c)
         fc = _bilinear(uc, lerp_r, lerp_c)
         coords = [rr[:, None] + fr, cc[None, :] + fc]
@@ -848,9 +853,10 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
 
 
 DEFAULT_SMOOTH = 0.5
-"""Predictor-filter σ of the default engine's Lucas-Kanade run, in windows (σ = 16 px at
-window 32): on the Yahtse bedrock polygons it lowers the spread of the stable-ground
-velocities by a fifth against σ = window/4 (docs/correlation.md)."""
+"""Predictor-filter σ, in windows (σ = 16 px at window 32), of the warp before the
+default engine's last (robust) Lucas-Kanade iteration; the iterations before it use
+window/4 as ``lk`` does. On the Yahtse bedrock polygons it lowers the spread of the
+stable-ground velocities by a fifth against window/4 throughout (docs/correlation.md)."""
 
 SUSPECT_NCC = 0.5
 """Deformed-window NCC below which the default engine re-measures a window by phase
@@ -886,7 +892,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                       rows_out: int, cols_out: int, window: int, step: int,
                       prior_r: np.ndarray, prior_c: np.ndarray,
                       max_change: Optional[float] = None, min_ncc: float = 0.3,
-                      smooth: float = DEFAULT_SMOOTH, suspect_ncc: float = SUSPECT_NCC,
+                      smooth: float = 0.25, final_smooth: Optional[float] = DEFAULT_SMOOTH,
+                      suspect_ncc: float = SUSPECT_NCC,
                       suspect_range: float = SUSPECT_RANGE, workers: int = 1) -> Match:
     """The default engine: deformable Lucas-Kanade refinement, phase correlation where
     that refinement is rejected or cannot be trusted.
@@ -896,7 +903,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     search of the pyramid). Steps:
 
     1. :func:`dense_lucas_kanade` from the prior with a predictor filter of σ =
-       ``smooth`` × window px (default window/2);
+       ``smooth`` × window px (window/4) while it iterates and ``final_smooth`` × window
+       px (window/2) before its last, robust iteration: the warp of the final
+       measurement is smoother, which lowers the spread on stable ground;
     2. a window is *suspect* when it was rejected (not for lack of data), its
        deformed-window NCC is below ``suspect_ncc`` (0.5), or the Lucas-Kanade field
        changes by more than ``suspect_range`` px (3) across its footprint (range of
@@ -917,7 +926,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     n, shape = int(window), (int(rows_out), int(cols_out))
     first = dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
                                prior_r, prior_c, max_change=max_change, min_ncc=min_ncc,
-                               smooth=smooth)
+                               smooth=smooth, final_smooth=final_smooth)
     dr, dc, q = (x.reshape(shape).copy() for x in (first.dr, first.dc, first.quality))
     no_data = first.no_data.reshape(shape)
     suspect = ~np.isfinite(dr) | ~(q >= suspect_ncc)
