@@ -1,4 +1,6 @@
-"""Window correlation engines: phase correlation and NCC, batched over many windows.
+"""Window correlation engines: phase correlation and NCC, batched over many windows, and
+the dense Lucas-Kanade engines (``lk``, and ``lk_phase``, the default of the pipeline:
+:func:`deformable_search`).
 
 Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tracker)
 ---------------------------------------------------------------------------------
@@ -16,7 +18,7 @@ Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tr
 
 Methods
 -------
-``phase`` (default)
+``phase``
     Frequency-domain phase correlation: per-window mean removal and a 2-D Hann taper,
     the normalised cross-power spectrum P(k) = S(k) R*(k) / |S(k) R*(k)|, a smooth
     low-pass weight on |k|, the Nyquist row/column dropped. The integer peak of the

@@ -16,7 +16,7 @@ The chain
    coordinates of the image grid); ``rows_out = (rows − window) // step + 1``.
 2. Pyramid (coarse-to-fine, as in multi-pass PIV and autoRIFT's sparse→dense search):
    with a search range of ``search`` px the top level L is the smallest with
-   ``search / 2^L <= MAX_COARSE_RADIUS`` (32 px; at least 1 for ``lk``). Each level
+   ``search / 2^L <= MAX_COARSE_RADIUS`` (32 px; at least 1 for ``lk`` and ``lk_phase``). Each level
    ``L >= 1`` works on both images block-averaged by 2^L, on a grid of step
    ``window/2``, centred on the prior from the level above (×2); its field is cleaned
    (quality, normalised median test, speed limit), holes filled from the nearest
@@ -30,7 +30,11 @@ The chain
    from within about a pixel) and gets more halo rows for its predictor filter. Where
    that prior is several pixels off (fast, strongly sheared ice) its windows fail the
    NCC test; there phase correlation searches ±``radius`` px on a sparse grid and a
-   second Lucas-Kanade run starts from that.
+   second Lucas-Kanade run starts from that. The default ``lk_phase`` engine
+   (:func:`~glacvel_plugin.core.correlation.deformable_search`) refines the same prior
+   by Lucas-Kanade and measures every window it rejects, or cannot trust (deformed NCC
+   < 0.5, the field changing > 3 px across the window), by phase correlation over the
+   whole window-size correlation surface.
 4. Outliers → NaN (never 0): quality below ``min_quality``, normalised median test
    (Westerweel & Scarano 2005; ε = 0.1 px, threshold 2), displacement longer than
    ``max_displacement`` px.
@@ -325,9 +329,11 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     window : window (chip) size, px (>= 8). step : output grid step, px (>= 1).
     search : largest displacement to search for, px (from the maximum speed × Δt /
         pixel size); sets the coarse search radius and the pyramid depth.
-    method : full-resolution engine: ``'phase'`` (phase correlation, default),
-        ``'ncc'``, or ``'lk'`` (dense Lucas-Kanade with window deformation, the fast
-        engine; :func:`~glacvel_plugin.core.correlation.lucas_kanade_search`). Coarse
+    method : full-resolution engine: ``'lk_phase'`` (default: dense Lucas-Kanade with
+        window deformation, phase correlation where it is rejected;
+        :func:`~glacvel_plugin.core.correlation.deformable_search`), ``'phase'`` (phase
+        correlation), ``'ncc'``, or ``'lk'`` (Lucas-Kanade alone, the fastest;
+        :func:`~glacvel_plugin.core.correlation.lucas_kanade_search`). Coarse
         passes always use NCC over an explicit search area.
     prefilter_kind : one of :data:`glacvel_plugin.core.filters.PREFILTERS`.
     min_quality : reject below this quality (None = no threshold).
