@@ -16,9 +16,9 @@ The chain
    coordinates of the image grid); ``rows_out = (rows − window) // step + 1``.
 2. Pyramid (coarse-to-fine, as in multi-pass PIV and autoRIFT's sparse→dense search):
    with a search range of ``search`` px the top level L is the smallest with
-   ``search / 2^L <= MAX_COARSE_RADIUS`` (32 px; at least 1 for ``lk`` and ``lk_phase``). Each level
-   ``L >= 1`` works on both images block-averaged by 2^L, on a grid of step
-   ``window/2``, centred on the prior from the level above (×2); its field is cleaned
+   ``search / 2^L <= MAX_COARSE_RADIUS`` (32 px; at least 1 for ``lk`` and
+   ``lk_phase``). Each level ``L >= 1`` works on both images block-averaged by 2^L, on
+   a grid of step ``window/2``, centred on the prior from the level above (×2); its field is cleaned
    (quality, normalised median test, speed limit), holes filled from the nearest
    valid vector and median-smoothed 3×3, and becomes the prior of the next level.
 3. Full resolution, block by block (``block_rows`` output rows at a time, plus one
