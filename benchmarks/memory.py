@@ -1,6 +1,6 @@
 """Peak resident memory of glacvel on a 10,000 × 10,000 px pair (run by benchmarks/run.sh).
 
-    .venv/bin/python benchmarks/memory.py [method] [cols] [rows]
+    .venv/bin/python benchmarks/memory.py [method (default lk_phase)] [cols] [rows]
 
 Builds two tiled uint16 GeoTIFFs of ``rows`` × ``cols`` px (default 10,000², UTM 7N,
 15 m pixels) in a temporary folder — the real Yahtse B8 texture mirrored and repeated to
@@ -25,7 +25,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "yahtse_landsat8")
+DATA = os.path.join(os.environ.get("GLACVEL_SHARED_DATA",
+                                   os.path.join(os.path.dirname(ROOT), "shared", "data")),
+                    "yahtse_landsat8")
 
 
 def build(folder, size, rows):
@@ -79,7 +81,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["child"]:
         child(*sys.argv[2:6])
         sys.exit(0)
-    method = sys.argv[1] if len(sys.argv) > 1 else "lk"
+    method = sys.argv[1] if len(sys.argv) > 1 else "lk_phase"
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     rows = int(sys.argv[3]) if len(sys.argv) > 3 else size
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as d:

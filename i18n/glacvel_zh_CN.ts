@@ -685,6 +685,11 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
         <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
     </message>
     <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
+        <source>Coarse search, deformable Lucas-Kanade, phase correlation where it is rejected (default)</source>
+        <translation>粗搜索、可形变 Lucas-Kanade、在其被拒绝处用相位相关（默认）</translation>
+    </message>
+    <message>
         <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
@@ -713,7 +718,7 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
         <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="25"/>
         <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
-The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements; the full-resolution pass then measures each window to sub-pixel precision with frequency-domain phase correlation (default; quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or, several times faster, dense Lucas-Kanade matching with window deformation (quality = NCC of the deformed windows; windows below 0.3 are left out). Lucas-Kanade refines the coarse result; where that fails (fast, strongly sheared ice) phase correlation searches again on a sparse grid and Lucas-Kanade restarts from there. Near a calving terminus it still leaves more no data than phase correlation, the default. Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
+The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements. The default method then refines every window by dense Lucas-Kanade matching with window deformation (the windows deform with the flow) and measures again by phase correlation every window where that refinement is rejected, its quality is below 0.5 or the displacement changes by more than 3 px across the window (shear margins, calving fronts): fast and precise on slow ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched secondary window (-1..1); on the Yahtse pair a minimum quality of 0.2 removes 85 % of the windows that differ from phase correlation by more than 2 px and 4 % of those within 0.5 px (docs/correlation.md). The other methods measure every window with one engine: phase correlation (quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or Lucas-Kanade alone (quality = NCC of the deformed windows; windows below 0.3 are left out; where it fails, phase correlation searches on a sparse grid and Lucas-Kanade restarts from there, but it leaves more no data in fast, sheared ice). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
 
 Minimum quality: windows whose quality is below it become no data; exactly 0 switches the threshold off. Any other value is applied, negative ones too: NCC and Lucas-Kanade quality lies in -1..1, so e.g. -0.05 removes only clearly anti-correlated windows (to reject every window with a negative NCC give a small positive value such as 0.01); phase coherence lies in 0..1, so a negative threshold removes nothing there.
 Bands: leave empty for single-band images; multi-band images need a band choice.
@@ -721,7 +726,7 @@ Times: when empty they are read from Landsat/Sentinel names, MTL files or tags.
 Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on Sentinel-2 B8). Pre-filter: high-pass (default), Wallis, orientation images (Heid &amp; Kääb 2012) or none.</source>
         <translation>测量较早（参考）与较晚（次）两景光学影像之间的冰川表面位移，例如 Landsat-8 第 8 波段（15 m）或 Sentinel-2 第 8 波段（10 m），并写出 glacvel 流速产品：波段 v、vx、vy（m/d；x 向东，y 向北），dx、dy（时间基线内的位移，米）和 quality，每个窗口中心一个值。
 
-次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移；随后全分辨率处理以亚像元精度测量每个窗口，方法为频率域相位相关（默认；quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值），或快数倍的带窗口形变的稠密 Lucas-Kanade 匹配（quality = 形变后窗口的 NCC；低于 0.3 的窗口被舍弃）。Lucas-Kanade 对粗搜索结果进行细化；在细化失败处（快速、强烈剪切的冰体），相位相关在稀疏网格上重新搜索，Lucas-Kanade 再从该结果出发。在崩解冰川末端附近，它留下的无数据仍比默认的相位相关更多。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
+次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移。默认方法随后以带窗口形变的稠密 Lucas-Kanade 匹配（窗口随流动形变）细化每个窗口，并在细化被拒绝、quality 低于 0.5 或位移在窗口内变化超过 3 像元处（剪切边缘、崩解前缘）用相位相关重新测量：在慢速冰体和基岩上快速而精确，在快速、强烈剪切的冰体中也完整。其 quality 为参考窗口与匹配的次窗口的 NCC（-1..1）；在 Yahtse 像对上，最小质量 0.2 去除了与相位相关相差 2 像元以上窗口的 85 %，以及相差 0.5 像元以内窗口的 4 %（见 docs/correlation.md）。其他方法对每个窗口只用一种引擎：相位相关（quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值）或单独的 Lucas-Kanade（quality = 形变后窗口的 NCC；低于 0.3 的窗口被舍弃；在其失败处，相位相关在稀疏网格上重新搜索，Lucas-Kanade 再从该结果出发，但在快速剪切的冰体中留下更多无数据）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
 
 最小质量：quality 低于该值的窗口设为无数据；恰好为 0 时不设阈值。其他任何值（包括负值）都会生效：NCC 与 Lucas-Kanade 的 quality 范围为 -1..1，例如 -0.05 只去除明显负相关的窗口（要去除所有 NCC 为负的窗口，请给一个小的正值，如 0.01）；相位相干性范围为 0..1，负阈值在那里不去除任何窗口。
 波段：单波段影像留空；多波段影像需选择波段。

@@ -1,4 +1,6 @@
-"""Window correlation engines: phase correlation and NCC, batched over many windows.
+"""Window correlation engines: phase correlation and NCC, batched over many windows, and
+the dense Lucas-Kanade engines (``lk``, and ``lk_phase``, the default of the pipeline:
+:func:`deformable_search`).
 
 Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tracker)
 ---------------------------------------------------------------------------------
@@ -16,7 +18,7 @@ Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tr
 
 Methods
 -------
-``phase`` (default)
+``phase``
     Frequency-domain phase correlation: per-window mean removal and a 2-D Hann taper,
     the normalised cross-power spectrum P(k) = S(k) R*(k) / |S(k) R*(k)|, a smooth
     low-pass weight on |k|, the Nyquist row/column dropped. The integer peak of the
@@ -52,6 +54,8 @@ import numpy as np
 import scipy.fft as sfft
 
 METHODS = ("phase", "ncc")
+"""Engines of :func:`match_windows`; the dense engines ``lk`` (:func:`lucas_kanade_search`)
+and the default ``lk_phase`` (:func:`deformable_search`) work on a grid of windows."""
 
 _DEFAULT_BUDGET = 256 * 2 ** 20  # bytes of temporary arrays per batch
 
@@ -267,12 +271,22 @@ def _peak_in_radius(surf: np.ndarray, radius: int):
     """
     b, n, _ = surf.shape
     r = int(min(radius, n // 2 - 1))
-    idx = np.r_[0:r + 1, n - r:n] if r > 0 else np.array([0])
-    sub = surf[:, idx[:, None], idx[None, :]]
-    flat = sub.reshape(b, -1).argmax(axis=1)
-    iy_i, ix_i = np.unravel_index(flat, sub.shape[1:])
-    iy = idx[iy_i]
-    ix = idx[ix_i]
+    if 2 * r + 2 >= n:
+        # every shift but the Nyquist row/column (n even): argmax of the whole surface
+        # with those masked, no gather of a sub-surface
+        full = surf
+        if n % 2 == 0:
+            full = surf.copy()
+            full[:, n // 2, :] = -np.inf
+            full[:, :, n // 2] = -np.inf
+        iy, ix = np.unravel_index(full.reshape(b, -1).argmax(axis=1), (n, n))
+    else:
+        idx = np.r_[0:r + 1, n - r:n] if r > 0 else np.array([0])
+        sub = surf[:, idx[:, None], idx[None, :]]
+        flat = sub.reshape(b, -1).argmax(axis=1)
+        iy_i, ix_i = np.unravel_index(flat, sub.shape[1:])
+        iy = idx[iy_i]
+        ix = idx[ix_i]
     rows = np.arange(b)
     peak = surf[rows, iy, ix]
     fy = _parabolic(surf[rows, (iy - 1) % n, ix], peak, surf[rows, (iy + 1) % n, ix])
@@ -577,7 +591,7 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 5,
                        robust: float = 0.5, tol: float = 0.05,
                        max_change: Optional[float] = None, min_ncc: float = 0.3,
-                       smooth: float = 0.25) -> Match:
+                       smooth: float = 0.25, final_smooth: Optional[float] = None) -> Match:
     """Dense window matching by iterated Lucas-Kanade with window deformation.
 
     The fast engine (method ``'lk'``): for a regular grid of windows (top-left corners
@@ -598,6 +612,8 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
       45:927): without it the iteration deconvolves the window average and amplifies
       grid-scale noise (``smooth`` = 0 switches it off: for a few iterations from a
       prior that is already right, as :func:`lucas_kanade_search` does);
+    * ``final_smooth`` (windows, None = ``smooth``): σ of the filter before the last
+      (robust) iteration only (:func:`deformable_search` uses window/2 there);
     * the first warp, from the prior, is bilinear (three times cheaper; the prior is
       tenths of a pixel off anyway), the later ones cubic-spline;
     * plain iterations run until the field changes by at most ``tol`` px at the 90th
@@ -666,9 +682,10 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     it = 0
     while True:
         old_r, old_c = ur, uc
-        if it > 0 and sigma > 0:
-            ur = ndimage.gaussian_filter(ur, sigma, mode="nearest")
-            uc = ndimage.gaussian_filter(uc, sigma, mode="nearest")
+        sig = sigma if not (robust_pass and final_smooth is not None) else final_smooth * n / step
+        if it > 0 and sig > 0:
+            ur = ndimage.gaussian_filter(ur, sig, mode="nearest")
+            uc = ndimage.gaussian_filter(uc, sig, mode="nearest")
         fr = _bilinear(ur, lerp_r, lerp_c)
         fc = _bilinear(uc, lerp_r, lerp_c)
         coords = [rr[:, None] + fr, cc[None, :] + fc]
@@ -834,4 +851,112 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         take = failed[i0:i1, j0:j1]
         for out, x in ((dr, again.dr), (dc, again.dc), (q, again.quality)):
             out[i0:i1, j0:j1][take] = x.reshape(i1 - i0, j1 - j0)[take]
+    return Match(dr.ravel(), dc.ravel(), q.ravel(), first.no_data)
+
+
+DEFAULT_SMOOTH = 0.5
+"""Predictor-filter σ, in windows (σ = 16 px at window 32), of the warp before the
+default engine's last (robust) Lucas-Kanade iteration; the iterations before it use
+window/4 as ``lk`` does. On the Yahtse bedrock polygons it lowers the spread of the
+stable-ground velocities by a fifth against window/4 throughout (docs/correlation.md)."""
+
+SUSPECT_NCC = 0.5
+"""Deformed-window NCC below which the default engine re-measures a window by phase
+correlation (rejected windows always are)."""
+
+SUSPECT_RANGE = 3.0
+"""Change of the Lucas-Kanade field across one window footprint (px) above which the
+default engine re-measures the window by phase correlation: where the displacement
+changes by several pixels inside a window (shear margins, the fastest ice at a
+terminus) the smoothed warp cannot follow and the result depends on the prior."""
+
+
+def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=4096):
+    """NCC of each reference window and the secondary window at the nearest-pixel
+    displacement (float32 (len(rows),), NaN where a window touches no data or is flat)."""
+    out = np.full(len(rows), np.nan, np.float32)
+    ir = np.round(dr).astype(np.int64)
+    ic = np.round(dc).astype(np.int64)
+    for s0 in range(0, len(rows), batch):
+        sl = slice(s0, s0 + batch)
+        a = _gather(ref, rows[sl], cols[sl], n).reshape(len(rows[sl]), -1)
+        b = _gather(sec, rows[sl] + ir[sl], cols[sl] + ic[sl], n).reshape(len(rows[sl]), -1)
+        a -= a.mean(axis=1, keepdims=True)
+        b -= b.mean(axis=1, keepdims=True)
+        num = np.einsum("ij,ij->i", a, b)
+        den = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[sl] = np.where(den > 0, num / den, np.nan)
+    return out
+
+
+def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
+                      rows_out: int, cols_out: int, window: int, step: int,
+                      prior_r: np.ndarray, prior_c: np.ndarray,
+                      max_change: Optional[float] = None, min_ncc: float = 0.3,
+                      smooth: float = 0.25, final_smooth: Optional[float] = DEFAULT_SMOOTH,
+                      suspect_ncc: float = SUSPECT_NCC,
+                      suspect_range: float = SUSPECT_RANGE, workers: int = 1) -> Match:
+    """The default engine: deformable Lucas-Kanade refinement, phase correlation where
+    that refinement is rejected or cannot be trusted.
+
+    Same grid, arrays and prior as :func:`dense_lucas_kanade` (``prior_r``,
+    ``prior_c``: real-valued displacement (rows_out, cols_out) px from the coarse NCC
+    search of the pyramid). Steps:
+
+    1. :func:`dense_lucas_kanade` from the prior with a predictor filter of σ =
+       ``smooth`` × window px (window/4) while it iterates and ``final_smooth`` × window
+       px (window/2) before its last, robust iteration: the warp of the final
+       measurement is smoother, which lowers the spread on stable ground;
+    2. a window is *suspect* when it was rejected (not for lack of data), its
+       deformed-window NCC is below ``suspect_ncc`` (0.5), or the Lucas-Kanade field
+       changes by more than ``suspect_range`` px (3) across its footprint (range of
+       each component over the window-size neighbourhood of the grid, nearest-filled);
+    3. every suspect window is measured by phase correlation (:func:`match_windows`,
+       method ``'phase'``, the whole window-size correlation surface searched, radius
+       window/2 − 1, centred on the rounded prior, no taper re-centring) and takes that
+       result; where phase correlation fails too it is NaN.
+
+    ``quality`` is one measure for both kinds of window: the NCC of the reference
+    window and the matched secondary window, deformed by the Lucas-Kanade field where
+    that was kept, translated to the nearest pixel of the phase displacement elsewhere
+    (−1..1). Returns :class:`Match` (flattened, ``no_data`` set). ``workers``: threads
+    for the FFTs of the phase search.
+    """
+    from scipy import ndimage
+    from .filters import fill_nearest
+    n, shape = int(window), (int(rows_out), int(cols_out))
+    first = dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
+                               prior_r, prior_c, max_change=max_change, min_ncc=min_ncc,
+                               smooth=smooth, final_smooth=final_smooth)
+    dr, dc, q = (x.reshape(shape).copy() for x in (first.dr, first.dc, first.quality))
+    no_data = first.no_data.reshape(shape)
+    suspect = ~np.isfinite(dr) | ~(q >= suspect_ncc)
+    if suspect_range and np.isfinite(dr).any():
+        k = n // step + 1
+        span = [ndimage.maximum_filter(x, k, mode="nearest")
+                - ndimage.minimum_filter(x, k, mode="nearest")
+                for x in (fill_nearest(dr), fill_nearest(dc))]
+        suspect |= np.hypot(*span) > suspect_range
+    suspect &= ~no_data
+    if not suspect.any():
+        return first
+    ii, jj = np.nonzero(suspect)
+    rows, cols = row0 + ii * step, col0 + jj * step
+    pr = np.round(np.asarray(prior_r, np.float32)[ii, jj]).astype(np.int64)
+    pc = np.round(np.asarray(prior_c, np.float32)[ii, jj]).astype(np.int64)
+    m = match_windows(ref, sec, rows, cols, n, pr, pc, method="phase", radius=n // 2 - 1,
+                      refine=0, workers=workers)
+    ok = np.isfinite(m.dr)
+    qm = np.full(len(ii), np.nan, np.float32)
+    if ok.any():
+        a = np.asarray(ref, np.float32)
+        b = np.asarray(sec, np.float32)
+        if a.ndim == 2:
+            a, b = a[None], b[None]
+        qm[ok] = _translated_ncc(a, b, rows[ok], cols[ok], m.dr[ok], m.dc[ok], n)
+    ok &= np.isfinite(qm)    # the matched window leaves the data: no measurement
+    dr[ii, jj] = np.where(ok, m.dr, np.nan)
+    dc[ii, jj] = np.where(ok, m.dc, np.nan)
+    q[ii, jj] = np.where(ok, qm, np.nan)
     return Match(dr.ravel(), dc.ravel(), q.ravel(), first.no_data)

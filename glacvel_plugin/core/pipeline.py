@@ -16,9 +16,9 @@ The chain
    coordinates of the image grid); ``rows_out = (rows − window) // step + 1``.
 2. Pyramid (coarse-to-fine, as in multi-pass PIV and autoRIFT's sparse→dense search):
    with a search range of ``search`` px the top level L is the smallest with
-   ``search / 2^L <= MAX_COARSE_RADIUS`` (32 px; at least 1 for ``lk``). Each level
-   ``L >= 1`` works on both images block-averaged by 2^L, on a grid of step
-   ``window/2``, centred on the prior from the level above (×2); its field is cleaned
+   ``search / 2^L <= MAX_COARSE_RADIUS`` (32 px; at least 1 for ``lk`` and
+   ``lk_phase``). Each level ``L >= 1`` works on both images block-averaged by 2^L, on
+   a grid of step ``window/2``, centred on the prior from the level above (×2); its field is cleaned
    (quality, normalised median test, speed limit), holes filled from the nearest
    valid vector and median-smoothed 3×3, and becomes the prior of the next level.
 3. Full resolution, block by block (``block_rows`` output rows at a time, plus one
@@ -30,7 +30,11 @@ The chain
    from within about a pixel) and gets more halo rows for its predictor filter. Where
    that prior is several pixels off (fast, strongly sheared ice) its windows fail the
    NCC test; there phase correlation searches ±``radius`` px on a sparse grid and a
-   second Lucas-Kanade run starts from that.
+   second Lucas-Kanade run starts from that. The default ``lk_phase`` engine
+   (:func:`~glacvel_plugin.core.correlation.deformable_search`) refines the same prior
+   by Lucas-Kanade and measures every window it rejects, or cannot trust (deformed NCC
+   < 0.5, the field changing > 3 px across the window), by phase correlation over the
+   whole window-size correlation surface.
 4. Outliers → NaN (never 0): quality below ``min_quality``, normalised median test
    (Westerweel & Scarano 2005; ε = 0.1 px, threshold 2), displacement longer than
    ``max_displacement`` px.
@@ -49,10 +53,19 @@ import numpy as np
 from scipy import ndimage
 
 from . import check_canceled
-from .correlation import batch_size_for, lucas_kanade_search, match_windows
+from .correlation import (DEFAULT_SMOOTH, batch_size_for, deformable_search,
+                          lucas_kanade_search, match_windows)
 
-METHODS = ("phase", "ncc", "lk")
-"""Full-resolution engines: phase correlation, NCC, dense Lucas-Kanade (fast)."""
+DEFAULT_METHOD = "lk_phase"
+"""The default engine (:func:`~glacvel_plugin.core.correlation.deformable_search`)."""
+
+METHODS = ("phase", "ncc", "lk", "lk_phase")
+"""Full-resolution engines: phase correlation, NCC, dense Lucas-Kanade (fast), and the
+default: Lucas-Kanade with phase correlation where it is rejected."""
+
+LK_METHODS = ("lk", "lk_phase")
+"""Engines that refine the real-valued level-1 prior by Lucas-Kanade (strip halo for
+their predictor filter, coarse passes stop at level 1)."""
 from .filters import (PREFILTERS, fill_nearest, nan_median_filter, normalized_median_test,
                       prefilter, prefilter_halo, quality_below, speed_limit)
 
@@ -160,12 +173,21 @@ def pyramid_levels(search: float, window: int, shape) -> int:
     return L
 
 
-def lk_halo_rows(window: int, step: int) -> int:
-    """Extra output rows on each side of an ``lk`` strip: three σ of its predictor filter
-    (σ = window/4 px), so that strip edges leave no seams (measured on Yahtse: strips of
-    17 rows differ from one block by 0.04 px at the 99th percentile with this halo,
-    0.28 px with a third of it)."""
-    return max(1, int(np.ceil(3.0 * window / 4.0 / step)))
+def lk_halo_rows(window: int, step: int, smooth: float = 0.25) -> int:
+    """Extra output rows on each side of an ``lk`` / ``lk_phase`` strip: three σ of its
+    predictor filter (σ = ``smooth`` × window px: window/4 for ``lk``, window/2 for
+    ``lk_phase``), so that strip edges leave no seams (measured on Yahtse with ``lk``:
+    strips of 17 rows differ from one block by 0.04 px at the 99th percentile with this
+    halo, 0.28 px with a third of it)."""
+    return max(1, int(np.ceil(3.0 * window * smooth / step)))
+
+
+def _halo_rows(method: str, window: int, step: int) -> int:
+    if method == "lk":
+        return lk_halo_rows(window, step)
+    if method == "lk_phase":
+        return lk_halo_rows(window, step, DEFAULT_SMOOTH)
+    return 1
 
 
 def plan_blocks(cols_out: int, window: int, step: int, margin: int, image_cols: int,
@@ -185,14 +207,14 @@ def plan_blocks(cols_out: int, window: int, step: int, margin: int, image_cols: 
     so that the halo rows recomputed on both sides stay under a quarter of the work.
     Returns >= 1.
     """
-    lk = method == "lk"
+    lk = method in LK_METHODS
     per_strip_row = image_cols * channels * (160 if lk else 2 * 4 * 4)
     fixed = (window + 2 * margin) * per_strip_row
     avail = max(budget_bytes - fixed, per_strip_row * step)
     rows = int(avail // (per_strip_row * step + cols_out * 4 * 8))
     cap = max(1, (262144 if lk else 65536) // max(cols_out, 1))
     if lk:
-        cap = max(cap, 8 * lk_halo_rows(window, step))
+        cap = max(cap, 8 * _halo_rows(method, window, step))
     return max(1, min(rows, cap))
 
 
@@ -249,7 +271,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
     ``on_block(i0, i1, dr, dc, quality)`` with level-pixel displacements.
     """
     h_img, w_img = level_shape(pair.shape, level)
-    halo_rows = lk_halo_rows(window, step) if method == "lk" else 1
+    halo_rows = _halo_rows(method, window, step)
     jj_all = np.arange(cols_out) * step
     for i0 in range(0, rows_out, block_rows):
         check()
@@ -263,7 +285,9 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
             fr_, fc_ = _interp_prior(prior, ii + window / 2.0, jj + window / 2.0, level,
                                      rounded=False)
         pr, pc = np.round(fr_).astype(np.int64), np.round(fc_).astype(np.int64)
-        extra = radius if method == "ncc" else (3 if method == "lk" else 0)
+        extra = radius if method == "ncc" else (3 if method in LK_METHODS else 0)
+        if method == "lk_phase":
+            extra = window // 2
         r_lo = int((ii + np.minimum(pr, 0)).min()) - extra - 1
         r_hi = int((ii + np.maximum(pr, 0)).max()) + window + extra + 1
         c_lo = min(0, int((jj + pc).min()) - extra - 1)
@@ -274,6 +298,10 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
             m = lucas_kanade_search(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
                                     ii.shape[1], window, step, fr_, fc_, radius,
                                     max_change=radius + 1.0, grid_origin=(h0, 0))
+        elif method == "lk_phase":
+            m = deformable_search(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
+                                  ii.shape[1], window, step, fr_, fc_,
+                                  max_change=radius + 1.0, workers=workers)
         else:
             m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
                               pr.ravel(), pc.ravel(), method=method, radius=radius,
@@ -287,7 +315,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
 
 
 def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: float = 16.0,
-                   method: str = "phase", prefilter_kind: str = "highpass",
+                   method: str = DEFAULT_METHOD, prefilter_kind: str = "highpass",
                    min_quality: Optional[float] = None, max_displacement: Optional[float] = None,
                    nmt_threshold: float = 2.0, nmt_eps: float = 0.1, workers: int = 1,
                    sink: Optional[Callable] = None, progress: Optional[Callable] = None,
@@ -301,9 +329,11 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     window : window (chip) size, px (>= 8). step : output grid step, px (>= 1).
     search : largest displacement to search for, px (from the maximum speed × Δt /
         pixel size); sets the coarse search radius and the pyramid depth.
-    method : full-resolution engine: ``'phase'`` (phase correlation, default),
-        ``'ncc'``, or ``'lk'`` (dense Lucas-Kanade with window deformation, the fast
-        engine; :func:`~glacvel_plugin.core.correlation.lucas_kanade_search`). Coarse
+    method : full-resolution engine: ``'lk_phase'`` (default: dense Lucas-Kanade with
+        window deformation, phase correlation where it is rejected;
+        :func:`~glacvel_plugin.core.correlation.deformable_search`), ``'phase'`` (phase
+        correlation), ``'ncc'``, or ``'lk'`` (Lucas-Kanade alone, the fastest;
+        :func:`~glacvel_plugin.core.correlation.lucas_kanade_search`). Coarse
         passes always use NCC over an explicit search area.
     prefilter_kind : one of :data:`glacvel_plugin.core.filters.PREFILTERS`.
     min_quality : reject below this quality (None = no threshold).
@@ -340,7 +370,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     channels = 2 if prefilter_kind == "orientation" else 1
     L = pyramid_levels(search, window, pair.shape)
     last_coarse = 0
-    if method == "lk" and min(level_shape(pair.shape, 1)) >= window + 2:
+    if method in LK_METHODS and min(level_shape(pair.shape, 1)) >= window + 2:
         # Lucas-Kanade refines from within ~1 px: the coarse NCC search only needs the
         # pyramid levels, never a full-resolution pass of its own
         L = max(L, 1)
@@ -389,8 +419,10 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     if method == "phase":
         radius_f = min(radius_f, window // 2 - 1)
     margin = (0 if prior is None else _prior_extent(prior)) + radius_f + 1
-    if method == "lk":
-        margin += lk_halo_rows(window, step) * step
+    if method in LK_METHODS:
+        margin += _halo_rows(method, window, step) * step
+    if method == "lk_phase":
+        margin += window // 2
     if block_rows is None:
         block_rows = plan_blocks(cols_out, window, step, margin + halo,
                                  pair.shape[1] + 2 * margin, channels, budget_bytes, method)

@@ -18,7 +18,7 @@ resampling='cubic') -> RasterPair``
     ``close()``.
 
 ``correlate_files(reference, secondary, output, start, end, *, ref_band=1, sec_band=1,
-window=32, step=None, max_speed=20.0, method='phase', prefilter='highpass',
+window=32, step=None, max_speed=20.0, method='lk_phase', prefilter='highpass',
 min_quality=None, nmt_threshold=2.0, preprocess=None, sensor=None, method_tag=None,
 extra_tags=None,
 progress=None, is_canceled=None, workers=None, budget_bytes=..., resampling='cubic')
@@ -56,7 +56,8 @@ from rasterio.windows import Window
 from affine import Affine
 
 from ..core.filters import PREFILTERS
-from ..core.pipeline import ImagePair, correlate_pair, level_shape, output_shape
+from ..core.pipeline import (DEFAULT_METHOD, ImagePair, correlate_pair, level_shape,
+                             output_shape)
 from ..core.velocity import time_baseline_days, velocity_bands
 from .product import VELOCITY_BANDS, ProductWriter, standard_tags
 
@@ -68,12 +69,17 @@ QUALITY_DOC = {
               "(1 = identical windows)"),
     "ncc": "normalised cross-correlation at the integer peak, -1..1",
     "lk": "normalised cross-correlation of the reference and the deformed secondary windows, -1..1",
+    "lk_phase": ("normalised cross-correlation of the reference and the matched secondary window "
+                 "(deformed by Lucas-Kanade, or translated by the phase-correlation fallback), "
+                 "-1..1"),
 }
 
 METHOD_NAMES = {
     "phase": "phase correlation (glacvel phase)",
     "ncc": "normalised cross-correlation (glacvel ncc)",
     "lk": "dense Lucas-Kanade with window deformation (glacvel lk)",
+    "lk_phase": ("coarse NCC search, dense Lucas-Kanade with window deformation, phase "
+                 "correlation where it is rejected (glacvel lk_phase)"),
 }
 
 
@@ -266,8 +272,8 @@ def output_transform(transform: Affine, window: int, step: int) -> Affine:
 
 def correlate_files(reference: str, secondary: str, output: str, start: _dt.datetime,
                     end: _dt.datetime, *, ref_band=1, sec_band=1, window: int = 32,
-                    step: Optional[int] = None, max_speed: float = 20.0, method: str = "phase",
-                    prefilter: str = "highpass", min_quality: Optional[float] = None,
+                    step: Optional[int] = None, max_speed: float = 20.0,
+                    method: str = DEFAULT_METHOD, prefilter: str = "highpass", min_quality: Optional[float] = None,
                     nmt_threshold: float = 2.0,
                     preprocess: Optional[Callable] = None, sensor: Optional[str] = None,
                     method_tag: Optional[str] = None, extra_tags: Optional[Dict] = None,

@@ -230,3 +230,16 @@ def test_negative_min_quality_is_applied_zero_is_off(run_alg, tmp_path, method, 
     np.testing.assert_array_equal(valid_thr, valid_off & ~below)
     assert not np.any(thr.band("quality") < threshold)
     np.testing.assert_array_equal(thr.band("vx")[valid_thr], off.band("vx")[valid_thr])
+
+
+def test_default_method_is_the_lk_phase_engine_and_all_engines_are_offered(provider):
+    """METHOD left alone gives lk_phase (coarse search, deformable Lucas-Kanade, phase
+    correlation where it is rejected); phase, NCC and lk stay selectable by index."""
+    from qgis.core import QgsApplication
+
+    from glacvel_plugin.processing_provider.alg_correlation import METHOD_KEYS
+    alg = QgsApplication.processingRegistry().algorithmById("glacvel:optical_correlation")
+    param = alg.parameterDefinition("METHOD")
+    assert METHOD_KEYS[int(param.defaultValue())] == "lk_phase"
+    assert METHOD_KEYS[:3] == ["phase", "ncc", "lk"] and len(param.options()) == 4
+    assert "phase correlation" in alg.shortHelpString()
