@@ -20,7 +20,8 @@ from typing import Dict, List, Optional
 import numpy as np
 from qgis.core import (QgsCoordinateTransform, QgsFeatureRequest, QgsProcessing,
                        QgsProcessingOutputFolder, QgsProcessingOutputNumber,
-                       QgsProcessingOutputString, QgsProcessingParameterCrs,
+                       QgsProcessingOutputString, QgsProcessingParameterBoolean,
+                       QgsProcessingParameterCrs,
                        QgsProcessingParameterEnum, QgsProcessingParameterExtent,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination,
@@ -35,6 +36,8 @@ from rasterio.windows import Window
 from ..core import fusion as cf
 from ..i18n import translate
 from ..core import timeseries as ts
+from ..io import monthly
+from ..io.monthly import DEFAULT_REFERENCE_MIN_OVERLAP
 from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGrid,
                        open_sources, sample_points, target_grid)
 from ..io.product import ProductWriter, format_time, standard_tags
@@ -160,6 +163,8 @@ class Reference:
         self.groups = np.asarray(groups)
         self.kind = kind
         self.notes = list(notes)
+        self.rows = self.cols = None      # target-grid pixels of the samples
+        self.start = self.end = None      # per-sample periods (datetimes or None)
 
     def components(self):
         """(values (2n, k), reference (2n,), groups (2n,)): vx then vy of every sample."""
@@ -188,7 +193,8 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             f"{START_DATE}, {END_DATE}; the layer has {', '.join(names) or 'no fields'}")
     to_grid = QgsCoordinateTransform(source.sourceCrs(), qgs_crs(grid.crs),
                                      context.transformContext())
-    xy, rvx, rvy, groups = [], [], [], []
+    xy, rvx, rvy, groups, starts, ends = [], [], [], [], [], []
+    date_fields = [lower.get(START_DATE), lower.get(END_DATE)]
     skipped = 0
     for i, f in enumerate(source.getFeatures(QgsFeatureRequest())):
         g = f.geometry()
@@ -221,6 +227,14 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             xy.append((p.x(), p.y()))
             rvx.append(float(vx))
             rvy.append(float(vy))
+            t0 = t1 = None
+            if None not in date_fields and not any(_is_null(f[d]) for d in date_fields):
+                t0 = _to_datetime(f[date_fields[0]], f"{START_DATE} of feature {label}")
+                t1 = _to_datetime(f[date_fields[1]], f"{END_DATE} of feature {label}")
+                if not t1 > t0:
+                    raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")
+            starts.append(t0)
+            ends.append(t1)
         else:
             vals = [f[p] for p in pos]
             if any(_is_null(v) for v in vals):
@@ -236,12 +250,16 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             xy.append(((a.x() + b.x()) / 2, (a.y() + b.y()) / 2))
             rvx.append((b.x() - a.x()) / days)
             rvy.append((b.y() - a.y()) / days)
+            starts.append(t0)
+            ends.append(t1)
         groups.append(str(label))
     if not xy:
         raise ValueError("REFERENCE_POINTS has no point with a reference velocity")
     values, rows, cols = sample_points(readers, grid, np.array(xy))
     notes = [f"{skipped} reference point(s) without velocity skipped"] if skipped else []
-    return Reference(rvx, rvy, values["vx"], values["vy"], groups, "points", notes)
+    ref = Reference(rvx, rvy, values["vx"], values["vy"], groups, "points", notes)
+    ref.rows, ref.cols, ref.start, ref.end = rows, cols, starts, ends
+    return ref
 
 
 def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Reference:
@@ -274,7 +292,7 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             raise ValueError("the reference polygons/raster lie outside every source; use a "
                              "reference over the velocity products")
         k = len(readers)
-        out = {"rvx": [], "rvy": [], "svx": [], "svy": [], "g": []}
+        out = {"rvx": [], "rvy": [], "svx": [], "svy": [], "g": [], "r": [], "c": []}
         for rr in range(r0, r1, DEFAULT_BLOCK):
             for cc in range(c0, c1, DEFAULT_BLOCK):
                 check_canceled(feedback)
@@ -291,6 +309,9 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
                 out["rvx"].append(d["vx"][sel])
                 out["rvy"].append(d["vy"][sel])
                 out["g"].append(labels[sel])
+                rr_, cc_ = np.nonzero(sel)
+                out["r"].append(rr_ + int(w.row_off))
+                out["c"].append(cc_ + int(w.col_off))
                 sx = np.empty((k, sel.sum()))
                 sy = np.empty((k, sel.sum()))
                 for i, rd in enumerate(readers):
@@ -301,9 +322,13 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
         if not out["rvx"]:
             raise ValueError("the reference raster has no valid pixel inside the reference "
                              "polygons on the target grid; check the polygons and the raster")
-        return Reference(np.concatenate(out["rvx"]), np.concatenate(out["rvy"]),
-                         np.concatenate(out["svx"], axis=1), np.concatenate(out["svy"], axis=1),
-                         np.concatenate(out["g"]).astype(str), "raster", notes)
+        res = Reference(np.concatenate(out["rvx"]), np.concatenate(out["rvy"]),
+                        np.concatenate(out["svx"], axis=1), np.concatenate(out["svy"], axis=1),
+                        np.concatenate(out["g"]).astype(str), "raster", notes)
+        res.rows, res.cols = np.concatenate(out["r"]), np.concatenate(out["c"])
+        n = len(res.rows)
+        res.start, res.end = [ref.start] * n, [ref.end] * n
+        return res
     finally:
         ref.close()
 
@@ -592,18 +617,32 @@ class MonthlyVelocity(GlacvelAlgorithm):
             "Monthly products from pair products spanning any period. Each pair is assigned to "
             "the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its "
             "time baseline. Per source (SENSOR tag) and month the pairs are averaged with "
-            "weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with "
-            "WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif "
-            "(bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per "
-            "month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in "
-            "the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; "
+            "weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused. Weights: "
+            "fixed WEIGHTS ('L8=0.6,S2=0.4'); or fitted per month against a reference "
+            "(REFERENCE_POINTS with start_date/end_date per feature, e.g. from Import GNSS "
+            "stations, or REFERENCE_RASTER inside REFERENCE_POLYGONS), using the reference "
+            "falling in the month (WEIGHT_WINDOW months on each side widen the period); a "
+            "month with fewer than MIN_REFERENCE_SAMPLES falls back to the neighbouring "
+            "months, then to the fit over all months, then to inverse variance, and the "
+            "month fit is shrunk towards the all-month fit with strength SHRINKAGE (tag "
+            "WEIGHTS_BASIS names what was used); empty = per-pixel inverse variance. "
+            "LOCAL_SCATTER adds the local scatter of each pair (window in source pixels) to "
+            "its error; ROBUST (χ², e.g. 9.21) drops at each pixel a source that disagrees "
+            "with the others beyond their errors (counted in the OUTLIERS tag). One "
+            "YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = "
+            "pairs; SENSOR = the source's name when only one source has pairs that month, "
+            "else FUSED) per month with data in OUTPUT_FOLDER; SOURCE_COMPOSITES also writes "
+            "YYYYMM_<SENSOR>.tif per source. With a reference, the weights of every month "
+            "and a leave-one-station/polygon-out validation (fused and each source) go to "
+            "OUTPUT_TABLE (CSV). YEAR (optional) asks for the twelve months of a year; "
             "months without data are reported.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
             "SOURCES", self.tr("Pair velocity products"), QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterString(
-            "WEIGHTS", self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)"),
+            "WEIGHTS", self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: fitted to the "
+                               "reference, or inverse variance)"),
             optional=True))
         _add_error_param(self)
         self.addParameter(QgsProcessingParameterNumber(
@@ -614,8 +653,43 @@ class MonthlyVelocity(GlacvelAlgorithm):
             "YEAR", self.tr("Year (0 = the months spanned by the pairs)"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=2200))
         _add_grid_params(self)
+        _add_reference_params(self)
+        self.addParameter(QgsProcessingParameterEnum(
+            "METHOD", self.tr("Weight fit method"),
+            [self.tr("Constrained least squares (W ≥ 0, ΣW = 1)"),
+             self.tr("Unconstrained least squares (ΣW = 1)"),
+             self.tr("Inverse variance")], defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "WEIGHT_WINDOW", self.tr("Months on each side pooled into a month's weight fit"),
+            QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=12))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MIN_REFERENCE_SAMPLES", self.tr("Reference samples (vx, vy components) a month "
+                                             "needs for its own weights"),
+            QgsProcessingParameterNumber.Integer, ts.DEFAULT_MIN_SAMPLES, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SHRINKAGE", self.tr("Shrinkage towards the all-month weights (prior samples n0; "
+                                 "0 = none)"),
+            QgsProcessingParameterNumber.Double, ts.DEFAULT_SHRINKAGE, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "REFERENCE_MIN_OVERLAP", self.tr("Minimum share of a reference period inside a "
+                                             "month"),
+            QgsProcessingParameterNumber.Double, DEFAULT_REFERENCE_MIN_OVERLAP, minValue=0.01,
+            maxValue=1.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "ROBUST", self.tr("Outlier test χ² threshold (2 d.o.f., e.g. 9.21; 0 = off)"),
+            QgsProcessingParameterNumber.Double, 0.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "LOCAL_SCATTER", self.tr("Local-scatter error window in source pixels (odd; 0 = "
+                                     "off)"),
+            QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=15))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "SOURCE_COMPOSITES", self.tr("Also write per-source composites YYYYMM_<SENSOR>.tif"),
+            False))
         self.addParameter(QgsProcessingParameterFolderDestination(
             "OUTPUT_FOLDER", self.tr("Output folder")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_TABLE", self.tr("Weights and validation per month (CSV)"),
+            self.tr("CSV files (*.csv)"), optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputString("MONTHS_WRITTEN", self.tr("Months written")))
         self.addOutput(QgsProcessingOutputString("MONTHS_WITHOUT_DATA",
                                                  self.tr("Months without data")))
@@ -623,91 +697,76 @@ class MonthlyVelocity(GlacvelAlgorithm):
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
-        min_frac = self.parameterAsDouble(parameters, "MIN_OVERLAP", context)
-        year = self.parameterAsInt(parameters, "YEAR", context)
         grid = _grid(self, parameters, context, paths)
-        with open_sources(paths) as readers:
-            _source_errors(self, parameters, context, readers)
-            undated = [os.path.basename(r.path) for r in readers if r.start is None or r.end is None]
-            if undated:
-                raise ValueError(f"{', '.join(undated)} lack START_TIME/END_TIME tags; monthly "
-                                 "products need the acquisition times of every pair")
-            names = list(dict.fromkeys(r.name for r in readers))
-            W = _weights_param(self, parameters, context, names)
-            wtext = cf.format_weights(dict(zip(names, W))) if W is not None \
-                else "inverse-variance per pixel"
-            assigned = ts.assign_months([(r.start, r.end) for r in readers], min_frac)
-            if year:
-                months = ts.months_between((year, 1), (year, 12))
-            elif assigned:
-                months = ts.months_between(next(iter(assigned)), list(assigned)[-1])
-            else:
-                months = []
-            if not assigned or not any(m in assigned for m in months):
-                raise ValueError(
-                    "no pair overlaps " + (f"any month of {year}" if year else "a month") +
-                    f" by at least {min_frac:g} of its time baseline; lower MIN_OVERLAP or "
-                    "choose another YEAR")
-            written, empty = [], []
-            n_steps = sum(1 for m in months if m in assigned) * grid.n_blocks()
-            step = 0
-            for month in months:
-                label = ts.month_label(month)
-                members = assigned.get(month, [])
-                if not members:
-                    empty.append(label)
-                    feedback.pushInfo(f"{label}: no pair")
-                    continue
-                by_source: Dict[str, list] = {}
-                for i, frac in members:
-                    by_source.setdefault(readers[i].name, []).append((readers[i], frac))
-                present = [n for n in names if n in by_source]
-                Wm = None if W is None else np.array([W[names.index(n)] for n in present])
-                path = os.path.join(folder, f"{label}.tif")
-                tags = _fused_tags([r for r, _ in sum(by_source.values(), [])],
-                                   "glacvel:monthly_velocity",
-                                   start=ts.month_start(*month), end=ts.month_end(*month),
-                                   WEIGHTS=wtext, MONTH=label,
-                                   PAIRS=";".join(f"{os.path.basename(r.path)}:{f:.3f}"
-                                                  for s in by_source.values() for r, f in s),
-                                   MIN_OVERLAP=f"{min_frac:g}",
-                                   TARGET_RESOLUTION=f"{grid.resolution:g}")
-                valid = _write_fused(
-                    path, grid, tags, paths, feedback,
-                    lambda win: self._month_block(by_source, present, Wm, grid, win),
-                    lambda j, done=step: feedback.setProgress(100.0 * (done + j + 1)
-                                                              / max(n_steps, 1)))
-                step += grid.n_blocks()
-                if valid:
-                    written.append(label)
-                    feedback.pushInfo(f"{label}: {len(members)} pair(s) from "
-                                      f"{', '.join(present)}; {valid} valid pixels → {path}")
-                else:
-                    empty.append(label)
-                    feedback.pushWarning(f"{label}: pairs assigned but no valid pixel on the grid")
-        if empty:
-            feedback.pushWarning(f"Months without data: {', '.join(empty)}")
-        return {"OUTPUT_FOLDER": folder, "MONTHS_WRITTEN": ",".join(written),
-                "MONTHS_WITHOUT_DATA": ",".join(empty),
-                "FILES": [os.path.join(folder, f"{m}.tif") for m in written]}
+        weights = cf.parse_weights(self.parameterAsString(parameters, "WEIGHTS", context))
+        errs_text = self.parameterAsString(parameters, "SOURCE_ERRORS", context)
+        has_ref = any(parameters.get(k) not in (None, "")
+                      for k in ("REFERENCE_POINTS", "REFERENCE_RASTER"))
+        reference = None
+        if has_ref:
+            if weights:
+                raise ValueError("give either WEIGHTS or a reference (REFERENCE_POINTS / "
+                                 "REFERENCE_RASTER) to fit weights per month, not both")
+            reference = _period_reference(self, parameters, context, grid, feedback)
+        scatter = self.parameterAsInt(parameters, "LOCAL_SCATTER", context)
+        if scatter and (scatter < 3 or scatter % 2 == 0):
+            raise ValueError(f"LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {scatter}")
+        robust = self.parameterAsDouble(parameters, "ROBUST", context) or None
+        table = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context) or None
+        progress, is_canceled = callbacks(feedback)
+        res = monthly.monthly_velocity(
+            paths, folder, grid, weights=weights or None,
+            source_errors=cf.parse_weights(errs_text) if errs_text else None,
+            min_overlap=self.parameterAsDouble(parameters, "MIN_OVERLAP", context),
+            year=self.parameterAsInt(parameters, "YEAR", context), reference=reference,
+            method=METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)],
+            window=self.parameterAsInt(parameters, "WEIGHT_WINDOW", context),
+            min_samples=self.parameterAsInt(parameters, "MIN_REFERENCE_SAMPLES", context),
+            shrinkage=self.parameterAsDouble(parameters, "SHRINKAGE", context),
+            reference_min_overlap=self.parameterAsDouble(parameters, "REFERENCE_MIN_OVERLAP",
+                                                         context),
+            robust=robust, scatter=scatter,
+            source_composites=self.parameterAsBool(parameters, "SOURCE_COMPOSITES", context),
+            table=table, log=feedback.pushInfo, warn=feedback.pushWarning,
+            progress=progress, is_canceled=is_canceled)
+        for n in res.notes:
+            feedback.pushWarning(n)
+        for v in res.validation:
+            srcs = ", ".join(f"{n} {r:.4f}" for n, r in v["source_rmse"].items())
+            feedback.pushInfo(f"{v['month']}: held-out vector RMSE over {v['groups']} "
+                              f"stations/polygons: fused {v['fused_rmse']:.4f} m/d; {srcs}")
+        if res.empty:
+            feedback.pushWarning(f"Months without data: {', '.join(res.empty)}")
+        out = {"OUTPUT_FOLDER": folder, "MONTHS_WRITTEN": ",".join(res.written),
+               "MONTHS_WITHOUT_DATA": ",".join(res.empty), "FILES": res.files,
+               "SOURCE_FILES": res.source_files,
+               "MONTH_WEIGHTS": {m: pw.as_dict() for m, pw in res.weights.items()},
+               "WEIGHTS_BASIS": {m: pw.basis for m, pw in res.weights.items()},
+               "OUTLIERS": res.rejected, "VALIDATION": res.validation}
+        if res.table:
+            out["OUTPUT_TABLE"] = res.table
+        return out
 
-    @staticmethod
-    def _month_block(by_source, present, Wm, grid, win):
-        """Composite every source's pairs on one block, then fuse across sources."""
-        shape = (len(present), int(win.height), int(win.width))
-        cvx, cvy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-        csx, csy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-        pair_count = np.zeros(shape[1:], np.float32)
-        for j, name in enumerate(present):
-            readers = [r for r, _ in by_source[name]]
-            fracs = [f for _, f in by_source[name]]
-            vx, vy, sx, sy = _read_stack(readers, grid, win)
-            c = ts.composite_stack(vx, vy, fracs, sx, sy)
-            cvx[j], cvy[j], csx[j], csy[j] = c["vx"], c["vy"], c["vx_error"], c["vy_error"]
-            pair_count += c["count"]
-        fused = cf.fuse_stack(cvx, cvy, Wm, csx, csy)
-        fused["count"] = pair_count
-        return fused
+
+def _period_reference(alg, parameters, context, grid, feedback) -> "monthly.ReferenceSamples":
+    """The reference of REFERENCE_POINTS / REFERENCE_RASTER with each sample's period."""
+    has_pts = parameters.get("REFERENCE_POINTS") not in (None, "")
+    has_ras = parameters.get("REFERENCE_RASTER") not in (None, "")
+    if has_pts == has_ras:
+        raise ValueError("give exactly one reference: REFERENCE_POINTS (GNSS) or "
+                         "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
+    ref = (_points_reference if has_pts else _raster_reference)(
+        alg, parameters, context, [], grid, feedback)
+    undated = [str(g) for g, a, b in zip(ref.groups, ref.start, ref.end) if a is None or b is None]
+    if undated:
+        what = ("features " + ", ".join(sorted(set(undated))[:5]) + " have no start_date/end_date"
+                if has_pts else "REFERENCE_RASTER has no START_TIME/END_TIME tags")
+        raise ValueError(f"weights per month need the period of every reference sample: {what}; "
+                         "import GNSS files with Import GNSS stations, or give fixed WEIGHTS")
+    for n in ref.notes:
+        feedback.pushWarning(n)
+    return monthly.ReferenceSamples(np.asarray(ref.rows), np.asarray(ref.cols), ref.ref_vx,
+                                    ref.ref_vy, ref.groups, ref.start, ref.end, ref.kind)
 
 
 class ValidateVelocity(GlacvelAlgorithm):
