@@ -25,6 +25,7 @@ Time: naive ``datetime`` in UTC. Velocities m/d, NaN = no data.
 from __future__ import annotations
 
 import calendar
+import math
 import datetime as _dt
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -157,6 +158,9 @@ def composite_stack(vx: np.ndarray, vy: np.ndarray, fractions: Sequence[float],
 # --------------------------------------------------------------------------- weights per period
 DEFAULT_MIN_SAMPLES = 4
 """Reference samples (vx and vy components) a period needs for its own fit (2 stations)."""
+DEFAULT_MIN_GROUPS = 4
+"""Distinct stations / polygons a fit needs: with fewer, the weights fitted on some
+stations do not transfer to the others (measured on Kaskawulsh, docs/fusion.md)."""
 DEFAULT_SHRINKAGE = 4.0
 """Prior strength n0 (in samples) of the all-period weights in the shrunk monthly fit."""
 
@@ -183,26 +187,32 @@ class MonthSamples:
     groups: np.ndarray
 
     def columns(self, names: Sequence[str], keep: Optional[np.ndarray] = None):
-        """(values (2n, len(names)), reference (2n,), groups (2n,)) for ``names`` (NaN if absent)."""
+        """(values (2n, m), reference (2n,), groups (2n,), σ (2n, m)) for ``m`` = len(names)
+        sources (vx rows then vy rows; NaN where a source is absent)."""
         keep = np.ones(len(self.ref_vx), bool) if keep is None else keep
-        cols = []
+        nk = 2 * int(keep.sum())
+        cols, sig = [], []
         for nm in names:
             if nm in self.names:
                 j = self.names.index(nm)
                 cols.append(np.concatenate([self.vx[keep, j], self.vy[keep, j]]))
+                sig.append(np.concatenate([self.sx[keep, j], self.sy[keep, j]]))
             else:
-                cols.append(np.full(2 * int(keep.sum()), np.nan))
-        vals = np.stack(cols, axis=1) if cols else np.zeros((2 * int(keep.sum()), 0))
+                cols.append(np.full(nk, np.nan))
+                sig.append(np.full(nk, np.nan))
+        vals = np.stack(cols, axis=1) if cols else np.zeros((nk, 0))
+        sigma = np.stack(sig, axis=1) if sig else np.zeros((nk, 0))
         ref = np.concatenate([self.ref_vx[keep], self.ref_vy[keep]])
         g = np.concatenate([self.groups[keep], self.groups[keep]])
-        return vals, ref, g
+        return vals, ref, g, sigma
 
 
 @dataclass
 class PeriodWeights:
     """Fusion weights of one month and how they were obtained.
 
-    ``weights`` None means per-pixel inverse variance (no usable reference).
+    ``weights`` None means per-pixel inverse variance; ``error_scale`` (k,), when
+    set, multiplies each source's per-pixel σ first (method ``error-calibrated``).
     ``basis``: ``single-source``, ``month``, ``month+shrinkage``, ``neighbours``,
     ``all-period`` or ``inverse-variance`` (the ``WEIGHTS_BASIS`` tag);
     ``note``: a sentence with the sample counts; ``n_samples``: complete samples
@@ -215,6 +225,11 @@ class PeriodWeights:
     n_samples: int = 0
     n_groups: int = 0
     months: List[Month] = None
+    error_scale: Optional[np.ndarray] = None
+
+    def scale_dict(self) -> Dict[str, float]:
+        return {} if self.error_scale is None else {
+            n: float(c) for n, c in zip(self.names, self.error_scale)}
 
     def as_dict(self) -> Dict[str, float]:
         return {} if self.weights is None else {n: float(w) for n, w in zip(self.names,
@@ -235,14 +250,35 @@ def _pool(samples: Dict[Month, MonthSamples], months: Sequence[Month], names, ex
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
-def _try_fit(pool, names, method, min_samples):
+CALIBRATED = "error-calibrated"
+"""Method of :func:`fit_period_weights`: per-pixel inverse variance with each source's σ
+scaled by its reference-fitted factor c_i = √mean(((v_i − r)/σ_i)²)."""
+PERIOD_METHODS = ("constrained", "unconstrained", "inverse-variance", CALIBRATED)
+
+
+def _try_fit(pool, names, method, min_samples, min_groups=1):
     from .fusion import fit_weights
     if pool is None:
         return None
-    vals, ref, g = pool
+    vals, ref, g, sig = pool
+    if method == CALIBRATED:
+        c = np.empty(len(names))
+        ns = []
+        for i in range(len(names)):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (vals[:, i] - ref) / sig[:, i]
+            ok = np.isfinite(z) & (sig[:, i] > 0)
+            if ok.sum() < min_samples or np.unique(g[ok]).size < min_groups:
+                return None
+            c[i] = math.sqrt(float(np.mean(z[ok] ** 2)))
+            ns.append(int(ok.sum()))
+        if not np.all(c > 0):
+            return None
+        used = np.isfinite(vals).any(axis=1) & np.isfinite(ref)
+        return c, min(ns), int(np.unique(g[used]).size)
     complete = np.isfinite(vals).all(axis=1) & np.isfinite(ref)
     nc = int(complete.sum())
-    if nc < max(len(names), min_samples):
+    if nc < max(len(names), min_samples) or np.unique(g[complete]).size < min_groups:
         return None
     try:
         fit = fit_weights(vals, ref, names, method=method, groups=g, n_bootstrap=0)
@@ -255,7 +291,8 @@ def fit_period_weights(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
                        method: str = "constrained", window: int = 0,
                        min_samples: int = DEFAULT_MIN_SAMPLES,
                        shrinkage: float = DEFAULT_SHRINKAGE,
-                       exclude_group=None) -> Dict[Month, PeriodWeights]:
+                       exclude_group=None,
+                       min_groups: int = DEFAULT_MIN_GROUPS) -> Dict[Month, PeriodWeights]:
     """Fusion weights for every month, fitted on the reference falling in it.
 
     Parameters
@@ -263,11 +300,18 @@ def fit_period_weights(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
     samples : month → :class:`MonthSamples` (reference of that month with the month's
         composites); months without reference may be absent
     month_names : month → names of the sources present in it (every month to weigh)
-    method : fit method of :func:`glacvel_plugin.core.fusion.fit_weights`
+    method : fit method of :func:`glacvel_plugin.core.fusion.fit_weights`, or
+        ``error-calibrated`` (:data:`CALIBRATED`): no fixed weights; each source's σ
+        is scaled by c_i = √mean(((v_i − r)/σ_i)²) over the period's reference (its
+        z-score RMS; bias and noise both raise it) and the sources are fused with
+        per-pixel inverse variance of the scaled σ. ``min_samples`` then counts per
+        source; shrinkage acts on c_i².
     window : months on each side pooled into a month's fit (0 = the month alone,
         1 = a 3-month moving period, …): the user's choice of period
     min_samples : complete samples (vx and vy components where every source of the
         month has data) a fit needs, at least the number of sources
+    min_groups : distinct stations / polygons a fit needs (per source for
+        ``error-calibrated``); fewer → the next fallback
     shrinkage : n0; a period fit F on n samples is shrunk towards the all-period
         fit A as (n F + n0 A)/(n + n0) (0 = no shrinkage)
     exclude_group : a station / polygon left out of every fit (held-out validation)
@@ -291,12 +335,13 @@ def fit_period_weights(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
                                        "one source this month: weight 1", months=[month])
             continue
         allfit = _try_fit(_pool(samples, all_months, names, exclude_group), names, method,
-                          min_samples)
+                          min_samples, min_groups)
         idx = _month_index(month)
         chosen = None
         for w, basis in ((window, "month"), (window + 1, "neighbours")):
             near = [m for m in all_months if abs(_month_index(m) - idx) <= w]
-            f = _try_fit(_pool(samples, near, names, exclude_group), names, method, min_samples)
+            f = _try_fit(_pool(samples, near, names, exclude_group), names, method, min_samples,
+                         min_groups)
             if f is not None:
                 chosen = (f, basis, near)
                 break
@@ -306,26 +351,38 @@ def fit_period_weights(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
                     else month_label(near[0]))
             note = f"fitted on {nc} reference samples of {ng} station(s)/polygon(s) in {span}"
             if shrinkage > 0 and allfit is not None and allfit[1] > nc:
-                W = (nc * W + shrinkage * allfit[0]) / (nc + shrinkage)
-                W = W / W.sum()
+                if method == CALIBRATED:
+                    W = np.sqrt((nc * W ** 2 + shrinkage * allfit[0] ** 2) / (nc + shrinkage))
+                else:
+                    W = (nc * W + shrinkage * allfit[0]) / (nc + shrinkage)
+                    W = W / W.sum()
                 note += (f", shrunk towards the all-period fit ({allfit[1]} samples) with "
                          f"n0 = {shrinkage:g}")
                 if basis == "month":
                     basis = "month+shrinkage"
-            out[month] = PeriodWeights(names, W, basis, note, nc, ng, near)
+            out[month] = _period(names, W, basis, note, nc, ng, near, method)
         elif allfit is not None:
             W, nc, ng = allfit
-            out[month] = PeriodWeights(
+            out[month] = _period(
                 names, W, "all-period",
-                f"too few reference samples in and around the month (need {max(k, min_samples)}); "
+                f"too few reference samples or stations in and around the month (need "
+                f"{max(k, min_samples)} samples of {min_groups} stations/polygons); "
                 f"all-period fit on {nc} samples of {ng} station(s)/polygon(s)", nc, ng,
-                all_months)
+                all_months, method)
         else:
             out[month] = PeriodWeights(
                 names, None, "inverse-variance",
-                "no usable reference for these sources; per-pixel inverse-variance weights",
+                f"no usable reference for these sources (fewer than {max(k, min_samples)} "
+                f"samples of {min_groups} stations/polygons in every period tried); "
+                "per-pixel inverse-variance weights",
                 months=[])
     return out
+
+
+def _period(names, W, basis, note, nc, ng, months, method) -> PeriodWeights:
+    if method == CALIBRATED:
+        return PeriodWeights(names, None, basis, note, nc, ng, months, error_scale=W)
+    return PeriodWeights(names, W, basis, note, nc, ng, months)
 
 
 def _month_index(m: Month) -> int:
@@ -333,13 +390,30 @@ def _month_index(m: Month) -> int:
 
 
 def predict_samples(s: MonthSamples, weights: Optional[np.ndarray], robust=None,
-                    keep: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
-    """Fused (vx, vy) at the reference locations of ``s`` by the fusion rule (robust too)."""
+                    keep: Optional[np.ndarray] = None, errors: bool = False,
+                    error_scale: Optional[np.ndarray] = None):
+    """Fused (vx, vy) at the reference locations of ``s`` by the fusion rule (robust too).
+
+    With ``errors`` also the fused (σx, σy): returns (vx, vy, σx, σy), float64 (n,).
+    """
     from .fusion import fuse_stack
     keep = np.ones(len(s.ref_vx), bool) if keep is None else keep
+    c = np.ones(len(s.names)) if error_scale is None else np.asarray(error_scale, float)
     f = fuse_stack(s.vx[keep].T[:, :, None], s.vy[keep].T[:, :, None], weights,
-                   s.sx[keep].T[:, :, None], s.sy[keep].T[:, :, None], robust=robust)
-    return f["vx"][:, 0].astype(float), f["vy"][:, 0].astype(float)
+                   (s.sx[keep] * c).T[:, :, None], (s.sy[keep] * c).T[:, :, None],
+                   robust=robust)
+    out = (f["vx"][:, 0].astype(float), f["vy"][:, 0].astype(float))
+    if errors:
+        out += (f["vx_error"][:, 0].astype(float), f["vy_error"][:, 0].astype(float))
+    return out
+
+
+def z_rms(dx, dy, sx, sy) -> float:
+    """√(mean((Δx/σx)² + (Δy/σy)²)/2) over samples with finite values: ≈ 1 when σ is right."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z2 = 0.5 * ((dx / sx) ** 2 + (dy / sy) ** 2)
+    z2 = z2[np.isfinite(z2)]
+    return float(np.sqrt(np.mean(z2))) if z2.size else float("nan")
 
 
 def heldout_validation(samples: Dict[Month, MonthSamples], month_names: Dict[Month, List[str]],
@@ -355,6 +429,8 @@ def heldout_validation(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
     Returns one dict per month: ``month``, ``groups``, ``n`` (held-out locations),
     ``fused_rmse`` (vector RMSE √mean(Δvx² + Δvy²), m/d), ``fused_n``,
     ``source_rmse`` {name: RMSE}, ``source_n`` {name: locations with data},
+    ``fused_z``, ``source_z`` {name: z}: :func:`z_rms` of the residuals over the
+    errors (σ check: ≈ 1 when the error bands are right, ≫ 1 when too small),
     ``weights`` {group: {name: weight}}, ``basis`` {group: basis}.
     """
     rows = []
@@ -365,7 +441,7 @@ def heldout_validation(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
         if ug.size < 2:
             continue
         names = list(month_names[month])
-        fx, fy, rx, ry = [], [], [], []
+        fx, fy, rx, ry, ex, ey = [], [], [], [], [], []
         src = {n: [] for n in names}
         wts, basis = {}, {}
         for g in ug:
@@ -375,23 +451,33 @@ def heldout_validation(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
             sub = MonthSamples(s.names, s.vx, s.vy, s.sx, s.sy, s.ref_vx, s.ref_vy, s.groups)
             W = None if pw.weights is None else np.array(
                 [pw.weights[names.index(n)] for n in s.names])
-            px, py = predict_samples(sub, W, robust, test)
+            C = None if pw.error_scale is None else np.array(
+                [pw.error_scale[names.index(n)] for n in s.names])
+            px, py, qx, qy = predict_samples(sub, W, robust, test, errors=True, error_scale=C)
             fx.append(px), fy.append(py), rx.append(s.ref_vx[test]), ry.append(s.ref_vy[test])
+            ex.append(qx), ey.append(qy)
             for n in names:
                 j = s.names.index(n)
                 src[n].append(np.hypot(s.vx[test, j] - s.ref_vx[test],
                                        s.vy[test, j] - s.ref_vy[test]))
             key = g.item() if hasattr(g, "item") else g
-            wts[str(key)] = pw.as_dict()
+            wts[str(key)] = pw.as_dict() or pw.scale_dict()
             basis[str(key)] = pw.basis
-        d = np.hypot(np.concatenate(fx) - np.concatenate(rx), np.concatenate(fy) - np.concatenate(ry))
+        dx = np.concatenate(fx) - np.concatenate(rx)
+        dy = np.concatenate(fy) - np.concatenate(ry)
+        d = np.hypot(dx, dy)
         row = {"month": month_label(month), "groups": int(ug.size), "n": int(d.size),
                "fused_rmse": _rms(d), "fused_n": int(np.isfinite(d).sum()),
-               "source_rmse": {}, "source_n": {}, "weights": wts, "basis": basis}
+               "fused_z": z_rms(dx, dy, np.concatenate(ex), np.concatenate(ey)),
+               "source_rmse": {}, "source_n": {}, "source_z": {}, "weights": wts,
+               "basis": basis}
         for n in names:
             e = np.concatenate(src[n])
+            j = s.names.index(n)
             row["source_rmse"][n] = _rms(e)
             row["source_n"][n] = int(np.isfinite(e).sum())
+            row["source_z"][n] = z_rms(s.vx[:, j] - s.ref_vx, s.vy[:, j] - s.ref_vy,
+                                       s.sx[:, j], s.sy[:, j])
         rows.append(row)
     return rows
 

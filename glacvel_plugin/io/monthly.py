@@ -114,10 +114,13 @@ def _read_stack(readers, grid, window, scatter):
         if np.isfinite(vx[i]).any():
             sx[i], sy[i] = r.read_sigma(grid, window)
             if scatter:
+                # the larger of the error band and the local scatter: a right band
+                # (white noise of that σ) gives a scatter ≈ σ and stays; a band that
+                # misses noisy correlation (e.g. near a footprint's edge) is raised
                 s = read_scatter(r, grid, window, scatter)
                 s = np.where(np.isfinite(s), s, 0.0)
-                sx[i] = np.sqrt(sx[i] ** 2 + s ** 2)
-                sy[i] = np.sqrt(sy[i] ** 2 + s ** 2)
+                sx[i] = np.where(np.isfinite(sx[i]), np.maximum(sx[i], s), sx[i])
+                sy[i] = np.where(np.isfinite(sy[i]), np.maximum(sy[i], s), sy[i])
     return vx, vy, sx, sy
 
 
@@ -193,11 +196,13 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                      source_errors: Optional[Mapping[str, float]] = None,
                      min_overlap: float = ts.DEFAULT_MIN_FRACTION, year: int = 0,
                      reference: Optional[ReferenceSamples] = None,
-                     method: str = "constrained", window: int = 0,
+                     method: str = ts.CALIBRATED, window: int = 0,
                      min_samples: int = ts.DEFAULT_MIN_SAMPLES,
+                     min_groups: int = ts.DEFAULT_MIN_GROUPS,
                      shrinkage: float = ts.DEFAULT_SHRINKAGE,
                      reference_min_overlap: float = DEFAULT_REFERENCE_MIN_OVERLAP,
-                     robust: Optional[float] = None, scatter: int = 0,
+                     robust: Optional[float] = cf.ROBUST_CHI2,
+                     scatter: int = cf.LOCAL_SCATTER_SIZE,
                      source_composites: bool = False, validate: bool = True,
                      table: Optional[str] = None,
                      log: Callable[[str], None] = _noop, warn: Callable[[str], None] = _noop,
@@ -221,10 +226,12 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
         periods); a sample counts for the months where its period's overlap fraction
         is ≥ ``reference_min_overlap``. Weights are then fitted per month
         (:func:`glacvel_plugin.core.timeseries.fit_period_weights` with ``method``,
-        ``window``, ``min_samples``, ``shrinkage``), with the documented fallbacks.
-    robust : χ² threshold of the per-pixel outlier test (e.g. 9.21); None/0 = off
-    scatter : window (source pixels, odd ≥ 3) of the local-scatter error term added
-        in quadrature to every pair's σ; 0 = off
+        ``window``, ``min_samples``, ``min_groups``, ``shrinkage``), with the
+        documented fallbacks.
+    robust : χ² threshold of the per-pixel outlier test (default 9.21); None/0 = off
+    scatter : window (source pixels, odd ≥ 3) of the local scatter
+        (:func:`~glacvel_plugin.core.fusion.local_scatter`); every pair's σ becomes
+        max(σ, scatter) per pixel (σ unknown stays unknown); 0 = off
     source_composites : also write each source's composite ``YYYYMM_<SENSOR>.tif``
         (SENSOR = that source) for months with ≥ 2 sources
     validate : with ``reference``, leave-one-station/polygon-out validation per month
@@ -308,7 +315,7 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                                  f"fraction ≥ {reference_min_overlap:g}); weights of every "
                                  "month fall back to per-pixel inverse variance")
             fit_kw = dict(method=method, window=window, min_samples=min_samples,
-                          shrinkage=shrinkage)
+                          shrinkage=shrinkage, min_groups=min_groups)
             fits = ts.fit_period_weights(samples, present, **fit_kw)
             if validate and samples:
                 res.validation = ts.heldout_validation(samples, present, robust=robust,
@@ -337,26 +344,37 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
             res.weights[label] = pw
             wtext = cf.format_weights(pw.as_dict()) if pw.weights is not None \
                 else "inverse-variance per pixel"
+            if pw.error_scale is not None:
+                wtext += ", errors scaled by " + cf.format_weights(pw.scale_dict())
             members = [r for s in by_source.values() for r, _ in s]
             sensor = here[0] if len(here) == 1 else "FUSED"
             extra = dict(WEIGHTS=wtext, WEIGHTS_BASIS=pw.basis, WEIGHTS_NOTE=pw.note,
+                         WEIGHTS_METHOD=method if reference is not None else
+                         ("given" if W_fixed is not None else "inverse-variance"),
                          WEIGHTS_N_SAMPLES=pw.n_samples, MONTH=label,
                          PAIRS=";".join(f"{os.path.basename(r.path)}:{f:.3f}"
                                         for s in by_source.values() for r, f in s),
                          MIN_OVERLAP=f"{min_overlap:g}",
                          TARGET_RESOLUTION=f"{grid.resolution:g}",
-                         UNCERTAINTY=("error bands/tags + local scatter "
-                                      f"({scatter}×{scatter} source px)" if scatter
+                         UNCERTAINTY=("max(error band/tag, local scatter "
+                                      f"{scatter}×{scatter} source px)" if scatter
                                       else "error bands/tags"),
                          ROBUST_CHI2=f"{robust:g}" if robust else "off")
             if robust and len(here) > 1:
                 extra["OUTLIER_SOURCES"] = ",".join(here)
             path = os.path.join(output_folder, f"{label}.tif")
             tags = _tags(members, ts.month_start(*month), ts.month_end(*month), sensor, **extra)
+            if pw.error_scale is not None:
+                extra["ERROR_SCALE"] = cf.format_weights(pw.scale_dict())
+                tags["ERROR_SCALE"] = extra["ERROR_SCALE"]
             Wm = pw.weights
+            C = None if pw.error_scale is None else \
+                np.asarray(pw.error_scale, np.float32)[:, None, None]
 
-            def block(win, by_source=by_source, here=here, Wm=Wm):
+            def block(win, by_source=by_source, here=here, Wm=Wm, C=C):
                 cvx, cvy, csx, csy, counts = _composites(by_source, here, grid, win, scatter)
+                if C is not None:
+                    csx, csy = csx * C, csy * C
                 f = cf.fuse_stack(cvx, cvy, Wm, csx, csy, robust=robust)
                 f["count"] = counts.sum(axis=0)
                 return f
@@ -407,7 +425,7 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
 def write_table(res: MonthlyResult, names: Sequence[str], path: str) -> str:
     """The per-month table (weights, basis, outliers, held-out RMSE) as CSV, atomically."""
     val = {v["month"]: v for v in res.validation}
-    head = (["month", "basis"] + [f"W_{n}" for n in names] +
+    head = (["month", "basis"] + [f"W_{n}" for n in names] + [f"error_scale_{n}" for n in names] +
             ["n_samples", "n_groups", "valid_pixels"] + [f"outliers_{n}" for n in names] +
             ["heldout_groups", "heldout_fused_rmse"] + [f"heldout_{n}_rmse" for n in names] +
             ["note"])
@@ -420,7 +438,9 @@ def write_table(res: MonthlyResult, names: Sequence[str], path: str) -> str:
             wd = pw.as_dict()
             v = val.get(label, {})
             rej = res.rejected.get(label, {})
+            sc = pw.scale_dict()
             w.writerow([label, pw.basis] + [_fmt(wd.get(n)) for n in names] +
+                       [_fmt(sc.get(n)) for n in names] +
                        [pw.n_samples, pw.n_groups, res.valid.get(label, 0)] +
                        [rej.get(n, "") for n in names] +
                        [v.get("groups", ""), _fmt(v.get("fused_rmse"))] +

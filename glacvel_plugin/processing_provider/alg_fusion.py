@@ -621,13 +621,17 @@ class MonthlyVelocity(GlacvelAlgorithm):
             "fixed WEIGHTS ('L8=0.6,S2=0.4'); or fitted per month against a reference "
             "(REFERENCE_POINTS with start_date/end_date per feature, e.g. from Import GNSS "
             "stations, or REFERENCE_RASTER inside REFERENCE_POLYGONS), using the reference "
-            "falling in the month (WEIGHT_WINDOW months on each side widen the period); a "
-            "month with fewer than MIN_REFERENCE_SAMPLES falls back to the neighbouring "
+            "falling in the month (WEIGHT_WINDOW months on each side widen the period). "
+            "METHOD: error-calibrated (default: each source's per-pixel error is scaled by "
+            "its misfit to the month's reference, then per-pixel inverse variance), or fixed "
+            "weights by constrained/unconstrained least squares or inverse variance. A "
+            "month with fewer than MIN_REFERENCE_SAMPLES samples of MIN_REFERENCE_GROUPS "
+            "stations/polygons falls back to the neighbouring "
             "months, then to the fit over all months, then to inverse variance, and the "
             "month fit is shrunk towards the all-month fit with strength SHRINKAGE (tag "
             "WEIGHTS_BASIS names what was used); empty = per-pixel inverse variance. "
-            "LOCAL_SCATTER adds the local scatter of each pair (window in source pixels) to "
-            "its error; ROBUST (χ², e.g. 9.21) drops at each pixel a source that disagrees "
+            "LOCAL_SCATTER raises each pair's error to its local scatter where that is larger "
+            "(window in source pixels; default 5, 0 = off); ROBUST (χ², default 9.21) drops at each pixel a source that disagrees "
             "with the others beyond their errors (counted in the OUTLIERS tag). One "
             "YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = "
             "pairs; SENSOR = the source's name when only one source has pairs that month, "
@@ -655,10 +659,11 @@ class MonthlyVelocity(GlacvelAlgorithm):
         _add_grid_params(self)
         _add_reference_params(self)
         self.addParameter(QgsProcessingParameterEnum(
-            "METHOD", self.tr("Weight fit method"),
+            "METHOD", self.tr("Weight fit method (with a reference)"),
             [self.tr("Constrained least squares (W ≥ 0, ΣW = 1)"),
              self.tr("Unconstrained least squares (ΣW = 1)"),
-             self.tr("Inverse variance")], defaultValue=0))
+             self.tr("Inverse variance"),
+             self.tr("Error-calibrated per-pixel inverse variance")], defaultValue=3))
         self.addParameter(QgsProcessingParameterNumber(
             "WEIGHT_WINDOW", self.tr("Months on each side pooled into a month's weight fit"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=12))
@@ -666,6 +671,10 @@ class MonthlyVelocity(GlacvelAlgorithm):
             "MIN_REFERENCE_SAMPLES", self.tr("Reference samples (vx, vy components) a month "
                                              "needs for its own weights"),
             QgsProcessingParameterNumber.Integer, ts.DEFAULT_MIN_SAMPLES, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MIN_REFERENCE_GROUPS", self.tr("Stations / polygons a month needs for its own "
+                                            "weights"),
+            QgsProcessingParameterNumber.Integer, ts.DEFAULT_MIN_GROUPS, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
             "SHRINKAGE", self.tr("Shrinkage towards the all-month weights (prior samples n0; "
                                  "0 = none)"),
@@ -676,12 +685,13 @@ class MonthlyVelocity(GlacvelAlgorithm):
             QgsProcessingParameterNumber.Double, DEFAULT_REFERENCE_MIN_OVERLAP, minValue=0.01,
             maxValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "ROBUST", self.tr("Outlier test χ² threshold (2 d.o.f., e.g. 9.21; 0 = off)"),
-            QgsProcessingParameterNumber.Double, 0.0, minValue=0.0))
+            "ROBUST", self.tr("Outlier test χ² threshold (2 d.o.f., 9.21 = 99 %; 0 = off)"),
+            QgsProcessingParameterNumber.Double, cf.ROBUST_CHI2, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "LOCAL_SCATTER", self.tr("Local-scatter error window in source pixels (odd; 0 = "
                                      "off)"),
-            QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=15))
+            QgsProcessingParameterNumber.Integer, cf.LOCAL_SCATTER_SIZE, minValue=0,
+            maxValue=15))
         self.addParameter(QgsProcessingParameterBoolean(
             "SOURCE_COMPOSITES", self.tr("Also write per-source composites YYYYMM_<SENSOR>.tif"),
             False))
@@ -719,7 +729,8 @@ class MonthlyVelocity(GlacvelAlgorithm):
             source_errors=cf.parse_weights(errs_text) if errs_text else None,
             min_overlap=self.parameterAsDouble(parameters, "MIN_OVERLAP", context),
             year=self.parameterAsInt(parameters, "YEAR", context), reference=reference,
-            method=METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)],
+            method=ts.PERIOD_METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
+            min_groups=self.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context),
             window=self.parameterAsInt(parameters, "WEIGHT_WINDOW", context),
             min_samples=self.parameterAsInt(parameters, "MIN_REFERENCE_SAMPLES", context),
             shrinkage=self.parameterAsDouble(parameters, "SHRINKAGE", context),
