@@ -110,7 +110,8 @@ def _add_reference_params(alg):
         "VY_FIELD", translate("FusionParameters", "Field of the north velocity vy (m/d)"), "vy", "REFERENCE_POINTS",
         optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "ID_FIELD", translate("FusionParameters", "Station / polygon id field (cross-validation groups)"), None,
+        "ID_FIELD", translate("FusionParameters", "Station / polygon id field (cross-validation groups; "
+                                                    "default: 'station' if present)"), None,
         "REFERENCE_POINTS", optional=True))
 
 
@@ -182,6 +183,10 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
     fx = alg.parameterAsString(parameters, "VX_FIELD", context) or "vx"
     fy = alg.parameterAsString(parameters, "VY_FIELD", context) or "vy"
     fid_field = alg.parameterAsString(parameters, "ID_FIELD", context) or ""
+    if not fid_field and "station" in lower:
+        # the station of every row (Import GNSS stations): one group per station, so
+        # a station's several GNSS intervals are held out together
+        fid_field = lower["station"]
     fx, fy = lower.get(fx.lower(), fx), lower.get(fy.lower(), fy)
     use_v = fx in names and fy in names
     pos = [lower.get(n) for n in (START_X, START_Y, END_X, END_Y, START_DATE, END_DATE)]

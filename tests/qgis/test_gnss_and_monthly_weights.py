@@ -49,3 +49,143 @@ def test_import_gnss_errors_name_file_line_column(run_alg, tmp_path):
     with pytest.raises(QgsProcessingException, match="geographic"):
         run_alg("glacvel:import_gnss", {"INPUT": GPS_FILES, "CRS": "EPSG:4326",
                                         "OUTPUT": "memory:"})
+
+
+# --------------------------------------------------------------------------- monthly weights
+CROPS = os.path.join(ROOT, "tests", "data", "fusion_kaskawulsh")
+ALL_GPS = sorted(os.path.join(CROPS, "gps", f) for f in os.listdir(os.path.join(CROPS, "gps")))
+PAIRS = [(DEMO, "LS8-061018_20180304-20180405", "L8"),
+         (DEMO, "Sen2-Orb14_20180304-20180314", "S2"),
+         (CROPS, "Sen2-Orb14_20180508-20180518", "S2"),
+         (CROPS, "LS8-062017_20180802-20180818", "L8")]
+
+
+def _carst_product(folder, src, stem, sensor):
+    import datetime as dt
+
+    import numpy as np
+    import rasterio
+
+    from glacvel_plugin.io.product import standard_tags, write_product
+    bands = {}
+    for comp, key in (("vx", "vx"), ("vy", "vy"), ("errx", "vx_error"), ("erry", "vy_error")):
+        with rasterio.open(os.path.join(src, f"{stem}_velo-corrected_{comp}_SNT-GAU-RSO.tif")) as ds:
+            a = ds.read(1).astype(np.float32)
+            a[a == ds.nodata] = np.nan
+            transform, crs = ds.transform, ds.crs
+        bands[key] = a
+    bands["v"] = np.hypot(bands["vx"], bands["vy"])
+    d0, d1 = stem.split("_")[1].split("-")
+    tags = standard_tags(sensor, dt.datetime.strptime(d0, "%Y%m%d"),
+                         dt.datetime.strptime(d1, "%Y%m%d"), "CARST bedrock-corrected")
+    return write_product(os.path.join(str(folder), f"{sensor}_{d0}.tif"), bands, transform,
+                         crs, tags)
+
+
+@pytest.fixture(scope="module")
+def kask(tmp_path_factory, glacvel_processing):
+    d = tmp_path_factory.mktemp("kask_monthly")
+    paths = [_carst_product(d, *p) for p in PAIRS]
+    from tests.conftest import _ensure_glacvel_provider  # noqa: F401  (provider is set up)
+    import sys
+    if "/usr/share/qgis/python/plugins" not in sys.path:
+        sys.path.append("/usr/share/qgis/python/plugins")
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+    res = processing.run("glacvel:import_gnss", {"INPUT": ALL_GPS, "OUTPUT": str(d / "gnss.gpkg")},
+                         context=QgsProcessingContext(), feedback=QgsProcessingFeedback())
+    return {"paths": paths, "gnss": res["OUTPUT"], "dir": d}
+
+
+def test_monthly_weights_fitted_per_month_on_real_gnss(run_alg, kask):
+    import csv
+
+    from glacvel_plugin.io.product import read_product
+    folder = kask["dir"] / "fit"
+    res = run_alg("glacvel:monthly_velocity", {
+        "SOURCES": kask["paths"], "REFERENCE_POINTS": kask["gnss"], "ID_FIELD": "station",
+        "METHOD": 0, "MIN_REFERENCE_GROUPS": 2, "TARGET_RESOLUTION": 120,
+        "SOURCE_COMPOSITES": True, "OUTPUT_FOLDER": str(folder)})
+    assert res["MONTHS_WRITTEN"] == "201803,201805,201808"
+    # March: L8 and S2, fitted on the three stations' March GNSS (S2 is 0.6 m/d off at
+    # station 2, so the constrained fit gives it no weight); May and August one sensor
+    assert res["WEIGHTS_BASIS"] == {"201803": "month", "201805": "single-source",
+                                    "201808": "single-source"}
+    assert res["MONTH_WEIGHTS"]["201803"] == pytest.approx({"L8": 1.0, "S2": 0.0}, abs=1e-6)
+    march = read_product(str(folder / "201803.tif"), ("vx",))
+    assert march.tags["SENSOR"] == "FUSED" and march.tags["WEIGHTS"] == "L8=1,S2=0"
+    assert march.tags["WEIGHTS_BASIS"] == "month"
+    assert "3 station(s)" in march.tags["WEIGHTS_NOTE"]
+    assert "OUTLIERS" in march.tags
+    # composites of one sensor keep its name
+    assert read_product(str(folder / "201805.tif"), ("vx",)).tags["SENSOR"] == "S2"
+    assert read_product(str(folder / "201808.tif"), ("vx",)).tags["SENSOR"] == "L8"
+    assert {k: os.path.basename(v) for k, v in res["SOURCE_FILES"]["201803"].items()} == {
+        "L8": "201803_L8.tif", "S2": "201803_S2.tif"}
+    # the table: one row per month written, weights and held-out RMSE
+    with open(res["OUTPUT_TABLE"], newline="") as f:
+        rows = {r["month"]: r for r in csv.DictReader(f)}
+    assert set(rows) == {"201803", "201805", "201808"}
+    assert float(rows["201803"]["W_L8"]) == pytest.approx(1.0)
+    assert rows["201803"]["heldout_groups"] == "3"
+    # per-sensor monthly composites are accepted by fit_fusion_weights
+    fit = run_alg("glacvel:fit_fusion_weights", {
+        "SOURCES": [str(folder / "201803_L8.tif"), str(folder / "201803_S2.tif")],
+        "REFERENCE_POINTS": kask["gnss"], "ID_FIELD": "station", "TARGET_RESOLUTION": 120})
+    assert set(fit["WEIGHTS"]) == {"L8", "S2"}
+
+
+def test_monthly_heldout_fused_no_worse_than_best_single_source(run_alg, kask):
+    """The goal on the real March pairs with the defaults (error-calibrated weights with
+    the fallback, local scatter, outlier test): leave-one-station-out vector RMSE of the
+    fused March product ≤ that of Landsat-8 and of Sentinel-2 alone, and fused coverage
+    of the grid ≥ each source's."""
+    from glacvel_plugin.io.product import read_product
+    import numpy as np
+    folder = kask["dir"] / "defaults"
+    res = run_alg("glacvel:monthly_velocity", {
+        "SOURCES": kask["paths"][:2], "REFERENCE_POINTS": kask["gnss"], "ID_FIELD": "station",
+        "TARGET_RESOLUTION": 120, "SOURCE_COMPOSITES": True, "OUTPUT_FOLDER": str(folder)})
+    (row,) = res["VALIDATION"]
+    assert row["month"] == "201803" and row["groups"] == 3
+    # three stations are fewer than MIN_REFERENCE_GROUPS (4): per-pixel inverse variance
+    assert res["WEIGHTS_BASIS"]["201803"] == "inverse-variance"
+    src = row["source_rmse"]
+    assert src["L8"] < src["S2"]
+    assert row["fused_rmse"] <= src["L8"]
+    assert row["fused_rmse"] == pytest.approx(0.118, abs=0.01)
+    assert src["L8"] == pytest.approx(0.139, abs=0.005) and src["S2"] == pytest.approx(0.42, abs=0.01)
+    # local scatter makes S2's error band honest at its edge: the σ check drops from 2.7
+    assert row["source_z"]["S2"] < 2.6
+    fused = np.isfinite(read_product(str(folder / "201803.tif"), ("vx",)).bands["vx"]).sum()
+    for name, p in res["SOURCE_FILES"]["201803"].items():
+        assert fused >= np.isfinite(read_product(p, ("vx",)).bands["vx"]).sum()
+    # without the outlier test and the local scatter, the same fusion is worse than L8
+    plain = run_alg("glacvel:monthly_velocity", {
+        "SOURCES": kask["paths"][:2], "REFERENCE_POINTS": kask["gnss"], "ID_FIELD": "station",
+        "TARGET_RESOLUTION": 120, "ROBUST": 0, "LOCAL_SCATTER": 0,
+        "OUTPUT_FOLDER": str(kask["dir"] / "plain")})
+    assert plain["VALIDATION"][0]["fused_rmse"] > 1.2 * src["L8"]
+
+
+def test_monthly_weights_need_dated_reference(run_alg, kask, tmp_path):
+    from qgis.core import (QgsFeature, QgsField, QgsGeometry, QgsPointXY,
+                           QgsProcessingException, QgsVectorLayer)
+    from qgis.PyQt.QtCore import QVariant
+    lyr = QgsVectorLayer("Point?crs=EPSG:32607", "v", "memory")
+    lyr.dataProvider().addAttributes([QgsField("vx", QVariant.Double),
+                                      QgsField("vy", QVariant.Double)])
+    lyr.updateFields()
+    f = QgsFeature(lyr.fields())
+    f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(621311, 6738835)))
+    f.setAttributes([0.27, 0.34])
+    lyr.dataProvider().addFeatures([f])
+    with pytest.raises(QgsProcessingException, match="need the period of every reference"):
+        run_alg("glacvel:monthly_velocity", {"SOURCES": kask["paths"][:2],
+                                             "REFERENCE_POINTS": lyr, "TARGET_RESOLUTION": 120,
+                                             "OUTPUT_FOLDER": str(tmp_path / "x")})
+    with pytest.raises(QgsProcessingException, match="not both"):
+        run_alg("glacvel:monthly_velocity", {"SOURCES": kask["paths"][:2], "WEIGHTS": "L8=1,S2=0",
+                                             "REFERENCE_POINTS": kask["gnss"],
+                                             "TARGET_RESOLUTION": 120,
+                                             "OUTPUT_FOLDER": str(tmp_path / "y")})
