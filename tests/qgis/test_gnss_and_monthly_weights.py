@@ -189,3 +189,54 @@ def test_monthly_weights_need_dated_reference(run_alg, kask, tmp_path):
                                              "REFERENCE_POINTS": kask["gnss"],
                                              "TARGET_RESOLUTION": 120,
                                              "OUTPUT_FOLDER": str(tmp_path / "y")})
+
+
+# --------------------------------------------------------------------------- outline coverage
+OUTLINE = os.path.join(CROPS, "outline", "glacier_V1_Kaskawulsh_s_inwardBuffer600m.shp")
+
+
+def test_glacier_statistics_coverage_is_of_the_outline(run_alg, kask):
+    """Sentinel-2's footprint ends west of x = 600 360 m, inside the outline: its coverage
+    is of the whole outline (≈ 0.8), not of the part inside its footprint (≈ 1)."""
+    folder = kask["dir"] / "cover"
+    m = run_alg("glacvel:monthly_velocity", {
+        "SOURCES": kask["paths"][:2], "TARGET_RESOLUTION": 120, "SOURCE_COMPOSITES": True,
+        "OUTPUT_FOLDER": str(folder)})
+    comp = m["SOURCE_FILES"]["201803"]
+    res = run_alg("glacvel:glacier_statistics", {
+        "INPUT": [str(folder / "201803.tif")], "GLACIERS": OUTLINE, "OUTPUT": "TEMPORARY_OUTPUT"})
+    fused = next(res["OUTPUT"].getFeatures())["v201803_cover"]
+    cover = {}
+    for name, p in comp.items():
+        r = run_alg("glacvel:glacier_statistics", {"INPUT": [p], "GLACIERS": OUTLINE,
+                                                    "OUTPUT": "TEMPORARY_OUTPUT"})
+        f = next(r["OUTPUT"].getFeatures())
+        cover[name] = f["v201803_cover"]
+        total = f["v201803_count"] / f["v201803_cover"]
+        # every product is divided by the same number of outline pixels (one 120 m grid)
+        assert total == pytest.approx(next(res["OUTPUT"].getFeatures())["v201803_count"]
+                                      / fused, rel=1e-9)
+    assert 0.7 < cover["S2"] < 0.85
+    assert cover["L8"] > 0.9
+    assert fused >= max(cover.values())
+
+
+def test_glacier_statistics_half_outside_the_raster(run_alg, tmp_path):
+    import numpy as np
+    from affine import Affine
+
+    from glacvel_plugin.io.product import write_product
+    t = Affine(100, 0, 600000, 0, -100, 6740000)
+    v = np.full((50, 50), 0.5, np.float32) + np.arange(50, dtype=np.float32) * 1e-3
+    prod = write_product(str(tmp_path / "202006.tif"), {"v": v, "vx": v, "vy": 0 * v}, t,
+                         "EPSG:32607", {"UNITS": "m/d", "SENSOR": "S2"})
+    # outline: cols 40..60 (half beyond the raster's east edge), rows 10..20
+    from qgis.core import (QgsFeature, QgsGeometry, QgsRectangle, QgsVectorLayer)
+    lyr = QgsVectorLayer("Polygon?crs=EPSG:32607", "g", "memory")
+    f = QgsFeature()
+    f.setGeometry(QgsGeometry.fromRect(QgsRectangle(604000, 6738000, 606000, 6739000)))
+    lyr.dataProvider().addFeatures([f])
+    res = run_alg("glacvel:glacier_statistics", {"INPUT": [prod], "GLACIERS": lyr,
+                                                  "OUTPUT": "TEMPORARY_OUTPUT"})
+    g = next(res["OUTPUT"].getFeatures())
+    assert g["v202006_count"] == 100 and g["v202006_cover"] == pytest.approx(0.5)
