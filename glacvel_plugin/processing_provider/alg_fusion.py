@@ -487,7 +487,10 @@ class FitFusionWeights(GlacvelAlgorithm):
             names = [r.name for r in readers]
             if len(set(names)) != len(names):
                 raise ValueError(f"two products have the same SENSOR ({', '.join(names)}); fit "
-                                 "weights with one product per source (composite first)")
+                                 "weights with one product per source: per-sensor monthly "
+                                 "composites (Monthly velocity with SOURCE_COMPOSITES writes "
+                                 "YYYYMM_<SENSOR>.tif), or let Monthly velocity fit the "
+                                 "weights of every month from the reference")
             feedback.pushInfo(f"Grid: {grid.width}×{grid.height} px of {grid.resolution:g} m, "
                               f"{grid.crs.to_string()}")
             ref = reference_samples(self, parameters, context, readers, grid, feedback)
@@ -705,9 +708,44 @@ class MonthlyVelocity(GlacvelAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_TABLE", self.tr("Weights and validation per month (CSV)"),
             self.tr("CSV files (*.csv)"), optional=True, createByDefault=False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("Report: weights and held-out validation per month"),
+            self.tr("HTML files (*.html)"), optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputString("MONTHS_WRITTEN", self.tr("Months written")))
         self.addOutput(QgsProcessingOutputString("MONTHS_WITHOUT_DATA",
                                                  self.tr("Months without data")))
+
+    def _report(self, path, res):
+        rep = HtmlReport(self.tr("Monthly velocity: weights and validation"))
+        names = list(dict.fromkeys(n for pw in res.weights.values() for n in pw.names))
+        rep.paragraph("Weights of every month and how they were obtained (WEIGHTS_BASIS): "
+                      "month, month+shrinkage, neighbours, all-period, inverse-variance, "
+                      "single-source or given. Error scales multiply each source's σ "
+                      "(error-calibrated method). Outliers: pixels where the robust test "
+                      "dropped the source.")
+        rows = []
+        for m in res.written:
+            pw = res.weights[m]
+            wd, sc, rj = pw.as_dict(), pw.scale_dict(), res.rejected.get(m, {})
+            rows.append([m, pw.basis] + [wd.get(n, "—") for n in names] +
+                        [sc.get(n, "—") for n in names] + [rj.get(n, "—") for n in names] +
+                        [res.valid.get(m, 0), pw.note])
+        rep.table(["month", "basis"] + [f"W {n}" for n in names] +
+                  [f"σ scale {n}" for n in names] + [f"outliers {n}" for n in names] +
+                  ["valid pixels", "note"], rows)
+        if res.validation:
+            rep.heading(self.tr("Held-out validation (leave one station/polygon out)"))
+            rep.paragraph("Vector RMSE √mean(Δvx² + Δvy²) in m/d at the held-out reference, "
+                          "weights refitted without it; each source alone at the same places; "
+                          "z = RMS of residual/σ (≈ 1 when the error band is right).")
+            rep.table(["month", "groups", "fused RMSE"] + [f"{n} RMSE" for n in names] +
+                      ["z fused"] + [f"z {n}" for n in names],
+                      [[v["month"], v["groups"], v["fused_rmse"]] +
+                       [v["source_rmse"].get(n, "—") for n in names] + [v["fused_z"]] +
+                       [v["source_z"].get(n, "—") for n in names] for v in res.validation])
+        for n in res.notes:
+            rep.paragraph(n, "note")
+        rep.save(path)
 
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
@@ -761,6 +799,10 @@ class MonthlyVelocity(GlacvelAlgorithm):
                "OUTLIERS": res.rejected, "VALIDATION": res.validation}
         if res.table:
             out["OUTPUT_TABLE"] = res.table
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        if html:
+            self._report(html, res)
+            out["OUTPUT_HTML"] = html
         return out
 
 

@@ -145,8 +145,11 @@ def test_monthly_heldout_fused_no_worse_than_best_single_source(run_alg, kask):
     folder = kask["dir"] / "defaults"
     res = run_alg("glacvel:monthly_velocity", {
         "SOURCES": kask["paths"][:2], "REFERENCE_POINTS": kask["gnss"], "ID_FIELD": "station",
-        "TARGET_RESOLUTION": 120, "SOURCE_COMPOSITES": True, "OUTPUT_FOLDER": str(folder)})
+        "TARGET_RESOLUTION": 120, "SOURCE_COMPOSITES": True, "OUTPUT_FOLDER": str(folder),
+        "OUTPUT_HTML": str(kask["dir"] / "monthly.html")})
     (row,) = res["VALIDATION"]
+    html = open(res["OUTPUT_HTML"]).read()
+    assert "Held-out validation" in html and "201803" in html and "inverse-variance" in html
     assert row["month"] == "201803" and row["groups"] == 3
     # three stations are fewer than MIN_REFERENCE_GROUPS (4): per-pixel inverse variance
     assert res["WEIGHTS_BASIS"]["201803"] == "inverse-variance"
