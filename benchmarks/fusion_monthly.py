@@ -51,6 +51,9 @@ SETTINGS = {
         ref=True, method="error-calibrated", min_groups=1),
     "error-calibrated per month, error bands only": dict(PLAIN, ref=True,
                                                           method="error-calibrated"),
+    "error-calibrated per month + local scatter, no robust test": dict(
+        ref=True, method="error-calibrated", robust=None),
+    "inverse variance + local scatter, no robust test": dict(robust=None),
 }
 
 

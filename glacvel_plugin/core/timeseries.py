@@ -252,7 +252,7 @@ def _pool(samples: Dict[Month, MonthSamples], months: Sequence[Month], names, ex
 
 CALIBRATED = "error-calibrated"
 """Method of :func:`fit_period_weights`: per-pixel inverse variance with each source's σ
-scaled by its reference-fitted factor c_i = √mean(((v_i − r)/σ_i)²)."""
+scaled by its reference-fitted factor c_i = max(1, median|(v_i − r)/σ_i| / 0.6745)."""
 PERIOD_METHODS = ("constrained", "unconstrained", "inverse-variance", CALIBRATED)
 
 
@@ -270,7 +270,12 @@ def _try_fit(pool, names, method, min_samples, min_groups=1):
             ok = np.isfinite(z) & (sig[:, i] > 0)
             if ok.sum() < min_samples or np.unique(g[ok]).size < min_groups:
                 return None
-            c[i] = math.sqrt(float(np.mean(z[ok] ** 2)))
+            # robust scale of z (median |z| / 0.6745 = 1 for Gaussian errors of the
+            # stated σ): a few reference samples where the source blunders (which the
+            # per-pixel outlier test handles) do not down-weight it everywhere
+            # (floored at 1: a reference of a few stations may only inflate a source's
+            # errors, never make it more confident than its own error band)
+            c[i] = max(1.0, float(np.median(np.abs(z[ok]))) / 0.6745)
             ns.append(int(ok.sum()))
         if not np.all(c > 0):
             return None
@@ -302,8 +307,10 @@ def fit_period_weights(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
     month_names : month → names of the sources present in it (every month to weigh)
     method : fit method of :func:`glacvel_plugin.core.fusion.fit_weights`, or
         ``error-calibrated`` (:data:`CALIBRATED`): no fixed weights; each source's σ
-        is scaled by c_i = √mean(((v_i − r)/σ_i)²) over the period's reference (its
-        z-score RMS; bias and noise both raise it) and the sources are fused with
+        is scaled by c_i = median|(v_i − r)/σ_i| / 0.6745 over the period's reference
+        (a robust z-score scale, 1 when the errors are Gaussian with the stated σ;
+        bias and noise both raise it, a few blunders do not; floored at 1, so the
+        reference only inflates errors) and the sources are fused with
         per-pixel inverse variance of the scaled σ. ``min_samples`` then counts per
         source; shrinkage acts on c_i².
     window : months on each side pooled into a month's fit (0 = the month alone,
