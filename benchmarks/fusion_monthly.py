@@ -37,23 +37,21 @@ PAIRS = {"L8": ["LS8-061018_20180304-20180405", "LS8-062017_20180802-20180818"],
          "S2": ["Sen2-Orb14_20180304-20180314", "Sen2-Orb14_20180508-20180518"]}
 
 PLAIN = dict(robust=None, scatter=0)
+C = dict(method="constrained")
 SETTINGS = {
     "inverse variance, error bands only": dict(PLAIN),
-    "per-month fit, no shrinkage, error bands only, min 1 station": dict(
-        PLAIN, ref=True, shrinkage=0.0, min_groups=1),
-    "per-month fit + local scatter + robust, min 1 station": dict(ref=True, min_groups=1),
-    "per-month fit + shrinkage, error bands only": dict(PLAIN, ref=True),
-    "per-month fit + shrinkage + local scatter + robust (defaults)": dict(ref=True),
-    "inverse variance + local scatter + robust": dict(),
-    "error-calibrated per month + local scatter + robust": dict(ref=True,
-                                                                method="error-calibrated"),
-    "error-calibrated per month + local scatter + robust, min 1 station": dict(
-        ref=True, method="error-calibrated", min_groups=1),
-    "error-calibrated per month, error bands only": dict(PLAIN, ref=True,
-                                                          method="error-calibrated"),
-    "error-calibrated per month + local scatter, no robust test": dict(
-        ref=True, method="error-calibrated", robust=None),
-    "inverse variance + local scatter, no robust test": dict(robust=None),
+    "constrained per month, error bands only, no shrinkage, ≥ 1 station": dict(
+        PLAIN, **C, ref=True, shrinkage=0.0, min_groups=1),
+    "constrained per month + local scatter + robust, ≥ 1 station": dict(**C, ref=True,
+                                                                        min_groups=1),
+    "constrained per month + local scatter + robust, ≥ 4 stations": dict(**C, ref=True),
+    "error-calibrated per month, error bands only": dict(PLAIN, ref=True),
+    "error-calibrated per month + local scatter, no robust test": dict(ref=True, robust=None),
+    "error-calibrated per month + local scatter + robust, ≥ 1 station": dict(
+        ref=True, min_groups=1),
+    "error-calibrated per month + local scatter + robust, ≥ 4 stations (defaults)": dict(
+        ref=True),
+    "inverse variance + local scatter + robust (no fit)": dict(),
 }
 
 
@@ -135,12 +133,38 @@ def run(paths, ref, grid, folder, names, settings=SETTINGS, iv_validation=None):
         table(res, names, title)
 
 
+OUTLINE = os.path.join(os.path.dirname(DATA), "kaskawulsh_glaft_demo",
+                       "glacier_V1_Kaskawulsh_s_inwardBuffer600m.shp")
+
+
+def outline_coverage(paths_by_name, grid):
+    """Valid pixels / pixel centres inside the Kaskawulsh outline (GLAFT demo, 600 m inward)."""
+    import fiona
+    import rasterio.features
+    from glacvel_plugin.io.product import read_product
+    with fiona.open(OUTLINE) as src:
+        geoms = [f["geometry"] for f in src]
+    mask = rasterio.features.geometry_mask(geoms, (grid.height, grid.width), grid.transform,
+                                           invert=True)
+    return {n: float(np.isfinite(read_product(p, ("vx",)).bands["vx"])[mask].mean())
+            for n, p in paths_by_name.items()}
+
+
 def real():
     with tempfile.TemporaryDirectory() as d:
         paths = carst_products(d)
         grid = target_grid(paths, resolution=120.0)
         ref = gnss_reference(grid)
         run(paths, ref, grid, d, ["L8", "S2"])
+        out = tempfile.mkdtemp(dir=d)
+        res = monthly_velocity(paths, out, grid, reference=ref, source_composites=True)
+        print("\n### defaults: held-out folds and outline coverage")
+        for v in res.validation:
+            print(v["month"], "fold weights/scales:", v["weights"], "basis:", v["basis"])
+        for m, f in zip(res.written, res.files):
+            files = {"fused": f, **res.source_files.get(m, {})}
+            print(m, "outline coverage:", {k: round(x, 3) for k, x in
+                                           outline_coverage(files, grid).items()})
 
 
 # --------------------------------------------------------------------------- synthetic
