@@ -31,6 +31,7 @@ DATA = os.environ.get("KASKAWULSH_MULTISENSOR", os.path.join(
 from glacvel_plugin.io.gnss import read_gnss_files  # noqa: E402
 from glacvel_plugin.io.grid import target_grid  # noqa: E402
 from glacvel_plugin.io.monthly import ReferenceSamples, monthly_velocity  # noqa: E402
+from glacvel_plugin.io.monthly import gnss_reference as monthly_gnss_reference  # noqa: E402
 from glacvel_plugin.io.product import standard_tags, write_product  # noqa: E402
 
 PAIRS = {"L8": ["LS8-061018_20180304-20180405", "LS8-062017_20180802-20180818"],
@@ -80,10 +81,7 @@ def carst_products(folder):
 
 def gnss_reference(grid):
     recs, _ = read_gnss_files(sorted(glob.glob(os.path.join(DATA, "gps", "*_GPS"))))
-    rc = np.array([grid.index(r.x, r.y) for r in recs])
-    return ReferenceSamples(rc[:, 0], rc[:, 1], np.array([r.vx for r in recs]),
-                            np.array([r.vy for r in recs]), np.array([r.station for r in recs]),
-                            [r.start for r in recs], [r.end for r in recs])
+    return monthly_gnss_reference(recs, grid, "EPSG:32607")
 
 
 def table(res, names, title):

@@ -50,6 +50,48 @@ class ReferenceSamples:
     kind: str = "points"
 
 
+def gnss_reference(records, grid: TargetGrid, crs=None) -> ReferenceSamples:
+    """:class:`ReferenceSamples` of GNSS records (:func:`glacvel_plugin.io.gnss.read_gnss_files`).
+
+    Parameters
+    ----------
+    records : sequence of :class:`~glacvel_plugin.io.gnss.GnssRecord`
+    grid : the target grid of the monthly products
+    crs : CRS of the records' coordinates (anything ``rasterio.crs.CRS.from_user_input``
+        takes); default the grid's CRS. Records in another CRS are moved into the grid's:
+        positions at both dates are transformed and the velocity recomputed along the
+        grid's axes (records of the ``velocity`` layout: the vector is mapped with the
+        local derivative of the transformation, from a 1000-day step).
+
+    Groups are the station ids; every sample keeps its own start and end.
+    """
+    import rasterio.crs
+    import rasterio.warp
+    recs = list(records)
+    if not recs:
+        raise ValueError("no GNSS record given")
+    src = rasterio.crs.CRS.from_user_input(crs) if crs is not None else grid.crs
+    x = np.array([r.x for r in recs], float)
+    y = np.array([r.y for r in recs], float)
+    vx = np.array([r.vx for r in recs], float)
+    vy = np.array([r.vy for r in recs], float)
+    if src != grid.crs:
+        days = np.array([r.days for r in recs], float)
+        have_pos = np.array([np.isfinite(r.start_x) for r in recs])
+        x0 = np.where(have_pos, [r.start_x for r in recs], x - vx * 500.0)
+        y0 = np.where(have_pos, [r.start_y for r in recs], y - vy * 500.0)
+        x1 = np.where(have_pos, [r.end_x for r in recs], x + vx * 500.0)
+        y1 = np.where(have_pos, [r.end_y for r in recs], y + vy * 500.0)
+        dt_ = np.where(have_pos, days, 1000.0)
+        a = np.array(rasterio.warp.transform(src, grid.crs, x0, y0))
+        b = np.array(rasterio.warp.transform(src, grid.crs, x1, y1))
+        x, y = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+        vx, vy = (b[0] - a[0]) / dt_, (b[1] - a[1]) / dt_
+    rc = np.array([grid.index(xx, yy) for xx, yy in zip(x, y)], dtype=int).reshape(-1, 2)
+    return ReferenceSamples(rc[:, 0], rc[:, 1], vx, vy, np.array([r.station for r in recs]),
+                            [r.start for r in recs], [r.end for r in recs], "points")
+
+
 @dataclass
 class MonthlyResult:
     """What :func:`monthly_velocity` wrote and fitted.

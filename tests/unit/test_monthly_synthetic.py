@@ -139,3 +139,23 @@ def test_synthetic_constrained_weights_follow_the_month(months):
     tags = read_product(os.path.join(str(months["dir"] / "one"), "201803.tif"), ("vx",)).tags
     assert tags["WEIGHTS_BASIS"] == "inverse-variance" and "no usable reference" in tags[
         "WEIGHTS_NOTE"]
+
+
+def test_gnss_reference_on_the_grid_and_across_utm_zones():
+    from glacvel_plugin.io.gnss import read_gnss_csv
+    from glacvel_plugin.io.monthly import gnss_reference
+    from tests.conftest import ROOT
+    path = os.path.join(ROOT, "tests", "data", "fusion_kaskawulsh", "gps",
+                        "Kaskawulsh_2018-04-05_to_2018-03-04_GPS")
+    recs, _ = read_gnss_csv(path)
+    g7 = TargetGrid("EPSG:32607", Affine(120, 0, 585232.5, 0, -120, 6754822.5), 472, 305)
+    ref = gnss_reference(recs, g7)
+    assert list(ref.groups) == ["0", "1"] and ref.start[0] == dt.datetime(2018, 3, 4)
+    assert ref.vx[0] == pytest.approx(recs[0].vx) and ref.rows[0] == int((6754822.5 - recs[0].y) // 120)
+    # the same records onto a UTM 8N grid: rotated by the grid convergence (≈ 5.2° between
+    # the zones at 61° N), speed kept
+    g8 = TargetGrid("EPSG:32608", Affine(120, 0, 250000, 0, -120, 6760000), 400, 300)
+    r8 = gnss_reference(recs, g8, crs="EPSG:32607")
+    assert np.hypot(r8.vx, r8.vy) == pytest.approx(np.hypot(ref.vx, ref.vy), rel=2e-3)
+    turn = np.degrees(np.arctan2(r8.vy, r8.vx) - np.arctan2(ref.vy, ref.vx))
+    assert np.all((4.5 < np.abs(turn)) & (np.abs(turn) < 6.0))
