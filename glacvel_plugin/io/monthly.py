@@ -208,7 +208,7 @@ def _tags(readers, start, end, sensor, **extra):
     return standard_tags(sensor, start, end, "glacvel:monthly_velocity", **extra)
 
 
-def _write(path, grid, tags, protect, make_block, is_canceled, progress):
+def _write(path, grid, tags, protect, make_block, is_canceled, progress, outlier_names=None):
     valid = 0
     extra: Dict[str, np.ndarray] = {}
     with ProductWriter(path, FUSED_BANDS, grid.height, grid.width, grid.transform,
@@ -225,10 +225,9 @@ def _write(path, grid, tags, protect, make_block, is_canceled, progress):
             w.abort()
         else:
             w.update_tags(VALID_PIXELS=valid)
-            if "rejected" in extra and "OUTLIER_SOURCES" in tags:
-                names = tags["OUTLIER_SOURCES"].split(",")
+            if "rejected" in extra and outlier_names:
                 w.update_tags(OUTLIERS=",".join(f"{n}={int(c)}" for n, c in
-                                                zip(names, extra["rejected"])))
+                                                zip(outlier_names, extra["rejected"])))
     return valid, extra.get("rejected")
 
 
@@ -402,8 +401,6 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                                       f"{scatter}×{scatter} source px)" if scatter
                                       else "error bands/tags"),
                          ROBUST_CHI2=f"{robust:g}" if robust else "off")
-            if robust and len(here) > 1:
-                extra["OUTLIER_SOURCES"] = ",".join(here)
             path = os.path.join(output_folder, f"{label}.tif")
             tags = _tags(members, ts.month_start(*month), ts.month_end(*month), sensor, **extra)
             if pw.error_scale is not None:
@@ -423,7 +420,8 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
 
             valid, rejected = _write(
                 path, grid, tags, list(paths), block, is_canceled,
-                lambda j, done=step: progress((done + j + 1) / n_steps))
+                lambda j, done=step: progress((done + j + 1) / n_steps),
+                outlier_names=here if robust and len(here) > 1 else None)
             step += grid.n_blocks()
             if not valid:
                 res.empty.append(label)

@@ -823,6 +823,14 @@ def _period_reference(alg, parameters, context, grid, feedback) -> "monthly.Refe
                          "import GNSS files with Import GNSS stations, or give fixed WEIGHTS")
     for n in ref.notes:
         feedback.pushWarning(n)
+    n_groups = len(set(map(str, ref.groups)))
+    min_groups = alg.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context)
+    if n_groups < min_groups:
+        feedback.pushWarning(
+            f"the reference has {n_groups} station(s)/polygon(s), fewer than "
+            f"MIN_REFERENCE_GROUPS ({min_groups}): no month can fit its own weights, so they "
+            "fall back to per-pixel inverse variance; give more stations or polygons, or "
+            "lower MIN_REFERENCE_GROUPS")
     return monthly.ReferenceSamples(np.asarray(ref.rows), np.asarray(ref.cols), ref.ref_vx,
                                     ref.ref_vy, ref.groups, ref.start, ref.end, ref.kind)
 

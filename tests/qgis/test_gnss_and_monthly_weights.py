@@ -243,3 +243,63 @@ def test_glacier_statistics_half_outside_the_raster(run_alg, tmp_path):
                                                   "OUTPUT": "TEMPORARY_OUTPUT"})
     g = next(res["OUTPUT"].getFeatures())
     assert g["v202006_count"] == 100 and g["v202006_cover"] == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------- raster reference
+def test_monthly_weights_from_a_uav_raster_in_polygons(run_alg, tmp_path):
+    """Synthetic March: L8 σ 0.03, S2 σ 0.06 (both with error bands), a UAV-like reference
+    raster (truth + 0.005 m/d) dated 03-05→03-25 inside 12 polygons. The constrained fit of
+    March tends to the inverse-variance optimum 0.8 / 0.2; April has no UAV survey and falls
+    back to its neighbouring months (March)."""
+    import datetime as dt
+
+    import numpy as np
+    from affine import Affine
+    from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsRectangle, QgsVectorLayer
+    from qgis.PyQt.QtCore import QVariant
+
+    from glacvel_plugin.io.product import read_product, standard_tags, write_product
+    rng = np.random.default_rng(11)
+    t = Affine(100, 0, 600000, 0, -100, 6740000)
+    y, x = np.mgrid[0:80, 0:100].astype(float)
+    tx = (0.2 + 0.8 * np.exp(-((y - 40) / 18) ** 2)).astype(np.float32)
+    ty = (0.05 * np.sin(x / 15)).astype(np.float32)
+
+    def product(name, sensor, t0, t1, sig, ref=False):
+        vx = tx + rng.normal(0, sig, tx.shape).astype(np.float32)
+        vy = ty + rng.normal(0, sig, ty.shape).astype(np.float32)
+        bands = {"v": np.hypot(vx, vy), "vx": vx, "vy": vy}
+        if not ref:
+            bands["vx_error"] = bands["vy_error"] = np.full(tx.shape, sig, np.float32)
+        return write_product(str(tmp_path / name), bands, t, "EPSG:32607",
+                             standard_tags(sensor, t0, t1, "synthetic"))
+    d = dt.datetime
+    src = [product("l8_03.tif", "L8", d(2018, 3, 4), d(2018, 3, 20), 0.03),
+           product("s2_03.tif", "S2", d(2018, 3, 6), d(2018, 3, 16), 0.06),
+           product("l8_04.tif", "L8", d(2018, 4, 5), d(2018, 4, 21), 0.03),
+           product("s2_04.tif", "S2", d(2018, 4, 7), d(2018, 4, 17), 0.06)]
+    uav = product("uav.tif", "UAV", d(2018, 3, 5), d(2018, 3, 25), 0.005, ref=True)
+    lyr = QgsVectorLayer("Polygon?crs=EPSG:32607", "ref", "memory")
+    lyr.dataProvider().addAttributes([QgsField("id", QVariant.Int)])
+    lyr.updateFields()
+    feats = []
+    for i, (r, c) in enumerate([(r, c) for r in (10, 35, 60) for c in (10, 35, 60, 85)]):
+        f = QgsFeature(lyr.fields())
+        x0, y1 = 600000 + c * 100, 6740000 - r * 100
+        f.setGeometry(QgsGeometry.fromRect(QgsRectangle(x0, y1 - 800, x0 + 800, y1)))
+        f.setAttributes([i])
+        feats.append(f)
+    lyr.dataProvider().addFeatures(feats)
+    folder = tmp_path / "m"
+    res = run_alg("glacvel:monthly_velocity", {
+        "SOURCES": src, "REFERENCE_RASTER": uav, "REFERENCE_POLYGONS": lyr, "METHOD": 0,
+        "TARGET_RESOLUTION": 100, "OUTPUT_FOLDER": str(folder)})
+    assert res["WEIGHTS_BASIS"] == {"201803": "month", "201804": "neighbours"}
+    w = res["MONTH_WEIGHTS"]["201803"]
+    assert w["L8"] == pytest.approx(0.8, abs=0.03) and w["S2"] == pytest.approx(0.2, abs=0.03)
+    assert res["MONTH_WEIGHTS"]["201804"] == pytest.approx(w, abs=1e-9)
+    tags = read_product(str(folder / "201804.tif"), ("vx",)).tags
+    assert tags["WEIGHTS_BASIS"] == "neighbours" and "in 201803" in tags["WEIGHTS_NOTE"]
+    (v,) = res["VALIDATION"]
+    assert v["month"] == "201803" and v["groups"] == 12
+    assert v["fused_rmse"] < v["source_rmse"]["L8"] < v["source_rmse"]["S2"]
