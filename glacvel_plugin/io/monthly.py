@@ -155,7 +155,7 @@ def _read_stack(readers, grid, window, scatter):
         vx[i], vy[i] = d["vx"], d["vy"]
         if np.isfinite(vx[i]).any():
             sx[i], sy[i] = r.read_sigma(grid, window)
-            if scatter:
+            if scatter and r.sigma_override is None:   # SOURCE_ERRORS: the user's σ
                 # the larger of the error band and the local scatter: a right band
                 # (white noise of that σ) gives a scatter ≈ σ and stays; a band that
                 # misses noisy correlation (e.g. near a footprint's edge) is raised

@@ -377,6 +377,24 @@ def _add_error_param(alg):
         optional=True))
 
 
+def _add_robust_params(alg, robust=cf.ROBUST_CHI2, scatter=cf.LOCAL_SCATTER_SIZE):
+    alg.addParameter(QgsProcessingParameterNumber(
+        "ROBUST", translate("FusionParameters", "Outlier test χ² threshold (2 d.o.f., 9.21 = "
+                                                "99 %; 0 = off)"),
+        QgsProcessingParameterNumber.Double, robust, minValue=0.0))
+    alg.addParameter(QgsProcessingParameterNumber(
+        "LOCAL_SCATTER", translate("FusionParameters", "Local-scatter error window in source "
+                                                       "pixels (odd; 0 = off)"),
+        QgsProcessingParameterNumber.Integer, scatter, minValue=0, maxValue=15))
+
+
+def _robust_values(alg, parameters, context):
+    scatter = alg.parameterAsInt(parameters, "LOCAL_SCATTER", context)
+    if scatter and (scatter < 3 or scatter % 2 == 0):
+        raise ValueError(f"LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {scatter}")
+    return alg.parameterAsDouble(parameters, "ROBUST", context) or None, scatter
+
+
 def _weights_param(alg, parameters, context, names) -> Optional[np.ndarray]:
     text = alg.parameterAsString(parameters, "WEIGHTS", context)
     w = cf.parse_weights(text)
@@ -413,7 +431,8 @@ def _read_stack(readers, grid, window):
     return vx, vy, sx, sy
 
 
-def _write_fused(path, grid, tags, protect, feedback, make_block, progress) -> int:
+def _write_fused(path, grid, tags, protect, feedback, make_block, progress,
+                 outliers=None) -> int:
     """Write one fused product (:data:`FUSED_BANDS`) block by block; returns its valid pixels.
 
     ``make_block(window)`` gives the bands of one block of ``grid``; ``progress(j)`` is
@@ -435,6 +454,8 @@ def _write_fused(path, grid, tags, protect, feedback, make_block, progress) -> i
             w.abort()
         else:
             w.update_tags(VALID_PIXELS=valid)
+            if outliers is not None:
+                w.update_tags(OUTLIERS=",".join(f"{n}={int(c)}" for n, c in zip(*outliers)))
     return valid
 
 
@@ -562,7 +583,10 @@ class FuseVelocity(GlacvelAlgorithm):
             "name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the "
             "sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in "
             "ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the "
-            "stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, "
+            "stable-ground tags, else SOURCE_ERRORS, raised to the local scatter of each "
+            "source where that is larger (LOCAL_SCATTER, window in source pixels, e.g. 5; "
+            "default 0 = off). ROBUST (χ², e.g. 9.21; default 0 = off): at each pixel a source that disagrees with the others "
+            "beyond their errors is dropped (counted in the OUTLIERS tag). Bands: v, vx, vy, v_error, count, "
             "vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by "
             "bilinear interpolation; m/yr inputs are converted to m/d.")
 
@@ -574,6 +598,7 @@ class FuseVelocity(GlacvelAlgorithm):
             optional=True))
         _add_error_param(self)
         _add_grid_params(self)
+        _add_robust_params(self, robust=0.0, scatter=0)   # off: the user's weights as given
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT", self.tr("Fused velocity")))
 
@@ -597,20 +622,33 @@ class FuseVelocity(GlacvelAlgorithm):
                 wtext = cf.format_weights(dict(zip(names, W)))
             feedback.pushInfo(f"Grid {grid.width}×{grid.height} px of {grid.resolution:g} m "
                               f"({grid.crs.to_string()}); weights {wtext}")
+            robust, scatter = _robust_values(self, parameters, context)
             tags = _fused_tags(readers, "glacvel:fuse_velocity", WEIGHTS=wtext,
-                               TARGET_RESOLUTION=f"{grid.resolution:g}")
+                               TARGET_RESOLUTION=f"{grid.resolution:g}",
+                               ROBUST_CHI2=f"{robust:g}" if robust else "off",
+                               UNCERTAINTY=(f"max(error band/tag, local scatter {scatter}×"
+                                            f"{scatter} source px)" if scatter
+                                            else "error bands/tags"))
             n = grid.n_blocks()
+            rejected = np.zeros(len(readers), np.int64)
 
             def fuse_block(win):
-                vx, vy, sx, sy = _read_stack(readers, grid, win)
-                return cf.fuse_stack(vx, vy, W, sx, sy)
+                vx, vy, sx, sy = monthly._read_stack(readers, grid, win, scatter)
+                f = cf.fuse_stack(vx, vy, W, sx, sy, robust=robust)
+                if "rejected_by_source" in f:
+                    rejected[:] += f["rejected_by_source"]
+                return f
 
             valid = _write_fused(out, grid, tags, paths, feedback, fuse_block,
-                                 lambda j: feedback.setProgress(100.0 * (j + 1) / n))
+                                 lambda j: feedback.setProgress(100.0 * (j + 1) / n),
+                                 outliers=(names, rejected) if robust else None)
             if valid == 0:
                 raise ValueError("the sources have no data on the target grid/extent; "
                                  "check EXTENT and TARGET_CRS")
-        return {"OUTPUT": out, "VALID_PIXELS": valid, "WEIGHTS_TEXT": wtext}
+        res = {"OUTPUT": out, "VALID_PIXELS": valid, "WEIGHTS_TEXT": wtext}
+        if robust:
+            res["OUTLIERS"] = dict(zip(names, map(int, rejected)))
+        return res
 
 
 class MonthlyVelocity(GlacvelAlgorithm):
@@ -692,14 +730,7 @@ class MonthlyVelocity(GlacvelAlgorithm):
                                              "month"),
             QgsProcessingParameterNumber.Double, DEFAULT_REFERENCE_MIN_OVERLAP, minValue=0.01,
             maxValue=1.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "ROBUST", self.tr("Outlier test χ² threshold (2 d.o.f., 9.21 = 99 %; 0 = off)"),
-            QgsProcessingParameterNumber.Double, cf.ROBUST_CHI2, minValue=0.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "LOCAL_SCATTER", self.tr("Local-scatter error window in source pixels (odd; 0 = "
-                                     "off)"),
-            QgsProcessingParameterNumber.Integer, cf.LOCAL_SCATTER_SIZE, minValue=0,
-            maxValue=15))
+        _add_robust_params(self)
         self.addParameter(QgsProcessingParameterBoolean(
             "SOURCE_COMPOSITES", self.tr("Also write per-source composites YYYYMM_<SENSOR>.tif"),
             False))
@@ -761,10 +792,7 @@ class MonthlyVelocity(GlacvelAlgorithm):
                 raise ValueError("give either WEIGHTS or a reference (REFERENCE_POINTS / "
                                  "REFERENCE_RASTER) to fit weights per month, not both")
             reference = _period_reference(self, parameters, context, grid, feedback)
-        scatter = self.parameterAsInt(parameters, "LOCAL_SCATTER", context)
-        if scatter and (scatter < 3 or scatter % 2 == 0):
-            raise ValueError(f"LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {scatter}")
-        robust = self.parameterAsDouble(parameters, "ROBUST", context) or None
+        robust, scatter = _robust_values(self, parameters, context)
         table = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context) or None
         progress, is_canceled = callbacks(feedback)
         res = monthly.monthly_velocity(

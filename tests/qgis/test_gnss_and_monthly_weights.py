@@ -303,3 +303,30 @@ def test_monthly_weights_from_a_uav_raster_in_polygons(run_alg, tmp_path):
     (v,) = res["VALIDATION"]
     assert v["month"] == "201803" and v["groups"] == 12
     assert v["fused_rmse"] < v["source_rmse"]["L8"] < v["source_rmse"]["S2"]
+
+
+def test_fuse_velocity_robust_keeps_s2_edge_out(run_alg, kask, tmp_path):
+    """Station 2 (601 733 E, 6 733 711 N) lies 11 px from Sentinel-2's western edge, where
+    S2 is ≈ 0.6 m/d off: the plain inverse-variance fusion takes ≈ 40 % of S2 there, with
+    local-scatter errors and the outlier test the fused vector stays with Landsat-8."""
+    import numpy as np
+
+    from glacvel_plugin.io.product import read_product
+    out = {}
+    for key, extra in (("plain", {}), ("robust", {"ROBUST": 9.21, "LOCAL_SCATTER": 5})):
+        res = run_alg("glacvel:fuse_velocity", dict(
+            {"SOURCES": kask["paths"][:2], "TARGET_RESOLUTION": 120,
+             "OUTPUT": str(tmp_path / f"{key}.tif")}, **extra))
+        out[key] = res
+    prods = {k: read_product(v["OUTPUT"], ("vx", "vy")) for k, v in out.items()}
+    l8 = read_product(kask["paths"][0], ("vx", "vy"))
+
+    def at(p, x=601733.2, y=6733710.7):
+        c, r = ~p.transform * (x, y)
+        return np.array([p.bands["vx"][int(r), int(c)], p.bands["vy"][int(r), int(c)]])
+    d_plain = np.hypot(*(at(prods["plain"]) - at(l8)))
+    d_rob = np.hypot(*(at(prods["robust"]) - at(l8)))
+    assert d_plain > 0.15 and d_rob < 0.05
+    assert set(out["robust"]["OUTLIERS"]) == {"L8", "S2"} and out["robust"]["OUTLIERS"]["S2"] > 0
+    assert read_product(out["robust"]["OUTPUT"], ("vx",)).tags["OUTLIERS"].startswith("L8=")
+    assert "OUTLIERS" not in out["plain"]
