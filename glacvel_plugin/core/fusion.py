@@ -608,7 +608,8 @@ def local_scatter(vx: np.ndarray, vy: np.ndarray, size: int = LOCAL_SCATTER_SIZE
     it: a linear gradient gives d = 0), and s = √(mean over the ``size`` × ``size``
     window of (d_x² + d_y²)/2). Noisy correlation (e.g. near a footprint's edge or
     on crevasse fields) raises s; smooth flow leaves it ≈ 0. Computed on the
-    source's own pixels, before any resampling.
+    source's own pixels, before any resampling, in strips of rows (≈ 8 MB of
+    temporaries whatever the size).
 
     Parameters
     ----------
@@ -633,11 +634,20 @@ def local_scatter(vx: np.ndarray, vy: np.ndarray, size: int = LOCAL_SCATTER_SIZE
         return sliding_window_view(np.pad(a, h, constant_values=np.nan), (n, n))
 
     import warnings
+    halo = 1 + size // 2
+    rows = vx.shape[0]
+    s = np.full(vx.shape, np.nan, dtype=np.float32)
+    strip = max(8, 2 ** 20 // max(1, vx.shape[1] * size * size))   # ≈ 8 MB temporaries
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN windows
-        dx = vx - np.nanmedian(win(vx, 3), axis=(-2, -1))
-        dy = vy - np.nanmedian(win(vy, 3), axis=(-2, -1))
-        d2 = 0.5 * (dx ** 2 + dy ** 2)
-        s = np.sqrt(np.nanmean(win(d2, size), axis=(-2, -1)))
+        for r0 in range(0, rows, strip):
+            r1 = min(rows, r0 + strip)
+            a0, a1 = max(0, r0 - halo), min(rows, r1 + halo)
+            bx, by = vx[a0:a1], vy[a0:a1]
+            dx = bx - np.nanmedian(win(bx, 3), axis=(-2, -1))
+            dy = by - np.nanmedian(win(by, 3), axis=(-2, -1))
+            d2 = 0.5 * (dx ** 2 + dy ** 2)
+            part = np.sqrt(np.nanmean(win(d2, size), axis=(-2, -1)))
+            s[r0:r1] = part[r0 - a0:r1 - a0]
     s[~(np.isfinite(vx) & np.isfinite(vy))] = np.nan
-    return s.astype(np.float32)
+    return s

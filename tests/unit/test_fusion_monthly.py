@@ -142,3 +142,24 @@ def test_heldout_validation_refits_without_the_station():
     d_s2 = np.hypot(s.vx[:, 1] - s.ref_vx, s.vy[:, 1] - s.ref_vy)
     assert row["source_rmse"]["S2"] == pytest.approx(float(np.sqrt(np.mean(d_s2 ** 2))))
     assert row["source_z"]["S2"] > 2 > 1.3 > row["source_z"]["L8"]   # σ check flags S2
+
+
+def test_local_scatter_strips_equal_the_whole_array():
+    import warnings
+
+    from numpy.lib.stride_tricks import sliding_window_view
+    rng = np.random.default_rng(2)
+    a = rng.normal(0, 0.1, (700, 300))          # 700 rows: several strips of rows
+    b = rng.normal(0, 0.1, (700, 300))
+    a[100:200, 30:40] = np.nan
+    b[np.isnan(a)] = np.nan
+
+    def win(x, n):
+        return sliding_window_view(np.pad(x, n // 2, constant_values=np.nan), (n, n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dx = a - np.nanmedian(win(a, 3), axis=(-2, -1))
+        dy = b - np.nanmedian(win(b, 3), axis=(-2, -1))
+        ref = np.sqrt(np.nanmean(win(0.5 * (dx ** 2 + dy ** 2), 5), axis=(-2, -1)))
+    ref[np.isnan(a)] = np.nan
+    np.testing.assert_allclose(cf.local_scatter(a, b), ref, rtol=1e-6, atol=1e-9)
