@@ -307,7 +307,7 @@ def test_monthly_weights_from_a_uav_raster_in_polygons(run_alg, tmp_path):
 
 def test_fuse_velocity_robust_keeps_s2_edge_out(run_alg, kask, tmp_path):
     """Station 2 (601 733 E, 6 733 711 N) lies 11 px from Sentinel-2's western edge, where
-    S2 is ≈ 0.6 m/d off: the plain inverse-variance fusion takes ≈ 40 % of S2 there, with
+    S2 is ≈ 0.6 m/d off: the plain inverse-variance fusion gives S2 ≈ a quarter there; with
     local-scatter errors and the outlier test the fused vector stays with Landsat-8."""
     import numpy as np
 
