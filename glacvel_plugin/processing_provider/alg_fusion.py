@@ -411,9 +411,11 @@ def _fused_tags(readers, method, start=None, end=None, **extra) -> Dict[str, str
     names = list(dict.fromkeys(r.name for r in readers))
     extra.update(SOURCES=",".join(names),
                  INPUTS=";".join(os.path.basename(r.path) for r in readers))
+    # products of one sensor keep its name (several L8 pairs fused are still L8)
+    sensor = names[0] if len(names) == 1 else "FUSED"
     if start is not None and end is not None and end > start:
-        return standard_tags("FUSED", start, end, method, **extra)
-    tags = {"UNITS": "m/d", "SENSOR": "FUSED", "METHOD": method}
+        return standard_tags(sensor, start, end, method, **extra)
+    tags = {"UNITS": "m/d", "SENSOR": sensor, "METHOD": method}
     tags.update({k.upper(): str(v) for k, v in extra.items()})
     return tags
 

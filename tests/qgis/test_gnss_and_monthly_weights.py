@@ -330,3 +330,15 @@ def test_fuse_velocity_robust_keeps_s2_edge_out(run_alg, kask, tmp_path):
     assert set(out["robust"]["OUTLIERS"]) == {"L8", "S2"} and out["robust"]["OUTLIERS"]["S2"] > 0
     assert read_product(out["robust"]["OUTPUT"], ("vx",)).tags["OUTLIERS"].startswith("L8=")
     assert "OUTLIERS" not in out["plain"]
+
+
+def test_fused_products_of_one_sensor_keep_its_name(run_alg, kask, tmp_path):
+    from glacvel_plugin.io.product import read_product
+    l8 = [kask["paths"][0], kask["paths"][3]]          # March and August Landsat-8
+    out = run_alg("glacvel:fuse_velocity", {"SOURCES": l8, "TARGET_RESOLUTION": 240,
+                                            "OUTPUT": str(tmp_path / "l8.tif")})["OUTPUT"]
+    assert read_product(out, ("vx",)).tags["SENSOR"] == "L8"
+    both = run_alg("glacvel:fuse_velocity", {"SOURCES": kask["paths"][:2],
+                                             "TARGET_RESOLUTION": 240,
+                                             "OUTPUT": str(tmp_path / "both.tif")})["OUTPUT"]
+    assert read_product(both, ("vx",)).tags["SENSOR"] == "FUSED"
