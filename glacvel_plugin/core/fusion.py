@@ -398,7 +398,8 @@ def _stack_with_sigma(vx, vy, sigma_x=None, sigma_y=None):
 
 def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]] = None,
                sigma_x: Optional[np.ndarray] = None, sigma_y: Optional[np.ndarray] = None,
-               min_weight_sum: float = 1e-6) -> Dict[str, np.ndarray]:
+               min_weight_sum: float = 1e-6,
+               robust: Optional[float] = None) -> Dict[str, np.ndarray]:
     """Masked weighted fusion of ``k`` sources on one block.
 
     Parameters
@@ -412,13 +413,81 @@ def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]
     sigma_x, sigma_y : float (k, rows, cols) 1-σ errors (m/d), NaN = unknown;
         broadcastable (e.g. (k, 1, 1) for per-source constants). None = unknown.
 
+    robust : optional χ² threshold (2 degrees of freedom, e.g. :data:`ROBUST_CHI2` =
+        9.21, the 99 % point) of the outlier test; None or ≤ 0 = no test. At every
+        pixel with ≥ 2 contributing sources, source i is compared with the fusion
+        of the others, z_i² = Δvx²/(σx_i² + σx_−i²) + Δvy²/(σy_i² + σy_−i²)
+        (σ_−i = error of the others' fusion). If the largest z² exceeds the
+        threshold that source is dropped at that pixel (with two sources, whose z²
+        are equal, the one with the larger σ), and the test is repeated on the
+        remaining sources while ≥ 2 remain. Sources of unknown σ are never tested.
+
     Returns float32 (rows, cols) arrays ``vx``, ``vy``, ``v``, ``vx_error``,
     ``vy_error``, ``v_error`` (NaN where an error of a contributing source is
-    unknown) and ``count`` (number of sources present, 0 = no data).
+    unknown) and ``count`` (number of sources present, 0 = no data); with
+    ``robust`` also ``rejected`` (float32 (rows, cols), sources dropped there) and
+    ``rejected_by_source`` (int64 (k,), pixels where each source was dropped).
     Raises ``ValueError`` for mismatched shapes or a weight count ≠ k.
     """
     vx, vy, sx, sy, m = _stack_with_sigma(vx, vy, sigma_x, sigma_y)
     k = vx.shape[0]
+    if robust is not None and robust > 0 and k >= 2:
+        m_all = m.copy()
+        m = m.copy()
+        for _ in range(k - 1):
+            drop = _outlier_pass(vx, vy, sx, sy, m, weights, min_weight_sum, robust)
+            if not drop.any():
+                break
+            m &= ~drop
+        out = _fuse(vx, vy, sx, sy, m, weights, min_weight_sum)
+        rej = m_all & ~m
+        out["count"] = m_all.sum(axis=0).astype(np.float32)
+        out["rejected"] = rej.sum(axis=0).astype(np.float32)
+        out["rejected_by_source"] = rej.reshape(k, -1).sum(axis=1).astype(np.int64)
+        return out
+    return _fuse(vx, vy, sx, sy, m, weights, min_weight_sum)
+
+
+ROBUST_CHI2 = 9.21
+"""99 % point of χ² with 2 degrees of freedom: default outlier threshold of the fusion."""
+
+
+def _outlier_pass(vx, vy, sx, sy, m, weights, min_weight_sum, thr) -> np.ndarray:
+    """(k, rows, cols) True where a source is the outlier to drop (one per pixel at most)."""
+    k = vx.shape[0]
+    W = _pixel_weights(sx, sy, m, weights, vx.shape)
+    Wm = np.where(m, W, 0.0)
+    Wm = np.where(m & (Wm <= 0) & ~(Wm > 0).any(axis=0)[None], 1.0, Wm)
+    z2 = np.full(vx.shape, np.nan)
+    s2 = 0.5 * (sx ** 2 + sy ** 2)
+    for i in range(k):
+        others = Wm.copy()
+        others[i] = 0.0
+        S = others.sum(axis=0)
+        ok = m[i] & (S > min_weight_sum) & (m.sum(axis=0) >= 2) & (Wm[i] > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wn = others / np.where(S > 0, S, 1.0)[None]
+            ox = (wn * np.where(m, vx, 0.0)).sum(axis=0)
+            oy = (wn * np.where(m, vy, 0.0)).sum(axis=0)
+            ex2 = (wn ** 2 * np.where(others > 0, sx, 0.0) ** 2).sum(axis=0)
+            ey2 = (wn ** 2 * np.where(others > 0, sy, 0.0) ** 2).sum(axis=0)
+            z = (vx[i] - ox) ** 2 / (sx[i] ** 2 + ex2) + (vy[i] - oy) ** 2 / (sy[i] ** 2 + ey2)
+        z2[i] = np.where(ok, z, np.nan)
+    # ties (two sources): prefer dropping the larger σ
+    score = z2 * (1.0 + 1e-9 * np.where(np.isfinite(s2), s2, 0.0) /
+                  max(float(np.nanmax(s2)) if np.isfinite(s2).any() else 1.0, 1e-300))
+    valid = np.isfinite(score)
+    best = np.argmax(np.where(valid, score, -np.inf), axis=0)
+    bad = np.take_along_axis(np.where(valid, z2, -np.inf), best[None], axis=0)[0] > thr
+    drop = np.zeros(vx.shape, dtype=bool)
+    rr, cc = np.nonzero(bad)
+    drop[best[rr, cc], rr, cc] = True
+    return drop
+
+
+def _pixel_weights(sx, sy, m, weights, shape):
+    """Weights per source and pixel: the given ``weights`` or per-pixel inverse variance."""
+    k = shape[0]
     if weights is None:
         s2 = 0.5 * (sx ** 2 + sy ** 2)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -434,13 +503,18 @@ def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]
         if zero.any():
             anyzero = zero.any(axis=0)
             W = np.where(anyzero[None], zero.astype(float), W)
-    else:
-        w = np.asarray(weights, dtype=float).ravel()
-        if w.size != k:
-            raise ValueError(f"{w.size} weights given for {k} sources")
-        if not np.all(np.isfinite(w)):
-            raise ValueError("fusion weights must be finite numbers")
-        W = np.broadcast_to(w[:, None, None], vx.shape)
+        return W
+    w = np.asarray(weights, dtype=float).ravel()
+    if w.size != k:
+        raise ValueError(f"{w.size} weights given for {k} sources")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("fusion weights must be finite numbers")
+    return np.broadcast_to(w[:, None, None], shape)
+
+
+def _fuse(vx, vy, sx, sy, m, weights, min_weight_sum) -> Dict[str, np.ndarray]:
+    """The masked weighted fusion of :func:`fuse_stack` for a given data mask ``m``."""
+    W = _pixel_weights(sx, sy, m, weights, vx.shape)
     Wm = np.where(m, W, 0.0)
     # a source of weight 0 still fills pixels where no weighted source has data:
     # where every present source has weight exactly 0 they are averaged equally
@@ -520,3 +594,60 @@ def difference_stats(product: np.ndarray, reference: np.ndarray) -> Dict[str, fl
             "std": float(d.std(ddof=1)) if d.size > 1 else 0.0,
             "rmse": float(np.sqrt(np.mean(d ** 2))),
             "nmad": float(1.4826 * np.median(np.abs(d - med)))}
+
+
+# --------------------------------------------------------------------------- local scatter
+LOCAL_SCATTER_SIZE = 5
+"""Window (pixels of the source's own grid) of :func:`local_scatter`."""
+
+
+def local_scatter(vx: np.ndarray, vy: np.ndarray, size: int = LOCAL_SCATTER_SIZE) -> np.ndarray:
+    """Per-pixel local scatter of a velocity field (m/d), an error term beyond stable ground.
+
+    d = v − nanmedian₃ₓ₃(v) per component (the median keeps smooth flow and removes
+    it: a linear gradient gives d = 0), and s = √(mean over the ``size`` × ``size``
+    window of (d_x² + d_y²)/2). Noisy correlation (e.g. near a footprint's edge or
+    on crevasse fields) raises s; smooth flow leaves it ≈ 0. Computed on the
+    source's own pixels, before any resampling, in strips of rows (≈ 8 MB of
+    temporaries whatever the size).
+
+    Parameters
+    ----------
+    vx, vy : float (rows, cols), m/d, NaN = no data
+    size : odd window size ≥ 3 (source pixels)
+
+    Returns
+    -------
+    float32 (rows, cols), m/d; NaN where the pixel has no data. Raises
+    ``ValueError`` for an even or too small ``size`` or mismatched shapes.
+    """
+    vx = np.asarray(vx, dtype=np.float64)
+    vy = np.asarray(vy, dtype=np.float64)
+    if vx.shape != vy.shape or vx.ndim != 2:
+        raise ValueError("vx and vy must be 2-D arrays of one shape")
+    if size < 3 or size % 2 == 0:
+        raise ValueError(f"local scatter window must be odd and ≥ 3, got {size}")
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def win(a, n):
+        h = n // 2
+        return sliding_window_view(np.pad(a, h, constant_values=np.nan), (n, n))
+
+    import warnings
+    halo = 1 + size // 2
+    rows = vx.shape[0]
+    s = np.full(vx.shape, np.nan, dtype=np.float32)
+    strip = max(8, 2 ** 20 // max(1, vx.shape[1] * size * size))   # ≈ 8 MB temporaries
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN windows
+        for r0 in range(0, rows, strip):
+            r1 = min(rows, r0 + strip)
+            a0, a1 = max(0, r0 - halo), min(rows, r1 + halo)
+            bx, by = vx[a0:a1], vy[a0:a1]
+            dx = bx - np.nanmedian(win(bx, 3), axis=(-2, -1))
+            dy = by - np.nanmedian(win(by, 3), axis=(-2, -1))
+            d2 = 0.5 * (dx ** 2 + dy ** 2)
+            part = np.sqrt(np.nanmean(win(d2, size), axis=(-2, -1)))
+            s[r0:r1] = part[r0 - a0:r1 - a0]
+    s[~(np.isfinite(vx) & np.isfinite(vy))] = np.nan
+    return s

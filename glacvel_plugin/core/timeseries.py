@@ -25,6 +25,7 @@ Time: naive ``datetime`` in UTC. Velocities m/d, NaN = no data.
 from __future__ import annotations
 
 import calendar
+import math
 import datetime as _dt
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -153,3 +154,342 @@ def composite_stack(vx: np.ndarray, vy: np.ndarray, fractions: Sequence[float],
     return {"vx": cx.astype(f32), "vy": cy.astype(f32), "v": np.hypot(cx, cy).astype(f32),
             "vx_error": ex.astype(f32), "vy_error": ey.astype(f32),
             "count": m.sum(axis=0).astype(f32)}
+
+
+# --------------------------------------------------------------------------- weights per period
+DEFAULT_MIN_SAMPLES = 4
+"""Reference samples (vx and vy components) a period needs for its own fit (2 stations)."""
+DEFAULT_MIN_GROUPS = 4
+"""Distinct stations / polygons a fit needs: with fewer, the weights fitted on some
+stations do not transfer to the others (measured on Kaskawulsh, docs/fusion.md)."""
+DEFAULT_SHRINKAGE = 4.0
+"""Prior strength n0 (in samples) of the all-period weights in the shrunk monthly fit."""
+
+
+@dataclass
+class MonthSamples:
+    """Reference locations falling in one month, with that month's source composites there.
+
+    Attributes (n locations, k sources present in the month)
+    ----------
+    names : list of k source names
+    vx, vy : float (n, k), composites at the locations (m/d, NaN = no data)
+    sx, sy : float (n, k), their 1-σ errors (m/d, NaN = unknown)
+    ref_vx, ref_vy : float (n,), reference velocity (m/d)
+    groups : (n,) station / polygon labels
+    """
+    names: List[str]
+    vx: np.ndarray
+    vy: np.ndarray
+    sx: np.ndarray
+    sy: np.ndarray
+    ref_vx: np.ndarray
+    ref_vy: np.ndarray
+    groups: np.ndarray
+
+    def columns(self, names: Sequence[str], keep: Optional[np.ndarray] = None):
+        """(values (2n, m), reference (2n,), groups (2n,), σ (2n, m)) for ``m`` = len(names)
+        sources (vx rows then vy rows; NaN where a source is absent)."""
+        keep = np.ones(len(self.ref_vx), bool) if keep is None else keep
+        nk = 2 * int(keep.sum())
+        cols, sig = [], []
+        for nm in names:
+            if nm in self.names:
+                j = self.names.index(nm)
+                cols.append(np.concatenate([self.vx[keep, j], self.vy[keep, j]]))
+                sig.append(np.concatenate([self.sx[keep, j], self.sy[keep, j]]))
+            else:
+                cols.append(np.full(nk, np.nan))
+                sig.append(np.full(nk, np.nan))
+        vals = np.stack(cols, axis=1) if cols else np.zeros((nk, 0))
+        sigma = np.stack(sig, axis=1) if sig else np.zeros((nk, 0))
+        ref = np.concatenate([self.ref_vx[keep], self.ref_vy[keep]])
+        g = np.concatenate([self.groups[keep], self.groups[keep]])
+        return vals, ref, g, sigma
+
+
+@dataclass
+class PeriodWeights:
+    """Fusion weights of one month and how they were obtained.
+
+    ``weights`` None means per-pixel inverse variance; ``error_scale`` (k,), when
+    set, multiplies each source's per-pixel σ first (method ``error-calibrated``).
+    ``basis``: ``single-source``, ``month``, ``month+shrinkage``, ``neighbours``,
+    ``all-period`` or ``inverse-variance`` (the ``WEIGHTS_BASIS`` tag);
+    ``note``: a sentence with the sample counts; ``n_samples``: complete samples
+    (components with every source) of the fit used; ``months``: months pooled.
+    """
+    names: List[str]
+    weights: Optional[np.ndarray]
+    basis: str
+    note: str
+    n_samples: int = 0
+    n_groups: int = 0
+    months: List[Month] = None
+    error_scale: Optional[np.ndarray] = None
+
+    def scale_dict(self) -> Dict[str, float]:
+        return {} if self.error_scale is None else {
+            n: float(c) for n, c in zip(self.names, self.error_scale)}
+
+    def as_dict(self) -> Dict[str, float]:
+        return {} if self.weights is None else {n: float(w) for n, w in zip(self.names,
+                                                                          self.weights)}
+
+
+def _pool(samples: Dict[Month, MonthSamples], months: Sequence[Month], names, exclude):
+    parts = []
+    for mo in months:
+        s = samples.get(mo)
+        if s is None or len(s.ref_vx) == 0:
+            continue
+        keep = np.ones(len(s.ref_vx), bool) if exclude is None else (s.groups != exclude)
+        if keep.any():
+            parts.append(s.columns(names, keep))
+    if not parts:
+        return None
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+
+CALIBRATED = "error-calibrated"
+"""Method of :func:`fit_period_weights`: per-pixel inverse variance with each source's σ
+scaled by its reference-fitted factor c_i = max(1, median|(v_i − r)/σ_i| / 0.6745)."""
+PERIOD_METHODS = ("constrained", "unconstrained", "inverse-variance", CALIBRATED)
+
+
+def _try_fit(pool, names, method, min_samples, min_groups=1):
+    from .fusion import fit_weights
+    if pool is None:
+        return None
+    vals, ref, g, sig = pool
+    if method == CALIBRATED:
+        c = np.empty(len(names))
+        ns = []
+        for i in range(len(names)):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (vals[:, i] - ref) / sig[:, i]
+            ok = np.isfinite(z) & (sig[:, i] > 0)
+            if ok.sum() < min_samples or np.unique(g[ok]).size < min_groups:
+                return None
+            # robust scale of z (median |z| / 0.6745 = 1 for Gaussian errors of the
+            # stated σ): a few reference samples where the source blunders (which the
+            # per-pixel outlier test handles) do not down-weight it everywhere
+            # (floored at 1: a reference of a few stations may only inflate a source's
+            # errors, never make it more confident than its own error band)
+            c[i] = max(1.0, float(np.median(np.abs(z[ok]))) / 0.6745)
+            ns.append(int(ok.sum()))
+        if not np.all(c > 0):
+            return None
+        used = np.isfinite(vals).any(axis=1) & np.isfinite(ref)
+        return c, min(ns), int(np.unique(g[used]).size)
+    complete = np.isfinite(vals).all(axis=1) & np.isfinite(ref)
+    nc = int(complete.sum())
+    if nc < max(len(names), min_samples) or np.unique(g[complete]).size < min_groups:
+        return None
+    try:
+        fit = fit_weights(vals, ref, names, method=method, groups=g, n_bootstrap=0)
+    except ValueError:
+        return None
+    return fit.weights, nc, int(np.unique(g[complete]).size)
+
+
+def fit_period_weights(samples: Dict[Month, MonthSamples], month_names: Dict[Month, List[str]],
+                       method: str = "constrained", window: int = 0,
+                       min_samples: int = DEFAULT_MIN_SAMPLES,
+                       shrinkage: float = DEFAULT_SHRINKAGE,
+                       exclude_group=None,
+                       min_groups: int = DEFAULT_MIN_GROUPS) -> Dict[Month, PeriodWeights]:
+    """Fusion weights for every month, fitted on the reference falling in it.
+
+    Parameters
+    ----------
+    samples : month → :class:`MonthSamples` (reference of that month with the month's
+        composites); months without reference may be absent
+    month_names : month → names of the sources present in it (every month to weigh)
+    method : fit method of :func:`glacvel_plugin.core.fusion.fit_weights`, or
+        ``error-calibrated`` (:data:`CALIBRATED`): no fixed weights; each source's σ
+        is scaled by c_i = median|(v_i − r)/σ_i| / 0.6745 over the period's reference
+        (a robust z-score scale, 1 when the errors are Gaussian with the stated σ;
+        bias and noise both raise it, a few blunders do not; floored at 1, so the
+        reference only inflates errors) and the sources are fused with
+        per-pixel inverse variance of the scaled σ. ``min_samples`` then counts per
+        source; shrinkage acts on c_i².
+    window : months on each side pooled into a month's fit (0 = the month alone,
+        1 = a 3-month moving period, …): the user's choice of period
+    min_samples : complete samples (vx and vy components where every source of the
+        month has data) a fit needs, at least the number of sources
+    min_groups : distinct stations / polygons a fit needs (per source for
+        ``error-calibrated``); fewer → the next fallback
+    shrinkage : n0; a period fit F on n samples is shrunk towards the all-period
+        fit A as (n F + n0 A)/(n + n0) (0 = no shrinkage)
+    exclude_group : a station / polygon left out of every fit (held-out validation)
+
+    Fallback, in this order, for a month with k ≥ 2 sources (``basis``):
+    its own period (``month``, or ``month+shrinkage`` when shrunk); the period
+    widened by one month on each side (``neighbours``); every month of reference
+    pooled, each sample against its own month's composites (``all-period``);
+    per-pixel inverse variance (``inverse-variance``). One source: weight 1
+    (``single-source``).
+
+    Returns month → :class:`PeriodWeights`.
+    """
+    out: Dict[Month, PeriodWeights] = {}
+    all_months = sorted(samples)
+    for month, names in month_names.items():
+        names = list(names)
+        k = len(names)
+        if k == 1:
+            out[month] = PeriodWeights(names, np.ones(1), "single-source",
+                                       "one source this month: weight 1", months=[month])
+            continue
+        allfit = _try_fit(_pool(samples, all_months, names, exclude_group), names, method,
+                          min_samples, min_groups)
+        idx = _month_index(month)
+        chosen = None
+        for w, basis in ((window, "month"), (window + 1, "neighbours")):
+            near = [m for m in all_months if abs(_month_index(m) - idx) <= w]
+            f = _try_fit(_pool(samples, near, names, exclude_group), names, method, min_samples,
+                         min_groups)
+            if f is not None:
+                chosen = (f, basis, near)
+                break
+        if chosen is not None:
+            (W, nc, ng), basis, near = chosen
+            span = (f"{month_label(near[0])}–{month_label(near[-1])}" if len(near) > 1
+                    else month_label(near[0]))
+            note = f"fitted on {nc} reference samples of {ng} station(s)/polygon(s) in {span}"
+            if shrinkage > 0 and allfit is not None and allfit[1] > nc:
+                if method == CALIBRATED:
+                    W = np.sqrt((nc * W ** 2 + shrinkage * allfit[0] ** 2) / (nc + shrinkage))
+                else:
+                    W = (nc * W + shrinkage * allfit[0]) / (nc + shrinkage)
+                    W = W / W.sum()
+                note += (f", shrunk towards the all-period fit ({allfit[1]} samples) with "
+                         f"n0 = {shrinkage:g}")
+                if basis == "month":
+                    basis = "month+shrinkage"
+            out[month] = _period(names, W, basis, note, nc, ng, near, method)
+        elif allfit is not None:
+            W, nc, ng = allfit
+            out[month] = _period(
+                names, W, "all-period",
+                f"too few reference samples or stations in and around the month (need "
+                f"{max(k, min_samples)} samples of {min_groups} stations/polygons); "
+                f"all-period fit on {nc} samples of {ng} station(s)/polygon(s)", nc, ng,
+                all_months, method)
+        else:
+            out[month] = PeriodWeights(
+                names, None, "inverse-variance",
+                f"no usable reference for these sources (fewer than {max(k, min_samples)} "
+                f"samples of {min_groups} stations/polygons in every period tried); "
+                "per-pixel inverse-variance weights",
+                months=[])
+    return out
+
+
+def _period(names, W, basis, note, nc, ng, months, method) -> PeriodWeights:
+    if method == CALIBRATED:
+        return PeriodWeights(names, None, basis, note, nc, ng, months, error_scale=W)
+    return PeriodWeights(names, W, basis, note, nc, ng, months)
+
+
+def _month_index(m: Month) -> int:
+    return m[0] * 12 + m[1] - 1
+
+
+def predict_samples(s: MonthSamples, weights: Optional[np.ndarray], robust=None,
+                    keep: Optional[np.ndarray] = None, errors: bool = False,
+                    error_scale: Optional[np.ndarray] = None):
+    """Fused (vx, vy) at the reference locations of ``s`` by the fusion rule (robust too).
+
+    With ``errors`` also the fused (σx, σy): returns (vx, vy, σx, σy), float64 (n,).
+    """
+    from .fusion import fuse_stack
+    keep = np.ones(len(s.ref_vx), bool) if keep is None else keep
+    c = np.ones(len(s.names)) if error_scale is None else np.asarray(error_scale, float)
+    f = fuse_stack(s.vx[keep].T[:, :, None], s.vy[keep].T[:, :, None], weights,
+                   (s.sx[keep] * c).T[:, :, None], (s.sy[keep] * c).T[:, :, None],
+                   robust=robust)
+    out = (f["vx"][:, 0].astype(float), f["vy"][:, 0].astype(float))
+    if errors:
+        out += (f["vx_error"][:, 0].astype(float), f["vy_error"][:, 0].astype(float))
+    return out
+
+
+def z_rms(dx, dy, sx, sy) -> float:
+    """√(mean((Δx/σx)² + (Δy/σy)²)/2) over samples with finite values: ≈ 1 when σ is right."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z2 = 0.5 * ((dx / sx) ** 2 + (dy / sy) ** 2)
+    z2 = z2[np.isfinite(z2)]
+    return float(np.sqrt(np.mean(z2))) if z2.size else float("nan")
+
+
+def heldout_validation(samples: Dict[Month, MonthSamples], month_names: Dict[Month, List[str]],
+                       robust=None, **fit_kw) -> List[Dict[str, object]]:
+    """Leave-one-station/polygon-out validation of every month with ≥ 2 reference groups.
+
+    For each month and each of its groups g, the weights of every month are refitted
+    by :func:`fit_period_weights` without g (g is left out of all months, so no
+    station validates itself), the month is fused at g's locations (same rule as
+    the product, including the ``robust`` test) and compared with the reference;
+    each single source is compared at the same locations.
+
+    Returns one dict per month: ``month``, ``groups``, ``n`` (held-out locations),
+    ``fused_rmse`` (vector RMSE √mean(Δvx² + Δvy²), m/d), ``fused_n``,
+    ``source_rmse`` {name: RMSE}, ``source_n`` {name: locations with data},
+    ``fused_z``, ``source_z`` {name: z}: :func:`z_rms` of the residuals over the
+    errors (σ check: ≈ 1 when the error bands are right, ≫ 1 when too small),
+    ``weights`` {group: {name: weight}}, ``basis`` {group: basis}.
+    """
+    rows = []
+    for month, s in sorted(samples.items()):
+        if month not in month_names:
+            continue
+        ug = np.unique(s.groups)
+        if ug.size < 2:
+            continue
+        names = list(month_names[month])
+        fx, fy, rx, ry, ex, ey = [], [], [], [], [], []
+        src = {n: [] for n in names}
+        wts, basis = {}, {}
+        for g in ug:
+            fits = fit_period_weights(samples, {month: names}, exclude_group=g, **fit_kw)
+            pw = fits[month]
+            test = s.groups == g
+            sub = MonthSamples(s.names, s.vx, s.vy, s.sx, s.sy, s.ref_vx, s.ref_vy, s.groups)
+            W = None if pw.weights is None else np.array(
+                [pw.weights[names.index(n)] for n in s.names])
+            C = None if pw.error_scale is None else np.array(
+                [pw.error_scale[names.index(n)] for n in s.names])
+            px, py, qx, qy = predict_samples(sub, W, robust, test, errors=True, error_scale=C)
+            fx.append(px), fy.append(py), rx.append(s.ref_vx[test]), ry.append(s.ref_vy[test])
+            ex.append(qx), ey.append(qy)
+            for n in names:
+                j = s.names.index(n)
+                src[n].append(np.hypot(s.vx[test, j] - s.ref_vx[test],
+                                       s.vy[test, j] - s.ref_vy[test]))
+            key = g.item() if hasattr(g, "item") else g
+            wts[str(key)] = pw.as_dict() or pw.scale_dict()
+            basis[str(key)] = pw.basis
+        dx = np.concatenate(fx) - np.concatenate(rx)
+        dy = np.concatenate(fy) - np.concatenate(ry)
+        d = np.hypot(dx, dy)
+        row = {"month": month_label(month), "groups": int(ug.size), "n": int(d.size),
+               "fused_rmse": _rms(d), "fused_n": int(np.isfinite(d).sum()),
+               "fused_z": z_rms(dx, dy, np.concatenate(ex), np.concatenate(ey)),
+               "source_rmse": {}, "source_n": {}, "source_z": {}, "weights": wts,
+               "basis": basis}
+        for n in names:
+            e = np.concatenate(src[n])
+            j = s.names.index(n)
+            row["source_rmse"][n] = _rms(e)
+            row["source_n"][n] = int(np.isfinite(e).sum())
+            row["source_z"][n] = z_rms(s.vx[:, j] - s.ref_vx, s.vy[:, j] - s.ref_vy,
+                                       s.sx[:, j], s.sy[:, j])
+        rows.append(row)
+    return rows
+
+
+def _rms(d: np.ndarray) -> float:
+    d = d[np.isfinite(d)]
+    return float(np.sqrt(np.mean(d ** 2))) if d.size else float("nan")

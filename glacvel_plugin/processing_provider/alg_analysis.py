@@ -534,8 +534,9 @@ class GlacierStatistics(GlacvelAlgorithm):
         return self.tr(
             "Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th "
             "percentile (the robust maximum) of speed v in m/d over the pixels whose centre "
-            "lies inside the outline, the count of valid pixels and the coverage fraction "
-            "(valid pixels / pixels inside). Outlines are moved into each product's CRS; "
+            "lies inside the outline, the count of valid pixels and the coverage of the "
+            "outline (valid pixels / pixel centres inside the whole outline, also where the "
+            "product has no footprint; NULL for an outline entirely off the product). Outlines are moved into each product's CRS; "
             "overlapping outlines each get all their pixels; multi-part outlines count as one "
             "glacier.\n\nThe output is the outline layer with its attributes plus five fields "
             "per product, named v<label>_mean, _median, _p95, _count, _cover, where <label> is "
@@ -566,22 +567,35 @@ class GlacierStatistics(GlacvelAlgorithm):
         if win is None:
             return out, False
         v = read_bands(info, ["v"], win)["v"]
-        t = rasterio.windows.transform(win, info.transform)
+        rows, cols = info.shape
+        wr0, wc0 = int(win.row_off), int(win.col_off)
         any_inside = False
         for (fid, g), b in zip(geoms, bounds):
-            w = from_bounds(*b, transform=t)
-            c0 = max(int(np.floor(w.col_off)) - 1, 0)
-            r0 = max(int(np.floor(w.row_off)) - 1, 0)
-            c1 = min(int(np.ceil(w.col_off + w.width)) + 1, v.shape[1])
-            r1 = min(int(np.ceil(w.row_off + w.height)) + 1, v.shape[0])
-            if c1 <= c0 or r1 <= r0:
+            # the outline's box on the product's grid, NOT clipped to the raster: pixel
+            # centres of the outline outside the product's footprint count as not covered
+            w = from_bounds(*b, transform=info.transform)
+            c0 = int(np.floor(min(w.col_off, w.col_off + w.width))) - 1
+            r0 = int(np.floor(min(w.row_off, w.row_off + w.height))) - 1
+            c1 = int(np.ceil(max(w.col_off, w.col_off + w.width))) + 1
+            r1 = int(np.ceil(max(w.row_off, w.row_off + w.height))) + 1
+            if c1 <= 0 or r1 <= 0 or c0 >= cols or r0 >= rows:
                 out[fid] = profiles.ZoneStats(1, np.nan, np.nan, np.nan, 0, 0, np.nan)
                 continue
-            sub_t = rasterio.windows.transform(Window(c0, r0, c1 - c0, r1 - r0), t)
+            sub_t = rasterio.windows.transform(Window(c0, r0, c1 - c0, r1 - r0), info.transform)
             mask = rasterio.features.geometry_mask([g], out_shape=(r1 - r0, c1 - c0),
                                                    transform=sub_t, invert=True)
-            st = profiles.zonal_statistics(v[r0:r1, c0:c1], mask.astype(np.int32), 1)[0]
-            any_inside |= st.total > 0
+            sub = np.full((r1 - r0, c1 - c0), np.nan, dtype=np.float32)
+            inside = np.zeros(sub.shape, dtype=bool)
+            a0, a1 = max(r0, wr0), min(r1, wr0 + v.shape[0])
+            b0, b1 = max(c0, wc0), min(c1, wc0 + v.shape[1])
+            if a1 > a0 and b1 > b0:
+                sub[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = v[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0]
+                inside[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = True
+            if not (mask & inside).any():
+                out[fid] = profiles.ZoneStats(1, np.nan, np.nan, np.nan, 0, 0, np.nan)
+                continue
+            st = profiles.zonal_statistics(sub, mask.astype(np.int32), 1)[0]
+            any_inside = True
             out[fid] = st
         return out, any_inside
 

@@ -20,7 +20,8 @@ from typing import Dict, List, Optional
 import numpy as np
 from qgis.core import (QgsCoordinateTransform, QgsFeatureRequest, QgsProcessing,
                        QgsProcessingOutputFolder, QgsProcessingOutputNumber,
-                       QgsProcessingOutputString, QgsProcessingParameterCrs,
+                       QgsProcessingOutputString, QgsProcessingParameterBoolean,
+                       QgsProcessingParameterCrs,
                        QgsProcessingParameterEnum, QgsProcessingParameterExtent,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination,
@@ -35,6 +36,8 @@ from rasterio.windows import Window
 from ..core import fusion as cf
 from ..i18n import translate
 from ..core import timeseries as ts
+from ..io import monthly
+from ..io.monthly import DEFAULT_REFERENCE_MIN_OVERLAP
 from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGrid,
                        open_sources, sample_points, target_grid)
 from ..io.product import ProductWriter, format_time, standard_tags
@@ -107,7 +110,8 @@ def _add_reference_params(alg):
         "VY_FIELD", translate("FusionParameters", "Field of the north velocity vy (m/d)"), "vy", "REFERENCE_POINTS",
         optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "ID_FIELD", translate("FusionParameters", "Station / polygon id field (cross-validation groups)"), None,
+        "ID_FIELD", translate("FusionParameters", "Station / polygon id field (cross-validation groups; "
+                                                    "default: 'station' if present)"), None,
         "REFERENCE_POINTS", optional=True))
 
 
@@ -160,6 +164,8 @@ class Reference:
         self.groups = np.asarray(groups)
         self.kind = kind
         self.notes = list(notes)
+        self.rows = self.cols = None      # target-grid pixels of the samples
+        self.start = self.end = None      # per-sample periods (datetimes or None)
 
     def components(self):
         """(values (2n, k), reference (2n,), groups (2n,)): vx then vy of every sample."""
@@ -177,6 +183,10 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
     fx = alg.parameterAsString(parameters, "VX_FIELD", context) or "vx"
     fy = alg.parameterAsString(parameters, "VY_FIELD", context) or "vy"
     fid_field = alg.parameterAsString(parameters, "ID_FIELD", context) or ""
+    if not fid_field and "station" in lower:
+        # the station of every row (Import GNSS stations): one group per station, so
+        # a station's several GNSS intervals are held out together
+        fid_field = lower["station"]
     fx, fy = lower.get(fx.lower(), fx), lower.get(fy.lower(), fy)
     use_v = fx in names and fy in names
     pos = [lower.get(n) for n in (START_X, START_Y, END_X, END_Y, START_DATE, END_DATE)]
@@ -188,7 +198,8 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             f"{START_DATE}, {END_DATE}; the layer has {', '.join(names) or 'no fields'}")
     to_grid = QgsCoordinateTransform(source.sourceCrs(), qgs_crs(grid.crs),
                                      context.transformContext())
-    xy, rvx, rvy, groups = [], [], [], []
+    xy, rvx, rvy, groups, starts, ends = [], [], [], [], [], []
+    date_fields = [lower.get(START_DATE), lower.get(END_DATE)]
     skipped = 0
     for i, f in enumerate(source.getFeatures(QgsFeatureRequest())):
         g = f.geometry()
@@ -221,6 +232,14 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             xy.append((p.x(), p.y()))
             rvx.append(float(vx))
             rvy.append(float(vy))
+            t0 = t1 = None
+            if None not in date_fields and not any(_is_null(f[d]) for d in date_fields):
+                t0 = _to_datetime(f[date_fields[0]], f"{START_DATE} of feature {label}")
+                t1 = _to_datetime(f[date_fields[1]], f"{END_DATE} of feature {label}")
+                if not t1 > t0:
+                    raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")
+            starts.append(t0)
+            ends.append(t1)
         else:
             vals = [f[p] for p in pos]
             if any(_is_null(v) for v in vals):
@@ -236,12 +255,16 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             xy.append(((a.x() + b.x()) / 2, (a.y() + b.y()) / 2))
             rvx.append((b.x() - a.x()) / days)
             rvy.append((b.y() - a.y()) / days)
+            starts.append(t0)
+            ends.append(t1)
         groups.append(str(label))
     if not xy:
         raise ValueError("REFERENCE_POINTS has no point with a reference velocity")
     values, rows, cols = sample_points(readers, grid, np.array(xy))
     notes = [f"{skipped} reference point(s) without velocity skipped"] if skipped else []
-    return Reference(rvx, rvy, values["vx"], values["vy"], groups, "points", notes)
+    ref = Reference(rvx, rvy, values["vx"], values["vy"], groups, "points", notes)
+    ref.rows, ref.cols, ref.start, ref.end = rows, cols, starts, ends
+    return ref
 
 
 def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Reference:
@@ -274,7 +297,7 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             raise ValueError("the reference polygons/raster lie outside every source; use a "
                              "reference over the velocity products")
         k = len(readers)
-        out = {"rvx": [], "rvy": [], "svx": [], "svy": [], "g": []}
+        out = {"rvx": [], "rvy": [], "svx": [], "svy": [], "g": [], "r": [], "c": []}
         for rr in range(r0, r1, DEFAULT_BLOCK):
             for cc in range(c0, c1, DEFAULT_BLOCK):
                 check_canceled(feedback)
@@ -291,6 +314,9 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
                 out["rvx"].append(d["vx"][sel])
                 out["rvy"].append(d["vy"][sel])
                 out["g"].append(labels[sel])
+                rr_, cc_ = np.nonzero(sel)
+                out["r"].append(rr_ + int(w.row_off))
+                out["c"].append(cc_ + int(w.col_off))
                 sx = np.empty((k, sel.sum()))
                 sy = np.empty((k, sel.sum()))
                 for i, rd in enumerate(readers):
@@ -301,9 +327,13 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
         if not out["rvx"]:
             raise ValueError("the reference raster has no valid pixel inside the reference "
                              "polygons on the target grid; check the polygons and the raster")
-        return Reference(np.concatenate(out["rvx"]), np.concatenate(out["rvy"]),
-                         np.concatenate(out["svx"], axis=1), np.concatenate(out["svy"], axis=1),
-                         np.concatenate(out["g"]).astype(str), "raster", notes)
+        res = Reference(np.concatenate(out["rvx"]), np.concatenate(out["rvy"]),
+                        np.concatenate(out["svx"], axis=1), np.concatenate(out["svy"], axis=1),
+                        np.concatenate(out["g"]).astype(str), "raster", notes)
+        res.rows, res.cols = np.concatenate(out["r"]), np.concatenate(out["c"])
+        n = len(res.rows)
+        res.start, res.end = [ref.start] * n, [ref.end] * n
+        return res
     finally:
         ref.close()
 
@@ -347,6 +377,24 @@ def _add_error_param(alg):
         optional=True))
 
 
+def _add_robust_params(alg, robust=cf.ROBUST_CHI2, scatter=cf.LOCAL_SCATTER_SIZE):
+    alg.addParameter(QgsProcessingParameterNumber(
+        "ROBUST", translate("FusionParameters", "Outlier test χ² threshold (2 d.o.f., 9.21 = "
+                                                "99 %; 0 = off)"),
+        QgsProcessingParameterNumber.Double, robust, minValue=0.0))
+    alg.addParameter(QgsProcessingParameterNumber(
+        "LOCAL_SCATTER", translate("FusionParameters", "Local-scatter error window in source "
+                                                       "pixels (odd; 0 = off)"),
+        QgsProcessingParameterNumber.Integer, scatter, minValue=0, maxValue=15))
+
+
+def _robust_values(alg, parameters, context):
+    scatter = alg.parameterAsInt(parameters, "LOCAL_SCATTER", context)
+    if scatter and (scatter < 3 or scatter % 2 == 0):
+        raise ValueError(f"LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {scatter}")
+    return alg.parameterAsDouble(parameters, "ROBUST", context) or None, scatter
+
+
 def _weights_param(alg, parameters, context, names) -> Optional[np.ndarray]:
     text = alg.parameterAsString(parameters, "WEIGHTS", context)
     w = cf.parse_weights(text)
@@ -363,9 +411,11 @@ def _fused_tags(readers, method, start=None, end=None, **extra) -> Dict[str, str
     names = list(dict.fromkeys(r.name for r in readers))
     extra.update(SOURCES=",".join(names),
                  INPUTS=";".join(os.path.basename(r.path) for r in readers))
+    # products of one sensor keep its name (several L8 pairs fused are still L8)
+    sensor = names[0] if len(names) == 1 else "FUSED"
     if start is not None and end is not None and end > start:
-        return standard_tags("FUSED", start, end, method, **extra)
-    tags = {"UNITS": "m/d", "SENSOR": "FUSED", "METHOD": method}
+        return standard_tags(sensor, start, end, method, **extra)
+    tags = {"UNITS": "m/d", "SENSOR": sensor, "METHOD": method}
     tags.update({k.upper(): str(v) for k, v in extra.items()})
     return tags
 
@@ -383,7 +433,8 @@ def _read_stack(readers, grid, window):
     return vx, vy, sx, sy
 
 
-def _write_fused(path, grid, tags, protect, feedback, make_block, progress) -> int:
+def _write_fused(path, grid, tags, protect, feedback, make_block, progress,
+                 outliers=None) -> int:
     """Write one fused product (:data:`FUSED_BANDS`) block by block; returns its valid pixels.
 
     ``make_block(window)`` gives the bands of one block of ``grid``; ``progress(j)`` is
@@ -405,6 +456,8 @@ def _write_fused(path, grid, tags, protect, feedback, make_block, progress) -> i
             w.abort()
         else:
             w.update_tags(VALID_PIXELS=valid)
+            if outliers is not None:
+                w.update_tags(OUTLIERS=",".join(f"{n}={int(c)}" for n, c in zip(*outliers)))
     return valid
 
 
@@ -457,7 +510,10 @@ class FitFusionWeights(GlacvelAlgorithm):
             names = [r.name for r in readers]
             if len(set(names)) != len(names):
                 raise ValueError(f"two products have the same SENSOR ({', '.join(names)}); fit "
-                                 "weights with one product per source (composite first)")
+                                 "weights with one product per source: per-sensor monthly "
+                                 "composites (Monthly velocity with SOURCE_COMPOSITES writes "
+                                 "YYYYMM_<SENSOR>.tif), or let Monthly velocity fit the "
+                                 "weights of every month from the reference")
             feedback.pushInfo(f"Grid: {grid.width}×{grid.height} px of {grid.resolution:g} m, "
                               f"{grid.crs.to_string()}")
             ref = reference_samples(self, parameters, context, readers, grid, feedback)
@@ -529,7 +585,10 @@ class FuseVelocity(GlacvelAlgorithm):
             "name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the "
             "sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in "
             "ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the "
-            "stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, "
+            "stable-ground tags, else SOURCE_ERRORS, raised to the local scatter of each "
+            "source where that is larger (LOCAL_SCATTER, window in source pixels, e.g. 5; "
+            "default 0 = off). ROBUST (χ², e.g. 9.21; default 0 = off): at each pixel a source that disagrees with the others "
+            "beyond their errors is dropped (counted in the OUTLIERS tag). Bands: v, vx, vy, v_error, count, "
             "vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by "
             "bilinear interpolation; m/yr inputs are converted to m/d.")
 
@@ -541,6 +600,7 @@ class FuseVelocity(GlacvelAlgorithm):
             optional=True))
         _add_error_param(self)
         _add_grid_params(self)
+        _add_robust_params(self, robust=0.0, scatter=0)   # off: the user's weights as given
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT", self.tr("Fused velocity")))
 
@@ -564,20 +624,33 @@ class FuseVelocity(GlacvelAlgorithm):
                 wtext = cf.format_weights(dict(zip(names, W)))
             feedback.pushInfo(f"Grid {grid.width}×{grid.height} px of {grid.resolution:g} m "
                               f"({grid.crs.to_string()}); weights {wtext}")
+            robust, scatter = _robust_values(self, parameters, context)
             tags = _fused_tags(readers, "glacvel:fuse_velocity", WEIGHTS=wtext,
-                               TARGET_RESOLUTION=f"{grid.resolution:g}")
+                               TARGET_RESOLUTION=f"{grid.resolution:g}",
+                               ROBUST_CHI2=f"{robust:g}" if robust else "off",
+                               UNCERTAINTY=(f"max(error band/tag, local scatter {scatter}×"
+                                            f"{scatter} source px)" if scatter
+                                            else "error bands/tags"))
             n = grid.n_blocks()
+            rejected = np.zeros(len(readers), np.int64)
 
             def fuse_block(win):
-                vx, vy, sx, sy = _read_stack(readers, grid, win)
-                return cf.fuse_stack(vx, vy, W, sx, sy)
+                vx, vy, sx, sy = monthly._read_stack(readers, grid, win, scatter)
+                f = cf.fuse_stack(vx, vy, W, sx, sy, robust=robust)
+                if "rejected_by_source" in f:
+                    rejected[:] += f["rejected_by_source"]
+                return f
 
             valid = _write_fused(out, grid, tags, paths, feedback, fuse_block,
-                                 lambda j: feedback.setProgress(100.0 * (j + 1) / n))
+                                 lambda j: feedback.setProgress(100.0 * (j + 1) / n),
+                                 outliers=(names, rejected) if robust else None)
             if valid == 0:
                 raise ValueError("the sources have no data on the target grid/extent; "
                                  "check EXTENT and TARGET_CRS")
-        return {"OUTPUT": out, "VALID_PIXELS": valid, "WEIGHTS_TEXT": wtext}
+        res = {"OUTPUT": out, "VALID_PIXELS": valid, "WEIGHTS_TEXT": wtext}
+        if robust:
+            res["OUTLIERS"] = dict(zip(names, map(int, rejected)))
+        return res
 
 
 class MonthlyVelocity(GlacvelAlgorithm):
@@ -592,18 +665,36 @@ class MonthlyVelocity(GlacvelAlgorithm):
             "Monthly products from pair products spanning any period. Each pair is assigned to "
             "the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its "
             "time baseline. Per source (SENSOR tag) and month the pairs are averaged with "
-            "weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with "
-            "WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif "
-            "(bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per "
-            "month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in "
-            "the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; "
+            "weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused. Weights: "
+            "fixed WEIGHTS ('L8=0.6,S2=0.4'); or fitted per month against a reference "
+            "(REFERENCE_POINTS with start_date/end_date per feature, e.g. from Import GNSS "
+            "stations, or REFERENCE_RASTER inside REFERENCE_POLYGONS), using the reference "
+            "falling in the month (WEIGHT_WINDOW months on each side widen the period). "
+            "METHOD: error-calibrated (default: each source's per-pixel error is scaled by "
+            "its misfit to the month's reference, then per-pixel inverse variance), or fixed "
+            "weights by constrained/unconstrained least squares or inverse variance. A "
+            "month with fewer than MIN_REFERENCE_SAMPLES samples of MIN_REFERENCE_GROUPS "
+            "stations/polygons falls back to the neighbouring "
+            "months, then to the fit over all months, then to inverse variance, and the "
+            "month fit is shrunk towards the all-month fit with strength SHRINKAGE (tag "
+            "WEIGHTS_BASIS names what was used); empty = per-pixel inverse variance. "
+            "LOCAL_SCATTER raises each pair's error to its local scatter where that is larger "
+            "(window in source pixels; default 5, 0 = off); ROBUST (χ², default 9.21) drops at each pixel a source that disagrees "
+            "with the others beyond their errors (counted in the OUTLIERS tag). One "
+            "YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = "
+            "pairs; SENSOR = the source's name when only one source has pairs that month, "
+            "else FUSED) per month with data in OUTPUT_FOLDER; SOURCE_COMPOSITES also writes "
+            "YYYYMM_<SENSOR>.tif per source. With a reference, the weights of every month "
+            "and a leave-one-station/polygon-out validation (fused and each source) go to "
+            "OUTPUT_TABLE (CSV). YEAR (optional) asks for the twelve months of a year; "
             "months without data are reported.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
             "SOURCES", self.tr("Pair velocity products"), QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterString(
-            "WEIGHTS", self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)"),
+            "WEIGHTS", self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: fitted to the "
+                               "reference, or inverse variance)"),
             optional=True))
         _add_error_param(self)
         self.addParameter(QgsProcessingParameterNumber(
@@ -614,100 +705,164 @@ class MonthlyVelocity(GlacvelAlgorithm):
             "YEAR", self.tr("Year (0 = the months spanned by the pairs)"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=2200))
         _add_grid_params(self)
+        _add_reference_params(self)
+        self.addParameter(QgsProcessingParameterEnum(
+            "METHOD", self.tr("Weight fit method (with a reference)"),
+            [self.tr("Constrained least squares (W ≥ 0, ΣW = 1)"),
+             self.tr("Unconstrained least squares (ΣW = 1)"),
+             self.tr("Inverse variance"),
+             self.tr("Error-calibrated per-pixel inverse variance")], defaultValue=3))
+        self.addParameter(QgsProcessingParameterNumber(
+            "WEIGHT_WINDOW", self.tr("Months on each side pooled into a month's weight fit"),
+            QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=12))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MIN_REFERENCE_SAMPLES", self.tr("Reference samples (vx, vy components) a month "
+                                             "needs for its own weights"),
+            QgsProcessingParameterNumber.Integer, ts.DEFAULT_MIN_SAMPLES, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MIN_REFERENCE_GROUPS", self.tr("Stations / polygons a month needs for its own "
+                                            "weights"),
+            QgsProcessingParameterNumber.Integer, ts.DEFAULT_MIN_GROUPS, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SHRINKAGE", self.tr("Shrinkage towards the all-month weights (prior samples n0; "
+                                 "0 = none)"),
+            QgsProcessingParameterNumber.Double, ts.DEFAULT_SHRINKAGE, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "REFERENCE_MIN_OVERLAP", self.tr("Minimum share of a reference period inside a "
+                                             "month"),
+            QgsProcessingParameterNumber.Double, DEFAULT_REFERENCE_MIN_OVERLAP, minValue=0.01,
+            maxValue=1.0))
+        _add_robust_params(self)
+        self.addParameter(QgsProcessingParameterBoolean(
+            "SOURCE_COMPOSITES", self.tr("Also write per-source composites YYYYMM_<SENSOR>.tif"),
+            False))
         self.addParameter(QgsProcessingParameterFolderDestination(
             "OUTPUT_FOLDER", self.tr("Output folder")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_TABLE", self.tr("Weights and validation per month (CSV)"),
+            self.tr("CSV files (*.csv)"), optional=True, createByDefault=False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("Report: weights and held-out validation per month"),
+            self.tr("HTML files (*.html)"), optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputString("MONTHS_WRITTEN", self.tr("Months written")))
         self.addOutput(QgsProcessingOutputString("MONTHS_WITHOUT_DATA",
                                                  self.tr("Months without data")))
 
+    def _report(self, path, res):
+        rep = HtmlReport(self.tr("Monthly velocity: weights and validation"))
+        names = list(dict.fromkeys(n for pw in res.weights.values() for n in pw.names))
+        rep.paragraph("Weights of every month and how they were obtained (WEIGHTS_BASIS): "
+                      "month, month+shrinkage, neighbours, all-period, inverse-variance, "
+                      "single-source or given. Error scales multiply each source's σ "
+                      "(error-calibrated method). Outliers: pixels where the robust test "
+                      "dropped the source.")
+        rows = []
+        for m in res.written:
+            pw = res.weights[m]
+            wd, sc, rj = pw.as_dict(), pw.scale_dict(), res.rejected.get(m, {})
+            rows.append([m, pw.basis] + [wd.get(n, "—") for n in names] +
+                        [sc.get(n, "—") for n in names] + [rj.get(n, "—") for n in names] +
+                        [res.valid.get(m, 0), pw.note])
+        rep.table(["month", "basis"] + [f"W {n}" for n in names] +
+                  [f"σ scale {n}" for n in names] + [f"outliers {n}" for n in names] +
+                  ["valid pixels", "note"], rows)
+        if res.validation:
+            rep.heading(self.tr("Held-out validation (leave one station/polygon out)"))
+            rep.paragraph("Vector RMSE √mean(Δvx² + Δvy²) in m/d at the held-out reference, "
+                          "weights refitted without it; each source alone at the same places; "
+                          "z = RMS of residual/σ (≈ 1 when the error band is right).")
+            rep.table(["month", "groups", "fused RMSE"] + [f"{n} RMSE" for n in names] +
+                      ["z fused"] + [f"z {n}" for n in names],
+                      [[v["month"], v["groups"], v["fused_rmse"]] +
+                       [v["source_rmse"].get(n, "—") for n in names] + [v["fused_z"]] +
+                       [v["source_z"].get(n, "—") for n in names] for v in res.validation])
+        for n in res.notes:
+            rep.paragraph(n, "note")
+        rep.save(path)
+
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
-        min_frac = self.parameterAsDouble(parameters, "MIN_OVERLAP", context)
-        year = self.parameterAsInt(parameters, "YEAR", context)
         grid = _grid(self, parameters, context, paths)
-        with open_sources(paths) as readers:
-            _source_errors(self, parameters, context, readers)
-            undated = [os.path.basename(r.path) for r in readers if r.start is None or r.end is None]
-            if undated:
-                raise ValueError(f"{', '.join(undated)} lack START_TIME/END_TIME tags; monthly "
-                                 "products need the acquisition times of every pair")
-            names = list(dict.fromkeys(r.name for r in readers))
-            W = _weights_param(self, parameters, context, names)
-            wtext = cf.format_weights(dict(zip(names, W))) if W is not None \
-                else "inverse-variance per pixel"
-            assigned = ts.assign_months([(r.start, r.end) for r in readers], min_frac)
-            if year:
-                months = ts.months_between((year, 1), (year, 12))
-            elif assigned:
-                months = ts.months_between(next(iter(assigned)), list(assigned)[-1])
-            else:
-                months = []
-            if not assigned or not any(m in assigned for m in months):
-                raise ValueError(
-                    "no pair overlaps " + (f"any month of {year}" if year else "a month") +
-                    f" by at least {min_frac:g} of its time baseline; lower MIN_OVERLAP or "
-                    "choose another YEAR")
-            written, empty = [], []
-            n_steps = sum(1 for m in months if m in assigned) * grid.n_blocks()
-            step = 0
-            for month in months:
-                label = ts.month_label(month)
-                members = assigned.get(month, [])
-                if not members:
-                    empty.append(label)
-                    feedback.pushInfo(f"{label}: no pair")
-                    continue
-                by_source: Dict[str, list] = {}
-                for i, frac in members:
-                    by_source.setdefault(readers[i].name, []).append((readers[i], frac))
-                present = [n for n in names if n in by_source]
-                Wm = None if W is None else np.array([W[names.index(n)] for n in present])
-                path = os.path.join(folder, f"{label}.tif")
-                tags = _fused_tags([r for r, _ in sum(by_source.values(), [])],
-                                   "glacvel:monthly_velocity",
-                                   start=ts.month_start(*month), end=ts.month_end(*month),
-                                   WEIGHTS=wtext, MONTH=label,
-                                   PAIRS=";".join(f"{os.path.basename(r.path)}:{f:.3f}"
-                                                  for s in by_source.values() for r, f in s),
-                                   MIN_OVERLAP=f"{min_frac:g}",
-                                   TARGET_RESOLUTION=f"{grid.resolution:g}")
-                valid = _write_fused(
-                    path, grid, tags, paths, feedback,
-                    lambda win: self._month_block(by_source, present, Wm, grid, win),
-                    lambda j, done=step: feedback.setProgress(100.0 * (done + j + 1)
-                                                              / max(n_steps, 1)))
-                step += grid.n_blocks()
-                if valid:
-                    written.append(label)
-                    feedback.pushInfo(f"{label}: {len(members)} pair(s) from "
-                                      f"{', '.join(present)}; {valid} valid pixels → {path}")
-                else:
-                    empty.append(label)
-                    feedback.pushWarning(f"{label}: pairs assigned but no valid pixel on the grid")
-        if empty:
-            feedback.pushWarning(f"Months without data: {', '.join(empty)}")
-        return {"OUTPUT_FOLDER": folder, "MONTHS_WRITTEN": ",".join(written),
-                "MONTHS_WITHOUT_DATA": ",".join(empty),
-                "FILES": [os.path.join(folder, f"{m}.tif") for m in written]}
+        weights = cf.parse_weights(self.parameterAsString(parameters, "WEIGHTS", context))
+        errs_text = self.parameterAsString(parameters, "SOURCE_ERRORS", context)
+        has_ref = any(parameters.get(k) not in (None, "")
+                      for k in ("REFERENCE_POINTS", "REFERENCE_RASTER"))
+        reference = None
+        if has_ref:
+            if weights:
+                raise ValueError("give either WEIGHTS or a reference (REFERENCE_POINTS / "
+                                 "REFERENCE_RASTER) to fit weights per month, not both")
+            reference = _period_reference(self, parameters, context, grid, feedback)
+        robust, scatter = _robust_values(self, parameters, context)
+        table = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context) or None
+        progress, is_canceled = callbacks(feedback)
+        res = monthly.monthly_velocity(
+            paths, folder, grid, weights=weights or None,
+            source_errors=cf.parse_weights(errs_text) if errs_text else None,
+            min_overlap=self.parameterAsDouble(parameters, "MIN_OVERLAP", context),
+            year=self.parameterAsInt(parameters, "YEAR", context), reference=reference,
+            method=ts.PERIOD_METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
+            min_groups=self.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context),
+            window=self.parameterAsInt(parameters, "WEIGHT_WINDOW", context),
+            min_samples=self.parameterAsInt(parameters, "MIN_REFERENCE_SAMPLES", context),
+            shrinkage=self.parameterAsDouble(parameters, "SHRINKAGE", context),
+            reference_min_overlap=self.parameterAsDouble(parameters, "REFERENCE_MIN_OVERLAP",
+                                                         context),
+            robust=robust, scatter=scatter,
+            source_composites=self.parameterAsBool(parameters, "SOURCE_COMPOSITES", context),
+            table=table, log=feedback.pushInfo, warn=feedback.pushWarning,
+            progress=progress, is_canceled=is_canceled)
+        for n in res.notes:
+            feedback.pushWarning(n)
+        for v in res.validation:
+            srcs = ", ".join(f"{n} {r:.4f}" for n, r in v["source_rmse"].items())
+            feedback.pushInfo(f"{v['month']}: held-out vector RMSE over {v['groups']} "
+                              f"stations/polygons: fused {v['fused_rmse']:.4f} m/d; {srcs}")
+        if res.empty:
+            feedback.pushWarning(f"Months without data: {', '.join(res.empty)}")
+        out = {"OUTPUT_FOLDER": folder, "MONTHS_WRITTEN": ",".join(res.written),
+               "MONTHS_WITHOUT_DATA": ",".join(res.empty), "FILES": res.files,
+               "SOURCE_FILES": res.source_files,
+               "MONTH_WEIGHTS": {m: pw.as_dict() for m, pw in res.weights.items()},
+               "WEIGHTS_BASIS": {m: pw.basis for m, pw in res.weights.items()},
+               "OUTLIERS": res.rejected, "VALIDATION": res.validation}
+        if res.table:
+            out["OUTPUT_TABLE"] = res.table
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        if html:
+            self._report(html, res)
+            out["OUTPUT_HTML"] = html
+        return out
 
-    @staticmethod
-    def _month_block(by_source, present, Wm, grid, win):
-        """Composite every source's pairs on one block, then fuse across sources."""
-        shape = (len(present), int(win.height), int(win.width))
-        cvx, cvy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-        csx, csy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-        pair_count = np.zeros(shape[1:], np.float32)
-        for j, name in enumerate(present):
-            readers = [r for r, _ in by_source[name]]
-            fracs = [f for _, f in by_source[name]]
-            vx, vy, sx, sy = _read_stack(readers, grid, win)
-            c = ts.composite_stack(vx, vy, fracs, sx, sy)
-            cvx[j], cvy[j], csx[j], csy[j] = c["vx"], c["vy"], c["vx_error"], c["vy_error"]
-            pair_count += c["count"]
-        fused = cf.fuse_stack(cvx, cvy, Wm, csx, csy)
-        fused["count"] = pair_count
-        return fused
+
+def _period_reference(alg, parameters, context, grid, feedback) -> "monthly.ReferenceSamples":
+    """The reference of REFERENCE_POINTS / REFERENCE_RASTER with each sample's period."""
+    has_pts = parameters.get("REFERENCE_POINTS") not in (None, "")
+    has_ras = parameters.get("REFERENCE_RASTER") not in (None, "")
+    if has_pts == has_ras:
+        raise ValueError("give exactly one reference: REFERENCE_POINTS (GNSS) or "
+                         "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
+    ref = (_points_reference if has_pts else _raster_reference)(
+        alg, parameters, context, [], grid, feedback)
+    undated = [str(g) for g, a, b in zip(ref.groups, ref.start, ref.end) if a is None or b is None]
+    if undated:
+        what = ("features " + ", ".join(sorted(set(undated))[:5]) + " have no start_date/end_date"
+                if has_pts else "REFERENCE_RASTER has no START_TIME/END_TIME tags")
+        raise ValueError(f"weights per month need the period of every reference sample: {what}; "
+                         "import GNSS files with Import GNSS stations, or give fixed WEIGHTS")
+    for n in ref.notes:
+        feedback.pushWarning(n)
+    n_groups = len(set(map(str, ref.groups)))
+    min_groups = alg.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context)
+    if n_groups < min_groups:
+        feedback.pushWarning(
+            f"the reference has {n_groups} station(s)/polygon(s), fewer than "
+            f"MIN_REFERENCE_GROUPS ({min_groups}): no month can fit its own weights, so they "
+            "fall back to per-pixel inverse variance; give more stations or polygons, or "
+            "lower MIN_REFERENCE_GROUPS")
+    return monthly.ReferenceSamples(np.asarray(ref.rows), np.asarray(ref.cols), ref.ref_vx,
+                                    ref.ref_vy, ref.groups, ref.start, ref.end, ref.kind)
 
 
 class ValidateVelocity(GlacvelAlgorithm):
