@@ -35,6 +35,7 @@ from rasterio.windows import Window
 from ..core import fusion as cf
 from ..i18n import translate
 from ..core import timeseries as ts
+from ..io import monthly
 from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGrid,
                        open_sources, sample_points, target_grid)
 from ..io.product import ProductWriter, format_time, standard_tags
@@ -44,7 +45,7 @@ from .base import GlacvelAlgorithm, callbacks, check_canceled, qdatetime_utc
 from .vector import check_geometry_type, qgs_crs, source_geometries
 
 METHOD_KEYS = list(cf.METHODS)
-FUSED_BANDS = ("v", "vx", "vy", "v_error", "count", "vx_error", "vy_error")
+FUSED_BANDS = monthly.FUSED_BANDS
 
 START_X, START_Y, END_X, END_Y = "start_x", "start_y", "end_x", "end_y"
 START_DATE, END_DATE = "start_date", "end_date"
@@ -355,57 +356,14 @@ def _weights_param(alg, parameters, context, names) -> Optional[np.ndarray]:
     return cf.weights_for(names, w)
 
 
-def _fused_tags(readers, method, start=None, end=None, **extra) -> Dict[str, str]:
-    starts = [r.start for r in readers if r.start is not None]
-    ends = [r.end for r in readers if r.end is not None]
-    start = start or (min(starts) if starts else None)
-    end = end or (max(ends) if ends else None)
-    names = list(dict.fromkeys(r.name for r in readers))
-    extra.update(SOURCES=",".join(names),
-                 INPUTS=";".join(os.path.basename(r.path) for r in readers))
-    if start is not None and end is not None and end > start:
-        return standard_tags("FUSED", start, end, method, **extra)
-    tags = {"UNITS": "m/d", "SENSOR": "FUSED", "METHOD": method}
-    tags.update({k.upper(): str(v) for k, v in extra.items()})
-    return tags
-
-
-def _read_stack(readers, grid, window):
-    k = len(readers)
-    shape = (k, int(window.height), int(window.width))
-    vx, vy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-    sx, sy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-    for i, r in enumerate(readers):
-        d = r.read(("vx", "vy"), grid, window)
-        vx[i], vy[i] = d["vx"], d["vy"]
-        if np.isfinite(vx[i]).any():
-            sx[i], sy[i] = r.read_sigma(grid, window)
-    return vx, vy, sx, sy
+_fused_tags = monthly.fused_tags
+_read_stack = monthly.read_stack
 
 
 def _write_fused(path, grid, tags, protect, feedback, make_block, progress) -> int:
-    """Write one fused product (:data:`FUSED_BANDS`) block by block; returns its valid pixels.
-
-    ``make_block(window)`` gives the bands of one block of ``grid``; ``progress(j)`` is
-    called after block ``j``. The product is written atomically with
-    :class:`ProductWriter` (never over a path in ``protect``) and tagged
-    ``VALID_PIXELS``; a cancel between blocks, an error, or a product without any
-    valid pixel (the return value is then 0) leaves no file.
-    """
-    valid = 0
-    with ProductWriter(path, FUSED_BANDS, grid.height, grid.width, grid.transform,
-                       grid.crs, tags, protect=protect) as w:
-        for j, win in enumerate(grid.blocks()):
-            check_canceled(feedback)      # the writer aborts on the exception
-            block = make_block(win)
-            valid += int(np.isfinite(block["vx"]).sum())
-            w.write({b: block[b] for b in FUSED_BANDS}, win)
-            progress(j)
-        if valid == 0:
-            w.abort()
-        else:
-            w.update_tags(VALID_PIXELS=valid)
-    return valid
+    """:func:`glacvel_plugin.io.monthly.write_fused` with the feedback's cancel."""
+    return monthly.write_fused(path, grid, tags, protect, make_block, progress,
+                               lambda: feedback is not None and feedback.isCanceled())
 
 
 # --------------------------------------------------------------------------- algorithms
@@ -628,59 +586,32 @@ class MonthlyVelocity(GlacvelAlgorithm):
         grid = _grid(self, parameters, context, paths)
         with open_sources(paths) as readers:
             _source_errors(self, parameters, context, readers)
-            undated = [os.path.basename(r.path) for r in readers if r.start is None or r.end is None]
-            if undated:
-                raise ValueError(f"{', '.join(undated)} lack START_TIME/END_TIME tags; monthly "
-                                 "products need the acquisition times of every pair")
+            monthly.check_dated(readers)
             names = list(dict.fromkeys(r.name for r in readers))
             W = _weights_param(self, parameters, context, names)
             wtext = cf.format_weights(dict(zip(names, W))) if W is not None \
                 else "inverse-variance per pixel"
-            assigned = ts.assign_months([(r.start, r.end) for r in readers], min_frac)
-            if year:
-                months = ts.months_between((year, 1), (year, 12))
-            elif assigned:
-                months = ts.months_between(next(iter(assigned)), list(assigned)[-1])
-            else:
-                months = []
-            if not assigned or not any(m in assigned for m in months):
-                raise ValueError(
-                    "no pair overlaps " + (f"any month of {year}" if year else "a month") +
-                    f" by at least {min_frac:g} of its time baseline; lower MIN_OVERLAP or "
-                    "choose another YEAR")
+            months, plans = monthly.plan_months(readers, min_frac, year)
             written, empty = [], []
-            n_steps = sum(1 for m in months if m in assigned) * grid.n_blocks()
+            n_steps = len(plans) * grid.n_blocks()
             step = 0
+            _, is_canceled = callbacks(feedback)
             for month in months:
                 label = ts.month_label(month)
-                members = assigned.get(month, [])
-                if not members:
+                plan = plans.get(month)
+                if plan is None:
                     empty.append(label)
                     feedback.pushInfo(f"{label}: no pair")
                     continue
-                by_source: Dict[str, list] = {}
-                for i, frac in members:
-                    by_source.setdefault(readers[i].name, []).append((readers[i], frac))
-                present = [n for n in names if n in by_source]
-                Wm = None if W is None else np.array([W[names.index(n)] for n in present])
-                path = os.path.join(folder, f"{label}.tif")
-                tags = _fused_tags([r for r, _ in sum(by_source.values(), [])],
-                                   "glacvel:monthly_velocity",
-                                   start=ts.month_start(*month), end=ts.month_end(*month),
-                                   WEIGHTS=wtext, MONTH=label,
-                                   PAIRS=";".join(f"{os.path.basename(r.path)}:{f:.3f}"
-                                                  for s in by_source.values() for r, f in s),
-                                   MIN_OVERLAP=f"{min_frac:g}",
-                                   TARGET_RESOLUTION=f"{grid.resolution:g}")
-                valid = _write_fused(
-                    path, grid, tags, paths, feedback,
-                    lambda win: self._month_block(by_source, present, Wm, grid, win),
+                path, valid, present = monthly.write_month(
+                    folder, plan, readers, names, W, wtext, grid, min_frac, paths,
                     lambda j, done=step: feedback.setProgress(100.0 * (done + j + 1)
-                                                              / max(n_steps, 1)))
+                                                              / max(n_steps, 1)),
+                    is_canceled)
                 step += grid.n_blocks()
                 if valid:
                     written.append(label)
-                    feedback.pushInfo(f"{label}: {len(members)} pair(s) from "
+                    feedback.pushInfo(f"{label}: {len(plan.members)} pair(s) from "
                                       f"{', '.join(present)}; {valid} valid pixels → {path}")
                 else:
                     empty.append(label)
@@ -694,20 +625,7 @@ class MonthlyVelocity(GlacvelAlgorithm):
     @staticmethod
     def _month_block(by_source, present, Wm, grid, win):
         """Composite every source's pairs on one block, then fuse across sources."""
-        shape = (len(present), int(win.height), int(win.width))
-        cvx, cvy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-        csx, csy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-        pair_count = np.zeros(shape[1:], np.float32)
-        for j, name in enumerate(present):
-            readers = [r for r, _ in by_source[name]]
-            fracs = [f for _, f in by_source[name]]
-            vx, vy, sx, sy = _read_stack(readers, grid, win)
-            c = ts.composite_stack(vx, vy, fracs, sx, sy)
-            cvx[j], cvy[j], csx[j], csy[j] = c["vx"], c["vy"], c["vx_error"], c["vy_error"]
-            pair_count += c["count"]
-        fused = cf.fuse_stack(cvx, cvy, Wm, csx, csy)
-        fused["count"] = pair_count
-        return fused
+        return monthly.month_block(by_source, present, Wm, grid, win)
 
 
 class ValidateVelocity(GlacvelAlgorithm):
