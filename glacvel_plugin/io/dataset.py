@@ -736,6 +736,7 @@ def run_job(job: DatasetJob, progress: Optional[Callable[[int, int], None]] = No
         client, cluster = connect(job, log)
     results: Dict[str, dict] = {}
     run_count = 0
+    rerun = set()
     try:
         futures = {client.submit(run_pair, t, key=f"glacvel-pair-{t.name}-{time.time_ns()}",
                                  pure=False): t for t in tasks}
@@ -756,8 +757,9 @@ def run_job(job: DatasetJob, progress: Optional[Callable[[int, int], None]] = No
                 prev = old.get(t.name)
                 if not reused:
                     run_count += 1
-                if prev is not None and prev.get("status") == r["status"] \
-                        and prev.get("reason") == r["reason"] and (reused or r["status"] != "done"):
+                    rerun.add(os.path.basename(t.final))
+                if prev is not None and prev.get("status") == r["status"] and (
+                        reused or (r["status"] != "done" and prev.get("reason") == r["reason"])):
                     r = prev    # same outcome as before: keep the row of the run that made it
                 results[t.name] = r
                 log(f"{t.name}: {r['status']}" + (f" ({r['reason']})" if r["reason"] else ""))
@@ -766,7 +768,8 @@ def run_job(job: DatasetJob, progress: Optional[Callable[[int, int], None]] = No
             if pending:     # progress on disk for a job that gets killed
                 _finish_rows(job, cat, tasks, results, old)
         rows = _finish_rows(job, cat, tasks, results, old)
-        months, rebuilt, month_info = _months(job, client, tasks, results, canceled, flag, log)
+        months, rebuilt, month_info = _months(job, client, tasks, results, rerun, canceled, flag,
+                                           log)
     finally:
         if own:
             client.close()
@@ -819,8 +822,9 @@ def _finish_rows(job, cat, tasks, results, old, canceled=False) -> List[dict]:
     return rows
 
 
-def _months(job, client, tasks, results, canceled, flag, log):
-    """Plan the months and build the ones whose inputs changed; (months, rebuilt, info)."""
+def _months(job, client, tasks, results, rerun, canceled, flag, log):
+    """Plan the months and build the ones whose inputs changed or were re-run (``rerun``:
+    file names of the pair products made by this run); (months, rebuilt, info)."""
     from .grid import open_sources, target_grid
     from .monthly import plan_months
     from ..core import fusion as cf
@@ -851,7 +855,8 @@ def _months(job, client, tasks, results, canceled, flag, log):
             continue
         path = os.path.join(job.monthly_folder, f"{label}.tif")
         info[label] = {"pairs": len(plan.members), "path": path, "weights": wtext}
-        if _month_current(path, plan, wtext, grid, key):
+        touched = any(os.path.basename(done[i]) in rerun for i, _ in plan.members)
+        if not touched and _month_current(path, plan, wtext, grid, key):
             continue
         todo.append(MonthTask(label, done, plan, names, None if W is None else list(W), wtext,
                               grid, job.min_overlap, job.monthly_folder, job.area, flag, key))
