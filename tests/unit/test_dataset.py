@@ -341,3 +341,28 @@ def test_cancel_stops_the_job_and_leaves_no_partial_product(year, tmp_path):
     assert not os.path.exists(os.path.join(out, "monthly"))
     rows = _pairs(read_manifest(os.path.join(out, "manifest.csv")))
     assert any("canceled" in r["reason"] for r in rows.values())
+
+
+def test_the_worker_code_runs_without_qgis(year, tmp_path):
+    """What a Dask worker runs (catalogue, run_pair, build_month's modules) with qgis and
+    PyQt made unimportable."""
+    code = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('qgis', 'PyQt5', 'sip'):
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+from glacvel_plugin.io.dataset import DatasetJob, catalogue, run_pair, read_geojson
+import glacvel_plugin.io.monthly, glacvel_plugin.io.dataset_report
+job = DatasetJob({os.path.join(year['root'], 'scenes')!r}, {str(tmp_path / 'o')!r},
+                 max_speed={MAX_SPEED}, stable_ground=read_geojson({os.path.join(year['root'], 'stable.geojson')!r}))
+cat = catalogue(job)
+row = run_pair(cat.tasks[0])
+assert row['status'] == 'done', row
+print(len(cat.tasks), row['status'], [m for m in sys.modules if m.startswith(('qgis', 'PyQt'))])
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split()[:2] == ["11", "done"] and res.stdout.strip().endswith("[]")
