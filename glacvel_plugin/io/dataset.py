@@ -338,8 +338,9 @@ def catalogue(job: DatasetJob, progress: Optional[Callable[[float], None]] = Non
             reason = "outside AREA"
         if reason:
             cat.scene_rows.append(_scene_row(rec, "skipped", reason))
-            short = reason.split(" ")[0] if not reason.startswith("cloud") else "cloud cover"
-            key = {"acquired": "outside START/END", "outside": "outside AREA"}.get(short, short)
+            key = ("outside START/END" if reason.startswith("acquired") else
+                   f"with cloud cover above MAX_CLOUD {job.max_cloud:g} %"
+                   if reason.startswith("cloud") else reason)
             why[key] = why.get(key, 0) + 1
             continue
         usable[os.path.abspath(rec.path)] = rec
@@ -555,15 +556,47 @@ def _month_current(path: str, plan, weights_text: str, grid, key: str) -> bool:
 
 
 # --------------------------------------------------------------------------- the cluster
+_WORKER_PYTHON = []
+
+
 def _python_for_workers():
-    """Make multiprocessing start workers with Python (inside QGIS, sys.executable is QGIS)."""
+    """Make multiprocessing start the local workers with this very Python.
+
+    Embedded in QGIS (desktop or ``qgis_process``), ``sys.executable`` is QGIS or the first
+    ``python3`` on PATH, which may be another installation; the candidates are checked
+    (same version and base prefix, numpy, rasterio and distributed importable with this
+    process's ``sys.path``) and the first good one is used. Raises ``ValueError`` if none is.
+    """
     import multiprocessing
     import shutil
+    import subprocess
     import sys
-    exe = os.path.basename(sys.executable or "")
-    if not exe.startswith("python"):
-        py = shutil.which("python3") or os.path.join(sys.exec_prefix, "bin", "python3")
-        multiprocessing.set_executable(py)
+    if _WORKER_PYTHON:
+        multiprocessing.set_executable(_WORKER_PYTHON[0])
+        return _WORKER_PYTHON[0]
+    v = sys.version_info
+    tried = []
+    probe = (f"import sys; assert sys.version_info[:2] == ({v.major}, {v.minor}); "
+             f"assert sys.base_prefix == {sys.base_prefix!r}; sys.path[:0] = sys.argv[1:]; "
+             "import csv, numpy, rasterio, distributed")
+    for cand in (sys.executable, os.path.join(sys.base_exec_prefix, "bin", f"python{v.major}.{v.minor}"),
+                 os.path.join(sys.exec_prefix, "bin", f"python{v.major}.{v.minor}"),
+                 f"/usr/bin/python{v.major}.{v.minor}", shutil.which("python3")):
+        if not cand or cand in tried or not os.path.isfile(cand):
+            continue
+        tried.append(cand)
+        try:
+            ok = subprocess.run([cand, "-c", probe] + [p for p in sys.path if p],
+                                capture_output=True, timeout=120).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            _WORKER_PYTHON.append(cand)
+            multiprocessing.set_executable(cand)
+            return cand
+    raise ValueError(f"no Python {v.major}.{v.minor} with numpy, rasterio and dask.distributed "
+                     f"found for the local Dask workers (tried {', '.join(tried) or 'none'}); "
+                     "give SCHEDULER of a cluster started with dask-scheduler/dask-worker")
 
 
 def connect(job: DatasetJob, log: Callable[[str], None] = lambda s: None):

@@ -290,7 +290,7 @@ def test_no_usable_pair_says_why(year, tmp_path):
         stem = os.path.basename(p)[:-len("_B8.TIF")]
         shutil.copy(os.path.join(os.path.dirname(p), stem + "_MTL.txt"), scenes)
     with pytest.raises(ValueError, match=r"no usable pair .*2 scene\(s\) found, 1 usable.*"
-                                         r"1 cloud cover"):
+                                         r"1 with cloud cover above MAX_CLOUD 30 %"):
         run_job(_job(str(scenes), str(tmp_path / "out")))
     import datetime as dt
     with pytest.raises(ValueError, match="2 outside START/END"):
