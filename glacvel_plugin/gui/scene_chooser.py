@@ -190,6 +190,118 @@ class ChainTask(QgsTask):
             self.on_done(self)
 
 
+def write_pair_list(pairs: List[Pair], path: str) -> str:
+    """Write the pairs as the dataset job's pair list (CSV: reference, secondary paths)."""
+    import csv
+
+    from ..io.files import atomic_write_text
+
+    def write(f):
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["reference", "secondary"])
+        for p in pairs:
+            w.writerow([p.reference.key, p.secondary.key])
+    return atomic_write_text(path, write, newline="")
+
+
+def dataset_params(pairs: List[Pair], scenes: str, out_dir: str,
+                   stable_ground: Optional[str] = None,
+                   max_speed: Optional[float] = None) -> Dict[str, object]:
+    """Parameters of ``glacvel:velocity_dataset`` for the chooser's pairs.
+
+    The pairs are written to ``out_dir/chooser_pairs.csv`` and given as ``PAIRS`` (the
+    user chose them, so ``MAX_CLOUD`` is 100). Raises ``ValueError`` for an empty pair
+    list, a pair with Δt ≤ 0, or no output folder.
+    """
+    if not pairs:
+        raise ValueError(translate("SceneChooserDialog", "no pairs: tick scenes and press Propose pairs, or add pairs"))
+    if not out_dir:
+        raise ValueError(translate("SceneChooserDialog", "choose an output folder"))
+    for pair in pairs:
+        check_pair(pair.reference, pair.secondary)
+    os.makedirs(out_dir, exist_ok=True)
+    params: Dict[str, object] = {
+        "SCENES": scenes, "OUTPUT_FOLDER": out_dir, "MAX_CLOUD": 100.0,
+        "PAIRS": write_pair_list(pairs, os.path.join(out_dir, "chooser_pairs.csv"))}
+    if stable_ground:
+        params["STABLE_GROUND"] = stable_ground
+    if max_speed:
+        params["MAX_SPEED"] = float(max_speed)
+    return params
+
+
+class DatasetTask(QgsTask):
+    """Runs ``glacvel:velocity_dataset`` in a background thread (the chooser's Run).
+
+    Progress = pairs done / total (the algorithm's progress); cancel stops the job
+    through its feedback (no partial product is left). When it finishes, the pair
+    products and (``load_monthly``) the monthly products are loaded styled into ``group_name``.
+    ``results``: the algorithm's result dict; ``error``: message, or None.
+    """
+
+    ALG_ID = "glacvel:velocity_dataset"
+
+    def __init__(self, params: Dict[str, object], group_name: str, arrows: bool = True,
+                 on_done: Optional[Callable[["DatasetTask"], None]] = None,
+                 load_monthly: bool = True):
+        super().__init__(translate("SceneChooserDialog", "Glacier velocity dataset"), QgsTask.CanCancel)
+        self.params = params
+        self.load_monthly = load_monthly
+        self.group_name = group_name
+        self.arrows = arrows
+        self.on_done = on_done
+        self.results: Dict[str, object] = {}
+        self.error = None
+        self.loaded = []
+        self.feedback = None
+
+    def run(self):
+        import processing
+        if self.isCanceled():
+            self.error = translate("SceneChooserDialog", "canceled")
+            return False
+        self.feedback = QgsProcessingFeedback()
+        self.feedback.progressChanged.connect(self.setProgress)
+        try:
+            self.results = processing.run(self.ALG_ID, self.params, context=QgsProcessingContext(),
+                                          feedback=self.feedback)
+        except Exception as exc:  # QgsProcessingException carries the user message
+            self.error = str(exc)
+            return False
+        return True
+
+    def cancel(self):
+        self.error = self.error or translate("SceneChooserDialog", "canceled")
+        if self.feedback is not None:
+            self.feedback.cancel()
+        super().cancel()
+
+    def outputs(self) -> List[str]:
+        """Pair products done (from the manifest), then the monthly products."""
+        from ..io.dataset import read_manifest
+        out = []
+        manifest = self.results.get("MANIFEST")
+        if manifest:
+            for r in read_manifest(manifest):
+                if r.get("kind") == "pair" and r.get("status") == "done":
+                    out.append(os.path.join(str(self.params["OUTPUT_FOLDER"]), r["product"]))
+        return out + (list(self.results.get("FILES") or []) if self.load_monthly else [])
+
+    def finished(self, result):
+        if result:
+            for p in self.outputs():
+                if not os.path.exists(p):
+                    continue
+                try:
+                    self.loaded.extend(load_styled(p, self.group_name, self.arrows))
+                except ValueError as exc:
+                    QgsMessageLog.logMessage(str(exc), "glacvel", Qgis.Warning)
+        elif self.error:
+            QgsMessageLog.logMessage(self.error, "glacvel", Qgis.Critical)
+        if self.on_done is not None:
+            self.on_done(self)
+
+
 def load_styled(path: str, group_name: str, arrows: bool):
     """Load a product styled into the run group (arrows only for monthly products)."""
     from ..styling import load_output, month_of
@@ -210,7 +322,7 @@ class SceneChooserDialog(QDialog):
         self.iface = iface
         self.records: List[SceneRecord] = []
         self.pairs: List[Pair] = []
-        self.task: Optional[ChainTask] = None
+        self.task: Optional[DatasetTask] = None
         self.setWindowTitle(self.tr("Glacier velocity — scenes and pairs"))
         self.resize(1100, 720)
         self._build()
@@ -309,7 +421,7 @@ class SceneChooserDialog(QDialog):
         self.max_speed.setSuffix(" m/d")
         self.max_speed.setToolTip(self.tr("Fastest expected speed; sets the search range of the correlation"))
         form.addRow(self.tr("Maximum speed"), self.max_speed)
-        self.monthly = QCheckBox(self.tr("Monthly products (YYYYMM.tif)"))
+        self.monthly = QCheckBox(self.tr("Load the monthly products (YYYYMM.tif)"))
         self.monthly.setChecked(True)
         self.arrows = QCheckBox(self.tr("Add flow arrows to monthly products"))
         self.arrows.setChecked(True)
@@ -511,30 +623,29 @@ class SceneChooserDialog(QDialog):
         layer = self.stable.currentLayer()
         return layer.source() if layer is not None else None
 
-    def run_chain(self) -> Optional[ChainTask]:
-        """Start the chain as a background task; returns it (None when refused)."""
+    def run_chain(self) -> Optional[DatasetTask]:
+        """Start the dataset job on the pairs as a background task; returns it (None when refused)."""
         if self.task is not None:
             self.show_message(self.tr("A run is still going; cancel it or wait."), error=True)
             return None
         try:
-            steps = build_chain(self.pairs, self.out_dir.filePath(), self.stable_source(),
-                                self.monthly.isChecked(), self.max_speed.value() or None)
-        except ValueError as exc:
+            params = dataset_params(self.pairs, self.folder.filePath(), self.out_dir.filePath(),
+                                    self.stable_source(), self.max_speed.value() or None)
+        except (ValueError, OSError) as exc:
             self.show_message(str(exc), error=True)
             return None
-        missing = [s.alg_id for s in steps
-                   if QgsApplication.processingRegistry().algorithmById(s.alg_id) is None]
-        if missing:
+        if QgsApplication.processingRegistry().algorithmById(DatasetTask.ALG_ID) is None:
             self.show_message(self.tr("Processing algorithm(s) not available: {}")
-                              .format(", ".join(sorted(set(missing)))), error=True)
+                              .format(DatasetTask.ALG_ID), error=True)
             return None
         group = self.tr("glacvel run {}").format(_dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
-        self.task = ChainTask(steps, group, self.arrows.isChecked(), self._done)
+        self.task = DatasetTask(params, group, self.arrows.isChecked(), self._done,
+                                self.monthly.isChecked())
         self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
-        self.show_message(self.tr("Running {} steps in the background…").format(len(steps)))
+        self.show_message(self.tr("Running {} pairs in the background…").format(len(self.pairs)))
         QgsApplication.taskManager().addTask(self.task)
         return self.task
 
@@ -542,7 +653,7 @@ class SceneChooserDialog(QDialog):
         if self.task is not None:
             self.task.cancel()
 
-    def _done(self, task: ChainTask):
+    def _done(self, task: DatasetTask):
         self.task = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

@@ -236,12 +236,15 @@ def check_folders(job: DatasetJob):
 
 
 def pair_key(job: DatasetJob, ref: str, sec: str, sensor: str, start, end) -> str:
-    """12-hex key of a pair product: scene names, times and every parameter it depends on."""
+    """12-letter key of a pair product: a hash of the scene names, times and every parameter
+    the product depends on."""
     doc = {"ref": os.path.basename(ref), "sec": os.path.basename(sec), "sensor": sensor,
            "start": start.isoformat(), "end": end.isoformat(), "max_speed": float(job.max_speed),
            "method": job.method, "window": int(job.window), "step": job.step,
            "stable": job.stable_ground.digest() if job.stable_ground else None}
-    return hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:12]
+    digest = hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:12]
+    # letters only, so no run of digits in a product name reads as a YYYYMM month
+    return digest.translate(str.maketrans("0123456789abcdef", "abcdefghijklmnop"))
 
 
 def _scene_row(rec, status, reason) -> dict:
@@ -372,7 +375,7 @@ def catalogue(job: DatasetJob, progress: Optional[Callable[[float], None]] = Non
     for p in pairs:
         a, b = p.reference, p.secondary
         key = pair_key(job, a.key, b.key, p.sensor, a.time, b.time)
-        name = f"{p.sensor}_{a.time:%Y%m%dT%H%M%S}_{b.time:%Y%m%dT%H%M%S}_{key}"
+        name = f"{p.sensor}_{a.time:%Y%m%dT%H%M}_{b.time:%Y%m%dT%H%M}_{key}"
         raw = os.path.join(job.pairs_folder, name + "_raw.tif")
         final = os.path.join(job.pairs_folder, name + ".tif") if job.stable_ground else raw
         cat.tasks.append(PairTask(name, key, p.sensor, a.key, b.key, a.time, b.time, p.reason,
