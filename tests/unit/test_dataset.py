@@ -368,3 +368,32 @@ print(len(cat.tasks), row['status'], [m for m in sys.modules if m.startswith(('q
                          env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split()[:2] == ["11", "done"] and res.stdout.strip().endswith("[]")
+
+
+def test_dates_and_area_limit_the_scenes_and_the_monthly_cells(year, tmp_path):
+    import datetime as dt
+
+    from glacvel_plugin.io.dataset import Vectors
+    t = year["transform"]
+    # the western half of the crop (100 of 200 columns), as a polygon in EPSG:32607
+    x0, y0 = t * (0, 0)
+    x1, y1 = t * (100, 200)
+    area = Vectors(year["crs"].to_wkt(), [{"type": "Polygon", "coordinates": [
+        [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}])
+    res = run_job(_job(os.path.join(year["root"], "scenes"), str(tmp_path / "o"),
+                       start=dt.datetime(2023, 1, 1), end=dt.datetime(2023, 4, 30), area=area,
+                       workers=1))
+    rows = read_manifest(res.manifest)
+    late = [r for r in rows if r["kind"] == "scene" and r["start"] >= "2023-05"]
+    assert late and all(r["status"] == "skipped" and "after END 2023-04-30" in r["reason"]
+                        for r in late if not r["reason"].startswith("cannot"))
+    assert (res.pairs_total, res.pairs_done) == (3, 2)       # Jan→Feb, Feb→Mar; Mar 28 broken
+    assert res.months == ["202301", "202302", "202303"]
+    for label in res.months:
+        b, transform, shape, tags = _bands(os.path.join(res.monthly_folder, label + ".tif"))
+        left, top = transform.c, transform.f
+        assert left >= x0 - 30 and left + shape[1] * transform.a <= x1 + 30   # AREA's bounds
+        rows_, cols = np.mgrid[0:shape[0], 0:shape[1]]
+        xs, ys = transform * (cols + 0.5, rows_ + 0.5)
+        inner = (xs > x0 + 300) & (xs < x1 - 300) & (ys < y0 - 300) & (ys > y1 + 300)
+        assert np.isnan(b["vx"][xs > x1]).all() and np.isfinite(b["vx"][inner]).mean() > 0.95
