@@ -646,10 +646,19 @@ def connect(job: DatasetJob, log: Callable[[str], None] = lambda s: None):
 
 
 def _wait_some(pending, timeout=0.5):
+    """The futures of ``pending`` that finished within ``timeout`` s (maybe none).
+
+    Raises ``ValueError`` when the client lost its scheduler (nothing can finish then)."""
     from distributed import wait
     try:
         done, _ = wait(list(pending), timeout=timeout, return_when="FIRST_COMPLETED")
     except Exception:   # timeout: nothing finished yet
+        client = next(iter(pending)).client if pending else None
+        if client is not None and client.status not in ("running", "connecting", "newly-created"):
+            addr = getattr(client.scheduler, "address", "") if client.scheduler else ""
+            raise ValueError(f"lost the connection to the Dask scheduler {addr} "
+                             f"(client {client.status}); the finished pairs are kept: run the "
+                             "job again") from None
         return []
     return list(done)
 
