@@ -121,7 +121,8 @@ class DatasetJob:
     ----------
     scenes : folder of the scenes (searched recursively)
     output : output folder (must not lie inside ``scenes``)
-    start, end : optional dates (naive UTC); scenes outside [start, end] are skipped
+    start, end : optional dates (naive UTC); scenes outside [start, end] are skipped (an
+        ``end`` at 00:00:00 includes its whole day)
     area : optional :class:`Vectors`; scenes whose footprint misses it are skipped and
         monthly cells outside it are no data (the monthly grid covers its bounds)
     max_cloud : maximum cloud cover (%) of a usable scene (None = no limit)
@@ -274,6 +275,13 @@ def _footprint_hits(rec, area: Vectors) -> bool:
     return False
 
 
+def _end_of(end: _dt.datetime) -> _dt.datetime:
+    """END given as a date (00:00:00) includes that whole day."""
+    if end.time() == _dt.time(0, 0):
+        return end + _dt.timedelta(days=1) - _dt.timedelta(microseconds=1)
+    return end
+
+
 def _csv_pairs(job: DatasetJob, usable: Dict[str, object]) -> List[Pair]:
     by_name = {}
     for path, rec in usable.items():
@@ -332,7 +340,7 @@ def catalogue(job: DatasetJob, progress: Optional[Callable[[float], None]] = Non
         reason = None
         if job.start is not None and rec.time < job.start:
             reason = f"acquired before START {job.start:%Y-%m-%d}"
-        elif job.end is not None and rec.time > job.end:
+        elif job.end is not None and rec.time > _end_of(job.end):
             reason = f"acquired after END {job.end:%Y-%m-%d}"
         elif job.max_cloud is not None and rec.cloud_cover is not None \
                 and rec.cloud_cover > job.max_cloud:
