@@ -37,10 +37,9 @@ def _run(params, feedback=None):
 
 
 def _params(spring, out, **kw):
-    layer = QgsVectorLayer(spring["stable"], "stable", "ogr")
-    assert layer.isValid()
+    assert QgsVectorLayer(spring["stable"], "stable", "ogr").isValid()
     p = {"SCENES": spring["scenes"], "OUTPUT_FOLDER": out, "MAX_SPEED": 3.0,
-         "STABLE_GROUND": layer, "WORKERS": 2}
+         "STABLE_GROUND": spring["stable"], "WORKERS": 2}
     p.update(kw)
     return p
 
