@@ -43,14 +43,14 @@ import json
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .. import __version__
 from ..core import Canceled
-from ..core.pairing import Candidate, Pair, check_pair, propose_pairs
+from ..core.pairing import Pair, check_pair, propose_pairs
 
 OPTICAL = ("L8", "L9", "S2")
 MANIFEST_FIELDS = ("kind", "name", "status", "reason", "sensor", "reference", "secondary",
