@@ -25,121 +25,13 @@ from qgis.PyQt.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialo
 
 from ..i18n import translate
 from ..core.pairing import Candidate, Pair, check_pair, months_covered, propose_pairs
-
-RASTER_EXT = (".tif", ".tiff", ".jp2", ".img", ".vrt")
-_BAND_RE = re.compile(r"_B(\d{1,2}A?)(?:_|\.|$)", re.IGNORECASE)
-# correlation band of each sensor family: Landsat OLI band 8 (15 m), Sentinel-2 band 8 (10 m)
-_CORRELATION_BANDS = {"L8": ("8",), "L9": ("8",), "S2": ("08", "8")}
+from ..io.catalogue import (RASTER_EXT, SceneRecord, _is_other_band, read_scene,  # noqa: F401
+                             scan_folder)
 
 CORRELATION_ALG = {"L8": "glacvel:optical_correlation", "L9": "glacvel:optical_correlation",
                    "S2": "glacvel:optical_correlation", "S1": "glacvel:sar_offset_tracking",
                    "UAV": "glacvel:uav_feature_tracking"}
 """Processing algorithm that correlates a pair of each sensor."""
-
-
-@dataclass
-class SceneRecord:
-    """One raster file found by :func:`scan_folder`.
-
-    ``time`` naive UTC; ``bounds`` (left, bottom, right, top) in ``crs_wkt``;
-    ``error`` is None for a usable scene, else the reason it cannot be used.
-    """
-    path: str
-    sensor: Optional[str] = None
-    time: Optional[_dt.datetime] = None
-    footprint: Optional[str] = None
-    cloud_cover: Optional[float] = None
-    crs_authid: str = ""
-    crs_wkt: str = ""
-    bounds: Optional[tuple] = None
-    error: Optional[str] = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def usable(self) -> bool:
-        return self.error is None
-
-    def candidate(self) -> Candidate:
-        return Candidate(self.path, self.sensor, self.time, self.footprint, self.cloud_cover)
-
-
-def _is_other_band(name: str, sensor: Optional[str]) -> bool:
-    """True for band files a correlation does not use (Landsat B1–B7, B9–B11; S2 B01…)."""
-    m = _BAND_RE.search(name)
-    if not m or sensor not in _CORRELATION_BANDS:
-        return False
-    return m.group(1).upper().lstrip("0") not in {b.lstrip("0") for b in _CORRELATION_BANDS[sensor]}
-
-
-def read_scene(path: str) -> SceneRecord:
-    """Describe one raster file: sensor, time, footprint, cloud cover, CRS, bounds.
-
-    Never raises: a file that cannot be opened or has no acquisition time comes back
-    with ``error`` set to the reason (shown in the chooser's table).
-    """
-    import rasterio
-
-    from ..core.scenes import parse_scene_name
-    from ..io.scenes import scene_info
-    rec = SceneRecord(path)
-    named = parse_scene_name(os.path.basename(path))
-    rec.sensor, rec.time, rec.footprint = named.sensor, named.time, named.footprint_id
-    rec.extra["date_only"] = named.date_only
-    try:
-        with rasterio.open(path) as ds:
-            tags = dict(ds.tags())
-            names = [d or "" for d in ds.descriptions]
-            if ds.crs is not None:
-                rec.crs_wkt = ds.crs.to_wkt()
-                epsg = ds.crs.to_epsg()
-                rec.crs_authid = f"EPSG:{epsg}" if epsg else ds.crs.to_string()[:40]
-            rec.bounds = tuple(ds.bounds)
-            ds.read(1, window=((0, min(1, ds.height)), (0, min(1, ds.width))))
-    except Exception as exc:  # rasterio/GDAL errors: corrupt, truncated, not a raster
-        msg = str(exc).splitlines()[0].replace(path, os.path.basename(path))
-        rec.error = translate("SceneChooserDialog", "cannot read: {}").format(msg[:200])
-        return rec
-    if "v" in names and "vx" in names:
-        rec.error = translate("SceneChooserDialog", "a velocity product, not a scene")
-        return rec
-    info = scene_info(path, tags)
-    rec.sensor, rec.time, rec.footprint = info.sensor, info.time, info.footprint_id
-    rec.cloud_cover = info.extra.get("cloud_cover")
-    rec.extra = dict(info.extra, date_only=info.date_only)
-    if rec.time is not None and rec.sensor is None:
-        rec.sensor = "UAV"  # dated by its tags only (EXIF/TIFF date of an orthomosaic)
-    if not rec.crs_wkt:
-        rec.error = translate("SceneChooserDialog", "no coordinate reference system")
-    elif rec.time is None:
-        rec.error = translate("SceneChooserDialog", "no acquisition time (no Landsat/Sentinel name, MTL file or date tag)")
-    return rec
-
-
-def scan_folder(folder: str, progress: Optional[Callable[[float], None]] = None) -> List[SceneRecord]:
-    """Scan ``folder`` recursively for Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters.
-
-    Landsat/Sentinel-2 band files other than the correlation band (OLI B8, MSI B08)
-    are skipped. Returns records sorted by time (unusable ones last). Raises
-    ``ValueError`` when ``folder`` is not a folder.
-    """
-    if not folder or not os.path.isdir(folder):
-        raise ValueError(translate("SceneChooserDialog", "{} is not a folder; choose the folder that holds the scenes").format(folder))
-    from ..core.scenes import parse_scene_name
-    files = []
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for n in sorted(names):
-            if n.lower().endswith(RASTER_EXT) and not n.startswith(".glacvel-"):
-                if _is_other_band(n, parse_scene_name(n).sensor):
-                    continue
-                files.append(os.path.join(root, n))
-    out = []
-    for i, f in enumerate(files):
-        out.append(read_scene(f))
-        if progress:
-            progress((i + 1) / len(files))
-    out.sort(key=lambda r: (not r.usable, r.time or _dt.datetime.max, r.path))
-    return out
 
 
 def overlap_percent(rec: SceneRecord, extent: QgsRectangle, extent_crs: QgsCoordinateReferenceSystem) -> Optional[float]:
@@ -161,6 +53,12 @@ def overlap_percent(rec: SceneRecord, extent: QgsRectangle, extent_crs: QgsCoord
 
 def algorithm_default(alg_id: str, name: str):
     """Default value of parameter ``name`` of a registered Processing algorithm (or None)."""
+    d = algorithm_parameter(alg_id, name)
+    return d.defaultValue() if d is not None else None
+
+
+def algorithm_parameter(alg_id: str, name: str):
+    """Definition of parameter ``name`` of a registered Processing algorithm (or None)."""
     alg = QgsApplication.processingRegistry().algorithmById(alg_id)
     if alg is None:  # provider not registered (yet): ask the algorithm class itself
         from ..processing_provider.provider import PROVIDER_ID, algorithm_classes
@@ -168,8 +66,7 @@ def algorithm_default(alg_id: str, name: str):
         if cls is not None:
             alg = cls()
             alg.initAlgorithm()
-    d = alg.parameterDefinition(name) if alg is not None else None
-    return d.defaultValue() if d is not None else None
+    return alg.parameterDefinition(name) if alg is not None else None
 
 
 _REASONS = [
@@ -411,6 +308,123 @@ class ChainTask(QgsTask):
             self.on_done(self)
 
 
+def write_pair_list(pairs: List[Pair], path: str) -> str:
+    """Write the pairs as the dataset job's pair list (CSV: reference, secondary paths)."""
+    import csv
+
+    from ..io.files import atomic_write_text
+
+    def write(f):
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["reference", "secondary"])
+        for p in pairs:
+            w.writerow([p.reference.key, p.secondary.key])
+    return atomic_write_text(path, write, newline="")
+
+
+def dataset_params(pairs: List[Pair], scenes: str, out_dir: str,
+                   stable_ground: Optional[str] = None,
+                   max_speed: Optional[float] = None, method: Optional[int] = None,
+                   window: Optional[int] = None) -> Dict[str, object]:
+    """Parameters of ``glacvel:velocity_dataset`` for the chooser's pairs.
+
+    The pairs are written to ``out_dir/chooser_pairs.csv`` and given as ``PAIRS`` (the
+    user chose them, so ``MAX_CLOUD`` is 100). Raises ``ValueError`` for an empty pair
+    list, a pair with Δt ≤ 0, or no output folder.
+    """
+    if not pairs:
+        raise ValueError(translate("SceneChooserDialog", "no pairs: tick scenes and press Propose pairs, or add pairs"))
+    if not out_dir:
+        raise ValueError(translate("SceneChooserDialog", "choose an output folder"))
+    for pair in pairs:
+        check_pair(pair.reference, pair.secondary)
+    os.makedirs(out_dir, exist_ok=True)
+    params: Dict[str, object] = {
+        "SCENES": scenes, "OUTPUT_FOLDER": out_dir, "MAX_CLOUD": 100.0,
+        "PAIRS": write_pair_list(pairs, os.path.join(out_dir, "chooser_pairs.csv"))}
+    if stable_ground:
+        params["STABLE_GROUND"] = stable_ground
+    if max_speed:
+        params["MAX_SPEED"] = float(max_speed)
+    if method is not None:
+        params["METHOD"] = int(method)
+    if window:
+        params["WINDOW"] = int(window)
+    return params
+
+
+class DatasetTask(QgsTask):
+    """Runs ``glacvel:velocity_dataset`` in a background thread (the chooser's Run).
+
+    Progress = pairs done / total (the algorithm's progress); cancel stops the job
+    through its feedback (no partial product is left). When it finishes, the pair
+    products and (``load_monthly``) the monthly products are loaded styled into ``group_name``.
+    ``results``: the algorithm's result dict; ``error``: message, or None.
+    """
+
+    ALG_ID = "glacvel:velocity_dataset"
+
+    def __init__(self, params: Dict[str, object], group_name: str, arrows: bool = True,
+                 on_done: Optional[Callable[["DatasetTask"], None]] = None,
+                 load_monthly: bool = True):
+        super().__init__(translate("SceneChooserDialog", "Glacier velocity dataset"), QgsTask.CanCancel)
+        self.params = params
+        self.load_monthly = load_monthly
+        self.group_name = group_name
+        self.arrows = arrows
+        self.on_done = on_done
+        self.results: Dict[str, object] = {}
+        self.error = None
+        self.loaded = []
+        self.feedback = None
+
+    def run(self):
+        import processing
+        if self.isCanceled():
+            self.error = translate("SceneChooserDialog", "canceled")
+            return False
+        self.feedback = QgsProcessingFeedback()
+        self.feedback.progressChanged.connect(self.setProgress)
+        try:
+            self.results = processing.run(self.ALG_ID, self.params, context=QgsProcessingContext(),
+                                          feedback=self.feedback)
+        except Exception as exc:  # QgsProcessingException carries the user message
+            self.error = str(exc)
+            return False
+        return True
+
+    def cancel(self):
+        self.error = self.error or translate("SceneChooserDialog", "canceled")
+        if self.feedback is not None:
+            self.feedback.cancel()
+        super().cancel()
+
+    def outputs(self) -> List[str]:
+        """Pair products done (from the manifest), then the monthly products."""
+        from ..io.dataset import read_manifest
+        out = []
+        manifest = self.results.get("MANIFEST")
+        if manifest:
+            for r in read_manifest(manifest):
+                if r.get("kind") == "pair" and r.get("status") == "done":
+                    out.append(os.path.join(str(self.params["OUTPUT_FOLDER"]), r["product"]))
+        return out + (list(self.results.get("FILES") or []) if self.load_monthly else [])
+
+    def finished(self, result):
+        if result:
+            for p in self.outputs():
+                if not os.path.exists(p):
+                    continue
+                try:
+                    self.loaded.extend(load_styled(p, self.group_name, self.arrows))
+                except ValueError as exc:
+                    QgsMessageLog.logMessage(str(exc), "glacvel", Qgis.Warning)
+        elif self.error:
+            QgsMessageLog.logMessage(self.error, "glacvel", Qgis.Critical)
+        if self.on_done is not None:
+            self.on_done(self)
+
+
 def load_styled(path: str, group_name: str, arrows: bool):
     """Load a product styled into the run group (arrows only for monthly products)."""
     from ..styling import load_output, month_of
@@ -431,7 +445,7 @@ class SceneChooserDialog(QDialog):
         self.iface = iface
         self.records: List[SceneRecord] = []
         self.pairs: List[Pair] = []
-        self.task: Optional[ChainTask] = None
+        self.task: Optional[DatasetTask] = None
         self.setWindowTitle(self.tr("Glacier velocity — scenes and pairs"))
         self.resize(1100, 720)
         self._build()
@@ -535,9 +549,11 @@ class SceneChooserDialog(QDialog):
         form.addRow(self.tr("Maximum speed"), self.max_speed)
         corr_row = QHBoxLayout()
         self.method = QComboBox()
-        self.method.addItem(self.tr("Phase correlation"), 0)
-        self.method.addItem(self.tr("Normalised cross-correlation (NCC)"), 1)
-        self.method.addItem(self.tr("Fast dense matching (Lucas-Kanade)"), 2)
+        methods = algorithm_parameter("glacvel:optical_correlation", "METHOD")
+        for i, label in enumerate(methods.options() if methods is not None else []):
+            self.method.addItem(label, i)
+        if methods is not None:
+            self.method.setCurrentIndex(int(methods.defaultValue()))
         self.method.setToolTip(self.tr("Correlation method of optical pairs (glacvel:optical_correlation METHOD)"))
         corr_row.addWidget(self.method, 1)
         corr_row.addWidget(QLabel(self.tr("Window")))
@@ -549,7 +565,7 @@ class SceneChooserDialog(QDialog):
         self.window.setToolTip(self.tr("Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window"))
         corr_row.addWidget(self.window)
         form.addRow(self.tr("Optical correlation"), corr_row)
-        self.monthly = QCheckBox(self.tr("Monthly products (YYYYMM.tif)"))
+        self.monthly = QCheckBox(self.tr("Load the monthly products (YYYYMM.tif)"))
         self.monthly.setChecked(True)
         self.arrows = QCheckBox(self.tr("Add flow arrows to monthly products"))
         self.arrows.setChecked(True)
@@ -765,32 +781,30 @@ class SceneChooserDialog(QDialog):
         layer = self.stable.currentLayer()
         return layer.source() if layer is not None else None
 
-    def run_chain(self) -> Optional[ChainTask]:
-        """Start the chain as a background task; returns it (None when refused)."""
+    def run_chain(self) -> Optional[DatasetTask]:
+        """Start the dataset job on the pairs as a background task; returns it (None when refused)."""
         if self.task is not None:
             self.show_message(self.tr("A run is still going; cancel it or wait."), error=True)
             return None
         try:
-            steps = build_chain(self.pairs, self.out_dir.filePath(), self.stable_source(),
-                                self.monthly.isChecked(), self.max_speed.value() or None,
-                                method=self.method.currentData(), window=self.window.value())
-        except ValueError as exc:
+            params = dataset_params(self.pairs, self.folder.filePath(), self.out_dir.filePath(),
+                                    self.stable_source(), self.max_speed.value() or None,
+                                    method=self.method.currentData(), window=self.window.value())
+        except (ValueError, OSError) as exc:
             self.show_message(str(exc), error=True)
             return None
-        missing = [s.alg_id for s in steps
-                   if QgsApplication.processingRegistry().algorithmById(s.alg_id) is None]
-        if missing:
+        if QgsApplication.processingRegistry().algorithmById(DatasetTask.ALG_ID) is None:
             self.show_message(self.tr("Processing algorithm(s) not available: {}")
-                              .format(", ".join(sorted(set(missing)))), error=True)
+                              .format(DatasetTask.ALG_ID), error=True)
             return None
         group = self.tr("glacvel run {}").format(_dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
-        self.task = ChainTask(steps, group, self.arrows.isChecked(), self._done)
+        self.task = DatasetTask(params, group, self.arrows.isChecked(), self._done,
+                                self.monthly.isChecked())
         self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
-        self.task.stepMessage.connect(self.show_message)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
-        self.show_message(self.tr("Running {} steps in the background…").format(len(steps)))
+        self.show_message(self.tr("Running {} pairs in the background…").format(len(self.pairs)))
         QgsApplication.taskManager().addTask(self.task)
         return self.task
 
@@ -798,7 +812,7 @@ class SceneChooserDialog(QDialog):
         if self.task is not None:
             self.task.cancel()
 
-    def _done(self, task: ChainTask):
+    def _done(self, task: DatasetTask):
         self.task = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

@@ -12,7 +12,7 @@ import csv
 import datetime as _dt
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from rasterio.windows import Window
@@ -231,6 +231,64 @@ def _write(path, grid, tags, protect, make_block, is_canceled, progress, outlier
     return valid, extra.get("rejected")
 
 
+def _pairs_tag(by_source) -> str:
+    """The ``PAIRS`` tag of a month: ``name:overlap fraction`` of every pair, by source."""
+    return ";".join(f"{os.path.basename(r.path)}:{f:.3f}" for s in by_source.values()
+                    for r, f in s)
+
+
+def _assign(readers, min_overlap: float, year: int):
+    """(months asked for, month → {source name: [(reader, overlap fraction)]})."""
+    undated = [os.path.basename(r.path) for r in readers if r.start is None or r.end is None]
+    if undated:
+        raise ValueError(f"{', '.join(undated)} lack START_TIME/END_TIME tags; monthly "
+                         "products need the acquisition times of every pair")
+    assigned = ts.assign_months([(r.start, r.end) for r in readers], min_overlap)
+    if year:
+        months = ts.months_between((year, 1), (year, 12))
+    elif assigned:
+        months = ts.months_between(next(iter(assigned)), list(assigned)[-1])
+    else:
+        months = []
+    if not assigned or not any(m in assigned for m in months):
+        raise ValueError(
+            "no pair overlaps " + (f"any month of {year}" if year else "a month") +
+            f" by at least {min_overlap:g} of its time baseline; lower MIN_OVERLAP or "
+            "choose another YEAR")
+    by_month: Dict[ts.Month, Dict[str, list]] = {}
+    for month in months:
+        for i, frac in assigned.get(month, []):
+            by_month.setdefault(month, {}).setdefault(readers[i].name, []).append(
+                (readers[i], frac))
+    return months, by_month
+
+
+def plan_months(paths: Sequence[str], min_overlap: float = ts.DEFAULT_MIN_FRACTION,
+                year: int = 0) -> Tuple[List[str], Dict[str, str]]:
+    """Which pairs :func:`monthly_velocity` puts into which month, without writing anything.
+
+    Parameters
+    ----------
+    paths : glacvel pair products (START_TIME/END_TIME tags)
+    min_overlap, year : as in :func:`monthly_velocity`
+
+    Returns
+    -------
+    (labels, pairs) : every month asked for (``YYYYMM``) and, for the months with pairs,
+        the ``PAIRS`` tag their product will carry (``name:fraction;…``); a product whose
+        tag differs was made from other pairs.
+
+    Raises
+    ------
+    ValueError
+        undated products, or no pair in any requested month.
+    """
+    with open_sources(list(paths)) as readers:
+        months, by_month = _assign(readers, min_overlap, year)
+        return ([ts.month_label(m) for m in months],
+                {ts.month_label(m): _pairs_tag(bs) for m, bs in by_month.items()})
+
+
 def monthly_velocity(paths: Sequence[str], output_folder: str,
                      grid: Optional[TargetGrid] = None, *,
                      weights: Optional[Mapping[str, float]] = None,
@@ -246,6 +304,9 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                      scatter: int = cf.LOCAL_SCATTER_SIZE,
                      source_composites: bool = False, validate: bool = True,
                      table: Optional[str] = None,
+                     months_to_write: Optional[Collection[str]] = None,
+                     extra_tags: Optional[Mapping[str, str]] = None,
+                     cell_mask: Optional[Callable[[Window], np.ndarray]] = None,
                      log: Callable[[str], None] = _noop, warn: Callable[[str], None] = _noop,
                      progress: Callable[[float], None] = _noop,
                      is_canceled: Optional[Callable[[], bool]] = None) -> MonthlyResult:
@@ -278,6 +339,12 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
     validate : with ``reference``, leave-one-station/polygon-out validation per month
     table : CSV path of the per-month weights and validation (default
         ``output_folder/monthly_weights.csv`` when there is something to tabulate)
+    months_to_write : labels (``YYYYMM``) of the months to write; the others are planned
+        and their weights fitted as usual but their products are left as they are
+        (None = every month); the dataset job rebuilds only the months its pairs touched
+    extra_tags : further tags of every monthly product (e.g. the dataset's key)
+    cell_mask : ``f(window) -> bool (rows, cols)`` of the grid cells to keep; the others
+        become no data (e.g. the cells inside glacier outlines)
     log, warn, progress, is_canceled : callables for messages, progress in [0, 1] and
         cancel (raises :class:`glacvel_plugin.core.Canceled`)
 
@@ -308,29 +375,9 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                 if errs[r.name] < 0:
                     raise ValueError(f"SOURCE_ERRORS of {r.name} must not be negative")
                 r.sigma_override = (errs[r.name], errs[r.name])
-        undated = [os.path.basename(r.path) for r in readers if r.start is None or r.end is None]
-        if undated:
-            raise ValueError(f"{', '.join(undated)} lack START_TIME/END_TIME tags; monthly "
-                             "products need the acquisition times of every pair")
+        months, by_month = _assign(readers, min_overlap, year)
         names = list(dict.fromkeys(r.name for r in readers))
         W_fixed = cf.weights_for(names, weights) if weights else None
-        assigned = ts.assign_months([(r.start, r.end) for r in readers], min_overlap)
-        if year:
-            months = ts.months_between((year, 1), (year, 12))
-        elif assigned:
-            months = ts.months_between(next(iter(assigned)), list(assigned)[-1])
-        else:
-            months = []
-        if not assigned or not any(m in assigned for m in months):
-            raise ValueError(
-                "no pair overlaps " + (f"any month of {year}" if year else "a month") +
-                f" by at least {min_overlap:g} of its time baseline; lower MIN_OVERLAP or "
-                "choose another YEAR")
-        by_month: Dict[ts.Month, Dict[str, list]] = {}
-        for month in months:
-            for i, frac in assigned.get(month, []):
-                by_month.setdefault(month, {}).setdefault(readers[i].name, []).append(
-                    (readers[i], frac))
         present = {m: [n for n in names if n in bs] for m, bs in by_month.items()}
 
         # ---- per-month weights from the reference
@@ -393,14 +440,17 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                          WEIGHTS_METHOD=method if reference is not None else
                          ("given" if W_fixed is not None else "inverse-variance"),
                          WEIGHTS_N_SAMPLES=pw.n_samples, MONTH=label,
-                         PAIRS=";".join(f"{os.path.basename(r.path)}:{f:.3f}"
-                                        for s in by_source.values() for r, f in s),
+                         PAIRS=_pairs_tag(by_source),
                          MIN_OVERLAP=f"{min_overlap:g}",
                          TARGET_RESOLUTION=f"{grid.resolution:g}",
                          UNCERTAINTY=("max(error band/tag, local scatter "
                                       f"{scatter}×{scatter} source px)" if scatter
                                       else "error bands/tags"),
-                         ROBUST_CHI2=f"{robust:g}" if robust else "off")
+                         ROBUST_CHI2=f"{robust:g}" if robust else "off",
+                         **dict(extra_tags or {}))
+            if months_to_write is not None and label not in months_to_write:
+                step += grid.n_blocks()
+                continue
             path = os.path.join(output_folder, f"{label}.tif")
             tags = _tags(members, ts.month_start(*month), ts.month_end(*month), sensor, **extra)
             if pw.error_scale is not None:
@@ -416,6 +466,10 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                     csx, csy = csx * C, csy * C
                 f = cf.fuse_stack(cvx, cvy, Wm, csx, csy, robust=robust)
                 f["count"] = counts.sum(axis=0)
+                if cell_mask is not None:
+                    outside = ~cell_mask(win)
+                    for k in FUSED_BANDS:
+                        f[k] = np.where(outside, np.float32(np.nan), f[k]).astype(np.float32)
                 return f
 
             valid, rejected = _write(

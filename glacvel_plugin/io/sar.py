@@ -42,6 +42,9 @@ def detect_pair_scale(pair: AlignedPair) -> Tuple[str, List[Tuple[str, str, str]
         The open pair; a decimated read of band 1 (≤ 256 px a side) of each image
         gives the values.
 
+    extra_tags : dict, optional
+        Further product tags (e.g. the dataset job's key).
+
     Returns
     -------
     scale : str
@@ -80,7 +83,8 @@ def track_sar_files(reference: str, secondary: str, output: str,
                     cc_threshold: float = 0.1, average_box: int = 1, fill_radius: int = 0,
                     median_test: float = 2.0, peak_ratio: float = 0.0,
                     speckle_sigma: float = 0.7, progress: Optional[Callable] = None,
-                    is_canceled: Optional[Callable] = None) -> TrackingResult:
+                    is_canceled: Optional[Callable] = None,
+                    extra_tags: Optional[dict] = None) -> TrackingResult:
     """Offset tracking of two geocoded Sentinel-1 GRD images into a velocity product.
 
     Parameters
@@ -220,7 +224,7 @@ def track_sar_files(reference: str, secondary: str, output: str,
             SPECKLE_SIGMA=speckle_sigma, OVERSAMPLE=OVERSAMPLE,
             REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary),
             FLAG_VALUES=FLAG_VALUES, MEASURED_NODES=info["measured_nodes"],
-            FILLED_NODES=info["filled_nodes"])
+            FILLED_NODES=info["filled_nodes"], **(extra_tags or {}))
         band_tags = {"v": {"UNITS": "m/d"}, "vx": {"UNITS": "m/d"}, "vy": {"UNITS": "m/d"},
                      "dx": {"UNITS": "m"}, "dy": {"UNITS": "m"},
                      "quality": {"DESCRIPTION": "NCC peak"},

@@ -41,7 +41,8 @@ def track_uav_files(reference: str, secondary: str, output: str,
                     min_peak_ratio: float = 0.0, median_test: float = 2.0,
                     work_resolution: Optional[float] = None, resolution: float = 30.0,
                     progress: Optional[Callable] = None,
-                    is_canceled: Optional[Callable] = None) -> TrackingResult:
+                    is_canceled: Optional[Callable] = None,
+                    extra_tags: Optional[dict] = None) -> TrackingResult:
     """ImGRAFT-style feature tracking of two orthomosaics into a velocity product.
 
     Parameters
@@ -78,6 +79,9 @@ def track_uav_files(reference: str, secondary: str, output: str,
     progress, is_canceled : callable, optional
         ``progress(fraction 0..1)``; ``is_canceled()`` → True stops with
         ``core.Canceled`` and nothing written.
+
+    extra_tags : dict, optional
+        Further product tags (e.g. the dataset job's key).
 
     Returns
     -------
@@ -174,7 +178,8 @@ def track_uav_files(reference: str, secondary: str, output: str,
             TEMPLATE_PX=template, SEARCH_PX=search, WORK_PIXEL_M=f"{px:.4f}",
             MAX_SPEED=max_speed, MIN_PEAK=min_peak, MIN_PEAK_RATIO=min_peak_ratio,
             MEDIAN_TEST=median_test, POINTS_VALID=int(sel.sum()), POINTS_TOTAL=int(ok.size),
-            REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary))
+            REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary),
+            **(extra_tags or {}))
         band_tags = {"v": {"UNITS": "m/d"}, "vx": {"UNITS": "m/d"}, "vy": {"UNITS": "m/d"},
                      "dx": {"UNITS": "m"}, "dy": {"UNITS": "m"},
                      "quality": {"DESCRIPTION": "median correlation peak of the points"},

@@ -21,6 +21,7 @@ from qgis.PyQt.QtCore import QVariant
 from ..core import stable_ground as sg
 from ..io.grid import units_factor
 from ..io.product import read_product, write_product
+from ..io import stable_ground as sgio
 from ..io.raster import rasterize_mask
 from .base import GlacvelAlgorithm, check_canceled, callbacks
 from .vector import source_geometries
@@ -88,7 +89,7 @@ def _add_stable_parameters(alg, labels):
         minValue=0.0))
 
 
-ERROR_MEASURES = ("rmse", "robust")
+ERROR_MEASURES = sgio.ERROR_MEASURES
 
 
 def _add_error_measure(alg, label, options):
@@ -98,39 +99,10 @@ def _add_error_measure(alg, label, options):
     alg.addParameter(p)
 
 
-def _velocity_units(product, path):
-    """(units, factor to m/d, strain-rate units) of a product's velocities.
-
-    ``units`` is the product's ``UNITS`` tag verbatim (m/d when the tag is absent,
-    the product-contract default); every stable-ground statistic, correction and
-    error band stays in these units. Raises ``ValueError`` for a unit glacvel does
-    not know (see :func:`glacvel_plugin.io.grid.units_factor`).
-    """
-    units = str(product.tags.get("UNITS") or "").strip() or "m/d"
-    factor = units_factor(units, os.path.basename(path))
-    return units, factor, ("1/d" if factor == 1.0 else "1/yr")
-
-
-def _error_bands(bands, sigma_x, sigma_y):
-    """Per-pixel error bands (product velocity units) for vx, vy and v from component sigmas."""
-    vx, vy = bands["vx"], bands["vy"]
-    valid = np.isfinite(vx) & np.isfinite(vy)
-    ex = np.where(valid, np.float32(sigma_x), np.nan).astype(np.float32)
-    ey = np.where(valid, np.float32(sigma_y), np.nan).astype(np.float32)
-    return {"vx_error": ex, "vy_error": ey, "v_error": sg.velocity_error(vx, vy, ex, ey)}
-
-
-def _band_tags(names, units="m/d"):
-    """Band-level ``UNITS`` tags: metres for dx/dy, none for quality/count, ``units``
-    (the product's velocity units, e.g. m/d or m/yr) for the velocity and error bands."""
-    return {n: {"UNITS": "m" if n in ("dx", "dy") else ("" if n in ("quality", "count")
-                                                         else units)} for n in names}
-
-
-def _ordered(bands):
-    """Bands in the product's usual order: v, vx, vy, dx, dy, quality, then the rest."""
-    first = [b for b in ("v", "vx", "vy", "dx", "dy", "quality") if b in bands]
-    return {b: bands[b] for b in first + [b for b in bands if b not in first]}
+_velocity_units = sgio.velocity_units
+_error_bands = sgio.error_bands
+_band_tags = sgio.band_tags
+_ordered = sgio.ordered
 
 
 # ----------------------------------------------------------------------------- correction
@@ -200,41 +172,10 @@ class StableGroundCorrection(GlacvelAlgorithm):
                     "ground automatically"))
         feedback.pushInfo(self.tr("Stable ground: {}").format(SOURCES[source]))
         check_canceled(feedback)
-        res = sg.estimate_correction(vx, vy, mask, model, block)
-        check_canceled(feedback)
-
-        bands = dict(product.bands)
-        cx = (vx - res.offset_x.evaluate(vx.shape)).astype(np.float32)
-        cy = (vy - res.offset_y.evaluate(vy.shape)).astype(np.float32)
-        bands.update(vx=cx, vy=cy, v=np.hypot(cx, cy).astype(np.float32))
-        dt = product.dt_days
-        if dt:   # metres over Δt from velocities in the product's units
-            bands.update(dx=cx * np.float32(dt * factor), dy=cy * np.float32(dt * factor))
-        else:
-            bands.pop("dx", None)
-            bands.pop("dy", None)
-        hx, hy = res.heldout_x, res.heldout_y
         measure = ERROR_MEASURES[self.parameterAsEnum(parameters, "ERROR_MEASURE", context)]
-        bands.update(_error_bands(bands, hx.sigma(measure), hy.sigma(measure)))
-        shape = vx.shape
-        off_x, off_y = res.offset_x.at_centre(shape), res.offset_y.at_centre(shape)
-        tags = dict(product.tags)
-        tags.update(
-            SG_MODEL=model, SG_SOURCE=source, SG_OFFSET_VX=f"{off_x:.6g}",
-            SG_OFFSET_VY=f"{off_y:.6g}",
-            SG_COEF_VX=" ".join(f"{c:.6g}" for c in res.offset_x.coef),
-            SG_COEF_VY=" ".join(f"{c:.6g}" for c in res.offset_y.coef),
-            SG_COEF_TERMS="c" if model == "constant" else f"c + a*col + b*row ({units}, pixels)",
-            SG_HOLDOUT=f"checkerboard of {block}x{block}-pixel blocks",
-            SG_ERROR_MEASURE=measure,
-            SG_N_FIT=str(res.n_fit), SG_N_EVAL=str(res.n_eval),
-            SG_HELDOUT_MEAN_VX=f"{hx.mean:.6g}", SG_HELDOUT_MEAN_VY=f"{hy.mean:.6g}",
-            SG_HELDOUT_STD_VX=f"{hx.std:.6g}", SG_HELDOUT_STD_VY=f"{hy.std:.6g}",
-            SG_HELDOUT_NMAD_VX=f"{hx.nmad:.6g}", SG_HELDOUT_NMAD_VY=f"{hy.nmad:.6g}",
-            SG_HELDOUT_RMSE_VX=f"{hx.rmse:.6g}", SG_HELDOUT_RMSE_VY=f"{hy.rmse:.6g}")
-        bands = _ordered(bands)
-        write_product(out, bands, product.transform, product.crs, tags,
-                      band_tags=_band_tags(bands, units), protect=[path])
+        res, off_x, off_y = sgio.correct_product(product, path, out, mask, source, model, block,
+                                                 measure, callbacks(feedback)[1])
+        hx, hy = res.heldout_x, res.heldout_y
         feedback.pushInfo(self.tr(
             "Offset vx {:.4f} {u}, vy {:.4f} {u} ({} model, {} fit pixels); held-out residual "
             "mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} {u} ({} pixels)").format(

@@ -7,7 +7,8 @@ ALGORITHM_IDS = {
     "optical_correlation", "sar_offset_tracking", "uav_feature_tracking",
     "stable_ground_correction", "stable_ground_error",
     "fit_fusion_weights", "fuse_velocity", "monthly_velocity", "validate_velocity",
-    "import_velocity", "flowline_profile", "glacier_statistics", "velocity_chain",
+    "import_velocity", "import_gnss", "flowline_profile", "glacier_statistics",
+    "velocity_dataset", "velocity_chain",
 }
 
 

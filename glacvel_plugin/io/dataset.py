@@ -1,0 +1,911 @@
+"""Velocity datasets: a folder of scenes → pair products → monthly ``YYYYMM.tif``, on Dask.
+
+The job (:class:`DatasetJob`, run by :func:`run_job`) is the code behind
+``glacvel:velocity_dataset`` and the scene chooser's Run. It imports only glacvel's
+``core`` and ``io`` (numpy, scipy, rasterio) and ``dask.distributed``, so the Dask
+workers that run its tasks need no QGIS: the plugin folder's parent directory on their
+``PYTHONPATH`` is enough (see docs/dataset.md).
+
+Steps
+-----
+1. **Catalogue** (:func:`catalogue`): the scenes of ``scenes`` (searched recursively,
+   :func:`glacvel_plugin.io.catalogue.scan_folder`, the chooser's reader), filtered by
+   dates, cloud cover and area; pairs from the chooser's rules
+   (:func:`glacvel_plugin.core.pairing.propose_pairs`: first and last usable scene of
+   each month, Sentinel-1 24/36 d, UAV consecutive) or from a CSV pair list.
+2. **Pairs** (:func:`run_pair`, one Dask task per pair): optical pairs are correlated
+   with :func:`glacvel_plugin.io.pair.correlate_files` into ``pairs/<name>_raw.tif``;
+   with stable-ground polygons the co-registration offset is removed and the error
+   bands added (:func:`glacvel_plugin.io.stable_ground.correct_product`) into
+   ``pairs/<name>.tif``, otherwise the raw product is the pair product. Sentinel-1 pairs
+   go through :func:`glacvel_plugin.io.sar.track_sar_files` and UAV pairs through
+   :func:`glacvel_plugin.io.uav.track_uav_files` the same way.
+3. **Months**: ``monthly/YYYYMM.tif`` from the pair products with
+   :func:`glacvel_plugin.io.monthly.monthly_velocity`, the code of
+   ``glacvel:monthly_velocity`` (fixed weights or per-pixel inverse variance, the
+   robust outlier test, local-scatter errors), run by the client once the pairs are done.
+4. ``manifest.csv`` (every scene and pair, status ``done`` / ``failed`` / ``skipped``
+   and the reason) and ``report.html``.
+
+Resuming: a pair's product name comes from its scenes' times and a key over the scene
+names and the parameters (:func:`pair_key`); a product that opens, has the expected
+bands and carries that key in its ``DATASET_KEY`` tag is kept (checked, not assumed).
+A month is rebuilt only when the products assigned to it (its ``PAIRS`` tag), the
+weights or the grid differ. Products are written atomically, so a killed job leaves
+only hidden ``.glacvel-*`` temporary files, which the next run removes.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import glob
+import hashlib
+import io as _io
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import __version__
+from ..core import Canceled
+from ..core.pairing import Pair, check_pair, propose_pairs
+from ..core.pipeline import DEFAULT_METHOD, METHODS
+
+OPTICAL = ("L8", "L9", "S2")
+MANIFEST_FIELDS = ("kind", "name", "status", "reason", "sensor", "reference", "secondary",
+                   "start", "end", "dt_days", "offset_vx", "offset_vy", "nmad_vx", "nmad_vy",
+                   "valid_fraction", "run_s", "worker", "product")
+"""Columns of ``manifest.csv`` (offsets and NMAD in m/d; run time in seconds)."""
+CANCEL_FLAG = ".glacvel-cancel"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+
+# --------------------------------------------------------------------------- the job
+@dataclass
+class Vectors:
+    """Polygons handed to the workers: GeoJSON geometries in the CRS ``crs_wkt``."""
+    crs_wkt: str
+    geometries: List[dict]
+
+    def digest(self) -> str:
+        return hashlib.sha1(json.dumps([self.crs_wkt, self.geometries], sort_keys=True)
+                            .encode()).hexdigest()[:12]
+
+    def bounds(self) -> Tuple[float, float, float, float]:
+        from rasterio.features import bounds as geom_bounds
+        bb = [geom_bounds(g) for g in self.geometries]
+        return (min(b[0] for b in bb), min(b[1] for b in bb),
+                max(b[2] for b in bb), max(b[3] for b in bb))
+
+    def in_crs(self, crs) -> List[dict]:
+        """The geometries transformed to ``crs`` (rasterio CRS or WKT)."""
+        from rasterio.crs import CRS
+        from rasterio.warp import transform_geom
+        src = CRS.from_wkt(self.crs_wkt)
+        dst = crs if isinstance(crs, CRS) else CRS.from_user_input(crs)
+        if src == dst:
+            return list(self.geometries)
+        return [transform_geom(src, dst, g) for g in self.geometries]
+
+
+def read_geojson(path: str) -> Vectors:
+    """Polygons of a GeoJSON file (its ``crs`` member, else WGS 84) as :class:`Vectors`.
+
+    Raises ``ValueError`` naming the file when it cannot be read or holds no polygon.
+    """
+    from rasterio.crs import CRS
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the polygons in {path}: {exc}") from exc
+    name = ((data.get("crs") or {}).get("properties") or {}).get("name") or "EPSG:4326"
+    if name.startswith("urn:ogc:def:crs:"):
+        name = name.split("crs:", 1)[1].replace("::", ":")
+        if name == "OGC:1.3:CRS84":
+            name = "OGC:CRS84"
+    feats = data.get("features") or ([{"geometry": data}] if "type" in data else [])
+    geoms = [f["geometry"] for f in feats if f.get("geometry") and
+             f["geometry"].get("type") in ("Polygon", "MultiPolygon")]
+    if not geoms:
+        raise ValueError(f"{path} holds no polygon; give a polygon layer")
+    return Vectors(CRS.from_user_input(name).to_wkt(), geoms)
+
+
+@dataclass
+class DatasetJob:
+    """Everything a dataset run needs (plain values, so it pickles to Dask workers).
+
+    Parameters
+    ----------
+    scenes : folder of the scenes (searched recursively)
+    output : output folder (must not lie inside ``scenes``)
+    start, end : optional dates (naive UTC); scenes outside [start, end] are skipped (an
+        ``end`` at 00:00:00 includes its whole day)
+    area : optional :class:`Vectors`; scenes whose footprint misses it are skipped and
+        monthly cells outside it are no data (the monthly grid covers its bounds)
+    max_cloud : maximum cloud cover (%) of a usable scene (None = no limit)
+    pairs_csv : optional CSV of pairs (columns ``reference``, ``secondary``: paths,
+        absolute or relative to ``scenes``, or file names) replacing the proposed pairs
+    max_speed : fastest expected speed (m/d); sets the search range
+    method : correlation method (``lk_phase``, the default of glacvel:optical_correlation,
+        ``phase``, ``ncc``, ``lk``)
+    window : correlation window (px); ``step`` None = 30 m output grid
+    stable_ground : optional :class:`Vectors`: co-registration correction and error
+        bands for every pair
+    weights : fusion weights by source, ``"L8=0.6,S2=0.4"``; empty = inverse variance
+    resolution : monthly grid spacing (m)
+    min_overlap : minimum share of a pair's Δt inside a month
+    workers : Dask worker processes of the local cluster (None = the machine's cores)
+    scheduler : address of an existing Dask scheduler (``tcp://host:8786``) or None
+    connect_timeout : seconds to wait for that scheduler and its first worker
+    """
+    scenes: str
+    output: str
+    start: Optional[_dt.datetime] = None
+    end: Optional[_dt.datetime] = None
+    area: Optional[Vectors] = None
+    max_cloud: Optional[float] = 30.0
+    pairs_csv: Optional[str] = None
+    max_speed: float = 20.0
+    method: str = DEFAULT_METHOD
+    window: int = 32
+    step: Optional[int] = None
+    stable_ground: Optional[Vectors] = None
+    weights: str = ""
+    resolution: float = 30.0
+    min_overlap: float = 0.25
+    workers: Optional[int] = None
+    scheduler: Optional[str] = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+
+    @property
+    def pairs_folder(self) -> str:
+        return os.path.join(self.output, "pairs")
+
+    @property
+    def monthly_folder(self) -> str:
+        return os.path.join(self.output, "monthly")
+
+    @property
+    def manifest_path(self) -> str:
+        return os.path.join(self.output, "manifest.csv")
+
+    @property
+    def report_path(self) -> str:
+        return os.path.join(self.output, "report.html")
+
+
+@dataclass
+class PairTask:
+    """One pair to run (pickled to a worker). Paths are absolute."""
+    name: str
+    key: str
+    sensor: str
+    reference: str
+    secondary: str
+    start: _dt.datetime
+    end: _dt.datetime
+    reason: str
+    raw: str
+    final: str
+    max_speed: float
+    method: str
+    window: int
+    step: Optional[int]
+    stable_ground: Optional[Vectors]
+    cancel_flag: str
+    resolution: float = 30.0
+
+    @property
+    def dt_days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400.0
+
+
+@dataclass
+class Catalogue:
+    """Scenes found (``scene_rows``: manifest rows) and the pairs to run."""
+    scene_rows: List[dict] = field(default_factory=list)
+    tasks: List[PairTask] = field(default_factory=list)
+
+
+def check_folders(job: DatasetJob):
+    """Refuse a missing scene folder, an output folder inside it, or one we cannot write.
+
+    Creates the output folder. Raises ``ValueError`` naming the folder and what to change.
+    """
+    scenes = os.path.abspath(job.scenes or "")
+    if not job.scenes or not os.path.isdir(scenes):
+        raise ValueError(f"SCENES {job.scenes!r} is not a folder; choose the folder that holds "
+                         "the scenes")
+    if not job.output:
+        raise ValueError("choose an OUTPUT_FOLDER")
+    out = os.path.abspath(job.output)
+    real_s, real_o = os.path.realpath(scenes), os.path.realpath(out)
+    if real_o == real_s or real_o.startswith(real_s.rstrip(os.sep) + os.sep):
+        raise ValueError(f"OUTPUT_FOLDER {job.output} is inside the scene folder {job.scenes}: "
+                         "the job would read its own products as scenes; choose an output "
+                         "folder outside it")
+    try:
+        os.makedirs(out, exist_ok=True)
+        probe = os.path.join(out, ".glacvel-write-test")
+        with open(probe, "w") as f:
+            f.write("")
+        os.remove(probe)
+    except OSError as exc:
+        raise ValueError(f"OUTPUT_FOLDER {job.output} is not writable ({exc.strerror}); choose "
+                         "a folder you can write to") from exc
+
+
+def pair_key(job: DatasetJob, ref: str, sec: str, sensor: str, start, end) -> str:
+    """12-letter key of a pair product: a hash of the scene names, times and every parameter
+    the product depends on."""
+    doc = {"ref": os.path.basename(ref), "sec": os.path.basename(sec), "sensor": sensor,
+           "start": start.isoformat(), "end": end.isoformat(), "max_speed": float(job.max_speed),
+           "method": job.method, "window": int(job.window), "step": job.step,
+           "stable": job.stable_ground.digest() if job.stable_ground else None}
+    digest = hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:12]
+    # letters only, so no run of digits in a product name reads as a YYYYMM month
+    return digest.translate(str.maketrans("0123456789abcdef", "abcdefghijklmnop"))
+
+
+def _scene_row(rec, status, reason) -> dict:
+    return {"kind": "scene", "name": os.path.basename(rec.path), "status": status,
+            "reason": reason, "sensor": rec.sensor or "",
+            "start": rec.time.strftime("%Y-%m-%dT%H:%M:%SZ") if rec.time else "",
+            "product": rec.path}
+
+
+def _relative(rows, folder):
+    for r in rows:
+        try:
+            r["product"] = os.path.relpath(r["product"], folder)
+        except ValueError:
+            pass
+    return rows
+
+
+def _footprint_hits(rec, area: Vectors) -> bool:
+    if rec.bounds is None or not rec.crs_wkt:
+        return True
+    from rasterio.features import bounds as geom_bounds
+    for g in area.in_crs(rec.crs_wkt):
+        l, b, r, t = geom_bounds(g)
+        if l < rec.bounds[2] and r > rec.bounds[0] and b < rec.bounds[3] and t > rec.bounds[1]:
+            return True
+    return False
+
+
+def _end_of(end: _dt.datetime) -> _dt.datetime:
+    """END given as a date (00:00:00) includes that whole day."""
+    if end.time() == _dt.time(0, 0):
+        return end + _dt.timedelta(days=1) - _dt.timedelta(microseconds=1)
+    return end
+
+
+def _csv_pairs(job: DatasetJob, usable: Dict[str, object]) -> List[Pair]:
+    by_name = {}
+    for path, rec in usable.items():
+        by_name.setdefault(os.path.basename(path), []).append(rec)
+    try:
+        with open(job.pairs_csv, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise ValueError(f"cannot read the pair list {job.pairs_csv}: {exc}") from exc
+    pairs = []
+    for i, row in enumerate(rows, start=2):
+        lower = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        names = [lower.get("reference") or lower.get("first"),
+                 lower.get("secondary") or lower.get("second")]
+        if not all(names):
+            raise ValueError(f"{job.pairs_csv} line {i}: give the columns 'reference' and "
+                             "'secondary' (scene paths or file names)")
+        recs = []
+        for n in names:
+            p = n if os.path.isabs(n) else os.path.join(job.scenes, n)
+            rec = usable.get(os.path.abspath(p))
+            if rec is None and len(by_name.get(os.path.basename(n), [])) == 1:
+                rec = by_name[os.path.basename(n)][0]
+            if rec is None:
+                raise ValueError(f"{job.pairs_csv} line {i}: {n} is not a usable scene of "
+                                 f"{job.scenes} (see the scene rows of the manifest)")
+            recs.append(rec)
+        a, b = recs[0].candidate(), recs[1].candidate()
+        try:
+            check_pair(a, b)
+        except ValueError as exc:
+            raise ValueError(f"{job.pairs_csv} line {i}: {exc}") from exc
+        pairs.append(Pair(a, b, "from the pair list"))
+    return pairs
+
+
+def catalogue(job: DatasetJob, progress: Optional[Callable[[float], None]] = None) -> Catalogue:
+    """Scenes and pairs of a job (see the module doc).
+
+    Raises ``ValueError`` for an empty folder and when no usable pair is left, saying
+    why (unreadable scenes, dates, clouds, area, sensors that do not pair).
+    """
+    from .catalogue import scan_folder
+    records = scan_folder(job.scenes, progress)
+    if not records:
+        raise ValueError(f"no raster files (.tif, .jp2, ...) in {job.scenes} or its "
+                         "subfolders; choose the folder that holds the scenes")
+    cat = Catalogue()
+    usable = {}
+    why: Dict[str, int] = {}
+    for rec in records:
+        if not rec.usable:
+            cat.scene_rows.append(_scene_row(rec, "failed", rec.error))
+            why["cannot be read or dated"] = why.get("cannot be read or dated", 0) + 1
+            continue
+        reason = None
+        if job.start is not None and rec.time < job.start:
+            reason = f"acquired before START {job.start:%Y-%m-%d}"
+        elif job.end is not None and rec.time > _end_of(job.end):
+            reason = f"acquired after END {job.end:%Y-%m-%d}"
+        elif job.max_cloud is not None and rec.cloud_cover is not None \
+                and rec.cloud_cover > job.max_cloud:
+            reason = f"cloud cover {rec.cloud_cover:g} % above MAX_CLOUD {job.max_cloud:g} %"
+        elif job.area is not None and not _footprint_hits(rec, job.area):
+            reason = "outside AREA"
+        if reason:
+            cat.scene_rows.append(_scene_row(rec, "skipped", reason))
+            key = ("outside START/END" if reason.startswith("acquired") else
+                   f"with cloud cover above MAX_CLOUD {job.max_cloud:g} %"
+                   if reason.startswith("cloud") else reason)
+            why[key] = why.get(key, 0) + 1
+            continue
+        usable[os.path.abspath(rec.path)] = rec
+    if job.pairs_csv:
+        pairs = _csv_pairs(job, usable)
+    else:
+        pairs = propose_pairs([r.candidate() for r in usable.values()], max_cloud=None)
+    paired = {p.reference.key for p in pairs} | {p.secondary.key for p in pairs}
+    for path, rec in usable.items():
+        if rec.path in paired:
+            cat.scene_rows.append(_scene_row(rec, "done", "paired"))
+        else:
+            cat.scene_rows.append(_scene_row(rec, "skipped", "no partner under the pairing "
+                                             "rules (same sensor family and footprint; optical: "
+                                             "first/last of a month, bridged up to 48 d; "
+                                             "Sentinel-1: 24/36 d)"))
+    _relative(cat.scene_rows, job.scenes)
+    if not pairs:
+        reasons = "; ".join(f"{n} {k}" for k, n in sorted(why.items()))
+        sensors = sorted({r.sensor for r in usable.values()})
+        raise ValueError(
+            f"no usable pair in {job.scenes}: {len(records)} scene(s) found, {len(usable)} "
+            "usable" + (f" ({', '.join(sensors)})" if sensors else "") +
+            (f"; {reasons}" if reasons else "") +
+            ". A pair needs two usable scenes of the same sensor family and footprint "
+            "(optical: first and last scene of a month, or bridged to the next within 48 d; "
+            "Sentinel-1: 24 or 36 d apart); widen START/END, raise MAX_CLOUD or add scenes")
+    flag = os.path.join(job.output, CANCEL_FLAG)
+    for p in pairs:
+        a, b = p.reference, p.secondary
+        key = pair_key(job, a.key, b.key, p.sensor, a.time, b.time)
+        name = f"{p.sensor}_{a.time:%Y%m%dT%H%M}_{b.time:%Y%m%dT%H%M}_{key}"
+        raw = os.path.join(job.pairs_folder, name + "_raw.tif")
+        final = os.path.join(job.pairs_folder, name + ".tif") if job.stable_ground else raw
+        cat.tasks.append(PairTask(name, key, p.sensor, a.key, b.key, a.time, b.time, p.reason,
+                                  raw, final, job.max_speed, job.method, job.window, job.step,
+                                  job.stable_ground, flag, job.resolution))
+    return cat
+
+
+# --------------------------------------------------------------------------- pair task
+def product_complete(path: str, key: Optional[str] = None,
+                     bands: Sequence[str] = ("v", "vx", "vy")) -> bool:
+    """True when ``path`` opens, has ``bands`` and the time tags, carries ``DATASET_KEY``
+    ``key`` (when given) and its last block reads."""
+    if not os.path.exists(path):
+        return False
+    import rasterio
+    try:
+        with rasterio.open(path) as ds:
+            names = [d or "" for d in ds.descriptions]
+            tags = ds.tags()
+            if any(b not in names for b in bands):
+                return False
+            if not tags.get("START_TIME") or not tags.get("END_TIME"):
+                return False
+            if key is not None and tags.get("DATASET_KEY") != key:
+                return False
+            h, w = ds.height, ds.width
+            ds.read(names.index(bands[0]) + 1,
+                    window=((max(0, h - 1), h), (max(0, w - 1), w)))
+    except Exception:
+        return False
+    return True
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except Exception:
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _f(v) -> str:
+    try:
+        return f"{float(v):.6g}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def pair_row(task: PairTask, status: str, reason: str, **extra) -> dict:
+    """A manifest row for a pair."""
+    row = {"kind": "pair", "name": task.name, "status": status, "reason": reason,
+           "sensor": task.sensor, "reference": os.path.basename(task.reference),
+           "secondary": os.path.basename(task.secondary),
+           "start": task.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "end": task.end.strftime("%Y-%m-%dT%H:%M:%SZ"), "dt_days": f"{task.dt_days:.4f}",
+           "product": os.path.relpath(task.final, os.path.dirname(os.path.dirname(task.final)))}
+    row.update(extra)
+    return row
+
+
+def _row_from_tags(task: PairTask, path: str) -> dict:
+    import rasterio
+    with rasterio.open(path) as ds:
+        t = ds.tags()
+    return {"offset_vx": _f(t.get("SG_OFFSET_VX")), "offset_vy": _f(t.get("SG_OFFSET_VY")),
+            "nmad_vx": _f(t.get("SG_HELDOUT_NMAD_VX")), "nmad_vy": _f(t.get("SG_HELDOUT_NMAD_VY")),
+            "valid_fraction": _f(t.get("VALID_FRACTION"))}
+
+
+def run_pair(task: PairTask) -> dict:
+    """Run one pair (a Dask task); never raises for a bad pair.
+
+    Returns a manifest row (:data:`MANIFEST_FIELDS`) with ``status`` ``done`` (also for a
+    complete product of an earlier run: ``reused`` is then True), ``failed`` (the reason is
+    the error message) or ``skipped`` (a cancel). Optical pairs are correlated with
+    :func:`glacvel_plugin.io.pair.correlate_files`, Sentinel-1 pairs tracked with
+    :func:`glacvel_plugin.io.sar.track_sar_files` and UAV pairs with
+    :func:`glacvel_plugin.io.uav.track_uav_files`, each at the job's resolution.
+    """
+    t0 = time.time()
+    worker = _worker_name()
+    final_bands = ("v", "vx", "vy", "vx_error", "vy_error") if task.stable_ground else ("v", "vx", "vy")
+
+    def row(status, reason, **kw):
+        r = pair_row(task, status, reason, run_s=f"{time.time() - t0:.2f}", worker=worker, **kw)
+        return r
+
+    if os.path.exists(task.cancel_flag):
+        return row("skipped", "canceled; run the job again to finish it")
+    if product_complete(task.final, task.key, final_bands):
+        r = row("done", "complete product from an earlier run", **_row_from_tags(task, task.final))
+        r["reused"] = True
+        return r
+
+    def is_canceled():
+        return os.path.exists(task.cancel_flag)
+
+    try:
+        os.makedirs(os.path.dirname(task.raw), exist_ok=True)
+        if not product_complete(task.raw, task.key, ("v", "vx", "vy", "dx", "dy", "quality")):
+            tags = {"DATASET_KEY": task.key, "PAIR_NAME": task.name}
+            if task.sensor in OPTICAL:
+                from .pair import correlate_files
+                correlate_files(task.reference, task.secondary, task.raw, task.start, task.end,
+                                window=task.window, step=task.step, max_speed=task.max_speed,
+                                method=task.method, sensor=task.sensor, workers=1,
+                                extra_tags=tags, is_canceled=is_canceled)
+            elif task.sensor == "S1":
+                from .sar import track_sar_files
+                track_sar_files(task.reference, task.secondary, task.raw, task.start, task.end,
+                                max_speed=task.max_speed, resolution=task.resolution,
+                                extra_tags=tags, is_canceled=is_canceled)
+            elif task.sensor == "UAV":
+                from .uav import track_uav_files
+                track_uav_files(task.reference, task.secondary, task.raw, task.start, task.end,
+                                max_speed=task.max_speed, resolution=task.resolution,
+                                extra_tags=tags, is_canceled=is_canceled)
+            else:
+                raise ValueError(f"no tracking method for {task.sensor} pairs")
+        if task.stable_ground is not None:
+            from .product import read_product
+            from .raster import rasterize_mask
+            from .stable_ground import correct_product
+            product = read_product(task.raw)
+            geoms = task.stable_ground.in_crs(product.crs)
+            mask = rasterize_mask(geoms, product.transform, product.shape)
+            if not mask.any():
+                raise ValueError("STABLE_GROUND covers no pixel of this pair's product; give "
+                                 "stable-ground polygons over the scenes")
+            correct_product(product, task.raw, task.final, mask, "polygons",
+                            is_canceled=is_canceled)
+        return row("done", "", **_row_from_tags(task, task.final))
+    except Canceled:
+        return row("skipped", "canceled; run the job again to finish it")
+    except Exception as exc:  # a bad pair must never stop the others
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return row("failed", msg[:300])
+
+
+# --------------------------------------------------------------------------- month task
+def _month_current(path: str, pairs_tag: str, grid, key: str) -> bool:
+    """Whether ``path`` is a complete monthly product of these pairs (``PAIRS`` tag), this
+    grid and this dataset key (area, resolution, weights, glacvel version)."""
+    if not product_complete(path, None, ("v", "vx", "vy", "v_error", "count")):
+        return False
+    import rasterio
+    with rasterio.open(path) as ds:
+        t = ds.tags()
+        same_grid = (ds.crs == grid.crs and ds.width == grid.width and ds.height == grid.height
+                     and ds.transform.almost_equals(grid.transform))
+    return same_grid and t.get("PAIRS") == pairs_tag and t.get("DATASET_KEY") == key
+
+
+# --------------------------------------------------------------------------- the cluster
+_WORKER_PYTHON = []
+
+
+def _python_for_workers():
+    """Make multiprocessing start the local workers with this very Python.
+
+    Embedded in QGIS (desktop or ``qgis_process``), ``sys.executable`` is QGIS or the first
+    ``python3`` on PATH, which may be another installation; the candidates are checked
+    (same version and base prefix, numpy, rasterio and distributed importable with this
+    process's ``sys.path``) and the first good one is used. Raises ``ValueError`` if none is.
+    """
+    import multiprocessing
+    import shutil
+    import subprocess
+    import sys
+    if _WORKER_PYTHON:
+        multiprocessing.set_executable(_WORKER_PYTHON[0])
+        return _WORKER_PYTHON[0]
+    v = sys.version_info
+    tried = []
+    probe = (f"import sys; assert sys.version_info[:2] == ({v.major}, {v.minor}); "
+             f"assert sys.base_prefix == {sys.base_prefix!r}; sys.path[:0] = sys.argv[1:]; "
+             "import csv, numpy, rasterio, distributed")
+    for cand in (sys.executable, os.path.join(sys.base_exec_prefix, "bin", f"python{v.major}.{v.minor}"),
+                 os.path.join(sys.exec_prefix, "bin", f"python{v.major}.{v.minor}"),
+                 f"/usr/bin/python{v.major}.{v.minor}", shutil.which("python3")):
+        if not cand or cand in tried or not os.path.isfile(cand):
+            continue
+        tried.append(cand)
+        try:
+            ok = subprocess.run([cand, "-c", probe] + [p for p in sys.path if p],
+                                capture_output=True, timeout=120).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            _WORKER_PYTHON.append(cand)
+            multiprocessing.set_executable(cand)
+            return cand
+    raise ValueError(f"no Python {v.major}.{v.minor} with numpy, rasterio and dask.distributed "
+                     f"found for the local Dask workers (tried {', '.join(tried) or 'none'}); "
+                     "give SCHEDULER of a cluster started with dask-scheduler/dask-worker")
+
+
+def connect(job: DatasetJob, log: Callable[[str], None] = lambda s: None):
+    """(client, cluster or None): the cluster at ``job.scheduler``, else a LocalCluster.
+
+    Raises ``ValueError`` naming the address when the scheduler cannot be reached within
+    ``job.connect_timeout`` seconds or has no worker that can import glacvel.
+    """
+    import logging
+    from distributed import Client, LocalCluster
+    if job.scheduler:
+        addr = job.scheduler.strip()
+        try:
+            client = Client(addr, timeout=job.connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(
+                f"cannot connect to the Dask scheduler at {addr} within "
+                f"{job.connect_timeout:g} s ({type(exc).__name__}: {exc}); start "
+                f"`dask-scheduler` there and `dask-worker {addr}` on the machines, check the "
+                "address and firewall, or leave SCHEDULER empty to use this machine's cores"
+            ) from exc
+        try:
+            client.wait_for_workers(1, timeout=max(job.connect_timeout, 10.0))
+        except Exception as exc:
+            client.close()
+            raise ValueError(f"the Dask scheduler at {addr} has no worker; start "
+                             f"`dask-worker {addr}` on the machines (with the plugin folder's "
+                             "parent on PYTHONPATH)") from exc
+        try:
+            versions = client.run(eval, "__import__('glacvel_plugin').__version__")
+        except Exception as exc:
+            client.close()
+            raise ValueError(f"the Dask workers of {addr} cannot import glacvel_plugin "
+                             f"({exc}); put the folder that holds glacvel_plugin on their "
+                             "PYTHONPATH (see docs/dataset.md)") from exc
+        log(f"Dask cluster {addr}: {len(versions)} worker(s)")
+        return client, None
+    n = int(job.workers or os.cpu_count() or 1)
+    _python_for_workers()
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    log(f"local Dask cluster: {n} worker process(es)")
+    return Client(cluster), cluster
+
+
+def _wait_some(pending, timeout=0.5):
+    """The futures of ``pending`` that finished within ``timeout`` s (maybe none).
+
+    Raises ``ValueError`` when the client lost its scheduler (nothing can finish then)."""
+    from distributed import wait
+    try:
+        done, _ = wait(list(pending), timeout=timeout, return_when="FIRST_COMPLETED")
+    except Exception:   # timeout: nothing finished yet
+        client = next(iter(pending)).client if pending else None
+        if client is not None and client.status not in ("running", "connecting", "newly-created"):
+            addr = getattr(client.scheduler, "address", "") if client.scheduler else ""
+            raise ValueError(f"lost the connection to the Dask scheduler {addr} "
+                             f"(client {client.status}); the finished pairs are kept: run the "
+                             "job again") from None
+        return []
+    return list(done)
+
+
+def _future_failure(fut) -> str:
+    try:
+        exc = fut.exception()
+    except Exception as e:  # noqa: BLE001
+        exc = e
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+# --------------------------------------------------------------------------- manifest
+def read_manifest(path: str) -> List[dict]:
+    """Rows of a ``manifest.csv`` (empty list when absent or unreadable)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    except OSError:
+        return []
+
+
+def write_manifest(path: str, rows: List[dict]) -> bool:
+    """Write ``manifest.csv`` atomically when its content changes; True if written."""
+    from .files import atomic_write_text
+    buf = _io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=MANIFEST_FIELDS, extrasaction="ignore",
+                       lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: r.get(k, "") for k in MANIFEST_FIELDS})
+    text = buf.getvalue()
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return False
+    except OSError:
+        pass
+    atomic_write_text(path, lambda f: f.write(text), newline="")
+    return True
+
+
+def remove_temporaries(job: DatasetJob) -> List[str]:
+    """Delete hidden ``.glacvel-*`` files a killed run left in the job's folders."""
+    gone = []
+    for folder in (job.output, job.pairs_folder, job.monthly_folder):
+        for p in glob.glob(os.path.join(folder, ".glacvel-*")):
+            if os.path.basename(p) == CANCEL_FLAG:
+                continue
+            try:
+                os.remove(p)
+                gone.append(p)
+            except OSError:
+                pass
+    return gone
+
+
+# --------------------------------------------------------------------------- the run
+@dataclass
+class JobResult:
+    """What a run did: manifest rows, counts, months written/rebuilt, output paths."""
+    rows: List[dict]
+    pairs_total: int
+    pairs_done: int
+    pairs_failed: int
+    pairs_skipped: int
+    pairs_run: int
+    months: List[str]
+    months_rebuilt: List[str]
+    manifest: str
+    report: str
+    monthly_folder: str
+
+
+def run_job(job: DatasetJob, progress: Optional[Callable[[int, int], None]] = None,
+            is_canceled: Optional[Callable[[], bool]] = None,
+            log: Callable[[str], None] = lambda s: None, client=None) -> JobResult:
+    """Run (or resume) a dataset job; see the module doc.
+
+    Parameters
+    ----------
+    job : the job
+    progress : ``progress(pairs finished, pairs total)`` after every pair
+    is_canceled : asked twice a second; a cancel stops the job (running tasks stop at
+        their next check, queued ones are dropped), removes every temporary file and
+        raises ``core.Canceled``; finished products stay and are reused by the next run
+    log : ``log(message)`` for progress messages
+    client : an existing ``distributed.Client`` to use (else :func:`connect`)
+
+    Returns
+    -------
+    :class:`JobResult`
+
+    Raises
+    ------
+    ValueError
+        bad folders, no pair, unreachable scheduler (messages name the input).
+    core.Canceled
+        when cancelled.
+    """
+    check_folders(job)
+    if job.method not in METHODS:
+        raise ValueError(f"unknown METHOD {job.method!r}; use one of {', '.join(METHODS)}")
+    if not job.max_speed or job.max_speed <= 0:
+        raise ValueError(f"MAX_SPEED must be positive (got {job.max_speed} m/d)")
+    canceled = is_canceled or (lambda: False)
+    flag = os.path.join(job.output, CANCEL_FLAG)
+    if os.path.exists(flag):
+        os.remove(flag)
+    removed = remove_temporaries(job)
+    if removed:
+        log(f"removed {len(removed)} temporary file(s) of an interrupted run")
+    cat = catalogue(job)
+    tasks = cat.tasks
+    log(f"{sum(r['status'] != 'failed' for r in cat.scene_rows)} scene(s), {len(tasks)} pair(s)")
+    old = {r["name"]: r for r in read_manifest(job.manifest_path) if r.get("kind") == "pair"}
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = connect(job, log)
+    results: Dict[str, dict] = {}
+    run_count = 0
+    rerun = set()
+    try:
+        futures = {client.submit(run_pair, t, key=f"glacvel-pair-{t.name}-{time.time_ns()}",
+                                 pure=False): t for t in tasks}
+        pending = set(futures)
+        while pending:
+            if canceled():
+                _cancel(client, job, flag, pending, log)
+                _finish_rows(job, cat, tasks, results, old, canceled=True)
+                raise Canceled()
+            for fut in _wait_some(pending):
+                pending.discard(fut)
+                t = futures[fut]
+                if fut.status == "finished":
+                    r = fut.result()
+                else:   # the task itself broke (e.g. its workers kept dying)
+                    r = pair_row(t, "failed", _future_failure(fut), worker="")
+                reused = r.pop("reused", False)
+                prev = old.get(t.name)
+                if not reused:
+                    run_count += 1
+                    rerun.add(os.path.basename(t.final))
+                if prev is not None and prev.get("status") == r["status"] and (
+                        reused or (r["status"] != "done" and prev.get("reason") == r["reason"])):
+                    r = prev    # same outcome as before: keep the row of the run that made it
+                results[t.name] = r
+                log(f"{t.name}: {r['status']}" + (f" ({r['reason']})" if r["reason"] else ""))
+                if progress:
+                    progress(len(results), len(tasks))
+            if pending:     # progress on disk for a job that gets killed
+                _finish_rows(job, cat, tasks, results, old)
+        rows = _finish_rows(job, cat, tasks, results, old)
+        months, rebuilt, month_info = _months(job, client, tasks, results, rerun, canceled, flag,
+                                           log)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        if os.path.exists(flag):
+            os.remove(flag)
+        remove_temporaries(job)
+    manifest_changed = write_manifest(job.manifest_path, rows)
+    if manifest_changed or rebuilt or not os.path.exists(job.report_path):
+        from .dataset_report import write_report
+        write_report(job, rows, month_info)
+    counts = {s: sum(1 for t in tasks if results[t.name]["status"] == s)
+              for s in ("done", "failed", "skipped")}
+    return JobResult(rows, len(tasks), counts["done"], counts["failed"], counts["skipped"],
+                     run_count, months, rebuilt, job.manifest_path, job.report_path,
+                     job.monthly_folder)
+
+
+def _cancel(client, job, flag, pending, log, wait_s: float = 30.0):
+    """Stop the tasks: they see the cancel flag (running ones at their next check,
+    queued ones at once) and return without a product; stragglers are cancelled."""
+    with open(flag, "w") as f:
+        f.write("cancel\n")
+    log("canceling…")
+    deadline = time.time() + wait_s
+    while pending and time.time() < deadline:
+        for fut in _wait_some(pending, 0.2):
+            pending.discard(fut)
+    if pending:
+        client.cancel(list(pending))
+
+
+def _finish_rows(job, cat, tasks, results, old, canceled=False) -> List[dict]:
+    """Manifest rows: scenes, then every pair (a pair still running keeps its row of the
+    previous run, if any); written to disk while the run is incomplete."""
+    rows = list(cat.scene_rows)
+    for t in tasks:
+        r = results.get(t.name)
+        if r is None:
+            if canceled:
+                r = pair_row(t, "skipped", "canceled; run the job again to finish it")
+            elif t.name in old:
+                r = old[t.name]
+            else:
+                continue
+        rows.append(r)
+    if canceled or len(results) < len(tasks):
+        write_manifest(job.manifest_path, rows)
+    return rows
+
+
+def _months(job, client, tasks, results, rerun, canceled, flag, log):
+    """Plan the months and rebuild the ones whose inputs changed or were re-run (``rerun``:
+    file names of the pair products made by this run) with
+    :func:`glacvel_plugin.io.monthly.monthly_velocity`, the code of
+    ``glacvel:monthly_velocity`` (weights, robust fusion, local-scatter errors); returns
+    (months written, months rebuilt, info per month)."""
+    from .grid import target_grid
+    from .monthly import monthly_velocity, plan_months
+    from .raster import rasterize_mask
+    from ..core import fusion as cf
+    done = [t.final for t in tasks if results[t.name]["status"] == "done"]
+    if not done:
+        log("no pair product: no monthly product")
+        return [], [], {}
+    extent = extent_crs = None
+    if job.area is not None:
+        extent, extent_crs = job.area.bounds(), job.area.crs_wkt
+    grid = target_grid(done, resolution=job.resolution, extent=extent, extent_crs=extent_crs)
+    weights = cf.parse_weights(job.weights) if job.weights else None
+    wtext = cf.format_weights(weights) if weights else "inverse-variance per pixel"
+    labels, pairs_tags = plan_months(done, job.min_overlap)
+    key = hashlib.sha1(json.dumps([job.area.digest() if job.area else None, job.resolution,
+                                   wtext, __version__]).encode()).hexdigest()[:12]
+    info, todo = {}, []
+    by_name = {os.path.basename(p): p for p in done}
+    for label in labels:
+        tag = pairs_tags.get(label)
+        if tag is None:
+            info[label] = {"pairs": 0}
+            continue
+        members = [m.rsplit(":", 1)[0] for m in tag.split(";")]
+        path = os.path.join(job.monthly_folder, f"{label}.tif")
+        info[label] = {"pairs": len(members), "path": path, "weights": wtext}
+        touched = any(m in rerun or m not in by_name for m in members)
+        if not touched and _month_current(path, tag, grid, key):
+            continue
+        todo.append(label)
+    rebuilt = []
+    if todo:
+        log(f"building {len(todo)} monthly product(s)")
+        cell_mask = None
+        if job.area is not None:
+            geoms = job.area.in_crs(grid.crs)
+
+            def cell_mask(win):
+                return rasterize_mask(geoms, grid.window_transform(win),
+                                      (int(win.height), int(win.width)))
+        res = monthly_velocity(done, job.monthly_folder, grid, weights=weights,
+                               min_overlap=job.min_overlap, months_to_write=set(todo),
+                               extra_tags={"DATASET_KEY": key}, cell_mask=cell_mask,
+                               log=log, is_canceled=canceled)
+        rebuilt = sorted(res.written)
+        for label in todo:
+            if label not in res.written:
+                info[label]["path"] = ""
+    written = [lab for lab, i in info.items() if i.get("path") and os.path.exists(i["path"])]
+    return written, rebuilt, info

@@ -1,0 +1,180 @@
+"""``glacvel:velocity_dataset``: a folder of scenes → pair products → monthly products, on Dask.
+
+Thin glue: the parameters become a :class:`glacvel_plugin.io.dataset.DatasetJob` (polygon
+layers become GeoJSON geometries with their CRS), which :func:`glacvel_plugin.io.dataset.run_job`
+runs on a local Dask cluster or on the cluster at SCHEDULER. See docs/dataset.md.
+"""
+from __future__ import annotations
+
+import os
+
+from qgis.core import (QgsProcessing, QgsProcessingOutputFile, QgsProcessingOutputFolder,
+                       QgsProcessingOutputNumber, QgsProcessingOutputString,
+                       QgsProcessingParameterDateTime, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFile, QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterNumber, QgsProcessingParameterString)
+
+from ..io.dataset import DEFAULT_CONNECT_TIMEOUT, DatasetJob, Vectors, run_job
+from .alg_correlation import DEFAULT_METHOD_INDEX, METHOD_KEYS, OpticalCorrelationAlgorithm
+from .base import GlacvelAlgorithm, optional_datetime
+from .vector import source_geometries
+
+
+
+def polygons(alg, parameters, name, context):
+    """The polygons of a feature-source parameter as :class:`Vectors` in the layer's CRS, or None."""
+    if parameters.get(name) in (None, ""):
+        return None
+    source = alg.parameterAsSource(parameters, name, context)
+    if source is None:
+        return None
+    crs = source.sourceCrs()
+    geoms = source_geometries(source, crs, context, "polygon", name)
+    if not geoms:
+        raise ValueError(f"{name} has no polygon; give a polygon layer with features")
+    return Vectors(crs.toWkt(), geoms)
+
+
+class VelocityDataset(GlacvelAlgorithm):
+    """Every pair of a folder of scenes and the monthly products, resumable, on Dask."""
+
+    ALG_ID = "velocity_dataset"
+    GROUP_ID = "products"
+
+    def displayName(self):
+        return self.tr("Velocity dataset (folder of scenes → monthly products)")
+
+    def shortHelpString(self):
+        return self.tr(
+            "Processes a whole folder of scenes into a velocity dataset: the scenes are found "
+            "recursively and read as in the scene chooser (Landsat-8/9, Sentinel-2, Sentinel-1 "
+            "and UAV rasters; times from product names, MTL files or tags), filtered by START/END, "
+            "MAX_CLOUD and AREA, and paired by the chooser's rules (first and last usable scene "
+            "of each month, bridged to the next scene within 48 days; Sentinel-1 24/36 days) or "
+            "by a CSV pair list (columns reference, secondary). Every optical pair is correlated "
+            "(METHOD; MAX_SPEED in m/d sets the search range; 30 m output grid) into "
+            "OUTPUT_FOLDER/pairs; with STABLE_GROUND polygons the "
+            "co-registration offset is removed and error bands added. Monthly products "
+            "OUTPUT_FOLDER/monthly/YYYYMM.tif (v, vx, vy, v_error, count, ...) are built as by "
+            "Monthly velocity, on a grid of RESOLUTION metres (over AREA when given, no data outside "
+            "it), fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = inverse variance). "
+            "manifest.csv lists every scene and pair with its status (done, failed, skipped) "
+            "and the reason, Δt, offsets, stable-ground NMAD, valid fraction, run time and "
+            "worker; report.html summarises the months.\n\n"
+            "One Dask task per pair, on WORKERS local processes (0 = the machine's cores) or "
+            "on the Dask cluster at SCHEDULER (e.g. tcp://host:8786; scenes and output "
+            "folder on shared storage). A failed pair never stops the others; a worker that "
+            "dies has its pairs re-run elsewhere. Running the job again skips every complete "
+            "product (checked), re-runs failed or missing pairs and rebuilds only the months "
+            "they touch. Sentinel-1 and UAV pairs are listed as skipped: run them with their "
+            "own algorithms.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFile(
+            "SCENES", self.tr("Scene folder (searched recursively)"),
+            behavior=QgsProcessingParameterFile.Folder))
+        self.addParameter(QgsProcessingParameterDateTime(
+            "START", self.tr("Start (UTC; empty = first scene)"), optional=True))
+        self.addParameter(QgsProcessingParameterDateTime(
+            "END", self.tr("End (UTC; empty = last scene)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "AREA", self.tr("Area (polygons: scenes and monthly cells inside them)"),
+            [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MAX_CLOUD", self.tr("Maximum cloud cover [%]"), QgsProcessingParameterNumber.Double,
+            30.0, minValue=0.0, maxValue=100.0))
+        self.addParameter(QgsProcessingParameterFile(
+            "PAIRS", self.tr("Pair list (CSV: reference, secondary; empty = proposed pairs)"),
+            extension="csv", optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MAX_SPEED", self.tr("Maximum speed [m/d] (sets the search range)"),
+            QgsProcessingParameterNumber.Double, 20.0, minValue=0.001))
+        correlation = OpticalCorrelationAlgorithm()
+        correlation.initAlgorithm()
+        self.addParameter(QgsProcessingParameterEnum(
+            "METHOD", self.tr("Correlation method"),
+            correlation.parameterDefinition("METHOD").options(),
+            defaultValue=DEFAULT_METHOD_INDEX))
+        self.addParameter(QgsProcessingParameterNumber(
+            "WINDOW", self.tr("Window [px]"), QgsProcessingParameterNumber.Integer, 32,
+            minValue=8, maxValue=1024))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "STABLE_GROUND", self.tr("Stable-ground polygons (co-registration and error)"),
+            [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "WEIGHTS", self.tr("Fusion weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse "
+                               "variance)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "RESOLUTION", self.tr("Monthly grid resolution [m]"),
+            QgsProcessingParameterNumber.Double, 30.0, minValue=0.001))
+        self.addParameter(QgsProcessingParameterNumber(
+            "WORKERS", self.tr("Local Dask worker processes (0 = the machine's cores)"),
+            QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=1024))
+        self.addParameter(QgsProcessingParameterString(
+            "SCHEDULER", self.tr("Dask scheduler address (empty = local cluster), e.g. "
+                                 "tcp://host:8786"), optional=True))
+        timeout = QgsProcessingParameterNumber(
+            "CONNECT_TIMEOUT", self.tr("Scheduler connection timeout [s]"),
+            QgsProcessingParameterNumber.Double, DEFAULT_CONNECT_TIMEOUT, minValue=0.5)
+        timeout.setFlags(timeout.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(timeout)
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr("Output folder")))
+        self.addOutput(QgsProcessingOutputFolder("MONTHLY_FOLDER", self.tr("Monthly products")))
+        self.addOutput(QgsProcessingOutputFile("MANIFEST", self.tr("Manifest")))
+        self.addOutput(QgsProcessingOutputFile("REPORT", self.tr("Dataset report")))
+        for key in ("PAIRS_TOTAL", "PAIRS_DONE", "PAIRS_FAILED", "PAIRS_SKIPPED", "PAIRS_RUN"):
+            self.addOutput(QgsProcessingOutputNumber(key, key))
+        self.addOutput(QgsProcessingOutputString("MONTHS", self.tr("Months written")))
+        self.addOutput(QgsProcessingOutputString("MONTHS_REBUILT", self.tr("Months rebuilt")))
+
+    def job(self, parameters, context) -> DatasetJob:
+        """The :class:`DatasetJob` of the parameters."""
+        pairs = self.parameterAsFile(parameters, "PAIRS", context) \
+            if parameters.get("PAIRS") not in (None, "") else None
+        scheduler = self.parameterAsString(parameters, "SCHEDULER", context).strip() or None
+        return DatasetJob(
+            scenes=self.parameterAsFile(parameters, "SCENES", context),
+            output=self.parameterAsString(parameters, "OUTPUT_FOLDER", context),
+            start=optional_datetime(self, parameters, "START", context),
+            end=optional_datetime(self, parameters, "END", context),
+            area=polygons(self, parameters, "AREA", context),
+            max_cloud=self.parameterAsDouble(parameters, "MAX_CLOUD", context),
+            pairs_csv=pairs or None,
+            max_speed=self.parameterAsDouble(parameters, "MAX_SPEED", context),
+            method=METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)],
+            window=self.parameterAsInt(parameters, "WINDOW", context),
+            stable_ground=polygons(self, parameters, "STABLE_GROUND", context),
+            weights=self.parameterAsString(parameters, "WEIGHTS", context) or "",
+            resolution=self.parameterAsDouble(parameters, "RESOLUTION", context),
+            workers=self.parameterAsInt(parameters, "WORKERS", context) or None,
+            scheduler=scheduler,
+            connect_timeout=self.parameterAsDouble(parameters, "CONNECT_TIMEOUT", context))
+
+    def process(self, parameters, context, feedback):
+        job = self.job(parameters, context)
+
+        def progress(done, total):
+            feedback.setProgress(100.0 * done / max(total, 1))
+
+        res = run_job(job, progress=progress, is_canceled=feedback.isCanceled,
+                      log=feedback.pushInfo)
+        for r in res.rows:
+            if r.get("kind") == "pair" and r["status"] == "failed":
+                feedback.pushWarning(f"{r['name']}: {r['reason']}")
+        feedback.pushInfo(f"{res.pairs_done} of {res.pairs_total} pairs done "
+                          f"({res.pairs_run} run now), {res.pairs_failed} failed, "
+                          f"{res.pairs_skipped} skipped; months {', '.join(res.months) or 'none'}"
+                          f" (rebuilt: {', '.join(res.months_rebuilt) or 'none'}); manifest "
+                          f"{res.manifest}")
+        return {"OUTPUT_FOLDER": job.output, "MONTHLY_FOLDER": res.monthly_folder,
+                "MANIFEST": res.manifest, "REPORT": res.report,
+                "PAIRS_TOTAL": res.pairs_total, "PAIRS_DONE": res.pairs_done,
+                "PAIRS_FAILED": res.pairs_failed, "PAIRS_SKIPPED": res.pairs_skipped,
+                "PAIRS_RUN": res.pairs_run, "MONTHS": ",".join(res.months),
+                "MONTHS_REBUILT": ",".join(res.months_rebuilt),
+                "FILES": [os.path.join(res.monthly_folder, f"{m}.tif") for m in res.months]}
+
+
+ALGORITHMS = [VelocityDataset]
