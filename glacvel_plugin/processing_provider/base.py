@@ -1,11 +1,17 @@
 """Base class and shared parameter helpers of the glacvel Processing algorithms."""
 import datetime as _dt
+import gc
+import os
+import re
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException)
+from qgis.core import (QgsMapLayer, QgsProcessingAlgorithm, QgsProcessingException,
+                       QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition,
+                       QgsProcessingUtils, QgsProperty, QgsVectorFileWriter)
 from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDateTime, Qt
 from qgis.PyQt.QtGui import QIcon
 
 from ..core import Canceled
+from ..io import guard
 from ..resources import icon_path
 
 GROUPS = {
@@ -24,6 +30,12 @@ class GlacvelAlgorithm(QgsProcessingAlgorithm):
     ``process(parameters, context, feedback)``. ``processAlgorithm`` maps
     ``ValueError``/``OSError`` to ``QgsProcessingException`` (the message reaches
     the user unchanged) and core's ``Canceled`` to a cancel message.
+
+    Every run goes through the output guard and transaction of
+    :mod:`glacvel_plugin.io.guard` (:func:`guarded_run`): each destination parameter
+    is checked against every source and file parameter and against its format, the
+    algorithm writes into hidden staging folders, and its outputs are published
+    together only when ``process`` returns without a cancel.
     """
 
     ALG_ID = ""
@@ -48,13 +60,7 @@ class GlacvelAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def processAlgorithm(self, parameters, context, feedback):
-        try:
-            return self.process(parameters, context, feedback)
-        except Canceled:
-            raise QgsProcessingException(
-                QCoreApplication.translate("GlacvelAlgorithm", "Canceled; no output was written."))
-        except (ValueError, OSError) as exc:
-            raise QgsProcessingException(str(exc)) from exc
+        return guarded_run(self, parameters, context, feedback)
 
     def process(self, parameters, context, feedback):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -105,3 +111,201 @@ def optional_datetime(alg, parameters, name, context):
     if qdt is None or not qdt.isValid():
         return None
     return qdatetime_utc(qdt)
+
+
+# ----------------------------------------------------------------------------- output guard
+_SOURCE_TYPES = {"raster", "source", "vector", "multilayer", "file", "layer", "mesh",
+                 "pointcloud"}
+_DEST_KINDS = {"rasterDestination": "raster", "sink": "vector",
+               "vectorDestination": "vector", "fileDestination": "file",
+               "folderDestination": "folder"}
+_FILTER_EXT = re.compile(r"\*(\.[A-Za-z0-9_.]+)")
+
+
+def _value_sources(value, context):
+    """File paths (or layer sources) named by one input parameter value."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _value_sources(v, context)]
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source.staticValue()
+    if isinstance(value, QgsProperty):
+        value = value.staticValue()
+    if isinstance(value, QgsMapLayer):
+        return [value.source()]
+    if not isinstance(value, str) or not value:
+        return []
+    out = [value]
+    if not os.path.exists(guard._split_source(value)):  # a project layer id or name
+        try:
+            layer = QgsProcessingUtils.mapLayerFromString(value, context, False)
+        except Exception:  # noqa: BLE001 - an unknown string is not a file anyway
+            layer = None
+        if layer is not None:
+            out.append(layer.source())
+    return out
+
+
+def input_files(alg, parameters, context):
+    """``[(parameter name, path)]`` of every file a run reads (source and file parameters)."""
+    out = []
+    for d in alg.parameterDefinitions():
+        if d.isDestination() or d.type() not in _SOURCE_TYPES:
+            continue
+        for src in _value_sources(parameters.get(d.name()), context):
+            path = guard._split_source(src)
+            if guard.looks_like_file(path) and os.path.exists(path):
+                out.append((d.name(), path))
+    return out
+
+
+def _destination_path(alg, d, parameters, context):
+    """The file (or folder) a destination parameter names, without side effects."""
+    if parameters.get(d.name()) in (None, ""):
+        return None
+    saved = context.layersToLoadOnCompletion()
+    try:
+        if d.type() in ("fileDestination", "folderDestination"):
+            path = alg.parameterAsFileOutput(parameters, d.name(), context)
+        else:
+            path = alg.parameterAsOutputLayer(parameters, d.name(), context)
+    finally:
+        context.setLayersToLoadOnCompletion(saved)
+    return path or None
+
+
+def _output_spec(d, path):
+    kind = _DEST_KINDS[d.type()]
+    if kind == "raster":
+        return guard.Output(d.name(), path, kind, guard.RASTER_EXTENSIONS, "a GeoTIFF")
+    if kind == "vector":
+        exts = tuple("." + e.lower() for e in QgsVectorFileWriter.supportedFormatExtensions())
+        return guard.Output(d.name(), path, kind, exts, "a vector layer")
+    if kind == "file":
+        filt = d.fileFilter() or ""
+        exts = tuple(dict.fromkeys(e.lower() for e in _FILTER_EXT.findall(filt)
+                                   if e not in (".*",)))
+        if "*.*" in filt or not exts:
+            exts = ()
+        fmt = filt.split("(")[0].strip() or "this format"
+        return guard.Output(d.name(), path, kind, exts, fmt)
+    return guard.Output(d.name(), path, kind)
+
+
+def _staged_value(value, staged):
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        new = QgsProcessingOutputLayerDefinition(value)
+        new.sink = QgsProperty.fromValue(staged)
+        return new
+    return staged
+
+
+def prepare_outputs(alg, parameters, context):
+    """Check a run's outputs and stage them; returns ``(parameters, transaction)``.
+
+    The returned parameters name staged paths (same file names, hidden folders beside
+    the outputs); non-file destinations (memory layers, databases) are left alone.
+    Raises ``guard.OutputGuardError`` (a ``ValueError``) naming the parameter and the
+    file when an output would overwrite an input or another output, or when its
+    extension does not match its format.
+    """
+    inputs = input_files(alg, parameters, context)
+    specs, dests = [], []
+    for d in alg.destinationParameterDefinitions():
+        if d.type() not in _DEST_KINDS:
+            continue
+        path = _destination_path(alg, d, parameters, context)
+        if not path or not guard.looks_like_file(path):
+            continue
+        specs.append(_output_spec(d, path))
+        dests.append((d, path))
+    guard.check_outputs(specs, inputs)
+    tx = guard.OutputTransaction(protect=inputs)
+    staged_params = dict(parameters)
+    try:
+        for d, path in dests:
+            file_part, sep, rest = path.partition("|")
+            if d.type() == "folderDestination":
+                staged = tx.stage_folder(d.name(), file_part)
+            else:
+                staged = tx.stage_file(d.name(), file_part) + sep + rest
+            staged_params[d.name()] = _staged_value(parameters.get(d.name()), staged)
+    except BaseException:
+        tx.rollback()
+        raise
+    return staged_params, tx
+
+
+def _publish_layer_details(context, tx):
+    details = context.layersToLoadOnCompletion()
+    if not any(isinstance(k, str) and tx.final_text(k) != k for k in details):
+        return
+    context.setLayersToLoadOnCompletion({tx.final_text(k): v for k, v in details.items()})
+
+
+def _drop_layer_details(context, tx):
+    details = context.layersToLoadOnCompletion()
+    kept = {k: v for k, v in details.items() if tx.final_text(k) == k}
+    if len(kept) != len(details):
+        context.setLayersToLoadOnCompletion(kept)
+
+
+def _cancel_message():
+    return QCoreApplication.translate("GlacvelAlgorithm", "Canceled; no output was written.")
+
+
+def guarded_run(alg, parameters, context, feedback):
+    """Run ``alg.process`` inside the output guard and the run-level transaction.
+
+    On success every staged output is moved into place and the results (and the
+    layers to load) name the final paths; on an exception or a cancel nothing new is
+    left in any output folder. ``ValueError``/``OSError`` become
+    ``QgsProcessingException`` with the message unchanged except that staged paths
+    read as the user's; ``Canceled`` (or a cancel noticed after ``process``
+    returned) becomes the cancel message.
+    """
+    tx = None
+    try:
+        staged, tx = prepare_outputs(alg, parameters, context)
+        results = alg.process(staged, context, feedback)
+        gc.collect()  # close feature sinks still referenced by the finished frame
+        if feedback is not None and feedback.isCanceled():
+            raise Canceled()
+        tx.commit()
+        _publish_layer_details(context, tx)
+        return tx.final_value(results)
+    except Canceled:
+        _abandon(context, tx)
+        raise QgsProcessingException(_cancel_message()) from None
+    except (ValueError, OSError) as exc:
+        _abandon(context, tx)
+        msg = _error_text(exc)
+        raise QgsProcessingException(tx.final_text(msg) if tx else msg) from exc
+    except BaseException as exc:
+        _abandon(context, tx)
+        if isinstance(exc, QgsProcessingException) and tx is not None:
+            raise QgsProcessingException(tx.final_text(str(exc))) from exc
+        raise
+
+
+def _error_text(exc):
+    """A user-facing message for an exception (an ``OSError`` names its file and cause)."""
+    if not isinstance(exc, OSError):
+        return str(exc)
+    if exc.filename is not None:
+        folder = os.path.dirname(os.path.abspath(str(exc.filename)))
+        free = ""
+        if exc.errno == guard.errno.ENOSPC:
+            free = f" ({guard.free_space_text(folder)})"
+        return (f"{exc.filename}: {guard._describe_oserror(exc)}{free}; check that the file "
+                "exists, that its folder exists and that you can write to it")
+    return exc.strerror or str(exc)
+
+
+def _abandon(context, tx):
+    if tx is None:
+        return
+    gc.collect()
+    tx.rollback()
+    _drop_layer_details(context, tx)
