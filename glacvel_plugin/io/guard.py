@@ -287,14 +287,16 @@ def check_outputs(outputs: Sequence[Output], inputs: Sequence[Tuple[str, str]]):
             raise OutputGuardError(
                 f"{out.name}: {path} is a folder; give a file name inside it")
         fam = family(path)
-        for k, member in fam.items():
+        own = _key(path)
+        for k, member in sorted(fam.items(), key=lambda km: km[0] != own):
             hit = in_keys.get(k) or in_inodes.get(_inode(member) or (-1, -1))
             if hit is None:
                 continue
             pname, p, in_member = hit
             same = _key(in_member) == _key(p) and (_key(member) == _key(path))
             what = ("is one of the inputs" if same else
-                    f"would overwrite {os.path.basename(in_member)}, part of one of the inputs")
+                    f"would overwrite {os.path.basename(in_member)}, a file of one of the "
+                    "inputs")
             raise OutputGuardError(
                 f"{out.name}: {out.path} {what} ({pname}: {p}){_symlink_note(out.path)}; "
                 "inputs are never overwritten, choose another file name or folder for "
@@ -360,6 +362,12 @@ class OutputTransaction:
     def _make_folder(self, name: str, folder: str):
         if os.path.isdir(folder):
             return
+        f = folder
+        while f and not os.path.lexists(f):
+            f = os.path.dirname(f)
+        if f and not os.path.isdir(f):
+            raise OSError(errno.ENOTDIR, f"{name}: {f} is a file, not a folder; choose "
+                          "another folder for the output")
         missing = []
         f = folder
         while f and not os.path.isdir(f):

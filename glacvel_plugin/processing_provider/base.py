@@ -3,6 +3,7 @@ import datetime as _dt
 import gc
 import os
 import re
+import traceback
 
 from qgis.core import (QgsMapLayer, QgsProcessingAlgorithm, QgsProcessingException,
                        QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition,
@@ -275,15 +276,15 @@ def guarded_run(alg, parameters, context, feedback):
         tx.commit()
         _publish_layer_details(context, tx)
         return tx.final_value(results)
-    except Canceled:
-        _abandon(context, tx)
+    except Canceled as exc:
+        _abandon(context, tx, exc)
         raise QgsProcessingException(_cancel_message()) from None
     except (ValueError, OSError) as exc:
-        _abandon(context, tx)
+        _abandon(context, tx, exc)
         msg = _error_text(exc)
         raise QgsProcessingException(tx.final_text(msg) if tx else msg) from exc
     except BaseException as exc:
-        _abandon(context, tx)
+        _abandon(context, tx, exc)
         if isinstance(exc, QgsProcessingException) and tx is not None:
             raise QgsProcessingException(tx.final_text(str(exc))) from exc
         raise
@@ -303,9 +304,13 @@ def _error_text(exc):
     return exc.strerror or str(exc)
 
 
-def _abandon(context, tx):
+def _abandon(context, tx, exc=None):
+    """Roll the run's outputs back. The traceback's frames are cleared first: they hold
+    the algorithm's open feature sinks, which must close before their files go."""
     if tx is None:
         return
+    if exc is not None and exc.__traceback__ is not None:
+        traceback.clear_frames(exc.__traceback__)
     gc.collect()
     tx.rollback()
     _drop_layer_details(context, tx)

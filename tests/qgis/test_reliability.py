@@ -1,0 +1,366 @@
+"""Hostile-user cases through processing.run: inputs never change, failed or cancelled
+runs leave nothing, messages name the user's parameter and file.
+
+Real data only: the Kaskawulsh Landsat-8 / Sentinel-2 velocity rasters, bedrock
+shapefile and GPS tables of demo/data/kaskawulsh, the Kaskawulsh flowline of
+tests/data/kaskawulsh_flowline and the Yahtse Landsat-8 crops of tests/data/desktop.
+Every test copies its inputs into a temporary folder first and hashes every file there
+before and after the run.
+"""
+import hashlib
+import os
+import shutil
+
+import pytest
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+
+from glacvel_plugin.io.guard import _host_tag
+from tests.conftest import ROOT
+from tests.conftest import test_data as data_path
+
+KASK = os.path.join(ROOT, "demo", "data", "kaskawulsh")
+L8 = "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif"
+S2 = "Sen2-Orb14_20180304-20180314_velo-corrected_{}_SNT-GAU-RSO.tif"
+BEDROCK = [f"bedrock_V1.{e}" for e in ("shp", "shx", "dbf", "prj", "cpg", "qpj")]
+
+
+def snapshot(folder):
+    """{relative path: sha256} of every file under ``folder`` (hidden ones included)."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            out[os.path.relpath(os.path.join(root, d), folder) + "/"] = "dir"
+        for f in files:
+            p = os.path.join(root, f)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, folder)] = hashlib.sha256(fh.read()).hexdigest()
+    return out
+
+
+class CancelAt(QgsProcessingFeedback):
+    """A feedback whose ``isCanceled`` turns true at its ``n``-th call (1-based)."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n, self.calls = n, 0
+
+    def isCanceled(self):  # noqa: N802 (QGIS API)
+        self.calls += 1
+        return self.calls >= self.n or super().isCanceled()
+
+
+@pytest.fixture(scope="module")
+def kask(glacvel_processing, tmp_path_factory):
+    """Private copies of the Kaskawulsh inputs and two imported velocity products."""
+    import processing
+    d = tmp_path_factory.mktemp("kask_in")
+    for q in ("vx", "vy", "errx", "erry"):
+        shutil.copy(os.path.join(KASK, L8.format(q)), d / L8.format(q))
+    for q in ("vx", "vy"):
+        shutil.copy(os.path.join(KASK, S2.format(q)), d / S2.format(q))
+    for name in BEDROCK:
+        shutil.copy(os.path.join(KASK, "stable_ground", name), d / name)
+    for name in os.listdir(os.path.join(KASK, "gps")):
+        shutil.copy(os.path.join(KASK, "gps", name), d / name)
+    shutil.copy(data_path("kaskawulsh_flowline", "kaskawulsh_trunk.geojson"),
+                d / "trunk.geojson")
+    out = {}
+    for key, pattern, start, end, sensor in (
+            ("L8", L8, "2018-03-04T00:00:00", "2018-04-05T00:00:00", "Landsat-8"),
+            ("S2", S2, "2018-03-04T00:00:00", "2018-03-14T00:00:00", "Sentinel-2")):
+        params = {"VX": str(d / pattern.format("vx")), "VY": str(d / pattern.format("vy")),
+                  "START_DATE": start, "END_DATE": end, "SENSOR": sensor,
+                  "OUTPUT": str(d / f"{key}.tif")}
+        if key == "L8":
+            params.update(VX_ERROR=str(d / pattern.format("errx")),
+                          VY_ERROR=str(d / pattern.format("erry")))
+        out[key] = processing.run("glacvel:import_velocity", params)["OUTPUT"]
+    out["folder"] = str(d)
+    out["bedrock"] = str(d / "bedrock_V1.shp")
+    out["trunk"] = str(d / "trunk.geojson")
+    return out
+
+
+def refused(run_alg, alg, params, match, folders, feedback=None):
+    """Run ``alg`` expecting a refusal matching ``match``; no file in ``folders`` changes."""
+    before = {f: snapshot(f) for f in folders}
+    with pytest.raises(QgsProcessingException, match=match) as err:
+        run_alg(alg, params, feedback=feedback)
+    for f in folders:
+        assert snapshot(f) == before[f], f"{f} changed after a refused run"
+    return str(err.value)
+
+
+# ----------------------------------------------------------------- inputs never overwritten
+def test_output_through_symlinked_folder_onto_input_is_refused(run_alg, kask, tmp_path):
+    link = tmp_path / "link"
+    os.symlink(kask["folder"], link)
+    msg = refused(run_alg, "glacvel:import_velocity", {
+        "VX": kask["L8"].replace("L8.tif", L8.format("vx")),
+        "VY": os.path.join(kask["folder"], L8.format("vy")),
+        "START_DATE": "2018-03-04T00:00:00", "END_DATE": "2018-04-05T00:00:00",
+        "OUTPUT": str(link / L8.format("vy"))}, "is one of the inputs",
+        [kask["folder"], str(tmp_path)])
+    assert "OUTPUT" in msg and "VY" in msg and "symbolic link" in msg
+    assert "choose another file name" in msg
+
+
+def test_table_over_stable_ground_shapefile_sidecar_is_refused(run_alg, kask, tmp_path):
+    for target in ("bedrock_V1.dbf", "bedrock_V1.shp"):
+        msg = refused(run_alg, "glacvel:stable_ground_error", {
+            "INPUT": kask["L8"], "STABLE_GROUND": kask["bedrock"],
+            "OUTPUT_TABLE": os.path.join(kask["folder"], target),
+            "OUTPUT_ERROR": str(tmp_path / "err.tif")},
+            "OUTPUT_TABLE", [kask["folder"], str(tmp_path)])
+        assert "STABLE_GROUND" in msg and "bedrock_V1" in msg
+        assert "inputs are never overwritten" in msg
+
+
+def test_report_over_an_input_is_refused(run_alg, kask, tmp_path):
+    """The stable-ground report (HTML) named like the input product."""
+    msg = refused(run_alg, "glacvel:stable_ground_error", {
+        "INPUT": kask["L8"], "STABLE_GROUND": kask["bedrock"],
+        "OUTPUT_TABLE": str(tmp_path / "t.csv"), "OUTPUT_REPORT": kask["L8"],
+        "OUTPUT_ERROR": str(tmp_path / "err.tif")},
+        "OUTPUT_REPORT", [kask["folder"], str(tmp_path)])
+    assert "is one of the inputs (INPUT" in msg
+
+
+def test_flowline_csv_over_the_flowlines_is_refused(run_alg, kask, tmp_path):
+    csv_like = os.path.join(kask["folder"], "trunk.csv")
+    shutil.copy(kask["trunk"], csv_like)  # a flowline file that happens to end in .csv
+    try:
+        lines = QgsVectorLayer(kask["trunk"], "trunk", "ogr")
+        assert lines.isValid()
+        msg = refused(run_alg, "glacvel:flowline_profile", {
+            "INPUT": [kask["L8"]], "FLOWLINES": kask["trunk"], "OUTPUT": "TEMPORARY_OUTPUT",
+            "OUTPUT_CSV": kask["trunk"]}, "OUTPUT_CSV", [kask["folder"]])
+        assert "is one of the inputs (FLOWLINES" in msg
+    finally:
+        os.remove(csv_like)
+
+
+def test_statistics_over_the_outlines_shapefile_is_refused(run_alg, kask, tmp_path):
+    for target in ("bedrock_V1.shp", "bedrock_V1.dbf"):
+        msg = refused(run_alg, "glacvel:glacier_statistics", {
+            "INPUT": [kask["L8"]], "GLACIERS": kask["bedrock"],
+            "OUTPUT": os.path.join(kask["folder"], target)},
+            "OUTPUT", [kask["folder"]])
+        assert "GLACIERS" in msg
+
+
+def test_hard_link_to_an_input_is_refused(run_alg, kask, tmp_path):
+    other = tmp_path / "same_inode.tif"
+    os.link(kask["S2"], other)
+    msg = refused(run_alg, "glacvel:stable_ground_correction", {
+        "INPUT": kask["S2"], "STABLE_GROUND": kask["bedrock"], "OUTPUT": str(other)},
+        "is one of the inputs", [kask["folder"], str(tmp_path)])
+    assert "INPUT" in msg
+
+
+def test_two_outputs_with_one_name_are_refused(run_alg, kask, tmp_path):
+    same = str(tmp_path / "profile.csv")
+    msg = refused(run_alg, "glacvel:flowline_profile", {
+        "INPUT": [kask["L8"]], "FLOWLINES": kask["trunk"], "OUTPUT": same,
+        "OUTPUT_CSV": same}, "OUTPUT", [str(tmp_path), kask["folder"]])
+    assert "is also the output" in msg and "its own file name" in msg
+
+
+# ----------------------------------------------------------------- format from the extension
+@pytest.mark.parametrize("name", ["velocity.png", "velocity.txt", "velocity"])
+def test_raster_output_named_for_another_format_is_refused(run_alg, kask, tmp_path, name):
+    msg = refused(run_alg, "glacvel:stable_ground_correction", {
+        "INPUT": kask["L8"], "STABLE_GROUND": kask["bedrock"],
+        "OUTPUT": str(tmp_path / name)}, "OUTPUT", [kask["folder"], str(tmp_path)])
+    assert "GeoTIFF" in msg and "name it velocity.tif" in msg
+    assert os.listdir(tmp_path) == []
+
+
+def test_report_and_table_extensions(run_alg, kask, tmp_path):
+    msg = refused(run_alg, "glacvel:stable_ground_error", {
+        "INPUT": kask["L8"], "STABLE_GROUND": kask["bedrock"],
+        "OUTPUT_TABLE": str(tmp_path / "t.csv"), "OUTPUT_REPORT": str(tmp_path / "r.txt"),
+        "OUTPUT_ERROR": str(tmp_path / "e.tif")}, "OUTPUT_REPORT", [str(tmp_path)])
+    assert "name it r.html" in msg
+    msg = refused(run_alg, "glacvel:stable_ground_error", {
+        "INPUT": kask["L8"], "STABLE_GROUND": kask["bedrock"],
+        "OUTPUT_TABLE": str(tmp_path / "t.tif"), "OUTPUT_REPORT": str(tmp_path / "r.html"),
+        "OUTPUT_ERROR": str(tmp_path / "e.tif")}, "OUTPUT_TABLE", [str(tmp_path)])
+    assert "'.tif'" in msg and "vector layer" in msg
+    assert os.listdir(tmp_path) == []
+
+
+# ----------------------------------------------------------------- all outputs or none
+def _cancel_everywhere(run_alg, alg, params, folders, max_calls=400):
+    """Cancel at the 1st, 2nd, ... isCanceled() call until a run completes; after every
+    cancelled run the folders are exactly as before. Returns (cancelled runs, results)."""
+    before = {f: snapshot(f) for f in folders}
+    for n in range(1, max_calls):
+        fb = CancelAt(n)
+        try:
+            results = run_alg(alg, params, feedback=fb)
+        except QgsProcessingException as exc:
+            assert "Canceled" in str(exc), str(exc)
+            for f in folders:
+                assert snapshot(f) == before[f], f"cancel at call {n} left files in {f}"
+            continue
+        return n - 1, results
+    raise AssertionError("the run never completed")
+
+
+def test_cancelled_stable_ground_error_leaves_nothing(run_alg, kask, tmp_path):
+    out = tmp_path / "out"
+    params = {"INPUT": kask["L8"], "STABLE_GROUND": kask["bedrock"],
+              "OUTPUT_TABLE": str(out / "stats.gpkg"), "OUTPUT_REPORT": str(out / "r.html"),
+              "OUTPUT_ERROR": str(out / "err.tif")}
+    cancelled, res = _cancel_everywhere(run_alg, "glacvel:stable_ground_error", params,
+                                        [str(tmp_path), kask["folder"]])
+    assert cancelled >= 3
+    assert sorted(os.listdir(out)) == ["err.tif", "r.html", "stats.gpkg"]
+    assert res["OUTPUT_ERROR"] == str(out / "err.tif")
+    assert res["OUTPUT_REPORT"] == str(out / "r.html")
+    assert res["OUTPUT_TABLE"].startswith(str(out / "stats.gpkg"))
+    table = QgsVectorLayer(str(out / "stats.gpkg"), "t", "ogr")
+    assert table.isValid() and table.featureCount() > 0
+    assert table.dataProvider().subLayers()[0].split("!!::!!")[1] == "stats"
+
+
+def test_cancelled_monthly_velocity_leaves_nothing(run_alg, kask, tmp_path):
+    months = tmp_path / "months"
+    cancelled, res = _cancel_everywhere(run_alg, "glacvel:monthly_velocity", {
+        "SOURCES": [kask["L8"], kask["S2"]], "WEIGHTS": "Landsat-8=1,Sentinel-2=1",
+        "TARGET_RESOLUTION": 240, "OUTPUT_FOLDER": str(months)},
+        [str(tmp_path), kask["folder"]])
+    assert cancelled >= 2
+    assert sorted(os.listdir(months)) == ["201803.tif", "201804.tif"] or \
+        sorted(os.listdir(months)) == ["201803.tif"]
+    assert res["OUTPUT_FOLDER"] == str(months)
+
+
+def test_cancelled_glacier_statistics_leaves_nothing(run_alg, kask, tmp_path):
+    cancelled, res = _cancel_everywhere(run_alg, "glacvel:glacier_statistics", {
+        "INPUT": [kask["L8"], kask["S2"]], "GLACIERS": kask["bedrock"],
+        "OUTPUT": str(tmp_path / "glaciers.gpkg")}, [str(tmp_path), kask["folder"]])
+    assert cancelled >= 2
+    assert os.listdir(tmp_path) == ["glaciers.gpkg"]
+
+
+def test_cancelled_flowline_profile_leaves_nothing(run_alg, kask, tmp_path):
+    cancelled, res = _cancel_everywhere(run_alg, "glacvel:flowline_profile", {
+        "INPUT": [kask["L8"], kask["S2"]], "FLOWLINES": kask["trunk"],
+        "OUTPUT": str(tmp_path / "points.shp"), "OUTPUT_CSV": str(tmp_path / "p.csv"),
+        "OUTPUT_REPORT": str(tmp_path / "p.html")}, [str(tmp_path), kask["folder"]])
+    assert cancelled >= 2
+    names = sorted(os.listdir(tmp_path))
+    assert {"points.shp", "points.dbf", "points.shx", "p.csv", "p.html"} <= set(names)
+    assert not [n for n in names if n.startswith(".glacvel-")]
+    assert res["OUTPUT"].startswith(str(tmp_path / "points.shp"))
+
+
+def test_failure_after_first_output_leaves_nothing_and_keeps_old_outputs(run_alg, kask,
+                                                                        tmp_path):
+    """flowline_profile writes the point layer and the CSV, then fails on the report
+    (its folder is a file): no new file anywhere, the old CSV kept byte for byte."""
+    old_csv = tmp_path / "p.csv"
+    old_csv.write_text("old table\n")
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the report folder should be")
+    msg = refused(run_alg, "glacvel:flowline_profile", {
+        "INPUT": [kask["L8"]], "FLOWLINES": kask["trunk"],
+        "OUTPUT": str(tmp_path / "points.gpkg"), "OUTPUT_CSV": str(old_csv),
+        "OUTPUT_REPORT": str(blocker / "p.html")}, "OUTPUT_REPORT",
+        [str(tmp_path), kask["folder"]])
+    assert f"{blocker} is a file, not a folder" in msg and ".glacvel-" not in msg
+    assert old_csv.read_text() == "old table\n"
+
+
+def test_stale_temporaries_of_dead_runs_are_removed(run_alg, kask, tmp_path):
+    import subprocess
+    import time
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = _host_tag()
+    stale_dir = tmp_path / f".glacvel-{host}-{dead.pid}-abcd1234"
+    stale_dir.mkdir()
+    (stale_dir / "v.tif").write_bytes(b"half a product")
+    stale_file = tmp_path / f".glacvel-{host}-{dead.pid}-x1y2.tif"
+    stale_file.write_bytes(b"x")
+    legacy = tmp_path / ".glacvel-k3j4l5.tif"   # an older name without a process id
+    legacy.write_bytes(b"x")
+    old = time.time() - 3 * 86400
+    os.utime(legacy, (old, old))
+    live = tmp_path / f".glacvel-{host}-{os.getppid()}-live0000"
+    live.mkdir()
+    recent_other_host = tmp_path / ".glacvel-ffffff-1-0000aaaa"
+    recent_other_host.mkdir()
+    run_alg("glacvel:stable_ground_correction", {
+        "INPUT": kask["S2"], "STABLE_GROUND": kask["bedrock"],
+        "OUTPUT": str(tmp_path / "corrected.tif")})
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["corrected.tif", live.name, recent_other_host.name])
+
+
+def test_output_replaces_an_old_shapefile_completely(run_alg, kask, tmp_path):
+    """A new point layer over an old shapefile of the same name: the old sidecars the new
+    one does not write (.qpj here) do not survive beside it."""
+    for name in BEDROCK:
+        shutil.copy(os.path.join(kask["folder"], name),
+                    tmp_path / name.replace("bedrock_V1", "points"))
+    run_alg("glacvel:flowline_profile", {
+        "INPUT": [kask["L8"]], "FLOWLINES": kask["trunk"],
+        "OUTPUT": str(tmp_path / "points.shp")})
+    layer = QgsVectorLayer(str(tmp_path / "points.shp"), "p", "ogr")
+    assert layer.isValid() and layer.featureCount() > 100
+    assert "points.qpj" not in os.listdir(tmp_path)
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".glacvel-")]
+
+
+def test_output_folder_that_is_a_file_named_in_the_message(run_alg, kask, tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("a file, not a folder")
+    msg = refused(run_alg, "glacvel:stable_ground_correction", {
+        "INPUT": kask["S2"], "STABLE_GROUND": kask["bedrock"],
+        "OUTPUT": str(blocker / "sub" / "c.tif")}, "OUTPUT", [str(tmp_path), kask["folder"]])
+    assert f"{blocker} is a file, not a folder" in msg
+
+
+def _mount_tmpfs(folder, options):
+    import subprocess
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+
+
+def _umount(folder):
+    import subprocess
+    subprocess.run(["umount", str(folder)])
+
+
+def test_read_only_output_folder_named_in_the_message(run_alg, kask, tmp_path):
+    ro = tmp_path / "ro"
+    _mount_tmpfs(ro, "ro,size=64k")
+    try:
+        msg = refused(run_alg, "glacvel:stable_ground_correction", {
+            "INPUT": kask["S2"], "STABLE_GROUND": kask["bedrock"],
+            "OUTPUT": str(ro / "c.tif")}, "OUTPUT", [str(tmp_path), kask["folder"]])
+        assert f"cannot write in the folder {ro} (the file system is read-only)" in msg
+        assert ".glacvel-" not in msg
+    finally:
+        _umount(ro)
+
+
+def test_full_disk_is_an_error_naming_the_output(run_alg, kask, tmp_path):
+    full = tmp_path / "full"
+    _mount_tmpfs(full, "size=64k")
+    try:
+        msg = refused(run_alg, "glacvel:stable_ground_error", {
+            "INPUT": kask["L8"], "STABLE_GROUND": kask["bedrock"],
+            "OUTPUT_TABLE": str(full / "t.csv"), "OUTPUT_REPORT": str(full / "r.html"),
+            "OUTPUT_ERROR": str(full / "err.tif")}, "disk is full",
+            [str(full), kask["folder"]])
+        assert str(full) in msg and "free" in msg and ".glacvel-" not in msg
+        assert os.listdir(full) == []
+    finally:
+        _umount(full)
