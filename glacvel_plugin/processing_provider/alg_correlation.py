@@ -4,6 +4,7 @@ from qgis.core import (QgsProcessingParameterBand, QgsProcessingParameterDateTim
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
 
+from ..io.budget import check_search_file
 from ..io.pair import correlate_files
 from ..io.scenes import acquisition_time
 from .base import GlacvelAlgorithm, callbacks, optional_datetime
@@ -124,6 +125,9 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
         progress, is_canceled = callbacks(feedback)
         feedback.pushInfo(f"Δt = {(t1 - t0).total_seconds() / 86400.0:.3f} d "
                           f"({t0:%Y-%m-%d %H:%M:%S} → {t1:%Y-%m-%d %H:%M:%S} UTC)")
+        check_search_file(ref, self.parameterAsDouble(parameters, "MAX_SPEED", context),
+                          (t1 - t0).total_seconds() / 86400.0,
+                          self.parameterAsInt(parameters, "WINDOW", context))
         res = correlate_files(
             ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,
             window=self.parameterAsInt(parameters, "WINDOW", context), step=step,

@@ -23,6 +23,7 @@ from qgis.core import (QgsProcessingParameterDateTime, QgsProcessingParameterDef
 
 from ..core import offset_tracking as ot
 from ..core.feature_tracking import MatchResult, search_range_px
+from ..io.budget import check_search
 from ..io.product import format_time, standard_tags, write_product
 from ..io.raster import utm_epsg
 from ..io.scenes import acquisition_time, scene_info
@@ -384,6 +385,7 @@ class SarOffsetTracking(GlacvelAlgorithm):
                                       "({:.1f} m); window {} px").format(dt, search, step,
                                                                           step * pix, window))
             ow = pair.overlap_window()
+            check_search(max_speed, dt, min(px, py), (int(ow.height), int(ow.width)), window)
             if window > min(ow.height, ow.width):
                 raise ValueError(
                     f"the matching window ({window} px) is larger than the overlap of the images "

@@ -17,6 +17,7 @@ from rasterio.windows import Window
 
 from ..core import feature_tracking as ft
 from ..core.offset_tracking import normalised_median_test
+from ..io.budget import check_points, check_search
 from ..io.product import standard_tags, write_product
 from .alg_sar import AlignedPair, layer_path, pair_times
 from .base import GlacvelAlgorithm, callbacks, check_canceled
@@ -134,6 +135,8 @@ class UavFeatureTracking(GlacvelAlgorithm):
                 "Δt = {:.3f} d; work pixel {:.3f} m; template {} px; search range ±{} px").format(
                 dt, px, template, search))
             ow = pair.overlap_window()
+            check_search(max_speed, dt, px, (int(ow.height), int(ow.width)), template,
+                         window_param=self.TEMPLATE_SIZE)
             if template > min(ow.width, ow.height):
                 raise ValueError(
                     f"the template ({tsize_m:g} m = {template} px) is larger than the overlap of "
@@ -142,6 +145,14 @@ class UavFeatureTracking(GlacvelAlgorithm):
             # regular grid in map metres (multiples of SPACING) inside the overlap
             x0, y0, x1, y1 = pair.overlap
             half_m = template * px / 2.0
+            n_pts = max(x1 - x0 - 2 * half_m, 0) * max(y1 - y0 - 2 * half_m, 0) / spacing ** 2
+            # dr, dc, peak, ratio (float64), status, then the points layer and the product
+            check_points(n_pts, 4 * 8 + 1 + 64,
+                         f"{self.SPACING} {spacing:g} m over the {x1 - x0:,.0f} × "
+                         f"{y1 - y0:,.0f} m overlap",
+                         f"use a {self.SPACING} of at least "
+                         f"{_min_spacing(n_pts, spacing):.3g} m (about the template size, "
+                         f"{tsize_m:g} m, is usual)")
             gx = np.arange(math.ceil((x0 + half_m) / spacing) * spacing, x1 - half_m + 1e-9,
                            spacing)
             gy = np.arange(math.floor((y1 - half_m) / spacing) * spacing, y0 + half_m - 1e-9,
@@ -255,6 +266,13 @@ class UavFeatureTracking(GlacvelAlgorithm):
             results[self.OUTPUT_POINTS] = dest
         feedback.setProgress(100)
         return results
+
+
+def _min_spacing(n_pts, spacing):
+    """Smallest SPACING (m) whose grid fits in the memory budget of io.budget."""
+    from ..io.budget import MEMORY_SHARE, available_memory
+    fit = MEMORY_SHARE * available_memory() / (4 * 8 + 1 + 64)
+    return spacing * math.sqrt(max(n_pts, 1.0) / max(fit, 1.0))
 
 
 ALGORITHMS = [UavFeatureTracking]

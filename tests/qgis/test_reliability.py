@@ -364,3 +364,47 @@ def test_full_disk_is_an_error_naming_the_output(run_alg, kask, tmp_path):
         assert os.listdir(full) == []
     finally:
         _umount(full)
+
+
+# ----------------------------------------------------------------- absurd parameters
+TINY = ("desktop", "yahtse_tiny")
+TINY_REF = "LC80630182016200LGN00_B8_tiny.TIF"
+TINY_SEC = "LC80630182016216LGN00_B8_tiny.TIF"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in (TINY_REF, TINY_SEC):
+        shutil.copy(data_path(*TINY, name), d / name)
+    return d
+
+
+def test_max_speed_larger_than_the_images_is_refused_quickly(run_alg, tiny, tmp_path):
+    out = tmp_path / "out"
+    msg = refused(run_alg, "glacvel:optical_correlation", {
+        "REFERENCE": str(tiny / TINY_REF), "SECONDARY": str(tiny / TINY_SEC),
+        "MAX_SPEED": 100000, "OUTPUT": str(out / "v.tif")}, "MAX_SPEED 100000 m/d",
+        [str(tmp_path)])
+    # 100000 m/d x 16 d / 15 m = 106,667 px each side, on 300 x 300 px images
+    assert "±106,667 px search" in msg and "300 × 300 px" in msg
+    assert "MAX_SPEED at most 281 m/d" in msg
+    assert not out.exists()
+
+
+def test_sar_max_speed_larger_than_the_images_is_refused(run_alg, tiny, tmp_path):
+    msg = refused(run_alg, "glacvel:sar_offset_tracking", {
+        "REFERENCE": str(tiny / TINY_REF), "SECONDARY": str(tiny / TINY_SEC),
+        "MAX_SPEED": 100000, "OUTPUT": str(tmp_path / "v.tif")}, "MAX_SPEED",
+        [str(tmp_path)])
+    assert "px search" in msg and "larger than the images" in msg
+
+
+def test_uav_spacing_too_fine_is_refused_before_allocating(run_alg, tiny, tmp_path):
+    msg = refused(run_alg, "glacvel:uav_feature_tracking", {
+        "REFERENCE": str(tiny / TINY_REF), "SECONDARY": str(tiny / TINY_SEC),
+        "TEMPLATE_SIZE": 300, "SPACING": 0.01, "MAX_SPEED": 5,
+        "OUTPUT": str(tmp_path / "v.tif"), "OUTPUT_POINTS": str(tmp_path / "p.gpkg")},
+        "SPACING 0.01 m over the 4,500 × 4,500 m overlap", [str(tmp_path)])
+    assert "TiB of memory" in msg and "use a SPACING of at least" in msg
