@@ -126,7 +126,12 @@ def remove_stale_temporaries(folder: str, now: Optional[float] = None) -> List[s
 
 # ------------------------------------------------------------------------ file families
 def _split_source(source: str) -> str:
-    """The file part of a QGIS/GDAL layer source (``a.gpkg|layername=x`` → ``a.gpkg``)."""
+    """The file part of a QGIS/GDAL layer source (``a.gpkg|layername=x`` → ``a.gpkg``,
+    ``file:///data/gps.csv?delimiter=,`` → ``/data/gps.csv``)."""
+    source = source.strip()
+    if source.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+        return unquote(urlparse(source).path)
     return source.split("|", 1)[0].strip()
 
 

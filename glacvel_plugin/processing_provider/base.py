@@ -63,6 +63,14 @@ class GlacvelAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         return guarded_run(self, parameters, context, feedback)
 
+    def checkParameterValues(self, parameters, context):
+        """QGIS's checks, with "not found" for an existing file replaced by what is wrong
+        with it (not a raster, not a vector layer) and the parameter named."""
+        ok, msg = super().checkParameterValues(parameters, context)
+        if not ok:
+            msg = describe_bad_inputs(self, parameters, context) or msg
+        return ok, msg
+
     def process(self, parameters, context, feedback):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -202,7 +210,7 @@ def _staged_value(value, staged):
     return staged
 
 
-def prepare_outputs(alg, parameters, context):
+def prepare_outputs(alg, parameters, context, inputs=None):
     """Check a run's outputs and stage them; returns ``(parameters, transaction)``.
 
     The returned parameters name staged paths (same file names, hidden folders beside
@@ -211,7 +219,8 @@ def prepare_outputs(alg, parameters, context):
     file when an output would overwrite an input or another output, or when its
     extension does not match its format.
     """
-    inputs = input_files(alg, parameters, context)
+    if inputs is None:
+        inputs = input_files(alg, parameters, context)
     specs, dests = [], []
     for d in alg.destinationParameterDefinitions():
         if d.type() not in _DEST_KINDS:
@@ -266,9 +275,10 @@ def guarded_run(alg, parameters, context, feedback):
     read as the user's; ``Canceled`` (or a cancel noticed after ``process``
     returned) becomes the cancel message.
     """
-    tx = None
+    tx, inputs = None, []
     try:
-        staged, tx = prepare_outputs(alg, parameters, context)
+        inputs = input_files(alg, parameters, context)
+        staged, tx = prepare_outputs(alg, parameters, context, inputs)
         results = alg.process(staged, context, feedback)
         gc.collect()  # close feature sinks still referenced by the finished frame
         if feedback is not None and feedback.isCanceled():
@@ -281,8 +291,14 @@ def guarded_run(alg, parameters, context, feedback):
         raise QgsProcessingException(_cancel_message()) from None
     except (ValueError, OSError) as exc:
         _abandon(context, tx, exc)
-        msg = _error_text(exc)
+        msg = _error_text(exc, inputs)
         raise QgsProcessingException(tx.final_text(msg) if tx else msg) from exc
+    except MemoryError as exc:
+        _abandon(context, tx, exc)
+        raise QgsProcessingException(
+            "not enough memory for these parameters and inputs; use a smaller area, a "
+            "coarser grid (STEP, SPACING, TARGET_RESOLUTION) or a smaller search "
+            "(MAX_SPEED)") from exc
     except BaseException as exc:
         _abandon(context, tx, exc)
         if isinstance(exc, QgsProcessingException) and tx is not None:
@@ -290,8 +306,32 @@ def guarded_run(alg, parameters, context, feedback):
         raise
 
 
-def _error_text(exc):
+_READ_FAILURE = re.compile(r"IReadBlock|TIFFRead|Read error|Read or write failed|"
+                           r"TIFFFillStrip|TIFFFillTile|ZIPDecode|LZWDecode|short read",
+                           re.IGNORECASE)
+
+
+def _read_error_text(text, inputs):
+    """A message for GDAL's read failures on a damaged input, naming the parameter."""
+    if not _READ_FAILURE.search(text):
+        return None
+    hit = None
+    for pname, path in inputs:
+        if path in text or os.path.basename(path) in text:
+            hit = (pname, path)
+            break
+    row = re.search(r"Y offset (\d+)", text) or re.search(r"scanline (\d+)", text)
+    where = f" beyond row {row.group(1)}" if row else ""
+    what = f"{hit[0]}: {hit[1]}" if hit else "an input file"
+    return (f"{what} cannot be read{where}: the file is truncated or damaged; copy or "
+            f"download it again (GDAL: {text.replace('Read or write failed. ', '')})")
+
+
+def _error_text(exc, inputs=()):
     """A user-facing message for an exception (an ``OSError`` names its file and cause)."""
+    read = _read_error_text(str(exc), inputs)
+    if read:
+        return read
     if not isinstance(exc, OSError):
         return str(exc)
     if exc.filename is not None:
@@ -314,3 +354,87 @@ def _abandon(context, tx, exc=None):
     gc.collect()
     tx.rollback()
     _drop_layer_details(context, tx)
+
+
+def _open_kind(path):
+    """``'raster'``, ``'vector'`` or ``None``: what GDAL/OGR can open ``path`` as."""
+    from osgeo import gdal
+    kinds = []
+    for flag, kind in ((gdal.OF_RASTER, "raster"), (gdal.OF_VECTOR, "vector")):
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+        try:
+            ds = gdal.OpenEx(path, flag)
+        finally:
+            gdal.PopErrorHandler()
+        if ds is not None:
+            kinds.append(kind)
+            ds = None
+    return kinds
+
+
+_WANTS = {"raster": "raster", "source": "vector", "vector": "vector"}
+
+
+def describe_bad_inputs(alg, parameters, context):
+    """A message naming the first input parameter whose file is missing or of the wrong
+    kind (a text file given as a raster, a raster as polygons), or ``None``."""
+    for d in alg.parameterDefinitions():
+        if d.isDestination():
+            continue
+        kind = _WANTS.get(d.type())
+        if d.type() == "multilayer":
+            # QgsProcessing.SourceType: 3 raster; -1, 0, 1, 2, 5 vector layers
+            kind = "raster" if d.layerType() == 3 else ("vector" if d.layerType() in
+                                                       (-1, 0, 1, 2, 5) else None)
+        if kind is None:
+            continue
+        value = parameters.get(d.name())
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if isinstance(v, QgsProcessingFeatureSourceDefinition):
+                v = v.source.staticValue()
+            if not isinstance(v, str) or not v:
+                continue
+            path = guard._split_source(v)
+            if not guard.looks_like_file(path):
+                continue
+            if QgsProcessingUtils.mapLayerFromString(v, context, False) is not None:
+                continue  # a layer of the project
+            if not os.path.exists(path):
+                if os.path.sep in path or "." in os.path.basename(path):
+                    return (f"{d.name()}: {path} does not exist; check the path (or pick the "
+                            "layer from the project)")
+                continue
+            if os.path.isdir(path):
+                continue
+            kinds = _open_kind(path)
+            if kind in kinds:
+                continue
+            if not kinds:
+                return (f"{d.name()}: {path} exists but is neither a raster nor a vector "
+                        f"file GDAL can read (damaged, or another format); give a "
+                        f"{'GeoTIFF raster' if kind == 'raster' else 'vector layer'}")
+            return (f"{d.name()}: {path} is a {kinds[0]} file, not a {kind} layer; give a "
+                    f"{'raster (GeoTIFF)' if kind == 'raster' else 'vector layer'} here")
+    return None
+
+
+def field_number(value, field, row, label, layer="REFERENCE_POINTS"):
+    """``float(value)`` of an attribute, or ``ValueError`` naming the layer, the feature
+    (``label``, 1-based ``row``), the field and the text that is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{layer}: feature {label} (row {row}), field '{field}': {value!r} is not a "
+            "number; correct the value, or leave it empty to skip the row") from None
+
+
+def source_label(alg, parameters, name, context):
+    """``'NAME (file.csv)'`` for messages about a source parameter (``'NAME'`` when it is
+    not a file, e.g. a memory layer)."""
+    for src in _value_sources(parameters.get(name), context):
+        path = guard._split_source(src)
+        if guard.looks_like_file(path) and os.path.exists(path):
+            return f"{name} ({path})"
+    return name

@@ -408,3 +408,63 @@ def test_uav_spacing_too_fine_is_refused_before_allocating(run_alg, tiny, tmp_pa
         "OUTPUT": str(tmp_path / "v.tif"), "OUTPUT_POINTS": str(tmp_path / "p.gpkg")},
         "SPACING 0.01 m over the 4,500 × 4,500 m overlap", [str(tmp_path)])
     assert "TiB of memory" in msg and "use a SPACING of at least" in msg
+
+
+# ----------------------------------------------------------------- messages about inputs
+def test_truncated_input_is_named_not_raw_gdal_text(run_alg, tiny, tmp_path):
+    ref = tiny / TINY_REF
+    data = ref.read_bytes()
+    ref.write_bytes(data[:len(data) // 3])       # a download that stopped a third of the way
+    out = tmp_path / "out"
+    msg = refused(run_alg, "glacvel:optical_correlation", {
+        "REFERENCE": str(ref), "SECONDARY": str(tiny / TINY_SEC), "MAX_SPEED": 5,
+        "OUTPUT": str(out / "v.tif")}, "the file is truncated or damaged", [str(tmp_path)])
+    assert msg.startswith(f"REFERENCE: {ref} cannot be read beyond row")
+    assert "copy or download it again" in msg
+    assert not out.exists()
+
+
+def test_existing_file_that_is_not_a_raster(run_alg, tiny, kask, tmp_path):
+    gps = sorted(n for n in os.listdir(kask["folder"]) if n.endswith("_GPS.csv"))[0]
+    text = tiny / "scene.tif"
+    shutil.copy(os.path.join(kask["folder"], gps), text)     # a CSV table named .tif
+    msg = refused(run_alg, "glacvel:optical_correlation", {
+        "REFERENCE": str(text), "SECONDARY": str(tiny / TINY_SEC),
+        "OUTPUT": str(tmp_path / "v.tif")}, "REFERENCE", [str(tmp_path)])
+    assert f"REFERENCE: {text} exists but is neither a raster nor a vector file" in msg
+    assert "not found" not in msg
+    msg = refused(run_alg, "glacvel:stable_ground_correction", {
+        "INPUT": kask["trunk"], "STABLE_GROUND": kask["bedrock"],
+        "OUTPUT": str(tmp_path / "c.tif")}, "INPUT", [str(tmp_path), kask["folder"]])
+    assert f"INPUT: {kask['trunk']} is a vector file, not a raster layer" in msg
+    msg = refused(run_alg, "glacvel:monthly_velocity", {
+        "SOURCES": [kask["L8"], str(tmp_path / "missing.tif")],
+        "OUTPUT_FOLDER": str(tmp_path / "m")}, "SOURCES", [str(tmp_path)])
+    assert f"{tmp_path / 'missing.tif'} does not exist" in msg
+
+
+def test_gnss_table_with_text_in_a_number_column(run_alg, kask, tmp_path):
+    """The Kaskawulsh GPS table as start/end positions, one cell 'n/a': the error names
+    the file, the feature, the row and the column."""
+    import csv
+    src = os.path.join(kask["folder"], "Kaskawulsh_2018-04-05_to_2018-03-04_GPS.csv")
+    with open(src, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["start_easting"]]
+    table = tmp_path / "stations.csv"
+    with open(table, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["station", "x", "y", "start_x", "start_y", "end_x", "end_y",
+                    "start_date", "end_date"])
+        for k, r in enumerate(rows):
+            w.writerow([r[""], r["end_easting"], r["end_northing"], r["end_easting"],
+                        r["end_northing"], "n/a" if k == 1 else r["start_easting"],
+                        r["start_northing"], r["date2"], r["date1"]])
+    uri = (f"file://{table}?delimiter=,&xField=x&yField=y&crs=EPSG:32607")
+    layer = QgsVectorLayer(uri, "stations", "delimitedtext")
+    assert layer.isValid() and layer.featureCount() == len(rows) >= 2
+    msg = refused(run_alg, "glacvel:fit_fusion_weights", {
+        "SOURCES": [kask["L8"], kask["S2"]], "REFERENCE_POINTS": layer, "ID_FIELD": "station",
+        "OUTPUT_HTML": str(tmp_path / "fit.html")}, "is not a number",
+        [str(tmp_path), kask["folder"]])
+    assert f"REFERENCE_POINTS ({table}): feature {rows[1]['']} (row 2), field 'end_x': " \
+        "'n/a' is not a number" in msg
