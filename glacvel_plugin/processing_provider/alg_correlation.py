@@ -7,6 +7,7 @@ from qgis.core import (QgsProcessingParameterBand, QgsProcessingParameterDateTim
 from ..io.budget import check_search_file
 from ..io.pair import correlate_files
 from ..io.scenes import acquisition_time
+from ..io.sensor import optical_input_warning
 from .base import GlacvelAlgorithm, callbacks, optional_datetime
 
 PREFILTER_KEYS = ["none", "highpass", "wallis", "orientation"]
@@ -110,6 +111,10 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             raise ValueError(self.tr("the secondary image cannot be read; give a raster file GDAL "
                                      "can open"))
         ref, sec = ref_layer.source(), sec_layer.source()
+        for path, name in ((ref, "REFERENCE"), (sec, "SECONDARY")):
+            warning = optical_input_warning(path, name)
+            if warning:
+                feedback.pushWarning(warning)
         ref_band = self.parameterAsInt(parameters, "REFERENCE_BAND", context) \
             if parameters.get("REFERENCE_BAND") not in (None, "") else 0
         sec_band = self.parameterAsInt(parameters, "SECONDARY_BAND", context) \

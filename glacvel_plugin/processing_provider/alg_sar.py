@@ -24,6 +24,7 @@ from qgis.core import (QgsProcessingParameterDateTime, QgsProcessingParameterDef
 from ..core import offset_tracking as ot
 from ..core.feature_tracking import MatchResult, search_range_px
 from ..io.budget import check_search
+from ..io.sensor import check_sar_input
 from ..io.product import format_time, standard_tags, write_product
 from ..io.raster import utm_epsg
 from ..io.scenes import acquisition_time, scene_info
@@ -360,6 +361,8 @@ class SarOffsetTracking(GlacvelAlgorithm):
     def process(self, parameters, context, feedback):
         ref_path = layer_path(self, parameters, self.REFERENCE, context)
         sec_path = layer_path(self, parameters, self.SECONDARY, context)
+        check_sar_input(ref_path, self.REFERENCE)
+        check_sar_input(sec_path, self.SECONDARY)
         out_path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         window = self.parameterAsInt(parameters, self.WINDOW, context)
         res = self.parameterAsDouble(parameters, self.OUTPUT_RESOLUTION, context)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 
+import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 
@@ -394,8 +395,14 @@ def test_max_speed_larger_than_the_images_is_refused_quickly(run_alg, tiny, tmp_
 
 
 def test_sar_max_speed_larger_than_the_images_is_refused(run_alg, tiny, tmp_path):
+    """The Yahtse crops under names that say nothing about the sensor, given as
+    amplitude: the absurd MAX_SPEED is refused before any search."""
+    ref, sec = tiny / "ref_amplitude.tif", tiny / "sec_amplitude.tif"
+    shutil.copy(tiny / TINY_REF, ref)
+    shutil.copy(tiny / TINY_SEC, sec)
     msg = refused(run_alg, "glacvel:sar_offset_tracking", {
-        "REFERENCE": str(tiny / TINY_REF), "SECONDARY": str(tiny / TINY_SEC),
+        "REFERENCE": str(ref), "SECONDARY": str(sec), "INPUT_SCALE": 2,
+        "REFERENCE_TIME": "2016-07-18T20:37:06", "SECONDARY_TIME": "2016-08-03T20:37:12",
         "MAX_SPEED": 100000, "OUTPUT": str(tmp_path / "v.tif")}, "MAX_SPEED",
         [str(tmp_path)])
     assert "px search" in msg and "larger than the images" in msg
@@ -468,3 +475,40 @@ def test_gnss_table_with_text_in_a_number_column(run_alg, kask, tmp_path):
         [str(tmp_path), kask["folder"]])
     assert f"REFERENCE_POINTS ({table}): feature {rows[1]['']} (row 2), field 'end_x': " \
         "'n/a' is not a number" in msg
+
+
+# ----------------------------------------------------------------- sensor check
+def test_landsat_scene_given_to_sar_offset_tracking_is_refused(run_alg, tiny, tmp_path):
+    msg = refused(run_alg, "glacvel:sar_offset_tracking", {
+        "REFERENCE": str(tiny / TINY_REF), "SECONDARY": str(tiny / TINY_SEC),
+        "OUTPUT": str(tmp_path / "v.tif")}, "not SAR backscatter", [str(tmp_path)])
+    assert msg.startswith(f"REFERENCE: {TINY_REF} is a Landsat-8 scene")
+    assert "use glacvel:optical_correlation" in msg
+
+
+def test_sar_db_image_given_to_optical_correlation_warns(run_alg, tiny, tmp_path):
+    """The Yahtse crops converted to a dB-like scale (10·log10 of DN/65535: -10 to -2):
+    optical correlation warns that they look like SAR backscatter."""
+    import rasterio
+
+    class Log(QgsProcessingFeedback):
+        warnings = []
+
+        def pushWarning(self, text):  # noqa: N802 (QGIS API)
+            Log.warnings.append(text)
+            super().pushWarning(text)
+    paths = []
+    for name in (TINY_REF, TINY_SEC):
+        with rasterio.open(tiny / name) as src:
+            a = src.read(1).astype("float32")
+            profile = dict(src.profile, dtype="float32")
+        out = tiny / ("db_" + name.split("_")[0][-7:] + ".tif")
+        with rasterio.open(out, "w", **profile) as dst:
+            dst.write(10 * np.log10(a / 65535.0), 1)
+        paths.append(str(out))
+    run_alg("glacvel:optical_correlation", {
+        "REFERENCE": paths[0], "SECONDARY": paths[1], "REFERENCE_TIME": "2016-07-18T20:37:06",
+        "SECONDARY_TIME": "2016-08-03T20:37:12", "MAX_SPEED": 5, "STEP": 8,
+        "OUTPUT": str(tmp_path / "v.tif")}, feedback=Log())
+    assert any(w.startswith("REFERENCE: db_") and "looks like SAR backscatter" in w
+               and "below 0" in w for w in Log.warnings), Log.warnings
