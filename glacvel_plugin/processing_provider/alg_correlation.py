@@ -1,10 +1,13 @@
 """``glacvel:optical_correlation``: velocity from an optical image pair (thin glue)."""
+import os
+
 from qgis.core import (QgsProcessingParameterBand, QgsProcessingParameterDateTime,
                        QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
 
 from ..io.budget import check_search_file
+from ..io.fill import detect_fill, fill_preprocess, no_match_causes
 from ..io.pair import correlate_files
 from ..io.scenes import acquisition_time
 from ..io.sensor import optical_input_warning
@@ -130,21 +133,44 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
         progress, is_canceled = callbacks(feedback)
         feedback.pushInfo(f"Δt = {(t1 - t0).total_seconds() / 86400.0:.3f} d "
                           f"({t0:%Y-%m-%d %H:%M:%S} → {t1:%Y-%m-%d %H:%M:%S} UTC)")
-        check_search_file(ref, self.parameterAsDouble(parameters, "MAX_SPEED", context),
-                          (t1 - t0).total_seconds() / 86400.0,
-                          self.parameterAsInt(parameters, "WINDOW", context))
-        res = correlate_files(
-            ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,
-            window=self.parameterAsInt(parameters, "WINDOW", context), step=step,
-            max_speed=self.parameterAsDouble(parameters, "MAX_SPEED", context), method=method,
-            prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, "PREFILTER", context)],
-            min_quality=None if min_q == 0 else min_q,
-            nmt_threshold=self.parameterAsDouble(parameters, "MEDIAN_TEST", context),
-            progress=progress, is_canceled=is_canceled)
+        max_speed = self.parameterAsDouble(parameters, "MAX_SPEED", context)
+        window = self.parameterAsInt(parameters, "WINDOW", context)
+        check_search_file(ref, max_speed, (t1 - t0).total_seconds() / 86400.0, window)
+        preprocess = None
+        for path, band, name in ((ref, ref_band, "REFERENCE"), (sec, sec_band, "SECONDARY")):
+            fill = detect_fill(path, band or 1)
+            if fill is not None:
+                preprocess = fill_preprocess()
+                feedback.pushWarning(
+                    f"{name} {os.path.basename(path)} has no nodata value and {fill.describe()}; "
+                    "0 and 65535 are treated as no data (stripes filled from their "
+                    "surroundings)")
+        try:
+            res = self._correlate(ref, sec, output, t0, t1, ref_band, sec_band, window, step,
+                                  max_speed, method, min_q, preprocess, parameters, context,
+                                  progress, is_canceled)
+        except ValueError as exc:
+            if "no window could be matched" not in str(exc):
+                raise
+            causes = no_match_causes(ref, sec, window, step, max_speed,
+                                     (t1 - t0).total_seconds() / 86400.0, ref_band, sec_band)
+            if not causes:
+                raise
+            raise ValueError("no window could be matched: " + "; ".join(causes)) from exc
         feedback.pushInfo(
             f"window {res['window']} px, step {res['step']} px, search {res['search_px']:.1f} px, "
             f"grid {res['shape'][1]} × {res['shape'][0]}, valid {100 * res['valid_fraction']:.1f} %")
         return {"OUTPUT": output}
+
+    def _correlate(self, ref, sec, output, t0, t1, ref_band, sec_band, window, step, max_speed,
+                   method, min_q, preprocess, parameters, context, progress, is_canceled):
+        return correlate_files(
+            ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,
+            window=window, step=step, max_speed=max_speed, method=method,
+            prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, "PREFILTER", context)],
+            min_quality=None if min_q == 0 else min_q,
+            nmt_threshold=self.parameterAsDouble(parameters, "MEDIAN_TEST", context),
+            preprocess=preprocess, progress=progress, is_canceled=is_canceled)
 
 
 ALGORITHMS = [OpticalCorrelationAlgorithm]

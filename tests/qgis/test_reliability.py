@@ -512,3 +512,110 @@ def test_sar_db_image_given_to_optical_correlation_warns(run_alg, tiny, tmp_path
         "OUTPUT": str(tmp_path / "v.tif")}, feedback=Log())
     assert any(w.startswith("REFERENCE: db_") and "looks like SAR backscatter" in w
                and "below 0" in w for w in Log.warnings), Log.warnings
+
+
+# ----------------------------------------------------------------- fill values
+def _modified(src, dst, change):
+    import rasterio
+    with rasterio.open(src) as s:
+        a, profile = s.read(1), s.profile
+    assert profile["dtype"] == "uint16" and profile.get("nodata") is None
+    with rasterio.open(dst, "w", **profile) as d:
+        d.write(change(a.copy()), 1)
+    return str(dst)
+
+
+def _correlate(run_alg, ref, sec, out, feedback=None):
+    from glacvel_plugin.io.product import read_product
+    run_alg("glacvel:optical_correlation", {
+        "REFERENCE": ref, "SECONDARY": sec, "REFERENCE_TIME": "2016-07-18T20:37:06",
+        "SECONDARY_TIME": "2016-08-03T20:37:12", "MAX_SPEED": 5, "STEP": 4,
+        "OUTPUT": str(out)}, feedback=feedback)
+    return read_product(str(out))
+
+
+class _Log(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.warnings = []
+
+    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+        self.warnings.append(text)
+        super().pushWarning(text)
+
+
+@pytest.fixture(scope="module")
+def clean_tiny(glacvel_processing, tmp_path_factory):
+    """Velocity of the unmodified Yahtse crops (step 4 px, 60 m grid)."""
+    import processing
+
+    from glacvel_plugin.io.product import read_product
+    d = tmp_path_factory.mktemp("clean")
+    out = str(d / "clean.tif")
+    processing.run("glacvel:optical_correlation", {
+        "REFERENCE": data_path(*TINY, TINY_REF), "SECONDARY": data_path(*TINY, TINY_SEC),
+        "REFERENCE_TIME": "2016-07-18T20:37:06", "SECONDARY_TIME": "2016-08-03T20:37:12",
+        "MAX_SPEED": 5, "STEP": 4, "OUTPUT": out})
+    return read_product(out)
+
+
+def test_untagged_zero_border_and_65535_patch_are_no_data(run_alg, tiny, tmp_path, clean_tiny):
+    """A slanted 0-valued scene edge (at different columns in the two scenes, as for two
+    acquisitions) and a 65535 patch, untagged: they are reported, no vector is centred
+    in them, and the vectors elsewhere agree with the clean pair."""
+    def edge(offset):
+        def change(a):
+            r, c = np.mgrid[0:a.shape[0], 0:a.shape[1]]
+            a[c < offset + 0.3 * r] = 0
+            a[200:230, 200:240] = 65535
+            return a
+        return change
+    ref = _modified(tiny / TINY_REF, tiny / "ref_edge.tif", edge(40))
+    sec = _modified(tiny / TINY_SEC, tiny / "sec_edge.tif", edge(55))
+    log = _Log()
+    p = _correlate(run_alg, ref, sec, tmp_path / "edge.tif", log)
+    assert any(w.startswith("REFERENCE ref_edge.tif has no nodata value") and
+               "% of the pixels are 0" in w and "are 65535" in w for w in log.warnings)
+    v, vc = p.band("v"), clean_tiny.band("v")
+    # output cell (i, j) is the window centred on pixel (16 + 4 i, 16 + 4 j)
+    i, j = np.mgrid[0:v.shape[0], 0:v.shape[1]]
+    r, c = 16 + 4 * i, 16 + 4 * j
+    in_fill = (c < 55 + 0.3 * r) | ((r >= 200) & (r < 230) & (c >= 200) & (c < 240))
+    assert not np.isfinite(v[in_fill]).any()
+    both = np.isfinite(v) & np.isfinite(vc)
+    assert both.sum() > 0.6 * np.isfinite(vc[~in_fill]).sum()
+    assert np.mean(np.abs(v[both] - vc[both]) > 2.0) < 0.005
+
+
+def test_slc_off_stripes_are_no_data_and_mostly_valid_windows_match(run_alg, tiny, tmp_path,
+                                                                    clean_tiny):
+    """Landsat-7 SLC-off-like gaps (DN 0, 9 px of every 32 rows, slightly slanted, at a
+    different phase in each scene) on the real Yahtse texture: windows that are mostly
+    valid are still matched and agree with the clean pair."""
+    def gaps(phase):
+        def change(a):
+            r, c = np.mgrid[0:a.shape[0], 0:a.shape[1]]
+            a[((r + 0.05 * c + phase) % 32) < 9] = 0
+            return a
+        return change
+    ref = _modified(tiny / TINY_REF, tiny / "ref_slc.tif", gaps(0))
+    sec = _modified(tiny / TINY_SEC, tiny / "sec_slc.tif", gaps(11))
+    log = _Log()
+    p = _correlate(run_alg, ref, sec, tmp_path / "slc.tif", log)
+    assert any("Landsat-7 SLC-off gaps" in w for w in log.warnings), log.warnings
+    v, vc = p.band("v"), clean_tiny.band("v")
+    both = np.isfinite(v) & np.isfinite(vc)
+    assert np.isfinite(v).mean() > 0.7 * np.isfinite(vc).mean()
+    assert np.median(np.abs(v[both] - vc[both])) < 0.2
+    assert np.mean(np.abs(v[both] - vc[both]) > 2.0) < 0.1
+
+
+def test_no_match_message_names_the_real_cause(run_alg, tiny, tmp_path):
+    """MAX_SPEED 0.01 m/d over 16 d is 0.01 px: nothing can match, and the message says so
+    instead of blaming the texture."""
+    msg = refused(run_alg, "glacvel:optical_correlation", {
+        "REFERENCE": str(tiny / TINY_REF), "SECONDARY": str(tiny / TINY_SEC),
+        "MAX_SPEED": 0.01, "STEP": 8, "OUTPUT": str(tmp_path / "v.tif")},
+        "no window could be matched", [str(tmp_path)])
+    assert "MAX_SPEED 0.01 m/d over Δt 16.0 d is only 0.01 px" in msg, msg
+    assert "share no texture" not in msg
