@@ -459,6 +459,11 @@ class OutputTransaction:
         """
         if self._done:
             return []
+        for name, stage, final_dir in self._stages:
+            if not os.path.isdir(stage):
+                self.rollback()
+                raise OSError(errno.ENOENT, f"{name}: the output folder {final_dir} was removed "
+                              "or moved during the run; nothing was written, run again")
         moves = self._moves()
         protect_keys = {}
         for pname, p in self.protect:

@@ -628,3 +628,25 @@ def test_empty_layer_is_called_empty(run_alg, kask, tmp_path):
         "OUTPUT_TABLE": str(tmp_path / "t.csv"), "OUTPUT_ERROR": str(tmp_path / "e.tif")},
         "STABLE_GROUND", [str(tmp_path), kask["folder"]])
     assert "is empty (the layer has no features)" in msg and "non-spatial" not in msg
+
+
+def test_output_folder_removed_during_the_run(run_alg, kask, tmp_path):
+    """The output folder disappears while the algorithm runs (a USB disk pulled, another
+    program cleaning up): the error names the folder, never a hidden temporary file."""
+    out = tmp_path / "out"
+
+    class RemoveFolder(QgsProcessingFeedback):
+        calls = 0
+
+        def isCanceled(self):  # noqa: N802 (QGIS API)
+            RemoveFolder.calls += 1
+            if RemoveFolder.calls >= 2 and out.exists():
+                shutil.rmtree(out)
+            return super().isCanceled()
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg("glacvel:stable_ground_correction", {
+            "INPUT": kask["S2"], "STABLE_GROUND": kask["bedrock"],
+            "OUTPUT": str(out / "c.tif")}, feedback=RemoveFolder())
+    msg = str(err.value)
+    assert str(out) in msg and ".glacvel-" not in msg, msg
+    assert not out.exists() or os.listdir(out) == []
