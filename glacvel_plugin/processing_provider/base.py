@@ -275,35 +275,54 @@ def guarded_run(alg, parameters, context, feedback):
     read as the user's; ``Canceled`` (or a cancel noticed after ``process``
     returned) becomes the cancel message.
     """
+    ok, value = _run_in_transaction(alg, parameters, context, feedback)
+    if ok:
+        return value
+    error, cause = value
+    # nothing of the run (context, layers, parameters) may stay alive through the
+    # traceback: Processing keeps failed runs' exceptions, and layers freed after QGIS
+    # exits crash the interpreter
+    alg = parameters = context = feedback = value = None
+    if cause is not None and cause.__traceback__ is not None:
+        traceback.clear_frames(cause.__traceback__)
+    if cause is error:
+        raise error
+    raise error from cause
+
+
+def _run_in_transaction(alg, parameters, context, feedback):
+    """``(True, results)`` or ``(False, (exception to raise, its cause))``; see
+    :func:`guarded_run`."""
     tx, inputs = None, []
     try:
         inputs = input_files(alg, parameters, context)
         staged, tx = prepare_outputs(alg, parameters, context, inputs)
         results = alg.process(staged, context, feedback)
+        staged = None
         gc.collect()  # close feature sinks still referenced by the finished frame
         if feedback is not None and feedback.isCanceled():
             raise Canceled()
         tx.commit()
         _publish_layer_details(context, tx)
-        return tx.final_value(results)
+        return True, tx.final_value(results)
     except Canceled as exc:
         _abandon(context, tx, exc)
-        raise QgsProcessingException(_cancel_message()) from None
+        return False, (QgsProcessingException(_cancel_message()), None)
     except (ValueError, OSError) as exc:
         _abandon(context, tx, exc)
         msg = _error_text(exc, inputs)
-        raise QgsProcessingException(tx.final_text(msg) if tx else msg) from exc
+        return False, (QgsProcessingException(tx.final_text(msg) if tx else msg), exc)
     except MemoryError as exc:
         _abandon(context, tx, exc)
-        raise QgsProcessingException(
+        return False, (QgsProcessingException(
             "not enough memory for these parameters and inputs; use a smaller area, a "
             "coarser grid (STEP, SPACING, TARGET_RESOLUTION) or a smaller search "
-            "(MAX_SPEED)") from exc
+            "(MAX_SPEED)"), exc)
     except BaseException as exc:
         _abandon(context, tx, exc)
         if isinstance(exc, QgsProcessingException) and tx is not None:
-            raise QgsProcessingException(tx.final_text(str(exc))) from exc
-        raise
+            return False, (QgsProcessingException(tx.final_text(str(exc))), exc)
+        return False, (exc, exc)
 
 
 _READ_FAILURE = re.compile(r"IReadBlock|TIFFRead|Read error|Read or write failed|"

@@ -131,8 +131,6 @@ def test_flowline_csv_over_the_flowlines_is_refused(run_alg, kask, tmp_path):
     csv_like = os.path.join(kask["folder"], "trunk.csv")
     shutil.copy(kask["trunk"], csv_like)  # a flowline file that happens to end in .csv
     try:
-        lines = QgsVectorLayer(kask["trunk"], "trunk", "ogr")
-        assert lines.isValid()
         msg = refused(run_alg, "glacvel:flowline_profile", {
             "INPUT": [kask["L8"]], "FLOWLINES": kask["trunk"], "OUTPUT": "TEMPORARY_OUTPUT",
             "OUTPUT_CSV": kask["trunk"]}, "OUTPUT_CSV", [kask["folder"]])
@@ -221,9 +219,10 @@ def test_cancelled_stable_ground_error_leaves_nothing(run_alg, kask, tmp_path):
     assert res["OUTPUT_ERROR"] == str(out / "err.tif")
     assert res["OUTPUT_REPORT"] == str(out / "r.html")
     assert res["OUTPUT_TABLE"].startswith(str(out / "stats.gpkg"))
-    table = QgsVectorLayer(str(out / "stats.gpkg"), "t", "ogr")
-    assert table.isValid() and table.featureCount() > 0
-    assert table.dataProvider().subLayers()[0].split("!!::!!")[1] == "stats"
+    import sqlite3
+    with sqlite3.connect(str(out / "stats.gpkg")) as db:   # the layer keeps the file's name
+        assert db.execute("SELECT table_name FROM gpkg_contents").fetchall() == [("stats",)]
+        assert db.execute('SELECT COUNT(*) FROM "stats"').fetchone()[0] > 0
 
 
 def test_cancelled_monthly_velocity_leaves_nothing(run_alg, kask, tmp_path):
@@ -309,8 +308,10 @@ def test_output_replaces_an_old_shapefile_completely(run_alg, kask, tmp_path):
     run_alg("glacvel:flowline_profile", {
         "INPUT": [kask["L8"]], "FLOWLINES": kask["trunk"],
         "OUTPUT": str(tmp_path / "points.shp")})
-    layer = QgsVectorLayer(str(tmp_path / "points.shp"), "p", "ogr")
-    assert layer.isValid() and layer.featureCount() > 100
+    from osgeo import ogr
+    ds = ogr.Open(str(tmp_path / "points.shp"))
+    assert ds.GetLayer(0).GetFeatureCount() > 100
+    ds = None
     assert "points.qpj" not in os.listdir(tmp_path)
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".glacvel-")]
 
