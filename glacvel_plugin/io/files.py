@@ -12,6 +12,8 @@ import os
 import tempfile
 from typing import Callable, Optional, TextIO
 
+from .guard import remove_stale_temporaries, temp_prefix
+
 
 def publish(tmp: str, path: str) -> str:
     """Rename the finished temporary file ``tmp`` over ``path`` with the usual permissions.
@@ -34,17 +36,39 @@ def atomic_write_text(path: str, write: Callable[[TextIO], None],
     ``newline`` as for :func:`open`: ``""`` for the :mod:`csv` module). The
     destination folder is created if needed. If ``write`` raises (including a
     cancel), the temporary file is removed, the destination is left as it was and
-    the exception propagates.
+    the exception propagates; an ``OSError`` (full disk, folder gone, no permission)
+    is raised again naming ``path`` instead of the hidden temporary file.
     """
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".glacvel-", suffix=os.path.splitext(path)[1], dir=folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        remove_stale_temporaries(folder)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=os.path.splitext(path)[1],
+                                   dir=folder)
+    except OSError as exc:
+        raise _named(exc, path) from None
     try:
         with os.fdopen(fd, "w", newline=newline, encoding=encoding) as f:
             write(f)
         publish(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(exc, OSError) and (exc.filename in (tmp, None)):
+            raise _named(exc, path) from None
         raise
     return path
+
+
+def _named(exc: OSError, path: str) -> OSError:
+    """``exc`` as an OSError whose message names the user's ``path`` and what to change."""
+    from .guard import _describe_oserror, free_space_text
+    import errno
+    cause = _describe_oserror(exc)
+    if exc.errno == errno.ENOSPC:
+        free = free_space_text(os.path.dirname(os.path.abspath(path)))
+        cause += f" ({free})" if free else ""
+        hint = "free some space or choose a folder on another disk"
+    else:
+        hint = "check that the folder exists and that you can write to it"
+    return OSError(exc.errno, f"cannot write {path}: {cause}; {hint}")

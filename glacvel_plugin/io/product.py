@@ -34,6 +34,8 @@ from rasterio.windows import Window
 from .. import __version__
 from ..core.velocity import time_baseline_days
 from .files import publish
+from .guard import family, remove_stale_temporaries, temp_prefix
+from .raster import GdalErrors, gdal_write_error
 
 NODATA = -9999.0
 """On-disk no-data value of every product band (NaN in memory)."""
@@ -229,21 +231,29 @@ class ProductWriter:
     ``abort()`` (e.g. on cancel) deletes the temporary file and keeps any existing
     file at ``path``. Overviews (averaged) are built before the rename. While the writer
     is open GDAL's block cache is at most :data:`GDAL_CACHE_BYTES`.
-    Raises ``ValueError`` if ``path`` is one of ``protect`` (the inputs).
+    Raises ``ValueError`` if ``path`` is one of ``protect`` (the inputs), after
+    resolving symbolic links. GDAL's write errors (a full disk, a vanished folder) are
+    raised as ``OSError`` naming ``path``, the cause and the free space, at the
+    ``write`` or ``commit`` during which GDAL reported them; the temporary file is then
+    removed. Stale temporaries of dead runs in the folder are removed first
+    (:func:`glacvel_plugin.io.guard.remove_stale_temporaries`).
     """
 
     def __init__(self, path: str, band_names: Sequence[str], height: int, width: int,
                  transform, crs, tags: Mapping[str, str], band_tags=None,
                  protect: Iterable[str] = (), overviews: bool = True):
         self.path = os.path.abspath(path)
+        mine = set(family(self.path))
         for p in protect:
-            if p and os.path.exists(p) and os.path.abspath(p) == self.path:
-                raise ValueError(f"output {path} is one of the inputs; choose another file name")
+            if p and os.path.exists(p) and mine & set(family(p, existing_only=True)):
+                raise ValueError(f"output {path} is one of the inputs ({p}); "
+                                 "choose another file name")
         folder = os.path.dirname(self.path) or "."
         os.makedirs(folder, exist_ok=True)
+        remove_stale_temporaries(folder)
         self.names = list(band_names)
         self.overviews = overviews
-        fd, self.tmp = tempfile.mkstemp(suffix=".tif", prefix=".glacvel-", dir=folder)
+        fd, self.tmp = tempfile.mkstemp(suffix=".tif", prefix=temp_prefix(), dir=folder)
         os.close(fd)
         profile = dict(GTIFF_OPTIONS, width=width, height=height, count=len(self.names),
                        transform=transform, crs=crs)
@@ -251,13 +261,43 @@ class ProductWriter:
             profile.update(tiled=False)
             profile.pop("blockxsize")
             profile.pop("blockysize")
-        self.ds = rasterio.open(self.tmp, "w", **profile)
-        for i, name in enumerate(self.names):
-            self.ds.set_band_description(i + 1, name)
-            self.ds.update_tags(i + 1, **(band_tags or {}).get(name, {}))
-        self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
-        self._cache = _limit_gdal_cache(GDAL_CACHE_BYTES)
         self._done = False
+        self._errors = GdalErrors().__enter__()
+        self.ds = None
+        try:
+            self.ds = rasterio.open(self.tmp, "w", **profile)
+            for i, name in enumerate(self.names):
+                self.ds.set_band_description(i + 1, name)
+                self.ds.update_tags(i + 1, **(band_tags or {}).get(name, {}))
+            self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
+            self._check()
+        except BaseException as exc:
+            self._drop()
+            self._check(exc)
+            raise
+        self._cache = _limit_gdal_cache(GDAL_CACHE_BYTES)
+
+    def _drop(self):
+        """Close quietly and delete the temporary file (no cache to restore yet)."""
+        try:
+            if self.ds is not None:
+                self.ds.close()
+        except Exception:  # noqa: BLE001 - the file is being discarded
+            pass
+        finally:
+            self._errors.__exit__(None, None, None)
+            if os.path.exists(self.tmp):
+                os.remove(self.tmp)
+            self._done = True
+
+    def _check(self, exc=None):
+        """Raise GDAL's recorded errors (or a rasterio error) as an OSError naming ``path``."""
+        if exc is not None and isinstance(exc, rasterio.errors.RasterioError):
+            msgs = self._errors.messages + [str(exc)]
+            self._errors.messages = []
+            text = "; ".join(dict.fromkeys(msgs)).replace(self.tmp, self.path)
+            raise gdal_write_error(self.path, text) from exc
+        self._errors.check(self.path, temporary=self.tmp)
 
     def write(self, blocks: Mapping[str, np.ndarray], window: Optional[Window] = None):
         """Write arrays (NaN = no data) for the named bands into ``window`` (default all)."""
@@ -266,7 +306,13 @@ class ProductWriter:
                 raise ValueError(f"band {name!r} was not declared (declared: {self.names})")
             a = np.asarray(a, dtype=np.float32)
             a = np.where(np.isfinite(a), a, np.float32(NODATA))
-            self.ds.write(a, self.names.index(name) + 1, window=window)
+            try:
+                self.ds.write(a, self.names.index(name) + 1, window=window)
+                self._check()
+            except BaseException as exc:
+                self.abort()
+                self._check(exc)
+                raise
 
     def update_tags(self, **tags):
         """Add dataset tags (e.g. statistics known only at the end)."""
@@ -277,17 +323,33 @@ class ProductWriter:
         if self._done:
             return
         try:
-            if self.overviews:
-                factors = [f for f in (2, 4, 8, 16, 32)
-                           if min(self.ds.width, self.ds.height) // f >= 64]
-                if factors:
-                    self.ds.build_overviews(factors, Resampling.average)
+            # close first: GDAL writes the cached blocks now, and a failure (full disk)
+            # is raised here instead of surfacing inside build_overviews
+            width, height = self.ds.width, self.ds.height
             self.ds.close()
-        except BaseException:
+            self._check()
+            if self.overviews:
+                factors = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 64]
+                if factors:
+                    self.ds = rasterio.open(self.tmp, "r+")
+                    self.ds.build_overviews(factors, Resampling.average)
+                    self._check()
+                    self.ds.close()
+                    self._check()
+        except BaseException as exc:
             self.abort()
+            self._check(exc)
             raise
         _restore_gdal_cache(self._cache)
-        publish(self.tmp, self.path)
+        self._errors.__exit__(None, None, None)
+        try:
+            publish(self.tmp, self.path)
+        except OSError as exc:
+            if os.path.exists(self.tmp):
+                os.remove(self.tmp)
+            self._done = True
+            raise OSError(exc.errno, f"cannot write {self.path}: {exc.strerror}; check that "
+                          "its folder still exists and that you can write to it") from None
         self._done = True
 
     def abort(self):
@@ -295,9 +357,13 @@ class ProductWriter:
         if self._done:
             return
         try:
-            self.ds.close()
+            if self.ds is not None and not self.ds.closed:
+                self.ds.close()
+        except Exception:  # noqa: BLE001 - the file is being discarded anyway
+            pass
         finally:
             _restore_gdal_cache(self._cache)
+            self._errors.__exit__(None, None, None)
             if os.path.exists(self.tmp):
                 os.remove(self.tmp)
             self._done = True

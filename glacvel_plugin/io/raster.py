@@ -5,7 +5,9 @@ All grids are described by a rasterio/affine ``transform``, a ``crs`` and a
 """
 from __future__ import annotations
 
-from typing import Iterable, Tuple
+import errno
+import os
+from typing import Iterable, List, Tuple
 
 import numpy as np
 import rasterio.features
@@ -60,3 +62,74 @@ def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS 84 / UTM zone containing (lon, lat) in degrees."""
     zone = int((lon + 180.0) // 6.0) % 60 + 1
     return (32600 if lat >= 0 else 32700) + zone
+
+
+class GdalErrors:
+    """Collect GDAL's errors while active, so that they can be raised instead of logged.
+
+    GDAL reports many write failures (a full disk, a vanished folder) only through its
+    error handler while it flushes cached blocks, and rasterio merely logs them; the
+    file then looks complete until a later call (``build_overviews``) fails or crashes.
+    Inside ``with GdalErrors() as errors`` every ``CE_Failure``/``CE_Fatal`` message is
+    recorded (GDAL's handler stack is per thread, so use it in the writing thread), and
+    :meth:`check` raises them as ``OSError`` naming the file.
+    """
+
+    def __init__(self):
+        self.messages: List[str] = []
+        self._handler = None
+
+    def __enter__(self):
+        from osgeo import gdal
+
+        def handler(err_class, err_no, message):
+            if err_class >= gdal.CE_Failure:
+                self.messages.append(str(message).strip())
+
+        self._handler = handler
+        gdal.PushErrorHandler(handler)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._handler is not None:
+            from osgeo import gdal
+            gdal.PopErrorHandler()
+            self._handler = None
+        return False
+
+    def check(self, path: str, doing: str = "write", temporary: str = ""):
+        """Raise ``OSError`` if GDAL reported an error since the last check.
+
+        The message names ``path``, the cause (a full disk with the free space left,
+        a missing folder, permissions) and GDAL's own text last, with the hidden
+        ``temporary`` file's name replaced by ``path``.
+        """
+        if not self.messages:
+            return
+        text = "; ".join(dict.fromkeys(self.messages))
+        if temporary:
+            text = text.replace(temporary, path)
+        self.messages.clear()
+        raise gdal_write_error(path, text, doing)
+
+
+def gdal_write_error(path: str, gdal_text: str, doing: str = "write") -> OSError:
+    """An ``OSError`` for a failed GDAL write to ``path`` that says what to change."""
+    from .guard import free_space_text
+    folder = os.path.dirname(os.path.abspath(path))
+    low = gdal_text.lower()
+    free = free_space_text(folder) if os.path.isdir(folder) else ""
+    if "no space" in low or "disk full" in low or "file too large" in low \
+            or "short write" in low or "failed to write" in low or "write failed" in low:
+        code, cause = errno.ENOSPC, (f"the disk is full ({free})" if free else "the disk is full")
+        hint = "free some space or choose a folder on another disk"
+    elif "permission" in low or "read-only" in low:
+        code, cause = errno.EACCES, "permission denied"
+        hint = "choose a folder you can write to"
+    elif not os.path.isdir(folder):
+        code, cause = errno.ENOENT, f"its folder {folder} no longer exists"
+        hint = "choose an existing folder"
+    else:
+        code, cause = errno.EIO, "GDAL could not write it" + (f" ({free})" if free else "")
+        hint = "check the disk and the folder"
+    return OSError(code, f"cannot {doing} {path}: {cause}; {hint} (GDAL: {gdal_text})")

@@ -23,7 +23,9 @@ from ..core import check_canceled
 from ..core import offset_tracking as ot
 from ..core.feature_tracking import grid_centres, search_range_px
 from ..core.velocity import velocity_bands
+from .budget import check_search
 from .product import standard_tags, write_product
+from .sensor import check_sar_input
 from .scenes import scene_info
 from .tracking import AlignedPair, TrackingResult, match_grid, pair_times
 
@@ -154,6 +156,8 @@ def track_sar_files(reference: str, secondary: str, output: str,
     window, average_box = int(window), int(average_box)
     if average_box % 2 == 0:
         raise ValueError(f"averaging box {average_box} must be odd (1 = off, SNAP uses 5)")
+    check_sar_input(reference, "REFERENCE")
+    check_sar_input(secondary, "SECONDARY")
     with AlignedPair(reference, secondary) as pair:
         t0, t1, dt = pair_times(reference, secondary, start, end)
         if scale is None:
@@ -166,6 +170,7 @@ def track_sar_files(reference: str, secondary: str, output: str,
         if not step or step <= 0:
             step = ot.auto_step(resolution, pix, window)
         ow = pair.overlap_window()
+        check_search(max_speed, dt, min(px, py), (int(ow.height), int(ow.width)), window)
         if window > min(ow.height, ow.width):
             raise ValueError(
                 f"the matching window ({window} px) is larger than the overlap of the images "

@@ -23,6 +23,7 @@ from ..core import check_canceled
 from ..core import feature_tracking as ft
 from ..core.validation import NODE_GRID_RULE, normalized_median_test
 from ..core.velocity import velocity_bands
+from .budget import MEMORY_SHARE, available_memory, check_points, check_search
 from .product import standard_tags, write_product
 from .tracking import AlignedPair, TrackingResult, match_grid, pair_times
 
@@ -116,12 +117,22 @@ def track_uav_files(reference: str, secondary: str, output: str,
         template = max(int(round(template_size / px)), 4)
         search = ft.search_range_px(max_speed, dt, px)
         ow = pair.overlap_window()
+        check_search(max_speed, dt, px, (int(ow.height), int(ow.width)), template,
+                     window_param="TEMPLATE_SIZE")
         if template > min(ow.width, ow.height):
             raise ValueError(
                 f"the template ({template_size:g} m = {template} px) is larger than the overlap "
                 f"of the orthomosaics ({int(ow.width)}×{int(ow.height)} px); use a smaller "
                 "template or larger images")
-        gx, gy = ft.map_grid(pair.overlap, template * px / 2.0, spacing)
+        x0, y0, x1, y1 = pair.overlap
+        half_m = template * px / 2.0
+        n_pts = max(x1 - x0 - 2 * half_m, 0) * max(y1 - y0 - 2 * half_m, 0) / spacing ** 2
+        # dr, dc, peak, ratio (float64), status, then the points layer and the product
+        check_points(n_pts, POINT_BYTES,
+                     f"SPACING {spacing:g} m over the {x1 - x0:,.0f} × {y1 - y0:,.0f} m overlap",
+                     f"use a SPACING of at least {_min_spacing(n_pts, spacing):.3g} m (about "
+                     f"the template size, {template_size:g} m, is usual)")
+        gx, gy = ft.map_grid(pair.overlap, half_m, spacing)
         if gx.size == 0 or gy.size == 0:
             raise ValueError("no template fits in the overlap of the orthomosaics; use a "
                              "smaller template or spacing")
@@ -196,3 +207,13 @@ def track_uav_files(reference: str, secondary: str, output: str,
             template_px=template, step_px=spacing / px, pixel=pair.pixel,
             crs_wkt=pair.crs.to_wkt(), rejected=rejected, n_points=int(ok.size),
             info=dict(method=method, points_valid=int(sel.sum())), points=points)
+
+
+POINT_BYTES = 4 * 8 + 1 + 64
+"""Memory per tracked point: dr, dc, peak, ratio (float64), status, the point feature."""
+
+
+def _min_spacing(n_pts, spacing):
+    """Smallest SPACING (m) whose point grid fits in the memory budget of io.budget."""
+    fit = MEMORY_SHARE * available_memory() / POINT_BYTES
+    return spacing * math.sqrt(max(n_pts, 1.0) / max(fit, 1.0))

@@ -1,12 +1,17 @@
 """``glacvel:optical_correlation``: velocity from an optical image pair (thin glue)."""
+import os
+
 from qgis.core import (QgsProcessingParameterBand, QgsProcessingParameterDateTime,
                        QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
 
 from ..core.velocity import baseline_days
+from ..io.budget import check_search_file
+from ..io.fill import detect_fill, fill_preprocess, no_match_causes
 from ..io.pair import correlate_files
 from ..io.scenes import acquisition_time
+from ..io.sensor import optical_input_warning
 from .base import GlacvelAlgorithm, ProgressLog, optional_datetime
 
 PREFILTER_KEYS = ["none", "highpass", "wallis", "orientation"]
@@ -118,6 +123,10 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             raise ValueError(self.tr("the secondary image cannot be read; give a raster file GDAL "
                                      "can open"))
         ref, sec = ref_layer.source(), sec_layer.source()
+        for path, name in ((ref, "REFERENCE"), (sec, "SECONDARY")):
+            warning = optical_input_warning(path, name)
+            if warning:
+                feedback.pushWarning(warning)
         ref_band = self.parameterAsInt(parameters, "REFERENCE_BAND", context) \
             if parameters.get("REFERENCE_BAND") not in (None, "") else 0
         sec_band = self.parameterAsInt(parameters, "SECONDARY_BAND", context) \
@@ -132,25 +141,51 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
         method = METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)]
         log = ProgressLog(feedback)
         progress, is_canceled = log.progress, log.is_canceled
+        dt_days = baseline_days(t0, t1)
         feedback.pushInfo(self.tr("Δt = {} d ({} → {} UTC)").format(
-            f"{baseline_days(t0, t1):.3f}", f"{t0:%Y-%m-%d %H:%M:%S}",
-            f"{t1:%Y-%m-%d %H:%M:%S}"))
+            f"{dt_days:.3f}", f"{t0:%Y-%m-%d %H:%M:%S}", f"{t1:%Y-%m-%d %H:%M:%S}"))
+        max_speed = self.parameterAsDouble(parameters, "MAX_SPEED", context)
+        window = self.parameterAsInt(parameters, "WINDOW", context)
+        check_search_file(ref, max_speed, dt_days, window)
+        preprocess = None
+        for path, band, name in ((ref, ref_band, "REFERENCE"), (sec, sec_band, "SECONDARY")):
+            fill = detect_fill(path, band or 1)
+            if fill is not None:
+                preprocess = fill_preprocess()
+                feedback.pushWarning(
+                    f"{name} {os.path.basename(path)} has no nodata value and {fill.describe()}; "
+                    "0 and 65535 are treated as no data (stripes filled from their "
+                    "surroundings)")
         log.stage(self.tr("aligning the secondary image on the reference grid, then a coarse "
                           "search on the image pyramid and the full-resolution pass strip by "
                           "strip"))
-        res = correlate_files(
-            ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,
-            window=self.parameterAsInt(parameters, "WINDOW", context), step=step,
-            max_speed=self.parameterAsDouble(parameters, "MAX_SPEED", context), method=method,
-            prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, "PREFILTER", context)],
-            min_quality=None if min_q == 0 else min_q,
-            nmt_threshold=self.parameterAsDouble(parameters, "MEDIAN_TEST", context),
-            progress=progress, is_canceled=is_canceled)
+        try:
+            res = self._correlate(ref, sec, output, t0, t1, ref_band, sec_band, window, step,
+                                  max_speed, method, min_q, preprocess, parameters, context,
+                                  progress, is_canceled)
+        except ValueError as exc:
+            if "no window could be matched" not in str(exc):
+                raise
+            causes = no_match_causes(ref, sec, window, step, max_speed, dt_days, ref_band,
+                                     sec_band)
+            if not causes:
+                raise
+            raise ValueError("no window could be matched: " + "; ".join(causes)) from exc
         feedback.pushInfo(self.tr(
             "window {} px, step {} px, search {} px, grid {} × {}, valid {} %").format(
                 res['window'], res['step'], f"{res['search_px']:.1f}", res['shape'][1],
                 res['shape'][0], f"{100 * res['valid_fraction']:.1f}"))
         return {"OUTPUT": output}
+
+    def _correlate(self, ref, sec, output, t0, t1, ref_band, sec_band, window, step, max_speed,
+                   method, min_q, preprocess, parameters, context, progress, is_canceled):
+        return correlate_files(
+            ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,
+            window=window, step=step, max_speed=max_speed, method=method,
+            prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, "PREFILTER", context)],
+            min_quality=None if min_q == 0 else min_q,
+            nmt_threshold=self.parameterAsDouble(parameters, "MEDIAN_TEST", context),
+            preprocess=preprocess, progress=progress, is_canceled=is_canceled)
 
 
 ALGORITHMS = [OpticalCorrelationAlgorithm]

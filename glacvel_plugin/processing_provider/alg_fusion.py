@@ -43,7 +43,8 @@ from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGr
 from ..io.product import ProductWriter, format_time, standard_tags
 from ..io.raster import rasterize_labels
 from ..io.report import HtmlReport
-from .base import GlacvelAlgorithm, callbacks, check_canceled, qdatetime_utc
+from .base import (GlacvelAlgorithm, callbacks, check_canceled, field_number, qdatetime_utc,
+                   source_label)
 from .vector import check_geometry_type, qgs_crs, source_geometries
 
 METHOD_KEYS = list(cf.METHODS)
@@ -201,6 +202,7 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
     xy, rvx, rvy, groups, starts, ends = [], [], [], [], [], []
     date_fields = [lower.get(START_DATE), lower.get(END_DATE)]
     skipped = 0
+    where = source_label(alg, parameters, "REFERENCE_POINTS", context)
     for i, f in enumerate(source.getFeatures(QgsFeatureRequest())):
         g = f.geometry()
         if g is None or g.isEmpty():
@@ -212,6 +214,7 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             if _is_null(vx) or _is_null(vy):
                 skipped += 1
                 continue
+            vx, vy = (field_number(v, n, i + 1, label, where) for v, n in ((vx, fx), (vy, fy)))
             pt = g.asPoint()
             p = to_grid.transform(pt)
             if source.sourceCrs().isGeographic():
@@ -245,6 +248,7 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             if any(_is_null(v) for v in vals):
                 skipped += 1
                 continue
+            vals[:4] = [field_number(v, n, i + 1, label, where) for v, n in zip(vals, pos[:4])]
             t0 = _to_datetime(vals[4], f"{START_DATE} of feature {label}")
             t1 = _to_datetime(vals[5], f"{END_DATE} of feature {label}")
             days = (t1 - t0).total_seconds() / 86400.0

@@ -149,4 +149,11 @@ class UavFeatureTracking(GlacvelAlgorithm):
         return results
 
 
+def _min_spacing(n_pts, spacing):
+    """Smallest SPACING (m) whose grid fits in the memory budget of io.budget."""
+    from ..io.budget import MEMORY_SHARE, available_memory
+    fit = MEMORY_SHARE * available_memory() / (4 * 8 + 1 + 64)
+    return spacing * math.sqrt(max(n_pts, 1.0) / max(fit, 1.0))
+
+
 ALGORITHMS = [UavFeatureTracking]

@@ -1,13 +1,19 @@
 """Base class and shared parameter helpers of the glacvel Processing algorithms."""
 import configparser as _configparser
 import datetime as _dt
-import re as _re
+import gc
+import os
+import re
+import traceback
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException)
+from qgis.core import (QgsMapLayer, QgsProcessingAlgorithm, QgsProcessingException,
+                       QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition,
+                       QgsProcessingUtils, QgsProperty, QgsVectorFileWriter)
 from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDateTime, Qt
 from qgis.PyQt.QtGui import QIcon
 
 from ..core import Canceled
+from ..io import guard
 from ..resources import icon_path, metadata_path
 
 GROUPS = {
@@ -30,6 +36,12 @@ class GlacvelAlgorithm(QgsProcessingAlgorithm):
     ``process(parameters, context, feedback)``. ``processAlgorithm`` maps
     ``ValueError``/``OSError`` to ``QgsProcessingException`` (the message reaches
     the user unchanged) and core's ``Canceled`` to a cancel message.
+
+    Every run goes through the output guard and transaction of
+    :mod:`glacvel_plugin.io.guard` (:func:`guarded_run`): each destination parameter
+    is checked against every source and file parameter and against its format, the
+    algorithm writes into hidden staging folders, and its outputs are published
+    together only when ``process`` returns without a cancel.
     """
 
     ALG_ID = ""
@@ -54,13 +66,15 @@ class GlacvelAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def processAlgorithm(self, parameters, context, feedback):
-        try:
-            return self.process(parameters, context, feedback)
-        except Canceled:
-            raise QgsProcessingException(
-                QCoreApplication.translate("GlacvelAlgorithm", "Canceled; no output was written."))
-        except (ValueError, OSError) as exc:
-            raise QgsProcessingException(str(exc)) from exc
+        return guarded_run(self, parameters, context, feedback)
+
+    def checkParameterValues(self, parameters, context):
+        """QGIS's checks, with "not found" for an existing file replaced by what is wrong
+        with it (not a raster, not a vector layer) and the parameter named."""
+        ok, msg = super().checkParameterValues(parameters, context)
+        if not ok:
+            msg = describe_bad_inputs(self, parameters, context) or msg
+        return ok, msg
 
     def process(self, parameters, context, feedback):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -101,9 +115,9 @@ class GlacvelAlgorithm(QgsProcessingAlgorithm):
         defs = list(self.parameterDefinitions()) + list(self.outputDefinitions())
         for d in defs:
             name = d.name()
-            if not _re.fullmatch(r"[A-Z][A-Z0-9_]{2,}", name) or name in labels:
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]{2,}", name) or name in labels:
                 continue
-            label = _re.split(r"\s[(\[]", d.description() or "", maxsplit=1)[0].strip()
+            label = re.split(r"\s[(\[]", d.description() or "", maxsplit=1)[0].strip()
             if label:
                 labels[name] = label
         return labels
@@ -114,7 +128,7 @@ class GlacvelAlgorithm(QgsProcessingAlgorithm):
             return text
         labels = self.parameter_labels()
         for name in sorted(labels, key=len, reverse=True):
-            text = _re.sub(rf"(?<![A-Za-z0-9_“]){name}(?![A-Za-z0-9_”])", f"“{labels[name]}”", text)
+            text = re.sub(rf"(?<![A-Za-z0-9_“]){name}(?![A-Za-z0-9_”])", f"“{labels[name]}”", text)
         return text
 
     def set_number_decimals(self):
@@ -295,3 +309,338 @@ def layer_path(alg, parameters, name, context):
     if isinstance(value, str) and value:
         return value
     raise ValueError(f"no {name.lower()} image given")
+# ----------------------------------------------------------------------------- output guard
+_SOURCE_TYPES = {"raster", "source", "vector", "multilayer", "file", "layer", "mesh",
+                 "pointcloud"}
+_DEST_KINDS = {"rasterDestination": "raster", "sink": "vector",
+               "vectorDestination": "vector", "fileDestination": "file",
+               "folderDestination": "folder"}
+_FILTER_EXT = re.compile(r"\*(\.[A-Za-z0-9_.]+)")
+
+
+def _value_sources(value, context):
+    """File paths (or layer sources) named by one input parameter value."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _value_sources(v, context)]
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source.staticValue()
+    if isinstance(value, QgsProperty):
+        value = value.staticValue()
+    if isinstance(value, QgsMapLayer):
+        return [value.source()]
+    if not isinstance(value, str) or not value:
+        return []
+    out = [value]
+    if not os.path.exists(guard._split_source(value)):  # a project layer id or name
+        try:
+            layer = QgsProcessingUtils.mapLayerFromString(value, context, False)
+        except Exception:  # noqa: BLE001 - an unknown string is not a file anyway
+            layer = None
+        if layer is not None:
+            out.append(layer.source())
+    return out
+
+
+def input_files(alg, parameters, context):
+    """``[(parameter name, path)]`` of every file a run reads (source and file parameters)."""
+    out = []
+    for d in alg.parameterDefinitions():
+        if d.isDestination() or d.type() not in _SOURCE_TYPES:
+            continue
+        for src in _value_sources(parameters.get(d.name()), context):
+            path = guard._split_source(src)
+            if guard.looks_like_file(path) and os.path.exists(path):
+                out.append((d.name(), path))
+    return out
+
+
+def _destination_path(alg, d, parameters, context):
+    """The file (or folder) a destination parameter names, without side effects."""
+    if parameters.get(d.name()) in (None, ""):
+        return None
+    saved = context.layersToLoadOnCompletion()
+    try:
+        if d.type() in ("fileDestination", "folderDestination"):
+            path = alg.parameterAsFileOutput(parameters, d.name(), context)
+        else:
+            path = alg.parameterAsOutputLayer(parameters, d.name(), context)
+    finally:
+        context.setLayersToLoadOnCompletion(saved)
+    return path or None
+
+
+def _output_spec(d, path):
+    kind = _DEST_KINDS[d.type()]
+    if kind == "raster":
+        return guard.Output(d.name(), path, kind, guard.RASTER_EXTENSIONS, "a GeoTIFF")
+    if kind == "vector":
+        exts = tuple("." + e.lower() for e in QgsVectorFileWriter.supportedFormatExtensions())
+        return guard.Output(d.name(), path, kind, exts, "a vector layer")
+    if kind == "file":
+        filt = d.fileFilter() or ""
+        exts = tuple(dict.fromkeys(e.lower() for e in _FILTER_EXT.findall(filt)
+                                   if e not in (".*",)))
+        if "*.*" in filt or not exts:
+            exts = ()
+        fmt = filt.split("(")[0].strip() or "this format"
+        return guard.Output(d.name(), path, kind, exts, fmt)
+    return guard.Output(d.name(), path, kind)
+
+
+def _staged_value(value, staged):
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        new = QgsProcessingOutputLayerDefinition(value)
+        new.sink = QgsProperty.fromValue(staged)
+        return new
+    return staged
+
+
+def prepare_outputs(alg, parameters, context, inputs=None):
+    """Check a run's outputs and stage them; returns ``(parameters, transaction)``.
+
+    The returned parameters name staged paths (same file names, hidden folders beside
+    the outputs); non-file destinations (memory layers, databases) are left alone.
+    Raises ``guard.OutputGuardError`` (a ``ValueError``) naming the parameter and the
+    file when an output would overwrite an input or another output, or when its
+    extension does not match its format.
+    """
+    if inputs is None:
+        inputs = input_files(alg, parameters, context)
+    specs, dests = [], []
+    for d in alg.destinationParameterDefinitions():
+        if d.type() not in _DEST_KINDS:
+            continue
+        path = _destination_path(alg, d, parameters, context)
+        if not path or not guard.looks_like_file(path):
+            continue
+        specs.append(_output_spec(d, path))
+        dests.append((d, path))
+    guard.check_outputs(specs, inputs)
+    tx = guard.OutputTransaction(protect=inputs)
+    staged_params = dict(parameters)
+    try:
+        for d, path in dests:
+            file_part, sep, rest = path.partition("|")
+            if d.type() == "folderDestination":
+                staged = tx.stage_folder(d.name(), file_part)
+            else:
+                staged = tx.stage_file(d.name(), file_part) + sep + rest
+            staged_params[d.name()] = _staged_value(parameters.get(d.name()), staged)
+    except BaseException:
+        tx.rollback()
+        raise
+    return staged_params, tx
+
+
+def _publish_layer_details(context, tx):
+    details = context.layersToLoadOnCompletion()
+    if not any(isinstance(k, str) and tx.final_text(k) != k for k in details):
+        return
+    context.setLayersToLoadOnCompletion({tx.final_text(k): v for k, v in details.items()})
+
+
+def _drop_layer_details(context, tx):
+    details = context.layersToLoadOnCompletion()
+    kept = {k: v for k, v in details.items() if tx.final_text(k) == k}
+    if len(kept) != len(details):
+        context.setLayersToLoadOnCompletion(kept)
+
+
+def _cancel_message():
+    return QCoreApplication.translate("GlacvelAlgorithm", "Canceled; no output was written.")
+
+
+def guarded_run(alg, parameters, context, feedback):
+    """Run ``alg.process`` inside the output guard and the run-level transaction.
+
+    On success every staged output is moved into place and the results (and the
+    layers to load) name the final paths; on an exception or a cancel nothing new is
+    left in any output folder. ``ValueError``/``OSError`` become
+    ``QgsProcessingException`` with the message unchanged except that staged paths
+    read as the user's; ``Canceled`` (or a cancel noticed after ``process``
+    returned) becomes the cancel message.
+    """
+    ok, value = _run_in_transaction(alg, parameters, context, feedback)
+    if ok:
+        return value
+    error, cause = value
+    # nothing of the run (context, layers, parameters) may stay alive through the
+    # traceback: Processing keeps failed runs' exceptions, and layers freed after QGIS
+    # exits crash the interpreter
+    alg = parameters = context = feedback = value = None
+    if cause is not None and cause.__traceback__ is not None:
+        traceback.clear_frames(cause.__traceback__)
+    if cause is error:
+        raise error
+    raise error from cause
+
+
+def _run_in_transaction(alg, parameters, context, feedback):
+    """``(True, results)`` or ``(False, (exception to raise, its cause))``; see
+    :func:`guarded_run`."""
+    tx, inputs = None, []
+    try:
+        inputs = input_files(alg, parameters, context)
+        staged, tx = prepare_outputs(alg, parameters, context, inputs)
+        results = alg.process(staged, context, feedback)
+        staged = None
+        gc.collect()  # close feature sinks still referenced by the finished frame
+        if feedback is not None and feedback.isCanceled():
+            raise Canceled()
+        tx.commit()
+        _publish_layer_details(context, tx)
+        return True, tx.final_value(results)
+    except Canceled as exc:
+        _abandon(context, tx, exc)
+        return False, (QgsProcessingException(_cancel_message()), None)
+    except (ValueError, OSError) as exc:
+        _abandon(context, tx, exc)
+        msg = _error_text(exc, inputs)
+        return False, (QgsProcessingException(tx.final_text(msg) if tx else msg), exc)
+    except MemoryError as exc:
+        _abandon(context, tx, exc)
+        return False, (QgsProcessingException(
+            "not enough memory for these parameters and inputs; use a smaller area, a "
+            "coarser grid (STEP, SPACING, TARGET_RESOLUTION) or a smaller search "
+            "(MAX_SPEED)"), exc)
+    except BaseException as exc:
+        _abandon(context, tx, exc)
+        if isinstance(exc, QgsProcessingException) and tx is not None:
+            return False, (QgsProcessingException(tx.final_text(str(exc))), exc)
+        return False, (exc, exc)
+
+
+_READ_FAILURE = re.compile(r"IReadBlock|TIFFRead|Read error|Read or write failed|"
+                           r"TIFFFillStrip|TIFFFillTile|ZIPDecode|LZWDecode|short read",
+                           re.IGNORECASE)
+
+
+def _read_error_text(text, inputs):
+    """A message for GDAL's read failures on a damaged input, naming the parameter."""
+    if not _READ_FAILURE.search(text):
+        return None
+    hit = None
+    for pname, path in inputs:
+        if path in text or os.path.basename(path) in text:
+            hit = (pname, path)
+            break
+    row = re.search(r"Y offset (\d+)", text) or re.search(r"scanline (\d+)", text)
+    where = f" beyond row {row.group(1)}" if row else ""
+    what = f"{hit[0]}: {hit[1]}" if hit else "an input file"
+    return (f"{what} cannot be read{where}: the file is truncated or damaged; copy or "
+            f"download it again (GDAL: {text.replace('Read or write failed. ', '')})")
+
+
+def _error_text(exc, inputs=()):
+    """A user-facing message for an exception (an ``OSError`` names its file and cause)."""
+    read = _read_error_text(str(exc), inputs)
+    if read:
+        return read
+    if not isinstance(exc, OSError):
+        return str(exc)
+    if exc.filename is not None:
+        folder = os.path.dirname(os.path.abspath(str(exc.filename)))
+        free = ""
+        if exc.errno == guard.errno.ENOSPC:
+            free = f" ({guard.free_space_text(folder)})"
+        return (f"{exc.filename}: {guard._describe_oserror(exc)}{free}; check that the file "
+                "exists, that its folder exists and that you can write to it")
+    return exc.strerror or str(exc)
+
+
+def _abandon(context, tx, exc=None):
+    """Roll the run's outputs back. The traceback's frames are cleared first: they hold
+    the algorithm's open feature sinks, which must close before their files go."""
+    if tx is None:
+        return
+    if exc is not None and exc.__traceback__ is not None:
+        traceback.clear_frames(exc.__traceback__)
+    gc.collect()
+    tx.rollback()
+    _drop_layer_details(context, tx)
+
+
+def _open_kind(path):
+    """``'raster'``, ``'vector'`` or ``None``: what GDAL/OGR can open ``path`` as."""
+    from osgeo import gdal
+    kinds = []
+    for flag, kind in ((gdal.OF_RASTER, "raster"), (gdal.OF_VECTOR, "vector")):
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+        try:
+            ds = gdal.OpenEx(path, flag)
+        finally:
+            gdal.PopErrorHandler()
+        if ds is not None:
+            kinds.append(kind)
+            ds = None
+    return kinds
+
+
+_WANTS = {"raster": "raster", "source": "vector", "vector": "vector"}
+
+
+def describe_bad_inputs(alg, parameters, context):
+    """A message naming the first input parameter whose file is missing or of the wrong
+    kind (a text file given as a raster, a raster as polygons), or ``None``."""
+    for d in alg.parameterDefinitions():
+        if d.isDestination():
+            continue
+        kind = _WANTS.get(d.type())
+        if d.type() == "multilayer":
+            # QgsProcessing.SourceType: 3 raster; -1, 0, 1, 2, 5 vector layers
+            kind = "raster" if d.layerType() == 3 else ("vector" if d.layerType() in
+                                                       (-1, 0, 1, 2, 5) else None)
+        if kind is None:
+            continue
+        value = parameters.get(d.name())
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if isinstance(v, QgsProcessingFeatureSourceDefinition):
+                v = v.source.staticValue()
+            if not isinstance(v, str) or not v:
+                continue
+            path = guard._split_source(v)
+            if not guard.looks_like_file(path):
+                continue
+            if QgsProcessingUtils.mapLayerFromString(v, context, False) is not None:
+                continue  # a layer of the project
+            if not os.path.exists(path):
+                if os.path.sep in path or "." in os.path.basename(path):
+                    return (f"{d.name()}: {path} does not exist; check the path (or pick the "
+                            "layer from the project)")
+                continue
+            if os.path.isdir(path):
+                continue
+            kinds = _open_kind(path)
+            if kind in kinds:
+                continue
+            if not kinds:
+                return (f"{d.name()}: {path} exists but is neither a raster nor a vector "
+                        f"file GDAL can read (damaged, or another format); give a "
+                        f"{'GeoTIFF raster' if kind == 'raster' else 'vector layer'}")
+            return (f"{d.name()}: {path} is a {kinds[0]} file, not a {kind} layer; give a "
+                    f"{'raster (GeoTIFF)' if kind == 'raster' else 'vector layer'} here")
+    return None
+
+
+def field_number(value, field, row, label, layer="REFERENCE_POINTS"):
+    """``float(value)`` of an attribute, or ``ValueError`` naming the layer, the feature
+    (``label``, 1-based ``row``), the field and the text that is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{layer}: feature {label} (row {row}), field '{field}': {value!r} is not a "
+            "number; correct the value, or leave it empty to skip the row") from None
+
+
+def source_label(alg, parameters, name, context):
+    """``'NAME (file.csv)'`` for messages about a source parameter (``'NAME'`` when it is
+    not a file, e.g. a memory layer)."""
+    for src in _value_sources(parameters.get(name), context):
+        path = guard._split_source(src)
+        if guard.looks_like_file(path) and os.path.exists(path):
+            return f"{name} ({path})"
+    return name

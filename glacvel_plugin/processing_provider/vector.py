@@ -26,6 +26,9 @@ def check_geometry_type(source, kind, parameter_label):
     """Raise ``ValueError`` unless ``source`` holds ``kind`` geometries (polygon/line/point)."""
     want = _KINDS[kind]
     got = QgsWkbTypes.geometryType(source.wkbType())
+    if got != want and source.featureCount() == 0:
+        raise ValueError(f"{parameter_label} is empty (the layer has no features); give a "
+                         f"layer with {kind} features")
     if got != want:
         got_name = {v: k for k, v in _KINDS.items()}.get(got, "non-spatial")
         raise ValueError(f"{parameter_label} must be a {kind} layer, but the layer given has "

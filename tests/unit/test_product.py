@@ -109,7 +109,7 @@ def test_failure_while_finishing_leaves_nothing(tmp_path, monkeypatch):
 
     def full(*args, **kwargs):
         raise OSError("No space left on device")
-    monkeypatch.setattr(w.ds, "build_overviews", full)
+    monkeypatch.setattr(rasterio.io.DatasetWriter, "build_overviews", full)
     with pytest.raises(OSError, match="No space"):
         w.commit()
     assert open(path, "rb").read() == before

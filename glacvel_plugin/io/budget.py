@@ -1,0 +1,146 @@
+"""Memory estimates before large allocations, with refusals that name the parameters.
+
+A parameter typed one order of magnitude too large (``MAX_SPEED`` 100000 m/d, a UAV
+``SPACING`` of 0.01 m) used to start allocating arrays of tens of gigabytes, run for
+minutes and end in a ``MemoryError`` traceback or the kernel's out-of-memory killer.
+The checks here run before any such allocation and raise ``ValueError`` (which every
+algorithm shows to the user unchanged) saying which parameter, what it implies, and
+which value would work.
+
+* :func:`check_search` — a search range (from the maximum speed, Δt and the pixel
+  size) larger than the images cannot find anything and would need a search area of
+  ``(window + 2·search)²`` px per window.
+* :func:`check_points` — a grid of points (UAV feature tracking) whose per-point
+  arrays exceed the memory this machine has free.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional, Tuple
+
+MEMORY_SHARE = 0.5
+"""Share of the memory available (``MemAvailable``) one run may plan to use."""
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), else the
+    physical memory; 8 GiB when neither can be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2 ** 30
+
+
+def format_bytes(n: float) -> str:
+    """``2.36 TiB``, ``512 MiB``, ``12 kiB`` (binary units)."""
+    for unit, size in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20), ("kiB", 2 ** 10)):
+        if n >= size:
+            v = n / size
+            return (f"{v:,.0f}" if v >= 100 else f"{v:.3g}") + f" {unit}"
+    return f"{int(n)} bytes"
+
+
+def search_area_bytes(search_px: float, window: int, workers: int = 1) -> int:
+    """Memory of the similarity search for one window per worker: the reference and
+    secondary areas of ``(window + 2·search)²`` px in float32 and their complex64
+    spectra (about 24 bytes per pixel)."""
+    side = int(window) + 2 * int(math.ceil(search_px))
+    return int(side) ** 2 * 24 * max(1, int(workers))
+
+
+def check_search(max_speed: float, dt_days: float, pixel_m: float, shape: Tuple[int, int],
+                 window: int, workers: int = 1, speed_param: str = "MAX_SPEED",
+                 window_param: str = "WINDOW", available: Optional[int] = None):
+    """Refuse a search range that cannot be right or would not fit in memory.
+
+    Parameters
+    ----------
+    max_speed : float, m/d (``speed_param``)
+    dt_days : float, time baseline in days
+    pixel_m : float, pixel size of the images in metres (the smaller of x and y)
+    shape : (rows, cols) of the images (their overlap)
+    window : int, matching window in px (``window_param``)
+    workers : int, windows matched at once
+    available : bytes of memory (default :func:`available_memory`)
+
+    Raises
+    ------
+    ValueError
+        When ``max_speed·Δt/pixel`` is larger than the images (no displacement that
+        large can be measured in them), or the search area would need more than
+        :data:`MEMORY_SHARE` of the available memory; the message gives the search in
+        px, the memory, and the largest ``speed_param`` that works.
+    """
+    if not (max_speed > 0 and dt_days > 0 and pixel_m > 0):
+        return
+    search = max_speed * dt_days / pixel_m
+    side = int(window) + 2 * int(math.ceil(search))
+    rows, cols = int(shape[0]), int(shape[1])
+    largest = max(rows, cols)
+    need = search_area_bytes(search, window, workers)
+    avail = available_memory() if available is None else int(available)
+    head = (f"{speed_param} {max_speed:g} m/d over Δt {dt_days:.1f} d at {pixel_m:g} m pixels "
+            f"needs a ±{math.ceil(search):,} px search ({side:,} px search window, "
+            f"{format_bytes(need)})")
+    if search > largest:
+        ok_speed = largest * pixel_m / dt_days
+        raise ValueError(
+            f"{head}, larger than the images ({rows:,} × {cols:,} px): no displacement that "
+            f"large can be measured in them; give the fastest speed you expect on this glacier "
+            f"({speed_param} at most {_nice(ok_speed)} m/d for these images)")
+    if need > MEMORY_SHARE * avail:
+        ok_search = (math.sqrt(MEMORY_SHARE * avail / (24 * max(1, workers))) - window) / 2
+        ok_speed = max(ok_search, 1.0) * pixel_m / dt_days
+        raise ValueError(
+            f"{head}, more than this machine can spare ({format_bytes(avail)} available); "
+            f"lower {speed_param} to at most {_nice(ok_speed)} m/d or use a smaller "
+            f"{window_param}")
+
+
+def check_points(n_points: float, bytes_per_point: int, what: str, fix: str,
+                 available: Optional[int] = None):
+    """Refuse a grid of ``n_points`` needing more than :data:`MEMORY_SHARE` of the memory.
+
+    ``what`` describes where the points come from (``"SPACING 0.01 m over the 420 ×
+    380 m overlap"``) and ``fix`` what to change; both go into the message.
+    """
+    need = float(n_points) * bytes_per_point
+    avail = available_memory() if available is None else int(available)
+    if need > MEMORY_SHARE * avail:
+        raise ValueError(
+            f"{what} gives {n_points:,.0f} points and needs {format_bytes(need)} of memory "
+            f"({format_bytes(avail)} available); {fix}")
+
+
+def _nice(x: float) -> str:
+    """A round number not above ``x`` for messages (3 significant digits)."""
+    if x <= 0:
+        return "0"
+    digits = max(0, 2 - int(math.floor(math.log10(x))))
+    f = 10 ** digits
+    return f"{math.floor(x * f) / f:,.{digits}f}".rstrip("0").rstrip(".")
+
+
+def check_search_file(reference: str, max_speed: float, dt_days: float, window: int,
+                      workers: int = 2, speed_param: str = "MAX_SPEED",
+                      window_param: str = "WINDOW"):
+    """:func:`check_search` with the shape and pixel size read from the ``reference``
+    raster (nothing is checked when it cannot be opened: the reader reports that)."""
+    import rasterio
+    try:
+        with rasterio.open(reference) as ds:
+            shape, pixel = (ds.height, ds.width), min(abs(ds.res[0]), abs(ds.res[1]))
+            projected = ds.crs is not None and ds.crs.is_projected
+    except Exception:  # noqa: BLE001 - the pair reader gives the real message
+        return
+    if projected:
+        check_search(max_speed, dt_days, pixel, shape, window, workers, speed_param,
+                     window_param)
