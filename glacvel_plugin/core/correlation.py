@@ -48,7 +48,7 @@ Speed: all windows of a batch go through one ``scipy.fft.rfft2`` call in float32
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 import scipy.fft as sfft
@@ -871,7 +871,16 @@ changes by several pixels inside a window (shear margins, the fastest ice at a
 terminus) the smoothed warp cannot follow and the result depends on the prior."""
 
 
-def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=4096):
+FALLBACK_BATCH = 512
+"""Windows per FFT batch of the default engine's phase-correlation fallback: a batch
+of 512 windows of 32 px keeps each spectrum stack (2.2 MB) near the core's cache. Per
+window, against the memory-bounded batches of :func:`batch_size_for` (2,340 windows at
+window 32): 18.6–21.0 against 27.5 µs on 12,000 windows in isolation, 20.2–20.6 against
+23.5–23.8 µs on the whole Yahtse pair (docs/performance.md). The result of a window
+does not depend on the batch it is in."""
+
+
+def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH):
     """NCC of each reference window and the secondary window at the nearest-pixel
     displacement (float32 (len(rows),), NaN where a window touches no data or is flat)."""
     out = np.full(len(rows), np.nan, np.float32)
@@ -896,7 +905,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                       max_change: Optional[float] = None, min_ncc: float = 0.3,
                       smooth: float = 0.25, final_smooth: Optional[float] = DEFAULT_SMOOTH,
                       suspect_ncc: float = SUSPECT_NCC,
-                      suspect_range: float = SUSPECT_RANGE, workers: int = 1) -> Match:
+                      suspect_range: float = SUSPECT_RANGE, workers: int = 1,
+                      measure_rows: Optional[Tuple[int, int]] = None) -> Match:
     """The default engine: deformable Lucas-Kanade refinement, phase correlation where
     that refinement is rejected or cannot be trusted.
 
@@ -921,7 +931,12 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     window and the matched secondary window, deformed by the Lucas-Kanade field where
     that was kept, translated to the nearest pixel of the phase displacement elsewhere
     (−1..1). Returns :class:`Match` (flattened, ``no_data`` set). ``workers``: threads
-    for the FFTs of the phase search.
+    for the FFTs of the phase search. ``measure_rows`` = (first, stop) output rows
+    (0 <= first < stop <= rows_out) or None (all): only suspect windows in those rows are
+    re-measured, the others keep the Lucas-Kanade result. A strip passes the rows it
+    delivers and one on each side (the median test's neighbours): its halo rows are
+    needed for the predictor filter and the field-range test, but their phase results
+    would be thrown away.
     """
     from scipy import ndimage
     from .filters import fill_nearest
@@ -939,6 +954,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                 for x in (fill_nearest(dr), fill_nearest(dc))]
         suspect |= np.hypot(*span) > suspect_range
     suspect &= ~no_data
+    if measure_rows is not None:
+        suspect[:max(0, int(measure_rows[0]))] = False
+        suspect[max(0, int(measure_rows[1])):] = False
     if not suspect.any():
         return first
     ii, jj = np.nonzero(suspect)
@@ -946,7 +964,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     pr = np.round(np.asarray(prior_r, np.float32)[ii, jj]).astype(np.int64)
     pc = np.round(np.asarray(prior_c, np.float32)[ii, jj]).astype(np.int64)
     m = match_windows(ref, sec, rows, cols, n, pr, pc, method="phase", radius=n // 2 - 1,
-                      refine=0, workers=workers)
+                      refine=0, workers=workers, batch=FALLBACK_BATCH)
     ok = np.isfinite(m.dr)
     qm = np.full(len(ii), np.nan, np.float32)
     if ok.any():

@@ -301,7 +301,8 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
         elif method == "lk_phase":
             m = deformable_search(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
                                   ii.shape[1], window, step, fr_, fc_,
-                                  max_change=radius + 1.0, workers=workers)
+                                  max_change=radius + 1.0, workers=workers,
+                                  measure_rows=(i0 - h0 - 1, i1 - h0 + 1))
         else:
             m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
                               pr.ravel(), pc.ravel(), method=method, radius=radius,
