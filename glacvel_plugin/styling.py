@@ -204,8 +204,9 @@ def product_name(path: str, fallback: Optional[str] = None) -> str:
 
     ``201607.tif`` → ``201607``; a pair product tagged SENSOR=L8, START_TIME
     2016-07-18…, END_TIME 2016-08-03… → ``L8 2016-07-18 → 2016-08-03``; other files →
-    ``fallback`` or the file name without extension. Fused products (SENSOR=FUSED)
-    name their sources: ``fused L8+S2 2018-03-04 → 2018-04-05``.
+    ``fallback`` or the file name without extension. Fused products (those with a
+    SOURCES tag: SENSOR=FUSED, or a single sensor's fusion, SENSOR=L8) name their
+    sources: ``fused L8+S2 2018-03-04 → 2018-04-05``, ``fused L8 …``.
     """
     src = (path or "").split("|")[0]
     stem = os.path.splitext(os.path.basename(src))[0]
@@ -215,7 +216,7 @@ def product_name(path: str, fallback: Optional[str] = None) -> str:
     start, end = tags.get("START_TIME", "")[:10], tags.get("END_TIME", "")[:10]
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", start) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", end):
         sensor = tags.get("SENSOR") or tags.get("SOURCES") or ""
-        if sensor.upper() == "FUSED":
+        if sensor.upper() == "FUSED" or tags.get("SOURCES"):
             sources = "+".join(x.strip() for x in tags.get("SOURCES", "").split(",") if x.strip())
             sensor = translate("styling", "fused {}").format(sources).strip()
         return f"{sensor} {start} → {end}".strip()

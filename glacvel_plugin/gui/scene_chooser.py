@@ -357,12 +357,15 @@ class DatasetTask(QgsTask):
     """Runs ``glacvel:velocity_dataset`` in a background thread (the chooser's Run).
 
     Progress = pairs done / total (the algorithm's progress); cancel stops the job
-    through its feedback (no partial product is left). When it finishes, the pair
+    through its feedback (no partial product is left). Each log line of the job (pairs
+    done, failures, months) is emitted as ``stepMessage(text)``, kept in ``log`` and
+    written to the QGIS message log (tab *glacvel*). When it finishes, the pair
     products and (``load_monthly``) the monthly products are loaded styled into ``group_name``.
     ``results``: the algorithm's result dict; ``error``: message, or None.
     """
 
     ALG_ID = "glacvel:velocity_dataset"
+    stepMessage = pyqtSignal(str)
 
     def __init__(self, params: Dict[str, object], group_name: str, arrows: bool = True,
                  on_done: Optional[Callable[["DatasetTask"], None]] = None,
@@ -377,14 +380,21 @@ class DatasetTask(QgsTask):
         self.error = None
         self.loaded = []
         self.feedback = None
+        self.log: List[str] = []
+
+    def _message(self, text: str):
+        self.log.append(text)
+        QgsMessageLog.logMessage(text, "glacvel", Qgis.Info)
+        self.stepMessage.emit(text)
 
     def run(self):
         import processing
         if self.isCanceled():
             self.error = translate("SceneChooserDialog", "canceled")
             return False
-        self.feedback = QgsProcessingFeedback()
+        self.feedback = ChainFeedback()
         self.feedback.progressChanged.connect(self.setProgress)
+        self.feedback.logged.connect(self._message)
         try:
             self.results = processing.run(self.ALG_ID, self.params, context=QgsProcessingContext(),
                                           feedback=self.feedback)
@@ -801,6 +811,7 @@ class SceneChooserDialog(QDialog):
         self.task = DatasetTask(params, group, self.arrows.isChecked(), self._done,
                                 self.monthly.isChecked())
         self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
+        self.task.stepMessage.connect(self.show_message)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)

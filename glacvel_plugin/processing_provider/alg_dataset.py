@@ -39,6 +39,10 @@ def polygons(alg, parameters, name, context):
 class VelocityDataset(GlacvelAlgorithm):
     """Every pair of a folder of scenes and the monthly products, resumable, on Dask."""
 
+    # every pair and monthly product is written atomically on its own and finished pairs
+    # are kept for the next run (resuming), so the output folder is not staged
+    WRITES_IN_PLACE = ("OUTPUT_FOLDER",)
+
     ALG_ID = "velocity_dataset"
     GROUP_ID = "products"
 

@@ -401,7 +401,10 @@ def prepare_outputs(alg, parameters, context, inputs=None):
     """Check a run's outputs and stage them; returns ``(parameters, transaction)``.
 
     The returned parameters name staged paths (same file names, hidden folders beside
-    the outputs); non-file destinations (memory layers, databases) are left alone.
+    the outputs); non-file destinations (memory layers, databases) are left alone, and
+    so are the destinations an algorithm lists in ``WRITES_IN_PLACE`` (checked like the
+    others, but written in place: the dataset job writes every product atomically and
+    keeps finished pairs for the next run, which a staged folder would lose on a kill).
     Raises ``guard.OutputGuardError`` (a ``ValueError``) naming the parameter and the
     file when an output would overwrite an input or another output, or when its
     extension does not match its format.
@@ -420,8 +423,11 @@ def prepare_outputs(alg, parameters, context, inputs=None):
     guard.check_outputs(specs, inputs)
     tx = guard.OutputTransaction(protect=inputs)
     staged_params = dict(parameters)
+    in_place = set(getattr(alg, "WRITES_IN_PLACE", ()))
     try:
         for d, path in dests:
+            if d.name() in in_place:
+                continue
             file_part, sep, rest = path.partition("|")
             if d.type() == "folderDestination":
                 staged = tx.stage_folder(d.name(), file_part)

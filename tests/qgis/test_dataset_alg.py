@@ -39,7 +39,8 @@ def _run(params, feedback=None):
 def _params(spring, out, **kw):
     assert QgsVectorLayer(spring["stable"], "stable", "ogr").isValid()
     p = {"SCENES": spring["scenes"], "OUTPUT_FOLDER": out, "MAX_SPEED": 3.0,
-         "STABLE_GROUND": spring["stable"], "WORKERS": 2}
+         "STABLE_GROUND": spring["stable"], "WORKERS": 2,
+         "METHOD": 0}  # phase correlation: checked against the known field (test_dataset.py)
     p.update(kw)
     return p
 

@@ -167,7 +167,9 @@ def test_chooser_offers_method_window_and_shows_the_speed_default(qgis_iface, gl
     from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
     dlg = SceneChooserDialog(qgis_iface)
     assert dlg.max_speed.value() == 0 and dlg.max_speed.specialValueText() == "algorithm default (20 m/d)"
-    assert dlg.window.value() == 32 and dlg.method.count() == 3
+    # every METHOD of glacvel:optical_correlation, its default (lk_phase) selected
+    assert dlg.window.value() == 32 and dlg.method.count() == 4
+    assert dlg.method.currentData() == 3
     dlg.scan(YAHTSE)
     dlg.max_cloud.setValue(60)
     dlg.set_all_checked(True)
@@ -231,7 +233,7 @@ def test_model_validates_with_display_name_and_inputs_in_order(glacvel_processin
     # the children carry their algorithms' defaults, e.g. the 32 px window, phase
     # correlation, high-pass pre-filter, median-test threshold 2
     corr = raw.childAlgorithm("correlate").parameterSources()
-    assert corr["WINDOW"][0].staticValue() == 32 and corr["METHOD"][0].staticValue() == 0
+    assert corr["WINDOW"][0].staticValue() == 32 and corr["METHOD"][0].staticValue() == 3
     assert corr["PREFILTER"][0].staticValue() == 1 and corr["MEDIAN_TEST"][0].staticValue() == 2.0
     correct = raw.childAlgorithm("correct").parameterSources()
     for name in ("BUFFER", "MODEL", "HOLDOUT_BLOCK", "ERROR_MEASURE"):
@@ -500,8 +502,8 @@ def test_zh_hans_chooser_message_in_chinese(qgis_in_chinese, qgis_iface):
 
 
 def test_chooser_run_reports_each_step_and_its_log_lines(qgis_iface, glacvel_processing, tmp_path):
-    """The background chain tells the dialog (and the log) which step runs and what it
-    logs: the correlation's stages and tenths arrive while it runs."""
+    """The background dataset job tells the dialog (and the log) what it does while it
+    runs: the catalogue, each pair, the months and the summary."""
     import time
 
     from qgis.PyQt.QtCore import QCoreApplication
@@ -524,11 +526,14 @@ def test_chooser_run_reports_each_step_and_its_log_lines(qgis_iface, glacvel_pro
         time.sleep(0.02)
     assert done and done[0][0] is None, done
     log = done[0][1]
-    assert log[0] == "step 1/3 (correlate L8_20160718_20160803): started"
-    assert any(m.startswith("step 1/3 (correlate L8_20160718_20160803): 100 % done after") for m in log)
-    assert any(m.startswith("step 1/3 (correlate L8_20160718_20160803): window 32 px") for m in log)
-    assert any(m.startswith("step 2/3 (stable-ground correction L8_20160718_20160803): ") for m in log)
-    assert any(m.startswith("step 3/3 (monthly products): started") for m in log)
+    assert log[0] == "2 scene(s), 1 pair(s)"
+    assert any(m.startswith("L8_20160718T2037_20160803T2037_") and m.endswith(": done")
+               for m in log)
+    assert "building 1 monthly product(s)" in log
+    assert any(m.startswith("201607: 1 pair(s) from L8") for m in log)
+    assert any(m.startswith("1 of 1 pairs done") for m in log)
+    # the user's folders, never a hidden staging folder, in every message
+    assert not any(".glacvel-" in m for m in log), log
     assert seen  # the dialog received them while the run went on
     from qgis.core import QgsProject
     QgsProject.instance().removeAllMapLayers()
