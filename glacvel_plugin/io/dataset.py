@@ -138,6 +138,14 @@ class DatasetJob:
     stable_ground : optional :class:`Vectors`: co-registration correction and error
         bands for every pair
     weights : fusion weights by source, ``"L8=0.6,S2=0.4"``; empty = inverse variance
+    reference_gnss : optional GNSS station files (:func:`glacvel_plugin.io.gnss.read_gnss_files`,
+        layout ``reference_layout``); the monthly weights are then fitted per month
+        against the stations falling in each month, with the fallbacks and the
+        leave-one-station-out validation of ``glacvel:monthly_velocity``
+        (``monthly/monthly_weights.csv``); mutually exclusive with ``weights``
+    reference_layout : ``kaskawulsh``, ``positions`` or ``velocity`` (:data:`glacvel_plugin.io.gnss.LAYOUTS`)
+    reference_crs : CRS of the stations' coordinates (e.g. ``EPSG:32607``); None = the
+        monthly grid's CRS
     resolution : monthly grid spacing (m)
     min_overlap : minimum share of a pair's Δt inside a month
     workers : Dask worker processes of the local cluster (None = the machine's cores)
@@ -157,6 +165,9 @@ class DatasetJob:
     step: Optional[int] = None
     stable_ground: Optional[Vectors] = None
     weights: str = ""
+    reference_gnss: Optional[List[str]] = None
+    reference_layout: str = "kaskawulsh"
+    reference_crs: Optional[str] = None
     resolution: float = 30.0
     min_overlap: float = 0.25
     workers: Optional[int] = None
@@ -872,9 +883,27 @@ def _months(job, client, tasks, results, rerun, canceled, flag, log):
     grid = target_grid(done, resolution=job.resolution, extent=extent, extent_crs=extent_crs)
     weights = cf.parse_weights(job.weights) if job.weights else None
     wtext = cf.format_weights(weights) if weights else "inverse-variance per pixel"
+    reference, ref_digest = None, None
+    if job.reference_gnss:
+        from .gnss import parse_columns, read_gnss_files
+        from .monthly import gnss_reference
+        if weights:
+            raise ValueError("give either fixed WEIGHTS or a GNSS reference to fit the "
+                             "weights per month, not both")
+        records, skipped = read_gnss_files(list(job.reference_gnss),
+                                           parse_columns(None, job.reference_layout))
+        reference = gnss_reference(records, grid, job.reference_crs)
+        wtext = f"fitted per month against {len(records)} GNSS velocities"
+        log(f"GNSS reference: {len(records)} station velocities from "
+            f"{len(job.reference_gnss)} file(s) ({skipped} rows without data skipped)")
+        digest = hashlib.sha1()
+        for path in sorted(job.reference_gnss):
+            with open(path, "rb") as f:
+                digest.update(f.read())
+        ref_digest = [digest.hexdigest(), job.reference_layout, job.reference_crs]
     labels, pairs_tags = plan_months(done, job.min_overlap)
     key = hashlib.sha1(json.dumps([job.area.digest() if job.area else None, job.resolution,
-                                   wtext, __version__]).encode()).hexdigest()[:12]
+                                   wtext, ref_digest, __version__]).encode()).hexdigest()[:12]
     info, todo = {}, []
     by_name = {os.path.basename(p): p for p in done}
     for label in labels:
@@ -900,10 +929,15 @@ def _months(job, client, tasks, results, rerun, canceled, flag, log):
                 return rasterize_mask(geoms, grid.window_transform(win),
                                       (int(win.height), int(win.width)))
         res = monthly_velocity(done, job.monthly_folder, grid, weights=weights,
-                               min_overlap=job.min_overlap, months_to_write=set(todo),
+                               reference=reference, min_overlap=job.min_overlap,
+                               months_to_write=set(todo),
                                extra_tags={"DATASET_KEY": key}, cell_mask=cell_mask,
                                log=log, is_canceled=canceled)
         rebuilt = sorted(res.written)
+        for note in res.notes:
+            log(note)
+        if res.table:
+            log(f"weights and held-out validation per month: {res.table}")
         for label in todo:
             if label not in res.written:
                 info[label]["path"] = ""

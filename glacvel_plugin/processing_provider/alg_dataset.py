@@ -13,9 +13,11 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputFile, QgsProcessingOutp
                        QgsProcessingParameterDateTime, QgsProcessingParameterDefinition,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFile, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterNumber, QgsProcessingParameterString)
+                       QgsProcessingParameterCrs, QgsProcessingParameterNumber,
+                       QgsProcessingParameterString)
 
 from ..io.dataset import DEFAULT_CONNECT_TIMEOUT, DatasetJob, Vectors, run_job
+from ..io.gnss import LAYOUTS as GNSS_LAYOUTS
 from .alg_correlation import DEFAULT_METHOD_INDEX, METHOD_KEYS, OpticalCorrelationAlgorithm
 from .base import GlacvelAlgorithm, optional_datetime
 from .vector import source_geometries
@@ -57,12 +59,18 @@ class VelocityDataset(GlacvelAlgorithm):
             "MAX_CLOUD and AREA, and paired by the chooser's rules (first and last usable scene "
             "of each month, bridged to the next scene within 48 days; Sentinel-1 24/36 days) or "
             "by a CSV pair list (columns reference, secondary). Every optical pair is correlated "
-            "(METHOD; MAX_SPEED in m/d sets the search range; 30 m output grid) into "
+            "(METHOD, WINDOW; MAX_SPEED in m/d sets the search range; 30 m output grid), "
+            "every Sentinel-1 pair offset-tracked and every UAV pair feature-tracked (as "
+            "Sentinel-1 offset tracking and UAV feature tracking with their defaults) into "
             "OUTPUT_FOLDER/pairs; with STABLE_GROUND polygons the "
             "co-registration offset is removed and error bands added. Monthly products "
             "OUTPUT_FOLDER/monthly/YYYYMM.tif (v, vx, vy, v_error, count, ...) are built as by "
             "Monthly velocity, on a grid of RESOLUTION metres (over AREA when given, no data outside "
-            "it), fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = inverse variance). "
+            "it), fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = inverse variance), or with "
+            "weights fitted per month against GNSS stations (REFERENCE_GNSS: a folder of "
+            "station files in REFERENCE_LAYOUT, coordinates in REFERENCE_CRS, as Import GNSS "
+            "stations reads them; the fallbacks, tags and leave-one-station-out validation of "
+            "Monthly velocity, table monthly/monthly_weights.csv). "
             "manifest.csv lists every scene and pair with its status (done, failed, skipped) "
             "and the reason, Δt, offsets, stable-ground NMAD, valid fraction, run time and "
             "worker; report.html summarises the months.\n\n"
@@ -71,8 +79,7 @@ class VelocityDataset(GlacvelAlgorithm):
             "folder on shared storage). A failed pair never stops the others; a worker that "
             "dies has its pairs re-run elsewhere. Running the job again skips every complete "
             "product (checked), re-runs failed or missing pairs and rebuilds only the months "
-            "they touch. Sentinel-1 and UAV pairs are listed as skipped: run them with their "
-            "own algorithms.")
+            "they touch.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
@@ -109,6 +116,16 @@ class VelocityDataset(GlacvelAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             "WEIGHTS", self.tr("Fusion weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse "
                                "variance)"), optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "REFERENCE_GNSS", self.tr("GNSS reference: folder of station files (weights "
+                                      "fitted per month; empty: WEIGHTS)"),
+            behavior=QgsProcessingParameterFile.Folder, optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "REFERENCE_LAYOUT", self.tr("GNSS file layout"), list(GNSS_LAYOUTS),
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterCrs(
+            "REFERENCE_CRS", self.tr("CRS of the GNSS coordinates (empty: the monthly grid's)"),
+            optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             "RESOLUTION", self.tr("Monthly grid resolution [m]"),
             QgsProcessingParameterNumber.Double, 30.0, minValue=0.001))
@@ -151,6 +168,13 @@ class VelocityDataset(GlacvelAlgorithm):
             window=self.parameterAsInt(parameters, "WINDOW", context),
             stable_ground=polygons(self, parameters, "STABLE_GROUND", context),
             weights=self.parameterAsString(parameters, "WEIGHTS", context) or "",
+            reference_gnss=gnss_files(self.parameterAsFile(parameters, "REFERENCE_GNSS",
+                                                           context)
+                                      if parameters.get("REFERENCE_GNSS") else ""),
+            reference_layout=list(GNSS_LAYOUTS)[
+                self.parameterAsEnum(parameters, "REFERENCE_LAYOUT", context)],
+            reference_crs=(self.parameterAsCrs(parameters, "REFERENCE_CRS", context).toWkt()
+                           if parameters.get("REFERENCE_CRS") else None),
             resolution=self.parameterAsDouble(parameters, "RESOLUTION", context),
             workers=self.parameterAsInt(parameters, "WORKERS", context) or None,
             scheduler=scheduler,
@@ -179,6 +203,21 @@ class VelocityDataset(GlacvelAlgorithm):
                 "PAIRS_RUN": res.pairs_run, "MONTHS": ",".join(res.months),
                 "MONTHS_REBUILT": ",".join(res.months_rebuilt),
                 "FILES": [os.path.join(res.monthly_folder, f"{m}.tif") for m in res.months]}
+
+
+
+def gnss_files(folder: str):
+    """The station files of a GNSS folder (every visible regular file, sorted), or None."""
+    if not folder:
+        return None
+    if not os.path.isdir(folder):
+        raise ValueError(f"REFERENCE_GNSS: {folder} is not a folder; give the folder that "
+                         "holds the GNSS station files")
+    files = sorted(os.path.join(folder, n) for n in os.listdir(folder)
+                   if not n.startswith(".") and os.path.isfile(os.path.join(folder, n)))
+    if not files:
+        raise ValueError(f"REFERENCE_GNSS: the folder {folder} holds no file")
+    return files
 
 
 ALGORITHMS = [VelocityDataset]

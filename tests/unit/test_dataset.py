@@ -88,6 +88,50 @@ def test_every_month_matches_the_truth(local_run, year):
         assert (b["count"][ok] >= 1).all() and np.isfinite(b["v_error"][ok]).all()
 
 
+def test_weights_fitted_per_month_against_gnss_stations(local_run, year, tmp_path):
+    """GNSS stations (velocity layout) sampled from the known field, one record per pair
+    period: the months are rebuilt with weights fitted per month (error-calibrated),
+    validated station by station, the pairs are reused; WEIGHTS beside them is refused."""
+    import csv
+    from affine import Affine
+    out = str(tmp_path / "out")
+    shutil.copytree(local_run[0], out)
+    gnss = tmp_path / "gnss"
+    gnss.mkdir()
+    T = year["transform"]
+    points = [T * (c + 0.5, r + 0.5) for r in (60, 140) for c in (50, 100, 150)]
+    times = year["times"]
+    with open(gnss / "stations.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["station", "start_date", "end_date", "x", "y", "vx", "vy"])
+        for k, (x, y) in enumerate(points):
+            tx, ty = truth_on(Affine(1, 0, x - 0.5, 0, -1, y + 0.5), (1, 1), year)
+            for t0, t1 in zip(times[:-1], times[1:]):
+                w.writerow([f"S{k}", t0.isoformat(), t1.isoformat(), x, y,
+                            float(tx[0, 0]), float(ty[0, 0])])
+    files = [str(gnss / "stations.csv")]
+    res = run_job(_job(os.path.join(year["root"], "scenes"), out, stable_ground=year["stable"],
+                       reference_gnss=files, reference_layout="velocity",
+                       reference_crs="EPSG:32607"))
+    # the done pairs are reused; only the pair of the corrupt scene is tried again
+    assert res.pairs_done == 10 and res.pairs_run == res.pairs_failed == 1
+    assert res.months_rebuilt == res.months                     # new dataset key
+    table = os.path.join(out, "monthly", "monthly_weights.csv")
+    with open(table) as f:
+        rows = list(csv.DictReader(f))
+    assert {r["month"] for r in rows} >= set(res.months), rows[:2]
+    for label in res.months:
+        b, transform, shape, tags = _bands(os.path.join(out, "monthly", label + ".tif"))
+        assert tags["WEIGHTS_METHOD"] == "error-calibrated", tags
+        assert "inverse-variance" not in tags["WEIGHTS_BASIS"], tags["WEIGHTS_BASIS"]
+        tx, ty = truth_on(transform, shape, year)
+        ok = np.isfinite(b["vx"] - tx)
+        assert np.median(np.abs(b["vx"] - tx)[ok]) < 0.02, label
+    with pytest.raises(ValueError, match="either fixed WEIGHTS or a GNSS reference"):
+        run_job(_job(os.path.join(year["root"], "scenes"), out, stable_ground=year["stable"],
+                     reference_gnss=files, reference_layout="velocity", weights="L8=1"))
+
+
 def test_stable_ground_offsets_are_the_mis_registration(local_run, year):
     out, res = local_run
     rows = _pairs(read_manifest(res.manifest))
