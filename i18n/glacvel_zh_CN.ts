@@ -4,67 +4,67 @@
 <context>
     <name>FitFusionWeights</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="417"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="474"/>
         <source>Fit fusion weights to a reference</source>
         <translation>按参考数据拟合融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="420"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="477"/>
         <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
         <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="435"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="492"/>
         <source>Velocity products (one per source)</source>
         <translation>流速产品（每个数据源一个）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="439"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="439"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="439"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="439"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="496"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="445"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="502"/>
         <source>Report</source>
         <translation>报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="445"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="502"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="448"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="505"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="449"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="506"/>
         <source>Cross-validated RMSE (m/d)</source>
         <translation>交叉验证 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="450"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="507"/>
         <source>RMSE of the fit (m/d)</source>
         <translation>拟合 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="494"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="554"/>
         <source>Fusion weights</source>
         <translation>融合权重</translation>
     </message>
@@ -157,82 +157,92 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 <context>
     <name>FuseVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="580"/>
         <source>Fuse velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="523"/>
-        <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS. Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
-        <translation>在公共网格上对多个数据源的流速产品加权融合（TARGET_CRS，默认为数据所在的 UTM 分带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算流速大小。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名称给出，如 'L8=0.6,S2=0.4'（例如来自“按参考数据拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：各分量 σ_f = √(Σ w'_i² σ_i²)，v_error 按 ITS_LIVE 方法计算；σ_i 取自 vx_error/vy_error（或 v_error）波段，其次取稳定地表标签，再次取 SOURCE_ERRORS。波段：v、vx、vy、v_error、count、vx_error、vy_error (m/d)。较粗网格按平均重采样，较细网格按双线性插值；m/yr 输入会换算为 m/d。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="537"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="600"/>
         <source>Velocity products</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="539"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="602"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="544"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="608"/>
         <source>Fused velocity</source>
         <translation>融合流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="583"/>
+        <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS, raised to the local scatter of each source where that is larger (LOCAL_SCATTER, window in source pixels, e.g. 5; default 0 = off). ROBUST (χ², e.g. 9.21; default 0 = off): at each pixel a source that disagrees with the others beyond their errors is dropped (counted in the OUTLIERS tag). Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
+        <translation>在公共格网上对多个数据源的流速产品进行加权融合（TARGET_CRS，默认为数据所在的 UTM 带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算速度。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名给出，如 'L8=0.6,S2=0.4'（例如来自“拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：每个分量 σ_f = √(Σ w'_i² σ_i²)，v_error 与 ITS_LIVE 相同；σ_i 取自 vx_error/vy_error（或 v_error）波段，否则取稳定地表标签，否则取 SOURCE_ERRORS，在各数据源局部离散度更大处提高到该离散度（LOCAL_SCATTER，源像元窗口，例如 5；默认 0 = 关闭）。ROBUST（χ²，例如 9.21；默认 0 = 关闭）：在每个像元上，与其他数据源的差异超出误差允许范围的数据源被剔除（计入 OUTLIERS 标签）。波段：v、vx、vy、v_error、count、vx_error、vy_error（m/d）。更粗的格网用平均重采样，更细的用双线性插值；m/yr 输入换算为 m/d。</translation>
     </message>
 </context>
 <context>
     <name>FusionParameters</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="83"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="87"/>
         <source>Target CRS (default: UTM zone of the data)</source>
         <translation>目标坐标系（默认：数据所在的 UTM 分带）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="85"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="89"/>
         <source>Target resolution (m)</source>
         <translation>目标分辨率 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="88"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="92"/>
         <source>Extent (default: union of the sources)</source>
         <translation>范围（默认：各数据源范围的并集）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="97"/>
         <source>Reference velocity product (e.g. UAV, m/d or m/yr)</source>
         <translation>参考流速产品（如无人机，m/d 或 m/yr）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="96"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="100"/>
         <source>Reference polygons (where the reference raster is used)</source>
         <translation>参考多边形（参考栅格的使用区域）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="99"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="103"/>
         <source>Reference points (GNSS: vx/vy in m/d, or start/end positions and dates)</source>
         <translation>参考点（GNSS：vx/vy 单位 m/d，或起止位置与日期）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="103"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="107"/>
         <source>Field of the east velocity vx (m/d)</source>
         <translation>东向流速 vx 字段 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="106"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="110"/>
         <source>Field of the north velocity vy (m/d)</source>
         <translation>北向流速 vy 字段 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="109"/>
-        <source>Station / polygon id field (cross-validation groups)</source>
-        <translation>站点/多边形标识字段（交叉验证分组）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="344"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="378"/>
         <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
         <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="113"/>
+        <source>Station / polygon id field (cross-validation groups; default: 'station' if present)</source>
+        <translation>站点/多边形 ID 字段（交叉验证分组；默认：若存在则为 'station'）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="385"/>
+        <source>Outlier test χ² threshold (2 d.o.f., 9.21 = 99 %; 0 = off)</source>
+        <translation>异常值检验 χ² 阈值（自由度 2，9.21 = 99 %；0 = 关闭）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
+        <source>Local-scatter error window in source pixels (odd; 0 = off)</source>
+        <translation>局部离散度误差窗口（源像元数，奇数；0 = 关闭）</translation>
     </message>
 </context>
 <context>
@@ -243,69 +253,69 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
         <translation>冰川流速统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="534"/>
-        <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage fraction (valid pixels / pixels inside). Outlines are moved into each product's CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
-
-The output is the outline layer with its attributes plus five fields per product, named v&lt;label&gt;_mean, _median, _p95, _count, _cover, where &lt;label&gt; is the month YYYYMM from the file name or the START/END tags. Glaciers without a valid pixel get NULL statistics and count 0.</source>
-        <translation>按冰川边界（如 RGI）和流速产品统计：中心位于边界内的像元的流速大小 v（m/d）的均值、中位数和第 95 百分位数（稳健最大值），有效像元数以及覆盖率（有效像元 / 边界内像元）。边界会转换到各产品的坐标系；相互重叠的边界各自获得其全部像元；多部件边界按一条冰川计。
-
-输出为边界图层及其属性，外加每个产品五个字段，命名为 v&lt;label&gt;_mean、_median、_p95、_count、_cover，其中 &lt;label&gt; 为取自文件名或 START/END 标签的月份 YYYYMM。没有有效像元的冰川统计值为 NULL，计数为 0。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="546"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="547"/>
         <source>Velocity products (e.g. monthly YYYYMM.tif)</source>
         <translation>流速产品（如月度 YYYYMM.tif）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="549"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="550"/>
         <source>Glacier outlines (polygon layer)</source>
         <translation>冰川边界（面图层）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="552"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="553"/>
         <source>Glacier statistics</source>
         <translation>冰川统计</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="534"/>
+        <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage of the outline (valid pixels / pixel centres inside the whole outline, also where the product has no footprint; NULL for an outline entirely off the product). Outlines are moved into each product's CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
+
+The output is the outline layer with its attributes plus five fields per product, named v&lt;label&gt;_mean, _median, _p95, _count, _cover, where &lt;label&gt; is the month YYYYMM from the file name or the START/END tags. Glaciers without a valid pixel get NULL statistics and count 0.</source>
+        <translation>对每条冰川轮廓（例如 RGI）和每个流速产品：统计像元中心落在轮廓内的像元的速度 v 的均值、中位数和第 95 百分位数（稳健最大值，m/d），有效像元数，以及轮廓覆盖率（有效像元数 / 整个轮廓内的像元中心数，产品范围外的部分也计入；轮廓完全在产品范围外时为 NULL）。轮廓会转换到各产品的坐标参考系；相互重叠的轮廓各自获得其全部像元；多部件轮廓作为一条冰川统计。
+
+输出为带原有属性的轮廓图层，每个产品增加五个字段，命名为 v&lt;label&gt;_mean、_median、_p95、_count、_cover，其中 &lt;label&gt; 为取自文件名或 START/END 标签的月份 YYYYMM。没有有效像元的冰川统计值为 NULL，计数为 0。</translation>
     </message>
 </context>
 <context>
     <name>GlacvelAlgorithm</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="14"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="20"/>
         <source>Correlation</source>
         <translation>相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="15"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="21"/>
         <source>Stable ground</source>
         <translation>稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="16"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="22"/>
         <source>Fusion</source>
         <translation>融合</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="17"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="23"/>
         <source>Products</source>
         <translation>产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="60"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="458"/>
         <source>Canceled; no output was written.</source>
         <translation>已取消；未写入任何输出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="241"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="255"/>
         <source>{} % done after {} s, about {} s left</source>
         <translation>已完成 {} %，用时 {} 秒，约剩 {} 秒</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="245"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="259"/>
         <source>{} % done after {} s</source>
         <translation>已完成 {} %，用时 {} 秒</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="250"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="264"/>
         <source>still working: {} % after {} s</source>
         <translation>仍在计算：{} %，已用 {} 秒</translation>
     </message>
@@ -438,6 +448,59 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
     </message>
 </context>
 <context>
+    <name>ImportGnss</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="40"/>
+        <source>Import GNSS stations</source>
+        <translation>导入 GNSS 站点</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="43"/>
+        <source>Reads GNSS station files (CSV with a header row) into the point layer that Fit fusion weights, Validate velocity and Monthly velocity take as REFERENCE_POINTS. Every row is one station observed at two dates: positions at a start and an end date give the velocity (end − start)/Δt in m/d at the midpoint, or a location with a velocity in m/d is given directly. LAYOUT: 'kaskawulsh' (the GLAFT *_GPS files: date1 is the later date, start_easting/start_northing the position at date1), 'positions' (station, start_date, end_date, start_x, start_y, end_x, end_y) or 'velocity' (station, start_date, end_date, x, y, vx, vy). COLUMNS renames columns of the layout, e.g. 'station=id,start_x=e0'. Rows of a station not observed on one of the dates are skipped and counted; text in a numeric column, a missing column or an end date not after the start date stop with the file, line and column named. CRS: the coordinate system of the positions (projected, metres; default EPSG:32607 for the kaskawulsh layout).</source>
+        <translation>将 GNSS 站点文件（带表头行的 CSV）读入点图层，供“拟合融合权重”“验证流速”和“月流速”作为 REFERENCE_POINTS 使用。每一行是在两个日期观测的一个站点：由起止日期的位置得到中点处的流速 (end − start)/Δt（m/d），或直接给出位置和流速（m/d）。LAYOUT：'kaskawulsh'（GLAFT 的 *_GPS 文件：date1 为较晚日期，start_easting/start_northing 为 date1 时的位置）、'positions'（station、start_date、end_date、start_x、start_y、end_x、end_y）或 'velocity'（station、start_date、end_date、x、y、vx、vy）。COLUMNS 重命名格式中的列，例如 'station=id,start_x=e0'。某站点在其中一个日期未观测的行会被跳过并计数；数值列中的文本、缺少的列或结束日期不晚于开始日期时停止，并指出文件、行和列。CRS：位置的坐标系（投影坐标，米；kaskawulsh 格式默认 EPSG:32607）。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="59"/>
+        <source>GNSS files (CSV)</source>
+        <translation>GNSS 文件（CSV）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="61"/>
+        <source>Layout</source>
+        <translation>文件格式</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="63"/>
+        <source>Column names (ROLE=COLUMN, overriding the layout)</source>
+        <translation>列名（角色=列名，覆盖格式中的默认列）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="66"/>
+        <source>Field separator</source>
+        <translation>字段分隔符</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="68"/>
+        <source>CRS of the positions (projected, metres; empty: EPSG:32607 for the kaskawulsh layout)</source>
+        <translation>位置的坐标参考系（投影坐标，米；留空：kaskawulsh 格式为 EPSG:32607）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="71"/>
+        <source>GNSS stations</source>
+        <translation>GNSS 站点数</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="73"/>
+        <source>Station velocities</source>
+        <translation>站点流速</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="74"/>
+        <source>Rows without data</source>
+        <translation>无数据的行</translation>
+    </message>
+</context>
+<context>
     <name>ImportVelocity</name>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_import.py" line="73"/>
@@ -542,180 +605,265 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 <context>
     <name>MonthlyVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="588"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="665"/>
         <source>Monthly velocity (YYYYMM.tif)</source>
         <translation>月度流速 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="591"/>
-        <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = per-pixel inverse variance). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs) per month with data is written in OUTPUT_FOLDER, on a common grid (default 30 m in the UTM zone of the data). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
-        <translation>由跨任意时段的像对产品生成月度产品。每个像对分配到与其重叠的日历月，前提是重叠部分至少占其时间基线的 MIN_OVERLAP。对每个数据源（SENSOR 标签）和每个月，以 重叠/(误差·Δt) 为权重对像对取平均（ITS_LIVE 方式），再按 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逐像元逆方差）融合各数据源。每个有数据的月份在 OUTPUT_FOLDER 中写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数），位于公共网格（默认为数据所在 UTM 分带的 30 m 网格）。YEAR（可选）指定某一年的十二个月；无数据的月份会在报告中列出。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="603"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="697"/>
         <source>Pair velocity products</source>
         <translation>像对流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="605"/>
-        <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
-        <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="609"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="704"/>
         <source>Minimum share of a pair's time baseline inside a month</source>
         <translation>像对时间基线落在月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="613"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="708"/>
         <source>Year (0 = the months spanned by the pairs)</source>
         <translation>年份（0 = 像对所跨的月份）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="617"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="743"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="619"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="751"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="620"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="752"/>
         <source>Months without data</source>
         <translation>无数据的月份</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="668"/>
+        <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused. Weights: fixed WEIGHTS ('L8=0.6,S2=0.4'); or fitted per month against a reference (REFERENCE_POINTS with start_date/end_date per feature, e.g. from Import GNSS stations, or REFERENCE_RASTER inside REFERENCE_POLYGONS), using the reference falling in the month (WEIGHT_WINDOW months on each side widen the period). METHOD: error-calibrated (default: each source's per-pixel error is scaled by its misfit to the month's reference, then per-pixel inverse variance), or fixed weights by constrained/unconstrained least squares or inverse variance. A month with fewer than MIN_REFERENCE_SAMPLES samples of MIN_REFERENCE_GROUPS stations/polygons falls back to the neighbouring months, then to the fit over all months, then to inverse variance, and the month fit is shrunk towards the all-month fit with strength SHRINKAGE (tag WEIGHTS_BASIS names what was used); empty = per-pixel inverse variance. LOCAL_SCATTER raises each pair's error to its local scatter where that is larger (window in source pixels; default 5, 0 = off); ROBUST (χ², default 9.21) drops at each pixel a source that disagrees with the others beyond their errors (counted in the OUTLIERS tag). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs; SENSOR = the source's name when only one source has pairs that month, else FUSED) per month with data in OUTPUT_FOLDER; SOURCE_COMPOSITES also writes YYYYMM_&lt;SENSOR&gt;.tif per source. With a reference, the weights of every month and a leave-one-station/polygon-out validation (fused and each source) go to OUTPUT_TABLE (CSV). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
+        <translation>由跨越任意时段的像对产品生成月度产品。每个像对被分配到它所覆盖的各个日历月，前提是与该月的重叠至少占其时间基线的 MIN_OVERLAP。按数据源（SENSOR 标签）和月份，像对以 重叠/(误差·Δt) 为权重平均（ITS_LIVE 方式），然后融合各数据源。权重：固定的 WEIGHTS（'L8=0.6,S2=0.4'）；或按月相对参考数据拟合（REFERENCE_POINTS，每个要素带 start_date/end_date，例如来自“导入 GNSS 站点”；或 REFERENCE_POLYGONS 内的 REFERENCE_RASTER），使用落在该月内的参考数据（WEIGHT_WINDOW 向前后各扩展若干个月）。METHOD：误差校准（默认：按各数据源与该月参考数据的偏差缩放其逐像元误差，再做逐像元逆方差加权），或用约束/无约束最小二乘或逆方差拟合固定权重。样本少于 MIN_REFERENCE_SAMPLES、站点/多边形少于 MIN_REFERENCE_GROUPS 的月份依次退回到相邻月份、全时段拟合、逆方差，并且月度拟合以强度 SHRINKAGE 向全时段拟合收缩（WEIGHTS_BASIS 标签说明所用依据）；留空 = 逐像元逆方差。LOCAL_SCATTER 在局部离散度更大处将每个像对的误差提高到该离散度（源像元窗口；默认 5，0 = 关闭）；ROBUST（χ²，默认 9.21）在每个像元上剔除与其他数据源差异超出误差允许范围的数据源（计入 OUTLIERS 标签）。在 OUTPUT_FOLDER 中为每个有数据的月份写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数；当月只有一个数据源时 SENSOR 为该数据源名称，否则为 FUSED）；SOURCE_COMPOSITES 还为每个数据源写出 YYYYMM_&lt;SENSOR&gt;.tif。有参考数据时，每个月的权重以及留一站点/多边形的验证（融合产品和各数据源）写入 OUTPUT_TABLE（CSV）。YEAR（可选）指定一年的十二个月；无数据的月份会被报告。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="699"/>
+        <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: fitted to the reference, or inverse variance)</source>
+        <translation>按数据源的权重，例如 L8=0.6,S2=0.4（留空：按参考数据拟合，或逆方差）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="713"/>
+        <source>Weight fit method (with a reference)</source>
+        <translation>权重拟合方法（有参考数据时）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="713"/>
+        <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
+        <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="713"/>
+        <source>Unconstrained least squares (ΣW = 1)</source>
+        <translation>无约束最小二乘（ΣW = 1）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="713"/>
+        <source>Inverse variance</source>
+        <translation>逆方差</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="713"/>
+        <source>Error-calibrated per-pixel inverse variance</source>
+        <translation>误差校准的逐像元逆方差</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="719"/>
+        <source>Months on each side pooled into a month's weight fit</source>
+        <translation>每月权重拟合时向前后各合并的月数</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="722"/>
+        <source>Reference samples (vx, vy components) a month needs for its own weights</source>
+        <translation>一个月单独拟合权重所需的参考样本数（vx、vy 分量）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="726"/>
+        <source>Stations / polygons a month needs for its own weights</source>
+        <translation>一个月单独拟合权重所需的站点/多边形数</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="730"/>
+        <source>Shrinkage towards the all-month weights (prior samples n0; 0 = none)</source>
+        <translation>向全时段权重收缩的强度（先验样本数 n0；0 = 不收缩）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="734"/>
+        <source>Minimum share of a reference period inside a month</source>
+        <translation>参考时段落在某月内的最小比例</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="740"/>
+        <source>Also write per-source composites YYYYMM_&lt;SENSOR&gt;.tif</source>
+        <translation>同时写出各数据源的合成产品 YYYYMM_&lt;SENSOR&gt;.tif</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="745"/>
+        <source>Weights and validation per month (CSV)</source>
+        <translation>逐月权重与验证（CSV）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="745"/>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="748"/>
+        <source>Report: weights and held-out validation per month</source>
+        <translation>报告：逐月权重与留出验证</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="748"/>
+        <source>HTML files (*.html)</source>
+        <translation>HTML 文件 (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="756"/>
+        <source>Monthly velocity: weights and validation</source>
+        <translation>月流速：权重与验证</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="774"/>
+        <source>Held-out validation (leave one station/polygon out)</source>
+        <translation>留出验证（每次留出一个站点/多边形）</translation>
     </message>
 </context>
 <context>
     <name>OpticalCorrelationAlgorithm</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="22"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="29"/>
         <source>Optical image correlation (velocity)</source>
         <translation>光学影像相关匹配（流速）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="56"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="68"/>
         <source>Reference image (earlier)</source>
         <translation>参考影像（较早）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="58"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
         <source>Reference band (empty = band 1 of a single-band image)</source>
         <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="61"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="73"/>
         <source>Secondary image (later)</source>
         <translation>次影像（较晚）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="63"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="75"/>
         <source>Secondary band (empty = band 1 of a single-band image)</source>
         <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="66"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="78"/>
         <source>Reference acquisition time (UTC; empty = from the data)</source>
         <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="69"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="81"/>
         <source>Secondary acquisition time (UTC; empty = from the data)</source>
         <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="72"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="84"/>
         <source>Window (chip) size [px]</source>
         <translation>窗口（模板）大小 [像元]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="75"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="87"/>
         <source>Step [px] (0 = automatic: 30 m output grid)</source>
         <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="78"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="90"/>
         <source>Maximum speed [m/d] (sets the search range)</source>
         <translation>最大流速 [m/d]（决定搜索范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
         <source>Pre-filter</source>
         <translation>预滤波</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
         <source>None</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
         <source>High-pass</source>
         <translation>高通</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
         <source>Wallis</source>
         <translation>Wallis</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
         <source>Orientation images</source>
         <translation>方向影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
         <source>Correlation method</source>
         <translation>相关匹配方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
         <source>Phase correlation</source>
         <translation>相位相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
         <source>Normalised cross-correlation (NCC)</source>
         <translation>归一化互相关 (NCC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
         <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
         <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="85"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
         <source>Coarse search, deformable Lucas-Kanade, phase correlation where it is rejected (default)</source>
         <translation>粗搜索、可形变 Lucas-Kanade、在其被拒绝处用相位相关（默认）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="108"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="99"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="113"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="106"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="120"/>
         <source>the reference image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="109"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="123"/>
         <source>the secondary image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="90"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="104"/>
         <source>Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)</source>
         <translation>最小质量（0 = 无阈值；负值用于 NCC/LK，范围 -1..1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="25"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="32"/>
         <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
 The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements. The default method then refines every window by dense Lucas-Kanade matching with window deformation (the windows deform with the flow) and measures again by phase correlation every window where that refinement is rejected, its quality is below 0.5 or the displacement changes by more than 3 px across the window (shear margins, calving fronts): fast and precise on slow ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched secondary window (-1..1); on the Yahtse pair a minimum quality of 0.2 removes 85 % of the windows that differ from phase correlation by more than 2 px and 4 % of those within 0.5 px (docs/correlation.md). The other methods measure every window with one engine: phase correlation (quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or Lucas-Kanade alone (quality = NCC of the deformed windows; windows below 0.3 are left out; where it fails, phase correlation searches on a sparse grid and Lucas-Kanade restarts from there, but it leaves more no data in fast, sheared ice). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
@@ -734,17 +882,17 @@ Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on 
 步长：0 = 自动，即得到 30 m 网格的步长（Landsat-8 B8 为 2 像元，Sentinel-2 B8 为 3 像元）。预滤波：高通（默认）、Wallis、方向影像（Heid &amp; Kääb，2012）或不滤波。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="126"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="145"/>
         <source>Δt = {} d ({} → {} UTC)</source>
         <translation>Δt = {} 天（{} → {} UTC）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="129"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="159"/>
         <source>aligning the secondary image on the reference grid, then a coarse search on the image pyramid and the full-resolution pass strip by strip</source>
         <translation>将次影像对齐到参考影像格网，然后在影像金字塔上进行粗搜索，再逐条带进行全分辨率匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="140"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="174"/>
         <source>window {} px, step {} px, search {} px, grid {} × {}, valid {} %</source>
         <translation>窗口 {} px，步长 {} px，搜索 {} px，格网 {} × {}，有效 {} %</translation>
     </message>
@@ -960,122 +1108,122 @@ Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on 
 <context>
     <name>SarOffsetTracking</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="251"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="32"/>
         <source>SAR offset tracking (Sentinel-1 GRD)</source>
         <translation>SAR 偏移量跟踪（Sentinel-1 GRD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="284"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="65"/>
         <source>Reference (earlier) Sentinel-1 GRD image</source>
         <translation>参考（较早）Sentinel-1 GRD 影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="286"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="67"/>
         <source>Secondary (later) Sentinel-1 GRD image</source>
         <translation>次影像（较晚）Sentinel-1 GRD 影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="69"/>
         <source>Backscatter scale</source>
         <translation>后向散射量纲</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="69"/>
         <source>Detect from tags, names or values</source>
         <translation>由标签、文件名或数值自动检测</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="69"/>
         <source>Linear power</source>
         <translation>线性功率</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="69"/>
         <source>Linear amplitude</source>
         <translation>线性振幅</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="288"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="69"/>
         <source>dB</source>
         <translation>dB</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="292"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="73"/>
         <source>Reference acquisition time, UTC (empty: from name/tags)</source>
         <translation>参考影像获取时间，UTC（留空：取自文件名/标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="295"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="76"/>
         <source>Secondary acquisition time, UTC (empty: from name/tags)</source>
         <translation>次影像获取时间，UTC（留空：取自文件名/标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="298"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="79"/>
         <source>Matching window (px)</source>
         <translation>匹配窗口（像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="301"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="82"/>
         <source>Output grid resolution (m)</source>
         <translation>输出网格分辨率 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="304"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="85"/>
         <source>Maximum speed (m/d)</source>
         <translation>最大流速 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="307"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="88"/>
         <source>Cross-correlation threshold</source>
         <translation>互相关阈值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="310"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="91"/>
         <source>Averaging box (nodes, odd; 1 = off)</source>
         <translation>平均窗口（节点数，奇数；1 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="313"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="94"/>
         <source>Hole-filling radius (nodes; 0 = off)</source>
         <translation>空洞填补半径（节点数；0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="320"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="101"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="323"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="104"/>
         <source>Minimum peak ratio (peak / mean |NCC|; 0 = off)</source>
         <translation>最小峰值比（峰值 / |NCC| 均值；0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="326"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="107"/>
         <source>Speckle low-pass sigma (px; 0 = off)</source>
         <translation>斑点噪声低通 sigma（像元；0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="333"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="114"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="351"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="139"/>
         <source>Backscatter scale of {}: {} ({})</source>
         <translation>{} 的后向散射量纲：{}（{}）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="383"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="140"/>
         <source>Δt = {:.3f} d; search range ±{} px; node spacing {} px ({:.1f} m); window {} px</source>
         <translation>Δt = {:.3f} 天；搜索范围 ±{} 像元；节点间距 {} 像元（{:.1f} m）；窗口 {} 像元</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="435"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="145"/>
         <source>Rejected ({}): {} of {} nodes</source>
         <translation>剔除（{}）：{} / {} 个节点</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="254"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="35"/>
         <source>Amplitude offset tracking of two geocoded (terrain-corrected) Sentinel-1 GRD images of the same track, as in ESA SNAP's Offset Tracking, giving a glacvel velocity product.
 
 The backscatter (linear power, linear amplitude or dB; detected from tags, names or values when set to Detect) is converted to log amplitude and lightly low-passed against speckle (SPECKLE_SIGMA px). Matching windows of WINDOW px (128 as in the published chain) centred on nodes every STEP px are matched by normalised cross-correlation within a search range of MAX_SPEED x time baseline; sub-pixel by 16x oversampling of the correlation peak.
@@ -1092,7 +1240,7 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 时间取自 REFERENCE_TIME/SECONDARY_TIME 或 Sentinel-1 文件名（S1A_IW_GRDH_1SDV_YYYYMMDDTHHMMSS_...）。轨道/地形残余偏移未去除：之后请做稳定地表校正。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="317"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="98"/>
         <source>Node spacing (px; 0 = auto)</source>
         <translation>节点间距（像元；0 = 自动）</translation>
     </message>
@@ -1100,475 +1248,465 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>SceneChooserDialog</name>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="435"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
         <source>Glacier velocity — scenes and pairs</source>
         <translation>冰川流速 — 影像与像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="446"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="470"/>
         <source>Scene folder</source>
         <translation>影像文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="450"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="474"/>
         <source>Scan</source>
         <translation>扫描</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="456"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="480"/>
         <source>Scenes (tick the ones to use)</source>
         <translation>影像（勾选要使用的）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>Acquired (UTC)</source>
         <translation>获取时间 (UTC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>Path/row or tile</source>
         <translation>轨道号/行号或图幅</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>Cloud %</source>
         <translation>云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>Overlap with map %</source>
         <translation>与地图范围重叠 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="459"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="471"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="495"/>
         <source>Maximum cloud cover %</source>
         <translation>最大云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="476"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="500"/>
         <source>Tick all usable</source>
         <translation>勾选全部可用影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="480"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="504"/>
         <source>Propose pairs</source>
         <translation>推荐像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="486"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="510"/>
         <source>Pairs</source>
         <translation>像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
         <source>First scene</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
         <source>Second scene</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
         <source>Δt (days)</source>
         <translation>Δt（天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
         <source>Why</source>
         <translation>依据</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="499"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="523"/>
         <source>First</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="501"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="525"/>
         <source>Second</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="503"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="527"/>
         <source>Add pair</source>
         <translation>添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="506"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="530"/>
         <source>Remove selected pairs</source>
         <translation>删除所选像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="573"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="599"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="519"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="543"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="524"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="548"/>
         <source>Stable-ground polygons (optional)</source>
         <translation>稳定地表多边形（可选）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="530"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="554"/>
         <source>algorithm default</source>
         <translation>算法默认值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="534"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="558"/>
         <source>Fastest expected speed; sets the search range of the correlation</source>
         <translation>预计最大流速；决定相关匹配的搜索范围</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="535"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="559"/>
         <source>Maximum speed</source>
         <translation>最大流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="552"/>
-        <source>Monthly products (YYYYMM.tif)</source>
-        <translation>月度产品 (YYYYMM.tif)</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="554"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="580"/>
         <source>Add flow arrows to monthly products</source>
         <translation>为月度产品添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="576"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="602"/>
         <source>Cancel run</source>
         <translation>取消运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="580"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="606"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="614"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="640"/>
         <source>No raster files found in {}.</source>
         <translation>在 {} 中未找到栅格文件。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="616"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="642"/>
         <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
         <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="637"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="663"/>
         <source>usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="687"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="713"/>
         <source>Tick at least two usable scenes to propose pairs.</source>
         <translation>请至少勾选两景可用影像再推荐像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="706"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="732"/>
         <source>{} pairs proposed; edit them below.</source>
         <translation>已推荐 {} 个像对；可在下方编辑。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="724"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="750"/>
         <source>Choose two scanned scenes.</source>
         <translation>请选择两景已扫描的影像。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="729"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="755"/>
         <source>Pair refused: {}</source>
         <translation>像对被拒绝：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="732"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="758"/>
         <source>This pair is already in the list.</source>
         <translation>该像对已在列表中。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="734"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="760"/>
         <source>added by hand</source>
         <translation>手动添加</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="738"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="764"/>
         <source>Pair added (Δt = {:.2f} days).</source>
         <translation>已添加像对（Δt = {:.2f} 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="771"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="797"/>
         <source>A run is still going; cancel it or wait.</source>
         <translation>仍有任务在运行；请取消或等待。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="783"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="807"/>
         <source>Processing algorithm(s) not available: {}</source>
         <translation>Processing 算法不可用：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="786"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="810"/>
         <source>glacvel run {}</source>
         <translation>glacvel 运行 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="793"/>
-        <source>Running {} steps in the background…</source>
-        <translation>正在后台运行 {} 个步骤…</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="806"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="831"/>
         <source>Run stopped: {}</source>
         <translation>运行已停止：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="809"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="834"/>
         <source>Done: {} layers loaded into group “{}”.</source>
         <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="100"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="93"/>
         <source>cannot read: {}</source>
         <translation>无法读取：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="103"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="96"/>
         <source>a velocity product, not a scene</source>
         <translation>这是流速产品，不是影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="112"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="105"/>
         <source>no coordinate reference system</source>
         <translation>没有坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="114"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="107"/>
         <source>no acquisition time (no Landsat/Sentinel name, MTL file or date tag)</source>
         <translation>没有获取时间（无 Landsat/Sentinel 文件名、MTL 文件或日期标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="126"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="119"/>
         <source>{} is not a folder; choose the folder that holds the scenes</source>
         <translation>{} 不是文件夹；请选择存放影像的文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="276"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="336"/>
         <source>no pairs: tick scenes and press Propose pairs, or add pairs</source>
         <translation>没有像对：请勾选影像并点击“推荐像对”，或手动添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="278"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="338"/>
         <source>choose an output folder</source>
         <translation>请选择输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="286"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="183"/>
         <source>no correlation algorithm for sensor {}</source>
         <translation>没有适用于传感器 {} 的相关匹配算法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="296"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="193"/>
         <source>correlate {}</source>
         <translation>相关匹配 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="301"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="198"/>
         <source>stable-ground correction {}</source>
         <translation>稳定地表校正 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="305"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="202"/>
         <source>monthly products</source>
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="346"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="243"/>
         <source>Glacier velocity: {} steps</source>
         <translation>冰川流速：{} 个步骤</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="388"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="407"/>
         <source>canceled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="176"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="73"/>
         <source>first and last scene of {}</source>
         <translation>{} 的首景与末景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="178"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="75"/>
         <source>only usable scene of {}; bridged to the next</source>
         <translation>{} 唯一可用的影像；与下一景配对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="180"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="77"/>
         <source>Sentinel-1 {}-day baseline</source>
         <translation>Sentinel-1 {} 天时间基线</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="182"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="79"/>
         <source>consecutive UAV surveys</source>
         <translation>相邻两次无人机测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="219"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="116"/>
         <source>cloud cover {} % is above the limit of {} %</source>
         <translation>云量 {} % 超过上限 {} %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="228"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="125"/>
         <source>no other usable {} scene of footprint {}</source>
         <translation>没有其他可用的 {} 影像（覆盖范围 {}）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="231"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="128"/>
         <source>no Sentinel-1 scene of the same orbit {} days apart (± 1 day)</source>
         <translation>同一轨道上没有相隔 {} 天（± 1 天）的 Sentinel-1 影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="235"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="132"/>
         <source>the nearest usable scene is {} days away (bridges reach 48 days)</source>
         <translation>最近的可用影像相隔 {} 天（跨月配对最多 48 天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="238"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="135"/>
         <source>no later survey of the same site</source>
         <translation>同一地点没有更晚的测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="530"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="554"/>
         <source>algorithm default ({} m/d)</source>
         <translation>算法默认值（{} m/d）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="538"/>
-        <source>Phase correlation</source>
-        <translation>相位相关</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="539"/>
-        <source>Normalised cross-correlation (NCC)</source>
-        <translation>归一化互相关 (NCC)</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="540"/>
-        <source>Fast dense matching (Lucas-Kanade)</source>
-        <translation>快速稠密匹配（Lucas-Kanade）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="541"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="567"/>
         <source>Correlation method of optical pairs (glacvel:optical_correlation METHOD)</source>
         <translation>光学像对的相关匹配方法（glacvel:optical_correlation 的 METHOD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="543"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="569"/>
         <source>Window</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="549"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="575"/>
         <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window</source>
         <translation>光学像对的窗口（影像块）大小；Sentinel-1 与无人机像对使用各自算法的窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="551"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="577"/>
         <source>Optical correlation</source>
         <translation>光学相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="695"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="721"/>
         <source>No pair matches the rules (optical: first and last usable scene of a month, cloud cover ≤ {} %; Sentinel-1: 24 or 36 days).</source>
         <translation>没有符合规则的像对（光学：每月首末两景可用影像，云量 ≤ {} %；Sentinel-1：24 或 36 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="708"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="734"/>
         <source>Left out: {}.</source>
         <translation>未使用：{}。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="701"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="727"/>
         <source>Raise Maximum cloud cover % or add pairs by hand.</source>
         <translation>请提高“最大云量 %”，或手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="703"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="729"/>
         <source>Add pairs by hand.</source>
         <translation>请手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="358"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="255"/>
         <source>step {}/{} ({}): {}</source>
         <translation>第 {}/{} 步（{}）：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="375"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="272"/>
         <source>started</source>
         <translation>开始</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="373"/>
+        <source>Glacier velocity dataset</source>
+        <translation>冰川流速数据集</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="578"/>
+        <source>Load the monthly products (YYYYMM.tif)</source>
+        <translation>加载月度产品（YYYYMM.tif）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="818"/>
+        <source>Running {} pairs in the background…</source>
+        <translation>正在后台运行 {} 个像对…</translation>
     </message>
 </context>
 <context>
     <name>StableGroundCorrection</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="145"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="117"/>
         <source>Stable-ground correction</source>
         <translation>稳定地表校正</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="172"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="144"/>
         <source>Offset model</source>
         <translation>偏移模型</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="172"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="144"/>
         <source>constant (median)</source>
         <translation>常数（中位数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="172"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="144"/>
         <source>plane</source>
         <translation>平面</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="175"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="147"/>
         <source>Hold-out checkerboard block (pixels)</source>
         <translation>留出检验棋盘格块大小（像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="183"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="155"/>
         <source>Corrected velocity product</source>
         <translation>校正后的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="201"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="173"/>
         <source>Stable ground: {}</source>
         <translation>稳定地表：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="148"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="120"/>
         <source>Removes the co-registration offset measured on stable (ice-free) ground from a velocity product.
 
 Stable ground: STABLE_GROUND polygons; or, without them, everything outside GLACIER_OUTLINES farther than BUFFER metres; or, with neither, automatically the slowest 25 % of good-quality pixels (as autoRIFT), measured about the stable offset.
@@ -1585,47 +1723,47 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 输出：校正后的产品（重新计算 v、vx、vy、dx、dy；其余波段保留），附 vx_error、vy_error（留出样本 RMSE，m/d；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段，以及标签 SG_OFFSET_VX/VY、SG_MODEL、SG_SOURCE 和留出样本统计量。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="140"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="140"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="140"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="140"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
         <source>RMSE on held-out stable pixels</source>
         <translation>留出稳定像元上的 RMSE</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="180"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="152"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="197"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="169"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="238"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="179"/>
         <source>Offset vx {:.4f} {u}, vy {:.4f} {u} ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} {u} ({} pixels)</source>
         <translation>偏移 vx {:.4f} {u}，vy {:.4f} {u}（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} {u}（{} 个像元）</translation>
     </message>
@@ -1633,47 +1771,47 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 <context>
     <name>StableGroundError</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="258"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="199"/>
         <source>Stable-ground error statistics</source>
         <translation>稳定地表误差统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="284"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="225"/>
         <source>Glacier outline buffered inward (GLAFT metric 2)</source>
         <translation>向内缓冲的冰川边界（GLAFT 指标 2）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="287"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="228"/>
         <source>KDE contour level (sigma)</source>
         <translation>核密度等值线水平 (sigma)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="296"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="237"/>
         <source>Stable-ground statistics</source>
         <translation>稳定地表统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="299"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="240"/>
         <source>Stable-ground report</source>
         <translation>稳定地表报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="299"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="240"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="306"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="247"/>
         <source>Product with error bands</source>
         <translation>带误差波段的产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="328"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="269"/>
         <source>Stable ground: {} ({} pixels)</source>
         <translation>稳定地表：{}（{} 个像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="261"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="202"/>
         <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
 
 Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT's own numbers are 8 times larger).
@@ -1686,47 +1824,47 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
 输出：统计表、HTML 报告（直方图、带 2σ 等值线的 vx–vy 散点图），以及 OUTPUT_ERROR——添加了 vx_error、vy_error（相对零值的稳定地表 RMSE，m/d，包含异常值和任何未校正的偏移；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段（替换已有波段）的产品副本，供融合使用。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="221"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="221"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="221"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="280"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="221"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="293"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="234"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="293"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="234"/>
         <source>RMSE on stable ground (includes outliers and offset)</source>
         <translation>稳定地表上的 RMSE（含异常值和偏移）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="293"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="234"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="315"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="256"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="410"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="351"/>
         <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} {u}; GLAFT delta_u {:.4f}, delta_v {:.4f} {u}</source>
         <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} {u}；GLAFT delta_u {:.4f}，delta_v {:.4f} {u}</translation>
     </message>
@@ -1734,12 +1872,12 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
 <context>
     <name>UavFeatureTracking</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="41"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="34"/>
         <source>UAV feature tracking (orthomosaics)</source>
         <translation>无人机特征跟踪（正射影像）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="44"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="37"/>
         <source>Feature tracking of two UAV orthomosaics as in ImGRAFT (Messerli &amp; Grinsted 2015): square templates of TEMPLATE_SIZE metres cut from the reference on a regular grid every SPACING metres are searched for in the secondary within MAX_SPEED x time baseline, by normalised cross-correlation (NCC) or orientation correlation; sub-pixel by 16x oversampling of the correlation peak.
 
 Inputs may be RGB (converted to luminance) or single band, on different grids and extents (the secondary is warped onto the reference grid, or onto a coarser work grid of WORK_RESOLUTION metres, which makes large centimetre mosaics faster). Times come from REFERENCE_TIME/SECONDARY_TIME or the files' date tags (EXIF DateTimeOriginal, TIFFTAG_DATETIME).
@@ -1752,142 +1890,274 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 输出：跟踪点（vx、vy、v 单位 m/d，x 向东，y 向北；dx、dy 单位米；quality = 相关峰值；peak_ratio）以及 TARGET_RESOLUTION 网格（默认 30 m）上的流速产品：每个像元内有效点的中位数（稳健块聚合）并附 count 波段。影像逐窗口读取，因此大幅正射影像的内存占用也有上限。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="65"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="58"/>
         <source>Reference (earlier) orthomosaic</source>
         <translation>参考（较早）正射影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="67"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="60"/>
         <source>Secondary (later) orthomosaic</source>
         <translation>次影像（较晚）正射影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="69"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="62"/>
         <source>Reference acquisition time, UTC (empty: from tags)</source>
         <translation>参考影像获取时间，UTC（留空：取自标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="72"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="65"/>
         <source>Secondary acquisition time, UTC (empty: from tags)</source>
         <translation>次影像获取时间，UTC（留空：取自标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="75"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="68"/>
         <source>Template size (m)</source>
         <translation>模板大小 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="78"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="71"/>
         <source>Grid spacing of the templates (m)</source>
         <translation>模板网格间距 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="74"/>
         <source>Maximum speed (m/d)</source>
         <translation>最大流速 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="77"/>
         <source>Similarity</source>
         <translation>相似性度量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="77"/>
         <source>Normalised cross-correlation</source>
         <translation>归一化互相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="84"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="77"/>
         <source>Orientation correlation</source>
         <translation>方向相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="88"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="81"/>
         <source>Velocity product resolution (m)</source>
         <translation>流速产品分辨率 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="92"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="85"/>
         <source>Minimum correlation peak</source>
         <translation>最小相关峰值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="96"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="89"/>
         <source>Minimum peak ratio (0 = off)</source>
         <translation>最小峰值比（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="99"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="92"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="102"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="95"/>
         <source>Work grid resolution (m; 0 = reference pixels)</source>
         <translation>工作网格分辨率（m；0 = 参考影像像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="109"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="102"/>
         <source>Tracked points</source>
         <translation>跟踪点</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="111"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="104"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="133"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="126"/>
         <source>Δt = {:.3f} d; work pixel {:.3f} m; template {} px; search range ±{} px</source>
         <translation>Δt = {:.3f} 天；工作像元 {:.3f} m；模板 {} 像元；搜索范围 ±{} 像元</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="186"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="130"/>
         <source>Rejected ({}): {} of {} points</source>
         <translation>剔除（{}）：{} / {} 个点</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="196"/>
-        <source>Rejected (median test outlier): {} points</source>
-        <translation>剔除（中值检验异常值）：{} 个点</translation>
     </message>
 </context>
 <context>
     <name>ValidateVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="718"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="877"/>
         <source>Validate velocity against a reference</source>
         <translation>用参考数据验证流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="721"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="880"/>
         <source>Compares a velocity product (fused or single source) and, optionally, further products (SOURCES) with a reference: a UAV velocity raster inside polygons, or GNSS points (vx/vy in m/d, or start/end positions and dates). Every product is sampled on the grid of INPUT. Reports n, bias (mean), standard deviation, RMSE and NMAD of the speed difference (product − reference) and of the vx/vy components, as a table and scatter/histogram figures in the HTML report.</source>
         <translation>将一个流速产品（融合或单一数据源）以及可选的其他产品 (SOURCES) 与参考数据比较：参考数据为多边形内的无人机流速栅格，或 GNSS 点（vx/vy 单位 m/d，或起止位置与日期）。所有产品都在 INPUT 的网格上采样。报告流速大小差值（产品 − 参考）及 vx/vy 分量差值的 n、偏差（均值）、标准差、RMSE 和 NMAD，以表格和 HTML 报告中的散点图/直方图给出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="730"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="889"/>
         <source>Velocity product to validate</source>
         <translation>待验证的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="732"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="891"/>
         <source>Further products to compare (e.g. the single sources)</source>
         <translation>其他参与比较的产品（如各单一数据源）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="736"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="895"/>
         <source>Validation report</source>
         <translation>验证报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="736"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="895"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="781"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="940"/>
         <source>Velocity validation</source>
         <translation>流速验证</translation>
+    </message>
+</context>
+<context>
+    <name>VelocityDataset</name>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="52"/>
+        <source>Velocity dataset (folder of scenes → monthly products)</source>
+        <translation>流速数据集（影像文件夹 → 月度产品）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="55"/>
+        <source>Processes a whole folder of scenes into a velocity dataset: the scenes are found recursively and read as in the scene chooser (Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters; times from product names, MTL files or tags), filtered by START/END, MAX_CLOUD and AREA, and paired by the chooser's rules (first and last usable scene of each month, bridged to the next scene within 48 days; Sentinel-1 24/36 days) or by a CSV pair list (columns reference, secondary). Every optical pair is correlated (METHOD, WINDOW; MAX_SPEED in m/d sets the search range; 30 m output grid), every Sentinel-1 pair offset-tracked and every UAV pair feature-tracked (as Sentinel-1 offset tracking and UAV feature tracking with their defaults) into OUTPUT_FOLDER/pairs; with STABLE_GROUND polygons the co-registration offset is removed and error bands added. Monthly products OUTPUT_FOLDER/monthly/YYYYMM.tif (v, vx, vy, v_error, count, ...) are built as by Monthly velocity, on a grid of RESOLUTION metres (over AREA when given, no data outside it), fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = inverse variance), or with weights fitted per month against GNSS stations (REFERENCE_GNSS: a folder of station files in REFERENCE_LAYOUT, coordinates in REFERENCE_CRS, as Import GNSS stations reads them; the fallbacks, tags and leave-one-station-out validation of Monthly velocity, table monthly/monthly_weights.csv). manifest.csv lists every scene and pair with its status (done, failed, skipped) and the reason, Δt, offsets, stable-ground NMAD, valid fraction, run time and worker; report.html summarises the months.
+
+One Dask task per pair, on WORKERS local processes (0 = the machine's cores) or on the Dask cluster at SCHEDULER (e.g. tcp://host:8786; scenes and output folder on shared storage). A failed pair never stops the others; a worker that dies has its pairs re-run elsewhere. Running the job again skips every complete product (checked), re-runs failed or missing pairs and rebuilds only the months they touch.</source>
+        <translation>将整个影像文件夹处理为流速数据集：递归查找影像，并按影像与像对选择器的方式读取（Landsat-8/9、Sentinel-2、Sentinel-1 和无人机栅格；时间取自产品名、MTL 文件或标签），按 START/END、MAX_CLOUD 和 AREA 筛选，并按选择器的规则配对（每月首景与末景，48 天内与下一景衔接；Sentinel-1 为 24/36 天），或按 CSV 像对列表（列 reference、secondary）配对。每个光学像对进行相关匹配（METHOD、WINDOW；以 m/d 为单位的 MAX_SPEED 决定搜索范围；30 m 输出格网），每个 Sentinel-1 像对做偏移量跟踪，每个无人机像对做特征跟踪（与“Sentinel-1 偏移量跟踪”“无人机特征跟踪”相同，使用其默认参数），结果写入 OUTPUT_FOLDER/pairs；给出 STABLE_GROUND 多边形时去除配准偏移并添加误差波段。月度产品 OUTPUT_FOLDER/monthly/YYYYMM.tif（v、vx、vy、v_error、count 等）按“月流速”的方式生成，格网分辨率为 RESOLUTION 米（给出 AREA 时覆盖其范围，范围外为无数据），以 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逆方差）融合，或以按月相对 GNSS 站点拟合的权重融合（REFERENCE_GNSS：站点文件所在文件夹，格式为 REFERENCE_LAYOUT，坐标系为 REFERENCE_CRS，读取方式同“导入 GNSS 站点”；退回规则、标签和留一站点验证同“月流速”，表格为 monthly/monthly_weights.csv）。manifest.csv 列出每景影像和每个像对的状态（done、failed、skipped）及原因、Δt、去除的偏移、稳定地表 NMAD、有效比例、运行时间和工作进程；report.html 汇总各月情况。
+
+每个像对一个 Dask 任务，运行在 WORKERS 个本地进程上（0 = 本机核数）或 SCHEDULER 处的 Dask 集群上（例如 tcp://host:8786；影像和输出文件夹需位于共享存储上）。失败的像对不会中断其他像对；某个工作进程退出时，其像对会在别处重新运行。再次运行该作业会跳过所有已完整的产品（经检查），重新运行失败或缺失的像对，并只重建受其影响的月份。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="85"/>
+        <source>Scene folder (searched recursively)</source>
+        <translation>影像文件夹（递归搜索）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="88"/>
+        <source>Start (UTC; empty = first scene)</source>
+        <translation>开始时间（UTC；留空 = 第一景）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="90"/>
+        <source>End (UTC; empty = last scene)</source>
+        <translation>结束时间（UTC；留空 = 最后一景）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="92"/>
+        <source>Area (polygons: scenes and monthly cells inside them)</source>
+        <translation>区域（多边形：只处理其中的影像和月度格网单元）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="95"/>
+        <source>Maximum cloud cover [%]</source>
+        <translation>最大云量 [%]</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="98"/>
+        <source>Pair list (CSV: reference, secondary; empty = proposed pairs)</source>
+        <translation>像对列表（CSV：reference、secondary；留空 = 自动建议的像对）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="101"/>
+        <source>Maximum speed [m/d] (sets the search range)</source>
+        <translation>最大流速 [m/d]（决定搜索范围）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="106"/>
+        <source>Correlation method</source>
+        <translation>相关匹配方法</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="110"/>
+        <source>Window [px]</source>
+        <translation>窗口 [像元]</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="113"/>
+        <source>Stable-ground polygons (co-registration and error)</source>
+        <translation>稳定地表多边形（配准校正与误差）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="116"/>
+        <source>Fusion weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
+        <translation>按数据源的融合权重，例如 L8=0.6,S2=0.4（留空：逆方差）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="119"/>
+        <source>GNSS reference: folder of station files (weights fitted per month; empty: WEIGHTS)</source>
+        <translation>GNSS 参考：站点文件所在文件夹（按月拟合权重；留空：使用 WEIGHTS）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="123"/>
+        <source>GNSS file layout</source>
+        <translation>GNSS 文件格式</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="126"/>
+        <source>CRS of the GNSS coordinates (empty: the monthly grid's)</source>
+        <translation>GNSS 坐标的坐标参考系（留空：月度格网的坐标参考系）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="129"/>
+        <source>Monthly grid resolution [m]</source>
+        <translation>月度格网分辨率 [m]</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="132"/>
+        <source>Local Dask worker processes (0 = the machine's cores)</source>
+        <translation>本地 Dask 工作进程数（0 = 本机核数）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="135"/>
+        <source>Dask scheduler address (empty = local cluster), e.g. tcp://host:8786</source>
+        <translation>Dask 调度器地址（留空 = 本地集群），例如 tcp://host:8786</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="138"/>
+        <source>Scheduler connection timeout [s]</source>
+        <translation>调度器连接超时 [s]</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="143"/>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="145"/>
+        <source>Monthly products</source>
+        <translation>月度产品</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="146"/>
+        <source>Manifest</source>
+        <translation>清单</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="147"/>
+        <source>Dataset report</source>
+        <translation>数据集报告</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="150"/>
+        <source>Months written</source>
+        <translation>已写出的月份</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="151"/>
+        <source>Months rebuilt</source>
+        <translation>重建的月份</translation>
     </message>
 </context>
 <context>
@@ -1981,57 +2251,57 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>styling</name>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="423"/>
+        <location filename="../glacvel_plugin/styling.py" line="424"/>
         <source>flow arrows</source>
         <translation>流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="592"/>
+        <location filename="../glacvel_plugin/styling.py" line="593"/>
         <source>speed (m/d)</source>
         <translation>流速大小 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="593"/>
+        <location filename="../glacvel_plugin/styling.py" line="594"/>
         <source>speed error (m/d)</source>
         <translation>流速误差 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="679"/>
+        <location filename="../glacvel_plugin/styling.py" line="680"/>
         <source>arrows</source>
         <translation>箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="220"/>
+        <location filename="../glacvel_plugin/styling.py" line="221"/>
         <source>fused {}</source>
         <translation>融合 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="446"/>
+        <location filename="../glacvel_plugin/styling.py" line="447"/>
         <source>m/d</source>
         <translation>m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="466"/>
+        <location filename="../glacvel_plugin/styling.py" line="467"/>
         <source>(2 × stable-ground NMAD)</source>
         <translation>（2 × 稳定地表 NMAD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="461"/>
+        <location filename="../glacvel_plugin/styling.py" line="462"/>
         <source>arrows: {} {} = {}</source>
         <translation>箭头：{} {} = {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="463"/>
+        <location filename="../glacvel_plugin/styling.py" line="464"/>
         <source>none below {} {}</source>
         <translation>低于 {} {} 不绘制</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="468"/>
+        <location filename="../glacvel_plugin/styling.py" line="469"/>
         <source>(2 × median v_error)</source>
         <translation>（2 × v_error 中位数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="470"/>
+        <location filename="../glacvel_plugin/styling.py" line="471"/>
         <source>(5 % of the 98th-percentile speed)</source>
         <translation>（第 98 百分位流速大小的 5 %）</translation>
     </message>

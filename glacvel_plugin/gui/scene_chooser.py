@@ -57,15 +57,22 @@ def algorithm_default(alg_id: str, name: str):
     return d.defaultValue() if d is not None else None
 
 
+_UNREGISTERED = {}  # algorithms built here when the provider is not registered: a
+# parameter definition lives only as long as its algorithm
+
+
 def algorithm_parameter(alg_id: str, name: str):
     """Definition of parameter ``name`` of a registered Processing algorithm (or None)."""
     alg = QgsApplication.processingRegistry().algorithmById(alg_id)
     if alg is None:  # provider not registered (yet): ask the algorithm class itself
+        alg = _UNREGISTERED.get(alg_id)
+    if alg is None:
         from ..processing_provider.provider import PROVIDER_ID, algorithm_classes
         cls = next((c for c in algorithm_classes() if f"{PROVIDER_ID}:{getattr(c, 'ALG_ID', '')}" == alg_id), None)
         if cls is not None:
             alg = cls()
             alg.initAlgorithm()
+            _UNREGISTERED[alg_id] = alg
     return alg.parameterDefinition(name) if alg is not None else None
 
 
