@@ -302,13 +302,7 @@ class ChainTask(QgsTask):
                     if not isinstance(path, str):
                         continue
                     paths = monthly_files(path) if os.path.isdir(path) else [path]
-                    for p in paths:
-                        if not os.path.exists(p):
-                            continue
-                        try:
-                            self.loaded.extend(load_styled(p, self.group_name, self.arrows))
-                        except ValueError as exc:
-                            QgsMessageLog.logMessage(str(exc), "glacvel", Qgis.Warning)
+                    self.loaded.extend(load_all(paths, self.group_name, self.arrows))
         elif self.error:
             QgsMessageLog.logMessage(self.error, "glacvel", Qgis.Critical)
         if self.on_done is not None:
@@ -429,17 +423,25 @@ class DatasetTask(QgsTask):
 
     def finished(self, result):
         if result:
-            for p in self.outputs():
-                if not os.path.exists(p):
-                    continue
-                try:
-                    self.loaded.extend(load_styled(p, self.group_name, self.arrows))
-                except ValueError as exc:
-                    QgsMessageLog.logMessage(str(exc), "glacvel", Qgis.Warning)
+            self.loaded.extend(load_all(self.outputs(), self.group_name, self.arrows))
         elif self.error:
             QgsMessageLog.logMessage(self.error, "glacvel", Qgis.Critical)
         if self.on_done is not None:
             self.on_done(self)
+
+
+def load_all(paths, group_name: str, arrows: bool) -> list:
+    """:func:`load_styled` of every existing file of ``paths``; a file that cannot be
+    loaded is reported in the QGIS message log and skipped. Returns the layers."""
+    layers = []
+    for p in paths:
+        if not os.path.exists(p):
+            continue
+        try:
+            layers.extend(load_styled(p, group_name, arrows))
+        except ValueError as exc:
+            QgsMessageLog.logMessage(str(exc), "glacvel", Qgis.Warning)
+    return layers
 
 
 def load_styled(path: str, group_name: str, arrows: bool):

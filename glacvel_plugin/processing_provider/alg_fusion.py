@@ -424,19 +424,6 @@ def _fused_tags(readers, method, start=None, end=None, **extra) -> Dict[str, str
     return tags
 
 
-def _read_stack(readers, grid, window):
-    k = len(readers)
-    shape = (k, int(window.height), int(window.width))
-    vx, vy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-    sx, sy = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-    for i, r in enumerate(readers):
-        d = r.read(("vx", "vy"), grid, window)
-        vx[i], vy[i] = d["vx"], d["vy"]
-        if np.isfinite(vx[i]).any():
-            sx[i], sy[i] = r.read_sigma(grid, window)
-    return vx, vy, sx, sy
-
-
 def _write_fused(path, grid, tags, protect, feedback, make_block, progress,
                  outliers=None) -> int:
     """Write one fused product (:data:`FUSED_BANDS`) block by block; returns its valid pixels.
