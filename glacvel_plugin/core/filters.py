@@ -18,10 +18,9 @@ Pre-filters (applied to each image before correlation; NaN = no data is kept)
 
 Outlier tests (all return a boolean mask, True = reject; callers set NaN, never 0)
 ------------------------------------------------------------------------------------
-* :func:`normalized_median_test`: Westerweel & Scarano (2005, Exp. Fluids 39:1096):
-  residual of each vector from the median of its 8 neighbours, normalised by the
-  median of the neighbours' own residuals + ε (ε = 0.1 px), per component; reject
-  above ``threshold`` (2).
+* the normalised median test (Westerweel & Scarano 2005) is
+  :func:`glacvel_plugin.core.validation.normalized_median_test`, built on this
+  module's neighbour stack (:func:`_neighbours`, :func:`_stack_nanmedian`).
 * :func:`speed_limit`: displacement longer than a maximum (from a maximum speed).
 * :func:`quality_below`: quality (peak measure) below a threshold.
 """
@@ -136,33 +135,6 @@ def _stack_nanmedian(stack: np.ndarray):
     med = 0.5 * (np.take_along_axis(s, lo[None], 0)[0] + np.take_along_axis(s, hi[None], 0)[0])
     med[k == 0] = np.nan
     return med, k
-
-
-def normalized_median_test(u: np.ndarray, v: np.ndarray, eps: float = 0.1,
-                           threshold: float = 2.0, min_neighbours: int = 3) -> np.ndarray:
-    """Normalised median test of Westerweel & Scarano (2005) on a 2-D vector field.
-
-    ``u``, ``v``: float arrays (rows, cols) of displacement components in pixels, NaN =
-    missing. For each component the residual |x0 − median(N)| of a vector from the
-    median of its valid 8-neighbours N is divided by median(|x_i − median(N)|) + ε;
-    the vector is rejected when either normalised residual exceeds ``threshold`` or
-    fewer than ``min_neighbours`` neighbours are valid. Returns a bool array, True =
-    outlier (already-NaN cells are False).
-    """
-    bad = np.zeros(u.shape, bool)
-    count = None
-    with np.errstate(invalid="ignore"):
-        for comp in (u, v):
-            nb = _neighbours(comp)
-            med, k = _stack_nanmedian(nb)
-            if count is None:
-                count = k
-            rm, _ = _stack_nanmedian(np.abs(nb - med[None]))
-            r0 = np.abs(comp - med) / (rm + eps)
-            bad |= r0 > threshold
-    bad |= count < min_neighbours
-    bad &= np.isfinite(u) & np.isfinite(v)
-    return bad
 
 
 def speed_limit(u: np.ndarray, v: np.ndarray, max_length: float) -> np.ndarray:

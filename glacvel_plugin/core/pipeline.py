@@ -66,8 +66,9 @@ default: Lucas-Kanade with phase correlation where it is rejected."""
 LK_METHODS = ("lk", "lk_phase")
 """Engines that refine the real-valued level-1 prior by Lucas-Kanade (strip halo for
 their predictor filter, coarse passes stop at level 1)."""
-from .filters import (PREFILTERS, fill_nearest, nan_median_filter, normalized_median_test,
-                      prefilter, prefilter_halo, quality_below, speed_limit)
+from .filters import (PREFILTERS, fill_nearest, nan_median_filter, prefilter, prefilter_halo,
+                      quality_below, speed_limit)
+from .validation import DENSE_GRID_RULE, normalized_median_test
 
 
 class ImagePair:
@@ -227,7 +228,7 @@ def _clean(dr, dc, q, min_quality, max_disp, nmt_threshold, nmt_eps):
     dr = np.where(bad, np.nan, dr).astype(np.float32)
     dc = np.where(bad, np.nan, dc).astype(np.float32)
     if nmt_threshold:
-        out = normalized_median_test(dc, dr, eps=nmt_eps, threshold=nmt_threshold)
+        out = normalized_median_test(dc, dr, nmt_threshold, eps=nmt_eps, **DENSE_GRID_RULE)
         dr[out] = np.nan
         dc[out] = np.nan
     q = np.where(np.isfinite(dr), q, np.nan).astype(np.float32)

@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 
 from glacvel_plugin.core import Canceled
-from glacvel_plugin.core.filters import (fill_nearest, nan_median_filter, normalized_median_test,
-                                         prefilter, prefilter_halo, quality_below, speed_limit)
+from glacvel_plugin.core.filters import (fill_nearest, nan_median_filter, prefilter,
+                                         prefilter_halo, quality_below, speed_limit)
 from glacvel_plugin.core.pipeline import (ArrayPair, block_average, correlate_pair,
                                           output_shape, plan_blocks, pyramid_levels)
+from glacvel_plugin.core.validation import DENSE_GRID_RULE, normalized_median_test
 from tests.unit.test_correlation_engine import SEC, _crop, fourier_shift
 
 
@@ -59,7 +60,7 @@ def test_normalized_median_test_flags_planted_outliers_only():
     for (i, j) in planted:
         u[i, j] += 3.0
     u[0, 0] = np.nan
-    bad = normalized_median_test(u, v)
+    bad = normalized_median_test(u, v, **DENSE_GRID_RULE)
     for (i, j) in planted:
         assert bad[i, j]
     assert bad.sum() <= len(planted) + 2 and not bad[0, 0]
