@@ -48,7 +48,7 @@ Speed: all windows of a batch go through one ``scipy.fft.rfft2`` call in float32
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import scipy.fft as sfft
@@ -443,7 +443,8 @@ def _ncc_batch(ref, sec, rows, cols, pr, pc, n, radius, lowpass, workers, refine
 def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
                   prior_dr=None, prior_dc=None, method: str = "phase",
                   radius: Optional[int] = None, lowpass: float = 0.6, workers: int = 1,
-                  batch: Optional[int] = None, refine: int = 1, is_canceled=None) -> Match:
+                  batch: Optional[int] = None, refine: int = 1, is_canceled=None,
+                  progress: Optional[Callable[[float], None]] = None) -> Match:
     """Displacement of each reference window in the secondary image (see module doc).
 
     Parameters
@@ -465,6 +466,8 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
     batch : windows per FFT batch (default from :func:`batch_size_for`).
     refine : rounds of taper re-centring (0 = none; 1 brings the bias below 0.01 px).
     is_canceled : optional callable; checked between batches (raises ``Canceled``).
+    progress : optional callable, given the fraction of windows done (0..1] after
+        every batch.
 
     Returns :class:`Match` (float32 arrays (n,)). Raises ``ValueError`` for an unknown
     method, a window below 8 px, or arrays of different shapes.
@@ -511,6 +514,8 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
         for arr in (y, x, qq):
             arr[bad] = np.nan
         dr[sl], dc[sl], q[sl] = y, x, qq
+        if progress is not None:
+            progress(sl.stop / count)
     return Match(dr, dc, q)
 
 
@@ -871,6 +876,10 @@ changes by several pixels inside a window (shear margins, the fastest ice at a
 terminus) the smoothed warp cannot follow and the result depends on the prior."""
 
 
+LK_PROGRESS_SHARE = 0.5
+"""Share of :func:`deformable_search`'s progress reported once its Lucas-Kanade
+refinement is done (the phase fallback takes about as long on fast ice)."""
+
 FALLBACK_BATCH = 512
 """Windows per FFT batch of the default engine's phase-correlation fallback: a batch
 of 512 windows of 32 px keeps each spectrum stack (2.2 MB) near the core's cache. Per
@@ -906,7 +915,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                       smooth: float = 0.25, final_smooth: Optional[float] = DEFAULT_SMOOTH,
                       suspect_ncc: float = SUSPECT_NCC,
                       suspect_range: float = SUSPECT_RANGE, workers: int = 1,
-                      measure_rows: Optional[Tuple[int, int]] = None) -> Match:
+                      measure_rows: Optional[Tuple[int, int]] = None,
+                      progress: Optional[Callable[[float], None]] = None) -> Match:
     """The default engine: deformable Lucas-Kanade refinement, phase correlation where
     that refinement is rejected or cannot be trusted.
 
@@ -936,7 +946,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     re-measured, the others keep the Lucas-Kanade result. A strip passes the rows it
     delivers and one on each side (the median test's neighbours): its halo rows are
     needed for the predictor filter and the field-range test, but their phase results
-    would be thrown away.
+    would be thrown away. ``progress`` (optional) is given the fraction done (0..1]:
+    :data:`LK_PROGRESS_SHARE` after the Lucas-Kanade refinement, then after every
+    fallback batch.
     """
     from scipy import ndimage
     from .filters import fill_nearest
@@ -963,8 +975,12 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     rows, cols = row0 + ii * step, col0 + jj * step
     pr = np.round(np.asarray(prior_r, np.float32)[ii, jj]).astype(np.int64)
     pc = np.round(np.asarray(prior_c, np.float32)[ii, jj]).astype(np.int64)
+    if progress is not None:
+        progress(LK_PROGRESS_SHARE)
     m = match_windows(ref, sec, rows, cols, n, pr, pc, method="phase", radius=n // 2 - 1,
-                      refine=0, workers=workers, batch=FALLBACK_BATCH)
+                      refine=0, workers=workers, batch=FALLBACK_BATCH,
+                      progress=None if progress is None else
+                      (lambda f: progress(LK_PROGRESS_SHARE + (1 - LK_PROGRESS_SHARE) * f)))
     ok = np.isfinite(m.dr)
     qm = np.full(len(ii), np.nan, np.float32)
     if ok.any():

@@ -277,6 +277,9 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
     for i0 in range(0, rows_out, block_rows):
         check()
         i1 = min(rows_out, i0 + block_rows)
+
+        def within(f, i0=i0, i1=i1):  # progress inside the strip (FFT batches)
+            progress((i0 + f * (i1 - i0)) / rows_out)
         h0, h1 = max(0, i0 - halo_rows), min(rows_out, i1 + halo_rows)
         ii, jj = np.meshgrid(np.arange(h0, h1) * step, jj_all, indexing="ij")
         if prior is None:
@@ -303,11 +306,12 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
             m = deformable_search(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
                                   ii.shape[1], window, step, fr_, fc_,
                                   max_change=radius + 1.0, workers=workers,
-                                  measure_rows=(i0 - h0 - 1, i1 - h0 + 1))
+                                  measure_rows=(i0 - h0 - 1, i1 - h0 + 1), progress=within)
         else:
             m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
                               pr.ravel(), pc.ravel(), method=method, radius=radius,
-                              workers=workers, refine=refine, is_canceled=check)
+                              workers=workers, refine=refine, is_canceled=check,
+                              progress=within)
         del ref, sec
         dr, dc, q = (a.reshape(ii.shape) for a in (m.dr, m.dc, m.quality))
         dr, dc, q = _clean(dr, dc, q, *clean_args)

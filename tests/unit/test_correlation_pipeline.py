@@ -202,3 +202,25 @@ def test_fast_engine_strips_leave_no_seams():
     for k in range(17, d.shape[0], 17):
         edges[k - 2:k + 2] = True
     assert np.nanpercentile(d[edges], 95) < 0.1
+
+
+@pytest.mark.parametrize("method", ["phase", "lk_phase"])
+def test_progress_is_reported_within_strips_up_to_one(method):
+    """On the real Yahtse pair the progress rises monotonically to 1 with updates inside
+    each strip (FFT batches of the search or of the default engine's fallback), not only
+    once per strip: a whole scene must not sit silent between strip ends."""
+    import rasterio
+
+    from tests.conftest import DEMO_DATA
+    import os
+    folder = os.path.join(DEMO_DATA, "yahtse")
+    a, b = (rasterio.open(os.path.join(folder, n)).read(1).astype(np.float32)
+            for n in ("LC80630182016200LGN00_B8_yahtse_crop.TIF",
+                      "LC80630182016216LGN00_B8_yahtse_crop.TIF"))
+    a, b = a[300:620, 250:650], b[300:620, 250:650]    # lower trunk and terminus
+    seen, strips = [], []
+    correlate_pair(ArrayPair(a, b), 32, 2, search=18.0, method=method, block_rows=40,
+                   progress=seen.append, sink=lambda *args: strips.append(args[0]))
+    assert seen[-1] == pytest.approx(1.0)
+    assert all(y >= x for x, y in zip(seen, seen[1:]))
+    assert len(set(seen)) > 2 * len(strips), (len(set(seen)), len(strips))
