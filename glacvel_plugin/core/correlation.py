@@ -596,7 +596,8 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 5,
                        robust: float = 0.5, tol: float = 0.05,
                        max_change: Optional[float] = None, min_ncc: float = 0.3,
-                       smooth: float = 0.25, final_smooth: Optional[float] = None) -> Match:
+                       smooth: float = 0.25, final_smooth: Optional[float] = None,
+                       progress: Optional[Callable[[float], None]] = None) -> Match:
     """Dense window matching by iterated Lucas-Kanade with window deformation.
 
     The fast engine (method ``'lk'``): for a regular grid of windows (top-left corners
@@ -633,6 +634,9 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     Every window sum is a separable box filter of a product image, so the cost per
     window does not grow with the window size and shrinks with overlap: a few µs per
     window at window 32 / step 2.
+
+    ``progress`` (optional) is given the fraction of the at most ``iters`` passes done
+    after every pass (1 after the last).
 
     Returns :class:`Match` (flattened (rows_out·cols_out,), total displacement in px,
     ``quality`` = NCC of the reference windows and the secondary windows warped for the
@@ -724,6 +728,8 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         lim = np.where(step_len > 1.0, 1.0 / np.maximum(step_len, 1e-12), 1.0)
         ur = (ur + dy * lim).astype(np.float32)
         uc = (uc + dx * lim).astype(np.float32)
+        if progress is not None:  # at most iters passes (the robust one included)
+            progress(min(it + 1, iters) / iters if not robust_pass else 1.0)
         if robust_pass:
             break
         it += 1
@@ -955,7 +961,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     n, shape = int(window), (int(rows_out), int(cols_out))
     first = dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
                                prior_r, prior_c, max_change=max_change, min_ncc=min_ncc,
-                               smooth=smooth, final_smooth=final_smooth)
+                               smooth=smooth, final_smooth=final_smooth,
+                               progress=None if progress is None else
+                               (lambda f: progress(LK_PROGRESS_SHARE * f)))
     dr, dc, q = (x.reshape(shape).copy() for x in (first.dr, first.dc, first.quality))
     no_data = first.no_data.reshape(shape)
     suspect = ~np.isfinite(dr) | ~(q >= suspect_ncc)
