@@ -36,7 +36,7 @@ from rasterio.windows import Window
 from ..core import fusion as cf
 from ..i18n import translate
 from ..core import timeseries as ts
-from ..io import monthly
+from ..io import budget, monthly
 from ..io.monthly import DEFAULT_REFERENCE_MIN_OVERLAP
 from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGrid,
                        open_sources, sample_points, target_grid)
@@ -65,7 +65,7 @@ def _source_paths(alg, parameters, context, name="SOURCES") -> List[str]:
     return paths
 
 
-def _grid(alg, parameters, context, paths) -> TargetGrid:
+def _grid(alg, parameters, context, paths, folder=None) -> TargetGrid:
     crs = None
     if parameters.get("TARGET_CRS") not in (None, ""):
         qcrs = alg.parameterAsCrs(parameters, "TARGET_CRS", context)
@@ -80,7 +80,10 @@ def _grid(alg, parameters, context, paths) -> TargetGrid:
             extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
             ecrs = alg.parameterAsExtentCrs(parameters, "EXTENT", context)
             extent_crs = ecrs.toWkt() if ecrs.isValid() else None
-    return target_grid(paths, crs=crs, resolution=res, extent=extent, extent_crs=extent_crs)
+    grid = target_grid(paths, crs=crs, resolution=res, extent=extent, extent_crs=extent_crs)
+    budget.check_grid(grid.width, grid.height, grid.resolution, len(monthly.FUSED_BANDS),
+                      folder=folder)
+    return grid
 
 
 def _add_grid_params(alg):
@@ -598,7 +601,7 @@ class FuseVelocity(GlacvelAlgorithm):
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        grid = _grid(self, parameters, context, paths)
+        grid = _grid(self, parameters, context, paths, os.path.dirname(out) or ".")
         with open_sources(paths) as readers:
             _source_errors(self, parameters, context, readers)
             names = [r.name for r in readers]
@@ -774,7 +777,7 @@ class MonthlyVelocity(GlacvelAlgorithm):
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
-        grid = _grid(self, parameters, context, paths)
+        grid = _grid(self, parameters, context, paths, folder)
         weights = cf.parse_weights(self.parameterAsString(parameters, "WEIGHTS", context))
         errs_text = self.parameterAsString(parameters, "SOURCE_ERRORS", context)
         has_ref = any(parameters.get(k) not in (None, "")
