@@ -139,6 +139,12 @@ def _to_datetime(value, label) -> _dt.datetime:
         raise ValueError(f"{label} {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
+def _cell(where, label, i, field) -> str:
+    """``'REFERENCE_POINTS (file.csv): feature S01 (row 2), field 'start_date''`` for
+    messages about one attribute (``i`` 0-based)."""
+    return f"{where}: feature {label} (row {i + 1}), field '{field}'"
+
+
 def _is_null(v) -> bool:
     if v is None:
         return True
@@ -240,8 +246,8 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             rvy.append(float(vy))
             t0 = t1 = None
             if None not in date_fields and not any(_is_null(f[d]) for d in date_fields):
-                t0 = _to_datetime(f[date_fields[0]], f"{START_DATE} of feature {label}")
-                t1 = _to_datetime(f[date_fields[1]], f"{END_DATE} of feature {label}")
+                t0 = _to_datetime(f[date_fields[0]], _cell(where, label, i, date_fields[0]))
+                t1 = _to_datetime(f[date_fields[1]], _cell(where, label, i, date_fields[1]))
                 if not t1 > t0:
                     raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")
             starts.append(t0)
@@ -252,8 +258,8 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
                 skipped += 1
                 continue
             vals[:4] = [field_number(v, n, i + 1, label, where) for v, n in zip(vals, pos[:4])]
-            t0 = _to_datetime(vals[4], f"{START_DATE} of feature {label}")
-            t1 = _to_datetime(vals[5], f"{END_DATE} of feature {label}")
+            t0 = _to_datetime(vals[4], _cell(where, label, i, pos[4]))
+            t1 = _to_datetime(vals[5], _cell(where, label, i, pos[5]))
             days = (t1 - t0).total_seconds() / 86400.0
             if not days > 0:
                 raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")

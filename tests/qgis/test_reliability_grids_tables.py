@@ -86,3 +86,78 @@ def test_monthly_products_larger_than_the_free_disk_are_refused(kask, tmp_path, 
     assert ok <= 3.0                                   # about 2·√2 m, not needlessly coarse
     assert snapshot(kask["folder"]) == before
     assert not months.exists()
+
+
+# ----------------------------------------------------------------- text in number columns
+def _stations(kask, tmp_path, velocities, bad):
+    """The Kaskawulsh GPS stations (2018-03-04 → 04-05) as a delimited-text layer, either
+    with vx/vy in m/d or with start/end positions and dates; ``bad`` = (row index,
+    column, text) replaces one cell. Returns (layer, table path, rows)."""
+    import csv
+    from qgis.core import QgsVectorLayer
+    src = os.path.join(kask["folder"], "Kaskawulsh_2018-04-05_to_2018-03-04_GPS.csv")
+    with open(src, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["start_easting"]]
+    table = tmp_path / "stations.csv"
+    cols = (["station", "x", "y", "vx", "vy", "start_date", "end_date"] if velocities else
+            ["station", "x", "y", "start_x", "start_y", "end_x", "end_y", "start_date",
+             "end_date"])
+    with open(table, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for k, r in enumerate(rows):
+            e0, n0 = float(r["start_easting"]), float(r["start_northing"])
+            e1, n1 = float(r["end_easting"]), float(r["end_northing"])
+            # date1 is the later date: the station moved from (end_*) to (start_*)
+            vals = {"station": r[""], "x": e0, "y": n0, "vx": (e0 - e1) / 32.0,
+                    "vy": (n0 - n1) / 32.0, "start_x": e1, "start_y": n1, "end_x": e0,
+                    "end_y": n0, "start_date": r["date2"], "end_date": r["date1"]}
+            if k == bad[0]:
+                vals[bad[1]] = bad[2]
+            w.writerow([vals[c] for c in cols])
+    layer = QgsVectorLayer(f"file://{table}?delimiter=,&xField=x&yField=y&crs=EPSG:32607"
+                           "&detectTypes=no", "stations", "delimitedtext")
+    assert layer.isValid() and layer.featureCount() == len(rows) >= 2
+    return layer, table, rows
+
+
+def test_validate_velocity_reference_with_text_in_vx(run_alg, kask, tmp_path):
+    layer, table, rows = _stations(kask, tmp_path, True, (1, "vx", "n/a"))
+    msg = refused(run_alg, "glacvel:validate_velocity", {
+        "INPUT": kask["L8"], "REFERENCE_POINTS": layer,
+        "OUTPUT_HTML": str(tmp_path / "val.html")}, "is not a number",
+        [str(tmp_path), kask["folder"]])
+    assert f"REFERENCE_POINTS ({table}): feature {rows[1]['']} (row 2), field 'vx': " \
+        "'n/a' is not a number" in msg
+    assert sorted(os.listdir(tmp_path)) == ["stations.csv"]
+
+
+def test_validate_velocity_with_the_clean_table_runs(run_alg, kask, tmp_path):
+    """The same table without the bad cell is accepted (the refusal above is the cell's)."""
+    layer, _, rows = _stations(kask, tmp_path, True, (-1, "vx", ""))
+    res = run_alg("glacvel:validate_velocity", {"INPUT": kask["L8"], "REFERENCE_POINTS": layer})
+    assert 1 <= res["N"] <= len(rows)
+
+
+def test_monthly_velocity_reference_with_text_in_a_position(run_alg, kask, tmp_path):
+    layer, table, rows = _stations(kask, tmp_path, False, (0, "start_y", "—"))
+    months = tmp_path / "months"
+    msg = refused(run_alg, "glacvel:monthly_velocity", {
+        "SOURCES": [kask["L8"], kask["S2"]], "REFERENCE_POINTS": layer,
+        "ID_FIELD": "station", "TARGET_RESOLUTION": 240, "OUTPUT_FOLDER": str(months)},
+        "is not a number", [str(tmp_path), kask["folder"]])
+    assert f"REFERENCE_POINTS ({table}): feature {rows[0]['']} (row 1), field 'start_y': " \
+        "'—' is not a number" in msg
+    assert not months.exists() and sorted(os.listdir(tmp_path)) == ["stations.csv"]
+
+
+def test_monthly_velocity_reference_with_a_date_that_is_not_one(run_alg, kask, tmp_path):
+    layer, table, rows = _stations(kask, tmp_path, False, (1, "end_date", "05/04/2018"))
+    months = tmp_path / "months"
+    msg = refused(run_alg, "glacvel:monthly_velocity", {
+        "SOURCES": [kask["L8"], kask["S2"]], "REFERENCE_POINTS": layer,
+        "ID_FIELD": "station", "TARGET_RESOLUTION": 240, "OUTPUT_FOLDER": str(months)},
+        "is not a date", [str(tmp_path), kask["folder"]])
+    assert f"REFERENCE_POINTS ({table}): feature {rows[1]['']} (row 2), field 'end_date' " \
+        "'05/04/2018' is not a date (use YYYY-MM-DD)" in msg
+    assert not months.exists() and sorted(os.listdir(tmp_path)) == ["stations.csv"]
