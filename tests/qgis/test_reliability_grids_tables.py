@@ -9,6 +9,8 @@ Real data only: the Kaskawulsh Landsat-8 / Sentinel-2 velocity products imported
 import os
 import re
 
+import numpy as np
+
 import pytest
 
 from tests.qgis.test_reliability import kask, refused, snapshot  # noqa: F401 (fixture)
@@ -161,3 +163,63 @@ def test_monthly_velocity_reference_with_a_date_that_is_not_one(run_alg, kask, t
     assert f"REFERENCE_POINTS ({table}): feature {rows[1]['']} (row 2), field 'end_date' " \
         "'05/04/2018' is not a date (use YYYY-MM-DD)" in msg
     assert not months.exists() and sorted(os.listdir(tmp_path)) == ["stations.csv"]
+
+
+# ----------------------------------------------------------------- SAR fill values
+def _uint16_grd(src, dst, edge_col):
+    """The real Sentinel-1 EW crop (dB) as GRD-like uint16 amplitude DN
+    (1000·√σ⁰, no nodata tag) with a slanted 0-valued swath edge at ``edge_col`` and
+    a saturated (65535) patch that does not move."""
+    import rasterio
+    with rasterio.open(src) as ds:
+        db = ds.read(1).astype(np.float64)
+        prof = ds.profile
+    dn = np.clip(np.round(1000.0 * np.sqrt(10.0 ** (db / 10.0))), 1, 65534).astype(np.uint16)
+    r, c = np.mgrid[0:dn.shape[0], 0:dn.shape[1]]
+    dn[c < edge_col + 0.25 * r] = 0
+    dn[180:260, 400:480] = 65535          # a saturated patch, at one place in both
+    prof.update(dtype="uint16", nodata=None)
+    with rasterio.open(dst, "w", **prof) as out:
+        out.write(dn, 1)
+    return dst
+
+
+def test_sar_untagged_uint16_zero_swath_edge_is_no_data(run_alg, tmp_path):
+    """Untagged uint16 GRD DN with a 0-valued swath edge and a saturated 65535 patch
+    that does not move (the ice drifts ~4.6 km/d): the fill is reported, and no
+    stationary vector is measured on the patch (without the fill step two vectors of
+    ~3 m/d are; 0 is no data for the log amplitude already)."""
+    from glacvel_plugin.io.product import read_product
+    from qgis.core import QgsProcessingFeedback
+    from tests.conftest import s1_pair
+    files = s1_pair()
+    d = tmp_path / "in"
+    d.mkdir()
+    ref = _uint16_grd(files[0], str(d / os.path.basename(files[0])), 120)
+    sec = _uint16_grd(files[1], str(d / os.path.basename(files[1])), 160)
+    before = snapshot(str(d))
+
+    class Log(QgsProcessingFeedback):
+        warnings = []
+
+        def pushWarning(self, text):  # noqa: N802 (QGIS API)
+            self.warnings.append(text)
+            super().pushWarning(text)
+
+    log = Log()
+    out = str(tmp_path / "edge.tif")
+    run_alg("glacvel:sar_offset_tracking", dict(
+        REFERENCE=ref, SECONDARY=sec, MAX_SPEED=7000.0, OUTPUT_RESOLUTION=4000,
+        PEAK_RATIO=5.0, OUTPUT=out), feedback=log)
+    assert snapshot(str(d)) == before
+    assert any(w.startswith(f"REFERENCE {os.path.basename(ref)} has no nodata value") and
+               "% of the pixels are 0" in w for w in log.warnings), log.warnings
+    assert any(w.startswith("SECONDARY ") for w in log.warnings)
+    p = read_product(out)
+    v = p.band("v")
+    ok = np.isfinite(v)
+    assert ok.mean() > 0.15
+    assert 4000 < np.median(v[ok]) < 5500
+    assert np.abs(v[ok] - np.median(v[ok])).max() < 1000    # no stationary edge vectors
+    # output cells centred left of the reference edge are no data
+    assert not ok[:, 0].any()
