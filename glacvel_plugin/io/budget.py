@@ -12,6 +12,9 @@ which value would work.
   ``(window + 2·search)²`` px per window.
 * :func:`check_points` — a grid of points (UAV feature tracking) whose per-point
   arrays exceed the memory this machine has free.
+* :func:`check_grid` — an output grid (fusion, monthly products) of absurd size
+  (more than :data:`MAX_GRID_CELLS` cells, e.g. ``TARGET_RESOLUTION`` 0.001 m over a
+  glacier) or whose products would not fit in the free space of the output folder.
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def available_memory() -> int:
 
 def format_bytes(n: float) -> str:
     """``2.36 TiB``, ``512 MiB``, ``12 kiB`` (binary units)."""
-    for unit, size in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20), ("kiB", 2 ** 10)):
+    for unit, size in (("EiB", 2 ** 60), ("PiB", 2 ** 50), ("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20), ("kiB", 2 ** 10)):
         if n >= size:
             v = n / size
             return (f"{v:,.0f}" if v >= 100 else f"{v:.3g}") + f" {unit}"
@@ -118,6 +121,86 @@ def check_points(n_points: float, bytes_per_point: int, what: str, fix: str,
         raise ValueError(
             f"{what} gives {n_points:,.0f} points and needs {format_bytes(need)} of memory "
             f"({format_bytes(avail)} available); {fix}")
+
+
+MAX_GRID_CELLS = 1_000_000_000
+"""Cells of one output grid above which a grid is refused as absurd (31,623² px: a
+949 km square at 30 m, 28 GiB per seven-band float32 product)."""
+
+
+def free_space(folder: str) -> Optional[int]:
+    """Bytes free for an unprivileged user in ``folder`` (or its nearest existing parent
+    when it does not exist yet); None when it cannot be read."""
+    import shutil
+    f = os.path.abspath(folder)
+    while f and not os.path.isdir(f):
+        parent = os.path.dirname(f)
+        if parent == f:
+            return None
+        f = parent
+    try:
+        return int(shutil.disk_usage(f).free)
+    except OSError:
+        return None
+
+
+def check_grid(width: int, height: int, resolution: float, bands: int, products: int = 1,
+               folder: Optional[str] = None, param: str = "TARGET_RESOLUTION",
+               free: Optional[int] = None, max_cells: int = MAX_GRID_CELLS):
+    """Refuse an output grid of absurd size or whose products would not fit on disk.
+
+    Parameters
+    ----------
+    width, height : int, grid size in px
+    resolution : float, pixel size in metres (``param``)
+    bands : int, float32 bands of each product
+    products : int, products written on this grid (e.g. one per month)
+    folder : output folder; its free space (:func:`free_space`) bounds the products'
+        uncompressed size (not checked when None and ``free`` is None)
+    param : the parameter that sets ``resolution``, named in the message
+    free : bytes free (default: read from ``folder``)
+    max_cells : cells above which the grid is refused whatever the disk
+
+    Raises
+    ------
+    ValueError
+        When ``width·height`` exceeds ``max_cells`` or ``products × bands × 4`` bytes
+        per cell exceed the free space; the message gives the grid size, the bytes,
+        and the finest ``param`` that works.
+    """
+    cells = float(width) * float(height)
+    need = cells * int(bands) * 4 * max(1, int(products))
+    if free is None and folder is not None:
+        free = free_space(folder)
+    limit = float(max_cells)
+    why = f"more than the {max_cells:,} cells of the largest grid glacvel writes"
+    if free is not None and need / cells * limit > free:
+        disk_cells = free / (need / cells)
+        if cells > disk_cells:
+            limit = disk_cells
+            where = f" in {folder}" if folder else ""
+            why = f"more than the {format_bytes(free)} free{where}"
+    if cells <= limit:
+        return
+    each = "" if products <= 1 else f" for {products} products"
+    ok = resolution * math.sqrt(cells / max(limit, 1.0))
+    raise ValueError(
+        f"{param} {resolution:g} m over the {width * resolution / 1000:,.3g} × "
+        f"{height * resolution / 1000:,.3g} km extent gives a {int(width):,} × "
+        f"{int(height):,} px grid ({cells:,.3g} cells, {format_bytes(need)} uncompressed"
+        f"{each}), {why}; use {param} {_nice_up(ok)} m or coarser, or a smaller EXTENT")
+
+
+def _nice_up(x: float) -> str:
+    """A round number not below ``x`` for messages (2 significant digits)."""
+    if x <= 0:
+        return "0"
+    digits = 1 - int(math.floor(math.log10(x)))
+    f = 10.0 ** digits
+    v = math.ceil(x * f - 1e-9) / f
+    if digits > 0:
+        return f"{v:,.{digits}f}".rstrip("0").rstrip(".")
+    return f"{v:,.0f}"
 
 
 def _nice(x: float) -> str:

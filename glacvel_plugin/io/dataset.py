@@ -932,6 +932,7 @@ def _months(job, client, tasks, results, rerun, canceled, flag, log):
                                reference=reference, min_overlap=job.min_overlap,
                                months_to_write=set(todo),
                                extra_tags={"DATASET_KEY": key}, cell_mask=cell_mask,
+                               grid_param="RESOLUTION",
                                log=log, is_canceled=canceled)
         rebuilt = sorted(res.written)
         for note in res.notes:

@@ -20,6 +20,7 @@ from rasterio.windows import Window
 from ..core import check_canceled
 from ..core import fusion as cf
 from ..core import timeseries as ts
+from . import budget
 from .grid import DEFAULT_BLOCK, NODATA, TargetGrid, open_sources, target_grid
 from .product import ProductWriter, standard_tags
 from .raster import reproject_to_grid
@@ -306,6 +307,7 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                      table: Optional[str] = None,
                      months_to_write: Optional[Collection[str]] = None,
                      extra_tags: Optional[Mapping[str, str]] = None,
+                     grid_param: str = "TARGET_RESOLUTION",
                      cell_mask: Optional[Callable[[Window], np.ndarray]] = None,
                      log: Callable[[str], None] = _noop, warn: Callable[[str], None] = _noop,
                      progress: Callable[[float], None] = _noop,
@@ -343,6 +345,9 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
         and their weights fitted as usual but their products are left as they are
         (None = every month); the dataset job rebuilds only the months its pairs touched
     extra_tags : further tags of every monthly product (e.g. the dataset's key)
+    grid_param : the parameter that set the grid's resolution, named when the grid is
+        refused (:func:`glacvel_plugin.io.budget.check_grid`: absurd size, or the
+        months would not fit in the free space of ``output_folder``)
     cell_mask : ``f(window) -> bool (rows, cols)`` of the grid cells to keep; the others
         become no data (e.g. the cells inside glacier outlines)
     log, warn, progress, is_canceled : callables for messages, progress in [0, 1] and
@@ -356,13 +361,15 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
     ------
     ValueError
         undated products, no pair in any requested month, both ``weights`` and
-        ``reference``, bad weights/errors, a reference outside every month.
+        ``reference``, bad weights/errors, a reference outside every month, a grid
+        too large (see ``grid_param``).
     """
     if weights and reference is not None:
         raise ValueError("give either fixed WEIGHTS or a reference to fit them per month, "
                          "not both")
-    os.makedirs(output_folder, exist_ok=True)
     grid = grid or target_grid(list(paths))
+    budget.check_grid(grid.width, grid.height, grid.resolution, len(FUSED_BANDS),
+                      folder=output_folder, param=grid_param)
     res = MonthlyResult()
     with open_sources(list(paths)) as readers:
         errs = dict(source_errors or {})
@@ -376,6 +383,12 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                     raise ValueError(f"SOURCE_ERRORS of {r.name} must not be negative")
                 r.sigma_override = (errs[r.name], errs[r.name])
         months, by_month = _assign(readers, min_overlap, year)
+        n_products = sum(1 + (len(bs) if source_composites and len(bs) >= 2 else 0)
+                         for m, bs in by_month.items()
+                         if months_to_write is None or ts.month_label(m) in months_to_write)
+        budget.check_grid(grid.width, grid.height, grid.resolution, len(FUSED_BANDS),
+                          n_products, folder=output_folder, param=grid_param)
+        os.makedirs(output_folder, exist_ok=True)
         names = list(dict.fromkeys(r.name for r in readers))
         W_fixed = cf.weights_for(names, weights) if weights else None
         present = {m: [n for n in names if n in bs] for m, bs in by_month.items()}

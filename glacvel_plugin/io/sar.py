@@ -24,6 +24,7 @@ from ..core import offset_tracking as ot
 from ..core.feature_tracking import grid_centres, search_range_px
 from ..core.velocity import velocity_bands
 from .budget import check_search
+from .fill import detect_fill, fill_preprocess
 from .product import standard_tags, write_product
 from .sensor import check_sar_input
 from .scenes import scene_info
@@ -132,6 +133,8 @@ def track_sar_files(reference: str, secondary: str, output: str,
     -------
     TrackingResult
         ``info`` holds ``scale``, ``scales`` (file, scale, reason per image),
+        ``fill`` (a sentence per untagged ``uint16`` image holding 0/65535, which are
+        treated as no data by :func:`glacvel_plugin.io.fill.fill_preprocess`),
         ``measured_nodes``, ``filled_nodes``; ``rejected`` the node counts per cause.
 
     Raises
@@ -158,6 +161,13 @@ def track_sar_files(reference: str, secondary: str, output: str,
         raise ValueError(f"averaging box {average_box} must be odd (1 = off, SNAP uses 5)")
     check_sar_input(reference, "REFERENCE")
     check_sar_input(secondary, "SECONDARY")
+    # untagged uint16 GRD DN: 0 outside the swath (and 65535) are no data, not texture
+    fills = [detect_fill(p) for p in (reference, secondary)]
+    pre = [fill_preprocess() if f is not None else None for f in fills]
+    fill_notes = [f"{role} {os.path.basename(p)} has no nodata value and {f.describe()}; "
+                  "0 and 65535 are treated as no data"
+                  for role, p, f in zip(("REFERENCE", "SECONDARY"), (reference, secondary), fills)
+                  if f is not None]
     with AlignedPair(reference, secondary) as pair:
         t0, t1, dt = pair_times(reference, secondary, start, end)
         if scale is None:
@@ -182,6 +192,8 @@ def track_sar_files(reference: str, secondary: str, output: str,
         nr, nc = len(node_rows), len(node_cols)
 
         def match(ref, sec, rows, cols, prog):
+            ref = pre[0](ref) if pre[0] is not None else ref
+            sec = pre[1](sec) if pre[1] is not None else sec
             return ot.track_nodes(ref, sec, rows, cols, window, search, scale=scale,
                                   speckle_sigma=speckle_sigma, oversample=OVERSAMPLE,
                                   is_canceled=is_canceled, progress=prog)
@@ -217,7 +229,7 @@ def track_sar_files(reference: str, secondary: str, output: str,
         quality = np.where(flag >= 0, grid["quality"], np.nan)
         quality[(flag >= 0) & ((flag & ot.FLAG_FILLED) > 0)] = np.nan
         bands.update(quality=quality, flag=np.where(flag >= 0, flag, np.nan))
-        info = dict(scale=scale, scales=scales,
+        info = dict(scale=scale, scales=scales, fill=fill_notes,
                     measured_nodes=int(np.count_nonzero(nf.flag == ot.FLAG_MEASURED)),
                     filled_nodes=int(np.count_nonzero(nf.flag == ot.FLAG_FILLED)))
         tags = standard_tags(

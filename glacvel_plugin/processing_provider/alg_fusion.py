@@ -36,7 +36,7 @@ from rasterio.windows import Window
 from ..core import fusion as cf
 from ..i18n import translate
 from ..core import timeseries as ts
-from ..io import monthly
+from ..io import budget, monthly
 from ..io.monthly import DEFAULT_REFERENCE_MIN_OVERLAP
 from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGrid,
                        open_sources, sample_points, target_grid)
@@ -65,7 +65,7 @@ def _source_paths(alg, parameters, context, name="SOURCES") -> List[str]:
     return paths
 
 
-def _grid(alg, parameters, context, paths) -> TargetGrid:
+def _grid(alg, parameters, context, paths, folder=None) -> TargetGrid:
     crs = None
     if parameters.get("TARGET_CRS") not in (None, ""):
         qcrs = alg.parameterAsCrs(parameters, "TARGET_CRS", context)
@@ -80,7 +80,10 @@ def _grid(alg, parameters, context, paths) -> TargetGrid:
             extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
             ecrs = alg.parameterAsExtentCrs(parameters, "EXTENT", context)
             extent_crs = ecrs.toWkt() if ecrs.isValid() else None
-    return target_grid(paths, crs=crs, resolution=res, extent=extent, extent_crs=extent_crs)
+    grid = target_grid(paths, crs=crs, resolution=res, extent=extent, extent_crs=extent_crs)
+    budget.check_grid(grid.width, grid.height, grid.resolution, len(monthly.FUSED_BANDS),
+                      folder=folder)
+    return grid
 
 
 def _add_grid_params(alg):
@@ -134,6 +137,12 @@ def _to_datetime(value, label) -> _dt.datetime:
         return _dt.datetime.fromisoformat(s)
     except ValueError:
         raise ValueError(f"{label} {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _cell(where, label, i, field) -> str:
+    """``'REFERENCE_POINTS (file.csv): feature S01 (row 2), field 'start_date''`` for
+    messages about one attribute (``i`` 0-based)."""
+    return f"{where}: feature {label} (row {i + 1}), field '{field}'"
 
 
 def _is_null(v) -> bool:
@@ -237,8 +246,8 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             rvy.append(float(vy))
             t0 = t1 = None
             if None not in date_fields and not any(_is_null(f[d]) for d in date_fields):
-                t0 = _to_datetime(f[date_fields[0]], f"{START_DATE} of feature {label}")
-                t1 = _to_datetime(f[date_fields[1]], f"{END_DATE} of feature {label}")
+                t0 = _to_datetime(f[date_fields[0]], _cell(where, label, i, date_fields[0]))
+                t1 = _to_datetime(f[date_fields[1]], _cell(where, label, i, date_fields[1]))
                 if not t1 > t0:
                     raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")
             starts.append(t0)
@@ -249,8 +258,8 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
                 skipped += 1
                 continue
             vals[:4] = [field_number(v, n, i + 1, label, where) for v, n in zip(vals, pos[:4])]
-            t0 = _to_datetime(vals[4], f"{START_DATE} of feature {label}")
-            t1 = _to_datetime(vals[5], f"{END_DATE} of feature {label}")
+            t0 = _to_datetime(vals[4], _cell(where, label, i, pos[4]))
+            t1 = _to_datetime(vals[5], _cell(where, label, i, pos[5]))
             days = (t1 - t0).total_seconds() / 86400.0
             if not days > 0:
                 raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")
@@ -598,7 +607,7 @@ class FuseVelocity(GlacvelAlgorithm):
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        grid = _grid(self, parameters, context, paths)
+        grid = _grid(self, parameters, context, paths, os.path.dirname(out) or ".")
         with open_sources(paths) as readers:
             _source_errors(self, parameters, context, readers)
             names = [r.name for r in readers]
@@ -774,7 +783,7 @@ class MonthlyVelocity(GlacvelAlgorithm):
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
-        grid = _grid(self, parameters, context, paths)
+        grid = _grid(self, parameters, context, paths, folder)
         weights = cf.parse_weights(self.parameterAsString(parameters, "WEIGHTS", context))
         errs_text = self.parameterAsString(parameters, "SOURCE_ERRORS", context)
         has_ref = any(parameters.get(k) not in (None, "")

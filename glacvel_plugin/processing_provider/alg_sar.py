@@ -135,6 +135,8 @@ class SarOffsetTracking(GlacvelAlgorithm):
             peak_ratio=self.parameterAsDouble(parameters, self.PEAK_RATIO, context),
             speckle_sigma=self.parameterAsDouble(parameters, self.SPECKLE_SIGMA, context),
             progress=progress, is_canceled=is_canceled)
+        for note in res.info.get("fill", []):
+            feedback.pushWarning(note)
         for name, scale, why in res.info["scales"]:
             feedback.pushInfo(self.tr("Backscatter scale of {}: {} ({})").format(name, scale, why))
         feedback.pushInfo(self.tr("Δt = {:.3f} d; search range ±{} px; node spacing {} px "
