@@ -45,6 +45,8 @@ from qgis.PyQt.QtCore import QDate, QDateTime, QTime, Qt, QVariant
 from qgis.PyQt.QtGui import QColor
 
 from .i18n import translate
+from .io.info import (block_mean_components, median_band_value, raster_band_descriptions,
+                      raster_tags)
 
 VELOCITY_RAMP = "Viridis"
 """Default ramp of speed layers (``QgsStyle`` default-style name)."""
@@ -62,16 +64,15 @@ _POSTPROCESSORS: List["GlacvelLayerPostProcessor"] = []
 def band_names(layer: QgsRasterLayer) -> List[str]:
     """Band descriptions of a raster layer (GDAL descriptions, e.g. ``['v', 'vx', ...]``).
 
-    Read with rasterio from the file when the layer is a file; otherwise parsed from
+    Read from the file (:func:`glacvel_plugin.io.info.raster_band_descriptions`) when the
+    layer is a file; otherwise parsed from
     QGIS's band names (``"Band 1: v"``). Bands without a description are ``band<i>``.
     """
     src = layer.source()
     if os.path.exists(src):
         try:
-            import rasterio
-            with rasterio.open(src) as ds:
-                return [d if d else f"band{i + 1}" for i, d in enumerate(ds.descriptions)]
-        except Exception:  # not readable by rasterio: fall back to QGIS's names
+            return raster_band_descriptions(src)
+        except Exception:  # not a readable raster file: fall back to QGIS's names
             pass
     out = []
     for i in range(1, layer.bandCount() + 1):
@@ -191,12 +192,7 @@ def style_error(layer: QgsRasterLayer, ramp_name: str = ERROR_RAMP, vmax: Option
 # --------------------------------------------------------------------------- names
 def product_tags(path: str) -> dict:
     """GDAL dataset tags of a product file (empty when it cannot be read)."""
-    try:
-        import rasterio
-        with rasterio.open(path) as ds:
-            return dict(ds.tags())
-    except Exception:  # not a file rasterio reads (a provider URI, a deleted file)
-        return {}
+    return raster_tags(path)
 
 
 def product_name(path: str, fallback: Optional[str] = None) -> str:
@@ -293,19 +289,6 @@ def arrow_symbol(scale: float, color: QColor = QColor(20, 20, 20)) -> QgsMarkerS
     return sym
 
 
-def _block_nanmean(a: np.ndarray, step: int, oh: int, ow: int) -> np.ndarray:
-    """Mean of the finite values of each ``step`` × ``step`` block (NaN where none)."""
-    h, w = a.shape
-    pad = np.full((oh * step, ow * step), np.nan)
-    pad[:min(h, oh * step), :min(w, ow * step)] = a[:oh * step, :ow * step]
-    blocks = pad.reshape(oh, step, ow, step)
-    ok = np.isfinite(blocks)
-    n = ok.sum(axis=(1, 3))
-    total = np.where(ok, blocks, 0.0).sum(axis=(1, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
-
-
 ARROW_NOISE_FACTOR = 2.0
 """Arrows are drawn only where the speed exceeds this many times the noise level."""
 SHORT_ARROW_FRACTION = 0.05
@@ -341,21 +324,10 @@ def arrow_threshold(product_path: str, factor: float = ARROW_NOISE_FACTOR):
         if math.isfinite(nx) and math.isfinite(ny):
             noise = math.hypot(nx, ny)
             return factor * noise, noise, "nmad"
-    try:
-        import rasterio
-        with rasterio.open(product_path) as ds:
-            names = [d or "" for d in ds.descriptions]
-            if "v_error" in names:
-                k = max(1, int(math.ceil(max(ds.width, ds.height) / 1024.0)))
-                a = ds.read(names.index("v_error") + 1,
-                            out_shape=(max(1, ds.height // k), max(1, ds.width // k)),
-                            masked=True).astype(np.float64).filled(np.nan)
-                a = a[np.isfinite(a) & (a != -9999.0)]
-                if a.size:
-                    noise = float(np.median(a)) * f
-                    return factor * noise, noise, "v_error"
-    except Exception:  # not readable: no threshold
-        pass
+    median = median_band_value(product_path, "v_error")
+    if median is not None:
+        noise = median * f
+        return factor * noise, noise, "v_error"
     return 0.0, None, None
 
 
@@ -387,34 +359,12 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
     ``glacvel/min_speed`` and ``glacvel/scale_speed`` and in the legend.
     Raises ``ValueError`` if the product has no ``vx``/``vy`` bands.
     """
-    import rasterio
-
     basis = None
     auto = min_speed is None
     if auto:
         min_speed, _, basis = arrow_threshold(product_path)
-    with rasterio.open(product_path) as ds:
-        names = [d or "" for d in ds.descriptions]
-        if "vx" not in names or "vy" not in names:
-            raise ValueError(f"{os.path.basename(product_path)} has no vx/vy bands "
-                             f"(bands: {', '.join(names)}); arrows need a velocity product")
-        if step is None:
-            step = max(1, int(math.ceil(max(ds.width, ds.height) / float(target_arrows))))
-        oh, ow = max(1, ds.height // step), max(1, ds.width // step)
-        comps = []
-        for b in ("vx", "vy"):
-            a = ds.read(names.index(b) + 1, window=((0, min(ds.height, oh * step)),
-                                                    (0, min(ds.width, ow * step))))
-            a = a.astype(np.float64)
-            nd = ds.nodatavals[names.index(b)]
-            if nd is not None:
-                a[a == nd] = np.nan
-            a[a == -9999.0] = np.nan
-            comps.append(_block_nanmean(a, step, oh, ow))
-        tr = ds.transform * ds.transform.scale(step, step)
-        crs_wkt = ds.crs.to_wkt() if ds.crs else ""
-        left, bottom = ds.bounds.left, ds.bounds.bottom
-    vx, vy = comps
+    vx, vy, tr, crs_wkt, left, bottom, step = block_mean_components(product_path, step,
+                                                                    target_arrows)
     v = np.hypot(vx, vy)
     if basis is None and auto and np.isfinite(v).any():
         # no noise estimate (a raw pair product): leave out arrows shorter than their head

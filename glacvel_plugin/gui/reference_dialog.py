@@ -43,28 +43,19 @@ def reference_pixel_counts(polygons: QgsVectorLayer, rasters: List[str],
     ``{"fid", "name", "counts": [n per raster], "total"}``. Raises ``ValueError``
     when a raster cannot be opened.
     """
-    import rasterio
-    from rasterio.windows import Window
-
-    from ..io.raster import rasterize_mask
+    from ..io.info import ValidPixelCounter
     rows = []
     feats = list(polygons.getFeatures())
     name_field = next((f.name() for f in polygons.fields()
                        if f.name().lower() in ("name", "id", "label")), None)
     infos = []
     for path in rasters:
-        try:
-            ds = rasterio.open(path)
-        except Exception as exc:
-            raise ValueError(f"cannot open reference raster {path}: {exc}") from exc
-        infos.append(ds)
+        infos.append(ValidPixelCounter(path, "reference"))
     try:
         for feat in feats:
             counts = []
             for ds in infos:
-                names = [d or "" for d in ds.descriptions]
-                bidx = names.index(band) + 1 if band in names else 1
-                xf = QgsCoordinateTransform(polygons.crs(), QgsCoordinateReferenceSystem.fromWkt(ds.crs.to_wkt()),
+                xf = QgsCoordinateTransform(polygons.crs(), QgsCoordinateReferenceSystem.fromWkt(ds.crs_wkt),
                                             QgsProject.instance())
                 g = QgsGeometry(feat.geometry())
                 if g.isEmpty():
@@ -80,16 +71,7 @@ def reference_pixel_counts(polygons: QgsVectorLayer, rasters: List[str],
                 if c1 <= c0 or r1 <= r0:
                     counts.append(0)
                     continue
-                win = Window(c0, r0, c1 - c0, r1 - r0)
-                a = ds.read(bidx, window=win).astype(np.float64)
-                nd = ds.nodatavals[bidx - 1]
-                valid = np.isfinite(a) & (a != -9999.0)
-                if nd is not None and not np.isnan(nd):
-                    valid &= a != nd
-                import json
-                mask = rasterize_mask([json.loads(g.asJson())], ds.window_transform(win),
-                                      (int(win.height), int(win.width)))
-                counts.append(int(np.count_nonzero(mask & valid)))
+                counts.append(ds.count(band, (c0, r0, c1, r1), g.asJson()))
             label = feat[name_field] if name_field else None
             if label is None or str(label) in ("", "NULL"):
                 label = feat.id()

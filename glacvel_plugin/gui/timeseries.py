@@ -97,9 +97,8 @@ def sample_products(layers: Iterable, point: QgsPointXY, point_crs: QgsCoordinat
     ``START_TIME``/``END_TIME`` tags, outside which the point lies, or with no value
     at the point are left out.
     """
-    from ..processing_provider.alg_analysis import open_product_info, read_bands
+    from ..io.info import open_product_info, pixel_window, read_bands
     from ..styling import month_of, product_name
-    from rasterio.windows import Window
     project = project or QgsProject.instance()
     out = []
     for item in layers:
@@ -119,7 +118,7 @@ def sample_products(layers: Iterable, point: QgsPointXY, point_crs: QgsCoordinat
         r, c = int(np.floor(row)), int(np.floor(col))
         if not (0 <= r < info.shape[0] and 0 <= c < info.shape[1]):
             continue
-        vals = read_bands(info, BANDS, window=Window(c, r, 1, 1))
+        vals = read_bands(info, BANDS, window=pixel_window(c, r, 1, 1))
         s = {b: float(vals[b][0, 0]) if b in vals else float("nan") for b in BANDS}
         if not np.isfinite(s["v"]):
             continue

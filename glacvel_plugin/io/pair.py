@@ -19,8 +19,7 @@ resampling='cubic') -> RasterPair``
 
 ``correlate_files(reference, secondary, output, start, end, *, ref_band=1, sec_band=1,
 window=32, step=None, max_speed=20.0, method='lk_phase', prefilter='highpass',
-min_quality=None, nmt_threshold=2.0, preprocess=None, sensor=None, method_tag=None,
-extra_tags=None,
+min_quality=None, nmt_threshold=2.0, preprocess=None, sensor=None, extra_tags=None,
 progress=None, is_canceled=None, workers=None, budget_bytes=..., resampling='cubic')
 -> dict``
     Runs :func:`glacvel_plugin.core.pipeline.correlate_pair` strip by strip and writes
@@ -276,7 +275,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
                     method: str = DEFAULT_METHOD, prefilter: str = "highpass", min_quality: Optional[float] = None,
                     nmt_threshold: float = 2.0,
                     preprocess: Optional[Callable] = None, sensor: Optional[str] = None,
-                    method_tag: Optional[str] = None, extra_tags: Optional[Dict] = None,
+                    extra_tags: Optional[Dict] = None,
                     progress: Optional[Callable] = None, is_canceled: Optional[Callable] = None,
                     workers: Optional[int] = None, budget_bytes: int = 512 * 2 ** 20,
                     resampling: str = "cubic") -> dict:
@@ -302,7 +301,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
             from .scenes import scene_info
             sensor = scene_info(reference).sensor or "unknown"
         tags = standard_tags(
-            sensor, start, end, method_tag or METHOD_NAMES.get(method, method), WINDOW=window, STEP=step, MAX_SPEED=max_speed,
+            sensor, start, end, METHOD_NAMES.get(method, method), WINDOW=window, STEP=step, MAX_SPEED=max_speed,
             PREFILTER=prefilter, MEDIAN_TEST=nmt_threshold, MIN_QUALITY="" if min_quality is None else min_quality,
             REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary),
             SEARCH_PX=f"{search_px:.2f}", **(extra_tags or {}))

@@ -3,24 +3,20 @@
 ``glacvel:flowline_profile`` samples velocity products (e.g. the twelve monthly
 ``YYYYMM.tif``) at fixed spacing along centre flowlines; ``glacvel:glacier_statistics``
 summarises speed inside glacier outlines. The numbers come from
-:mod:`glacvel_plugin.core.profiles`; this module reads the files, brings the vectors
-into each product's CRS and writes the outputs.
+:mod:`glacvel_plugin.core.profiles`; the products are opened and read through
+:mod:`glacvel_plugin.io.info`; this module brings the vectors into each product's CRS
+and writes the outputs.
 """
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import numpy as np
-import rasterio
-import rasterio.features
-import rasterio.warp
-from rasterio.windows import Window, from_bounds
 from qgis.core import (QgsFeature, QgsFeatureRequest, QgsFeatureSink, QgsField, QgsFields,
                        QgsGeometry, QgsPointXY, QgsProcessing, QgsProcessingParameterNumber,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
@@ -31,8 +27,9 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..core import profiles
 from ..io.files import atomic_write_text
-from ..io.grid import DAYS_PER_YEAR, units_factor
-from ..io.product import ProductError, band_names, parse_time, read_product
+from ..io.info import (ProductInfo, geometry_bounds, geometry_inside, open_product_info,
+                       pixel_window, read_bands, transform_points, unclipped_box, window_for,
+                       window_transform)
 from ..io.report import HtmlReport, new_figure
 from .base import GlacvelAlgorithm, check_canceled
 from .vector import check_geometry_type, qgs_crs
@@ -45,82 +42,6 @@ _MONTH_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(?!\d)")
 
 # ---------------------------------------------------------------------------------------
 # products
-
-
-@dataclass
-class ProductInfo:
-    """One input product: where it is, its grid and its label (month or dates)."""
-    path: str
-    crs: object
-    transform: object
-    shape: tuple
-    bands: List[str]
-    tags: Dict[str, str]
-    label: str = ""
-    start: Optional[_dt.datetime] = None
-    end: Optional[_dt.datetime] = None
-    factor: float = 1.0
-    notes: List[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.path)
-
-    @property
-    def month(self) -> Optional[str]:
-        """``YYYYMM``: the label when it is a month, else the month of the middle of
-        START_TIME–END_TIME, else None."""
-        if re.fullmatch(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])", self.label or ""):
-            return self.label
-        if self.start is not None and self.end is not None:
-            return (self.start + (self.end - self.start) / 2).strftime("%Y%m")
-        return None
-
-    @property
-    def resolution(self) -> float:
-        return min(abs(self.transform.a), abs(self.transform.e))
-
-
-def _time_tag(tags, key):
-    s = tags.get(key)
-    if not s:
-        return None
-    try:
-        return parse_time(s)
-    except ProductError:
-        return None
-
-
-def open_product_info(path: str) -> ProductInfo:
-    """Grid, bands and tags of a product, without reading pixels.
-
-    Raises ``ValueError`` if the file cannot be opened, has neither a ``v`` band nor
-    ``vx`` and ``vy``, is in a geographic CRS (distances and spacing need metres), or
-    has no or an unknown ``UNITS`` tag (:func:`glacvel_plugin.io.grid.units_factor`:
-    m/d or m/yr; a velocity of unknown units is refused, as in fusion).
-    """
-    try:
-        ds = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise ValueError(f"cannot open velocity product {path}: {exc}") from exc
-    with ds:
-        info = ProductInfo(path, ds.crs, ds.transform, (ds.height, ds.width), band_names(ds),
-                           dict(ds.tags()))
-    if "v" not in info.bands and not {"vx", "vy"} <= set(info.bands):
-        raise ValueError(
-            f"{info.name} has no band 'v' nor bands 'vx' and 'vy' (bands: "
-            f"{', '.join(info.bands)}); give a glacvel velocity product or import the raster "
-            "with glacvel:import_velocity")
-    if info.crs is None or not info.crs.is_projected:
-        raise ValueError(f"{info.name} is not in a projected CRS (metres); reproject it, e.g. "
-                         "with glacvel:import_velocity, before extracting profiles or statistics")
-    info.start = _time_tag(info.tags, "START_TIME")
-    info.end = _time_tag(info.tags, "END_TIME")
-    info.factor = units_factor(info.tags.get("UNITS"), info.name)
-    if info.factor != 1.0:
-        info.notes.append(f"{info.name} is in {info.tags['UNITS']}; converted to m/d "
-                          f"(÷ {DAYS_PER_YEAR})")
-    return info
 
 
 def product_label(path: str, start=None, end=None) -> str:
@@ -152,33 +73,6 @@ def assign_labels(infos: List[ProductInfo]):
         n = seen.get(base, 0) + 1
         seen[base] = n
         p.label = base if n == 1 else f"{base}_{n}"
-
-
-def read_bands(info: ProductInfo, wanted, window=None) -> Dict[str, np.ndarray]:
-    """The ``wanted`` bands that exist (``v`` from vx, vy when missing), in m/d."""
-    names = [b for b in wanted if b in info.bands]
-    need_v = "v" in wanted and "v" not in info.bands
-    if need_v:
-        names = list(dict.fromkeys(names + ["vx", "vy"]))
-    prod = read_product(info.path, names, window=window)
-    out = {k: a * np.float32(info.factor) for k, a in prod.bands.items()}
-    if need_v:
-        out["v"] = np.hypot(out["vx"], out["vy"])
-    return {k: out[k] for k in wanted if k in out}
-
-
-def window_for(info: ProductInfo, xmin, ymin, xmax, ymax, margin: int = 2):
-    """Pixel window of the product covering a map box (+ margin), or None if disjoint."""
-    rows, cols = info.shape
-    w = from_bounds(xmin, ymin, xmax, ymax, transform=info.transform)
-    c0 = int(np.floor(min(w.col_off, w.col_off + w.width))) - margin
-    r0 = int(np.floor(min(w.row_off, w.row_off + w.height))) - margin
-    c1 = int(np.ceil(max(w.col_off, w.col_off + w.width))) + margin
-    r1 = int(np.ceil(max(w.row_off, w.row_off + w.height))) + margin
-    c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, cols), min(r1, rows)
-    if c1 <= c0 or r1 <= r0:
-        return None
-    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
 def product_infos(alg, parameters, context) -> List[ProductInfo]:
@@ -324,8 +218,7 @@ class FlowlineProfile(GlacvelAlgorithm):
         xs = np.concatenate([ln.points.x for ln in lines])
         ys = np.concatenate([ln.points.y for ln in lines])
         if info.crs != ref.crs:
-            tx, ty = rasterio.warp.transform(ref.crs, info.crs, xs, ys)
-            xs, ys = np.asarray(tx), np.asarray(ty)
+            xs, ys = transform_points(ref.crs, info.crs, xs, ys)
         col, row = profiles.map_to_pixel(tuple(info.transform)[:6], xs, ys)
         rows, cols = info.shape
         inside = (col >= 0) & (col <= cols) & (row >= 0) & (row <= rows)
@@ -336,7 +229,7 @@ class FlowlineProfile(GlacvelAlgorithm):
                              ys[inside].max())
             if win is not None:
                 bands = read_bands(info, wanted, win)
-                t = rasterio.windows.transform(win, info.transform)
+                t = window_transform(win, info.transform)
                 values = profiles.sample_grid(bands, tuple(t)[:6], xs, ys, method)
                 for b in values:
                     values[b][~inside] = np.nan
@@ -560,7 +453,7 @@ class GlacierStatistics(GlacvelAlgorithm):
         geoms = [(fid, g) for fid, _, g in feats if g is not None]
         if not geoms:
             return out, False
-        bounds = [rasterio.features.bounds(g) for _, g in geoms]
+        bounds = [geometry_bounds(g) for _, g in geoms]
         box = (min(b[0] for b in bounds), min(b[1] for b in bounds),
                max(b[2] for b in bounds), max(b[3] for b in bounds))
         win = window_for(info, *box, margin=1)
@@ -573,17 +466,12 @@ class GlacierStatistics(GlacvelAlgorithm):
         for (fid, g), b in zip(geoms, bounds):
             # the outline's box on the product's grid, NOT clipped to the raster: pixel
             # centres of the outline outside the product's footprint count as not covered
-            w = from_bounds(*b, transform=info.transform)
-            c0 = int(np.floor(min(w.col_off, w.col_off + w.width))) - 1
-            r0 = int(np.floor(min(w.row_off, w.row_off + w.height))) - 1
-            c1 = int(np.ceil(max(w.col_off, w.col_off + w.width))) + 1
-            r1 = int(np.ceil(max(w.row_off, w.row_off + w.height))) + 1
+            c0, r0, c1, r1 = unclipped_box(b, info.transform)
             if c1 <= 0 or r1 <= 0 or c0 >= cols or r0 >= rows:
                 out[fid] = profiles.ZoneStats(1, np.nan, np.nan, np.nan, 0, 0, np.nan)
                 continue
-            sub_t = rasterio.windows.transform(Window(c0, r0, c1 - c0, r1 - r0), info.transform)
-            mask = rasterio.features.geometry_mask([g], out_shape=(r1 - r0, c1 - c0),
-                                                   transform=sub_t, invert=True)
+            sub_t = window_transform(pixel_window(c0, r0, c1 - c0, r1 - r0), info.transform)
+            mask = geometry_inside(g, (r1 - r0, c1 - c0), sub_t)
             sub = np.full((r1 - r0, c1 - c0), np.nan, dtype=np.float32)
             inside = np.zeros(sub.shape, dtype=bool)
             a0, a1 = max(r0, wr0), min(r1, wr0 + v.shape[0])

@@ -31,13 +31,13 @@ from qgis.core import (QgsCoordinateTransform, QgsFeatureRequest, QgsProcessing,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
                        QgsPointXY)
 from qgis.PyQt.QtCore import QDate, QDateTime
-from rasterio.windows import Window
 
 from ..core import fusion as cf
 from ..i18n import translate
 from ..core import timeseries as ts
 from ..io import budget, monthly
 from ..io.monthly import DEFAULT_REFERENCE_MIN_OVERLAP
+from ..io.info import geometry_bounds, pixel_window, transform_bounds
 from ..io.grid import (DEFAULT_BLOCK, DEFAULT_RESOLUTION, SourceReader, TargetGrid,
                        open_sources, sample_points, target_grid)
 from ..io.product import ProductWriter, format_time, standard_tags
@@ -292,15 +292,13 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
                                           "REFERENCE_POLYGONS")
         notes = []
         if geoms:
-            from rasterio.features import bounds as geom_bounds
-            bb = [geom_bounds(g) for g in geoms]
+            bb = [geometry_bounds(g) for g in geoms]
             l, b = min(x[0] for x in bb), min(x[1] for x in bb)
             r, t = max(x[2] for x in bb), max(x[3] for x in bb)
         else:
             notes.append("no REFERENCE_POLYGONS: every valid reference pixel is used as one "
                          "group, so there is no cross-validation")
-            import rasterio.warp
-            l, b, r, t = rasterio.warp.transform_bounds(ref.crs, grid.crs, *ref.ds.bounds)
+            l, b, r, t = transform_bounds(ref.crs, grid.crs, ref.ds.bounds)
         inv = ~grid.transform
         c0, r0 = inv * (l, t)
         c1, r1 = inv * (r, b)
@@ -314,7 +312,7 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
         for rr in range(r0, r1, DEFAULT_BLOCK):
             for cc in range(c0, c1, DEFAULT_BLOCK):
                 check_canceled(feedback)
-                w = Window(cc, rr, min(DEFAULT_BLOCK, c1 - cc), min(DEFAULT_BLOCK, r1 - rr))
+                w = pixel_window(cc, rr, min(DEFAULT_BLOCK, c1 - cc), min(DEFAULT_BLOCK, r1 - rr))
                 shape = (int(w.height), int(w.width))
                 if geoms:
                     labels = rasterize_labels(geoms, grid.window_transform(w), shape)

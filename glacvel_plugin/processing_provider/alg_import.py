@@ -4,13 +4,13 @@ import os
 import re
 
 import numpy as np
-import rasterio
 from qgis.core import (QgsProcessingParameterDateTime, QgsProcessingParameterEnum,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ..core.stable_ground import velocity_error
 from ..io.grid import units_factor
+from ..io.info import read_single_band
 from ..io.product import standard_tags, write_product
 from .base import GlacvelAlgorithm, check_canceled, optional_datetime
 
@@ -35,28 +35,6 @@ def dates_from_name(path):
     if len(found) < 2 or found[0] == found[1]:
         return None
     return tuple(sorted(found[:2]))
-
-
-def read_single_band(path, nodata, label):
-    """Band 1 of a raster as float32 (rows, cols) with NaN for no data.
-
-    No data: the file's own nodata value, ``nodata`` (when not None) and NaN.
-    Returns ``(array, transform, crs)``. Raises ``ValueError`` if the file cannot be
-    opened or has no CRS.
-    """
-    try:
-        ds = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise ValueError(f"cannot open {label} raster {path}: {exc}") from exc
-    with ds:
-        if ds.crs is None:
-            raise ValueError(f"{label} raster {os.path.basename(path)} has no coordinate "
-                             "reference system; assign one (projected, metres) first")
-        a = ds.read(1).astype(np.float32)
-        for nd in (ds.nodata, nodata):
-            if nd is not None and np.isfinite(nd):
-                a[a == np.float32(nd)] = np.nan
-        return a, ds.transform, ds.crs
 
 
 class ImportVelocity(GlacvelAlgorithm):

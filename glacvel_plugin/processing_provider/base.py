@@ -568,22 +568,6 @@ def _abandon(context, tx, exc=None):
     _drop_layer_details(context, tx)
 
 
-def _open_kind(path):
-    """``'raster'``, ``'vector'`` or ``None``: what GDAL/OGR can open ``path`` as."""
-    from osgeo import gdal
-    kinds = []
-    for flag, kind in ((gdal.OF_RASTER, "raster"), (gdal.OF_VECTOR, "vector")):
-        gdal.PushErrorHandler("CPLQuietErrorHandler")
-        try:
-            ds = gdal.OpenEx(path, flag)
-        finally:
-            gdal.PopErrorHandler()
-        if ds is not None:
-            kinds.append(kind)
-            ds = None
-    return kinds
-
-
 _WANTS = {"raster": "raster", "source": "vector", "vector": "vector"}
 
 
@@ -619,7 +603,8 @@ def describe_bad_inputs(alg, parameters, context):
                 continue
             if os.path.isdir(path):
                 continue
-            kinds = _open_kind(path)
+            from ..io.info import open_kinds
+            kinds = open_kinds(path)
             if kind in kinds:
                 continue
             if not kinds:
