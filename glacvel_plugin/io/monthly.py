@@ -232,6 +232,22 @@ def _write(path, grid, tags, protect, make_block, is_canceled, progress, outlier
     return valid, extra.get("rejected")
 
 
+def apply_source_errors(readers, errors: Optional[Mapping[str, float]]):
+    """Give the readers of the sources named in ``errors`` (SENSOR → 1-σ in m/d, the
+    SOURCE_ERRORS parameter) that σ instead of their bands and tags. Raises
+    ``ValueError`` for a name that is no source's SENSOR or a negative σ."""
+    errs = dict(errors or {})
+    unknown = sorted(set(errs) - {r.name for r in readers})
+    if unknown:
+        raise ValueError(f"SOURCE_ERRORS names {', '.join(unknown)}, which is not the "
+                         "SENSOR of any source")
+    for r in readers:
+        if r.name in errs:
+            if errs[r.name] < 0:
+                raise ValueError(f"SOURCE_ERRORS of {r.name} must not be negative")
+            r.sigma_override = (errs[r.name], errs[r.name])
+
+
 def _pairs_tag(by_source) -> str:
     """The ``PAIRS`` tag of a month: ``name:overlap fraction`` of every pair, by source."""
     return ";".join(f"{os.path.basename(r.path)}:{f:.3f}" for s in by_source.values()
@@ -372,16 +388,7 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                       folder=output_folder, param=grid_param)
     res = MonthlyResult()
     with open_sources(list(paths)) as readers:
-        errs = dict(source_errors or {})
-        unknown = sorted(set(errs) - {r.name for r in readers})
-        if unknown:
-            raise ValueError(f"SOURCE_ERRORS names {', '.join(unknown)}, which is not the "
-                             "SENSOR of any source")
-        for r in readers:
-            if r.name in errs:
-                if errs[r.name] < 0:
-                    raise ValueError(f"SOURCE_ERRORS of {r.name} must not be negative")
-                r.sigma_override = (errs[r.name], errs[r.name])
+        apply_source_errors(readers, source_errors)
         months, by_month = _assign(readers, min_overlap, year)
         n_products = sum(1 + (len(bs) if source_composites and len(bs) >= 2 else 0)
                          for m, bs in by_month.items()

@@ -369,16 +369,7 @@ def reference_samples(alg, parameters, context, readers, grid, feedback) -> Refe
 def _source_errors(alg, parameters, context, readers):
     text = alg.parameterAsString(parameters, "SOURCE_ERRORS", context) \
         if "SOURCE_ERRORS" in parameters else ""
-    errs = cf.parse_weights(text) if text else {}
-    unknown = sorted(set(errs) - {r.name for r in readers})
-    if unknown:
-        raise ValueError(f"SOURCE_ERRORS names {', '.join(unknown)}, which is not the SENSOR "
-                         "of any source")
-    for r in readers:
-        if r.name in errs:
-            if errs[r.name] < 0:
-                raise ValueError(f"SOURCE_ERRORS of {r.name} must not be negative")
-            r.sigma_override = (errs[r.name], errs[r.name])
+    monthly.apply_source_errors(readers, cf.parse_weights(text) if text else {})
 
 
 def _add_error_param(alg):
