@@ -33,6 +33,7 @@ from glacvel_plugin.io.grid import target_grid  # noqa: E402
 from glacvel_plugin.io.monthly import ReferenceSamples, monthly_velocity  # noqa: E402
 from glacvel_plugin.io.monthly import gnss_reference as monthly_gnss_reference  # noqa: E402
 from glacvel_plugin.io.product import standard_tags, write_product  # noqa: E402
+from tests.helpers import carst_product  # noqa: E402
 
 PAIRS = {"L8": ["LS8-061018_20180304-20180405", "LS8-062017_20180802-20180818"],
          "S2": ["Sen2-Orb14_20180304-20180314", "Sen2-Orb14_20180508-20180518"]}
@@ -60,22 +61,8 @@ def carst_products(folder):
     out = []
     for sensor, stems in PAIRS.items():
         for stem in stems:
-            bands = {}
-            for comp, key in (("vx", "vx"), ("vy", "vy"), ("errx", "vx_error"),
-                              ("erry", "vy_error")):
-                p = os.path.join(DATA, "carst_velocity",
-                                 f"{stem}_velo-corrected_{comp}_SNT-GAU-RSO.tif")
-                with rasterio.open(p) as ds:
-                    a = ds.read(1).astype(np.float32)
-                    a[a == ds.nodata] = np.nan
-                    transform, crs = ds.transform, ds.crs
-                bands[key] = a
-            bands["v"] = np.hypot(bands["vx"], bands["vy"])
-            d0, d1 = stem.split("_")[1].split("-")
-            tags = standard_tags(sensor, dt.datetime.strptime(d0, "%Y%m%d"),
-                                 dt.datetime.strptime(d1, "%Y%m%d"), "CARST")
-            out.append(write_product(os.path.join(folder, f"{sensor}_{d0}.tif"), bands,
-                                     transform, crs, tags))
+            out.append(carst_product(folder, stem, sensor,
+                                     os.path.join(DATA, "carst_velocity"), method="CARST"))
     return out
 
 

@@ -30,6 +30,7 @@ from rasterio.windows import Window
 
 from glacvel_plugin.io.grid import SourceReader, TargetGrid
 from glacvel_plugin.io.product import read_product, standard_tags, write_product
+from tests import helpers
 from tests.conftest import carst_velocity, test_data
 
 KASK = "kaskawulsh_multisensor"
@@ -41,21 +42,10 @@ S2_MAY = "Sen2-Orb14_20180508-20180518"
 
 def carst_product(folder, stem, sensor, units="m/d", scale=1.0, name=None):
     """A glacvel product from the four CARST rasters of one pair."""
-    bands = {}
-    for comp, key in (("vx", "vx"), ("vy", "vy"), ("errx", "vx_error"), ("erry", "vy_error")):
-        p = carst_velocity(stem, comp)
-        with rasterio.open(p) as ds:
-            a = ds.read(1).astype(np.float32)
-            a[a == ds.nodata] = np.nan
-            transform, crs = ds.transform, ds.crs
-        bands[key] = a * np.float32(scale)
-    bands["v"] = np.hypot(bands["vx"], bands["vy"])
     d0, d1 = stem.split("_")[1].split("-")
-    t0 = dt.datetime.strptime(d0, "%Y%m%d")
-    t1 = dt.datetime.strptime(d1, "%Y%m%d")
-    tags = standard_tags(sensor, t0, t1, "CARST bedrock-corrected (GLAFT demo)", units=units)
-    path = os.path.join(str(folder), name or f"{sensor}_{d0}_{d1}.tif")
-    return write_product(path, bands, transform, crs, tags)
+    return helpers.carst_product(folder, stem, sensor, carst_velocity, units=units, scale=scale,
+                                 name=name or f"{sensor}_{d0}_{d1}.tif",
+                                 method="CARST bedrock-corrected (GLAFT demo)")
 
 
 @pytest.fixture(scope="module")

@@ -61,25 +61,8 @@ PAIRS = [(DEMO, "LS8-061018_20180304-20180405", "L8"),
 
 
 def _carst_product(folder, src, stem, sensor):
-    import datetime as dt
-
-    import numpy as np
-    import rasterio
-
-    from glacvel_plugin.io.product import standard_tags, write_product
-    bands = {}
-    for comp, key in (("vx", "vx"), ("vy", "vy"), ("errx", "vx_error"), ("erry", "vy_error")):
-        with rasterio.open(os.path.join(src, f"{stem}_velo-corrected_{comp}_SNT-GAU-RSO.tif")) as ds:
-            a = ds.read(1).astype(np.float32)
-            a[a == ds.nodata] = np.nan
-            transform, crs = ds.transform, ds.crs
-        bands[key] = a
-    bands["v"] = np.hypot(bands["vx"], bands["vy"])
-    d0, d1 = stem.split("_")[1].split("-")
-    tags = standard_tags(sensor, dt.datetime.strptime(d0, "%Y%m%d"),
-                         dt.datetime.strptime(d1, "%Y%m%d"), "CARST bedrock-corrected")
-    return write_product(os.path.join(str(folder), f"{sensor}_{d0}.tif"), bands, transform,
-                         crs, tags)
+    from tests.helpers import carst_product
+    return carst_product(folder, stem, sensor, src)
 
 
 @pytest.fixture(scope="module")
