@@ -55,3 +55,93 @@ def carst_product(folder, stem, sensor, source, *, name=None, method="CARST bedr
                          dt.datetime.strptime(d1, "%Y%m%d"), method, units=units)
     return write_product(os.path.join(str(folder), name or f"{sensor}_{d0}.tif"), bands,
                          transform, crs, tags)
+
+
+def write_itslive_granule(path, vx, vy, transform, crs, pair_info, *, v_error=None,
+                          errors=(None, None), y_ascending=False, with_dates=True,
+                          components=("vx", "vy")):
+    """Write an image-pair netCDF granule in the ITS_LIVE layout (autoRIFT's writer).
+
+    Parameters
+    ----------
+    path : str
+    vx, vy : float arrays (rows, cols), m/yr, north-up, NaN = no data. Stored as int16
+        rounded to 1 m/yr with ``_FillValue`` -32767, ``units = "meter/year"``,
+        ``grid_mapping = "mapping"`` (as ``vx``, ``vy``, ``v``; ``v_error`` if given).
+    transform : affine.Affine of the pixel corners (north-up); ``x``/``y`` coordinate
+        variables hold the pixel centres; ``mapping`` holds ``spatial_epsg``,
+        ``crs_wkt``, ``spatial_ref`` and autoRIFT's centre-origin ``GeoTransform``.
+    crs : rasterio CRS (EPSG code needed).
+    pair_info : dict of ``img_pair_info`` attributes (strings or numbers).
+    errors : scalar 1-σ of vx and vy (m/yr) as their ``error`` attributes, or None.
+    y_ascending : store rows south to north (``y`` increasing) to test orientation.
+    with_dates : False drops the acquisition_date attributes.
+    components : the velocity variables written (drop one to build a bad file).
+
+    Returns the int16 arrays as stored, north-up: dict name -> int16 (rows, cols).
+    """
+    from osgeo import gdal
+    rows, cols = np.shape(vx)
+    fill = -32767
+    stored = {}
+    speed = np.hypot(vx, vy)
+    for name, a in (("vx", vx), ("vy", vy), ("v", speed), ("v_error", v_error)):
+        if a is None:
+            continue
+        q = np.where(np.isfinite(a), np.round(np.clip(np.nan_to_num(a), -32768, 32767)), fill)
+        stored[name] = q.astype(np.int16)
+    xs = transform.c + transform.a * (np.arange(cols) + 0.5)
+    ys = transform.f + transform.e * (np.arange(rows) + 0.5)
+    order = slice(None, None, -1) if y_ascending else slice(None)
+    drv = gdal.GetDriverByName("netCDF")
+    ds = drv.CreateMultiDimensional(str(path), [], ["FORMAT=NC4"])
+    root = ds.GetRootGroup()
+    string = gdal.ExtendedDataType.CreateString()
+    f64 = gdal.ExtendedDataType.Create(gdal.GDT_Float64)
+
+    def attr(obj, key, value):
+        if isinstance(value, str):
+            obj.CreateAttribute(key, [], string).Write(value)
+        else:
+            obj.CreateAttribute(key, [], f64).Write(float(value))
+
+    for key, value in (("Conventions", "CF-1.8"), ("title", "autoRIFT surface velocities"),
+                       ("scene_pair_type", "optical"), ("motion_coordinates", "map"),
+                       ("satellite", pair_info.get("_satellite", "Landsat 8"))):
+        attr(root, key, value)
+    ydim = root.CreateDimension("y", None, None, rows)
+    xdim = root.CreateDimension("x", None, None, cols)
+    for dim, values, std in ((xdim, xs, "projection_x_coordinate"),
+                             (ydim, ys[order], "projection_y_coordinate")):
+        var = root.CreateMDArray(dim.GetName(), [dim], f64)
+        var.Write(values)
+        attr(var, "standard_name", std)
+        attr(var, "units", "m")
+    # 0-d container variables (int8 in autoRIFT; GDAL 3.6 writes its smallest integer type)
+    byte = gdal.ExtendedDataType.Create(gdal.GDT_Byte)
+    mapping = root.CreateMDArray("mapping", [], byte)
+    epsg = crs.to_epsg()
+    wkt = crs.to_wkt(version="WKT1_GDAL")
+    centre_gt = [xs[0], transform.a, 0.0, ys[0], 0.0, transform.e]
+    for key, value in (("grid_mapping_name", "universal_transverse_mercator"),
+                       ("spatial_epsg", epsg), ("crs_wkt", wkt), ("spatial_ref", wkt),
+                       ("GeoTransform", " ".join(str(v) for v in centre_gt))):
+        attr(mapping, key, value)
+    info = root.CreateMDArray("img_pair_info", [], byte)
+    attr(info, "standard_name", "image_pair_information")
+    for key, value in pair_info.items():
+        if key.startswith("_") or (not with_dates and key.startswith("acquisition_date")):
+            continue
+        attr(info, key, value)
+    i16 = gdal.ExtendedDataType.Create(gdal.GDT_Int16)
+    for name in [c for c in components] + [n for n in ("v", "v_error") if n in stored]:
+        var = root.CreateMDArray(name, [ydim, xdim], i16, ["COMPRESS=DEFLATE"])
+        var.SetNoDataValueDouble(fill)
+        attr(var, "units", "meter/year")
+        attr(var, "grid_mapping", "mapping")
+        comp_err = dict(zip(("vx", "vy"), errors)).get(name)
+        if comp_err is not None:
+            attr(var, "error", comp_err)
+        var.Write(np.ascontiguousarray(stored[name][order]))
+    del ds
+    return stored
