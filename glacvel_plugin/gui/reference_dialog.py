@@ -99,7 +99,8 @@ def layer_file(layer: QgsVectorLayer) -> str:
     opts.driverName = "GPKG"
     err = QgsVectorFileWriter.writeAsVectorFormatV2(layer, path, QgsProject.instance().transformContext(), opts)
     if err[0] != QgsVectorFileWriter.NoError:
-        raise ValueError(f"cannot save the drawn polygons: {err[1]}")
+        raise ValueError(QCoreApplication.translate(
+            "GlacvelMessages", "cannot save the drawn polygons: {}").format(err[1]))
     return path
 
 

@@ -23,9 +23,10 @@ from qgis.core import (QgsFeature, QgsFeatureRequest, QgsFeatureSink, QgsField, 
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination,
                        QgsProcessingParameterMultipleLayers, QgsWkbTypes)
-from qgis.PyQt.QtCore import QVariant
+from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QVariant
 
 from ..core import profiles
+from ..i18n import translate
 from ..io.files import atomic_write_text
 from ..io.info import (ProductInfo, geometry_bounds, geometry_inside, open_product_info,
                        pixel_window, read_bands, transform_points, unclipped_box, window_for,
@@ -80,8 +81,9 @@ def product_infos(alg, parameters, context) -> List[ProductInfo]:
     layers = alg.parameterAsLayerList(parameters, "INPUT", context) or []
     paths = [lyr.source() for lyr in layers]
     if not paths:
-        raise ValueError("INPUT has no velocity product; give one or more glacvel products "
-                         "(e.g. the monthly YYYYMM.tif files)")
+        raise ValueError(translate("GlacvelMessages",
+                                   "INPUT has no velocity product; give one or more glacvel "
+                                   "products (e.g. the monthly YYYYMM.tif files)"))
     infos = [open_product_info(p) for p in paths]
     assign_labels(infos)
     return infos
@@ -126,7 +128,9 @@ def _num(x):
 
 def _check_not_input(path: str, infos, parameter: str):
     if path and any(os.path.abspath(path) == os.path.abspath(p.path) for p in infos):
-        raise ValueError(f"{parameter} {path} is one of the inputs; choose another file name")
+        raise ValueError(translate("GlacvelMessages",
+                                   "{} {} is one of the inputs; choose another file name")
+                         .format(parameter, path))
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,6 +145,11 @@ class LineProfile:
     points: profiles.ProfilePoints
     values: Dict[str, Dict[str, np.ndarray]] = field(default_factory=dict)  # label -> band -> (n,)
     inside: Dict[str, np.ndarray] = field(default_factory=dict)             # label -> bool (n,)
+
+
+GAP_KINDS = (QT_TRANSLATE_NOOP("FlowlineProfile", "outside the product"),
+             QT_TRANSLATE_NOOP("FlowlineProfile", "no data"))
+"""Why a run of profile points has no value (table column, translated in the log)."""
 
 
 class FlowlineProfile(GlacvelAlgorithm):
@@ -200,7 +209,8 @@ class FlowlineProfile(GlacvelAlgorithm):
     def _lines(self, parameters, context, ref, spacing):
         source = self.parameterAsSource(parameters, "FLOWLINES", context)
         if source is None:
-            raise ValueError("FLOWLINES is missing; give a line layer of glacier flowlines")
+            raise ValueError(self.tr(
+                "FLOWLINES is missing; give a line layer of glacier flowlines"))
         id_field = self.parameterAsString(parameters, "LINE_ID_FIELD", context) or ""
         feats = features_in_crs(source, ref.crs, context, "line", "FLOWLINES", id_field)
         lines = []
@@ -210,7 +220,8 @@ class FlowlineProfile(GlacvelAlgorithm):
                 continue
             lines.append(LineProfile(fid, ident, profiles.points_along(parts, spacing)))
         if not lines:
-            raise ValueError("FLOWLINES has no line with a geometry; draw or choose flowlines")
+            raise ValueError(self.tr(
+                "FLOWLINES has no line with a geometry; draw or choose flowlines"))
         return lines
 
     def _sample(self, info, ref, lines, method):
@@ -256,9 +267,10 @@ class FlowlineProfile(GlacvelAlgorithm):
                 feedback.pushInfo(note)
 
         lines = self._lines(parameters, context, ref, spacing)
-        feedback.pushInfo(f"{len(lines)} line(s), {sum(len(ln.points) for ln in lines)} points "
-                          f"every {spacing:g} m ({ref.crs.to_string()}), {len(infos)} product(s), "
-                          f"{method} sampling")
+        feedback.pushInfo(self.tr(
+            "{} line(s), {} points every {} m ({}), {} product(s), {} sampling").format(
+                len(lines), sum(len(ln.points) for ln in lines), f"{spacing:g}",
+                ref.crs.to_string(), len(infos), method))
         for k, info in enumerate(infos):
             check_canceled(feedback)
             self._sample(info, ref, lines, method)
@@ -267,14 +279,15 @@ class FlowlineProfile(GlacvelAlgorithm):
         # lines outside every product: an error when none crosses any product
         crossing = [ln for ln in lines if any(a.any() for a in ln.inside.values())]
         if not crossing:
-            raise ValueError(
-                "none of the FLOWLINES crosses any INPUT product (products: "
-                + ", ".join(p.name for p in infos)
-                + "); check that the lines lie over the velocity maps (layer CRS, extent)")
+            raise ValueError(self.tr(
+                "none of the FLOWLINES crosses any INPUT product (products: {}); check that "
+                "the lines lie over the velocity maps (layer CRS, extent)").format(
+                    ", ".join(p.name for p in infos)))
         for ln in lines:
             if ln not in crossing:
-                feedback.pushWarning(f"line {ln.line_id} lies outside every product; "
-                                     "its values are NULL")
+                feedback.pushWarning(self.tr(
+                    "line {} lies outside every product; its values are NULL").format(
+                        ln.line_id))
 
         gaps = self._report_gaps(lines, infos, feedback)
         has_error = any("v_error" in p.bands for p in infos)
@@ -291,7 +304,8 @@ class FlowlineProfile(GlacvelAlgorithm):
         sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
                                           QgsWkbTypes.Point, qgs_crs(ref.crs))
         if sink is None:
-            raise ValueError("cannot create the OUTPUT point layer; choose another destination")
+            raise ValueError(self.tr(
+                "cannot create the OUTPUT point layer; choose another destination"))
         rows = list(self._rows(lines, infos, has_error))
         for r in rows:
             f = QgsFeature(fields)
@@ -353,11 +367,12 @@ class FlowlineProfile(GlacvelAlgorithm):
                 n_gap = sum(1 for r in rows if r[0] == ln.line_id and r[1] == info.label)
                 if n_gap:
                     missing = int(np.count_nonzero(~np.isfinite(v)))
-                    feedback.pushInfo(
-                        f"line {ln.line_id}, {info.label}: {n_gap} gap(s), {missing} of "
-                        f"{len(v)} points without data (values NULL): "
-                        + "; ".join(f"{r[2]:.2f}–{r[3]:.2f} km ({r[5]})"
-                                    for r in rows if r[0] == ln.line_id and r[1] == info.label))
+                    runs = "; ".join(
+                        f"{r[2]:.2f}–{r[3]:.2f} km ({self.tr(r[5])})"
+                        for r in rows if r[0] == ln.line_id and r[1] == info.label)
+                    feedback.pushInfo(self.tr(
+                        "line {}, {}: {} gap(s), {} of {} points without data (values NULL): "
+                        "{}").format(ln.line_id, info.label, n_gap, missing, len(v), runs))
         return rows
 
     def _report(self, path, lines, infos, gaps, spacing, method, has_error):
@@ -491,7 +506,8 @@ class GlacierStatistics(GlacvelAlgorithm):
         infos = product_infos(self, parameters, context)
         source = self.parameterAsSource(parameters, "GLACIERS", context)
         if source is None:
-            raise ValueError("GLACIERS is missing; give a polygon layer of glacier outlines")
+            raise ValueError(self.tr(
+                "GLACIERS is missing; give a polygon layer of glacier outlines"))
         check_geometry_type(source, "polygon", "GLACIERS")
         for p in infos:
             for note in p.notes:
@@ -503,8 +519,9 @@ class GlacierStatistics(GlacvelAlgorithm):
             for s in STAT_SUFFIXES:
                 name = prefix + s
                 if name in existing:
-                    raise ValueError(f"GLACIERS already has a field '{name}'; rename it or "
-                                     "remove it before adding the statistics")
+                    raise ValueError(self.tr(
+                        "GLACIERS already has a field '{}'; rename it or remove it before "
+                        "adding the statistics").format(name))
                 fields.append(QgsField(name, QVariant.Int if s == "count" else QVariant.Double))
         stats = {}
         any_inside = False
@@ -513,20 +530,20 @@ class GlacierStatistics(GlacvelAlgorithm):
             stats[info.label], inside = self._product_stats(info, source, context)
             any_inside |= inside
             valid = [s for s in stats[info.label].values() if s.count > 0]
-            cover = (f", median coverage {np.median([s.coverage for s in valid]):.2f}"
-                     if valid else "")
-            feedback.pushInfo(f"{info.label} ({info.name}): {len(valid)} of "
-                              f"{len(stats[info.label])} glacier(s) with valid pixels{cover}")
+            cover = (self.tr(", median coverage {:.2f}").format(
+                np.median([s.coverage for s in valid])) if valid else "")
+            feedback.pushInfo(self.tr("{} ({}): {} of {} glacier(s) with valid pixels{}").format(
+                info.label, info.name, len(valid), len(stats[info.label]), cover))
             feedback.setProgress(90.0 * (k + 1) / len(infos))
         if not any_inside:
-            raise ValueError(
-                "no GLACIERS outline overlaps any pixel of the INPUT products (products: "
-                + ", ".join(p.name for p in infos)
-                + "); check that the outlines lie over the velocity maps (layer CRS, extent)")
+            raise ValueError(self.tr(
+                "no GLACIERS outline overlaps any pixel of the INPUT products (products: {}); "
+                "check that the outlines lie over the velocity maps (layer CRS, extent)")
+                .format(", ".join(p.name for p in infos)))
         sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
                                           source.wkbType(), source.sourceCrs())
         if sink is None:
-            raise ValueError("cannot create the OUTPUT layer; choose another destination")
+            raise ValueError(self.tr("cannot create the OUTPUT layer; choose another destination"))
         for f in source.getFeatures():
             check_canceled(feedback)
             attrs = list(f.attributes())

@@ -152,10 +152,10 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             fill = detect_fill(path, band or 1)
             if fill is not None:
                 preprocess = fill_preprocess()
-                feedback.pushWarning(
-                    f"{name} {os.path.basename(path)} has no nodata value and {fill.describe()}; "
-                    "0 and 65535 are treated as no data (stripes filled from their "
-                    "surroundings)")
+                feedback.pushWarning(self.tr(
+                    "{} {} has no nodata value and {}; 0 and 65535 are treated as no data "
+                    "(stripes filled from their surroundings)").format(
+                        name, os.path.basename(path), fill.describe()))
         log.stage(self.tr("aligning the secondary image on the reference grid, then a coarse "
                           "search on the image pyramid and the full-resolution pass strip by "
                           "strip"))
@@ -170,7 +170,8 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
                                      sec_band)
             if not causes:
                 raise
-            raise ValueError("no window could be matched: " + "; ".join(causes)) from exc
+            raise ValueError(self.tr("no window could be matched: {}").format(
+                "; ".join(causes))) from exc
         feedback.pushInfo(self.tr(
             "window {} px, step {} px, search {} px, grid {} × {}, valid {} %").format(
                 res['window'], res['step'], f"{res['search_px']:.1f}", res['shape'][1],

@@ -18,6 +18,7 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputFile, QgsProcessingOutp
 
 from ..io.dataset import DEFAULT_CONNECT_TIMEOUT, DatasetJob, Vectors, run_job
 from ..io.gnss import LAYOUTS as GNSS_LAYOUTS
+from ..i18n import translate
 from .alg_correlation import DEFAULT_METHOD_INDEX, METHOD_KEYS, OpticalCorrelationAlgorithm
 from .base import GlacvelAlgorithm, optional_datetime
 from .vector import source_geometries
@@ -34,7 +35,9 @@ def polygons(alg, parameters, name, context):
     crs = source.sourceCrs()
     geoms = source_geometries(source, crs, context, "polygon", name)
     if not geoms:
-        raise ValueError(f"{name} has no polygon; give a polygon layer with features")
+        raise ValueError(translate("GlacvelMessages",
+                                   "{} has no polygon; give a polygon layer with features")
+                         .format(name))
     return Vectors(crs.toWkt(), geoms)
 
 
@@ -191,11 +194,13 @@ class VelocityDataset(GlacvelAlgorithm):
         for r in res.rows:
             if r.get("kind") == "pair" and r["status"] == "failed":
                 feedback.pushWarning(f"{r['name']}: {r['reason']}")
-        feedback.pushInfo(f"{res.pairs_done} of {res.pairs_total} pairs done "
-                          f"({res.pairs_run} run now), {res.pairs_failed} failed, "
-                          f"{res.pairs_skipped} skipped; months {', '.join(res.months) or 'none'}"
-                          f" (rebuilt: {', '.join(res.months_rebuilt) or 'none'}); manifest "
-                          f"{res.manifest}")
+        none = self.tr("none")
+        feedback.pushInfo(self.tr(
+            "{} of {} pairs done ({} run now), {} failed, {} skipped; months {} (rebuilt: {}); "
+            "manifest {}").format(
+                res.pairs_done, res.pairs_total, res.pairs_run, res.pairs_failed,
+                res.pairs_skipped, ", ".join(res.months) or none,
+                ", ".join(res.months_rebuilt) or none, res.manifest))
         return {"OUTPUT_FOLDER": job.output, "MONTHLY_FOLDER": res.monthly_folder,
                 "MANIFEST": res.manifest, "REPORT": res.report,
                 "PAIRS_TOTAL": res.pairs_total, "PAIRS_DONE": res.pairs_done,
@@ -211,12 +216,14 @@ def gnss_files(folder: str):
     if not folder:
         return None
     if not os.path.isdir(folder):
-        raise ValueError(f"REFERENCE_GNSS: {folder} is not a folder; give the folder that "
-                         "holds the GNSS station files")
+        raise ValueError(translate("GlacvelMessages",
+                                   "REFERENCE_GNSS: {} is not a folder; give the folder that "
+                                   "holds the GNSS station files").format(folder))
     files = sorted(os.path.join(folder, n) for n in os.listdir(folder)
                    if not n.startswith(".") and os.path.isfile(os.path.join(folder, n)))
     if not files:
-        raise ValueError(f"REFERENCE_GNSS: the folder {folder} holds no file")
+        raise ValueError(translate("GlacvelMessages",
+                                   "REFERENCE_GNSS: the folder {} holds no file").format(folder))
     return files
 
 

@@ -30,7 +30,7 @@ from qgis.core import (QgsCoordinateTransform, QgsFeatureRequest, QgsProcessing,
                        QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
                        QgsPointXY)
-from qgis.PyQt.QtCore import QDate, QDateTime
+from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QDate, QDateTime
 
 from ..core import fusion as cf
 from ..i18n import translate
@@ -57,11 +57,18 @@ START_DATE, END_DATE = "start_date", "end_date"
 # --------------------------------------------------------------------------- helpers
 
 
+ONE_REFERENCE = QT_TRANSLATE_NOOP(
+    "GlacvelMessages", "give exactly one reference: REFERENCE_POINTS (GNSS) or "
+    "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
+
+
 def _source_paths(alg, parameters, context, name="SOURCES") -> List[str]:
     layers = alg.parameterAsLayerList(parameters, name, context) or []
     paths = [lyr.source() for lyr in layers]
     if not paths:
-        raise ValueError(f"{name} is empty; give one or more glacvel velocity products")
+        raise ValueError(translate("GlacvelMessages",
+                                   "{} is empty; give one or more glacvel velocity products")
+                         .format(name))
     return paths
 
 
@@ -122,11 +129,11 @@ def _add_reference_params(alg):
 def _to_datetime(value, label) -> _dt.datetime:
     if isinstance(value, QDateTime):
         if not value.isValid():
-            raise ValueError(f"{label} is empty")
+            raise ValueError(translate("GlacvelMessages", "{} is empty").format(label))
         return qdatetime_utc(value)
     if isinstance(value, QDate):
         if not value.isValid():
-            raise ValueError(f"{label} is empty")
+            raise ValueError(translate("GlacvelMessages", "{} is empty").format(label))
         return _dt.datetime(value.year(), value.month(), value.day())
     if isinstance(value, _dt.datetime):
         return value
@@ -136,7 +143,9 @@ def _to_datetime(value, label) -> _dt.datetime:
     try:
         return _dt.datetime.fromisoformat(s)
     except ValueError:
-        raise ValueError(f"{label} {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise ValueError(translate("GlacvelMessages",
+                                   "{} {} is not a date (use YYYY-MM-DD)").format(
+                                       label, repr(value))) from None
 
 
 def _cell(where, label, i, field) -> str:
@@ -202,10 +211,12 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
     pos = [lower.get(n) for n in (START_X, START_Y, END_X, END_Y, START_DATE, END_DATE)]
     use_pos = not use_v and all(p is not None for p in pos)
     if not use_v and not use_pos:
-        raise ValueError(
-            f"REFERENCE_POINTS needs fields '{fx}' and '{fy}' (velocity in m/d) or the fields "
-            f"{START_X}, {START_Y}, {END_X}, {END_Y} (positions in the layer CRS) and "
-            f"{START_DATE}, {END_DATE}; the layer has {', '.join(names) or 'no fields'}")
+        raise ValueError(translate(
+            "GlacvelMessages",
+            "REFERENCE_POINTS needs fields '{}' and '{}' (velocity in m/d) or the fields "
+            "{}, {}, {}, {} (positions in the layer CRS) and {}, {}; the layer has {}").format(
+                fx, fy, START_X, START_Y, END_X, END_Y, START_DATE, END_DATE,
+                ", ".join(names) or translate("GlacvelMessages", "no fields")))
     to_grid = QgsCoordinateTransform(source.sourceCrs(), qgs_crs(grid.crs),
                                      context.transformContext())
     xy, rvx, rvy, groups, starts, ends = [], [], [], [], [], []
@@ -249,7 +260,9 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
                 t0 = _to_datetime(f[date_fields[0]], _cell(where, label, i, date_fields[0]))
                 t1 = _to_datetime(f[date_fields[1]], _cell(where, label, i, date_fields[1]))
                 if not t1 > t0:
-                    raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")
+                    raise ValueError(translate("GlacvelMessages",
+                                               "feature {}: {} must be after {}").format(
+                                                   label, END_DATE, START_DATE))
             starts.append(t0)
             ends.append(t1)
         else:
@@ -262,7 +275,9 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             t1 = _to_datetime(vals[5], _cell(where, label, i, pos[5]))
             days = (t1 - t0).total_seconds() / 86400.0
             if not days > 0:
-                raise ValueError(f"feature {label}: {END_DATE} must be after {START_DATE}")
+                raise ValueError(translate("GlacvelMessages",
+                                           "feature {}: {} must be after {}").format(
+                                               label, END_DATE, START_DATE))
             a = to_grid.transform(QgsPointXY(float(vals[0]), float(vals[1])))
             b = to_grid.transform(QgsPointXY(float(vals[2]), float(vals[3])))
             xy.append(((a.x() + b.x()) / 2, (a.y() + b.y()) / 2))
@@ -272,9 +287,11 @@ def _points_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             ends.append(t1)
         groups.append(str(label))
     if not xy:
-        raise ValueError("REFERENCE_POINTS has no point with a reference velocity")
+        raise ValueError(translate("GlacvelMessages",
+                                   "REFERENCE_POINTS has no point with a reference velocity"))
     values, rows, cols = sample_points(readers, grid, np.array(xy))
-    notes = [f"{skipped} reference point(s) without velocity skipped"] if skipped else []
+    notes = [translate("GlacvelMessages", "{} reference point(s) without velocity skipped")
+             .format(skipped)] if skipped else []
     ref = Reference(rvx, rvy, values["vx"], values["vy"], groups, "points", notes)
     ref.rows, ref.cols, ref.start, ref.end = rows, cols, starts, ends
     return ref
@@ -296,8 +313,9 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
             l, b = min(x[0] for x in bb), min(x[1] for x in bb)
             r, t = max(x[2] for x in bb), max(x[3] for x in bb)
         else:
-            notes.append("no REFERENCE_POLYGONS: every valid reference pixel is used as one "
-                         "group, so there is no cross-validation")
+            notes.append(translate("GlacvelMessages",
+                                   "no REFERENCE_POLYGONS: every valid reference pixel is used "
+                                   "as one group, so there is no cross-validation"))
             l, b, r, t = transform_bounds(ref.crs, grid.crs, ref.ds.bounds)
         inv = ~grid.transform
         c0, r0 = inv * (l, t)
@@ -305,8 +323,9 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
         c0, r0 = max(int(math.floor(c0)), 0), max(int(math.floor(r0)), 0)
         c1, r1 = min(int(math.ceil(c1)), grid.width), min(int(math.ceil(r1)), grid.height)
         if c1 <= c0 or r1 <= r0:
-            raise ValueError("the reference polygons/raster lie outside every source; use a "
-                             "reference over the velocity products")
+            raise ValueError(translate("GlacvelMessages",
+                                       "the reference polygons/raster lie outside every "
+                                       "source; use a reference over the velocity products"))
         k = len(readers)
         out = {"rvx": [], "rvy": [], "svx": [], "svy": [], "g": [], "r": [], "c": []}
         for rr in range(r0, r1, DEFAULT_BLOCK):
@@ -336,8 +355,10 @@ def _raster_reference(alg, parameters, context, readers, grid, feedback) -> Refe
                 out["svx"].append(sx)
                 out["svy"].append(sy)
         if not out["rvx"]:
-            raise ValueError("the reference raster has no valid pixel inside the reference "
-                             "polygons on the target grid; check the polygons and the raster")
+            raise ValueError(translate("GlacvelMessages",
+                                       "the reference raster has no valid pixel inside the "
+                                       "reference polygons on the target grid; check the "
+                                       "polygons and the raster"))
         res = Reference(np.concatenate(out["rvx"]), np.concatenate(out["rvy"]),
                         np.concatenate(out["svx"], axis=1), np.concatenate(out["svy"], axis=1),
                         np.concatenate(out["g"]).astype(str), "raster", notes)
@@ -354,15 +375,15 @@ def reference_samples(alg, parameters, context, readers, grid, feedback) -> Refe
     has_pts = parameters.get("REFERENCE_POINTS") not in (None, "")
     has_ras = parameters.get("REFERENCE_RASTER") not in (None, "")
     if has_pts == has_ras:
-        raise ValueError("give exactly one reference: REFERENCE_POINTS (GNSS) or "
-                         "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
+        raise ValueError(translate("GlacvelMessages", ONE_REFERENCE))
     ref = (_points_reference if has_pts else _raster_reference)(
         alg, parameters, context, readers, grid, feedback)
     inside = np.isfinite(ref.src_vx) & np.isfinite(ref.src_vy)
     if not inside.any():
-        raise ValueError("the reference lies outside every source (no source has data at any "
-                         "reference point/pixel); use a reference over the velocity products, "
-                         "in the right CRS")
+        raise ValueError(translate("GlacvelMessages",
+                                   "the reference lies outside every source (no source has "
+                                   "data at any reference point/pixel); use a reference over "
+                                   "the velocity products, in the right CRS"))
     return ref
 
 
@@ -393,7 +414,9 @@ def _add_robust_params(alg, robust=cf.ROBUST_CHI2, scatter=cf.LOCAL_SCATTER_SIZE
 def _robust_values(alg, parameters, context):
     scatter = alg.parameterAsInt(parameters, "LOCAL_SCATTER", context)
     if scatter and (scatter < 3 or scatter % 2 == 0):
-        raise ValueError(f"LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {scatter}")
+        raise ValueError(translate("GlacvelMessages",
+                                   "LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {}")
+                         .format(scatter))
     return alg.parameterAsDouble(parameters, "ROBUST", context) or None, scatter
 
 
@@ -498,13 +521,14 @@ class FitFusionWeights(GlacvelAlgorithm):
         with open_sources(paths) as readers:
             names = [r.name for r in readers]
             if len(set(names)) != len(names):
-                raise ValueError(f"two products have the same SENSOR ({', '.join(names)}); fit "
-                                 "weights with one product per source: per-sensor monthly "
-                                 "composites (Monthly velocity with SOURCE_COMPOSITES writes "
-                                 "YYYYMM_<SENSOR>.tif), or let Monthly velocity fit the "
-                                 "weights of every month from the reference")
-            feedback.pushInfo(f"Grid: {grid.width}×{grid.height} px of {grid.resolution:g} m, "
-                              f"{grid.crs.to_string()}")
+                raise ValueError(self.tr(
+                    "two products have the same SENSOR ({}); fit weights with one product per "
+                    "source: per-sensor monthly composites (Monthly velocity with "
+                    "SOURCE_COMPOSITES writes YYYYMM_<SENSOR>.tif), or let Monthly velocity "
+                    "fit the weights of every month from the reference").format(
+                        ", ".join(names)))
+            feedback.pushInfo(self.tr("Grid: {}×{} px of {} m, {}").format(
+                grid.width, grid.height, f"{grid.resolution:g}", grid.crs.to_string()))
             ref = reference_samples(self, parameters, context, readers, grid, feedback)
         vals, b, groups = ref.components()
         _, is_canceled = callbacks(feedback)
@@ -514,12 +538,14 @@ class FitFusionWeights(GlacvelAlgorithm):
             feedback.pushWarning(note)
         text = cf.format_weights(fit.as_dict())
         for i, n in enumerate(names):
-            feedback.pushInfo(f"{n}: W = {fit.weights[i]:.3f} ± {fit.weight_std[i]:.3f}, "
-                              f"samples {int(fit.n_per_source[i])}, RMSE alone "
-                              f"{fit.source_rmse[i]:.4f} m/d, bias {fit.source_bias[i]:+.4f}")
+            feedback.pushInfo(self.tr(
+                "{}: W = {:.3f} ± {:.3f}, samples {}, RMSE alone {:.4f} m/d, bias {:+.4f}")
+                .format(n, fit.weights[i], fit.weight_std[i], int(fit.n_per_source[i]),
+                        fit.source_rmse[i], fit.source_bias[i]))
         cv = fit.cv_rmse if fit.cv_rmse is not None else float("nan")
-        feedback.pushInfo(f"Weights {text}; fit RMSE {fit.rmse:.4f} m/d; cross-validated "
-                          f"RMSE {cv:.4f} m/d over {len(fit.cv_folds)} held-out groups")
+        feedback.pushInfo(self.tr(
+            "Weights {}; fit RMSE {:.4f} m/d; cross-validated RMSE {:.4f} m/d over {} held-out "
+            "groups").format(text, fit.rmse, cv, len(fit.cv_folds)))
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         if html:
             self._report(html, fit, ref)
@@ -604,15 +630,15 @@ class FuseVelocity(GlacvelAlgorithm):
             if W is None:
                 no_err = [r.name for r in readers if not r.has_error()]
                 if no_err:
-                    feedback.pushWarning(
-                        f"no WEIGHTS and no error for {', '.join(no_err)}: those sources take "
-                        "the mean weight of the others at each pixel (equal weights where no "
-                        "source has an error)")
+                    feedback.pushWarning(self.tr(
+                        "no WEIGHTS and no error for {}: those sources take the mean weight of "
+                        "the others at each pixel (equal weights where no source has an "
+                        "error)").format(", ".join(no_err)))
                 wtext = "inverse-variance per pixel"
             else:
                 wtext = cf.format_weights(dict(zip(names, W)))
-            feedback.pushInfo(f"Grid {grid.width}×{grid.height} px of {grid.resolution:g} m "
-                              f"({grid.crs.to_string()}); weights {wtext}")
+            feedback.pushInfo(self.tr("Grid {}×{} px of {} m ({}); weights {}").format(
+                grid.width, grid.height, f"{grid.resolution:g}", grid.crs.to_string(), wtext))
             robust, scatter = _robust_values(self, parameters, context)
             tags = _fused_tags(readers, "glacvel:fuse_velocity", WEIGHTS=wtext,
                                TARGET_RESOLUTION=f"{grid.resolution:g}",
@@ -634,8 +660,8 @@ class FuseVelocity(GlacvelAlgorithm):
                                  lambda j: feedback.setProgress(100.0 * (j + 1) / n),
                                  outliers=(names, rejected) if robust else None)
             if valid == 0:
-                raise ValueError("the sources have no data on the target grid/extent; "
-                                 "check EXTENT and TARGET_CRS")
+                raise ValueError(self.tr("the sources have no data on the target grid/extent; "
+                                         "check EXTENT and TARGET_CRS"))
         res = {"OUTPUT": out, "VALID_PIXELS": valid, "WEIGHTS_TEXT": wtext}
         if robust:
             res["OUTLIERS"] = dict(zip(names, map(int, rejected)))
@@ -780,8 +806,9 @@ class MonthlyVelocity(GlacvelAlgorithm):
         reference = None
         if has_ref:
             if weights:
-                raise ValueError("give either WEIGHTS or a reference (REFERENCE_POINTS / "
-                                 "REFERENCE_RASTER) to fit weights per month, not both")
+                raise ValueError(self.tr(
+                    "give either WEIGHTS or a reference (REFERENCE_POINTS / REFERENCE_RASTER) "
+                    "to fit weights per month, not both"))
             reference = _period_reference(self, parameters, context, grid, feedback)
         robust, scatter = _robust_values(self, parameters, context)
         table = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context) or None
@@ -806,10 +833,11 @@ class MonthlyVelocity(GlacvelAlgorithm):
             feedback.pushWarning(n)
         for v in res.validation:
             srcs = ", ".join(f"{n} {r:.4f}" for n, r in v["source_rmse"].items())
-            feedback.pushInfo(f"{v['month']}: held-out vector RMSE over {v['groups']} "
-                              f"stations/polygons: fused {v['fused_rmse']:.4f} m/d; {srcs}")
+            feedback.pushInfo(self.tr(
+                "{}: held-out vector RMSE over {} stations/polygons: fused {:.4f} m/d; {}")
+                .format(v["month"], v["groups"], v["fused_rmse"], srcs))
         if res.empty:
-            feedback.pushWarning(f"Months without data: {', '.join(res.empty)}")
+            feedback.pushWarning(self.tr("Months without data: {}").format(", ".join(res.empty)))
         out = {"OUTPUT_FOLDER": folder, "MONTHS_WRITTEN": ",".join(res.written),
                "MONTHS_WITHOUT_DATA": ",".join(res.empty), "FILES": res.files,
                "SOURCE_FILES": res.source_files,
@@ -830,26 +858,29 @@ def _period_reference(alg, parameters, context, grid, feedback) -> "monthly.Refe
     has_pts = parameters.get("REFERENCE_POINTS") not in (None, "")
     has_ras = parameters.get("REFERENCE_RASTER") not in (None, "")
     if has_pts == has_ras:
-        raise ValueError("give exactly one reference: REFERENCE_POINTS (GNSS) or "
-                         "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
+        raise ValueError(translate("GlacvelMessages", ONE_REFERENCE))
     ref = (_points_reference if has_pts else _raster_reference)(
         alg, parameters, context, [], grid, feedback)
     undated = [str(g) for g, a, b in zip(ref.groups, ref.start, ref.end) if a is None or b is None]
     if undated:
-        what = ("features " + ", ".join(sorted(set(undated))[:5]) + " have no start_date/end_date"
-                if has_pts else "REFERENCE_RASTER has no START_TIME/END_TIME tags")
-        raise ValueError(f"weights per month need the period of every reference sample: {what}; "
-                         "import GNSS files with Import GNSS stations, or give fixed WEIGHTS")
+        what = (translate("GlacvelMessages", "features {} have no start_date/end_date").format(
+            ", ".join(sorted(set(undated))[:5])) if has_pts else
+            translate("GlacvelMessages", "REFERENCE_RASTER has no START_TIME/END_TIME tags"))
+        raise ValueError(translate(
+            "GlacvelMessages",
+            "weights per month need the period of every reference sample: {}; import GNSS "
+            "files with Import GNSS stations, or give fixed WEIGHTS").format(what))
     for n in ref.notes:
         feedback.pushWarning(n)
     n_groups = len(set(map(str, ref.groups)))
     min_groups = alg.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context)
     if n_groups < min_groups:
-        feedback.pushWarning(
-            f"the reference has {n_groups} station(s)/polygon(s), fewer than "
-            f"MIN_REFERENCE_GROUPS ({min_groups}): no month can fit its own weights, so they "
-            "fall back to per-pixel inverse variance; give more stations or polygons, or "
-            "lower MIN_REFERENCE_GROUPS")
+        feedback.pushWarning(translate(
+            "GlacvelMessages",
+            "the reference has {} station(s)/polygon(s), fewer than MIN_REFERENCE_GROUPS ({}): "
+            "no month can fit its own weights, so they fall back to per-pixel inverse "
+            "variance; give more stations or polygons, or lower MIN_REFERENCE_GROUPS").format(
+                n_groups, min_groups))
     return monthly.ReferenceSamples(np.asarray(ref.rows), np.asarray(ref.cols), ref.ref_vx,
                                     ref.ref_vy, ref.groups, ref.start, ref.end, ref.kind)
 
@@ -884,7 +915,7 @@ class ValidateVelocity(GlacvelAlgorithm):
     def process(self, parameters, context, feedback):
         main = self.parameterAsRasterLayer(parameters, "INPUT", context)
         if main is None:
-            raise ValueError("INPUT is not a raster layer; give a velocity product")
+            raise ValueError(self.tr("INPUT is not a raster layer; give a velocity product"))
         paths = [main.source()]
         if parameters.get("SOURCES"):
             paths += [p for p in _source_paths(self, parameters, context) if p != main.source()]
@@ -909,9 +940,10 @@ class ValidateVelocity(GlacvelAlgorithm):
                                        np.concatenate([ref.ref_vx, ref.ref_vy]))
             stats[lab] = {"speed": cf.difference_stats(v, ref_v), "components": comp}
             s = stats[lab]["speed"]
-            feedback.pushInfo(f"{lab}: n={s['n']}, bias {s['mean']:+.4f}, std {s['std']:.4f}, "
-                              f"RMSE {s['rmse']:.4f}, NMAD {s['nmad']:.4f} m/d (speed); "
-                              f"components RMSE {comp['rmse']:.4f} m/d")
+            feedback.pushInfo(self.tr(
+                "{}: n={}, bias {:+.4f}, std {:.4f}, RMSE {:.4f}, NMAD {:.4f} m/d (speed); "
+                "components RMSE {:.4f} m/d").format(lab, s["n"], s["mean"], s["std"],
+                                                     s["rmse"], s["nmad"], comp["rmse"]))
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         if html:
             self._report(html, labels, stats, ref, ref_v)

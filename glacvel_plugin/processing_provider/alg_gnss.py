@@ -79,7 +79,7 @@ class ImportGnss(GlacvelAlgorithm):
             paths = [p for p in paths.split(";") if p]
         paths = [p.source() if hasattr(p, "source") else str(p) for p in paths]
         if not paths:
-            raise ValueError("INPUT is empty; give one or more GNSS CSV files")
+            raise ValueError(self.tr("INPUT is empty; give one or more GNSS CSV files"))
         layout = LAYOUT_KEYS[self.parameterAsEnum(parameters, "LAYOUT", context)]
         columns = parse_columns(self.parameterAsString(parameters, "COLUMNS", context), layout)
         delim = self.parameterAsString(parameters, "DELIMITER", context) or ","
@@ -88,11 +88,13 @@ class ImportGnss(GlacvelAlgorithm):
         if not crs.isValid() and parameters.get("CRS") in (None, "") and layout == "kaskawulsh":
             crs = QgsCoordinateReferenceSystem("EPSG:32607")   # UTM 7N of the GLAFT files
         if not crs.isValid():
-            raise ValueError("CRS is not valid; give the CRS of the positions (e.g. EPSG:32607)")
+            raise ValueError(self.tr(
+                "CRS is not valid; give the CRS of the positions (e.g. EPSG:32607)"))
         if crs.isGeographic():
-            raise ValueError(f"CRS {crs.authid()} is geographic (degrees); GNSS positions must "
-                             "be projected coordinates in metres (e.g. UTM), or use the "
-                             "'velocity' layout with vx, vy in m/d")
+            raise ValueError(self.tr(
+                "CRS {} is geographic (degrees); GNSS positions must be projected coordinates "
+                "in metres (e.g. UTM), or use the 'velocity' layout with vx, vy in m/d")
+                .format(crs.authid()))
         records, skipped = read_gnss_files(paths, columns, delim)
         fields = QgsFields()
         for name, typ in FIELDS:
@@ -107,10 +109,12 @@ class ImportGnss(GlacvelAlgorithm):
                              rec.vy, (rec.vx ** 2 + rec.vy ** 2) ** 0.5, rec.start_x,
                              rec.start_y, rec.end_x, rec.end_y, rec.file, rec.line])
             sink.addFeature(f, QgsFeatureSink.FastInsert)
-        feedback.pushInfo(f"{len(records)} station velocities from {len(paths)} file(s); "
-                          f"{skipped} row(s) without data skipped")
+        feedback.pushInfo(self.tr(
+            "{} station velocities from {} file(s); {} row(s) without data skipped").format(
+                len(records), len(paths), skipped))
         if not records:
-            raise ValueError("the GNSS files hold no station with positions at both dates")
+            raise ValueError(self.tr(
+                "the GNSS files hold no station with positions at both dates"))
         return {"OUTPUT": dest, "N_STATIONS": len(records), "N_SKIPPED": skipped}
 
 

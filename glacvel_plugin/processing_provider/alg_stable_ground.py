@@ -16,9 +16,10 @@ from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProce
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
                        QgsWkbTypes)
-from qgis.PyQt.QtCore import QVariant
+from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QVariant
 
 from ..core import stable_ground as sg
+from ..i18n import translate
 from ..io.grid import units_factor
 from ..io.product import read_product, write_product
 from ..io import stable_ground as sgio
@@ -27,17 +28,20 @@ from .base import GlacvelAlgorithm, check_canceled, callbacks
 from .vector import source_geometries
 
 SOURCES = {
-    "polygons": "stable-ground polygons",
-    "outlines": "outside the glacier outlines minus the buffer",
-    "automatic": "automatic: slowest 25 % of good-quality pixels about the stable-ground offset",
+    "polygons": QT_TRANSLATE_NOOP("GlacvelMessages", "stable-ground polygons"),
+    "outlines": QT_TRANSLATE_NOOP("GlacvelMessages",
+                                  "outside the glacier outlines minus the buffer"),
+    "automatic": QT_TRANSLATE_NOOP("GlacvelMessages", "automatic: slowest 25 % of good-quality "
+                                   "pixels about the stable-ground offset"),
 }
+"""Where the stable ground came from (log and report; translated in the log)."""
 
 
 # ----------------------------------------------------------------------------- helpers
 def _product_path(alg, parameters, context):
     layer = alg.parameterAsRasterLayer(parameters, "INPUT", context)
     if layer is None:
-        raise ValueError("give a velocity product as INPUT")
+        raise ValueError(translate("GlacvelMessages", "give a velocity product as INPUT"))
     return layer.source()
 
 
@@ -49,8 +53,10 @@ def _polygon_mask(alg, parameters, name, context, product, label):
     geoms = source_geometries(source, product.crs, context, "polygon", label)
     mask = rasterize_mask(geoms, product.transform, product.shape)
     if not mask.any():
-        raise ValueError(f"{label} covers no pixel of the product: the polygons lie outside the "
-                         "raster (or are smaller than a pixel); choose polygons over the scene")
+        raise ValueError(translate("GlacvelMessages",
+                                   "{} covers no pixel of the product: the polygons lie outside "
+                                   "the raster (or are smaller than a pixel); choose polygons "
+                                   "over the scene").format(label))
     return mask
 
 
@@ -170,7 +176,8 @@ class StableGroundCorrection(GlacvelAlgorithm):
             self, parameters, context, product, vx, vy, feedback,
             self.tr("No stable-ground polygons or glacier outlines given: picking stable "
                     "ground automatically"))
-        feedback.pushInfo(self.tr("Stable ground: {}").format(SOURCES[source]))
+        feedback.pushInfo(self.tr("Stable ground: {}").format(
+            translate("GlacvelMessages", SOURCES[source])))
         check_canceled(feedback)
         measure = ERROR_MEASURES[self.parameterAsEnum(parameters, "ERROR_MEASURE", context)]
         res, off_x, off_y = sgio.correct_product(product, path, out, mask, source, model, block,
@@ -263,10 +270,12 @@ class StableGroundError(GlacvelAlgorithm):
         valid = mask & np.isfinite(vx) & np.isfinite(vy)
         n = int(valid.sum())
         if n < sg.MIN_STABLE_PIXELS:
-            raise ValueError(f"only {n} stable-ground pixels with valid vx and vy; at least "
-                             f"{sg.MIN_STABLE_PIXELS} are needed: give larger stable-ground "
-                             "polygons or a smaller buffer")
-        feedback.pushInfo(self.tr("Stable ground: {} ({} pixels)").format(SOURCES[source], n))
+            raise ValueError(self.tr(
+                "only {} stable-ground pixels with valid vx and vy; at least {} are needed: "
+                "give larger stable-ground polygons or a smaller buffer").format(
+                    n, sg.MIN_STABLE_PIXELS))
+        feedback.pushInfo(self.tr("Stable ground: {} ({} pixels)").format(
+            translate("GlacvelMessages", SOURCES[source]), n))
         v = np.hypot(vx, vy)
         st = {"vx": sg.component_stats(vx[valid]), "vy": sg.component_stats(vy[valid]),
               "v": sg.component_stats(v[valid])}

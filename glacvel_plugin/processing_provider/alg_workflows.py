@@ -51,7 +51,8 @@ class GlacvelChainModel(QgsProcessingModelAlgorithm):
         super().__init__()
         path = model_path(self.MODEL_FILE)
         if not self.fromFile(path):
-            raise ValueError(f"cannot read the Processing model {path}")
+            raise ValueError(QCoreApplication.translate(
+                "GlacvelMessages", "cannot read the Processing model {}").format(path))
         self.setSourceFilePath(path)
         self._order_inputs()
 

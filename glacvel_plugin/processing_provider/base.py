@@ -13,6 +13,7 @@ from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDateTime, Qt
 from qgis.PyQt.QtGui import QIcon
 
 from ..core import Canceled
+from ..i18n import translate
 from ..io import guard
 from ..resources import icon_path, metadata_path
 
@@ -308,7 +309,7 @@ def layer_path(alg, parameters, name, context):
     value = parameters.get(name)
     if isinstance(value, str) and value:
         return value
-    raise ValueError(f"no {name.lower()} image given")
+    raise ValueError(translate("GlacvelMessages", "no {} image given").format(name.lower()))
 # ----------------------------------------------------------------------------- output guard
 _SOURCE_TYPES = {"raster", "source", "vector", "multilayer", "file", "layer", "mesh",
                  "pointcloud"}
@@ -598,8 +599,9 @@ def describe_bad_inputs(alg, parameters, context):
                 continue  # a layer of the project
             if not os.path.exists(path):
                 if os.path.sep in path or "." in os.path.basename(path):
-                    return (f"{d.name()}: {path} does not exist; check the path (or pick the "
-                            "layer from the project)")
+                    return translate("GlacvelMessages",
+                                     "{}: {} does not exist; check the path (or pick the "
+                                     "layer from the project)").format(d.name(), path)
                 continue
             if os.path.isdir(path):
                 continue
@@ -608,11 +610,24 @@ def describe_bad_inputs(alg, parameters, context):
             if kind in kinds:
                 continue
             if not kinds:
-                return (f"{d.name()}: {path} exists but is neither a raster nor a vector "
-                        f"file GDAL can read (damaged, or another format); give a "
-                        f"{'GeoTIFF raster' if kind == 'raster' else 'vector layer'}")
-            return (f"{d.name()}: {path} is a {kinds[0]} file, not a {kind} layer; give a "
-                    f"{'raster (GeoTIFF)' if kind == 'raster' else 'vector layer'} here")
+                if kind == "raster":
+                    text = translate("GlacvelMessages",
+                                     "{}: {} exists but is neither a raster nor a vector file "
+                                     "GDAL can read (damaged, or another format); give a "
+                                     "GeoTIFF raster")
+                else:
+                    text = translate("GlacvelMessages",
+                                     "{}: {} exists but is neither a raster nor a vector file "
+                                     "GDAL can read (damaged, or another format); give a "
+                                     "vector layer")
+                return text.format(d.name(), path)
+            if kind == "raster":
+                return translate("GlacvelMessages",
+                                 "{}: {} is a vector file, not a raster layer; give a raster "
+                                 "(GeoTIFF) here").format(d.name(), path)
+            return translate("GlacvelMessages",
+                             "{}: {} is a raster file, not a vector layer; give a vector layer "
+                             "here").format(d.name(), path)
     return None
 
 
@@ -622,9 +637,11 @@ def field_number(value, field, row, label, layer="REFERENCE_POINTS"):
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"{layer}: feature {label} (row {row}), field '{field}': {value!r} is not a "
-            "number; correct the value, or leave it empty to skip the row") from None
+        raise ValueError(translate(
+            "GlacvelMessages",
+            "{}: feature {} (row {}), field '{}': {} is not a number; correct the value, or "
+            "leave it empty to skip the row").format(layer, label, row, field,
+                                                    repr(value))) from None
 
 
 def source_label(alg, parameters, name, context):

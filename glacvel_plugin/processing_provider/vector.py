@@ -6,12 +6,23 @@ the geometry type is checked here with a message that names the parameter.
 import json
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsFeatureRequest, QgsWkbTypes
+from qgis.PyQt.QtCore import QT_TRANSLATE_NOOP
+
+from ..i18n import translate
 
 _KINDS = {
     "polygon": QgsWkbTypes.PolygonGeometry,
     "line": QgsWkbTypes.LineGeometry,
     "point": QgsWkbTypes.PointGeometry,
 }
+_KIND_NAMES = {"polygon": QT_TRANSLATE_NOOP("GlacvelMessages", "polygon"),
+               "line": QT_TRANSLATE_NOOP("GlacvelMessages", "line"),
+               "point": QT_TRANSLATE_NOOP("GlacvelMessages", "point"),
+               "non-spatial": QT_TRANSLATE_NOOP("GlacvelMessages", "non-spatial")}
+
+
+def _kind(name):
+    return translate("GlacvelMessages", _KIND_NAMES.get(name, name))
 
 
 def qgs_crs(crs):
@@ -27,12 +38,16 @@ def check_geometry_type(source, kind, parameter_label):
     want = _KINDS[kind]
     got = QgsWkbTypes.geometryType(source.wkbType())
     if got != want and source.featureCount() == 0:
-        raise ValueError(f"{parameter_label} is empty (the layer has no features); give a "
-                         f"layer with {kind} features")
+        raise ValueError(translate("GlacvelMessages",
+                                   "{} is empty (the layer has no features); give a layer with "
+                                   "{} features").format(parameter_label, _kind(kind)))
     if got != want:
         got_name = {v: k for k, v in _KINDS.items()}.get(got, "non-spatial")
-        raise ValueError(f"{parameter_label} must be a {kind} layer, but the layer given has "
-                         f"{got_name} geometries; choose a {kind} layer")
+        raise ValueError(translate("GlacvelMessages",
+                                   "{} must be a {} layer, but the layer given has {} "
+                                   "geometries; choose a {} layer").format(
+                                       parameter_label, _kind(kind), _kind(got_name),
+                                       _kind(kind)))
 
 
 def source_features(source, dest_crs, context, kind, parameter_label, fields=()):

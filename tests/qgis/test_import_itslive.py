@@ -19,7 +19,7 @@ from rasterio.windows import Window
 from glacvel_plugin.io.grid import SourceReader, TargetGrid
 from glacvel_plugin.io.itslive import parse_itslive_time, read_itslive_granule, sensor_code
 from glacvel_plugin.io.product import read_product
-from tests.conftest import carst_velocity
+from tests.conftest import ROOT, carst_velocity
 from tests.helpers import write_itslive_granule
 
 L8 = "LS8-061018_20180304-20180405"
@@ -217,3 +217,56 @@ def test_granule_and_rasters_together_are_refused(run_alg, tmp_path):
             "OUTPUT": str(tmp_path / "o.tif")})
     with pytest.raises(QgsProcessingException, match="give both VX and VY rasters, or an ITS_LIVE"):
         run_alg("glacvel:import_velocity", {"OUTPUT": str(tmp_path / "o.tif")})
+
+
+@pytest.fixture
+def qgis_in_chinese(qgis_app):
+    """QGIS's options set to 简体中文 as QGIS stores it: locale/userLocale = zh-Hans."""
+    from qgis.PyQt.QtCore import QSettings
+
+    from glacvel_plugin.i18n import install_translator, remove_translator
+    s = QSettings()
+    old = {k: s.value(k) for k in ("locale/userLocale", "locale/overrideFlag")}
+    s.setValue("locale/userLocale", "zh-Hans")
+    s.setValue("locale/overrideFlag", True)
+    try:
+        yield install_translator()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                s.remove(k)
+            else:
+                s.setValue(k, v)
+        remove_translator()
+
+
+def test_messages_in_chinese(qgis_in_chinese, run_alg, tmp_path):
+    """With QGIS in 简体中文 the import's log and errors, and provider messages that used to
+    be English (fusion, GNSS), are Chinese; the file names stay as they are."""
+    from qgis.core import QgsProcessingFeedback
+    assert qgis_in_chinese
+
+    class Recorder(QgsProcessingFeedback):
+        lines = []
+
+        def pushInfo(self, t):  # noqa: N802
+            self.lines.append(t)
+    path, _, _ = _granule(tmp_path)
+    fb = Recorder()
+    run_alg("glacvel:import_velocity", {"GRANULE": path, "OUTPUT": str(tmp_path / "a.tif")},
+            feedback=fb)
+    assert fb.lines[0] == f"读取 ITS_LIVE 像对文件 {os.path.basename(path)}"
+    assert any(t.startswith("已导入 ") and "L8，2018-03-04 至 2018-04-05" in t for t in fb.lines)
+    nodates, _, _ = _granule(tmp_path, name="nodates.nc", with_dates=False)
+    with pytest.raises(QgsProcessingException, match=r"nodates\.nc 没有获取日期"):
+        run_alg("glacvel:import_velocity", {"GRANULE": nodates,
+                                            "OUTPUT": str(tmp_path / "b.tif")})
+    with pytest.raises(QgsProcessingException,
+                       match="LOCAL_SCATTER 必须为 0 或 ≥ 3 的奇数窗口，当前为 4"):
+        run_alg("glacvel:fuse_velocity", {"SOURCES": [str(tmp_path / "a.tif")],
+                                          "LOCAL_SCATTER": 4, "OUTPUT": str(tmp_path / "f.tif")})
+    gnss = sorted(os.path.join(ROOT, "demo", "data", "kaskawulsh", "gps", n)
+                  for n in os.listdir(os.path.join(ROOT, "demo", "data", "kaskawulsh", "gps")))
+    with pytest.raises(QgsProcessingException, match="CRS EPSG:4326 为地理坐标系"):
+        run_alg("glacvel:import_gnss", {"INPUT": gnss, "CRS": "EPSG:4326",
+                                        "OUTPUT": str(tmp_path / "g.gpkg")})
