@@ -13,7 +13,15 @@ Run with ``make screenshots`` (xvfb-run, QT_QPA_PLATFORM=xcb). Writes into docs/
   flow arrows, their length scale, legend and scale bar (a QGIS print layout);
 * ``timeseries_dock.png`` — the time-series dock after a click on the Kaskawulsh trunk:
   the CARST Landsat-8 and Sentinel-2 pair products and the March 2018 monthly product
-  made from them by ``glacvel:monthly_velocity``.
+  made from them by ``glacvel:monthly_velocity``;
+* ``import_itslive_dialog.png`` (and ``import_itslive_dialog_zh.png``, glacvel in
+  Simplified Chinese), ``import_itslive_map.png`` — the toolbox dialog of
+  ``glacvel:import_velocity`` with an ITS_LIVE granule, and the imported product styled
+  by glacvel. The granule is written in the ITS_LIVE/autoRIFT layout (int16 m/yr,
+  ``mapping``, ``img_pair_info``) from the CARST Landsat-8 velocities
+  (``tests/helpers.write_itslive_granule``): not a real ITS_LIVE granule.
+
+``python scripts/screenshots.py itslive`` writes only these three.
 """
 import datetime as dt
 import os
@@ -61,7 +69,7 @@ def grab(widget, name):
     return path
 
 
-def velocity_map(product, outline, name="velocity_map.png"):
+def velocity_map(product, outline, name="velocity_map.png", title=None, layer_name=None):
     """A print layout: styled speed, arrows, glacier outline, legend, scale bar → PNG."""
     from qgis.core import (QgsLayoutExporter, QgsLayoutItemLegend, QgsLayoutItemLabel,
                            QgsLayoutItemMap, QgsLayoutItemScaleBar, QgsLayoutPoint,
@@ -70,8 +78,9 @@ def velocity_map(product, outline, name="velocity_map.png"):
     from qgis.PyQt.QtGui import QColor, QFont
 
     from glacvel_plugin import styling
+    heading = title or "Kaskawulsh Glacier — Landsat-8 2018-03-04 → 2018-04-05, styled by glacvel"
     project = QgsProject.instance()
-    raster = QgsRasterLayer(product, "Kaskawulsh, March 2018")
+    raster = QgsRasterLayer(product, layer_name or "Kaskawulsh, March 2018")
     styling.style_layer(raster)
     arrows = styling.arrows_layer(product, target_arrows=40, name="Flow direction",
                                   min_speed=0.2)
@@ -100,7 +109,7 @@ def velocity_map(product, outline, name="velocity_map.png"):
     m.setFrameEnabled(True)
     layout.addLayoutItem(m)
     title = QgsLayoutItemLabel(layout)
-    title.setText("Kaskawulsh Glacier — Landsat-8 2018-03-04 → 2018-04-05, styled by glacvel")
+    title.setText(heading)
     title.setFont(QFont("DejaVu Sans", 13))
     title.attemptMove(QgsLayoutPoint(5, 3, QgsUnitTypes.LayoutMillimeters))
     title.attemptResize(QgsLayoutSize(270, 9, QgsUnitTypes.LayoutMillimeters))
@@ -201,6 +210,68 @@ def timeseries_dock(tmp):
     QgsApplication.processingRegistry().removeProvider(provider)
 
 
+def itslive_import(tmp):
+    """The import dialog with an ITS_LIVE-layout granule, then the imported product styled."""
+    import numpy as np
+    import processing
+    import rasterio
+    from processing.core.Processing import Processing
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+    from qgis.core import QgsApplication
+
+    from glacvel_plugin.processing_provider.provider import GlacvelProvider
+    from glacvel_plugin.styling import product_name
+    from tests.helpers import write_itslive_granule
+    Processing.initialize()
+    reg = QgsApplication.processingRegistry()
+    provider = None
+    if reg.providerById("glacvel") is None:
+        provider = GlacvelProvider()
+        reg.addProvider(provider)
+    folder = os.path.join(tmp, "itslive")
+    os.makedirs(folder)
+    stem = os.path.join(ROOT, "demo", "data", "kaskawulsh",
+                        "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif")
+    comps = {}
+    for c in ("vx", "vy"):
+        with rasterio.open(stem.format(c)) as ds:
+            a = ds.read(1).astype(np.float64)
+            comps[c] = np.where(a == ds.nodata, np.nan, a) * 365.25   # m/d → m/yr
+            transform, crs = ds.transform, ds.crs
+    granule = os.path.join(folder, "kaskawulsh_L8_20180304_20180405_itslive_layout.nc")
+    write_itslive_granule(granule, comps["vx"], comps["vy"], transform, crs, {
+        "acquisition_date_img1": "20180304T18:57:05.4212",
+        "acquisition_date_img2": "20180405T18:57:10.", "date_dt": 32.0000576,
+        "mission_img1": "L", "mission_img2": "L", "satellite_img1": "8",
+        "satellite_img2": "8"}, errors=(12.3, 9.8))
+    out = os.path.join(folder, "itslive_L8_20180304_20180405.tif")
+    dlg = AlgorithmDialog(reg.createAlgorithmById("glacvel:import_velocity"), False, None)
+    dlg.setParameters({"GRANULE": granule, "OUTPUT": out})
+    dlg.resize(1150, 820)
+    grab(dlg, "import_itslive_dialog.png")
+    dlg.close()
+    # the same dialog with glacvel in Simplified Chinese (QGIS's own strings stay English
+    # here: only glacvel's catalogue is installed)
+    from glacvel_plugin.i18n import install_translator, remove_translator
+    if install_translator("zh_CN"):
+        try:
+            zh = AlgorithmDialog(reg.createAlgorithmById("glacvel:import_velocity"), False, None)
+            zh.setParameters({"GRANULE": granule, "OUTPUT": out})
+            zh.resize(1150, 820)
+            grab(zh, "import_itslive_dialog_zh.png")
+            zh.close()
+        finally:
+            remove_translator()
+    processing.run("glacvel:import_velocity", {"GRANULE": granule, "OUTPUT": out})
+    velocity_map(out, os.path.join(SHARED, "kaskawulsh_glaft_demo",
+                                   "glacier_V1_Kaskawulsh_s_inwardBuffer600m.shp"),
+                 name="import_itslive_map.png", layer_name=product_name(out),
+                 title="ITS_LIVE-layout granule (CARST Landsat-8 velocities, m/yr int16) "
+                       "imported by glacvel:import_velocity")
+    if provider is not None:
+        reg.removeProvider(provider)
+
+
 def main():
     from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsProject,
                            QgsRasterLayer, QgsRectangle)
@@ -226,6 +297,11 @@ def main():
             return self.window
 
     iface = Iface()
+    if sys.argv[1:] == ["itslive"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            itslive_import(tmp)
+        app.exitQgis()
+        return
     from glacvel_plugin.gui.reference_dialog import ReferenceDialog
     from glacvel_plugin.gui.scene_chooser import SceneChooserDialog
     with tempfile.TemporaryDirectory() as tmp:
@@ -288,6 +364,7 @@ def main():
         velocity_map(product, os.path.join(SHARED, "kaskawulsh_glaft_demo",
                                            "glacier_V1_Kaskawulsh_s_inwardBuffer600m.shp"))
         timeseries_dock(tmp)
+        itslive_import(tmp)
     app.exitQgis()
 
 
