@@ -62,6 +62,10 @@ def write_itslive_granule(path, vx, vy, transform, crs, pair_info, *, v_error=No
                           components=("vx", "vy")):
     """Write an image-pair netCDF granule in the ITS_LIVE layout (autoRIFT's writer).
 
+    The layout follows the ITS_LIVE documentation and autoRIFT's ``netcdf_output.py``
+    (variable names, attributes, units, fill value, date format); it has not been
+    compared with a real downloaded granule.
+
     Parameters
     ----------
     path : str

@@ -190,13 +190,18 @@ def _multidim_info(path: str):
 
 
 def _read_variable(path: str, var: str):
-    """(float64 array with NaN, transform, crs, units) of one 2-D variable via GDAL."""
+    """(float32 array with NaN, transform, crs, units) of one 2-D variable via GDAL.
+
+    float32 holds every int16 value exactly and halves the memory of float64 (a
+    3000 × 3000 granule: 36 MB per variable)."""
     uri = f'NETCDF:"{path}":{var}'
     with rasterio.open(uri) as ds:
-        a = ds.read(1, masked=True).astype(np.float64)
+        a = ds.read(1, masked=True).astype(np.float32)
         scale = ds.scales[0] if ds.scales else 1.0
         offset = ds.offsets[0] if ds.offsets else 0.0
-        a = a.filled(np.nan) * (scale or 1.0) + (offset or 0.0)
+        a = a.filled(np.nan)
+        if (scale or 1.0) != 1.0 or (offset or 0.0) != 0.0:
+            a = a * np.float32(scale or 1.0) + np.float32(offset or 0.0)
         a[~np.isfinite(a)] = np.nan
         units = ds.tags().get(f"{var}#units") or ds.tags(1).get("units")
         return a, ds.transform, ds.crs, units
@@ -291,7 +296,7 @@ def read_itslive_granule(path: str, is_canceled=None) -> ItsLiveGranule:
             grid = (a.shape, transform, crs)
         elif a.shape != grid[0] or not transform.almost_equals(grid[1]):
             raise ValueError(f"variable {var} of {name} is not on the grid of vx")
-        bands[var] = (a * factor).astype(np.float32)
+        bands[var] = a * np.float32(factor)
     shape, transform, crs = grid
     crs = _crs(crs, per_var.get("mapping", {}), name)
     if not crs.is_projected:
