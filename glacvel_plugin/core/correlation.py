@@ -526,6 +526,24 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
 _DERIV = np.array([1.0, -8.0, 0.0, 8.0, -1.0], np.float32) / 12.0   # 5-tap central difference
 
 
+LK_CHUNKS = 8
+"""Row (and column) chunks of one Lucas-Kanade pass over a strip: the warp, the
+products and the window sums run chunk by chunk (the same values as on the whole strip)
+and progress is reported after every chunk, so that a strip of a whole scene is not
+silent for a whole pass."""
+
+
+SETUP_SHARE = 0.3
+"""Share of the first Lucas-Kanade pass's progress given to a strip's set-up (spline
+coefficients of the secondary image, reference gradients, no-data sums)."""
+
+
+def _chunks(size: int, count: int):
+    """(start, stop) of ``count`` near-equal consecutive chunks of range(size)."""
+    edges = np.unique(np.linspace(0, size, max(1, count) + 1).astype(np.int64))
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
 def _deriv(x: np.ndarray):
     """(d/drow, d/dcol) of a 2-D image with a 5-tap central difference."""
     from scipy import ndimage
@@ -664,12 +682,24 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     valid_b = np.isfinite(b).all(axis=0).astype(np.float32)
     a = np.where(np.isfinite(a), a, 0.0).astype(np.float32)
     b0 = [np.where(np.isfinite(b[k]), b[k], 0.0).astype(np.float32) for k in range(ch)]
-    bs = [ndimage.spline_filter(x, order=3, output=np.float32) for x in b0]
+    setup = [0]
+
+    def setup_tick():   # the strip's set-up counts as part of the first pass
+        setup[0] += 1
+        if progress is not None:
+            progress(setup[0] / (2 * ch + 1) * SETUP_SHARE / iters)
+    bs = []
+    for x in b0:
+        bs.append(ndimage.spline_filter(x, order=3, output=np.float32))
+        setup_tick()
     # work on the pixels the windows cover (+2 px for the 5-tap derivative) only; the
     # secondary image is sampled anywhere in the strip
     R0, R1 = max(0, row0 - 2), min(H, row0 + (rows_out - 1) * step + n + 2)
     C0, C1 = max(0, col0 - 2), min(W, col0 + (cols_out - 1) * step + n + 2)
-    ga = [tuple(g[R0:R1, C0:C1] for g in _deriv(a[k])) for k in range(ch)]
+    ga = []
+    for k in range(ch):
+        ga.append(tuple(g[R0:R1, C0:C1] for g in _deriv(a[k])))
+        setup_tick()
     a = a[:, R0:R1, C0:C1]
     valid_a = valid_a[R0:R1, C0:C1]
     prior_r = np.asarray(prior_r, np.float32)
@@ -685,8 +715,27 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     sigma = smooth * n / step    # predictor filter σ (default window/4 px), grid cells
 
     bad = _window_means((~valid_a).astype(np.float32), n, si, sj) > 0
+    setup_tick()
     no_data = bad.copy()
     prod = np.empty((5,) + a.shape[1:], np.float32)   # the five product images
+    Hs, Ws = a.shape[1:]
+    row_chunks = _chunks(Hs, LK_CHUNKS)
+    col_chunks = _chunks(Ws, LK_CHUNKS)
+    units = [ch * (2 * len(row_chunks) + len(col_chunks))]   # progress units of one pass
+    span = [SETUP_SHARE / iters, 1.0 / iters]               # progress range of the pass
+
+    def tick(u):
+        if progress is not None:
+            progress(span[0] + (span[1] - span[0]) * u / units[0])
+
+    def window_means(x, u0):
+        """:func:`_window_means` with its first (row) pass in column chunks."""
+        first = np.empty(x.shape[:-2] + (len(si), Ws), np.float32)
+        for j, (c0, c1) in enumerate(col_chunks):
+            first[..., c0:c1] = _box_means_axis(x[..., c0:c1], n, si, -2)
+            tick(u0 + j + 1)
+        return _box_means_axis(first, n, sj, -1)
+
     robust_pass = False
     it = 0
     while True:
@@ -698,27 +747,50 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         fr = _bilinear(ur, lerp_r, lerp_c)
         fc = _bilinear(uc, lerp_r, lerp_c)
         coords = [rr[:, None] + fr, cc[None, :] + fc]
-        if it == 0:   # far from converged: bilinear is enough and 3× cheaper
-            warped = [ndimage.map_coordinates(b0[k], coords, order=1, prefilter=False,
-                                              mode="nearest") for k in range(ch)]
-        else:
-            warped = [ndimage.map_coordinates(bs[k], coords, order=3, prefilter=False,
-                                              mode="nearest") for k in range(ch)]
         sums = 0.0
+        u = 0
+        warped = []
         for k in range(ch):
-            gyb, gxb = _deriv(warped[k])
-            gy = 0.5 * (ga[k][0] + gyb)
-            gx = 0.5 * (ga[k][1] + gxb)
-            e = warped[k] - a[k]
+            # the warp in row chunks (each pixel independent: the same values as one call)
+            wk_all = np.empty((Hs, Ws), np.float32)
+            warped.append(wk_all)
+            for p0, p1 in row_chunks:
+                at = [coords[0][p0:p1], coords[1][p0:p1]]
+                if it == 0:   # far from converged: bilinear is enough and 3× cheaper
+                    ndimage.map_coordinates(b0[k], at, output=wk_all[p0:p1], order=1,
+                                            prefilter=False, mode="nearest")
+                else:
+                    ndimage.map_coordinates(bs[k], at, output=wk_all[p0:p1], order=3,
+                                            prefilter=False, mode="nearest")
+                u += 1
+                tick(u)
             if robust_pass:
-                c = robust * 1.4826 * float(np.median(np.abs(e[::2, ::2]))) + 1e-12
-                wgt = 1.0 / (1.0 + (e / c) ** 2)
-                gxw, gyw = gx * wgt, gy * wgt
-            else:
-                gxw, gyw = gx, gy
-            for out, (u, v) in zip(prod, ((gxw, gx), (gxw, gy), (gyw, gy), (gxw, e), (gyw, e))):
-                np.multiply(u, v, out=out)
-            sums = sums + _window_means(prod, n, si, sj)
+                e_all = wk_all - a[k]
+                c = robust * 1.4826 * float(np.median(np.abs(e_all[::2, ::2]))) + 1e-12
+                del e_all
+            # gradients and the five products in row chunks (2 rows of margin for the
+            # 5-tap derivative: the same values as on the whole strip)
+            for p0, p1 in row_chunks:
+                q0, q1 = max(0, p0 - 2), min(Hs, p1 + 2)
+                wk = wk_all[p0:p1]
+                gyb = ndimage.correlate1d(wk_all[q0:q1], _DERIV, axis=0,
+                                          mode="nearest")[p0 - q0:p1 - q0]
+                gxb = ndimage.correlate1d(wk, _DERIV, axis=1, mode="nearest")
+                gy = 0.5 * (ga[k][0][p0:p1] + gyb)
+                gx = 0.5 * (ga[k][1][p0:p1] + gxb)
+                e = wk - a[k][p0:p1]
+                if robust_pass:
+                    wgt = 1.0 / (1.0 + (e / c) ** 2)
+                    gxw, gyw = gx * wgt, gy * wgt
+                else:
+                    gxw, gyw = gx, gy
+                for out, (x, y) in zip(prod, ((gxw, gx), (gxw, gy), (gyw, gy), (gxw, e),
+                                              (gyw, e))):
+                    np.multiply(x, y, out=out[p0:p1])
+                u += 1
+                tick(u)
+            sums = sums + window_means(prod, u)
+            u += len(col_chunks)
         Mxx, Mxy, Myy, Vx, Vy = sums
         det = Mxx * Myy - Mxy * Mxy
         safe = np.where(det > 0, det, 1.0)
@@ -728,8 +800,6 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         lim = np.where(step_len > 1.0, 1.0 / np.maximum(step_len, 1e-12), 1.0)
         ur = (ur + dy * lim).astype(np.float32)
         uc = (uc + dx * lim).astype(np.float32)
-        if progress is not None:  # at most iters passes (the robust one included)
-            progress(min(it + 1, iters) / iters if not robust_pass else 1.0)
         if robust_pass:
             break
         it += 1
@@ -739,6 +809,11 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         if not robust and (converged or it >= iters):
             break
         robust_pass = bool(robust) and (converged or it >= iters - 1)
+        # the next pass: one of at most ``iters``; the robust one (and the quality
+        # measurement after it) takes whatever remains
+        span = [span[1], 1.0 if robust_pass else min(it + 1, iters) / iters]
+        if robust_pass:
+            span[1] = span[0] + (1.0 - span[0]) * 0.8
     # conditioning of the last system (aperture problem, no texture)
     tr = Mxx + Myy
     disc = np.sqrt(np.maximum((Mxx - Myy) ** 2 / 4.0 + Mxy ** 2, 0.0))
@@ -754,14 +829,16 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     else:
         vb = ndimage.map_coordinates(valid_b, coords, order=1, mode="constant", cval=0.0)
     # quality: NCC of the reference and the last warped windows; no-data coverage
+    span = [span[1], 1.0]
+    units[0] = ch * len(col_chunks)
     stats = 0.0
     for k in range(ch):
         # centred on the strip means first: float32 moments of raw DN would cancel
         ak = np.subtract(a[k], np.float32(a[k].mean()), out=prod[0])
         bk = np.subtract(warped[k], np.float32(warped[k].mean()), out=prod[1])
-        for out, (u, v) in zip(prod[2:], ((ak, bk), (ak, ak), (bk, bk))):
-            np.multiply(u, v, out=out)
-        stats = stats + _window_means(prod, n, si, sj)
+        for out, (x, y) in zip(prod[2:], ((ak, bk), (ak, ak), (bk, bk))):
+            np.multiply(x, y, out=out)
+        stats = stats + window_means(prod, k * len(col_chunks))
     ma, mb, mab, maa, mbb = stats
     num = mab - ma * mb
     den = np.sqrt(np.maximum(maa - ma * ma, 0) * np.maximum(mbb - mb * mb, 0))
@@ -895,9 +972,16 @@ window 32): 18.6–21.0 against 27.5 µs on 12,000 windows in isolation, 20.2–
 does not depend on the batch it is in."""
 
 
-def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH):
+FALLBACK_UPDATES = 48
+"""The fallback of a strip is split into at least this many batches (of at least 64
+windows) when it has fewer than 48 × :data:`FALLBACK_BATCH` windows, each followed by a
+progress update."""
+
+
+def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH, progress=None):
     """NCC of each reference window and the secondary window at the nearest-pixel
-    displacement (float32 (len(rows),), NaN where a window touches no data or is flat)."""
+    displacement (float32 (len(rows),), NaN where a window touches no data or is flat).
+    ``progress`` (optional) is given the fraction done after every batch."""
     out = np.full(len(rows), np.nan, np.float32)
     ir = np.round(dr).astype(np.int64)
     ic = np.round(dc).astype(np.int64)
@@ -911,6 +995,8 @@ def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH):
         den = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
         with np.errstate(invalid="ignore", divide="ignore"):
             out[sl] = np.where(den > 0, num / den, np.nan)
+        if progress is not None:
+            progress(min(len(rows), s0 + batch) / len(rows))
     return out
 
 
@@ -985,10 +1071,13 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     pc = np.round(np.asarray(prior_c, np.float32)[ii, jj]).astype(np.int64)
     if progress is not None:
         progress(LK_PROGRESS_SHARE)
+    fallback_share = (1 - LK_PROGRESS_SHARE) * 0.9     # the rest: the quality NCC
+    # batches of FALLBACK_BATCH, smaller where there are few windows (progress)
+    batch = min(FALLBACK_BATCH, max(64, -(-len(ii) // FALLBACK_UPDATES)))
     m = match_windows(ref, sec, rows, cols, n, pr, pc, method="phase", radius=n // 2 - 1,
-                      refine=0, workers=workers, batch=FALLBACK_BATCH,
+                      refine=0, workers=workers, batch=batch,
                       progress=None if progress is None else
-                      (lambda f: progress(LK_PROGRESS_SHARE + (1 - LK_PROGRESS_SHARE) * f)))
+                      (lambda f: progress(LK_PROGRESS_SHARE + fallback_share * f)))
     ok = np.isfinite(m.dr)
     qm = np.full(len(ii), np.nan, np.float32)
     if ok.any():
@@ -996,7 +1085,10 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         b = np.asarray(sec, np.float32)
         if a.ndim == 2:
             a, b = a[None], b[None]
-        qm[ok] = _translated_ncc(a, b, rows[ok], cols[ok], m.dr[ok], m.dc[ok], n)
+        done = LK_PROGRESS_SHARE + fallback_share
+        qm[ok] = _translated_ncc(a, b, rows[ok], cols[ok], m.dr[ok], m.dc[ok], n,
+                                 progress=None if progress is None else
+                                 (lambda f: progress(done + (1 - done) * f)))
     ok &= np.isfinite(qm)    # the matched window leaves the data: no measurement
     dr[ii, jj] = np.where(ok, m.dr, np.nan)
     dc[ii, jj] = np.where(ok, m.dc, np.nan)

@@ -418,6 +418,9 @@ def test_correlation_logs_stages_between_start_and_summary(run_alg, tmp_path):
     assert any(t.startswith("100 % done after") for t in fb.lines)
     assert fb.lines[-2].startswith("window 32 px, step 2 px")  # then Processing's "Results"
     assert fb.values == sorted(fb.values) and fb.values[-1] == 100.0
+    # at least one update per percent on this one-strip run of the default engine
+    assert set(int(v) for v in fb.values) >= set(range(1, 101)), sorted(
+        set(range(1, 101)) - set(int(v) for v in fb.values))
 
 
 # --------------------------------------------------------------------------- 1. Chinese

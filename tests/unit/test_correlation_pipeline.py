@@ -224,3 +224,28 @@ def test_progress_is_reported_within_strips_up_to_one(method):
     assert seen[-1] == pytest.approx(1.0)
     assert all(y >= x for x, y in zip(seen, seen[1:]))
     assert len(set(seen)) > 2 * len(strips), (len(set(seen)), len(strips))
+    # small steps even with these narrow strips (the default plans far wider ones)
+    assert np.diff([0.0] + seen).max() < 0.02
+
+
+def test_default_engine_reports_every_percent_on_a_single_strip():
+    """The whole demo crop (837 × 850 px) is one strip of the default engine: the coarse
+    search, the reading and pre-filtering, every Lucas-Kanade pass (row and column
+    chunks), the fallback batches and its quality NCC each report, so that no step of
+    the progress bar is 1 % or more."""
+    import os
+
+    import rasterio
+
+    from tests.conftest import DEMO_DATA
+    folder = os.path.join(DEMO_DATA, "yahtse")
+    a, b = (rasterio.open(os.path.join(folder, n)).read(1).astype(np.float32)
+            for n in ("LC80630182016200LGN00_B8_yahtse_crop.TIF",
+                      "LC80630182016216LGN00_B8_yahtse_crop.TIF"))
+    seen = []
+    f = correlate_pair(ArrayPair(a, b), 32, 2, search=18.0, progress=seen.append)
+    assert f.info["block_rows"] >= f.dr.shape[0]          # one strip
+    assert seen[-1] == pytest.approx(1.0)
+    assert all(y >= x for x, y in zip(seen, seen[1:]))
+    steps = np.diff([0.0] + seen)
+    assert steps.max() < 0.01, (steps.max(), seen[int(steps.argmax())])
