@@ -21,6 +21,7 @@ from qgis.core import (QgsFeature, QgsFeatureRequest, QgsFeatureSink, QgsField, 
                        QgsProcessingParameterMultipleLayers, QgsWkbTypes)
 from qgis.PyQt.QtCore import QVariant
 
+from ..core import profiles
 from ..io import analysis
 from ..io.analysis import STAT_SUFFIXES, stat_field_prefix
 from ..io.info import ProductInfo
@@ -30,7 +31,7 @@ from .vector import check_geometry_type, qgs_crs
 
 def product_infos(alg, parameters, context) -> List[ProductInfo]:
     """The INPUT products, opened and labelled; ``ValueError`` if none."""
-    layers = alg.parameterAsLayerList(parameters, "INPUT", context) or []
+    layers = alg.parameterAsLayerList(parameters, alg.INPUT, context) or []
     paths = [lyr.source() for lyr in layers]
     if not paths:
         raise ValueError("INPUT has no velocity product; give one or more glacvel products "
@@ -63,7 +64,17 @@ class FlowlineProfile(GlacvelAlgorithm):
     ALG_ID = "flowline_profile"
     GROUP_ID = "products"
 
-    METHODS = ("bilinear", "nearest")
+    # parameter and output keys
+    INPUT = "INPUT"
+    FLOWLINES = "FLOWLINES"
+    LINE_ID_FIELD = "LINE_ID_FIELD"
+    SPACING = "SPACING"
+    METHOD = "METHOD"
+    OUTPUT = "OUTPUT"
+    OUTPUT_CSV = "OUTPUT_CSV"
+    OUTPUT_REPORT = "OUTPUT_REPORT"
+
+    METHODS = profiles.SAMPLING_METHODS
 
     def displayName(self):
         return self.tr("Flowline velocity profiles")
@@ -87,49 +98,49 @@ class FlowlineProfile(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "INPUT", self.tr("Velocity products (e.g. monthly YYYYMM.tif)"),
+            self.INPUT, self.tr("Velocity products (e.g. monthly YYYYMM.tif)"),
             QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "FLOWLINES", self.tr("Flowlines (line layer, drawn upstream → terminus)"),
+            self.FLOWLINES, self.tr("Flowlines (line layer, drawn upstream → terminus)"),
             [QgsProcessing.TypeVectorLine]))
         self.addParameter(QgsProcessingParameterField(
-            "LINE_ID_FIELD", self.tr("Line id field (default: feature id)"),
-            parentLayerParameterName="FLOWLINES", optional=True))
+            self.LINE_ID_FIELD, self.tr("Line id field (default: feature id)"),
+            parentLayerParameterName=self.FLOWLINES, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "SPACING", self.tr("Point spacing in metres (0 = the first product's pixel size)"),
+            self.SPACING, self.tr("Point spacing in metres (0 = the first product's pixel size)"),
             QgsProcessingParameterNumber.Double, defaultValue=0.0, minValue=0.0, optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            "METHOD", self.tr("Sampling"), options=[self.tr("Bilinear"), self.tr("Nearest pixel")],
-            defaultValue=0))
+            self.METHOD, self.tr("Sampling"),
+            options=[self.tr("Bilinear"), self.tr("Nearest pixel")], defaultValue=0))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT", self.tr("Profile points"), QgsProcessing.TypeVectorPoint))
+            self.OUTPUT, self.tr("Profile points"), QgsProcessing.TypeVectorPoint))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Profile table (CSV)"), self.tr("CSV files (*.csv)"),
+            self.OUTPUT_CSV, self.tr("Profile table (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True, createByDefault=False))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_REPORT", self.tr("Profile report (HTML)"), self.tr("HTML files (*.html)"),
+            self.OUTPUT_REPORT, self.tr("Profile report (HTML)"), self.tr("HTML files (*.html)"),
             optional=True, createByDefault=False))
 
     # -- steps ---------------------------------------------------------------------------
     def _lines(self, parameters, context, ref, spacing):
-        source = self.parameterAsSource(parameters, "FLOWLINES", context)
+        source = self.parameterAsSource(parameters, self.FLOWLINES, context)
         if source is None:
             raise ValueError("FLOWLINES is missing; give a line layer of glacier flowlines")
-        id_field = self.parameterAsString(parameters, "LINE_ID_FIELD", context) or ""
-        feats = features_in_crs(source, ref.crs, context, "line", "FLOWLINES", id_field)
+        id_field = self.parameterAsString(parameters, self.LINE_ID_FIELD, context) or ""
+        feats = features_in_crs(source, ref.crs, context, "line", self.FLOWLINES, id_field)
         return analysis.profile_lines(feats, spacing)
 
     def process(self, parameters, context, feedback):
         infos = product_infos(self, parameters, context)
         ref = infos[0]
-        spacing = self.parameterAsDouble(parameters, "SPACING", context)
+        spacing = self.parameterAsDouble(parameters, self.SPACING, context)
         if not spacing or spacing <= 0:
             spacing = ref.resolution
-        method = self.METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
-        csv_path = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
-        analysis.check_not_input(csv_path, infos, "OUTPUT_CSV")
-        analysis.check_not_input(report_path, infos, "OUTPUT_REPORT")
+        method = self.METHODS[self.parameterAsEnum(parameters, self.METHOD, context)]
+        csv_path = self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context)
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
+        analysis.check_not_input(csv_path, infos, self.OUTPUT_CSV)
+        analysis.check_not_input(report_path, infos, self.OUTPUT_REPORT)
         for p in infos:
             for note in p.notes:
                 feedback.pushInfo(note)
@@ -162,7 +173,7 @@ class FlowlineProfile(GlacvelAlgorithm):
                           ("vy", QVariant.Double)) + ((("v_error", QVariant.Double),)
                                                       if has_error else ()):
             fields.append(QgsField(name, typ))
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
+        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
                                           QgsWkbTypes.Point, qgs_crs(ref.crs))
         if sink is None:
             raise ValueError("cannot create the OUTPUT point layer; choose another destination")
@@ -172,13 +183,13 @@ class FlowlineProfile(GlacvelAlgorithm):
             f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(r["x"], r["y"])))
             f.setAttributes([r[n] for n in fields.names()])
             sink.addFeature(f, QgsFeatureSink.FastInsert)
-        results = {"OUTPUT": dest}
+        results = {self.OUTPUT: dest}
         if csv_path:
             analysis.write_profile_csv(csv_path, fields.names() + ["x", "y"], rows)
-            results["OUTPUT_CSV"] = csv_path
+            results[self.OUTPUT_CSV] = csv_path
         if report_path:
             analysis.profile_report(report_path, lines, infos, gaps, spacing, method, has_error)
-            results["OUTPUT_REPORT"] = report_path
+            results[self.OUTPUT_REPORT] = report_path
         feedback.setProgress(100.0)
         return results
 
@@ -192,6 +203,11 @@ class GlacierStatistics(GlacvelAlgorithm):
 
     ALG_ID = "glacier_statistics"
     GROUP_ID = "products"
+
+    # parameter and output keys
+    INPUT = "INPUT"
+    GLACIERS = "GLACIERS"
+    OUTPUT = "OUTPUT"
 
     def displayName(self):
         return self.tr("Glacier velocity statistics")
@@ -211,25 +227,25 @@ class GlacierStatistics(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "INPUT", self.tr("Velocity products (e.g. monthly YYYYMM.tif)"),
+            self.INPUT, self.tr("Velocity products (e.g. monthly YYYYMM.tif)"),
             QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "GLACIERS", self.tr("Glacier outlines (polygon layer)"),
+            self.GLACIERS, self.tr("Glacier outlines (polygon layer)"),
             [QgsProcessing.TypeVectorPolygon]))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT", self.tr("Glacier statistics"), QgsProcessing.TypeVectorPolygon))
+            self.OUTPUT, self.tr("Glacier statistics"), QgsProcessing.TypeVectorPolygon))
 
     def _product_stats(self, info, source, context):
         """fid -> ZoneStats for one product, and whether any outline overlaps it."""
-        feats = features_in_crs(source, info.crs, context, "polygon", "GLACIERS")
+        feats = features_in_crs(source, info.crs, context, "polygon", self.GLACIERS)
         return analysis.glacier_statistics(info, feats)
 
     def process(self, parameters, context, feedback):
         infos = product_infos(self, parameters, context)
-        source = self.parameterAsSource(parameters, "GLACIERS", context)
+        source = self.parameterAsSource(parameters, self.GLACIERS, context)
         if source is None:
             raise ValueError("GLACIERS is missing; give a polygon layer of glacier outlines")
-        check_geometry_type(source, "polygon", "GLACIERS")
+        check_geometry_type(source, "polygon", self.GLACIERS)
         for p in infos:
             for note in p.notes:
                 feedback.pushInfo(note)
@@ -260,7 +276,7 @@ class GlacierStatistics(GlacvelAlgorithm):
                 "no GLACIERS outline overlaps any pixel of the INPUT products (products: "
                 + ", ".join(p.name for p in infos)
                 + "); check that the outlines lie over the velocity maps (layer CRS, extent)")
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
+        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
                                           source.wkbType(), source.sourceCrs())
         if sink is None:
             raise ValueError("cannot create the OUTPUT layer; choose another destination")
@@ -274,7 +290,7 @@ class GlacierStatistics(GlacvelAlgorithm):
             out.setAttributes(attrs)
             sink.addFeature(out, QgsFeatureSink.FastInsert)
         feedback.setProgress(100.0)
-        return {"OUTPUT": dest}
+        return {self.OUTPUT: dest}
 
 
 ALGORITHMS = [FlowlineProfile, GlacierStatistics]

@@ -45,7 +45,8 @@ FUSED_BANDS = fusion_files.FUSED_BANDS
 # --------------------------------------------------------------------------- helpers
 
 
-def _source_paths(alg, parameters, context, name="SOURCES") -> List[str]:
+def _source_paths(alg, parameters, context) -> List[str]:
+    name = alg.SOURCES
     layers = alg.parameterAsLayerList(parameters, name, context) or []
     paths = [lyr.source() for lyr in layers]
     if not paths:
@@ -55,18 +56,18 @@ def _source_paths(alg, parameters, context, name="SOURCES") -> List[str]:
 
 def _grid(alg, parameters, context, paths, folder=None) -> TargetGrid:
     crs = None
-    if parameters.get("TARGET_CRS") not in (None, ""):
-        qcrs = alg.parameterAsCrs(parameters, "TARGET_CRS", context)
+    if parameters.get(alg.TARGET_CRS) not in (None, ""):
+        qcrs = alg.parameterAsCrs(parameters, alg.TARGET_CRS, context)
         if qcrs.isValid():
             crs = qcrs.toWkt()
-    res = alg.parameterAsDouble(parameters, "TARGET_RESOLUTION", context) or DEFAULT_RESOLUTION
+    res = alg.parameterAsDouble(parameters, alg.TARGET_RESOLUTION, context) or DEFAULT_RESOLUTION
     extent = None
     extent_crs = None
-    if parameters.get("EXTENT") not in (None, ""):
-        rect = alg.parameterAsExtent(parameters, "EXTENT", context)
+    if parameters.get(alg.EXTENT) not in (None, ""):
+        rect = alg.parameterAsExtent(parameters, alg.EXTENT, context)
         if not rect.isNull() and rect.width() > 0 and rect.height() > 0:
             extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
-            ecrs = alg.parameterAsExtentCrs(parameters, "EXTENT", context)
+            ecrs = alg.parameterAsExtentCrs(parameters, alg.EXTENT, context)
             extent_crs = ecrs.toWkt() if ecrs.isValid() else None
     return fusion_files.checked_grid(paths, crs=crs, resolution=res, extent=extent,
                                      extent_crs=extent_crs, folder=folder)
@@ -74,73 +75,90 @@ def _grid(alg, parameters, context, paths, folder=None) -> TargetGrid:
 
 def _add_grid_params(alg):
     alg.addParameter(QgsProcessingParameterCrs(
-        "TARGET_CRS", translate("FusionParameters", "Target CRS (default: UTM zone of the data)"), optional=True))
+        alg.TARGET_CRS, translate("FusionParameters", "Target CRS (default: UTM zone of the data)"), optional=True))
     alg.addParameter(QgsProcessingParameterNumber(
-        "TARGET_RESOLUTION", translate("FusionParameters", "Target resolution (m)"),
+        alg.TARGET_RESOLUTION, translate("FusionParameters", "Target resolution (m)"),
         QgsProcessingParameterNumber.Double, DEFAULT_RESOLUTION, minValue=0.001))
     alg.addParameter(QgsProcessingParameterExtent(
-        "EXTENT", translate("FusionParameters", "Extent (default: union of the sources)"), optional=True))
+        alg.EXTENT, translate("FusionParameters", "Extent (default: union of the sources)"), optional=True))
 
 
 def _add_reference_params(alg):
     alg.addParameter(QgsProcessingParameterRasterLayer(
-        "REFERENCE_RASTER", translate("FusionParameters", "Reference velocity product (e.g. UAV, m/d or m/yr)"),
+        alg.REFERENCE_RASTER, translate("FusionParameters", "Reference velocity product (e.g. UAV, m/d or m/yr)"),
         optional=True))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "REFERENCE_POLYGONS", translate("FusionParameters", "Reference polygons (where the reference raster is used)"),
+        alg.REFERENCE_POLYGONS, translate("FusionParameters", "Reference polygons (where the reference raster is used)"),
         [QgsProcessing.TypeVectorPolygon], optional=True))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "REFERENCE_POINTS", translate("FusionParameters", "Reference points (GNSS: vx/vy in m/d, or start/end "
+        alg.REFERENCE_POINTS, translate("FusionParameters", "Reference points (GNSS: vx/vy in m/d, or start/end "
                                    "positions and dates)"),
         [QgsProcessing.TypeVectorPoint], optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "VX_FIELD", translate("FusionParameters", "Field of the east velocity vx (m/d)"), "vx", "REFERENCE_POINTS",
+        alg.VX_FIELD, translate("FusionParameters", "Field of the east velocity vx (m/d)"), "vx", alg.REFERENCE_POINTS,
         optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "VY_FIELD", translate("FusionParameters", "Field of the north velocity vy (m/d)"), "vy", "REFERENCE_POINTS",
+        alg.VY_FIELD, translate("FusionParameters", "Field of the north velocity vy (m/d)"), "vy", alg.REFERENCE_POINTS,
         optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "ID_FIELD", translate("FusionParameters", "Station / polygon id field (cross-validation groups; "
+        alg.ID_FIELD, translate("FusionParameters", "Station / polygon id field (cross-validation groups; "
                                                     "default: 'station' if present)"), None,
-        "REFERENCE_POINTS", optional=True))
+        alg.REFERENCE_POINTS, optional=True))
 
 
 def _source_errors(alg, parameters, context):
     """SOURCE_ERRORS as {SENSOR: σ m/d}, or None when empty."""
-    text = alg.parameterAsString(parameters, "SOURCE_ERRORS", context) \
-        if "SOURCE_ERRORS" in parameters else ""
+    text = alg.parameterAsString(parameters, alg.SOURCE_ERRORS, context) \
+        if alg.SOURCE_ERRORS in parameters else ""
     return cf.parse_weights(text) if text else None
 
 
 def _add_error_param(alg):
     alg.addParameter(QgsProcessingParameterString(
-        "SOURCE_ERRORS", translate("FusionParameters", "1-σ error per source in m/d for sources without an error "
+        alg.SOURCE_ERRORS, translate("FusionParameters", "1-σ error per source in m/d for sources without an error "
                                 "band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)"),
         optional=True))
 
 
 def _add_robust_params(alg, robust=cf.ROBUST_CHI2, scatter=cf.LOCAL_SCATTER_SIZE):
     alg.addParameter(QgsProcessingParameterNumber(
-        "ROBUST", translate("FusionParameters", "Outlier test χ² threshold (2 d.o.f., 9.21 = "
+        alg.ROBUST, translate("FusionParameters", "Outlier test χ² threshold (2 d.o.f., 9.21 = "
                                                 "99 %; 0 = off)"),
         QgsProcessingParameterNumber.Double, robust, minValue=0.0))
     alg.addParameter(QgsProcessingParameterNumber(
-        "LOCAL_SCATTER", translate("FusionParameters", "Local-scatter error window in source "
+        alg.LOCAL_SCATTER, translate("FusionParameters", "Local-scatter error window in source "
                                                        "pixels (odd; 0 = off)"),
         QgsProcessingParameterNumber.Integer, scatter, minValue=0, maxValue=15))
 
 
 def _robust_values(alg, parameters, context):
-    scatter = alg.parameterAsInt(parameters, "LOCAL_SCATTER", context)
+    scatter = alg.parameterAsInt(parameters, alg.LOCAL_SCATTER, context)
     if scatter and (scatter < 3 or scatter % 2 == 0):
         raise ValueError(f"LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {scatter}")
-    return alg.parameterAsDouble(parameters, "ROBUST", context) or None, scatter
+    return alg.parameterAsDouble(parameters, alg.ROBUST, context) or None, scatter
 
 
 # --------------------------------------------------------------------------- algorithms
 class FitFusionWeights(GlacvelAlgorithm):
     ALG_ID = "fit_fusion_weights"
     GROUP_ID = "fusion"
+
+    # parameter and output keys
+    SOURCES = "SOURCES"
+    METHOD = "METHOD"
+    OUTPUT_HTML = "OUTPUT_HTML"
+    WEIGHTS_TEXT = "WEIGHTS_TEXT"
+    CV_RMSE = "CV_RMSE"
+    RMSE = "RMSE"
+    TARGET_CRS = "TARGET_CRS"
+    TARGET_RESOLUTION = "TARGET_RESOLUTION"
+    EXTENT = "EXTENT"
+    REFERENCE_RASTER = "REFERENCE_RASTER"
+    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
+    REFERENCE_POINTS = "REFERENCE_POINTS"
+    VX_FIELD = "VX_FIELD"
+    VY_FIELD = "VY_FIELD"
+    ID_FIELD = "ID_FIELD"
 
     def displayName(self):
         return self.tr("Fit fusion weights to a reference")
@@ -162,25 +180,25 @@ class FitFusionWeights(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "SOURCES", self.tr("Velocity products (one per source)"),
+            self.SOURCES, self.tr("Velocity products (one per source)"),
             QgsProcessing.TypeRaster))
         _add_reference_params(self)
         self.addParameter(QgsProcessingParameterEnum(
-            "METHOD", self.tr("Method"),
+            self.METHOD, self.tr("Method"),
             [self.tr("Constrained least squares (W ≥ 0, ΣW = 1)"),
              self.tr("Unconstrained least squares (ΣW = 1)"),
              self.tr("Inverse variance")], defaultValue=0))
         _add_grid_params(self)
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Report"), self.tr("HTML files (*.html)"), optional=True,
+            self.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)"), optional=True,
             createByDefault=False))
-        self.addOutput(QgsProcessingOutputString("WEIGHTS_TEXT", self.tr("Weights")))
-        self.addOutput(QgsProcessingOutputNumber("CV_RMSE", self.tr("Cross-validated RMSE (m/d)")))
-        self.addOutput(QgsProcessingOutputNumber("RMSE", self.tr("RMSE of the fit (m/d)")))
+        self.addOutput(QgsProcessingOutputString(self.WEIGHTS_TEXT, self.tr("Weights")))
+        self.addOutput(QgsProcessingOutputNumber(self.CV_RMSE, self.tr("Cross-validated RMSE (m/d)")))
+        self.addOutput(QgsProcessingOutputNumber(self.RMSE, self.tr("RMSE of the fit (m/d)")))
 
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
-        method = METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)]
+        method = METHOD_KEYS[self.parameterAsEnum(parameters, self.METHOD, context)]
         grid = _grid(self, parameters, context, paths)
         reference = reference_records(self, parameters, context, grid.crs)
         _, is_canceled = callbacks(feedback)
@@ -197,25 +215,36 @@ class FitFusionWeights(GlacvelAlgorithm):
         cv = fit.cv_rmse if fit.cv_rmse is not None else float("nan")
         feedback.pushInfo(f"Weights {text}; fit RMSE {fit.rmse:.4f} m/d; cross-validated "
                           f"RMSE {cv:.4f} m/d over {len(fit.cv_folds)} held-out groups")
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        html = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
         if html:
             fusion_files.weights_report(html, fit, ref, self.tr("Fusion weights"))
-        res = {"WEIGHTS": fit.as_dict(), "WEIGHTS_TEXT": text,
+        res = {"WEIGHTS": fit.as_dict(), self.WEIGHTS_TEXT: text,
                "WEIGHT_STD": dict(zip(names, map(float, fit.weight_std))),
-               "CV_RMSE": cv, "RMSE": fit.rmse, "N_SAMPLES": fit.n_samples,
+               self.CV_RMSE: cv, self.RMSE: fit.rmse, "N_SAMPLES": fit.n_samples,
                "N_PER_SOURCE": dict(zip(names, map(int, fit.n_per_source))),
                "SOURCE_RMSE": dict(zip(names, map(float, fit.source_rmse))),
                "CV_SOURCE_RMSE": (dict(zip(names, map(float, fit.cv_source_rmse)))
                                   if fit.cv_source_rmse is not None else {}),
                "CV_FOLDS": fit.cv_folds, "NOTES": ref.notes + fit.notes}
         if html:
-            res["OUTPUT_HTML"] = html
+            res[self.OUTPUT_HTML] = html
         return res
 
 
 class FuseVelocity(GlacvelAlgorithm):
     ALG_ID = "fuse_velocity"
     GROUP_ID = "fusion"
+
+    # parameter and output keys
+    SOURCES = "SOURCES"
+    WEIGHTS = "WEIGHTS"
+    OUTPUT = "OUTPUT"
+    SOURCE_ERRORS = "SOURCE_ERRORS"
+    TARGET_CRS = "TARGET_CRS"
+    TARGET_RESOLUTION = "TARGET_RESOLUTION"
+    EXTENT = "EXTENT"
+    ROBUST = "ROBUST"
+    LOCAL_SCATTER = "LOCAL_SCATTER"
 
     def displayName(self):
         return self.tr("Fuse velocity")
@@ -239,21 +268,21 @@ class FuseVelocity(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "SOURCES", self.tr("Velocity products"), QgsProcessing.TypeRaster))
+            self.SOURCES, self.tr("Velocity products"), QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterString(
-            "WEIGHTS", self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)"),
+            self.WEIGHTS, self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)"),
             optional=True))
         _add_error_param(self)
         _add_grid_params(self)
         _add_robust_params(self, robust=0.0, scatter=0)   # off: the user's weights as given
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT", self.tr("Fused velocity")))
+            self.OUTPUT, self.tr("Fused velocity")))
 
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
-        out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         grid = _grid(self, parameters, context, paths, os.path.dirname(out) or ".")
-        weights = cf.parse_weights(self.parameterAsString(parameters, "WEIGHTS", context))
+        weights = cf.parse_weights(self.parameterAsString(parameters, self.WEIGHTS, context))
         robust, scatter = _robust_values(self, parameters, context)
         progress, is_canceled = callbacks(feedback)
         res = fusion_files.fuse_velocity(
@@ -261,7 +290,7 @@ class FuseVelocity(GlacvelAlgorithm):
             source_errors=_source_errors(self, parameters, context), robust=robust,
             scatter=scatter, log=feedback.pushInfo, warn=feedback.pushWarning,
             progress=progress, is_canceled=is_canceled)
-        result = {"OUTPUT": out, "VALID_PIXELS": res["valid"],
+        result = {self.OUTPUT: out, "VALID_PIXELS": res["valid"],
                   "WEIGHTS_TEXT": res["weights_text"]}
         if robust:
             result["OUTLIERS"] = res["outliers"]
@@ -271,6 +300,36 @@ class FuseVelocity(GlacvelAlgorithm):
 class MonthlyVelocity(GlacvelAlgorithm):
     ALG_ID = "monthly_velocity"
     GROUP_ID = "products"
+
+    # parameter and output keys
+    SOURCES = "SOURCES"
+    WEIGHTS = "WEIGHTS"
+    MIN_OVERLAP = "MIN_OVERLAP"
+    YEAR = "YEAR"
+    METHOD = "METHOD"
+    WEIGHT_WINDOW = "WEIGHT_WINDOW"
+    MIN_REFERENCE_SAMPLES = "MIN_REFERENCE_SAMPLES"
+    MIN_REFERENCE_GROUPS = "MIN_REFERENCE_GROUPS"
+    SHRINKAGE = "SHRINKAGE"
+    REFERENCE_MIN_OVERLAP = "REFERENCE_MIN_OVERLAP"
+    SOURCE_COMPOSITES = "SOURCE_COMPOSITES"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    OUTPUT_HTML = "OUTPUT_HTML"
+    MONTHS_WRITTEN = "MONTHS_WRITTEN"
+    MONTHS_WITHOUT_DATA = "MONTHS_WITHOUT_DATA"
+    SOURCE_ERRORS = "SOURCE_ERRORS"
+    TARGET_CRS = "TARGET_CRS"
+    TARGET_RESOLUTION = "TARGET_RESOLUTION"
+    EXTENT = "EXTENT"
+    REFERENCE_RASTER = "REFERENCE_RASTER"
+    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
+    REFERENCE_POINTS = "REFERENCE_POINTS"
+    VX_FIELD = "VX_FIELD"
+    VY_FIELD = "VY_FIELD"
+    ID_FIELD = "ID_FIELD"
+    ROBUST = "ROBUST"
+    LOCAL_SCATTER = "LOCAL_SCATTER"
 
     def displayName(self):
         return self.tr("Monthly velocity (YYYYMM.tif)")
@@ -306,71 +365,71 @@ class MonthlyVelocity(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "SOURCES", self.tr("Pair velocity products"), QgsProcessing.TypeRaster))
+            self.SOURCES, self.tr("Pair velocity products"), QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterString(
-            "WEIGHTS", self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: fitted to the "
+            self.WEIGHTS, self.tr("Weights by source, e.g. L8=0.6,S2=0.4 (empty: fitted to the "
                                "reference, or inverse variance)"),
             optional=True))
         _add_error_param(self)
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_OVERLAP", self.tr("Minimum share of a pair's time baseline inside a month"),
+            self.MIN_OVERLAP, self.tr("Minimum share of a pair's time baseline inside a month"),
             QgsProcessingParameterNumber.Double, ts.DEFAULT_MIN_FRACTION, minValue=0.01,
             maxValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "YEAR", self.tr("Year (0 = the months spanned by the pairs)"),
+            self.YEAR, self.tr("Year (0 = the months spanned by the pairs)"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=2200))
         _add_grid_params(self)
         _add_reference_params(self)
         self.addParameter(QgsProcessingParameterEnum(
-            "METHOD", self.tr("Weight fit method (with a reference)"),
+            self.METHOD, self.tr("Weight fit method (with a reference)"),
             [self.tr("Constrained least squares (W ≥ 0, ΣW = 1)"),
              self.tr("Unconstrained least squares (ΣW = 1)"),
              self.tr("Inverse variance"),
              self.tr("Error-calibrated per-pixel inverse variance")], defaultValue=3))
         self.addParameter(QgsProcessingParameterNumber(
-            "WEIGHT_WINDOW", self.tr("Months on each side pooled into a month's weight fit"),
+            self.WEIGHT_WINDOW, self.tr("Months on each side pooled into a month's weight fit"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=12))
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_REFERENCE_SAMPLES", self.tr("Reference samples (vx, vy components) a month "
+            self.MIN_REFERENCE_SAMPLES, self.tr("Reference samples (vx, vy components) a month "
                                              "needs for its own weights"),
             QgsProcessingParameterNumber.Integer, ts.DEFAULT_MIN_SAMPLES, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_REFERENCE_GROUPS", self.tr("Stations / polygons a month needs for its own "
+            self.MIN_REFERENCE_GROUPS, self.tr("Stations / polygons a month needs for its own "
                                             "weights"),
             QgsProcessingParameterNumber.Integer, ts.DEFAULT_MIN_GROUPS, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "SHRINKAGE", self.tr("Shrinkage towards the all-month weights (prior samples n0; "
+            self.SHRINKAGE, self.tr("Shrinkage towards the all-month weights (prior samples n0; "
                                  "0 = none)"),
             QgsProcessingParameterNumber.Double, ts.DEFAULT_SHRINKAGE, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "REFERENCE_MIN_OVERLAP", self.tr("Minimum share of a reference period inside a "
+            self.REFERENCE_MIN_OVERLAP, self.tr("Minimum share of a reference period inside a "
                                              "month"),
             QgsProcessingParameterNumber.Double, DEFAULT_REFERENCE_MIN_OVERLAP, minValue=0.01,
             maxValue=1.0))
         _add_robust_params(self)
         self.addParameter(QgsProcessingParameterBoolean(
-            "SOURCE_COMPOSITES", self.tr("Also write per-source composites YYYYMM_<SENSOR>.tif"),
+            self.SOURCE_COMPOSITES, self.tr("Also write per-source composites YYYYMM_<SENSOR>.tif"),
             False))
         self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Output folder")))
+            self.OUTPUT_FOLDER, self.tr("Output folder")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_TABLE", self.tr("Weights and validation per month (CSV)"),
+            self.OUTPUT_TABLE, self.tr("Weights and validation per month (CSV)"),
             self.tr("CSV files (*.csv)"), optional=True, createByDefault=False))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Report: weights and held-out validation per month"),
+            self.OUTPUT_HTML, self.tr("Report: weights and held-out validation per month"),
             self.tr("HTML files (*.html)"), optional=True, createByDefault=False))
-        self.addOutput(QgsProcessingOutputString("MONTHS_WRITTEN", self.tr("Months written")))
-        self.addOutput(QgsProcessingOutputString("MONTHS_WITHOUT_DATA",
+        self.addOutput(QgsProcessingOutputString(self.MONTHS_WRITTEN, self.tr("Months written")))
+        self.addOutput(QgsProcessingOutputString(self.MONTHS_WITHOUT_DATA,
                                                  self.tr("Months without data")))
 
     def process(self, parameters, context, feedback):
         paths = _source_paths(self, parameters, context)
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         grid = _grid(self, parameters, context, paths, folder)
-        weights = cf.parse_weights(self.parameterAsString(parameters, "WEIGHTS", context))
-        errs_text = self.parameterAsString(parameters, "SOURCE_ERRORS", context)
+        weights = cf.parse_weights(self.parameterAsString(parameters, self.WEIGHTS, context))
+        errs_text = self.parameterAsString(parameters, self.SOURCE_ERRORS, context)
         has_ref = any(parameters.get(k) not in (None, "")
-                      for k in ("REFERENCE_POINTS", "REFERENCE_RASTER"))
+                      for k in (self.REFERENCE_POINTS, self.REFERENCE_RASTER))
         progress, is_canceled = callbacks(feedback)
         reference = None
         if has_ref:
@@ -379,26 +438,26 @@ class MonthlyVelocity(GlacvelAlgorithm):
                                  "REFERENCE_RASTER) to fit weights per month, not both")
             records = reference_records(self, parameters, context, grid.crs)
             reference, warnings = fusion_files.period_reference(
-                grid, records, self.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context),
+                grid, records, self.parameterAsInt(parameters, self.MIN_REFERENCE_GROUPS, context),
                 is_canceled)
             for w in warnings:
                 feedback.pushWarning(w)
         robust, scatter = _robust_values(self, parameters, context)
-        table = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context) or None
+        table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context) or None
         res = monthly.monthly_velocity(
             paths, folder, grid, weights=weights or None,
             source_errors=cf.parse_weights(errs_text) if errs_text else None,
-            min_overlap=self.parameterAsDouble(parameters, "MIN_OVERLAP", context),
-            year=self.parameterAsInt(parameters, "YEAR", context), reference=reference,
-            method=ts.PERIOD_METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
-            min_groups=self.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context),
-            window=self.parameterAsInt(parameters, "WEIGHT_WINDOW", context),
-            min_samples=self.parameterAsInt(parameters, "MIN_REFERENCE_SAMPLES", context),
-            shrinkage=self.parameterAsDouble(parameters, "SHRINKAGE", context),
-            reference_min_overlap=self.parameterAsDouble(parameters, "REFERENCE_MIN_OVERLAP",
+            min_overlap=self.parameterAsDouble(parameters, self.MIN_OVERLAP, context),
+            year=self.parameterAsInt(parameters, self.YEAR, context), reference=reference,
+            method=ts.PERIOD_METHODS[self.parameterAsEnum(parameters, self.METHOD, context)],
+            min_groups=self.parameterAsInt(parameters, self.MIN_REFERENCE_GROUPS, context),
+            window=self.parameterAsInt(parameters, self.WEIGHT_WINDOW, context),
+            min_samples=self.parameterAsInt(parameters, self.MIN_REFERENCE_SAMPLES, context),
+            shrinkage=self.parameterAsDouble(parameters, self.SHRINKAGE, context),
+            reference_min_overlap=self.parameterAsDouble(parameters, self.REFERENCE_MIN_OVERLAP,
                                                          context),
             robust=robust, scatter=scatter,
-            source_composites=self.parameterAsBool(parameters, "SOURCE_COMPOSITES", context),
+            source_composites=self.parameterAsBool(parameters, self.SOURCE_COMPOSITES, context),
             table=table, log=feedback.pushInfo, warn=feedback.pushWarning,
             progress=progress, is_canceled=is_canceled)
         for n in res.notes:
@@ -409,26 +468,37 @@ class MonthlyVelocity(GlacvelAlgorithm):
                               f"stations/polygons: fused {v['fused_rmse']:.4f} m/d; {srcs}")
         if res.empty:
             feedback.pushWarning(f"Months without data: {', '.join(res.empty)}")
-        out = {"OUTPUT_FOLDER": folder, "MONTHS_WRITTEN": ",".join(res.written),
-               "MONTHS_WITHOUT_DATA": ",".join(res.empty), "FILES": res.files,
+        out = {self.OUTPUT_FOLDER: folder, self.MONTHS_WRITTEN: ",".join(res.written),
+               self.MONTHS_WITHOUT_DATA: ",".join(res.empty), "FILES": res.files,
                "SOURCE_FILES": res.source_files,
                "MONTH_WEIGHTS": {m: pw.as_dict() for m, pw in res.weights.items()},
                "WEIGHTS_BASIS": {m: pw.basis for m, pw in res.weights.items()},
                "OUTLIERS": res.rejected, "VALIDATION": res.validation}
         if res.table:
-            out["OUTPUT_TABLE"] = res.table
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+            out[self.OUTPUT_TABLE] = res.table
+        html = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
         if html:
             fusion_files.monthly_report(
                 html, res, self.tr("Monthly velocity: weights and validation"),
                 self.tr("Held-out validation (leave one station/polygon out)"))
-            out["OUTPUT_HTML"] = html
+            out[self.OUTPUT_HTML] = html
         return out
 
 
 class ValidateVelocity(GlacvelAlgorithm):
     ALG_ID = "validate_velocity"
     GROUP_ID = "products"
+
+    # parameter and output keys
+    INPUT = "INPUT"
+    SOURCES = "SOURCES"
+    OUTPUT_HTML = "OUTPUT_HTML"
+    REFERENCE_RASTER = "REFERENCE_RASTER"
+    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
+    REFERENCE_POINTS = "REFERENCE_POINTS"
+    VX_FIELD = "VX_FIELD"
+    VY_FIELD = "VY_FIELD"
+    ID_FIELD = "ID_FIELD"
 
     def displayName(self):
         return self.tr("Validate velocity against a reference")
@@ -444,21 +514,21 @@ class ValidateVelocity(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "INPUT", self.tr("Velocity product to validate")))
+            self.INPUT, self.tr("Velocity product to validate")))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "SOURCES", self.tr("Further products to compare (e.g. the single sources)"),
+            self.SOURCES, self.tr("Further products to compare (e.g. the single sources)"),
             QgsProcessing.TypeRaster, optional=True))
         _add_reference_params(self)
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Validation report"), self.tr("HTML files (*.html)"),
+            self.OUTPUT_HTML, self.tr("Validation report"), self.tr("HTML files (*.html)"),
             optional=True, createByDefault=False))
 
     def process(self, parameters, context, feedback):
-        main = self.parameterAsRasterLayer(parameters, "INPUT", context)
+        main = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if main is None:
             raise ValueError("INPUT is not a raster layer; give a velocity product")
         paths = [main.source()]
-        if parameters.get("SOURCES"):
+        if parameters.get(self.SOURCES):
             paths += [p for p in _source_paths(self, parameters, context) if p != main.source()]
         grid = fusion_files.validation_grid(paths[0])
         reference = reference_records(self, parameters, context, grid.crs)
@@ -469,14 +539,14 @@ class ValidateVelocity(GlacvelAlgorithm):
             feedback.pushInfo(f"{lab}: n={s['n']}, bias {s['mean']:+.4f}, std {s['std']:.4f}, "
                               f"RMSE {s['rmse']:.4f}, NMAD {s['nmad']:.4f} m/d (speed); "
                               f"components RMSE {comp['rmse']:.4f} m/d")
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        html = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
         if html:
             fusion_files.validation_report(html, labels, stats, ref,
                                            self.tr("Velocity validation"))
         out = {"STATS": stats, "N": stats[labels[0]]["speed"]["n"],
                "BIAS": stats[labels[0]]["speed"]["mean"], "RMSE": stats[labels[0]]["speed"]["rmse"]}
         if html:
-            out["OUTPUT_HTML"] = html
+            out[self.OUTPUT_HTML] = html
         return out
 
 

@@ -25,10 +25,6 @@ START_X, START_Y, END_X, END_Y = "start_x", "start_y", "end_x", "end_y"
 START_DATE, END_DATE = "start_date", "end_date"
 """Fields of a reference point layer given as positions (Import GNSS stations)."""
 
-REFERENCE_POINTS, REFERENCE_RASTER, REFERENCE_POLYGONS = (
-    "REFERENCE_POINTS", "REFERENCE_RASTER", "REFERENCE_POLYGONS")
-VX_FIELD, VY_FIELD, ID_FIELD = "VX_FIELD", "VY_FIELD", "ID_FIELD"
-"""Parameter keys of the reference (the same in every fusion algorithm)."""
 
 
 def to_datetime(value, label) -> _dt.datetime:
@@ -86,13 +82,13 @@ def point_records(alg, parameters, context, grid_crs) -> PointRecords:
         When the layer has neither set of fields, a number or date field holds text,
         or an end date is not after its start date.
     """
-    source = alg.parameterAsSource(parameters, REFERENCE_POINTS, context)
-    check_geometry_type(source, "point", REFERENCE_POINTS)
+    source = alg.parameterAsSource(parameters, alg.REFERENCE_POINTS, context)
+    check_geometry_type(source, "point", alg.REFERENCE_POINTS)
     names = source.fields().names()
     lower = {n.lower(): n for n in names}
-    fx = alg.parameterAsString(parameters, VX_FIELD, context) or "vx"
-    fy = alg.parameterAsString(parameters, VY_FIELD, context) or "vy"
-    fid_field = alg.parameterAsString(parameters, ID_FIELD, context) or ""
+    fx = alg.parameterAsString(parameters, alg.VX_FIELD, context) or "vx"
+    fy = alg.parameterAsString(parameters, alg.VY_FIELD, context) or "vy"
+    fid_field = alg.parameterAsString(parameters, alg.ID_FIELD, context) or ""
     if not fid_field and "station" in lower:
         # the station of every row (Import GNSS stations): one group per station, so
         # a station's several GNSS intervals are held out together
@@ -110,7 +106,7 @@ def point_records(alg, parameters, context, grid_crs) -> PointRecords:
     to_grid = QgsCoordinateTransform(source.sourceCrs(), grid_qcrs, context.transformContext())
     rec = PointRecords()
     date_fields = [lower.get(START_DATE), lower.get(END_DATE)]
-    where = source_label(alg, parameters, REFERENCE_POINTS, context)
+    where = source_label(alg, parameters, alg.REFERENCE_POINTS, context)
 
     def xy(p):
         return p.x(), p.y()
@@ -176,12 +172,12 @@ def point_records(alg, parameters, context, grid_crs) -> PointRecords:
 
 def raster_records(alg, parameters, context, grid_crs) -> RasterRecords:
     """REFERENCE_RASTER and the REFERENCE_POLYGONS (GeoJSON in ``grid_crs``) where it is used."""
-    layer = alg.parameterAsRasterLayer(parameters, REFERENCE_RASTER, context)
+    layer = alg.parameterAsRasterLayer(parameters, alg.REFERENCE_RASTER, context)
     geoms = []
-    if parameters.get(REFERENCE_POLYGONS) not in (None, ""):
-        src = alg.parameterAsSource(parameters, REFERENCE_POLYGONS, context)
+    if parameters.get(alg.REFERENCE_POLYGONS) not in (None, ""):
+        src = alg.parameterAsSource(parameters, alg.REFERENCE_POLYGONS, context)
         if src is not None:
-            geoms = source_geometries(src, grid_crs, context, "polygon", REFERENCE_POLYGONS)
+            geoms = source_geometries(src, grid_crs, context, "polygon", alg.REFERENCE_POLYGONS)
     return RasterRecords(layer.source(), geoms)
 
 
@@ -189,8 +185,8 @@ def reference_records(alg, parameters, context, grid_crs):
     """The reference of REFERENCE_POINTS, or REFERENCE_RASTER (inside REFERENCE_POLYGONS).
 
     Raises ``ValueError`` unless exactly one of the two is given."""
-    has_pts = parameters.get(REFERENCE_POINTS) not in (None, "")
-    has_ras = parameters.get(REFERENCE_RASTER) not in (None, "")
+    has_pts = parameters.get(alg.REFERENCE_POINTS) not in (None, "")
+    has_ras = parameters.get(alg.REFERENCE_RASTER) not in (None, "")
     if has_pts == has_ras:
         raise ValueError("give exactly one reference: REFERENCE_POINTS (GNSS) or "
                          "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
