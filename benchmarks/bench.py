@@ -98,7 +98,7 @@ def polygon_mask(shape, transform):
 def make():
     sys.path.insert(0, ROOT)
     import rasterio
-    from tests.unit.test_correlation_engine import glacier_field, warp
+    from tests.helpers import glacier_field, warp
     os.makedirs(OUT, exist_ok=True)
     with rasterio.open(REF) as a, rasterio.open(SEC) as b:
         A, B = a.read(1).astype(np.float32), b.read(1).astype(np.float32)

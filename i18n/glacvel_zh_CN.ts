@@ -4,87 +4,77 @@
 <context>
     <name>FitFusionWeights</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="482"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="168"/>
         <source>Fit fusion weights to a reference</source>
         <translation>按参考数据拟合融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="485"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="171"/>
         <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
         <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="500"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="186"/>
         <source>Velocity products (one per source)</source>
         <translation>流速产品（每个数据源一个）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="504"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="504"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="504"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="504"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="510"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="196"/>
         <source>Report</source>
         <translation>报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="510"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="196"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="513"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="199"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="514"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="200"/>
         <source>Cross-validated RMSE (m/d)</source>
         <translation>交叉验证 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="515"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="201"/>
         <source>RMSE of the fit (m/d)</source>
         <translation>拟合 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="565"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="226"/>
         <source>Fusion weights</source>
         <translation>融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="524"/>
-        <source>two products have the same SENSOR ({}); fit weights with one product per source: per-sensor monthly composites (Monthly velocity with SOURCE_COMPOSITES writes YYYYMM_&lt;SENSOR&gt;.tif), or let Monthly velocity fit the weights of every month from the reference</source>
-        <translation>有两个产品的 SENSOR 相同（{}）；拟合权重时每个数据源只能有一个产品：使用按传感器的月度合成（“月度流速”开启 SOURCE_COMPOSITES 时写出 YYYYMM_&lt;SENSOR&gt;.tif），或让“月度流速”根据参考数据逐月拟合权重</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="530"/>
-        <source>Grid: {}×{} px of {} m, {}</source>
-        <translation>网格：{}×{} 像元，分辨率 {} m，{}</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="541"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="216"/>
         <source>{}: W = {:.3f} ± {:.3f}, samples {}, RMSE alone {:.4f} m/d, bias {:+.4f}</source>
         <translation>{}：W = {:.3f} ± {:.3f}，样本 {}，单独 RMSE {:.4f} m/d，偏差 {:+.4f}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="546"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="221"/>
         <source>Weights {}; fit RMSE {:.4f} m/d; cross-validated RMSE {:.4f} m/d over {} held-out groups</source>
         <translation>权重 {}；拟合 RMSE {:.4f} m/d；交叉验证 RMSE {:.4f} m/d（{} 个留出组）</translation>
     </message>
@@ -92,12 +82,12 @@
 <context>
     <name>FlowlineProfile</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="164"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="82"/>
         <source>Flowline velocity profiles</source>
         <translation>主流线流速剖面</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="167"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="85"/>
         <source>Samples velocity products (e.g. the twelve monthly YYYYMM.tif) at points every SPACING metres along glacier flowlines (RGI 7.0 centerlines or lines you draw, digitised from upstream to the terminus), and reports speed v, vx, vy and v_error (m/d) against distance from the line start.
 
 Products are labelled by the month in their file name (YYYYMM), else by the middle of their START_TIME–END_TIME tags. Lines are moved into the first product's CRS (any layer CRS works); the same points are sampled in every product, transformed to its CRS when it differs. SPACING defaults to the first product's pixel size.
@@ -114,213 +104,173 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 输出：点图层（每条线、每个距离、每个产品一个点）、列相同并附加 x、y 的 CSV 表，以及每条线一张流速–距离图的 HTML 报告（每个产品一条曲线，有 v_error 时以阴影显示 ±v_error）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="184"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="102"/>
         <source>Velocity products (e.g. monthly YYYYMM.tif)</source>
         <translation>流速产品（如月度 YYYYMM.tif）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="187"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="105"/>
         <source>Flowlines (line layer, drawn upstream → terminus)</source>
         <translation>主流线（线图层，由上游向末端绘制）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="190"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="108"/>
         <source>Line id field (default: feature id)</source>
         <translation>线标识字段（默认：要素 ID）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="193"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="111"/>
         <source>Point spacing in metres (0 = the first product's pixel size)</source>
         <translation>取点间距，米（0 = 第一个产品的像元大小）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="196"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="114"/>
         <source>Sampling</source>
         <translation>采样方式</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="196"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="114"/>
         <source>Bilinear</source>
         <translation>双线性</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="196"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="114"/>
         <source>Nearest pixel</source>
         <translation>最近像元</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="199"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="117"/>
         <source>Profile points</source>
         <translation>剖面点</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="201"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="119"/>
         <source>Profile table (CSV)</source>
         <translation>剖面表 (CSV)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="201"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="119"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="204"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="122"/>
         <source>Profile report (HTML)</source>
         <translation>剖面报告 (HTML)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="204"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="122"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="150"/>
-        <source>outside the product</source>
-        <translation>在产品范围之外</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="150"/>
-        <source>no data</source>
-        <translation>无数据</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="212"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="130"/>
         <source>FLOWLINES is missing; give a line layer of glacier flowlines</source>
         <translation>缺少 FLOWLINES；请给出冰川主流线的线图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="223"/>
-        <source>FLOWLINES has no line with a geometry; draw or choose flowlines</source>
-        <translation>FLOWLINES 中没有带几何的线；请绘制或选择主流线</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="270"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="152"/>
         <source>{} line(s), {} points every {} m ({}), {} product(s), {} sampling</source>
         <translation>{} 条线，{} 个点，间距 {} m（{}），{} 个产品，{} 采样</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="282"/>
-        <source>none of the FLOWLINES crosses any INPUT product (products: {}); check that the lines lie over the velocity maps (layer CRS, extent)</source>
-        <translation>FLOWLINES 中没有一条线穿过任何 INPUT 产品（产品：{}）；请检查线是否位于流速图上（图层坐标系、范围）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="288"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="163"/>
         <source>line {} lies outside every product; its values are NULL</source>
         <translation>线 {} 位于所有产品之外；其值为 NULL</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="307"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="183"/>
         <source>cannot create the OUTPUT point layer; choose another destination</source>
         <translation>无法创建 OUTPUT 点图层；请选择其他输出位置</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="373"/>
-        <source>line {}, {}: {} gap(s), {} of {} points without data (values NULL): {}</source>
-        <translation>线 {}，{}：{} 处空缺，{} / {} 个点无数据（值为 NULL）：{}</translation>
     </message>
 </context>
 <context>
     <name>FuseVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="591"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="256"/>
         <source>Fuse velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="611"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="276"/>
         <source>Velocity products</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="613"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="278"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="619"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="284"/>
         <source>Fused velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="594"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="259"/>
         <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS, raised to the local scatter of each source where that is larger (LOCAL_SCATTER, window in source pixels, e.g. 5; default 0 = off). ROBUST (χ², e.g. 9.21; default 0 = off): at each pixel a source that disagrees with the others beyond their errors is dropped (counted in the OUTLIERS tag). Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
         <translation>在公共格网上对多个数据源的流速产品进行加权融合（TARGET_CRS，默认为数据所在的 UTM 带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算速度。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名给出，如 'L8=0.6,S2=0.4'（例如来自“拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：每个分量 σ_f = √(Σ w'_i² σ_i²)，v_error 与 ITS_LIVE 相同；σ_i 取自 vx_error/vy_error（或 v_error）波段，否则取稳定地表标签，否则取 SOURCE_ERRORS，在各数据源局部离散度更大处提高到该离散度（LOCAL_SCATTER，源像元窗口，例如 5；默认 0 = 关闭）。ROBUST（χ²，例如 9.21；默认 0 = 关闭）：在每个像元上，与其他数据源的差异超出误差允许范围的数据源被剔除（计入 OUTLIERS 标签）。波段：v、vx、vy、v_error、count、vx_error、vy_error（m/d）。更粗的格网用平均重采样，更细的用双线性插值；m/yr 输入换算为 m/d。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="633"/>
-        <source>no WEIGHTS and no error for {}: those sources take the mean weight of the others at each pixel (equal weights where no source has an error)</source>
-        <translation>未给出 WEIGHTS，且 {} 没有误差：这些数据源在每个像元取其他数据源的平均权重（所有数据源都无误差处取等权重）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="640"/>
-        <source>Grid {}×{} px of {} m ({}); weights {}</source>
-        <translation>网格 {}×{} 像元，分辨率 {} m（{}）；权重 {}</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="663"/>
-        <source>the sources have no data on the target grid/extent; check EXTENT and TARGET_CRS</source>
-        <translation>数据源在目标网格/范围内没有数据；请检查 EXTENT 和 TARGET_CRS</translation>
     </message>
 </context>
 <context>
     <name>FusionParameters</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="79"/>
         <source>Target CRS (default: UTM zone of the data)</source>
         <translation>目标坐标系（默认：数据所在的 UTM 分带）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="99"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="81"/>
         <source>Target resolution (m)</source>
         <translation>目标分辨率 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="102"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="84"/>
         <source>Extent (default: union of the sources)</source>
         <translation>范围（默认：各数据源范围的并集）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="107"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="89"/>
         <source>Reference velocity product (e.g. UAV, m/d or m/yr)</source>
         <translation>参考流速产品（如无人机，m/d 或 m/yr）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="110"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="92"/>
         <source>Reference polygons (where the reference raster is used)</source>
         <translation>参考多边形（参考栅格的使用区域）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="113"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="95"/>
         <source>Reference points (GNSS: vx/vy in m/d, or start/end positions and dates)</source>
         <translation>参考点（GNSS：vx/vy 单位 m/d，或起止位置与日期）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="117"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="99"/>
         <source>Field of the east velocity vx (m/d)</source>
         <translation>东向流速 vx 字段 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="120"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="102"/>
         <source>Field of the north velocity vy (m/d)</source>
         <translation>北向流速 vy 字段 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="397"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="119"/>
         <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
         <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="123"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="105"/>
         <source>Station / polygon id field (cross-validation groups; default: 'station' if present)</source>
         <translation>站点/多边形 ID 字段（交叉验证分组；默认：若存在则为 'station'）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="404"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="126"/>
         <source>Outlier test χ² threshold (2 d.o.f., 9.21 = 99 %; 0 = off)</source>
         <translation>异常值检验 χ² 阈值（自由度 2，9.21 = 99 %；0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="408"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="130"/>
         <source>Local-scatter error window in source pixels (odd; 0 = off)</source>
         <translation>局部离散度误差窗口（源像元数，奇数；0 = 关闭）</translation>
     </message>
@@ -328,27 +278,27 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 <context>
     <name>GlacierStatistics</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="439"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="218"/>
         <source>Glacier velocity statistics</source>
         <translation>冰川流速统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="455"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="234"/>
         <source>Velocity products (e.g. monthly YYYYMM.tif)</source>
         <translation>流速产品（如月度 YYYYMM.tif）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="458"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="237"/>
         <source>Glacier outlines (polygon layer)</source>
         <translation>冰川边界（面图层）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="461"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="240"/>
         <source>Glacier statistics</source>
         <translation>冰川统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="442"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="221"/>
         <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage of the outline (valid pixels / pixel centres inside the whole outline, also where the product has no footprint; NULL for an outline entirely off the product). Outlines are moved into each product's CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
 
 The output is the outline layer with its attributes plus five fields per product, named v&lt;label&gt;_mean, _median, _p95, _count, _cover, where &lt;label&gt; is the month YYYYMM from the file name or the START/END tags. Glaciers without a valid pixel get NULL statistics and count 0.</source>
@@ -357,32 +307,32 @@ The output is the outline layer with its attributes plus five fields per product
 输出为带原有属性的轮廓图层，每个产品增加五个字段，命名为 v&lt;label&gt;_mean、_median、_p95、_count、_cover，其中 &lt;label&gt; 为取自文件名或 START/END 标签的月份 YYYYMM。没有有效像元的冰川统计值为 NULL，计数为 0。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="509"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="252"/>
         <source>GLACIERS is missing; give a polygon layer of glacier outlines</source>
         <translation>缺少 GLACIERS；请给出冰川边界的面图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="522"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="265"/>
         <source>GLACIERS already has a field '{}'; rename it or remove it before adding the statistics</source>
         <translation>GLACIERS 已有字段“{}”；请在添加统计量前将其重命名或删除</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="533"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="276"/>
         <source>, median coverage {:.2f}</source>
         <translation>，覆盖率中位数 {:.2f}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="535"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="278"/>
         <source>{} ({}): {} of {} glacier(s) with valid pixels{}</source>
         <translation>{}（{}）：{} / {} 条冰川有有效像元{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="539"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="282"/>
         <source>no GLACIERS outline overlaps any pixel of the INPUT products (products: {}); check that the outlines lie over the velocity maps (layer CRS, extent)</source>
         <translation>GLACIERS 中没有冰川边界与 INPUT 产品的任何像元重叠（产品：{}）；请检查边界是否位于流速图上（图层坐标系、范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="546"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="289"/>
         <source>cannot create the OUTPUT layer; choose another destination</source>
         <translation>无法创建 OUTPUT 图层；请选择其他输出位置</translation>
     </message>
@@ -552,14 +502,9 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
         <translation>无法保存绘制的多边形：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="84"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="38"/>
         <source>INPUT has no velocity product; give one or more glacvel products (e.g. the monthly YYYYMM.tif files)</source>
         <translation>INPUT 中没有流速产品；请给出一个或多个 glacvel 产品（如月度 YYYYMM.tif 文件）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="131"/>
-        <source>{} {} is one of the inputs; choose another file name</source>
-        <translation>{} {} 是输入之一；请选择其他文件名</translation>
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="38"/>
@@ -567,104 +512,54 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
         <translation>{} 中没有多边形；请给出含要素的面图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="219"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="245"/>
         <source>REFERENCE_GNSS: {} is not a folder; give the folder that holds the GNSS station files</source>
         <translation>REFERENCE_GNSS：{} 不是文件夹；请给出存放 GNSS 测站文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="225"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="251"/>
         <source>REFERENCE_GNSS: the folder {} holds no file</source>
         <translation>REFERENCE_GNSS：文件夹 {} 中没有文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="60"/>
+        <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="200"/>
         <source>give exactly one reference: REFERENCE_POINTS (GNSS) or REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)</source>
         <translation>请只给出一种参考数据：REFERENCE_POINTS（GNSS）或 REFERENCE_RASTER（如无人机流速，配合 REFERENCE_POLYGONS）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="69"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="53"/>
         <source>{} is empty; give one or more glacvel velocity products</source>
         <translation>{} 为空；请给出一个或多个 glacvel 流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="136"/>
+        <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="41"/>
         <source>{} is empty</source>
         <translation>{} 为空</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="146"/>
+        <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="51"/>
         <source>{} {} is not a date (use YYYY-MM-DD)</source>
         <translation>{} {} 不是日期（请使用 YYYY-MM-DD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="214"/>
+        <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="104"/>
         <source>REFERENCE_POINTS needs fields '{}' and '{}' (velocity in m/d) or the fields {}, {}, {}, {} (positions in the layer CRS) and {}, {}; the layer has {}</source>
         <translation>REFERENCE_POINTS 需要字段“{}”和“{}”（流速，m/d），或字段 {}、{}、{}、{}（图层坐标系中的位置）以及 {}、{}；该图层的字段为 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="214"/>
+        <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="104"/>
         <source>no fields</source>
         <translation>无字段</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="278"/>
+        <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="167"/>
         <source>feature {}: {} must be after {}</source>
         <translation>要素 {}：{} 必须晚于 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="290"/>
-        <source>REFERENCE_POINTS has no point with a reference velocity</source>
-        <translation>REFERENCE_POINTS 中没有带参考流速的点</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="293"/>
-        <source>{} reference point(s) without velocity skipped</source>
-        <translation>已跳过 {} 个无流速的参考点</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="316"/>
-        <source>no REFERENCE_POLYGONS: every valid reference pixel is used as one group, so there is no cross-validation</source>
-        <translation>未给出 REFERENCE_POLYGONS：所有有效参考像元作为一个组使用，因此无法交叉验证</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="326"/>
-        <source>the reference polygons/raster lie outside every source; use a reference over the velocity products</source>
-        <translation>参考多边形/栅格位于所有数据源之外；请使用覆盖流速产品的参考数据</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="358"/>
-        <source>the reference raster has no valid pixel inside the reference polygons on the target grid; check the polygons and the raster</source>
-        <translation>参考栅格在目标网格上的参考多边形内没有有效像元；请检查多边形和栅格</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="383"/>
-        <source>the reference lies outside every source (no source has data at any reference point/pixel); use a reference over the velocity products, in the right CRS</source>
-        <translation>参考数据位于所有数据源之外（任何参考点/像元处都没有数据源的数据）；请使用覆盖流速产品、坐标系正确的参考数据</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="417"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="139"/>
         <source>LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {}</source>
         <translation>LOCAL_SCATTER 必须为 0 或 ≥ 3 的奇数窗口，当前为 {}</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="866"/>
-        <source>features {} have no start_date/end_date</source>
-        <translation>要素 {} 没有 start_date/end_date</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="866"/>
-        <source>REFERENCE_RASTER has no START_TIME/END_TIME tags</source>
-        <translation>REFERENCE_RASTER 没有 START_TIME/END_TIME 标签</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="869"/>
-        <source>weights per month need the period of every reference sample: {}; import GNSS files with Import GNSS stations, or give fixed WEIGHTS</source>
-        <translation>逐月权重需要每个参考样本的时段：{}；请用“导入 GNSS 测站”导入 GNSS 文件，或给出固定的 WEIGHTS</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="878"/>
-        <source>the reference has {} station(s)/polygon(s), fewer than MIN_REFERENCE_GROUPS ({}): no month can fit its own weights, so they fall back to per-pixel inverse variance; give more stations or polygons, or lower MIN_REFERENCE_GROUPS</source>
-        <translation>参考数据只有 {} 个测站/多边形，少于 MIN_REFERENCE_GROUPS（{}）：没有月份能拟合自己的权重，因此退回逐像元逆方差加权；请提供更多测站或多边形，或降低 MIN_REFERENCE_GROUPS</translation>
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="31"/>
@@ -778,77 +673,77 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
 <context>
     <name>ImportGnss</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="40"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="50"/>
         <source>Import GNSS stations</source>
         <translation>导入 GNSS 站点</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="43"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="53"/>
         <source>Reads GNSS station files (CSV with a header row) into the point layer that Fit fusion weights, Validate velocity and Monthly velocity take as REFERENCE_POINTS. Every row is one station observed at two dates: positions at a start and an end date give the velocity (end − start)/Δt in m/d at the midpoint, or a location with a velocity in m/d is given directly. LAYOUT: 'kaskawulsh' (the GLAFT *_GPS files: date1 is the later date, start_easting/start_northing the position at date1), 'positions' (station, start_date, end_date, start_x, start_y, end_x, end_y) or 'velocity' (station, start_date, end_date, x, y, vx, vy). COLUMNS renames columns of the layout, e.g. 'station=id,start_x=e0'. Rows of a station not observed on one of the dates are skipped and counted; text in a numeric column, a missing column or an end date not after the start date stop with the file, line and column named. CRS: the coordinate system of the positions (projected, metres; default EPSG:32607 for the kaskawulsh layout).</source>
         <translation>将 GNSS 站点文件（带表头行的 CSV）读入点图层，供“拟合融合权重”“验证流速”和“月流速”作为 REFERENCE_POINTS 使用。每一行是在两个日期观测的一个站点：由起止日期的位置得到中点处的流速 (end − start)/Δt（m/d），或直接给出位置和流速（m/d）。LAYOUT：'kaskawulsh'（GLAFT 的 *_GPS 文件：date1 为较晚日期，start_easting/start_northing 为 date1 时的位置）、'positions'（station、start_date、end_date、start_x、start_y、end_x、end_y）或 'velocity'（station、start_date、end_date、x、y、vx、vy）。COLUMNS 重命名格式中的列，例如 'station=id,start_x=e0'。某站点在其中一个日期未观测的行会被跳过并计数；数值列中的文本、缺少的列或结束日期不晚于开始日期时停止，并指出文件、行和列。CRS：位置的坐标系（投影坐标，米；kaskawulsh 格式默认 EPSG:32607）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="59"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="69"/>
         <source>GNSS files (CSV)</source>
         <translation>GNSS 文件（CSV）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="61"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="71"/>
         <source>Layout</source>
         <translation>文件格式</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="63"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="73"/>
         <source>Column names (ROLE=COLUMN, overriding the layout)</source>
         <translation>列名（角色=列名，覆盖格式中的默认列）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="66"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="76"/>
         <source>Field separator</source>
         <translation>字段分隔符</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="68"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="78"/>
         <source>CRS of the positions (projected, metres; empty: EPSG:32607 for the kaskawulsh layout)</source>
         <translation>位置的坐标参考系（投影坐标，米；留空：kaskawulsh 格式为 EPSG:32607）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="71"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="81"/>
         <source>GNSS stations</source>
         <translation>GNSS 站点数</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="73"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="83"/>
         <source>Station velocities</source>
         <translation>站点流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="74"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="84"/>
         <source>Rows without data</source>
         <translation>无数据的行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="82"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="92"/>
         <source>INPUT is empty; give one or more GNSS CSV files</source>
         <translation>INPUT 为空；请给出一个或多个 GNSS CSV 文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="91"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="101"/>
         <source>CRS is not valid; give the CRS of the positions (e.g. EPSG:32607)</source>
         <translation>CRS 无效；请给出位置坐标的坐标系（如 EPSG:32607）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="94"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="104"/>
         <source>CRS {} is geographic (degrees); GNSS positions must be projected coordinates in metres (e.g. UTM), or use the 'velocity' layout with vx, vy in m/d</source>
         <translation>CRS {} 为地理坐标系（度）；GNSS 位置必须是以米为单位的投影坐标（如 UTM），或使用以 m/d 给出 vx、vy 的“velocity”格式</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="112"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="122"/>
         <source>{} station velocities from {} file(s); {} row(s) without data skipped</source>
         <translation>从 {} 个文件得到 {} 个测站流速；跳过 {} 行无数据记录</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="116"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="126"/>
         <source>the GNSS files hold no station with positions at both dates</source>
         <translation>GNSS 文件中没有在两个日期都有位置的测站</translation>
     </message>
@@ -1032,147 +927,147 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 <context>
     <name>MonthlyVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="676"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="341"/>
         <source>Monthly velocity (YYYYMM.tif)</source>
         <translation>月度流速 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="708"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="373"/>
         <source>Pair velocity products</source>
         <translation>像对流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="715"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="380"/>
         <source>Minimum share of a pair's time baseline inside a month</source>
         <translation>像对时间基线落在月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="719"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="384"/>
         <source>Year (0 = the months spanned by the pairs)</source>
         <translation>年份（0 = 像对所跨的月份）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="754"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="762"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="427"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="763"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="428"/>
         <source>Months without data</source>
         <translation>无数据的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="679"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="344"/>
         <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused. Weights: fixed WEIGHTS ('L8=0.6,S2=0.4'); or fitted per month against a reference (REFERENCE_POINTS with start_date/end_date per feature, e.g. from Import GNSS stations, or REFERENCE_RASTER inside REFERENCE_POLYGONS), using the reference falling in the month (WEIGHT_WINDOW months on each side widen the period). METHOD: error-calibrated (default: each source's per-pixel error is scaled by its misfit to the month's reference, then per-pixel inverse variance), or fixed weights by constrained/unconstrained least squares or inverse variance. A month with fewer than MIN_REFERENCE_SAMPLES samples of MIN_REFERENCE_GROUPS stations/polygons falls back to the neighbouring months, then to the fit over all months, then to inverse variance, and the month fit is shrunk towards the all-month fit with strength SHRINKAGE (tag WEIGHTS_BASIS names what was used); empty = per-pixel inverse variance. LOCAL_SCATTER raises each pair's error to its local scatter where that is larger (window in source pixels; default 5, 0 = off); ROBUST (χ², default 9.21) drops at each pixel a source that disagrees with the others beyond their errors (counted in the OUTLIERS tag). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs; SENSOR = the source's name when only one source has pairs that month, else FUSED) per month with data in OUTPUT_FOLDER; SOURCE_COMPOSITES also writes YYYYMM_&lt;SENSOR&gt;.tif per source. With a reference, the weights of every month and a leave-one-station/polygon-out validation (fused and each source) go to OUTPUT_TABLE (CSV). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
         <translation>由跨越任意时段的像对产品生成月度产品。每个像对被分配到它所覆盖的各个日历月，前提是与该月的重叠至少占其时间基线的 MIN_OVERLAP。按数据源（SENSOR 标签）和月份，像对以 重叠/(误差·Δt) 为权重平均（ITS_LIVE 方式），然后融合各数据源。权重：固定的 WEIGHTS（'L8=0.6,S2=0.4'）；或按月相对参考数据拟合（REFERENCE_POINTS，每个要素带 start_date/end_date，例如来自“导入 GNSS 站点”；或 REFERENCE_POLYGONS 内的 REFERENCE_RASTER），使用落在该月内的参考数据（WEIGHT_WINDOW 向前后各扩展若干个月）。METHOD：误差校准（默认：按各数据源与该月参考数据的偏差缩放其逐像元误差，再做逐像元逆方差加权），或用约束/无约束最小二乘或逆方差拟合固定权重。样本少于 MIN_REFERENCE_SAMPLES、站点/多边形少于 MIN_REFERENCE_GROUPS 的月份依次退回到相邻月份、全时段拟合、逆方差，并且月度拟合以强度 SHRINKAGE 向全时段拟合收缩（WEIGHTS_BASIS 标签说明所用依据）；留空 = 逐像元逆方差。LOCAL_SCATTER 在局部离散度更大处将每个像对的误差提高到该离散度（源像元窗口；默认 5，0 = 关闭）；ROBUST（χ²，默认 9.21）在每个像元上剔除与其他数据源差异超出误差允许范围的数据源（计入 OUTLIERS 标签）。在 OUTPUT_FOLDER 中为每个有数据的月份写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数；当月只有一个数据源时 SENSOR 为该数据源名称，否则为 FUSED）；SOURCE_COMPOSITES 还为每个数据源写出 YYYYMM_&lt;SENSOR&gt;.tif。有参考数据时，每个月的权重以及留一站点/多边形的验证（融合产品和各数据源）写入 OUTPUT_TABLE（CSV）。YEAR（可选）指定一年的十二个月；无数据的月份会被报告。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="710"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="375"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: fitted to the reference, or inverse variance)</source>
         <translation>按数据源的权重，例如 L8=0.6,S2=0.4（留空：按参考数据拟合，或逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="724"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
         <source>Weight fit method (with a reference)</source>
         <translation>权重拟合方法（有参考数据时）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="724"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="724"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="724"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="724"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
         <source>Error-calibrated per-pixel inverse variance</source>
         <translation>误差校准的逐像元逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="730"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="395"/>
         <source>Months on each side pooled into a month's weight fit</source>
         <translation>每月权重拟合时向前后各合并的月数</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="733"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="398"/>
         <source>Reference samples (vx, vy components) a month needs for its own weights</source>
         <translation>一个月单独拟合权重所需的参考样本数（vx、vy 分量）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="737"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="402"/>
         <source>Stations / polygons a month needs for its own weights</source>
         <translation>一个月单独拟合权重所需的站点/多边形数</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="741"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="406"/>
         <source>Shrinkage towards the all-month weights (prior samples n0; 0 = none)</source>
         <translation>向全时段权重收缩的强度（先验样本数 n0；0 = 不收缩）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="745"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="410"/>
         <source>Minimum share of a reference period inside a month</source>
         <translation>参考时段落在某月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="751"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="416"/>
         <source>Also write per-source composites YYYYMM_&lt;SENSOR&gt;.tif</source>
         <translation>同时写出各数据源的合成产品 YYYYMM_&lt;SENSOR&gt;.tif</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="756"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="421"/>
         <source>Weights and validation per month (CSV)</source>
         <translation>逐月权重与验证（CSV）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="756"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="421"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="759"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424"/>
         <source>Report: weights and held-out validation per month</source>
         <translation>报告：逐月权重与留出验证</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="759"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="767"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="489"/>
         <source>Monthly velocity: weights and validation</source>
         <translation>月流速：权重与验证</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="785"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="489"/>
         <source>Held-out validation (leave one station/polygon out)</source>
         <translation>留出验证（每次留出一个站点/多边形）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="809"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="443"/>
         <source>give either WEIGHTS or a reference (REFERENCE_POINTS / REFERENCE_RASTER) to fit weights per month, not both</source>
         <translation>请给出 WEIGHTS 或用于逐月拟合权重的参考数据（REFERENCE_POINTS / REFERENCE_RASTER），不要同时给出</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="836"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="474"/>
         <source>{}: held-out vector RMSE over {} stations/polygons: fused {:.4f} m/d; {}</source>
         <translation>{}：{} 个测站/多边形的留出矢量 RMSE：融合 {:.4f} m/d；{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="840"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="478"/>
         <source>Months without data: {}</source>
         <translation>无数据的月份：{}</translation>
     </message>
@@ -1180,132 +1075,132 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 <context>
     <name>OpticalCorrelationAlgorithm</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="29"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="47"/>
         <source>Optical image correlation (velocity)</source>
         <translation>光学影像相关匹配（流速）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="68"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="86"/>
         <source>Reference image (earlier)</source>
         <translation>参考影像（较早）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="70"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="88"/>
         <source>Reference band (empty = band 1 of a single-band image)</source>
         <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="73"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="91"/>
         <source>Secondary image (later)</source>
         <translation>次影像（较晚）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="75"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
         <source>Secondary band (empty = band 1 of a single-band image)</source>
         <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="78"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="96"/>
         <source>Reference acquisition time (UTC; empty = from the data)</source>
         <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="99"/>
         <source>Secondary acquisition time (UTC; empty = from the data)</source>
         <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="84"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="102"/>
         <source>Window (chip) size [px]</source>
         <translation>窗口（模板）大小 [像元]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="87"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="105"/>
         <source>Step [px] (0 = automatic: 30 m output grid)</source>
         <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="90"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="108"/>
         <source>Maximum speed [m/d] (sets the search range)</source>
         <translation>最大流速 [m/d]（决定搜索范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
         <source>Pre-filter</source>
         <translation>预滤波</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
         <source>None</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
         <source>High-pass</source>
         <translation>高通</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
         <source>Wallis</source>
         <translation>Wallis</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
         <source>Orientation images</source>
         <translation>方向影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
         <source>Correlation method</source>
         <translation>相关匹配方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
         <source>Phase correlation</source>
         <translation>相位相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
         <source>Normalised cross-correlation (NCC)</source>
         <translation>归一化互相关 (NCC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
         <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
         <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
         <source>Coarse search, deformable Lucas-Kanade, phase correlation where it is rejected (default)</source>
         <translation>粗搜索、可形变 Lucas-Kanade、在其被拒绝处用相位相关（默认）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="108"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="126"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="113"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="131"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="120"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="138"/>
         <source>the reference image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="123"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="141"/>
         <source>the secondary image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="104"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="122"/>
         <source>Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)</source>
         <translation>最小质量（0 = 无阈值；负值用于 NCC/LK，范围 -1..1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="32"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="50"/>
         <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
 The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements. The default method then refines every window by dense Lucas-Kanade matching with window deformation (the windows deform with the flow) and measures again by phase correlation every window where that refinement is rejected, its quality is below 0.5 or the displacement changes by more than 3 px across the window (shear margins, calving fronts): fast and precise on slow ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched secondary window (-1..1); on the Yahtse pair a minimum quality of 0.2 removes 85 % of the windows that differ from phase correlation by more than 2 px and 4 % of those within 0.5 px (docs/correlation.md). The other methods measure every window with one engine: phase correlation (quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or Lucas-Kanade alone (quality = NCC of the deformed windows; windows below 0.3 are left out; where it fails, phase correlation searches on a sparse grid and Lucas-Kanade restarts from there, but it leaves more no data in fast, sheared ice). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
@@ -1324,27 +1219,27 @@ Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on 
 步长：0 = 自动，即得到 30 m 网格的步长（Landsat-8 B8 为 2 像元，Sentinel-2 B8 为 3 像元）。预滤波：高通（默认）、Wallis、方向影像（Heid &amp; Kääb，2012）或不滤波。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="145"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="165"/>
         <source>Δt = {} d ({} → {} UTC)</source>
         <translation>Δt = {} 天（{} → {} UTC）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="159"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="179"/>
         <source>aligning the secondary image on the reference grid, then a coarse search on the image pyramid and the full-resolution pass strip by strip</source>
         <translation>将次影像对齐到参考影像格网，然后在影像金字塔上进行粗搜索，再逐条带进行全分辨率匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="175"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="195"/>
         <source>window {} px, step {} px, search {} px, grid {} × {}, valid {} %</source>
         <translation>窗口 {} px，步长 {} px，搜索 {} px，格网 {} × {}，有效 {} %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="155"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="175"/>
         <source>{} {} has no nodata value and {}; 0 and 65535 are treated as no data (stripes filled from their surroundings)</source>
         <translation>{} {} 没有无数据值，且{}；0 和 65535 被视为无数据（条带由周围像元填补）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="173"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="193"/>
         <source>no window could be matched: {}</source>
         <translation>没有窗口能匹配成功：{}</translation>
     </message>
@@ -2123,42 +2018,42 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>StableGroundCorrection</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="123"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="133"/>
         <source>Stable-ground correction</source>
         <translation>稳定地表校正</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="150"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="160"/>
         <source>Offset model</source>
         <translation>偏移模型</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="150"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="160"/>
         <source>constant (median)</source>
         <translation>常数（中位数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="150"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="160"/>
         <source>plane</source>
         <translation>平面</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="153"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="163"/>
         <source>Hold-out checkerboard block (pixels)</source>
         <translation>留出检验棋盘格块大小（像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="161"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="171"/>
         <source>Corrected velocity product</source>
         <translation>校正后的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="179"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="189"/>
         <source>Stable ground: {}</source>
         <translation>稳定地表：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="126"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="136"/>
         <source>Removes the co-registration offset measured on stable (ice-free) ground from a velocity product.
 
 Stable ground: STABLE_GROUND polygons; or, without them, everything outside GLACIER_OUTLINES farther than BUFFER metres; or, with neither, automatically the slowest 25 % of good-quality pixels (as autoRIFT), measured about the stable offset.
@@ -2175,47 +2070,47 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 输出：校正后的产品（重新计算 v、vx、vy、dx、dy；其余波段保留），附 vx_error、vy_error（留出样本 RMSE，m/d；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段，以及标签 SG_OFFSET_VX/VY、SG_MODEL、SG_SOURCE 和留出样本统计量。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="146"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="146"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="146"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="146"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="158"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="158"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
         <source>RMSE on held-out stable pixels</source>
         <translation>留出稳定像元上的 RMSE</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="158"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="175"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="185"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="186"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="196"/>
         <source>Offset vx {:.4f} {u}, vy {:.4f} {u} ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} {u} ({} pixels)</source>
         <translation>偏移 vx {:.4f} {u}，vy {:.4f} {u}（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} {u}（{} 个像元）</translation>
     </message>
@@ -2223,47 +2118,47 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 <context>
     <name>StableGroundError</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="206"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="228"/>
         <source>Stable-ground error statistics</source>
         <translation>稳定地表误差统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="232"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="254"/>
         <source>Glacier outline buffered inward (GLAFT metric 2)</source>
         <translation>向内缓冲的冰川边界（GLAFT 指标 2）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="235"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="257"/>
         <source>KDE contour level (sigma)</source>
         <translation>核密度等值线水平 (sigma)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="244"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="266"/>
         <source>Stable-ground statistics</source>
         <translation>稳定地表统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="247"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="269"/>
         <source>Stable-ground report</source>
         <translation>稳定地表报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="247"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="269"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="254"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
         <source>Product with error bands</source>
         <translation>带误差波段的产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="277"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="299"/>
         <source>Stable ground: {} ({} pixels)</source>
         <translation>稳定地表：{}（{} 个像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="209"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="231"/>
         <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
 
 Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT's own numbers are 8 times larger).
@@ -2276,52 +2171,52 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
 输出：统计表、HTML 报告（直方图、带 2σ 等值线的 vx–vy 散点图），以及 OUTPUT_ERROR——添加了 vx_error、vy_error（相对零值的稳定地表 RMSE，m/d，包含异常值和任何未校正的偏移；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段（替换已有波段）的产品副本，供融合使用。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="228"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="228"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="228"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="228"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
         <source>RMSE on stable ground (includes outliers and offset)</source>
         <translation>稳定地表上的 RMSE（含异常值和偏移）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="241"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="285"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="360"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="382"/>
         <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} {u}; GLAFT delta_u {:.4f}, delta_v {:.4f} {u}</source>
         <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} {u}；GLAFT delta_u {:.4f}，delta_v {:.4f} {u}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="273"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="295"/>
         <source>only {} stable-ground pixels with valid vx and vy; at least {} are needed: give larger stable-ground polygons or a smaller buffer</source>
         <translation>只有 {} 个 vx 和 vy 有效的稳定地表像元；至少需要 {} 个：请给出更大的稳定地表多边形或更小的缓冲区</translation>
     </message>
@@ -2445,47 +2340,47 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>ValidateVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="893"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="512"/>
         <source>Validate velocity against a reference</source>
         <translation>用参考数据验证流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="896"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="515"/>
         <source>Compares a velocity product (fused or single source) and, optionally, further products (SOURCES) with a reference: a UAV velocity raster inside polygons, or GNSS points (vx/vy in m/d, or start/end positions and dates). Every product is sampled on the grid of INPUT. Reports n, bias (mean), standard deviation, RMSE and NMAD of the speed difference (product − reference) and of the vx/vy components, as a table and scatter/histogram figures in the HTML report.</source>
         <translation>将一个流速产品（融合或单一数据源）以及可选的其他产品 (SOURCES) 与参考数据比较：参考数据为多边形内的无人机流速栅格，或 GNSS 点（vx/vy 单位 m/d，或起止位置与日期）。所有产品都在 INPUT 的网格上采样。报告流速大小差值（产品 − 参考）及 vx/vy 分量差值的 n、偏差（均值）、标准差、RMSE 和 NMAD，以表格和 HTML 报告中的散点图/直方图给出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="905"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="524"/>
         <source>Velocity product to validate</source>
         <translation>待验证的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="907"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="526"/>
         <source>Further products to compare (e.g. the single sources)</source>
         <translation>其他参与比较的产品（如各单一数据源）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="911"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="530"/>
         <source>Validation report</source>
         <translation>验证报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="911"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="530"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="957"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="553"/>
         <source>Velocity validation</source>
         <translation>流速验证</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="918"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="537"/>
         <source>INPUT is not a raster layer; give a velocity product</source>
         <translation>INPUT 不是栅格图层；请给出流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="943"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="547"/>
         <source>{}: n={}, bias {:+.4f}, std {:.4f}, RMSE {:.4f}, NMAD {:.4f} m/d (speed); components RMSE {:.4f} m/d</source>
         <translation>{}：n={}，偏差 {:+.4f}，标准差 {:.4f}，RMSE {:.4f}，NMAD {:.4f} m/d（流速大小）；分量 RMSE {:.4f} m/d</translation>
     </message>
@@ -2493,12 +2388,12 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>VelocityDataset</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="55"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="81"/>
         <source>Velocity dataset (folder of scenes → monthly products)</source>
         <translation>流速数据集（影像文件夹 → 月度产品）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="58"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="84"/>
         <source>Processes a whole folder of scenes into a velocity dataset: the scenes are found recursively and read as in the scene chooser (Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters; times from product names, MTL files or tags), filtered by START/END, MAX_CLOUD and AREA, and paired by the chooser's rules (first and last usable scene of each month, bridged to the next scene within 48 days; Sentinel-1 24/36 days) or by a CSV pair list (columns reference, secondary). Every optical pair is correlated (METHOD, WINDOW; MAX_SPEED in m/d sets the search range; 30 m output grid), every Sentinel-1 pair offset-tracked and every UAV pair feature-tracked (as Sentinel-1 offset tracking and UAV feature tracking with their defaults) into OUTPUT_FOLDER/pairs; with STABLE_GROUND polygons the co-registration offset is removed and error bands added. Monthly products OUTPUT_FOLDER/monthly/YYYYMM.tif (v, vx, vy, v_error, count, ...) are built as by Monthly velocity, on a grid of RESOLUTION metres (over AREA when given, no data outside it), fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = inverse variance), or with weights fitted per month against GNSS stations (REFERENCE_GNSS: a folder of station files in REFERENCE_LAYOUT, coordinates in REFERENCE_CRS, as Import GNSS stations reads them; the fallbacks, tags and leave-one-station-out validation of Monthly velocity, table monthly/monthly_weights.csv). manifest.csv lists every scene and pair with its status (done, failed, skipped) and the reason, Δt, offsets, stable-ground NMAD, valid fraction, run time and worker; report.html summarises the months.
 
 One Dask task per pair, on WORKERS local processes (0 = the machine's cores) or on the Dask cluster at SCHEDULER (e.g. tcp://host:8786; scenes and output folder on shared storage). A failed pair never stops the others; a worker that dies has its pairs re-run elsewhere. Running the job again skips every complete product (checked), re-runs failed or missing pairs and rebuilds only the months they touch.</source>
@@ -2507,132 +2402,132 @@ One Dask task per pair, on WORKERS local processes (0 = the machine's cores) or 
 每个像对一个 Dask 任务，运行在 WORKERS 个本地进程上（0 = 本机核数）或 SCHEDULER 处的 Dask 集群上（例如 tcp://host:8786；影像和输出文件夹需位于共享存储上）。失败的像对不会中断其他像对；某个工作进程退出时，其像对会在别处重新运行。再次运行该作业会跳过所有已完整的产品（经检查），重新运行失败或缺失的像对，并只重建受其影响的月份。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="88"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="114"/>
         <source>Scene folder (searched recursively)</source>
         <translation>影像文件夹（递归搜索）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="91"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="117"/>
         <source>Start (UTC; empty = first scene)</source>
         <translation>开始时间（UTC；留空 = 第一景）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="119"/>
         <source>End (UTC; empty = last scene)</source>
         <translation>结束时间（UTC；留空 = 最后一景）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="95"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="121"/>
         <source>Area (polygons: scenes and monthly cells inside them)</source>
         <translation>区域（多边形：只处理其中的影像和月度格网单元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="98"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="124"/>
         <source>Maximum cloud cover [%]</source>
         <translation>最大云量 [%]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="101"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="127"/>
         <source>Pair list (CSV: reference, secondary; empty = proposed pairs)</source>
         <translation>像对列表（CSV：reference、secondary；留空 = 自动建议的像对）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="104"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="130"/>
         <source>Maximum speed [m/d] (sets the search range)</source>
         <translation>最大流速 [m/d]（决定搜索范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="109"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="135"/>
         <source>Correlation method</source>
         <translation>相关匹配方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="113"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="139"/>
         <source>Window [px]</source>
         <translation>窗口 [像元]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="116"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="142"/>
         <source>Stable-ground polygons (co-registration and error)</source>
         <translation>稳定地表多边形（配准校正与误差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="119"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="145"/>
         <source>Fusion weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>按数据源的融合权重，例如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="122"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="148"/>
         <source>GNSS reference: folder of station files (weights fitted per month; empty: WEIGHTS)</source>
         <translation>GNSS 参考：站点文件所在文件夹（按月拟合权重；留空：使用 WEIGHTS）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="126"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="152"/>
         <source>GNSS file layout</source>
         <translation>GNSS 文件格式</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="129"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="155"/>
         <source>CRS of the GNSS coordinates (empty: the monthly grid's)</source>
         <translation>GNSS 坐标的坐标参考系（留空：月度格网的坐标参考系）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="132"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="158"/>
         <source>Monthly grid resolution [m]</source>
         <translation>月度格网分辨率 [m]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="135"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="161"/>
         <source>Local Dask worker processes (0 = the machine's cores)</source>
         <translation>本地 Dask 工作进程数（0 = 本机核数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="138"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="164"/>
         <source>Dask scheduler address (empty = local cluster), e.g. tcp://host:8786</source>
         <translation>Dask 调度器地址（留空 = 本地集群），例如 tcp://host:8786</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="141"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="167"/>
         <source>Scheduler connection timeout [s]</source>
         <translation>调度器连接超时 [s]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="146"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="172"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="148"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="174"/>
         <source>Monthly products</source>
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="149"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="175"/>
         <source>Manifest</source>
         <translation>清单</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="150"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="176"/>
         <source>Dataset report</source>
         <translation>数据集报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="153"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="179"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="154"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="180"/>
         <source>Months rebuilt</source>
         <translation>重建的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="197"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="223"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="198"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="224"/>
         <source>{} of {} pairs done ({} run now), {} failed, {} skipped; months {} (rebuilt: {}); manifest {}</source>
         <translation>已完成 {} / {} 个像对（本次运行 {} 个），失败 {} 个，跳过 {} 个；月份 {}（重建：{}）；清单 {}</translation>
     </message>

@@ -26,6 +26,9 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
+SAMPLING_METHODS = ("bilinear", "nearest")
+"""Sampling methods of :func:`sample_grid`."""
+
 
 @dataclass
 class ProfilePoints:

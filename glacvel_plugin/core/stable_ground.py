@@ -35,6 +35,9 @@ from scipy import ndimage, stats
 
 from . import check_canceled
 
+OFFSET_MODELS = ("constant", "plane")
+"""Offset models of :func:`fit_offset`: one offset, or an offset plus a plane in x and y."""
+
 NMAD_FACTOR = 1.4826
 """MAD → standard deviation of a normal distribution (NMAD = 1.4826·MAD)."""
 

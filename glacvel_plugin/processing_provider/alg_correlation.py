@@ -6,6 +6,8 @@ from qgis.core import (QgsProcessingParameterBand, QgsProcessingParameterDateTim
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
 
+from ..core.filters import PREFILTERS
+from ..core.pipeline import DEFAULT_METHOD, METHODS
 from ..core.velocity import baseline_days
 from ..io.budget import check_search_file
 from ..io.fill import detect_fill, fill_preprocess, no_match_causes
@@ -14,9 +16,9 @@ from ..io.scenes import acquisition_time
 from ..io.sensor import optical_input_warning
 from .base import GlacvelAlgorithm, ProgressLog, optional_datetime
 
-PREFILTER_KEYS = ["none", "highpass", "wallis", "orientation"]
-METHOD_KEYS = ["phase", "ncc", "lk", "lk_phase"]
-DEFAULT_METHOD_INDEX = METHOD_KEYS.index("lk_phase")
+PREFILTER_KEYS = list(PREFILTERS)
+METHOD_KEYS = list(METHODS)
+DEFAULT_METHOD_INDEX = METHOD_KEYS.index(DEFAULT_METHOD)
 
 
 class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
@@ -24,6 +26,22 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
 
     ALG_ID = "optical_correlation"
     GROUP_ID = "correlation"
+
+    # parameter and output keys
+    MEDIAN_TEST = "MEDIAN_TEST"
+    REFERENCE = "REFERENCE"
+    REFERENCE_BAND = "REFERENCE_BAND"
+    SECONDARY = "SECONDARY"
+    SECONDARY_BAND = "SECONDARY_BAND"
+    REFERENCE_TIME = "REFERENCE_TIME"
+    SECONDARY_TIME = "SECONDARY_TIME"
+    WINDOW = "WINDOW"
+    STEP = "STEP"
+    MAX_SPEED = "MAX_SPEED"
+    PREFILTER = "PREFILTER"
+    METHOD = "METHOD"
+    MIN_QUALITY = "MIN_QUALITY"
+    OUTPUT = "OUTPUT"
 
     def displayName(self):
         return self.tr("Optical image correlation (velocity)")
@@ -66,56 +84,56 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "REFERENCE", self.tr("Reference image (earlier)")))
+            self.REFERENCE, self.tr("Reference image (earlier)")))
         self.addParameter(QgsProcessingParameterBand(
-            "REFERENCE_BAND", self.tr("Reference band (empty = band 1 of a single-band image)"),
-            None, "REFERENCE", optional=True))
+            self.REFERENCE_BAND, self.tr("Reference band (empty = band 1 of a single-band image)"),
+            None, self.REFERENCE, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "SECONDARY", self.tr("Secondary image (later)")))
+            self.SECONDARY, self.tr("Secondary image (later)")))
         self.addParameter(QgsProcessingParameterBand(
-            "SECONDARY_BAND", self.tr("Secondary band (empty = band 1 of a single-band image)"),
-            None, "SECONDARY", optional=True))
+            self.SECONDARY_BAND, self.tr("Secondary band (empty = band 1 of a single-band image)"),
+            None, self.SECONDARY, optional=True))
         self.addParameter(QgsProcessingParameterDateTime(
-            "REFERENCE_TIME", self.tr("Reference acquisition time (UTC; empty = from the data)"),
+            self.REFERENCE_TIME, self.tr("Reference acquisition time (UTC; empty = from the data)"),
             optional=True))
         self.addParameter(QgsProcessingParameterDateTime(
-            "SECONDARY_TIME", self.tr("Secondary acquisition time (UTC; empty = from the data)"),
+            self.SECONDARY_TIME, self.tr("Secondary acquisition time (UTC; empty = from the data)"),
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "WINDOW", self.tr("Window (chip) size [px]"), QgsProcessingParameterNumber.Integer,
+            self.WINDOW, self.tr("Window (chip) size [px]"), QgsProcessingParameterNumber.Integer,
             32, minValue=8, maxValue=1024))
         self.addParameter(QgsProcessingParameterNumber(
-            "STEP", self.tr("Step [px] (0 = automatic: 30 m output grid)"),
+            self.STEP, self.tr("Step [px] (0 = automatic: 30 m output grid)"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=1024))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_SPEED", self.tr("Maximum speed [m/d] (sets the search range)"),
+            self.MAX_SPEED, self.tr("Maximum speed [m/d] (sets the search range)"),
             QgsProcessingParameterNumber.Double, 20.0, minValue=0.001))
         self.addParameter(QgsProcessingParameterEnum(
-            "PREFILTER", self.tr("Pre-filter"),
+            self.PREFILTER, self.tr("Pre-filter"),
             [self.tr("None"), self.tr("High-pass"), self.tr("Wallis"),
              self.tr("Orientation images")], defaultValue=1))
         self.addParameter(QgsProcessingParameterEnum(
-            "METHOD", self.tr("Correlation method"),
+            self.METHOD, self.tr("Correlation method"),
             [self.tr("Phase correlation"), self.tr("Normalised cross-correlation (NCC)"),
              self.tr("Fast dense matching (Lucas-Kanade with window deformation)"),
              self.tr("Coarse search, deformable Lucas-Kanade, phase correlation where it is "
                      "rejected (default)")],
             defaultValue=DEFAULT_METHOD_INDEX))
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_QUALITY",
+            self.MIN_QUALITY,
             self.tr("Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)"),
             QgsProcessingParameterNumber.Double, 0.0, minValue=-1.0, maxValue=1.0))
         nmt = QgsProcessingParameterNumber(
-            "MEDIAN_TEST", self.tr("Normalised median test threshold (0 = off)"),
+            self.MEDIAN_TEST, self.tr("Normalised median test threshold (0 = off)"),
             QgsProcessingParameterNumber.Double, 2.0, minValue=0.0)
         nmt.setFlags(nmt.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(nmt)
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT", self.tr("Velocity product")))
+            self.OUTPUT, self.tr("Velocity product")))
 
     def process(self, parameters, context, feedback):
-        ref_layer = self.parameterAsRasterLayer(parameters, "REFERENCE", context)
-        sec_layer = self.parameterAsRasterLayer(parameters, "SECONDARY", context)
+        ref_layer = self.parameterAsRasterLayer(parameters, self.REFERENCE, context)
+        sec_layer = self.parameterAsRasterLayer(parameters, self.SECONDARY, context)
         if ref_layer is None or not ref_layer.isValid():
             raise ValueError(self.tr("the reference image cannot be read; give a raster file GDAL "
                                      "can open"))
@@ -123,32 +141,34 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             raise ValueError(self.tr("the secondary image cannot be read; give a raster file GDAL "
                                      "can open"))
         ref, sec = ref_layer.source(), sec_layer.source()
-        for path, name in ((ref, "REFERENCE"), (sec, "SECONDARY")):
+        for path, name in ((ref, self.REFERENCE), (sec, self.SECONDARY)):
             warning = optical_input_warning(path, name)
             if warning:
                 feedback.pushWarning(warning)
-        ref_band = self.parameterAsInt(parameters, "REFERENCE_BAND", context) \
-            if parameters.get("REFERENCE_BAND") not in (None, "") else 0
-        sec_band = self.parameterAsInt(parameters, "SECONDARY_BAND", context) \
-            if parameters.get("SECONDARY_BAND") not in (None, "") else 0
-        t0 = acquisition_time(ref, optional_datetime(self, parameters, "REFERENCE_TIME", context),
-                              "reference image")
-        t1 = acquisition_time(sec, optional_datetime(self, parameters, "SECONDARY_TIME", context),
-                              "secondary image")
-        step = self.parameterAsInt(parameters, "STEP", context) or None
-        min_q = self.parameterAsDouble(parameters, "MIN_QUALITY", context)
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        method = METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)]
+        ref_band = self.parameterAsInt(parameters, self.REFERENCE_BAND, context) \
+            if parameters.get(self.REFERENCE_BAND) not in (None, "") else 0
+        sec_band = self.parameterAsInt(parameters, self.SECONDARY_BAND, context) \
+            if parameters.get(self.SECONDARY_BAND) not in (None, "") else 0
+        t0 = acquisition_time(
+            ref, optional_datetime(self, parameters, self.REFERENCE_TIME, context),
+            "reference image")
+        t1 = acquisition_time(
+            sec, optional_datetime(self, parameters, self.SECONDARY_TIME, context),
+            "secondary image")
+        step = self.parameterAsInt(parameters, self.STEP, context) or None
+        min_q = self.parameterAsDouble(parameters, self.MIN_QUALITY, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        method = METHOD_KEYS[self.parameterAsEnum(parameters, self.METHOD, context)]
         log = ProgressLog(feedback)
         progress, is_canceled = log.progress, log.is_canceled
         dt_days = baseline_days(t0, t1)
         feedback.pushInfo(self.tr("Δt = {} d ({} → {} UTC)").format(
             f"{dt_days:.3f}", f"{t0:%Y-%m-%d %H:%M:%S}", f"{t1:%Y-%m-%d %H:%M:%S}"))
-        max_speed = self.parameterAsDouble(parameters, "MAX_SPEED", context)
-        window = self.parameterAsInt(parameters, "WINDOW", context)
+        max_speed = self.parameterAsDouble(parameters, self.MAX_SPEED, context)
+        window = self.parameterAsInt(parameters, self.WINDOW, context)
         check_search_file(ref, max_speed, dt_days, window)
         preprocess = None
-        for path, band, name in ((ref, ref_band, "REFERENCE"), (sec, sec_band, "SECONDARY")):
+        for path, band, name in ((ref, ref_band, self.REFERENCE), (sec, sec_band, self.SECONDARY)):
             fill = detect_fill(path, band or 1)
             if fill is not None:
                 preprocess = fill_preprocess()
@@ -176,16 +196,16 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             "window {} px, step {} px, search {} px, grid {} × {}, valid {} %").format(
                 res['window'], res['step'], f"{res['search_px']:.1f}", res['shape'][1],
                 res['shape'][0], f"{100 * res['valid_fraction']:.1f}"))
-        return {"OUTPUT": output}
+        return {self.OUTPUT: output}
 
     def _correlate(self, ref, sec, output, t0, t1, ref_band, sec_band, window, step, max_speed,
                    method, min_q, preprocess, parameters, context, progress, is_canceled):
         return correlate_files(
             ref, sec, output, t0, t1, ref_band=ref_band, sec_band=sec_band,
             window=window, step=step, max_speed=max_speed, method=method,
-            prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, "PREFILTER", context)],
+            prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, self.PREFILTER, context)],
             min_quality=None if min_q == 0 else min_q,
-            nmt_threshold=self.parameterAsDouble(parameters, "MEDIAN_TEST", context),
+            nmt_threshold=self.parameterAsDouble(parameters, self.MEDIAN_TEST, context),
             preprocess=preprocess, progress=progress, is_canceled=is_canceled)
 
 

@@ -44,12 +44,38 @@ def polygons(alg, parameters, name, context):
 class VelocityDataset(GlacvelAlgorithm):
     """Every pair of a folder of scenes and the monthly products, resumable, on Dask."""
 
-    # every pair and monthly product is written atomically on its own and finished pairs
-    # are kept for the next run (resuming), so the output folder is not staged
-    WRITES_IN_PLACE = ("OUTPUT_FOLDER",)
-
     ALG_ID = "velocity_dataset"
     GROUP_ID = "products"
+
+    # parameter and output keys
+    CONNECT_TIMEOUT = "CONNECT_TIMEOUT"
+    SCENES = "SCENES"
+    START = "START"
+    END = "END"
+    AREA = "AREA"
+    MAX_CLOUD = "MAX_CLOUD"
+    PAIRS = "PAIRS"
+    MAX_SPEED = "MAX_SPEED"
+    METHOD = "METHOD"
+    WINDOW = "WINDOW"
+    STABLE_GROUND = "STABLE_GROUND"
+    WEIGHTS = "WEIGHTS"
+    REFERENCE_GNSS = "REFERENCE_GNSS"
+    REFERENCE_LAYOUT = "REFERENCE_LAYOUT"
+    REFERENCE_CRS = "REFERENCE_CRS"
+    RESOLUTION = "RESOLUTION"
+    WORKERS = "WORKERS"
+    SCHEDULER = "SCHEDULER"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    MONTHLY_FOLDER = "MONTHLY_FOLDER"
+    MANIFEST = "MANIFEST"
+    REPORT = "REPORT"
+    MONTHS = "MONTHS"
+    MONTHS_REBUILT = "MONTHS_REBUILT"
+
+    # every pair and monthly product is written atomically on its own and finished pairs
+    # are kept for the next run (resuming), so the output folder is not staged
+    WRITES_IN_PLACE = (OUTPUT_FOLDER,)
 
     def displayName(self):
         return self.tr("Velocity dataset (folder of scenes → monthly products)")
@@ -86,102 +112,102 @@ class VelocityDataset(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
-            "SCENES", self.tr("Scene folder (searched recursively)"),
+            self.SCENES, self.tr("Scene folder (searched recursively)"),
             behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(QgsProcessingParameterDateTime(
-            "START", self.tr("Start (UTC; empty = first scene)"), optional=True))
+            self.START, self.tr("Start (UTC; empty = first scene)"), optional=True))
         self.addParameter(QgsProcessingParameterDateTime(
-            "END", self.tr("End (UTC; empty = last scene)"), optional=True))
+            self.END, self.tr("End (UTC; empty = last scene)"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "AREA", self.tr("Area (polygons: scenes and monthly cells inside them)"),
+            self.AREA, self.tr("Area (polygons: scenes and monthly cells inside them)"),
             [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_CLOUD", self.tr("Maximum cloud cover [%]"), QgsProcessingParameterNumber.Double,
+            self.MAX_CLOUD, self.tr("Maximum cloud cover [%]"), QgsProcessingParameterNumber.Double,
             30.0, minValue=0.0, maxValue=100.0))
         self.addParameter(QgsProcessingParameterFile(
-            "PAIRS", self.tr("Pair list (CSV: reference, secondary; empty = proposed pairs)"),
+            self.PAIRS, self.tr("Pair list (CSV: reference, secondary; empty = proposed pairs)"),
             extension="csv", optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_SPEED", self.tr("Maximum speed [m/d] (sets the search range)"),
+            self.MAX_SPEED, self.tr("Maximum speed [m/d] (sets the search range)"),
             QgsProcessingParameterNumber.Double, 20.0, minValue=0.001))
         correlation = OpticalCorrelationAlgorithm()
         correlation.initAlgorithm()
         self.addParameter(QgsProcessingParameterEnum(
-            "METHOD", self.tr("Correlation method"),
-            correlation.parameterDefinition("METHOD").options(),
+            self.METHOD, self.tr("Correlation method"),
+            correlation.parameterDefinition(correlation.METHOD).options(),
             defaultValue=DEFAULT_METHOD_INDEX))
         self.addParameter(QgsProcessingParameterNumber(
-            "WINDOW", self.tr("Window [px]"), QgsProcessingParameterNumber.Integer, 32,
+            self.WINDOW, self.tr("Window [px]"), QgsProcessingParameterNumber.Integer, 32,
             minValue=8, maxValue=1024))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "STABLE_GROUND", self.tr("Stable-ground polygons (co-registration and error)"),
+            self.STABLE_GROUND, self.tr("Stable-ground polygons (co-registration and error)"),
             [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterString(
-            "WEIGHTS", self.tr("Fusion weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse "
+            self.WEIGHTS, self.tr("Fusion weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse "
                                "variance)"), optional=True))
         self.addParameter(QgsProcessingParameterFile(
-            "REFERENCE_GNSS", self.tr("GNSS reference: folder of station files (weights "
+            self.REFERENCE_GNSS, self.tr("GNSS reference: folder of station files (weights "
                                       "fitted per month; empty: WEIGHTS)"),
             behavior=QgsProcessingParameterFile.Folder, optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            "REFERENCE_LAYOUT", self.tr("GNSS file layout"), list(GNSS_LAYOUTS),
+            self.REFERENCE_LAYOUT, self.tr("GNSS file layout"), list(GNSS_LAYOUTS),
             defaultValue=0))
         self.addParameter(QgsProcessingParameterCrs(
-            "REFERENCE_CRS", self.tr("CRS of the GNSS coordinates (empty: the monthly grid's)"),
+            self.REFERENCE_CRS, self.tr("CRS of the GNSS coordinates (empty: the monthly grid's)"),
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "RESOLUTION", self.tr("Monthly grid resolution [m]"),
+            self.RESOLUTION, self.tr("Monthly grid resolution [m]"),
             QgsProcessingParameterNumber.Double, 30.0, minValue=0.001))
         self.addParameter(QgsProcessingParameterNumber(
-            "WORKERS", self.tr("Local Dask worker processes (0 = the machine's cores)"),
+            self.WORKERS, self.tr("Local Dask worker processes (0 = the machine's cores)"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0, maxValue=1024))
         self.addParameter(QgsProcessingParameterString(
-            "SCHEDULER", self.tr("Dask scheduler address (empty = local cluster), e.g. "
+            self.SCHEDULER, self.tr("Dask scheduler address (empty = local cluster), e.g. "
                                  "tcp://host:8786"), optional=True))
         timeout = QgsProcessingParameterNumber(
-            "CONNECT_TIMEOUT", self.tr("Scheduler connection timeout [s]"),
+            self.CONNECT_TIMEOUT, self.tr("Scheduler connection timeout [s]"),
             QgsProcessingParameterNumber.Double, DEFAULT_CONNECT_TIMEOUT, minValue=0.5)
         timeout.setFlags(timeout.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(timeout)
         self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Output folder")))
-        self.addOutput(QgsProcessingOutputFolder("MONTHLY_FOLDER", self.tr("Monthly products")))
-        self.addOutput(QgsProcessingOutputFile("MANIFEST", self.tr("Manifest")))
-        self.addOutput(QgsProcessingOutputFile("REPORT", self.tr("Dataset report")))
+            self.OUTPUT_FOLDER, self.tr("Output folder")))
+        self.addOutput(QgsProcessingOutputFolder(self.MONTHLY_FOLDER, self.tr("Monthly products")))
+        self.addOutput(QgsProcessingOutputFile(self.MANIFEST, self.tr("Manifest")))
+        self.addOutput(QgsProcessingOutputFile(self.REPORT, self.tr("Dataset report")))
         for key in ("PAIRS_TOTAL", "PAIRS_DONE", "PAIRS_FAILED", "PAIRS_SKIPPED", "PAIRS_RUN"):
             self.addOutput(QgsProcessingOutputNumber(key, key))
-        self.addOutput(QgsProcessingOutputString("MONTHS", self.tr("Months written")))
-        self.addOutput(QgsProcessingOutputString("MONTHS_REBUILT", self.tr("Months rebuilt")))
+        self.addOutput(QgsProcessingOutputString(self.MONTHS, self.tr("Months written")))
+        self.addOutput(QgsProcessingOutputString(self.MONTHS_REBUILT, self.tr("Months rebuilt")))
 
     def job(self, parameters, context) -> DatasetJob:
         """The :class:`DatasetJob` of the parameters."""
-        pairs = self.parameterAsFile(parameters, "PAIRS", context) \
-            if parameters.get("PAIRS") not in (None, "") else None
-        scheduler = self.parameterAsString(parameters, "SCHEDULER", context).strip() or None
+        pairs = self.parameterAsFile(parameters, self.PAIRS, context) \
+            if parameters.get(self.PAIRS) not in (None, "") else None
+        scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None
         return DatasetJob(
-            scenes=self.parameterAsFile(parameters, "SCENES", context),
-            output=self.parameterAsString(parameters, "OUTPUT_FOLDER", context),
-            start=optional_datetime(self, parameters, "START", context),
-            end=optional_datetime(self, parameters, "END", context),
-            area=polygons(self, parameters, "AREA", context),
-            max_cloud=self.parameterAsDouble(parameters, "MAX_CLOUD", context),
+            scenes=self.parameterAsFile(parameters, self.SCENES, context),
+            output=self.parameterAsString(parameters, self.OUTPUT_FOLDER, context),
+            start=optional_datetime(self, parameters, self.START, context),
+            end=optional_datetime(self, parameters, self.END, context),
+            area=polygons(self, parameters, self.AREA, context),
+            max_cloud=self.parameterAsDouble(parameters, self.MAX_CLOUD, context),
             pairs_csv=pairs or None,
-            max_speed=self.parameterAsDouble(parameters, "MAX_SPEED", context),
-            method=METHOD_KEYS[self.parameterAsEnum(parameters, "METHOD", context)],
-            window=self.parameterAsInt(parameters, "WINDOW", context),
-            stable_ground=polygons(self, parameters, "STABLE_GROUND", context),
-            weights=self.parameterAsString(parameters, "WEIGHTS", context) or "",
-            reference_gnss=gnss_files(self.parameterAsFile(parameters, "REFERENCE_GNSS",
+            max_speed=self.parameterAsDouble(parameters, self.MAX_SPEED, context),
+            method=METHOD_KEYS[self.parameterAsEnum(parameters, self.METHOD, context)],
+            window=self.parameterAsInt(parameters, self.WINDOW, context),
+            stable_ground=polygons(self, parameters, self.STABLE_GROUND, context),
+            weights=self.parameterAsString(parameters, self.WEIGHTS, context) or "",
+            reference_gnss=gnss_files(self.parameterAsFile(parameters, self.REFERENCE_GNSS,
                                                            context)
-                                      if parameters.get("REFERENCE_GNSS") else ""),
+                                      if parameters.get(self.REFERENCE_GNSS) else ""),
             reference_layout=list(GNSS_LAYOUTS)[
-                self.parameterAsEnum(parameters, "REFERENCE_LAYOUT", context)],
-            reference_crs=(self.parameterAsCrs(parameters, "REFERENCE_CRS", context).toWkt()
-                           if parameters.get("REFERENCE_CRS") else None),
-            resolution=self.parameterAsDouble(parameters, "RESOLUTION", context),
-            workers=self.parameterAsInt(parameters, "WORKERS", context) or None,
+                self.parameterAsEnum(parameters, self.REFERENCE_LAYOUT, context)],
+            reference_crs=(self.parameterAsCrs(parameters, self.REFERENCE_CRS, context).toWkt()
+                           if parameters.get(self.REFERENCE_CRS) else None),
+            resolution=self.parameterAsDouble(parameters, self.RESOLUTION, context),
+            workers=self.parameterAsInt(parameters, self.WORKERS, context) or None,
             scheduler=scheduler,
-            connect_timeout=self.parameterAsDouble(parameters, "CONNECT_TIMEOUT", context))
+            connect_timeout=self.parameterAsDouble(parameters, self.CONNECT_TIMEOUT, context))
 
     def process(self, parameters, context, feedback):
         job = self.job(parameters, context)
@@ -201,12 +227,12 @@ class VelocityDataset(GlacvelAlgorithm):
                 res.pairs_done, res.pairs_total, res.pairs_run, res.pairs_failed,
                 res.pairs_skipped, ", ".join(res.months) or none,
                 ", ".join(res.months_rebuilt) or none, res.manifest))
-        return {"OUTPUT_FOLDER": job.output, "MONTHLY_FOLDER": res.monthly_folder,
-                "MANIFEST": res.manifest, "REPORT": res.report,
+        return {self.OUTPUT_FOLDER: job.output, self.MONTHLY_FOLDER: res.monthly_folder,
+                self.MANIFEST: res.manifest, self.REPORT: res.report,
                 "PAIRS_TOTAL": res.pairs_total, "PAIRS_DONE": res.pairs_done,
                 "PAIRS_FAILED": res.pairs_failed, "PAIRS_SKIPPED": res.pairs_skipped,
-                "PAIRS_RUN": res.pairs_run, "MONTHS": ",".join(res.months),
-                "MONTHS_REBUILT": ",".join(res.months_rebuilt),
+                "PAIRS_RUN": res.pairs_run, self.MONTHS: ",".join(res.months),
+                self.MONTHS_REBUILT: ",".join(res.months_rebuilt),
                 "FILES": [os.path.join(res.monthly_folder, f"{m}.tif") for m in res.months]}
 
 

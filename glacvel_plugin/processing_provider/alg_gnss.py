@@ -36,6 +36,16 @@ class ImportGnss(GlacvelAlgorithm):
     ALG_ID = "import_gnss"
     GROUP_ID = "products"
 
+    # parameter and output keys
+    INPUT = "INPUT"
+    LAYOUT = "LAYOUT"
+    COLUMNS = "COLUMNS"
+    DELIMITER = "DELIMITER"
+    CRS = "CRS"
+    OUTPUT = "OUTPUT"
+    N_STATIONS = "N_STATIONS"
+    N_SKIPPED = "N_SKIPPED"
+
     def displayName(self):
         return self.tr("Import GNSS stations")
 
@@ -57,35 +67,35 @@ class ImportGnss(GlacvelAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "INPUT", self.tr("GNSS files (CSV)"), QgsProcessing.TypeFile))
+            self.INPUT, self.tr("GNSS files (CSV)"), QgsProcessing.TypeFile))
         self.addParameter(QgsProcessingParameterEnum(
-            "LAYOUT", self.tr("Layout"), LAYOUT_KEYS, defaultValue=0))
+            self.LAYOUT, self.tr("Layout"), LAYOUT_KEYS, defaultValue=0))
         self.addParameter(QgsProcessingParameterString(
-            "COLUMNS", self.tr("Column names (ROLE=COLUMN, overriding the layout)"),
+            self.COLUMNS, self.tr("Column names (ROLE=COLUMN, overriding the layout)"),
             optional=True))
         self.addParameter(QgsProcessingParameterString(
-            "DELIMITER", self.tr("Field separator"), ","))
+            self.DELIMITER, self.tr("Field separator"), ","))
         self.addParameter(QgsProcessingParameterCrs(
-            "CRS", self.tr("CRS of the positions (projected, metres; empty: EPSG:32607 for the "
+            self.CRS, self.tr("CRS of the positions (projected, metres; empty: EPSG:32607 for the "
                            "kaskawulsh layout)"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT", self.tr("GNSS stations"), QgsProcessing.TypeVectorPoint))
-        self.addOutput(QgsProcessingOutputNumber("N_STATIONS", self.tr("Station velocities")))
-        self.addOutput(QgsProcessingOutputNumber("N_SKIPPED", self.tr("Rows without data")))
+            self.OUTPUT, self.tr("GNSS stations"), QgsProcessing.TypeVectorPoint))
+        self.addOutput(QgsProcessingOutputNumber(self.N_STATIONS, self.tr("Station velocities")))
+        self.addOutput(QgsProcessingOutputNumber(self.N_SKIPPED, self.tr("Rows without data")))
 
     def process(self, parameters, context, feedback):
-        paths = parameters.get("INPUT") or []
+        paths = parameters.get(self.INPUT) or []
         if isinstance(paths, str):
             paths = [p for p in paths.split(";") if p]
         paths = [p.source() if hasattr(p, "source") else str(p) for p in paths]
         if not paths:
             raise ValueError(self.tr("INPUT is empty; give one or more GNSS CSV files"))
-        layout = LAYOUT_KEYS[self.parameterAsEnum(parameters, "LAYOUT", context)]
-        columns = parse_columns(self.parameterAsString(parameters, "COLUMNS", context), layout)
-        delim = self.parameterAsString(parameters, "DELIMITER", context) or ","
+        layout = LAYOUT_KEYS[self.parameterAsEnum(parameters, self.LAYOUT, context)]
+        columns = parse_columns(self.parameterAsString(parameters, self.COLUMNS, context), layout)
+        delim = self.parameterAsString(parameters, self.DELIMITER, context) or ","
         delim = "\t" if delim in ("\\t", "tab") else delim
-        crs = self.parameterAsCrs(parameters, "CRS", context)
-        if not crs.isValid() and parameters.get("CRS") in (None, "") and layout == "kaskawulsh":
+        crs = self.parameterAsCrs(parameters, self.CRS, context)
+        if not crs.isValid() and parameters.get(self.CRS) in (None, "") and layout == "kaskawulsh":
             crs = QgsCoordinateReferenceSystem("EPSG:32607")   # UTM 7N of the GLAFT files
         if not crs.isValid():
             raise ValueError(self.tr(
@@ -99,7 +109,7 @@ class ImportGnss(GlacvelAlgorithm):
         fields = QgsFields()
         for name, typ in FIELDS:
             fields.append(QgsField(name, typ))
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
+        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
                                           QgsWkbTypes.Point, crs)
         for rec in records:
             check_canceled(feedback)
@@ -115,7 +125,7 @@ class ImportGnss(GlacvelAlgorithm):
         if not records:
             raise ValueError(self.tr(
                 "the GNSS files hold no station with positions at both dates"))
-        return {"OUTPUT": dest, "N_STATIONS": len(records), "N_SKIPPED": skipped}
+        return {self.OUTPUT: dest, self.N_STATIONS: len(records), self.N_SKIPPED: skipped}
 
 
 ALGORITHMS = [ImportGnss]

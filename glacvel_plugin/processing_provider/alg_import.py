@@ -156,9 +156,9 @@ class ImportVelocity(GlacvelAlgorithm):
         # displacement over Δt, else velocity converted as for every product (÷ 365.25 for m/yr)
         factor = 1.0 / dt_days if units == "m" else units_factor(units)
 
-        inputs = [("VX", vx_path), ("VY", vy_path)]
+        inputs = [(self.VX, vx_path), (self.VY, vy_path)]
         if ex_path:
-            inputs += [("VX_ERROR", ex_path), ("VY_ERROR", ey_path)]
+            inputs += [(self.VX_ERROR, ex_path), (self.VY_ERROR, ey_path)]
         arrays = {}
         grid = None
         for label, path in inputs:
@@ -178,7 +178,7 @@ class ImportVelocity(GlacvelAlgorithm):
         if not crs.is_projected:
             raise ValueError(self.tr("VX is in a geographic CRS; velocity grids must be "
                                      "projected (metres): warp the rasters to UTM first"))
-        vx, vy = arrays["VX"], arrays["VY"]
+        vx, vy = arrays[self.VX], arrays[self.VY]
         both = np.isfinite(vx) & np.isfinite(vy)
         vx = np.where(both, vx, np.nan).astype(np.float32)
         vy = np.where(both, vy, np.nan).astype(np.float32)
@@ -187,8 +187,8 @@ class ImportVelocity(GlacvelAlgorithm):
         bands = {"v": np.hypot(vx, vy), "vx": vx, "vy": vy,
                  "dx": vx * np.float32(dt_days), "dy": vy * np.float32(dt_days)}
         if ex_path:
-            sx = np.where(both, np.abs(arrays["VX_ERROR"]), np.nan)
-            sy = np.where(both, np.abs(arrays["VY_ERROR"]), np.nan)
+            sx = np.where(both, np.abs(arrays[self.VX_ERROR]), np.nan)
+            sy = np.where(both, np.abs(arrays[self.VY_ERROR]), np.nan)
             bands.update(vx_error=sx.astype(np.float32), vy_error=sy.astype(np.float32),
                          v_error=velocity_error(vx, vy, sx, sy))
         check_canceled(feedback)

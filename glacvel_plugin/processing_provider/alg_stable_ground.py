@@ -39,7 +39,7 @@ SOURCES = {
 
 # ----------------------------------------------------------------------------- helpers
 def _product_path(alg, parameters, context):
-    layer = alg.parameterAsRasterLayer(parameters, "INPUT", context)
+    layer = alg.parameterAsRasterLayer(parameters, alg.INPUT, context)
     if layer is None:
         raise ValueError(translate("GlacvelMessages", "give a velocity product as INPUT"))
     return layer.source()
@@ -66,15 +66,15 @@ def stable_mask(alg, parameters, context, product, vx, vy, feedback, auto_messag
     ``auto_message`` (translated by the caller) is shown when stable ground is picked
     automatically.
     """
-    mask = _polygon_mask(alg, parameters, "STABLE_GROUND", context, product, "STABLE_GROUND")
+    mask = _polygon_mask(alg, parameters, alg.STABLE_GROUND, context, product, alg.STABLE_GROUND)
     if mask is not None:
         return mask, "polygons"
     glacier = None
-    source = alg.parameterAsSource(parameters, "GLACIER_OUTLINES", context)
+    source = alg.parameterAsSource(parameters, alg.GLACIER_OUTLINES, context)
     if source is not None:
-        geoms = source_geometries(source, product.crs, context, "polygon", "GLACIER_OUTLINES")
+        geoms = source_geometries(source, product.crs, context, "polygon", alg.GLACIER_OUTLINES)
         glacier = rasterize_mask(geoms, product.transform, product.shape, all_touched=True)
-        buffer_m = alg.parameterAsDouble(parameters, "BUFFER", context)
+        buffer_m = alg.parameterAsDouble(parameters, alg.BUFFER, context)
         mask = sg.outside_outlines(glacier, buffer_m, product.resolution)
         return mask, "outlines"
     quality = product.bands.get("quality")
@@ -85,13 +85,13 @@ def stable_mask(alg, parameters, context, product, vx, vy, feedback, auto_messag
 
 def _add_stable_parameters(alg, labels):
     """INPUT, STABLE_GROUND, GLACIER_OUTLINES, BUFFER with the caller's translated ``labels``."""
-    alg.addParameter(QgsProcessingParameterRasterLayer("INPUT", labels[0]))
+    alg.addParameter(QgsProcessingParameterRasterLayer(alg.INPUT, labels[0]))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "STABLE_GROUND", labels[1], [QgsProcessing.TypeVectorPolygon], optional=True))
+        alg.STABLE_GROUND, labels[1], [QgsProcessing.TypeVectorPolygon], optional=True))
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "GLACIER_OUTLINES", labels[2], [QgsProcessing.TypeVectorPolygon], optional=True))
+        alg.GLACIER_OUTLINES, labels[2], [QgsProcessing.TypeVectorPolygon], optional=True))
     alg.addParameter(QgsProcessingParameterNumber(
-        "BUFFER", labels[3], QgsProcessingParameterNumber.Double, defaultValue=200.0,
+        alg.BUFFER, labels[3], QgsProcessingParameterNumber.Double, defaultValue=200.0,
         minValue=0.0))
 
 
@@ -100,7 +100,7 @@ ERROR_MEASURES = sgio.ERROR_MEASURES
 
 def _add_error_measure(alg, label, options):
     """Advanced ERROR_MEASURE enum (options in the order of :data:`ERROR_MEASURES`)."""
-    p = QgsProcessingParameterEnum("ERROR_MEASURE", label, options=options, defaultValue=0)
+    p = QgsProcessingParameterEnum(alg.ERROR_MEASURE, label, options=options, defaultValue=0)
     p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
     alg.addParameter(p)
 
@@ -117,7 +117,17 @@ class StableGroundCorrection(GlacvelAlgorithm):
 
     ALG_ID = "stable_ground_correction"
     GROUP_ID = "stableground"
-    MODELS = ("constant", "plane")
+
+    # parameter and output keys
+    HOLDOUT_BLOCK = "HOLDOUT_BLOCK"
+    MODEL = "MODEL"
+    OUTPUT = "OUTPUT"
+    ERROR_MEASURE = "ERROR_MEASURE"
+    INPUT = "INPUT"
+    STABLE_GROUND = "STABLE_GROUND"
+    GLACIER_OUTLINES = "GLACIER_OUTLINES"
+    BUFFER = "BUFFER"
+    MODELS = sg.OFFSET_MODELS
 
     def displayName(self):
         return self.tr("Stable-ground correction")
@@ -148,10 +158,10 @@ class StableGroundCorrection(GlacvelAlgorithm):
                                               "minus buffer)"),
                                       self.tr("Buffer around glacier outlines (m)")])
         self.addParameter(QgsProcessingParameterEnum(
-            "MODEL", self.tr("Offset model"), options=[self.tr("constant (median)"),
+            self.MODEL, self.tr("Offset model"), options=[self.tr("constant (median)"),
                                                        self.tr("plane")], defaultValue=0))
         block = QgsProcessingParameterNumber(
-            "HOLDOUT_BLOCK", self.tr("Hold-out checkerboard block (pixels)"),
+            self.HOLDOUT_BLOCK, self.tr("Hold-out checkerboard block (pixels)"),
             QgsProcessingParameterNumber.Integer, defaultValue=sg.HOLDOUT_BLOCK, minValue=1)
         block.setFlags(block.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(block)
@@ -159,7 +169,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
                            [self.tr("RMSE on held-out stable pixels"),
                             self.tr("robust RMSE: sqrt(median^2 + NMAD^2)")])
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT", self.tr("Corrected velocity product")))
+            self.OUTPUT, self.tr("Corrected velocity product")))
         for key in ("OFFSET_VX", "OFFSET_VY", "N_FIT", "N_EVAL", "MEAN_VX", "MEAN_VY", "STD_VX",
                     "STD_VY", "NMAD_VX", "NMAD_VY", "RMSE_VX", "RMSE_VY"):
             self.addOutput(QgsProcessingOutputNumber(key, key))
@@ -169,9 +179,9 @@ class StableGroundCorrection(GlacvelAlgorithm):
         product = read_product(path)
         vx, vy = product.band("vx"), product.band("vy")
         units, factor, _ = _velocity_units(product, path)
-        model = self.MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
-        block = self.parameterAsInt(parameters, "HOLDOUT_BLOCK", context)
-        out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        model = self.MODELS[self.parameterAsEnum(parameters, self.MODEL, context)]
+        block = self.parameterAsInt(parameters, self.HOLDOUT_BLOCK, context)
+        out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         mask, source = stable_mask(
             self, parameters, context, product, vx, vy, feedback,
             self.tr("No stable-ground polygons or glacier outlines given: picking stable "
@@ -179,7 +189,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
         feedback.pushInfo(self.tr("Stable ground: {}").format(
             translate("GlacvelMessages", SOURCES[source])))
         check_canceled(feedback)
-        measure = ERROR_MEASURES[self.parameterAsEnum(parameters, "ERROR_MEASURE", context)]
+        measure = ERROR_MEASURES[self.parameterAsEnum(parameters, self.ERROR_MEASURE, context)]
         res, off_x, off_y = sgio.correct_product(product, path, out, mask, source, model, block,
                                                  measure, callbacks(feedback)[1])
         hx, hy = res.heldout_x, res.heldout_y
@@ -188,7 +198,7 @@ class StableGroundCorrection(GlacvelAlgorithm):
             "mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} {u} ({} pixels)").format(
                 off_x, off_y, model, res.n_fit, hx.mean, hy.mean, hx.std, hy.std, hx.nmad,
                 hy.nmad, res.n_eval, u=units))
-        return {"OUTPUT": out, "OFFSET_VX": off_x, "OFFSET_VY": off_y, "MODEL": model,
+        return {self.OUTPUT: out, "OFFSET_VX": off_x, "OFFSET_VY": off_y, self.MODEL: model,
                 "STABLE_SOURCE": source, "N_FIT": res.n_fit, "N_EVAL": res.n_eval,
                 "MEAN_VX": hx.mean, "MEAN_VY": hy.mean, "STD_VX": hx.std, "STD_VY": hy.std,
                 "NMAD_VX": hx.nmad, "NMAD_VY": hy.nmad, "RMSE_VX": hx.rmse,
@@ -201,6 +211,18 @@ class StableGroundError(GlacvelAlgorithm):
 
     ALG_ID = "stable_ground_error"
     GROUP_ID = "stableground"
+
+    # parameter and output keys
+    THRES_SIGMA = "THRES_SIGMA"
+    GLACIER_INTERIOR = "GLACIER_INTERIOR"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    OUTPUT_REPORT = "OUTPUT_REPORT"
+    OUTPUT_ERROR = "OUTPUT_ERROR"
+    ERROR_MEASURE = "ERROR_MEASURE"
+    INPUT = "INPUT"
+    STABLE_GROUND = "STABLE_GROUND"
+    GLACIER_OUTLINES = "GLACIER_OUTLINES"
+    BUFFER = "BUFFER"
 
     def displayName(self):
         return self.tr("Stable-ground error statistics")
@@ -230,10 +252,10 @@ class StableGroundError(GlacvelAlgorithm):
                                               "minus buffer)"),
                                       self.tr("Buffer around glacier outlines (m)")])
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "GLACIER_INTERIOR", self.tr("Glacier outline buffered inward (GLAFT metric 2)"),
+            self.GLACIER_INTERIOR, self.tr("Glacier outline buffered inward (GLAFT metric 2)"),
             [QgsProcessing.TypeVectorPolygon], optional=True))
         thres = QgsProcessingParameterNumber(
-            "THRES_SIGMA", self.tr("KDE contour level (sigma)"),
+            self.THRES_SIGMA, self.tr("KDE contour level (sigma)"),
             QgsProcessingParameterNumber.Double, defaultValue=sg.GLAFT_THRES_SIGMA,
             minValue=0.5, maxValue=5.0)
         thres.setFlags(thres.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
@@ -242,30 +264,30 @@ class StableGroundError(GlacvelAlgorithm):
                            [self.tr("RMSE on stable ground (includes outliers and offset)"),
                             self.tr("robust RMSE: sqrt(median^2 + NMAD^2)")])
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT_TABLE", self.tr("Stable-ground statistics"), QgsProcessing.TypeVector,
+            self.OUTPUT_TABLE, self.tr("Stable-ground statistics"), QgsProcessing.TypeVector,
             optional=True, createByDefault=True))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_REPORT", self.tr("Stable-ground report"), self.tr("HTML files (*.html)"),
+            self.OUTPUT_REPORT, self.tr("Stable-ground report"), self.tr("HTML files (*.html)"),
             optional=True, createByDefault=True))
         for key in ("N_PIXELS", "MEAN_VX", "MEAN_VY", "MEDIAN_VX", "MEDIAN_VY", "STD_VX",
                     "STD_VY", "NMAD_VX", "NMAD_VY", "RMSE_VX", "RMSE_VY", "MEAN_V", "STD_V",
                     "DELTA_U", "DELTA_V", "DELTA_XY_STRAIN", "SIGMA_VX", "SIGMA_VY"):
             self.addOutput(QgsProcessingOutputNumber(key, key))
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_ERROR", self.tr("Product with error bands")))
+            self.OUTPUT_ERROR, self.tr("Product with error bands")))
 
     def process(self, parameters, context, feedback):
         path = _product_path(self, parameters, context)
         product = read_product(path)
         vx, vy = product.band("vx"), product.band("vy")
         units, _, rate = _velocity_units(product, path)
-        thres = self.parameterAsDouble(parameters, "THRES_SIGMA", context)
+        thres = self.parameterAsDouble(parameters, self.THRES_SIGMA, context)
         mask, source = stable_mask(
             self, parameters, context, product, vx, vy, feedback,
             self.tr("No stable-ground polygons or glacier outlines given: picking stable "
                     "ground automatically"))
-        interior = _polygon_mask(self, parameters, "GLACIER_INTERIOR", context, product,
-                                 "GLACIER_INTERIOR")
+        interior = _polygon_mask(self, parameters, self.GLACIER_INTERIOR, context, product,
+                                 self.GLACIER_INTERIOR)
         _, is_canceled = callbacks(feedback)
         valid = mask & np.isfinite(vx) & np.isfinite(vy)
         n = int(valid.sum())
@@ -304,9 +326,9 @@ class StableGroundError(GlacvelAlgorithm):
 
         # Error bands: per-pixel 1-sigma from the stable-ground RMSE (includes any offset).
         check_canceled(feedback)
-        out_err = self.parameterAsOutputLayer(parameters, "OUTPUT_ERROR", context)
+        out_err = self.parameterAsOutputLayer(parameters, self.OUTPUT_ERROR, context)
         bands = dict(product.bands)
-        measure = ERROR_MEASURES[self.parameterAsEnum(parameters, "ERROR_MEASURE", context)]
+        measure = ERROR_MEASURES[self.parameterAsEnum(parameters, self.ERROR_MEASURE, context)]
         sigma_x, sigma_y = st["vx"].sigma(measure), st["vy"].sigma(measure)
         bands.update(_error_bands(bands, sigma_x, sigma_y))
         results.update(SIGMA_VX=sigma_x, SIGMA_VY=sigma_y, ERROR_MEASURE=measure)
@@ -323,14 +345,14 @@ class StableGroundError(GlacvelAlgorithm):
         bands = _ordered(bands)
         write_product(out_err, bands, product.transform, product.crs, tags,
                       band_tags=_band_tags(bands, units), protect=[path])
-        results["OUTPUT_ERROR"] = out_err
+        results[self.OUTPUT_ERROR] = out_err
 
         check_canceled(feedback)
-        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
         if report_path:
             write_report(report_path, os.path.basename(path), source, st, m1, m2, thres,
                          vx[valid], vy[valid], v[valid], units)
-            results["OUTPUT_REPORT"] = report_path
+            results[self.OUTPUT_REPORT] = report_path
         feedback.setProgress(90)
 
         rows = [(c, k, getattr(st[c], k), units if k not in ("n", "normality_stat",
@@ -348,7 +370,7 @@ class StableGroundError(GlacvelAlgorithm):
         fields.append(QgsField("statistic", QVariant.String))
         fields.append(QgsField("value", QVariant.Double))
         fields.append(QgsField("units", QVariant.String))
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT_TABLE", context, fields,
+        sink, dest = self.parameterAsSink(parameters, self.OUTPUT_TABLE, context, fields,
                                           QgsWkbTypes.NoGeometry)
         if sink is not None:
             for r in rows:
@@ -356,7 +378,7 @@ class StableGroundError(GlacvelAlgorithm):
                 value = float(r[2])
                 f.setAttributes([r[0], r[1], value if math.isfinite(value) else None, r[3]])
                 sink.addFeature(f, QgsFeatureSink.FastInsert)
-            results["OUTPUT_TABLE"] = dest
+            results[self.OUTPUT_TABLE] = dest
         feedback.pushInfo(self.tr(
             "Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} "
             "{u}; GLAFT delta_u {:.4f}, delta_v {:.4f} {u}").format(

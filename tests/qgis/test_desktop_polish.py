@@ -6,7 +6,6 @@ Every product here is built from real data shipped in ``demo/data`` (GLAFT's CAR
 Kaskawulsh Landsat-8 velocities) or correlated from the tiny Yahtse Landsat-8 pair in
 ``tests/data/desktop``.
 """
-import datetime as dt
 import os
 import sys
 
@@ -15,43 +14,9 @@ import pytest
 import rasterio
 
 from tests.conftest import ROOT
+from tests.helpers import kaskawulsh_product
 
-KASK = os.path.join(ROOT, "demo", "data", "kaskawulsh",
-                    "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif")
 YAHTSE = os.path.join(ROOT, "demo", "data", "yahtse")
-
-
-def kaskawulsh_product(path, crop=(100, 200, 150, 300), nmad=None, sensor="L8",
-                       start=dt.datetime(2018, 3, 4, 20, 30), end=dt.datetime(2018, 4, 5, 20, 30)):
-    """A glacvel product from the real CARST Kaskawulsh Landsat-8 vx/vy/errx/erry (m/d).
-
-    ``crop`` = (row0, row1, col0, col1); ``nmad`` = (vx, vy) stable-ground NMAD tags
-    (m/d) as ``glacvel:stable_ground_error`` writes them. Returns (path, bands dict).
-    """
-    from rasterio.windows import Window
-
-    from glacvel_plugin.io.product import standard_tags, write_product
-    bands = {}
-    for b in ("vx", "vy", "errx", "erry"):
-        with rasterio.open(KASK.format(b)) as ds:
-            win = Window(crop[2], crop[0], crop[3] - crop[2], crop[1] - crop[0])
-            a = ds.read(1, window=win).astype(np.float32)
-            a[a == ds.nodata] = np.nan
-            bands[b] = a
-            transform, crs = ds.window_transform(win), ds.crs
-    vx, vy = bands["vx"], bands["vy"]
-    v = np.hypot(vx, vy)
-    dt_days = (end - start).total_seconds() / 86400.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        err = (np.sqrt((bands["errx"] * vx) ** 2 + (bands["erry"] * vy) ** 2) / v).astype(np.float32)
-    out = {"v": v, "vx": vx, "vy": vy, "dx": vx * dt_days, "dy": vy * dt_days,
-           "quality": np.where(np.isfinite(v), 1.0, np.nan).astype(np.float32), "v_error": err}
-    extra = {}
-    if nmad is not None:
-        extra = {"SE_NMAD_VX": f"{nmad[0]:.6g}", "SE_NMAD_VY": f"{nmad[1]:.6g}"}
-    tags = standard_tags(sensor, start, end, "CARST (GLAFT demo)", **extra)
-    write_product(str(path), out, transform, crs, tags)
-    return str(path), out
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ def test_menus_add_and_remove(qgis_iface, tmp_path):
     from qgis.core import QgsProject, QgsRasterLayer
 
     from glacvel_plugin.gui.menus import GlacvelMenus
-    from tests.qgis.test_styling import make_product
+    from tests.helpers import make_product
     menus = GlacvelMenus(qgis_iface)
     menus.add()
     try:
@@ -206,7 +206,7 @@ def uav_reference(tmp_path):
     """Stand-in for a UAV velocity raster: the real CARST Kaskawulsh product (120 m grid).
 
     No real UAV glacier velocity field is available."""
-    from tests.qgis.test_styling import make_product
+    from tests.helpers import make_product
     return make_product(tmp_path / "uav_velocity.tif")
 
 
@@ -377,8 +377,8 @@ def test_reference_dialog_fits_weights_against_gnss(qgis_iface, glacvel_processi
     from qgis.core import QgsProject
 
     from glacvel_plugin.gui.reference_dialog import ReferenceDialog
-    from tests.qgis.test_fusion_algs import L8 as L8_STEM, S2 as S2_STEM, carst_product, gnss_layer
-    sources = [carst_product(tmp_path, L8_STEM, "L8"), carst_product(tmp_path, S2_STEM, "S2")]
+    from tests.helpers import KASK_L8_STEM, KASK_S2_STEM, glaft_product, gnss_layer
+    sources = [glaft_product(tmp_path, KASK_L8_STEM, "L8"), glaft_product(tmp_path, KASK_S2_STEM, "S2")]
     gnss = gnss_layer([0, 2])
     QgsProject.instance().addMapLayer(gnss)
     try:

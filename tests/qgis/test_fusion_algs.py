@@ -17,9 +17,7 @@ stations 0 and 1 and 03-04→03-29 for station 2 (no 04-05 position). The fused
 product mixes a 32-day and a 10-day pair inside March, so the reference for the
 fit and the validation is the GNSS velocity over the longer (Landsat-8) period.
 """
-import csv
 import datetime as dt
-import glob
 import os
 
 import numpy as np
@@ -30,90 +28,19 @@ from rasterio.windows import Window
 
 from glacvel_plugin.io.grid import SourceReader, TargetGrid
 from glacvel_plugin.io.product import read_product, standard_tags, write_product
-from tests import helpers
-from tests.conftest import carst_velocity, test_data
+from tests.helpers import KASK_L8_STEM as L8, KASK_S2_STEM as S2
+from tests.helpers import glaft_product, gnss_layer, gnss_velocity
 
-KASK = "kaskawulsh_multisensor"
-L8 = "LS8-061018_20180304-20180405"
-S2 = "Sen2-Orb14_20180304-20180314"
 L8_AUG = "LS8-062017_20180802-20180818"
 S2_MAY = "Sen2-Orb14_20180508-20180518"
-
-
-def carst_product(folder, stem, sensor, units="m/d", scale=1.0, name=None):
-    """A glacvel product from the four CARST rasters of one pair."""
-    d0, d1 = stem.split("_")[1].split("-")
-    return helpers.carst_product(folder, stem, sensor, carst_velocity, units=units, scale=scale,
-                                 name=name or f"{sensor}_{d0}_{d1}.tif",
-                                 method="CARST bedrock-corrected (GLAFT demo)")
 
 
 @pytest.fixture(scope="module")
 def products(tmp_path_factory):
     d = tmp_path_factory.mktemp("kask_products")
-    return {"L8": carst_product(d, L8, "L8"), "S2": carst_product(d, S2, "S2"),
-            "L8_AUG": carst_product(d, L8_AUG, "L8", name="L8_aug.tif"),
-            "S2_MAY": carst_product(d, S2_MAY, "S2", name="S2_may.tif")}
-
-
-def gnss_positions():
-    """{station: {date: (easting, northing)}} from every gps/*_GPS CSV (UTM 7N)."""
-    pos = {}
-    for p in sorted(glob.glob(os.path.join(test_data(KASK, "gps"), "*_GPS"))):
-        with open(p, newline="") as f:
-            for row in csv.DictReader(f):
-                st = int(row[""])
-                for date, e, n in ((row["date1"], row["start_easting"], row["start_northing"]),
-                                   (row["date2"], row["end_easting"], row["end_northing"])):
-                    if e and n:
-                        pos.setdefault(st, {})[dt.date.fromisoformat(date)] = (float(e), float(n))
-    return pos
-
-
-def gnss_velocity(t0, t1):
-    """{station: (x_mid, y_mid, vx, vy, a, b)} over the longest interval inside [t0, t1]."""
-    out = {}
-    for st, series in gnss_positions().items():
-        dates = sorted(d for d in series if t0 <= d <= t1)
-        if len(dates) < 2:
-            continue
-        a, b = dates[0], dates[-1]
-        (xa, ya), (xb, yb) = series[a], series[b]
-        days = (b - a).days
-        out[st] = ((xa + xb) / 2, (ya + yb) / 2, (xb - xa) / days, (yb - ya) / days, a, b)
-    return out
-
-
-def gnss_layer(stations, t0=dt.date(2018, 3, 4), t1=dt.date(2018, 4, 5), positions=False):
-    """A memory point layer (EPSG:32607) of GNSS stations with vx, vy (m/d), or with
-    start/end positions and dates when ``positions``."""
-    from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsPointXY, QgsVectorLayer
-    from qgis.PyQt.QtCore import QVariant
-    vel = gnss_velocity(t0, t1)
-    lyr = QgsVectorLayer("Point?crs=EPSG:32607", "gnss", "memory")
-    fields = [QgsField("station", QVariant.String)]
-    if positions:
-        fields += [QgsField(n, QVariant.Double) for n in ("start_x", "start_y", "end_x", "end_y")]
-        fields += [QgsField("start_date", QVariant.Date), QgsField("end_date", QVariant.Date)]
-    else:
-        fields += [QgsField("vx", QVariant.Double), QgsField("vy", QVariant.Double)]
-    lyr.dataProvider().addAttributes(fields)
-    lyr.updateFields()
-    series = gnss_positions()
-    feats = []
-    for st in stations:
-        x, y, vx, vy, a, b = vel[st]
-        f = QgsFeature(lyr.fields())
-        f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
-        if positions:
-            (xa, ya), (xb, yb) = series[st][a], series[st][b]
-            f.setAttributes([f"GNSS{st}", xa, ya, xb, yb, a.isoformat(), b.isoformat()])
-        else:
-            f.setAttributes([f"GNSS{st}", vx, vy])
-        feats.append(f)
-    lyr.dataProvider().addFeatures(feats)
-    assert lyr.featureCount() == len(stations)
-    return lyr
+    return {"L8": glaft_product(d, L8, "L8"), "S2": glaft_product(d, S2, "S2"),
+            "L8_AUG": glaft_product(d, L8_AUG, "L8", name="L8_aug.tif"),
+            "S2_MAY": glaft_product(d, S2_MAY, "S2", name="S2_may.tif")}
 
 
 def grid_values(path, xy_list, bands=("vx", "vy")):

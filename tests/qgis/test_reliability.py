@@ -7,7 +7,6 @@ tests/data/kaskawulsh_flowline and the Yahtse Landsat-8 crops of tests/data/desk
 Every test copies its inputs into a temporary folder first and hashes every file there
 before and after the run.
 """
-import hashlib
 import os
 import shutil
 
@@ -16,26 +15,9 @@ import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 
 from glacvel_plugin.io.guard import _host_tag
-from tests.conftest import ROOT
 from tests.conftest import test_data as data_path
-
-KASK = os.path.join(ROOT, "demo", "data", "kaskawulsh")
-L8 = "LS8-061018_20180304-20180405_velo-corrected_{}_SNT-GAU-RSO.tif"
-S2 = "Sen2-Orb14_20180304-20180314_velo-corrected_{}_SNT-GAU-RSO.tif"
-BEDROCK = [f"bedrock_V1.{e}" for e in ("shp", "shx", "dbf", "prj", "cpg", "qpj")]
-
-
-def snapshot(folder):
-    """{relative path: sha256} of every file under ``folder`` (hidden ones included)."""
-    out = {}
-    for root, dirs, files in os.walk(folder):
-        for d in dirs:
-            out[os.path.relpath(os.path.join(root, d), folder) + "/"] = "dir"
-        for f in files:
-            p = os.path.join(root, f)
-            with open(p, "rb") as fh:
-                out[os.path.relpath(p, folder)] = hashlib.sha256(fh.read()).hexdigest()
-    return out
+from tests.helpers import KASK_BEDROCK as BEDROCK, KASK_L8_FILE as L8
+from tests.helpers import refused, snapshot
 
 
 class CancelAt(QgsProcessingFeedback):
@@ -48,48 +30,6 @@ class CancelAt(QgsProcessingFeedback):
     def isCanceled(self):  # noqa: N802 (QGIS API)
         self.calls += 1
         return self.calls >= self.n or super().isCanceled()
-
-
-@pytest.fixture(scope="module")
-def kask(glacvel_processing, tmp_path_factory):
-    """Private copies of the Kaskawulsh inputs and two imported velocity products."""
-    import processing
-    d = tmp_path_factory.mktemp("kask_in")
-    for q in ("vx", "vy", "errx", "erry"):
-        shutil.copy(os.path.join(KASK, L8.format(q)), d / L8.format(q))
-    for q in ("vx", "vy"):
-        shutil.copy(os.path.join(KASK, S2.format(q)), d / S2.format(q))
-    for name in BEDROCK:
-        shutil.copy(os.path.join(KASK, "stable_ground", name), d / name)
-    for name in os.listdir(os.path.join(KASK, "gps")):
-        shutil.copy(os.path.join(KASK, "gps", name), d / name)
-    shutil.copy(data_path("kaskawulsh_flowline", "kaskawulsh_trunk.geojson"),
-                d / "trunk.geojson")
-    out = {}
-    for key, pattern, start, end, sensor in (
-            ("L8", L8, "2018-03-04T00:00:00", "2018-04-05T00:00:00", "Landsat-8"),
-            ("S2", S2, "2018-03-04T00:00:00", "2018-03-14T00:00:00", "Sentinel-2")):
-        params = {"VX": str(d / pattern.format("vx")), "VY": str(d / pattern.format("vy")),
-                  "START_DATE": start, "END_DATE": end, "SENSOR": sensor,
-                  "OUTPUT": str(d / f"{key}.tif")}
-        if key == "L8":
-            params.update(VX_ERROR=str(d / pattern.format("errx")),
-                          VY_ERROR=str(d / pattern.format("erry")))
-        out[key] = processing.run("glacvel:import_velocity", params)["OUTPUT"]
-    out["folder"] = str(d)
-    out["bedrock"] = str(d / "bedrock_V1.shp")
-    out["trunk"] = str(d / "trunk.geojson")
-    return out
-
-
-def refused(run_alg, alg, params, match, folders, feedback=None):
-    """Run ``alg`` expecting a refusal matching ``match``; no file in ``folders`` changes."""
-    before = {f: snapshot(f) for f in folders}
-    with pytest.raises(QgsProcessingException, match=match) as err:
-        run_alg(alg, params, feedback=feedback)
-    for f in folders:
-        assert snapshot(f) == before[f], f"{f} changed after a refused run"
-    return str(err.value)
 
 
 # ----------------------------------------------------------------- inputs never overwritten

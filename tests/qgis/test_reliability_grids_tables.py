@@ -4,7 +4,7 @@ value) or the file, row and column; no input changes and the output folders hold
 nothing new.
 
 Real data only: the Kaskawulsh Landsat-8 / Sentinel-2 velocity products imported by the
-``kask`` fixture of test_reliability (demo/data/kaskawulsh).
+``kask`` fixture of tests/qgis/conftest.py (demo/data/kaskawulsh).
 """
 import os
 import re
@@ -13,7 +13,7 @@ import numpy as np
 
 import pytest
 
-from tests.qgis.test_reliability import kask, refused, snapshot  # noqa: F401 (fixture)
+from tests.helpers import refused, snapshot
 
 
 def _grid_numbers(msg):

@@ -7,41 +7,9 @@ import pytest
 import rasterio
 
 from tests.conftest import carst_velocity
+from tests.helpers import make_product
 
 L8_MARCH = "LS8-061018_20180304-20180405"
-
-
-def make_product(path, crop=None, with_error=True):
-    """Write a glacvel product from the real CARST Kaskawulsh Landsat-8 vx/vy/errx/erry (m/d).
-
-    ``crop``: (row0, row1, col0, col1) or None for the whole 305 × 472 grid (120 m).
-    v_error = √((σx·vx)² + (σy·vy)²)/|v| (ITS_LIVE). Returns (path, v array).
-    """
-    from rasterio.windows import Window
-
-    from glacvel_plugin.io.product import standard_tags, write_product
-    bands = {}
-    for b in ("vx", "vy", "errx", "erry"):
-        with rasterio.open(carst_velocity(L8_MARCH, b)) as ds:
-            win = Window(crop[2], crop[0], crop[3] - crop[2], crop[1] - crop[0]) if crop else None
-            a = ds.read(1, window=win).astype(np.float32)
-            a[a == ds.nodata] = np.nan
-            bands[b] = a
-            transform = ds.window_transform(win) if win else ds.transform
-            crs = ds.crs
-    vx, vy = bands["vx"], bands["vy"]
-    v = np.hypot(vx, vy)
-    dt_days = 32.0
-    out = {"v": v, "vx": vx, "vy": vy, "dx": vx * dt_days, "dy": vy * dt_days,
-           "quality": np.where(np.isfinite(v), 1.0, np.nan).astype(np.float32)}
-    if with_error:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["v_error"] = (np.sqrt((bands["errx"] * vx) ** 2 + (bands["erry"] * vy) ** 2)
-                              / v).astype(np.float32)
-    tags = standard_tags("L8", dt.datetime(2018, 3, 4, 20, 30), dt.datetime(2018, 4, 5, 20, 30),
-                         "CARST (GLAFT demo)")
-    write_product(str(path), out, transform, crs, tags)
-    return str(path), v
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Velocity time series at a point: sampling, plot data, CSV/PNG export, the map tool
 and its dock driven by a simulated click. Products are built from the real CARST
-Kaskawulsh Landsat-8 velocities in demo/data (tests/qgis/test_desktop_polish.py)."""
+Kaskawulsh Landsat-8 velocities in demo/data (tests/helpers.py kaskawulsh_product)."""
 import csv
 import datetime as dt
 import os
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from tests.qgis.test_desktop_polish import kaskawulsh_product
+from tests.helpers import kaskawulsh_product
 
 
 @pytest.fixture

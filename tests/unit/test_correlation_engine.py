@@ -9,45 +9,24 @@ images. "Textured" windows are the upper half by high-pass contrast.
 """
 import numpy as np
 import pytest
-import rasterio
-from rasterio.windows import Window
 from scipy import ndimage
 
 from glacvel_plugin.core import Canceled
 from glacvel_plugin.core.correlation import (Match, batch_size_for, match_windows,
                                              spectral_weight)
 from glacvel_plugin.core.pipeline import ArrayPair, correlate_pair
-from tests.conftest import YAHTSE_REF, YAHTSE_SEC, test_data
+from tests.conftest import YAHTSE_REF, YAHTSE_SEC
+from tests.helpers import fourier_shift, glacier_field, warp, yahtse_crop
 
 REF = YAHTSE_REF  # pixel positions below are in this crop (rows 96-, cols 700- of the scene)
 SEC = YAHTSE_SEC
 NOISE = 0.02
 
 
-def _crop(row, col, h, w, image=REF):
-    """float64 (h, w) crop of a Yahtse B8 image (REF or SEC) from (row, col)."""
-    with rasterio.open(test_data(*image)) as ds:
-        return ds.read(1, window=Window(col, row, w, h)).astype(np.float64)
-
-
-def glacier_field(h, w, amplitude, width):
-    """Glacier-like displacement (px) on an h × w image: fast centre column, slow
-    margins (Gaussian of ``width`` px across), flowing down the rows (south) and a
-    little west (towards SSW). Returns callables u_r(r, c), u_c(r, c)."""
-    xc = w / 2.0
-
-    def u_r(r, c):
-        return amplitude * np.exp(-((c - xc) / width) ** 2) * (0.9 + 0.1 * np.cos(np.pi * r / h))
-
-    def u_c(r, c):
-        return -0.3 * u_r(r, c)
-    return u_r, u_c
-
-
 @pytest.fixture(scope="module")
 def glacier_pair():
     """Yahtse crop and its copy warped by a 15 px glacier field (warped once per module)."""
-    crop = _crop(4, 230, 320, 768)
+    crop = yahtse_crop(4, 230, 320, 768)
     u_r, u_c = glacier_field(*crop.shape, 15.0, 450.0)
     return crop, warp(crop, u_r, u_c), u_r, u_c
 
@@ -69,48 +48,6 @@ def _field_errors(f, crop, u_r, u_c, n, step):
     return err, inside, tex, tr
 
 
-def _sym(a):
-    e = np.concatenate([a, a[::-1]], 0)
-    return np.concatenate([e, e[:, ::-1]], 1)
-
-
-def fourier_shift(a, dy, dx):
-    """a moved by (+dy, +dx) px: content at q appears at q + d."""
-    e = _sym(a)
-    fy = np.fft.fftfreq(e.shape[0])[:, None]
-    fx = np.fft.fftfreq(e.shape[1])[None, :]
-    out = np.real(np.fft.ifft2(np.fft.fft2(e) * np.exp(-2j * np.pi * (fy * dy + fx * dx))))
-    return out[:a.shape[0], :a.shape[1]]
-
-
-def fourier_upsample(a, k):
-    e = _sym(a)
-    H, W = e.shape
-    F = np.fft.fftshift(np.fft.fft2(e))
-    P = np.zeros((H * k, W * k), complex)
-    P[(H * k - H) // 2:(H * k - H) // 2 + H, (W * k - W) // 2:(W * k - W) // 2 + W] = F
-    up = np.real(np.fft.ifft2(np.fft.ifftshift(P))) * k * k
-    return up[:a.shape[0] * k, :a.shape[1] * k]
-
-
-def warp(a, u_r, u_c, k=4):
-    """Secondary image for a displacement field (u_r, u_c)(q) given in the reference frame.
-
-    The feature at q moves to p = q + u(q); the secondary at p is the reference at q(p),
-    found by fixed-point iteration q ← p − u(q), sampled on the k× Fourier-upsampled
-    reference with cubic splines.
-    """
-    up = fourier_upsample(a, k)
-    h, w = a.shape
-    pr, pc = np.mgrid[0:h, 0:w].astype(np.float64)
-    qr, qc = pr.copy(), pc.copy()
-    for _ in range(30):
-        qr = pr - u_r(qr, qc)
-        qc = pc - u_c(qr, qc)
-    # zero-padded DFT samples: up-sampled sample i lies at original coordinate i / k
-    return ndimage.map_coordinates(up, [qr * k, qc * k], order=3, mode="mirror")
-
-
 def _noisy(a, rng):
     return (a + rng.normal(0, NOISE * a.std(), a.shape)).astype(np.float32)
 
@@ -124,7 +61,7 @@ def _textured(img, rows, cols, n):
 @pytest.fixture(scope="module")
 def crop():
     # crevassed ice and rock north-east of the Yahtse trunk (rows 150-406, cols 1050-1434)
-    return _crop(54, 350, 256, 384)
+    return yahtse_crop(54, 350, 256, 384)
 
 
 @pytest.mark.parametrize("method", ["phase", "ncc"])
@@ -309,7 +246,7 @@ def test_fast_engine_robust_pass_resists_changed_surface(crop):
     from glacvel_plugin.core.filters import prefilter
     rng = np.random.default_rng(3)
     shift = (0.4, -0.3)
-    other = _crop(504, 100, *crop.shape)
+    other = yahtse_crop(504, 100, *crop.shape)
     blobs = ndimage.gaussian_filter(rng.normal(size=crop.shape), 6)
     changed = blobs > np.quantile(blobs, 0.8)
     sec = np.where(changed, other * crop.std() / other.std(), fourier_shift(crop, *shift))
@@ -339,8 +276,8 @@ def test_fast_engine_result_does_not_depend_on_the_prior():
     prior it started from."""
     from glacvel_plugin.core.correlation import dense_lucas_kanade
     from glacvel_plugin.core.filters import prefilter
-    a = prefilter(_crop(9, 495, 300, 300).astype(np.float32))
-    b = prefilter(_crop(9, 495, 300, 300, SEC).astype(np.float32))
+    a = prefilter(yahtse_crop(9, 495, 300, 300).astype(np.float32))
+    b = prefilter(yahtse_crop(9, 495, 300, 300, SEC).astype(np.float32))
     n, step = 32, 2
     ro, co = (a.shape[0] - n) // step + 1, (a.shape[1] - n) // step + 1
     zero = np.zeros((ro, co), np.float32)
@@ -376,8 +313,8 @@ def test_fast_engine_reports_no_data_rather_than_wrong_speeds_at_the_terminus():
     Phase correlation (an independent per-window search) is the yardstick: where both
     engines report a value they agree within 1 px for >= 90 % of the windows (without
     the NCC test: 47 %)."""
-    a = _crop(464, 120, 340, 300).astype(np.float32)
-    b = _crop(464, 120, 340, 300, SEC).astype(np.float32)
+    a = yahtse_crop(464, 120, 340, 300).astype(np.float32)
+    b = yahtse_crop(464, 120, 340, 300, SEC).astype(np.float32)
     ph = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="phase")
     lk = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk")
     both = np.isfinite(ph.dr) & np.isfinite(lk.dr)
@@ -394,7 +331,7 @@ def test_fast_engine_searches_again_where_the_shear_is_too_steep_for_its_prior()
     predictor filter cannot follow that; without the sparse phase search and the second
     Lucas-Kanade run (``lucas_kanade_search``) lk measured 72 % of the textured windows
     and 70 % lay within 1 px of the truth."""
-    crop = _crop(4, 230, 320, 400)
+    crop = yahtse_crop(4, 230, 320, 400)
     u_r, u_c = glacier_field(*crop.shape, 15.0, 60.0)
     f = correlate_pair(ArrayPair(crop, warp(crop, u_r, u_c)), 32, 2, search=20, method="lk")
     err, inside, textured, _ = _field_errors(f, crop, u_r, u_c, 32, 2)

@@ -12,7 +12,7 @@ from glacvel_plugin.core import Canceled
 from glacvel_plugin.io.pair import auto_step, correlate_files, open_pair, output_transform
 from glacvel_plugin.io.product import VELOCITY_BANDS, read_product
 from tests.conftest import YAHTSE_REF, test_data
-from tests.unit.test_correlation_engine import fourier_shift
+from tests.helpers import fourier_shift
 
 REF = YAHTSE_REF
 T0 = dt.datetime(2016, 7, 18, 20, 37, 6)

@@ -8,12 +8,13 @@ from glacvel_plugin.core.filters import (fill_nearest, nan_median_filter, prefil
 from glacvel_plugin.core.pipeline import (ArrayPair, block_average, correlate_pair,
                                           output_shape, plan_blocks, pyramid_levels)
 from glacvel_plugin.core.validation import DENSE_GRID_RULE, normalized_median_test
-from tests.unit.test_correlation_engine import SEC, _crop, fourier_shift
+from tests.conftest import YAHTSE_SEC as SEC
+from tests.helpers import fourier_shift, yahtse_crop
 
 
 @pytest.fixture(scope="module")
 def crop():
-    return _crop(54, 350, 192, 256)
+    return yahtse_crop(54, 350, 192, 256)
 
 
 def test_highpass_removes_ramps_and_keeps_nodata():
@@ -189,8 +190,8 @@ def test_fast_engine_strips_leave_no_seams():
     4th window from row 0), not every 4th row of each strip (p99 0.95 px before).
     Real Yahtse pair (trunk margin and rock): 17-row strips must give the field of one
     single block."""
-    a = _crop(304, 0, 320, 400).astype(np.float32)
-    b = _crop(304, 0, 320, 400, SEC).astype(np.float32)
+    a = yahtse_crop(304, 0, 320, 400).astype(np.float32)
+    b = yahtse_crop(304, 0, 320, 400, SEC).astype(np.float32)
     one = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk", block_rows=10_000)
     strips = correlate_pair(ArrayPair(a, b), 32, 2, search=21.4, method="lk", block_rows=17)
     assert one.info["block_rows"] == 10_000 and strips.info["block_rows"] == 17

@@ -8,35 +8,23 @@ Yahtse trunk and its calving front, where the default must be as complete as pha
 correlation and agree with it.
 """
 import datetime as dt
-import os
 
 import numpy as np
 import pytest
 import rasterio
 
 from glacvel_plugin.core.pipeline import DEFAULT_METHOD, METHODS, ArrayPair, correlate_pair
-from tests.unit.test_correlation_engine import fourier_shift, glacier_field, warp
+from tests.helpers import DEMO_YAHTSE_REF as REF, DEMO_YAHTSE_SEC as SEC
+from tests.helpers import FRONT_BOX, fourier_shift, glacier_field, read_band, warp
 
-DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                    "demo", "data", "yahtse")
-REF = os.path.join(DEMO, "LC80630182016200LGN00_B8_yahtse_crop.TIF")
-SEC = os.path.join(DEMO, "LC80630182016216LGN00_B8_yahtse_crop.TIF")
-FRONT_BOX = (slice(310, 750), slice(330, 730))
-"""Demo-crop rows/cols around the calving front (the fastest, most strongly sheared ice,
-up to 21 px in 16 days, and the mélange beside it)."""
 FRONT = (slice(50, 140), slice(50, 130))
 """Output rows/cols of FRONT_BOX's grid (window 32, step 2) over the calving front:
 7,200 windows, the benchmark's terminus box (benchmarks/bench.py TERMINUS)."""
 
 
-def _read(path):
-    with rasterio.open(path) as ds:
-        return ds.read(1).astype(np.float64)
-
-
 @pytest.fixture(scope="module")
 def demo_pair():
-    return _read(REF), _read(SEC)
+    return read_band(REF), read_band(SEC)
 
 
 def _noisy(a, rng, level=0.01):

@@ -8,11 +8,12 @@ import numpy as np
 
 from glacvel_plugin.core import correlation, pipeline
 from glacvel_plugin.core.pipeline import ArrayPair, correlate_pair
-from tests.unit.test_default_engine import FRONT_BOX, REF, SEC, _read
+from tests.helpers import DEMO_YAHTSE_REF as REF, DEMO_YAHTSE_SEC as SEC
+from tests.helpers import FRONT_BOX, read_band
 
 
 def _front():
-    return _read(REF)[FRONT_BOX], _read(SEC)[FRONT_BOX]
+    return read_band(REF)[FRONT_BOX], read_band(SEC)[FRONT_BOX]
 
 
 def test_strips_skip_the_fallback_on_halo_rows_without_changing_the_product(monkeypatch):
