@@ -1008,7 +1008,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                       suspect_ncc: float = SUSPECT_NCC,
                       suspect_range: float = SUSPECT_RANGE, workers: int = 1,
                       measure_rows: Optional[Tuple[int, int]] = None,
-                      progress: Optional[Callable[[float], None]] = None) -> Match:
+                      progress: Optional[Callable[[float], None]] = None,
+                      measure_cols: Optional[Tuple[int, int]] = None) -> Match:
     """The default engine: deformable Lucas-Kanade refinement, phase correlation where
     that refinement is rejected or cannot be trusted.
 
@@ -1038,7 +1039,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     re-measured, the others keep the Lucas-Kanade result. A strip passes the rows it
     delivers and one on each side (the median test's neighbours): its halo rows are
     needed for the predictor filter and the field-range test, but their phase results
-    would be thrown away. ``progress`` (optional) is given the fraction done (0..1]:
+    would be thrown away; ``measure_cols`` does the same for the columns of a column
+    block. ``progress`` (optional) is given the fraction done (0..1]:
     :data:`LK_PROGRESS_SHARE` after the Lucas-Kanade refinement, then after every
     fallback batch.
     """
@@ -1063,6 +1065,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     if measure_rows is not None:
         suspect[:max(0, int(measure_rows[0]))] = False
         suspect[max(0, int(measure_rows[1])):] = False
+    if measure_cols is not None:
+        suspect[:, :max(0, int(measure_cols[0]))] = False
+        suspect[:, max(0, int(measure_cols[1])):] = False
     if not suspect.any():
         return first
     ii, jj = np.nonzero(suspect)

@@ -219,6 +219,32 @@ def plan_blocks(cols_out: int, window: int, step: int, margin: int, image_cols: 
     return max(1, min(rows, cap))
 
 
+def plan_columns(cols_out: int, window: int, step: int, margin: int, channels: int = 1,
+                 budget_bytes: int = 512 * 2 ** 20, method: str = "phase") -> int:
+    """Output columns per block of a full-resolution strip (``cols_out`` = one block).
+
+    The Lucas-Kanade engines need :func:`lk_halo_rows` extra rows on each side of a
+    strip; on a wide image (a whole Landsat-8 scene, 15,000 px) the budget of
+    :func:`plan_blocks` is then used up by the halo rows alone and strips shrink to a few
+    output rows, each recomputing 2 × 24 halo rows (50× the work at 15,000 px). Their
+    strips are therefore split into column blocks when a strip of 8 × halo rows over
+    the whole width would not fit ``budget_bytes`` (160 bytes per pixel and channel, as
+    in :func:`plan_blocks`), each block with the same halo in columns: so that a block
+    holds 8 × halo rows and at least 8 × halo columns. The FFT engines need no halo:
+    one block. Returns 1 <= columns <= ``cols_out``.
+    """
+    if method not in LK_METHODS:
+        return cols_out
+    h = _halo_rows(method, window, step)
+    rows_px = (8 * h + 2 * h) * step + window + 2 * margin
+    per_col_px = rows_px * 160 * channels
+    cols_px = budget_bytes // per_col_px
+    if cols_px >= cols_out * step + window + 2 * margin:
+        return cols_out
+    cols = int((cols_px - window - 2 * margin) // step) - 2 * h
+    return int(min(cols_out, max(8 * h, cols)))
+
+
 def _clean(dr, dc, q, min_quality, max_disp, nmt_threshold, nmt_eps):
     bad = ~np.isfinite(dr) | ~np.isfinite(dc)
     if min_quality is not None:
@@ -302,7 +328,7 @@ MIN_BATCH = 8
 
 def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, method,
                prefilter_kind, halo, block_rows, clean_args, workers, refine, on_block,
-               check, progress, cache=None):
+               check, progress, cache=None, block_cols=None):
     """Correlate the windows of one grid at one pyramid level, strip by strip.
 
     Window (i, j) has its top-left corner at (i·step, j·step) of the level's grid.
@@ -310,63 +336,80 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
     median test, :func:`lk_halo_rows` for the ``lk`` engine's predictor filter) reads
     both images over the rows it needs, margins included (prior offsets of that strip +
     search radius), correlates, cleans, and calls
-    ``on_block(i0, i1, dr, dc, quality)`` with level-pixel displacements.
+    ``on_block(i0, i1, dr, dc, quality)`` with level-pixel displacements. With
+    ``block_cols`` < ``cols_out`` (Lucas-Kanade engines on wide images,
+    :func:`plan_columns`) a strip is correlated in column blocks, each with the same
+    halo in columns, and cleaned as one strip.
     """
     h_img, w_img = level_shape(pair.shape, level)
     halo_rows = _halo_rows(method, window, step)
-    jj_all = np.arange(cols_out) * step
+    block_cols = cols_out if block_cols is None else max(1, min(int(block_cols), cols_out))
+    col_blocks = [(j0, min(cols_out, j0 + block_cols)) for j0 in range(0, cols_out, block_cols)]
+    halo_cols = halo_rows if len(col_blocks) > 1 and method in LK_METHODS else 0
     for i0 in range(0, rows_out, block_rows):
         check()
         i1 = min(rows_out, i0 + block_rows)
-
-        def at(f, i0=i0, i1=i1):  # progress inside the strip
-            progress((i0 + f * (i1 - i0)) / rows_out)
-
-        read = [READ_SHARE]   # the reading share of the strip (none if cached)
-
-        def within(f):  # the engine's share of the strip (FFT batches, passes)
-            at(read[0] + (1.0 - read[0] - CLEAN_SHARE) * f)
         h0, h1 = max(0, i0 - halo_rows), min(rows_out, i1 + halo_rows)
-        ii, jj = np.meshgrid(np.arange(h0, h1) * step, jj_all, indexing="ij")
-        if prior is None:
-            fr_ = np.zeros(ii.shape, np.float32)
-            fc_ = np.zeros(ii.shape, np.float32)
-        else:
-            fr_, fc_ = _interp_prior(prior, ii + window / 2.0, jj + window / 2.0, level,
-                                     rounded=False)
-        pr, pc = np.round(fr_).astype(np.int64), np.round(fc_).astype(np.int64)
-        extra = radius if method == "ncc" else (3 if method in LK_METHODS else 0)
-        if method == "lk_phase":
-            extra = window // 2
-        r_lo = int((ii + np.minimum(pr, 0)).min()) - extra - 1
-        r_hi = int((ii + np.maximum(pr, 0)).max()) + window + extra + 1
-        c_lo = min(0, int((jj + pc).min()) - extra - 1)
-        c_hi = max(w_img, int((jj + pc).max()) + window + extra + 1)
-        if all(_cached(cache, role, level, r_lo, r_hi, c_lo, c_hi) for role in ("ref", "sec")):
-            read[0] = 0.0
-        ref = _filtered(pair, "ref", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo, cache,
-                        lambda f: at(read[0] / 2 * f))
-        sec = _filtered(pair, "sec", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo, cache,
-                        lambda f: at(read[0] / 2 * (1 + f)))
-        if method == "lk":
-            m = lucas_kanade_search(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
-                                    ii.shape[1], window, step, fr_, fc_, radius,
-                                    max_change=radius + 1.0, grid_origin=(h0, 0))
-        elif method == "lk_phase":
-            m = deformable_search(ref, sec, int(ii[0, 0]) - r_lo, -c_lo, ii.shape[0],
-                                  ii.shape[1], window, step, fr_, fc_,
-                                  max_change=radius + 1.0, workers=workers,
-                                  measure_rows=(i0 - h0 - 1, i1 - h0 + 1), progress=within)
-        else:
-            channels = ref.shape[0] if ref.ndim == 3 else 1
-            batch = min(batch_size_for(window, radius, method) // channels,
-                        max(MIN_BATCH, -(-ii.size // PROGRESS_BATCHES)))
-            m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
-                              pr.ravel(), pc.ravel(), method=method, radius=radius,
-                              workers=workers, batch=batch, refine=refine, is_canceled=check,
-                              progress=within)
-        del ref, sec
-        dr, dc, q = (a.reshape(ii.shape) for a in (m.dr, m.dc, m.quality))
+        dr = np.full((h1 - h0, cols_out), np.nan, np.float32)
+        dc = np.full((h1 - h0, cols_out), np.nan, np.float32)
+        q = np.full((h1 - h0, cols_out), np.nan, np.float32)
+        for k, (j0, j1) in enumerate(col_blocks):
+            def at(f, i0=i0, i1=i1, k=k):  # progress inside the strip
+                progress((i0 + (k + f) / len(col_blocks) * (i1 - i0)) / rows_out)
+
+            read = [READ_SHARE]   # the reading share of the block (none if cached)
+
+            def within(f, at=at, read=read):  # the engine's share (FFT batches, passes)
+                at(read[0] + (1.0 - read[0] - CLEAN_SHARE) * f)
+            g0, g1 = max(0, j0 - halo_cols), min(cols_out, j1 + halo_cols)
+            ii, jj = np.meshgrid(np.arange(h0, h1) * step, np.arange(g0, g1) * step,
+                                 indexing="ij")
+            if prior is None:
+                fr_ = np.zeros(ii.shape, np.float32)
+                fc_ = np.zeros(ii.shape, np.float32)
+            else:
+                fr_, fc_ = _interp_prior(prior, ii + window / 2.0, jj + window / 2.0, level,
+                                         rounded=False)
+            pr, pc = np.round(fr_).astype(np.int64), np.round(fc_).astype(np.int64)
+            extra = radius if method == "ncc" else (3 if method in LK_METHODS else 0)
+            if method == "lk_phase":
+                extra = window // 2
+            r_lo = int((ii + np.minimum(pr, 0)).min()) - extra - 1
+            r_hi = int((ii + np.maximum(pr, 0)).max()) + window + extra + 1
+            c_lo = int((jj + pc).min()) - extra - 1
+            c_hi = int((jj + pc).max()) + window + extra + 1
+            if len(col_blocks) == 1:   # the whole width (and the no-data margins beyond)
+                c_lo, c_hi = min(0, c_lo), max(w_img, c_hi)
+            if all(_cached(cache, role, level, r_lo, r_hi, c_lo, c_hi)
+                   for role in ("ref", "sec")):
+                read[0] = 0.0
+            ref = _filtered(pair, "ref", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo,
+                            cache, lambda f, at=at, read=read: at(read[0] / 2 * f))
+            sec = _filtered(pair, "sec", level, r_lo, r_hi, c_lo, c_hi, prefilter_kind, halo,
+                            cache, lambda f, at=at, read=read: at(read[0] / 2 * (1 + f)))
+            row0, col0 = int(ii[0, 0]) - r_lo, int(jj[0, 0]) - c_lo
+            if method == "lk":
+                m = lucas_kanade_search(ref, sec, row0, col0, ii.shape[0], ii.shape[1], window,
+                                        step, fr_, fc_, radius, max_change=radius + 1.0,
+                                        grid_origin=(h0, g0))
+            elif method == "lk_phase":
+                m = deformable_search(ref, sec, row0, col0, ii.shape[0], ii.shape[1], window,
+                                      step, fr_, fc_, max_change=radius + 1.0, workers=workers,
+                                      measure_rows=(i0 - h0 - 1, i1 - h0 + 1),
+                                      measure_cols=(j0 - g0 - 1, j1 - g0 + 1),
+                                      progress=within)
+            else:
+                channels = ref.shape[0] if ref.ndim == 3 else 1
+                batch = min(batch_size_for(window, radius, method) // channels,
+                            max(MIN_BATCH, -(-ii.size // PROGRESS_BATCHES)))
+                m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
+                                  pr.ravel(), pc.ravel(), method=method, radius=radius,
+                                  workers=workers, batch=batch, refine=refine,
+                                  is_canceled=check, progress=within)
+            del ref, sec
+            keep = slice(j0 - g0, j1 - g0)
+            for out, a in ((dr, m.dr), (dc, m.dc), (q, m.quality)):
+                out[:, j0:j1] = a.reshape(ii.shape)[:, keep]
         dr, dc, q = _clean(dr, dc, q, *clean_args)
         s = slice(i0 - h0, i0 - h0 + (i1 - i0))
         on_block(i0, i1, dr[s], dc[s], q[s])
@@ -482,9 +525,12 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         margin += _halo_rows(method, window, step) * step
     if method == "lk_phase":
         margin += window // 2
+    block_cols = plan_columns(cols_out, window, step, margin + halo, channels, budget_bytes,
+                              method)
     if block_rows is None:
-        block_rows = plan_blocks(cols_out, window, step, margin + halo,
-                                 pair.shape[1] + 2 * margin, channels, budget_bytes, method)
+        block_rows = plan_blocks(block_cols, window, step, margin + halo,
+                                 block_cols * step + window + 2 * margin, channels,
+                                 budget_bytes, method)
     block_rows = max(1, int(block_rows))
     keep_all = sink is None
     if keep_all:
@@ -503,7 +549,8 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     _grid_pass(pair, 0, window, step, rows_out, cols_out, prior, radius_f, method,
                prefilter_kind, halo, block_rows,
                (min_quality, max_displacement, nmt_threshold, nmt_eps), workers, 1, deliver,
-               check, lambda f: progress(coarse_share + (1 - coarse_share) * f), cache)
+               check, lambda f: progress(coarse_share + (1 - coarse_share) * f), cache,
+               block_cols)
     nvalid = counter["valid"]
     info = dict(levels=L, valid=nvalid, total=rows_out * cols_out, block_rows=block_rows,
                 radius=radius_f)

@@ -250,3 +250,40 @@ def test_default_engine_reports_every_percent_on_a_single_strip():
     assert all(y >= x for x, y in zip(seen, seen[1:]))
     steps = np.diff([0.0] + seen)
     assert steps.max() < 0.01, (steps.max(), seen[int(steps.argmax())])
+
+
+def test_wide_images_are_split_into_column_blocks_for_the_lucas_kanade_engines():
+    """A whole Landsat-8 scene is ~15,000 px wide: a strip of 8 × halo rows over that
+    width does not fit the budget, so the default engine correlates strips in column
+    blocks (halo columns each side) instead of shrinking to one-row strips that redo 48
+    halo rows each. On the demo crop with a budget small enough to force blocks, the
+    field equals the one-block field as strips do at their seams."""
+    import os
+
+    import rasterio
+
+    from glacvel_plugin.core.pipeline import plan_blocks, plan_columns
+    from tests.conftest import DEMO_DATA
+    # 15,000 px: one-row strips before; column blocks of 8 × 24 rows now
+    cols_out = (15000 - 32) // 2 + 1
+    assert plan_blocks(cols_out, 32, 2, 120, 15000 + 240, 1, 512 * 2 ** 20, "lk_phase") == 1
+    width = plan_columns(cols_out, 32, 2, 120, 1, 512 * 2 ** 20, "lk_phase")
+    assert 192 <= width < cols_out
+    assert plan_blocks(width, 32, 2, 120, width * 2 + 272, 1, 512 * 2 ** 20, "lk_phase") >= 192
+    assert plan_columns(cols_out, 32, 2, 120, 1, 512 * 2 ** 20, "phase") == cols_out
+    assert plan_columns(410, 32, 2, 120, 1, 512 * 2 ** 20, "lk_phase") == 410
+
+    folder = os.path.join(DEMO_DATA, "yahtse")
+    a, b = (rasterio.open(os.path.join(folder, n)).read(1).astype(np.float32)
+            for n in ("LC80630182016200LGN00_B8_yahtse_crop.TIF",
+                      "LC80630182016216LGN00_B8_yahtse_crop.TIF"))
+    one = correlate_pair(ArrayPair(a, b), 32, 2, search=18.0)
+    seen = []
+    blocks = correlate_pair(ArrayPair(a, b), 32, 2, search=18.0, budget_bytes=40 * 2 ** 20,
+                            progress=seen.append)
+    assert plan_columns(one.dr.shape[1], 32, 2, 120, 1, 40 * 2 ** 20, "lk_phase") < 410
+    d = np.hypot(blocks.dr - one.dr, blocks.dc - one.dc)
+    assert abs(np.isfinite(blocks.dr).mean() - np.isfinite(one.dr).mean()) < 0.001
+    assert np.nanpercentile(d, 99) < 0.05 and np.nanmedian(d) < 0.01
+    assert np.nanmean(d > 0.5) < 0.001
+    assert seen[-1] == pytest.approx(1.0) and all(y >= x for x, y in zip(seen, seen[1:]))
