@@ -146,6 +146,15 @@ class DatasetJob:
     reference_layout : ``kaskawulsh``, ``positions`` or ``velocity`` (:data:`glacvel_plugin.io.gnss.LAYOUTS`)
     reference_crs : CRS of the stations' coordinates (e.g. ``EPSG:32607``); None = the
         monthly grid's CRS
+    reference_raster : optional reference velocity rasters (e.g. UAV; glacvel products
+        with ``vx``/``vy`` bands, ``UNITS`` and the ``START_TIME``/``END_TIME`` of the
+        period they stand for, one raster per survey period), used inside
+        ``reference_polygons`` (:func:`glacvel_plugin.io.monthly.raster_reference`, as
+        ``glacvel:monthly_velocity``'s REFERENCE_RASTER): the weights are fitted per month
+        against them like against GNSS stations, each polygon one held-out group;
+        mutually exclusive with ``weights`` and ``reference_gnss``
+    reference_polygons : optional :class:`Vectors` where the reference rasters are used
+        (None = every valid reference pixel, one group: no cross-validation)
     resolution : monthly grid spacing (m)
     min_overlap : minimum share of a pair's Δt inside a month
     workers : Dask worker processes of the local cluster (None = the machine's cores)
@@ -168,6 +177,8 @@ class DatasetJob:
     reference_gnss: Optional[List[str]] = None
     reference_layout: str = "kaskawulsh"
     reference_crs: Optional[str] = None
+    reference_raster: Optional[List[str]] = None
+    reference_polygons: Optional[Vectors] = None
     resolution: float = 30.0
     min_overlap: float = 0.25
     workers: Optional[int] = None
@@ -460,12 +471,19 @@ def check_parameters(job: DatasetJob):
         raise ValueError("give either fixed WEIGHTS or a GNSS reference / reference raster "
                          "to fit the weights per month, not both; empty WEIGHTS or the "
                          "reference")
+    if job.reference_gnss and job.reference_raster:
+        raise ValueError("give one reference for the weights: REFERENCE_GNSS (stations) or "
+                         "REFERENCE_RASTER (e.g. UAV velocity in REFERENCE_POLYGONS), not both")
+    if job.reference_polygons is not None and not job.reference_raster:
+        raise ValueError("REFERENCE_POLYGONS are given without a REFERENCE_RASTER; give the "
+                         "reference velocity raster they select, or leave them empty")
     if job.reference_gnss:
         from .gnss import LAYOUTS
         if job.reference_layout not in LAYOUTS:
             raise ValueError(f"unknown REFERENCE_LAYOUT {job.reference_layout!r}; use one of "
                              f"{', '.join(LAYOUTS)}")
-    for name, vec in (("AREA", job.area), ("STABLE_GROUND", job.stable_ground)):
+    for name, vec in (("AREA", job.area), ("STABLE_GROUND", job.stable_ground),
+                      ("REFERENCE_POLYGONS", job.reference_polygons)):
         if vec is None:
             continue
         try:
@@ -591,8 +609,31 @@ def check_plan(job: DatasetJob, cat: Catalogue, log: Callable[[str], None] = lam
 
 def check_reference(job: DatasetJob):
     """Read the reference before any pair runs: the GNSS files of ``reference_gnss``
-    (every row parsed in ``reference_layout``). Raises ``ValueError`` naming
-    REFERENCE_GNSS and the file's own message (line, column)."""
+    (every row parsed in ``reference_layout``), or open every ``reference_raster`` as a
+    velocity product with its period and check that REFERENCE_POLYGONS touch it. Raises
+    ``ValueError`` naming REFERENCE_GNSS / REFERENCE_RASTER / REFERENCE_POLYGONS, the file
+    and what is wrong."""
+    for path in job.reference_raster or []:
+        from rasterio.features import bounds as geom_bounds
+        from .grid import SourceReader
+        base = os.path.basename(path)
+        try:
+            ref = SourceReader(path)
+        except ValueError as exc:
+            raise ValueError(f"REFERENCE_RASTER {base}: {exc}") from exc
+        with ref:
+            if ref.start is None or ref.end is None:
+                raise ValueError(f"REFERENCE_RASTER {base} has no START_TIME/END_TIME tags; "
+                                 "weights per month need the period of the reference "
+                                 "velocity (tag the raster, e.g. with Import velocity)")
+            if job.reference_polygons is not None:
+                b = ref.ds.bounds
+                if not any(l < b.right and r > b.left and bo < b.top and t > b.bottom
+                           for l, bo, r, t in map(geom_bounds,
+                                                  job.reference_polygons.in_crs(ref.crs))):
+                    raise ValueError(f"REFERENCE_POLYGONS cover no part of REFERENCE_RASTER "
+                                     f"{base}; give polygons over the reference raster (in "
+                                     "the layer's CRS)")
     if job.reference_gnss:
         from .gnss import parse_columns, read_gnss_files
         try:
@@ -1059,6 +1100,16 @@ def _finish_rows(job, cat, tasks, results, old, canceled=False) -> List[dict]:
     return rows
 
 
+def _file_digest(paths) -> str:
+    """SHA-1 over the contents of ``paths`` (sorted), read in 1 MiB chunks."""
+    digest = hashlib.sha1()
+    for path in sorted(paths):
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _months(job, client, tasks, results, rerun, canceled, flag, log):
     """Plan the months and rebuild the ones whose inputs changed or were re-run (``rerun``:
     file names of the pair products made by this run) with
@@ -1092,11 +1143,23 @@ def _months(job, client, tasks, results, rerun, canceled, flag, log):
         wtext = f"fitted per month against {len(records)} GNSS velocities"
         log(f"GNSS reference: {len(records)} station velocities from "
             f"{len(job.reference_gnss)} file(s) ({skipped} rows without data skipped)")
-        digest = hashlib.sha1()
-        for path in sorted(job.reference_gnss):
-            with open(path, "rb") as f:
-                digest.update(f.read())
-        ref_digest = [digest.hexdigest(), job.reference_layout, job.reference_crs]
+        ref_digest = [_file_digest(job.reference_gnss), job.reference_layout,
+                      job.reference_crs]
+    if job.reference_raster:
+        from .monthly import raster_reference
+        geoms = job.reference_polygons.in_crs(grid.crs) if job.reference_polygons else None
+        reference = raster_reference(list(job.reference_raster), grid, geoms,
+                                     is_canceled=canceled)
+        n_groups = len(set(reference.groups.tolist()))
+        wtext = (f"fitted per month against {len(job.reference_raster)} reference raster(s) "
+                 f"in {n_groups} polygon(s)")
+        log(f"reference raster: {len(reference.rows)} pixels in {n_groups} polygon(s) of "
+            f"{len(job.reference_raster)} raster(s)")
+        if not geoms:
+            log("no REFERENCE_POLYGONS: every valid reference pixel is one group, so there "
+                "is no held-out validation")
+        ref_digest = [_file_digest(job.reference_raster),
+                      job.reference_polygons.digest() if job.reference_polygons else None]
     labels, pairs_tags = plan_months(done, job.min_overlap)
     key = hashlib.sha1(json.dumps([job.area.digest() if job.area else None, job.resolution,
                                    wtext, ref_digest, __version__]).encode()).hexdigest()[:12]

@@ -825,24 +825,9 @@ class MonthlyVelocity(GlacvelAlgorithm):
         return out
 
 
-def _period_reference(alg, parameters, context, grid, feedback) -> "monthly.ReferenceSamples":
-    """The reference of REFERENCE_POINTS / REFERENCE_RASTER with each sample's period."""
-    has_pts = parameters.get("REFERENCE_POINTS") not in (None, "")
-    has_ras = parameters.get("REFERENCE_RASTER") not in (None, "")
-    if has_pts == has_ras:
-        raise ValueError("give exactly one reference: REFERENCE_POINTS (GNSS) or "
-                         "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
-    ref = (_points_reference if has_pts else _raster_reference)(
-        alg, parameters, context, [], grid, feedback)
-    undated = [str(g) for g, a, b in zip(ref.groups, ref.start, ref.end) if a is None or b is None]
-    if undated:
-        what = ("features " + ", ".join(sorted(set(undated))[:5]) + " have no start_date/end_date"
-                if has_pts else "REFERENCE_RASTER has no START_TIME/END_TIME tags")
-        raise ValueError(f"weights per month need the period of every reference sample: {what}; "
-                         "import GNSS files with Import GNSS stations, or give fixed WEIGHTS")
-    for n in ref.notes:
-        feedback.pushWarning(n)
-    n_groups = len(set(map(str, ref.groups)))
+def _check_groups(alg, parameters, context, groups, feedback):
+    """Warn when the reference has fewer stations/polygons than MIN_REFERENCE_GROUPS."""
+    n_groups = len(set(map(str, groups)))
     min_groups = alg.parameterAsInt(parameters, "MIN_REFERENCE_GROUPS", context)
     if n_groups < min_groups:
         feedback.pushWarning(
@@ -850,6 +835,39 @@ def _period_reference(alg, parameters, context, grid, feedback) -> "monthly.Refe
             f"MIN_REFERENCE_GROUPS ({min_groups}): no month can fit its own weights, so they "
             "fall back to per-pixel inverse variance; give more stations or polygons, or "
             "lower MIN_REFERENCE_GROUPS")
+
+
+def _period_reference(alg, parameters, context, grid, feedback) -> "monthly.ReferenceSamples":
+    """The reference of REFERENCE_POINTS / REFERENCE_RASTER with each sample's period."""
+    has_pts = parameters.get("REFERENCE_POINTS") not in (None, "")
+    has_ras = parameters.get("REFERENCE_RASTER") not in (None, "")
+    if has_pts == has_ras:
+        raise ValueError("give exactly one reference: REFERENCE_POINTS (GNSS) or "
+                         "REFERENCE_RASTER (e.g. UAV velocity, with REFERENCE_POLYGONS)")
+    if has_ras:     # the reader of the dataset job (io.monthly.raster_reference)
+        layer = alg.parameterAsRasterLayer(parameters, "REFERENCE_RASTER", context)
+        geoms = []
+        if parameters.get("REFERENCE_POLYGONS") not in (None, ""):
+            src = alg.parameterAsSource(parameters, "REFERENCE_POLYGONS", context)
+            if src is not None:
+                geoms = source_geometries(src, grid.crs, context, "polygon",
+                                          "REFERENCE_POLYGONS")
+        if not geoms:
+            feedback.pushWarning("no REFERENCE_POLYGONS: every valid reference pixel is used "
+                                 "as one group, so there is no cross-validation")
+        ref = monthly.raster_reference([layer.source()], grid, geoms,
+                                       is_canceled=feedback.isCanceled)
+        _check_groups(alg, parameters, context, ref.groups, feedback)
+        return ref
+    ref = _points_reference(alg, parameters, context, [], grid, feedback)
+    undated = [str(g) for g, a, b in zip(ref.groups, ref.start, ref.end) if a is None or b is None]
+    if undated:
+        what = "features " + ", ".join(sorted(set(undated))[:5]) + " have no start_date/end_date"
+        raise ValueError(f"weights per month need the period of every reference sample: {what}; "
+                         "import GNSS files with Import GNSS stations, or give fixed WEIGHTS")
+    for n in ref.notes:
+        feedback.pushWarning(n)
+    _check_groups(alg, parameters, context, ref.groups, feedback)
     return monthly.ReferenceSamples(np.asarray(ref.rows), np.asarray(ref.cols), ref.ref_vx,
                                     ref.ref_vy, ref.groups, ref.start, ref.end, ref.kind)
 
