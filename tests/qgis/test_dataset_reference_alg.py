@@ -52,6 +52,8 @@ def test_reference_raster_parameters_validate_the_months(glacvel_processing, spr
         assert r["basis"] == "single-source" and r["W_L8"] == "1"
         assert r["heldout_groups"] == "7"
         assert 0 < float(r["heldout_fused_rmse"]) == pytest.approx(float(r["heldout_L8_rmse"]))
+    html = open(res["REPORT"], encoding="utf-8").read()
+    assert "<h2>Validation</h2>" in html
 
 
 def test_reference_polygons_alone_are_refused(glacvel_processing, spring, tmp_path):

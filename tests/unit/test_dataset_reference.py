@@ -7,7 +7,7 @@ as one UAV-like velocity raster per month, used inside seven polygons (four on t
 massif, three on the ice). The
 weights must be fitted per month against it (not fallbacks), the fused months must match
 the known field, the held-out validation must rank the fused product and the sources as
-the known field does.
+the known field does, and report.html must show those numbers.
 """
 import csv
 import glob
@@ -142,3 +142,61 @@ def test_bad_reference_is_refused_before_any_pair(two_sources, tmp_path):
     assert not glob.glob(os.path.join(out, "pairs", "*"))
     assert not os.path.exists(os.path.join(out, "manifest.csv"))
 
+
+def _html_table(html, heading):
+    """(headers, rows of cell texts) of the first table after <h2>heading</h2>."""
+    part = html.split(f"<h2>{heading}</h2>", 1)[1].split("</table>", 1)[0]
+    headers = re.findall(r"<th>(.*?)</th>", part)
+    rows = [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", part)]
+    return headers, [r for r in rows if r]
+
+
+def test_report_shows_the_weights_and_the_validation_of_the_run(two_sources):
+    res, out = two_sources["res"], two_sources["out"]
+    html = open(res.report, encoding="utf-8").read()
+    table = _table(out)
+    head, rows = _html_table(html, "Weights")
+    assert [r[0] for r in rows] == res.months
+    col = {h: i for i, h in enumerate(head)}
+    for r in rows:
+        t = table[r[0]]
+        tags = _month(os.path.join(out, "monthly", r[0] + ".tif"))[3]
+        assert r[col["method"]] == tags["WEIGHTS_METHOD"]
+        assert r[col["basis"]] == t["basis"] == tags["WEIGHTS_BASIS"]
+        for n in ("L8", "S2"):
+            want = t[f"error_scale_{n}"]
+            assert r[col[f"error scale {n}"]] == (f"{float(want):.4g}" if want else "")
+        assert r[col["reference samples"]] == f"{float(t['n_samples']):.4g}"
+    dec = rows[-1]
+    assert dec[col["basis"]] == "single-source" and dec[col["weight L8"]] == "1"
+    assert rows[0][col["weight L8"]] == "per pixel"      # error-calibrated: inverse variance
+    head, rows = _html_table(html, "Validation")
+    assert head == ["month", "held-out groups", "fused RMSE (m/d)", "L8 RMSE (m/d)",
+                    "S2 RMSE (m/d)"] or head == ["month", "held-out groups", "fused RMSE (m/d)",
+                                                 "S2 RMSE (m/d)", "L8 RMSE (m/d)"]
+    col = {h: i for i, h in enumerate(head)}
+    assert [r[0] for r in rows] == res.months
+    for r in rows:
+        t = table[r[0]]
+        assert r[col["held-out groups"]] == "7"
+        for key, name in (("heldout_fused_rmse", "fused"), ("heldout_L8_rmse", "L8"),
+                          ("heldout_S2_rmse", "S2")):
+            want = f"{float(t[key]):.4g}" if t[key] else ""
+            assert r[col[f"{name} RMSE (m/d)"]] == want, (r, t)
+    # the numbers are those of the run: January's fused RMSE is the held-out one
+    assert float(rows[0][col["fused RMSE (m/d)"]]) == pytest.approx(
+        float(table["202301"]["heldout_fused_rmse"]), rel=1e-3)
+
+
+def test_report_without_a_reference_says_so(two_sources, tmp_path):
+    out = str(tmp_path / "out")
+    shutil.copytree(two_sources["out"], out)
+    res = run_job(_job(two_sources["root"], out, stable_ground=two_sources["stable"],
+                       weights="L8=0.7,S2=0.3"))
+    html = open(res.report, encoding="utf-8").read()
+    head, rows = _html_table(html, "Weights")
+    col = {h: i for i, h in enumerate(head)}
+    jan = rows[0]
+    assert jan[col["method"]] == "given" and jan[col["basis"]] == "given"
+    assert (jan[col["weight L8"]], jan[col["weight S2"]]) == ("0.7", "0.3")
+    assert "No reference (REFERENCE_GNSS or REFERENCE_RASTER) was given" in html
