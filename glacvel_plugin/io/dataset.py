@@ -22,8 +22,11 @@ Steps
    :func:`glacvel_plugin.io.uav.track_uav_files` the same way.
 3. **Months**: ``monthly/YYYYMM.tif`` from the pair products with
    :func:`glacvel_plugin.io.monthly.monthly_velocity`, the code of
-   ``glacvel:monthly_velocity`` (fixed weights or per-pixel inverse variance, the
-   robust outlier test, local-scatter errors), run by the client once the pairs are done.
+   ``glacvel:monthly_velocity`` (fixed weights, per-pixel inverse variance, or weights
+   fitted per month against GNSS stations or reference rasters in polygons; the robust
+   outlier test, local-scatter errors), run by the client once the pairs are done.
+   Parameters that cannot work (:func:`check_parameters`, :func:`check_plan`,
+   :func:`check_reference`) are refused before the first pair runs.
 4. ``manifest.csv`` (every scene and pair, status ``done`` / ``failed`` / ``skipped``
    and the reason) and ``report.html``.
 
