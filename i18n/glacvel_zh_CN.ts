@@ -507,17 +507,17 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
         <translation>INPUT 中没有流速产品；请给出一个或多个 glacvel 产品（如月度 YYYYMM.tif 文件）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="38"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="39"/>
         <source>{} has no polygon; give a polygon layer with features</source>
         <translation>{} 中没有多边形；请给出含要素的面图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="245"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="263"/>
         <source>REFERENCE_GNSS: {} is not a folder; give the folder that holds the GNSS station files</source>
         <translation>REFERENCE_GNSS：{} 不是文件夹；请给出存放 GNSS 测站文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="251"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="269"/>
         <source>REFERENCE_GNSS: the folder {} holds no file</source>
         <translation>REFERENCE_GNSS：文件夹 {} 中没有文件</translation>
     </message>
@@ -2388,148 +2388,158 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>VelocityDataset</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="84"/>
         <source>Velocity dataset (folder of scenes → monthly products)</source>
         <translation>流速数据集（影像文件夹 → 月度产品）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="84"/>
-        <source>Processes a whole folder of scenes into a velocity dataset: the scenes are found recursively and read as in the scene chooser (Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters; times from product names, MTL files or tags), filtered by START/END, MAX_CLOUD and AREA, and paired by the chooser's rules (first and last usable scene of each month, bridged to the next scene within 48 days; Sentinel-1 24/36 days) or by a CSV pair list (columns reference, secondary). Every optical pair is correlated (METHOD, WINDOW; MAX_SPEED in m/d sets the search range; 30 m output grid), every Sentinel-1 pair offset-tracked and every UAV pair feature-tracked (as Sentinel-1 offset tracking and UAV feature tracking with their defaults) into OUTPUT_FOLDER/pairs; with STABLE_GROUND polygons the co-registration offset is removed and error bands added. Monthly products OUTPUT_FOLDER/monthly/YYYYMM.tif (v, vx, vy, v_error, count, ...) are built as by Monthly velocity, on a grid of RESOLUTION metres (over AREA when given, no data outside it), fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = inverse variance), or with weights fitted per month against GNSS stations (REFERENCE_GNSS: a folder of station files in REFERENCE_LAYOUT, coordinates in REFERENCE_CRS, as Import GNSS stations reads them; the fallbacks, tags and leave-one-station-out validation of Monthly velocity, table monthly/monthly_weights.csv). manifest.csv lists every scene and pair with its status (done, failed, skipped) and the reason, Δt, offsets, stable-ground NMAD, valid fraction, run time and worker; report.html summarises the months.
-
-One Dask task per pair, on WORKERS local processes (0 = the machine's cores) or on the Dask cluster at SCHEDULER (e.g. tcp://host:8786; scenes and output folder on shared storage). A failed pair never stops the others; a worker that dies has its pairs re-run elsewhere. Running the job again skips every complete product (checked), re-runs failed or missing pairs and rebuilds only the months they touch.</source>
-        <translation>将整个影像文件夹处理为流速数据集：递归查找影像，并按影像与像对选择器的方式读取（Landsat-8/9、Sentinel-2、Sentinel-1 和无人机栅格；时间取自产品名、MTL 文件或标签），按 START/END、MAX_CLOUD 和 AREA 筛选，并按选择器的规则配对（每月首景与末景，48 天内与下一景衔接；Sentinel-1 为 24/36 天），或按 CSV 像对列表（列 reference、secondary）配对。每个光学像对进行相关匹配（METHOD、WINDOW；以 m/d 为单位的 MAX_SPEED 决定搜索范围；30 m 输出格网），每个 Sentinel-1 像对做偏移量跟踪，每个无人机像对做特征跟踪（与“Sentinel-1 偏移量跟踪”“无人机特征跟踪”相同，使用其默认参数），结果写入 OUTPUT_FOLDER/pairs；给出 STABLE_GROUND 多边形时去除配准偏移并添加误差波段。月度产品 OUTPUT_FOLDER/monthly/YYYYMM.tif（v、vx、vy、v_error、count 等）按“月流速”的方式生成，格网分辨率为 RESOLUTION 米（给出 AREA 时覆盖其范围，范围外为无数据），以 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逆方差）融合，或以按月相对 GNSS 站点拟合的权重融合（REFERENCE_GNSS：站点文件所在文件夹，格式为 REFERENCE_LAYOUT，坐标系为 REFERENCE_CRS，读取方式同“导入 GNSS 站点”；退回规则、标签和留一站点验证同“月流速”，表格为 monthly/monthly_weights.csv）。manifest.csv 列出每景影像和每个像对的状态（done、failed、skipped）及原因、Δt、去除的偏移、稳定地表 NMAD、有效比例、运行时间和工作进程；report.html 汇总各月情况。
-
-每个像对一个 Dask 任务，运行在 WORKERS 个本地进程上（0 = 本机核数）或 SCHEDULER 处的 Dask 集群上（例如 tcp://host:8786；影像和输出文件夹需位于共享存储上）。失败的像对不会中断其他像对；某个工作进程退出时，其像对会在别处重新运行。再次运行该作业会跳过所有已完整的产品（经检查），重新运行失败或缺失的像对，并只重建受其影响的月份。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="114"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="120"/>
         <source>Scene folder (searched recursively)</source>
         <translation>影像文件夹（递归搜索）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="117"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="123"/>
         <source>Start (UTC; empty = first scene)</source>
         <translation>开始时间（UTC；留空 = 第一景）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="119"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="125"/>
         <source>End (UTC; empty = last scene)</source>
         <translation>结束时间（UTC；留空 = 最后一景）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="121"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="127"/>
         <source>Area (polygons: scenes and monthly cells inside them)</source>
         <translation>区域（多边形：只处理其中的影像和月度格网单元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="124"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="130"/>
         <source>Maximum cloud cover [%]</source>
         <translation>最大云量 [%]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="127"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="133"/>
         <source>Pair list (CSV: reference, secondary; empty = proposed pairs)</source>
         <translation>像对列表（CSV：reference、secondary；留空 = 自动建议的像对）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="130"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="136"/>
         <source>Maximum speed [m/d] (sets the search range)</source>
         <translation>最大流速 [m/d]（决定搜索范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="135"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="141"/>
         <source>Correlation method</source>
         <translation>相关匹配方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="139"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="145"/>
         <source>Window [px]</source>
         <translation>窗口 [像元]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="142"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="148"/>
         <source>Stable-ground polygons (co-registration and error)</source>
         <translation>稳定地表多边形（配准校正与误差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="145"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="151"/>
         <source>Fusion weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>按数据源的融合权重，例如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="148"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="154"/>
         <source>GNSS reference: folder of station files (weights fitted per month; empty: WEIGHTS)</source>
         <translation>GNSS 参考：站点文件所在文件夹（按月拟合权重；留空：使用 WEIGHTS）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="152"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="158"/>
         <source>GNSS file layout</source>
         <translation>GNSS 文件格式</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="155"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="161"/>
         <source>CRS of the GNSS coordinates (empty: the monthly grid's)</source>
         <translation>GNSS 坐标的坐标参考系（留空：月度格网的坐标参考系）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="158"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="172"/>
         <source>Monthly grid resolution [m]</source>
         <translation>月度格网分辨率 [m]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="161"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="175"/>
         <source>Local Dask worker processes (0 = the machine's cores)</source>
         <translation>本地 Dask 工作进程数（0 = 本机核数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="164"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="178"/>
         <source>Dask scheduler address (empty = local cluster), e.g. tcp://host:8786</source>
         <translation>Dask 调度器地址（留空 = 本地集群），例如 tcp://host:8786</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="167"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="181"/>
         <source>Scheduler connection timeout [s]</source>
         <translation>调度器连接超时 [s]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="172"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="186"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="174"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="188"/>
         <source>Monthly products</source>
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="175"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="189"/>
         <source>Manifest</source>
         <translation>清单</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="176"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="190"/>
         <source>Dataset report</source>
         <translation>数据集报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="179"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="193"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="180"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="194"/>
         <source>Months rebuilt</source>
         <translation>重建的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="223"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="241"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="224"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="242"/>
         <source>{} of {} pairs done ({} run now), {} failed, {} skipped; months {} (rebuilt: {}); manifest {}</source>
         <translation>已完成 {} / {} 个像对（本次运行 {} 个），失败 {} 个，跳过 {} 个；月份 {}（重建：{}）；清单 {}</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="87"/>
+        <source>Processes a whole folder of scenes into a velocity dataset: the scenes are found recursively and read as in the scene chooser (Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters; times from product names, MTL files or tags), filtered by START/END, MAX_CLOUD and AREA, and paired by the chooser's rules (first and last usable scene of each month, bridged to the next scene within 48 days; Sentinel-1 24/36 days) or by a CSV pair list (columns reference, secondary). Every optical pair is correlated (METHOD, WINDOW; MAX_SPEED in m/d sets the search range; 30 m output grid), every Sentinel-1 pair offset-tracked and every UAV pair feature-tracked (as Sentinel-1 offset tracking and UAV feature tracking with their defaults) into OUTPUT_FOLDER/pairs; with STABLE_GROUND polygons the co-registration offset is removed and error bands added. Monthly products OUTPUT_FOLDER/monthly/YYYYMM.tif (v, vx, vy, v_error, count, ...) are built as by Monthly velocity, on a grid of RESOLUTION metres (over AREA when given, no data outside it), fused with WEIGHTS ('L8=0.6,S2=0.4'; empty = inverse variance), or with weights fitted per month against GNSS stations (REFERENCE_GNSS: a folder of station files in REFERENCE_LAYOUT, coordinates in REFERENCE_CRS, as Import GNSS stations reads them; the fallbacks, tags and leave-one-station-out validation of Monthly velocity, table monthly/monthly_weights.csv), or against reference velocity rasters (REFERENCE_RASTER, e.g. UAV velocity with the START_TIME/END_TIME of its survey period; one raster per period) inside REFERENCE_POLYGONS (each polygon one held-out group), as Monthly velocity does with them. manifest.csv lists every scene and pair with its status (done, failed, skipped) and the reason, Δt, offsets, stable-ground NMAD, valid fraction, run time and worker; report.html summarises the months.
+
+One Dask task per pair, on WORKERS local processes (0 = the machine's cores) or on the Dask cluster at SCHEDULER (e.g. tcp://host:8786; scenes and output folder on shared storage). A failed pair never stops the others; a worker that dies has its pairs re-run elsewhere. Running the job again skips every complete product (checked), re-runs failed or missing pairs and rebuilds only the months they touch.</source>
+        <translation>将整个影像文件夹处理为流速数据集：递归查找影像，并按影像与像对选择器的方式读取（Landsat-8/9、Sentinel-2、Sentinel-1 和无人机栅格；时间取自产品名、MTL 文件或标签），按 START/END、MAX_CLOUD 和 AREA 筛选，并按选择器的规则配对（每月首景与末景，48 天内与下一景衔接；Sentinel-1 为 24/36 天），或按 CSV 像对列表（列 reference、secondary）配对。每个光学像对进行相关匹配（METHOD、WINDOW；以 m/d 为单位的 MAX_SPEED 决定搜索范围；30 m 输出格网），每个 Sentinel-1 像对做偏移量跟踪，每个无人机像对做特征跟踪（与“Sentinel-1 偏移量跟踪”“无人机特征跟踪”相同，使用其默认参数），结果写入 OUTPUT_FOLDER/pairs；给出 STABLE_GROUND 多边形时去除配准偏移并添加误差波段。月度产品 OUTPUT_FOLDER/monthly/YYYYMM.tif（v、vx、vy、v_error、count 等）按“月流速”的方式生成，格网分辨率为 RESOLUTION 米（给出 AREA 时覆盖其范围，范围外为无数据），以 WEIGHTS（'L8=0.6,S2=0.4'；留空 = 逆方差）融合，或以按月相对 GNSS 站点拟合的权重融合（REFERENCE_GNSS：站点文件所在文件夹，格式为 REFERENCE_LAYOUT，坐标系为 REFERENCE_CRS，读取方式同“导入 GNSS 站点”；退回规则、标签和留一站点验证同“月流速”，表格为 monthly/monthly_weights.csv），或以按月相对参考流速栅格拟合的权重融合（REFERENCE_RASTER，例如带有其观测时段 START_TIME/END_TIME 的无人机流速；每个时段一个栅格），仅使用 REFERENCE_POLYGONS 内的像元（每个多边形为一个留出验证组），做法同“月流速”。manifest.csv 列出每景影像和每个像对的状态（done、failed、skipped）及原因、Δt、去除的偏移、稳定地表 NMAD、有效比例、运行时间和工作进程；report.html 汇总各月情况。
+
+每个像对一个 Dask 任务，运行在 WORKERS 个本地进程上（0 = 本机核数）或 SCHEDULER 处的 Dask 集群上（例如 tcp://host:8786；影像和输出文件夹需位于共享存储上）。失败的像对不会中断其他像对；某个工作进程退出时，其像对会在别处重新运行。再次运行该作业会跳过所有已完整的产品（经检查），重新运行失败或缺失的像对，并只重建受其影响的月份。</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="164"/>
+        <source>Reference velocity rasters (e.g. UAV, one per survey period; weights fitted per month)</source>
+        <translation>参考流速栅格（例如无人机，每个观测时段一个；按月拟合权重）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="168"/>
+        <source>Reference polygons (where the reference rasters are used)</source>
+        <translation>参考多边形（参考栅格的使用范围）</translation>
     </message>
 </context>
 <context>

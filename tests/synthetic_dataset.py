@@ -70,17 +70,19 @@ SHIFTS = [(0.0, 0.0), (0.21, -0.13), (-0.17, 0.08), (0.12, 0.19), (-0.08, -0.22)
 """Mis-registration (column, row) in px of each scene (of :func:`scene_times`)."""
 
 
-def product_id(t: _dt.datetime) -> str:
+def product_id(t: _dt.datetime, path_row: str = "063018") -> str:
+    """Landsat-8 Collection-2 product id of a scene at ``t`` (WRS ``path_row``, PPPRRR)."""
     proc = t + _dt.timedelta(days=14)
-    return f"LC08_L1TP_063018_{t:%Y%m%d}_{proc:%Y%m%d}_02_T1"
+    return f"LC08_L1TP_{path_row}_{t:%Y%m%d}_{proc:%Y%m%d}_02_T1"
 
 
-def write_mtl(folder: str, t: _dt.datetime, cloud: float = 5.0) -> str:
-    pid = product_id(t)
+def write_mtl(folder: str, t: _dt.datetime, cloud: float = 5.0, path_row: str = "063018") -> str:
+    pid = product_id(t, path_row)
     text = (f'GROUP = LANDSAT_METADATA_FILE\n  GROUP = PRODUCT_CONTENTS\n'
             f'    LANDSAT_PRODUCT_ID = "{pid}"\n  END_GROUP = PRODUCT_CONTENTS\n'
             f'  GROUP = IMAGE_ATTRIBUTES\n    SPACECRAFT_ID = "LANDSAT_8"\n'
-            f'    SENSOR_ID = "OLI_TIRS"\n    WRS_PATH = 63\n    WRS_ROW = 18\n'
+            f'    SENSOR_ID = "OLI_TIRS"\n    WRS_PATH = {int(path_row[:3])}\n'
+            f'    WRS_ROW = {int(path_row[3:])}\n'
             f'    DATE_ACQUIRED = {t:%Y-%m-%d}\n    SCENE_CENTER_TIME = "{t:%H:%M:%S}.1234560Z"\n'
             f'    CLOUD_COVER = {cloud:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n'
             'END_GROUP = LANDSAT_METADATA_FILE\nEND\n')
@@ -107,7 +109,8 @@ def _write(path, data, transform, crs, tiled=True):
         ds.write(np.clip(np.round(data), 1, 65535).astype(np.uint16), 1)
 
 
-def make_scene(folder, base, transform, crs, t, t0, shift, field, cloud=5.0, tiled=True):
+def make_scene(folder, base, transform, crs, t, t0, shift, field, cloud=5.0, tiled=True,
+               path_row="063018"):
     vx, vy = field
     days = (t - t0).total_seconds() / 86400.0
     rr, cc = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
@@ -115,9 +118,9 @@ def make_scene(folder, base, transform, crs, t, t0, shift, field, cloud=5.0, til
     src_c = cc - vx * days / PIXEL - shift[0]
     src_r = rr + vy * days / PIXEL - shift[1]
     img = ndimage.map_coordinates(base, [src_r, src_c], order=3, mode="reflect")
-    path = os.path.join(folder, product_id(t) + "_B8.TIF")
+    path = os.path.join(folder, product_id(t, path_row) + "_B8.TIF")
     _write(path, img, transform, crs, tiled)
-    write_mtl(folder, t, cloud)
+    write_mtl(folder, t, cloud, path_row)
     return path
 
 
@@ -171,3 +174,90 @@ def truth_on(grid_transform, shape, desc):
     tx[~inside] = np.nan
     ty[~inside] = np.nan
     return tx, ty
+
+
+S2_TILE = "07VFH"
+
+
+def s2_times():
+    """Sentinel-2 acquisition times: the 5th of every month at 20:47:19."""
+    return [_dt.datetime(YEAR, m, 5, 20, 47, 19) for m in range(1, 13)]
+
+
+def make_s2_year(folder: str, noise: float = 0.3, seed: int = 7) -> dict:
+    """A noisier second source: 12 monthly scenes named as Sentinel-2 granule band files
+    (``T07VFH_<time>_B08.TIF``) on the same 15 m crop and the same field, with the
+    mis-registrations of :data:`SHIFTS` reversed and white noise of ``noise`` × the
+    texture's standard deviation added to every scene (their pairs are the worse source)."""
+    os.makedirs(folder, exist_ok=True)
+    base, transform, crs = _base()
+    field = velocity_field(transform, (SIZE, SIZE))
+    t0 = scene_times()[0]
+    rng = np.random.default_rng(seed)
+    sigma = noise * float(base.std())
+    paths = []
+    for t, shift in zip(s2_times(), SHIFTS[::-1]):
+        vx, vy = field
+        days = (t - t0).total_seconds() / 86400.0
+        rr, cc = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+        img = ndimage.map_coordinates(base, [rr + vy * days / PIXEL - shift[1],
+                                             cc - vx * days / PIXEL - shift[0]],
+                                      order=3, mode="reflect")
+        img = img + rng.normal(0.0, sigma, img.shape)
+        path = os.path.join(folder, f"T{S2_TILE}_{t:%Y%m%dT%H%M%S}_B08.TIF")
+        _write(path, img, transform, crs)
+        paths.append(path)
+    return {"scenes": paths, "times": s2_times(), "noise_dn": sigma}
+
+
+def truth_product(path: str, desc: dict, start: _dt.datetime, end: _dt.datetime,
+                  sensor: str = "UAV") -> str:
+    """The known field as a glacvel velocity product (v, vx, vy in m/d on the crop's 15 m
+    grid, SENSOR ``sensor``, period ``start``–``end``): a reference raster such as a UAV
+    survey would give."""
+    from glacvel_plugin.io.product import standard_tags, write_product
+    vx, vy = (a.astype(np.float32) for a in desc["field"])
+    return write_product(path, {"v": np.hypot(vx, vy), "vx": vx, "vy": vy},
+                         desc["transform"], desc["crs"],
+                         standard_tags(sensor, start, end, "known field"))
+
+
+REFERENCE_SQUARES = ([(r, c) for r in (70, 150) for c in (66, 130)] +
+                     [(20, c) for c in (40, 95, 150)])
+"""(row, col) crop pixels of the 12 × 12 px (180 m) reference polygons: four inside the
+rock massif (speed 0, ≥ 18 px from its edge) and three on the northern ice band, which
+the correlation windows see together with the rock/ice edge."""
+
+
+def reference_polygons(desc: dict, size: int = 12) -> list:
+    """The reference polygons (GeoJSON geometries, EPSG:32607) of :data:`REFERENCE_SQUARES`."""
+    T = desc["transform"]
+    out = []
+    for r, c in REFERENCE_SQUARES:
+        pts = [T * (c, r), T * (c + size, r), T * (c + size, r + size), T * (c, r + size),
+               T * (c, r)]
+        out.append({"type": "Polygon", "coordinates": [[list(map(float, p)) for p in pts]]})
+    return out
+
+
+def reference_polygons_geojson(path: str, desc: dict) -> str:
+    """:func:`reference_polygons` as a GeoJSON file (features with an ``id``)."""
+    data, _ = _stable_polygon()
+    feats = [{"type": "Feature", "properties": {"id": i + 1}, "geometry": g}
+             for i, g in enumerate(reference_polygons(desc))]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"type": "FeatureCollection", "crs": data["crs"], "features": feats}, f)
+    return path
+
+
+def reference_rasters(folder: str, desc: dict, months=range(1, 13)) -> list:
+    """One known-field raster per month (a UAV survey from the 2nd to the day before the
+    month's last), ``uav_YYYYMM.tif``; returns the paths."""
+    os.makedirs(folder, exist_ok=True)
+    out = []
+    for m in months:
+        start = _dt.datetime(YEAR, m, 2)
+        end = (_dt.datetime(YEAR + (m == 12), m % 12 + 1, 1) - _dt.timedelta(days=2))
+        out.append(truth_product(os.path.join(folder, f"uav_{YEAR}{m:02d}.tif"), desc,
+                                 start, end))
+    return out

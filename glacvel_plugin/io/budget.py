@@ -146,7 +146,8 @@ def free_space(folder: str) -> Optional[int]:
 
 def check_grid(width: int, height: int, resolution: float, bands: int, products: int = 1,
                folder: Optional[str] = None, param: str = "TARGET_RESOLUTION",
-               free: Optional[int] = None, max_cells: int = MAX_GRID_CELLS):
+               free: Optional[int] = None, max_cells: int = MAX_GRID_CELLS,
+               extent_param: str = "EXTENT"):
     """Refuse an output grid of absurd size or whose products would not fit on disk.
 
     Parameters
@@ -160,6 +161,7 @@ def check_grid(width: int, height: int, resolution: float, bands: int, products:
     param : the parameter that sets ``resolution``, named in the message
     free : bytes free (default: read from ``folder``)
     max_cells : cells above which the grid is refused whatever the disk
+    extent_param : the parameter that sets the extent, named in the message
 
     Raises
     ------
@@ -188,7 +190,7 @@ def check_grid(width: int, height: int, resolution: float, bands: int, products:
         f"{param} {resolution:g} m over the {width * resolution / 1000:,.3g} × "
         f"{height * resolution / 1000:,.3g} km extent gives a {int(width):,} × "
         f"{int(height):,} px grid ({cells:,.3g} cells, {format_bytes(need)} uncompressed"
-        f"{each}), {why}; use {param} {_nice_up(ok)} m or coarser, or a smaller EXTENT")
+        f"{each}), {why}; use {param} {_nice_up(ok)} m or coarser, or a smaller {extent_param}")
 
 
 def _nice_up(x: float) -> str:

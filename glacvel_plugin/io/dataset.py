@@ -22,8 +22,11 @@ Steps
    :func:`glacvel_plugin.io.uav.track_uav_files` the same way.
 3. **Months**: ``monthly/YYYYMM.tif`` from the pair products with
    :func:`glacvel_plugin.io.monthly.monthly_velocity`, the code of
-   ``glacvel:monthly_velocity`` (fixed weights or per-pixel inverse variance, the
-   robust outlier test, local-scatter errors), run by the client once the pairs are done.
+   ``glacvel:monthly_velocity`` (fixed weights, per-pixel inverse variance, or weights
+   fitted per month against GNSS stations or reference rasters in polygons; the robust
+   outlier test, local-scatter errors), run by the client once the pairs are done.
+   Parameters that cannot work (:func:`check_parameters`, :func:`check_plan`,
+   :func:`check_reference`) are refused before the first pair runs.
 4. ``manifest.csv`` (every scene and pair, status ``done`` / ``failed`` / ``skipped``
    and the reason) and ``report.html``.
 
@@ -146,6 +149,15 @@ class DatasetJob:
     reference_layout : ``kaskawulsh``, ``positions`` or ``velocity`` (:data:`glacvel_plugin.io.gnss.LAYOUTS`)
     reference_crs : CRS of the stations' coordinates (e.g. ``EPSG:32607``); None = the
         monthly grid's CRS
+    reference_raster : optional reference velocity rasters (e.g. UAV; glacvel products
+        with ``vx``/``vy`` bands, ``UNITS`` and the ``START_TIME``/``END_TIME`` of the
+        period they stand for, one raster per survey period), used inside
+        ``reference_polygons`` (:func:`glacvel_plugin.io.monthly.raster_reference`, as
+        ``glacvel:monthly_velocity``'s REFERENCE_RASTER): the weights are fitted per month
+        against them like against GNSS stations, each polygon one held-out group;
+        mutually exclusive with ``weights`` and ``reference_gnss``
+    reference_polygons : optional :class:`Vectors` where the reference rasters are used
+        (None = every valid reference pixel, one group: no cross-validation)
     resolution : monthly grid spacing (m)
     min_overlap : minimum share of a pair's Δt inside a month
     workers : Dask worker processes of the local cluster (None = the machine's cores)
@@ -168,6 +180,8 @@ class DatasetJob:
     reference_gnss: Optional[List[str]] = None
     reference_layout: str = "kaskawulsh"
     reference_crs: Optional[str] = None
+    reference_raster: Optional[List[str]] = None
+    reference_polygons: Optional[Vectors] = None
     resolution: float = 30.0
     min_overlap: float = 0.25
     workers: Optional[int] = None
@@ -303,18 +317,28 @@ def _csv_pairs(job: DatasetJob, usable: Dict[str, object]) -> List[Pair]:
     for path, rec in usable.items():
         by_name.setdefault(os.path.basename(path), []).append(rec)
     try:
-        with open(job.pairs_csv, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise ValueError(f"cannot read the pair list {job.pairs_csv}: {exc}") from exc
+        with open(job.pairs_csv, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            header = [(k or "").strip().lower() for k in (reader.fieldnames or [])]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"PAIRS: cannot read the pair list {job.pairs_csv}: {exc}") from exc
+    if not ({"reference", "first"} & set(header) and {"secondary", "second"} & set(header)):
+        raise ValueError(f"PAIRS {job.pairs_csv} has the columns "
+                         f"{', '.join(header) or '(none)'}; its first line must name the "
+                         "columns 'reference' and 'secondary' (scene paths or file names)")
+    if not rows:
+        raise ValueError(f"PAIRS {job.pairs_csv} lists no pair; add one line per pair "
+                         "(reference, secondary) or leave PAIRS empty to use the proposed "
+                         "pairs")
     pairs = []
     for i, row in enumerate(rows, start=2):
         lower = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         names = [lower.get("reference") or lower.get("first"),
                  lower.get("secondary") or lower.get("second")]
         if not all(names):
-            raise ValueError(f"{job.pairs_csv} line {i}: give the columns 'reference' and "
-                             "'secondary' (scene paths or file names)")
+            raise ValueError(f"PAIRS {job.pairs_csv} line {i}: give both the reference and "
+                             "the secondary scene (paths or file names)")
         recs = []
         for n in names:
             p = n if os.path.isabs(n) else os.path.join(job.scenes, n)
@@ -322,14 +346,14 @@ def _csv_pairs(job: DatasetJob, usable: Dict[str, object]) -> List[Pair]:
             if rec is None and len(by_name.get(os.path.basename(n), [])) == 1:
                 rec = by_name[os.path.basename(n)][0]
             if rec is None:
-                raise ValueError(f"{job.pairs_csv} line {i}: {n} is not a usable scene of "
+                raise ValueError(f"PAIRS {job.pairs_csv} line {i}: {n} is not a usable scene of "
                                  f"{job.scenes} (see the scene rows of the manifest)")
             recs.append(rec)
         a, b = recs[0].candidate(), recs[1].candidate()
         try:
             check_pair(a, b)
         except ValueError as exc:
-            raise ValueError(f"{job.pairs_csv} line {i}: {exc}") from exc
+            raise ValueError(f"PAIRS {job.pairs_csv} line {i}: {exc}") from exc
         pairs.append(Pair(a, b, "from the pair list"))
     return pairs
 
@@ -406,6 +430,223 @@ def catalogue(job: DatasetJob, progress: Optional[Callable[[float], None]] = Non
                                   raw, final, job.max_speed, job.method, job.window, job.step,
                                   job.stable_ground, flag, job.resolution))
     return cat
+
+
+# --------------------------------------------------------------------------- checks
+def check_parameters(job: DatasetJob):
+    """Refuse parameters that are wrong whatever the scenes, before anything is read.
+
+    Checks METHOD, MAX_SPEED, WINDOW (≥ 8 px), RESOLUTION (a positive number), MAX_CLOUD
+    (0–100 %), the minimum overlap (0–1], WEIGHTS (``NAME=VALUE`` entries), WEIGHTS and a
+    reference together, the GNSS layout, and that AREA and STABLE_GROUND have a CRS.
+
+    Raises
+    ------
+    ValueError
+        naming the parameter, the value given and what to change.
+    """
+    import math
+    from rasterio.crs import CRS
+    from ..core import fusion as cf
+    if job.method not in METHODS:
+        raise ValueError(f"unknown METHOD {job.method!r}; use one of {', '.join(METHODS)}")
+    if not job.max_speed or not math.isfinite(job.max_speed) or job.max_speed <= 0:
+        raise ValueError(f"MAX_SPEED must be positive (got {job.max_speed} m/d); give the "
+                         "fastest speed expected on the glacier, e.g. 20 m/d")
+    if int(job.window) < 8:
+        raise ValueError(f"WINDOW {job.window} px is too small for a correlation; use at "
+                         "least 8 px (32 is usual)")
+    if not (isinstance(job.resolution, (int, float)) and math.isfinite(job.resolution)
+            and job.resolution > 0):
+        raise ValueError(f"RESOLUTION must be a positive number of metres (got "
+                         f"{job.resolution!r}); use e.g. 30")
+    if job.max_cloud is not None and not 0 <= job.max_cloud <= 100:
+        raise ValueError(f"MAX_CLOUD must be between 0 and 100 % (got {job.max_cloud:g})")
+    if not 0 < job.min_overlap <= 1:
+        raise ValueError(f"the minimum overlap of a pair with a month must be in (0, 1] "
+                         f"(got {job.min_overlap:g}); use e.g. 0.25")
+    if job.weights:
+        try:
+            cf.parse_weights(job.weights)
+        except ValueError as exc:
+            raise ValueError(f"WEIGHTS {job.weights!r}: {exc}") from None
+    if job.weights and has_reference(job):
+        raise ValueError("give either fixed WEIGHTS or a GNSS reference / reference raster "
+                         "to fit the weights per month, not both; empty WEIGHTS or the "
+                         "reference")
+    if job.reference_gnss and job.reference_raster:
+        raise ValueError("give one reference for the weights: REFERENCE_GNSS (stations) or "
+                         "REFERENCE_RASTER (e.g. UAV velocity in REFERENCE_POLYGONS), not both")
+    if job.reference_polygons is not None and not job.reference_raster:
+        raise ValueError("REFERENCE_POLYGONS are given without a REFERENCE_RASTER; give the "
+                         "reference velocity raster they select, or leave them empty")
+    if job.reference_gnss:
+        from .gnss import LAYOUTS
+        if job.reference_layout not in LAYOUTS:
+            raise ValueError(f"unknown REFERENCE_LAYOUT {job.reference_layout!r}; use one of "
+                             f"{', '.join(LAYOUTS)}")
+    for name, vec in (("AREA", job.area), ("STABLE_GROUND", job.stable_ground),
+                      ("REFERENCE_POLYGONS", job.reference_polygons)):
+        if vec is None:
+            continue
+        try:
+            crs = CRS.from_wkt(vec.crs_wkt) if vec.crs_wkt else None
+        except Exception:   # rasterio.errors.CRSError
+            crs = None
+        if crs is None:
+            raise ValueError(f"{name} has no valid CRS; set the layer's CRS (Layer "
+                             "Properties → Source) or save it with one")
+        if not vec.geometries:
+            raise ValueError(f"{name} has no polygon; give a polygon layer with features")
+
+
+def has_reference(job: DatasetJob) -> bool:
+    """Whether the job fits its weights against a reference (GNSS or raster)."""
+    return bool(job.reference_gnss) or bool(getattr(job, "reference_raster", None))
+
+
+def _round_down(x: float) -> float:
+    """``x`` rounded down to one significant digit (1500 → 1000, 0.37 → 0.3)."""
+    import math
+    if x <= 0:
+        return x
+    e = 10 ** math.floor(math.log10(x))
+    return math.floor(x / e) * e
+
+
+def _overlap_px(ref: str, sec: str):
+    """(width, height) in the reference scene's pixels of the two scenes' overlap."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+    with rasterio.open(ref) as a, rasterio.open(sec) as b:
+        l, bo, r, t = a.bounds
+        if b.crs is not None and a.crs is not None and b.crs != a.crs:
+            bl, bb, br, bt = transform_bounds(b.crs, a.crs, *b.bounds)
+        else:
+            bl, bb, br, bt = b.bounds
+        w = (min(r, br) - max(l, bl)) / abs(a.transform.a)
+        h = (min(t, bt) - max(bo, bb)) / abs(a.transform.e)
+    return max(0, int(round(w))), max(0, int(round(h)))
+
+
+def check_plan(job: DatasetJob, cat: Catalogue, log: Callable[[str], None] = lambda s: None):
+    """Refuse a plan whose parameters cannot work on these scenes, before any pair runs.
+
+    * ``WINDOW`` larger than the overlap of the two scenes of an optical pair (every such
+      pair would fail); the message gives the largest window that fits;
+    * ``RESOLUTION`` coarser than the scenes' extent (fewer than 2 × 2 monthly cells), or
+      so fine that the monthly grid is absurd or its months would not fit in the output
+      folder's free space (:func:`glacvel_plugin.io.budget.check_grid`);
+    * ``STABLE_GROUND`` polygons that cover none of the pairs' scenes.
+
+    The monthly grid is estimated over the scenes of the pairs (or ``AREA``'s bounds), a
+    little larger than the pair products' union on which it is finally built.
+
+    Raises ``ValueError`` naming the parameter and what to change.
+    """
+    import math
+    from .budget import check_grid
+    from .grid import target_grid
+    from .monthly import FUSED_BANDS
+    from ..core import timeseries as ts
+    optical = [t for t in cat.tasks if t.sensor in OPTICAL]
+    small = None
+    for t in optical:
+        try:
+            w, h = _overlap_px(t.reference, t.secondary)
+        except Exception:   # unreadable scene: that pair fails on its own and is recorded
+            continue
+        if int(job.window) > min(w, h) and (small is None or min(w, h) < min(small[1:])):
+            small = (t, w, h)
+    if small is not None:
+        t, w, h = small
+        raise ValueError(
+            f"WINDOW {job.window} px is larger than the {w} × {h} px overlap of the scenes "
+            f"{os.path.basename(t.reference)} and {os.path.basename(t.secondary)}; use "
+            f"WINDOW {max(8, min(w, h))} px or less (32 is usual), or larger scenes")
+    scenes = sorted({p for t in cat.tasks for p in (t.reference, t.secondary)})
+    extent = extent_crs = None
+    if job.area is not None:
+        extent, extent_crs = job.area.bounds(), job.area.crs_wkt
+    try:
+        grid = target_grid(scenes, resolution=job.resolution, extent=extent,
+                           extent_crs=extent_crs)
+    except ValueError:
+        grid = None     # an unreadable or CRS-less scene: its pairs fail on their own
+    if grid is not None:
+        if grid.width < 2 or grid.height < 2:
+            fine = target_grid(scenes, resolution=1.0, extent=extent, extent_crs=extent_crs)
+            span = min(fine.width, fine.height)     # metres
+            raise ValueError(
+                f"RESOLUTION {job.resolution:g} m is coarser than the extent of the "
+                f"scenes{' in AREA' if job.area is not None else ''} "
+                f"({grid.width} × {grid.height} monthly cells); use RESOLUTION "
+                f"{_round_down(span / 2):g} m or finer "
+                "(30 m is usual)")
+        months = ts.assign_months([(t.start, t.end) for t in cat.tasks], job.min_overlap)
+        check_grid(grid.width, grid.height, grid.resolution, len(FUSED_BANDS),
+                   max(1, len(months)), folder=job.output, param="RESOLUTION",
+                   extent_param="AREA")
+    if job.stable_ground is not None:
+        hit = False
+        for path in scenes:
+            try:
+                import rasterio
+                with rasterio.open(path) as ds:
+                    crs, b = ds.crs, ds.bounds
+            except Exception:
+                continue
+            from rasterio.features import bounds as geom_bounds
+            for g in job.stable_ground.in_crs(crs):
+                l, bo, r, tp = geom_bounds(g)
+                if l < b.right and r > b.left and bo < b.top and tp > b.bottom:
+                    hit = True
+                    break
+            if hit:
+                break
+        if not hit:
+            raise ValueError("STABLE_GROUND covers none of the scenes of the pairs; give "
+                             "stable-ground polygons over the scenes (in the layer's CRS), "
+                             "or leave STABLE_GROUND empty")
+
+
+def check_reference(job: DatasetJob):
+    """Read the reference before any pair runs: the GNSS files of ``reference_gnss``
+    (every row parsed in ``reference_layout``), or open every ``reference_raster`` as a
+    velocity product with its period and check that REFERENCE_POLYGONS touch it. Raises
+    ``ValueError`` naming REFERENCE_GNSS / REFERENCE_RASTER / REFERENCE_POLYGONS, the file
+    and what is wrong."""
+    for path in job.reference_raster or []:
+        from rasterio.features import bounds as geom_bounds
+        from .grid import SourceReader
+        base = os.path.basename(path)
+        try:
+            ref = SourceReader(path)
+        except ValueError as exc:
+            raise ValueError(f"REFERENCE_RASTER {base}: {exc}") from exc
+        with ref:
+            if ref.start is None or ref.end is None:
+                raise ValueError(f"REFERENCE_RASTER {base} has no START_TIME/END_TIME tags; "
+                                 "weights per month need the period of the reference "
+                                 "velocity (tag the raster, e.g. with Import velocity)")
+            if job.reference_polygons is not None:
+                b = ref.ds.bounds
+                if not any(l < b.right and r > b.left and bo < b.top and t > b.bottom
+                           for l, bo, r, t in map(geom_bounds,
+                                                  job.reference_polygons.in_crs(ref.crs))):
+                    raise ValueError(f"REFERENCE_POLYGONS cover no part of REFERENCE_RASTER "
+                                     f"{base}; give polygons over the reference raster (in "
+                                     "the layer's CRS)")
+    if job.reference_gnss:
+        from .gnss import parse_columns, read_gnss_files
+        try:
+            records, _ = read_gnss_files(list(job.reference_gnss),
+                                         parse_columns(None, job.reference_layout))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"REFERENCE_GNSS: {exc}") from exc
+        if not records:
+            raise ValueError(f"REFERENCE_GNSS: the files {', '.join(map(os.path.basename, job.reference_gnss))} "
+                             "hold no station velocity; check REFERENCE_LAYOUT")
 
 
 # --------------------------------------------------------------------------- pair task
@@ -755,11 +996,8 @@ def run_job(job: DatasetJob, progress: Optional[Callable[[int, int], None]] = No
     core.Canceled
         when cancelled.
     """
+    check_parameters(job)
     check_folders(job)
-    if job.method not in METHODS:
-        raise ValueError(f"unknown METHOD {job.method!r}; use one of {', '.join(METHODS)}")
-    if not job.max_speed or job.max_speed <= 0:
-        raise ValueError(f"MAX_SPEED must be positive (got {job.max_speed} m/d)")
     canceled = is_canceled or (lambda: False)
     flag = os.path.join(job.output, CANCEL_FLAG)
     if os.path.exists(flag):
@@ -768,6 +1006,8 @@ def run_job(job: DatasetJob, progress: Optional[Callable[[int, int], None]] = No
     if removed:
         log(f"removed {len(removed)} temporary file(s) of an interrupted run")
     cat = catalogue(job)
+    check_plan(job, cat)
+    check_reference(job)
     tasks = cat.tasks
     log(f"{sum(r['status'] != 'failed' for r in cat.scene_rows)} scene(s), {len(tasks)} pair(s)")
     old = {r["name"]: r for r in read_manifest(job.manifest_path) if r.get("kind") == "pair"}
@@ -863,6 +1103,16 @@ def _finish_rows(job, cat, tasks, results, old, canceled=False) -> List[dict]:
     return rows
 
 
+def _file_digest(paths) -> str:
+    """SHA-1 over the contents of ``paths`` (sorted), read in 1 MiB chunks."""
+    digest = hashlib.sha1()
+    for path in sorted(paths):
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _months(job, client, tasks, results, rerun, canceled, flag, log):
     """Plan the months and rebuild the ones whose inputs changed or were re-run (``rerun``:
     file names of the pair products made by this run) with
@@ -896,11 +1146,23 @@ def _months(job, client, tasks, results, rerun, canceled, flag, log):
         wtext = f"fitted per month against {len(records)} GNSS velocities"
         log(f"GNSS reference: {len(records)} station velocities from "
             f"{len(job.reference_gnss)} file(s) ({skipped} rows without data skipped)")
-        digest = hashlib.sha1()
-        for path in sorted(job.reference_gnss):
-            with open(path, "rb") as f:
-                digest.update(f.read())
-        ref_digest = [digest.hexdigest(), job.reference_layout, job.reference_crs]
+        ref_digest = [_file_digest(job.reference_gnss), job.reference_layout,
+                      job.reference_crs]
+    if job.reference_raster:
+        from .monthly import raster_reference
+        geoms = job.reference_polygons.in_crs(grid.crs) if job.reference_polygons else None
+        reference = raster_reference(list(job.reference_raster), grid, geoms,
+                                     is_canceled=canceled)
+        n_groups = len(set(reference.groups.tolist()))
+        wtext = (f"fitted per month against {len(job.reference_raster)} reference raster(s) "
+                 f"in {n_groups} polygon(s)")
+        log(f"reference raster: {len(reference.rows)} pixels in {n_groups} polygon(s) of "
+            f"{len(job.reference_raster)} raster(s)")
+        if not geoms:
+            log("no REFERENCE_POLYGONS: every valid reference pixel is one group, so there "
+                "is no held-out validation")
+        ref_digest = [_file_digest(job.reference_raster),
+                      job.reference_polygons.digest() if job.reference_polygons else None]
     labels, pairs_tags = plan_months(done, job.min_overlap)
     key = hashlib.sha1(json.dumps([job.area.digest() if job.area else None, job.resolution,
                                    wtext, ref_digest, __version__]).encode()).hexdigest()[:12]

@@ -253,26 +253,37 @@ def period_reference(grid: TargetGrid, reference, min_groups: int,
         When a sample has no period (points without start_date/end_date, a raster
         without START_TIME/END_TIME tags).
     """
-    has_pts = isinstance(reference, PointRecords)
-    ref = (points_reference([], grid, reference) if has_pts
-           else raster_reference([], grid, reference, is_canceled))
+    if not isinstance(reference, PointRecords):
+        # the reader of the dataset job: rasters in polygons with their periods
+        warnings = ([] if reference.polygons else
+                    ["no REFERENCE_POLYGONS: every valid reference pixel is used as one "
+                     "group, so there is no cross-validation"])
+        samples = monthly.raster_reference([reference.path], grid, reference.polygons,
+                                           is_canceled=is_canceled)
+        return samples, warnings + _few_groups(samples.groups, min_groups)
+    ref = points_reference([], grid, reference)
     undated = [str(g) for g, a, b in zip(ref.groups, ref.start, ref.end) if a is None or b is None]
     if undated:
-        what = ("features " + ", ".join(sorted(set(undated))[:5]) + " have no start_date/end_date"
-                if has_pts else "REFERENCE_RASTER has no START_TIME/END_TIME tags")
+        what = "features " + ", ".join(sorted(set(undated))[:5]) + " have no start_date/end_date"
         raise ValueError(f"weights per month need the period of every reference sample: {what}; "
                          "import GNSS files with Import GNSS stations, or give fixed WEIGHTS")
-    warnings = list(ref.notes)
-    n_groups = len(set(map(str, ref.groups)))
+    warnings = list(ref.notes) + _few_groups(ref.groups, min_groups)
+    samples = monthly.ReferenceSamples(np.asarray(ref.rows), np.asarray(ref.cols), ref.ref_vx,
+                                       ref.ref_vy, ref.groups, ref.start, ref.end, ref.kind)
+    return samples, warnings
+
+
+def _few_groups(groups, min_groups: int) -> List[str]:
+    """The warning when the reference has fewer groups than MIN_REFERENCE_GROUPS."""
+    warnings = []
+    n_groups = len(set(map(str, groups)))
     if n_groups < min_groups:
         warnings.append(
             f"the reference has {n_groups} station(s)/polygon(s), fewer than "
             f"MIN_REFERENCE_GROUPS ({min_groups}): no month can fit its own weights, so they "
             "fall back to per-pixel inverse variance; give more stations or polygons, or "
             "lower MIN_REFERENCE_GROUPS")
-    samples = monthly.ReferenceSamples(np.asarray(ref.rows), np.asarray(ref.cols), ref.ref_vx,
-                                       ref.ref_vy, ref.groups, ref.start, ref.end, ref.kind)
-    return samples, warnings
+    return warnings
 
 
 # --------------------------------------------------------------------------- weights

@@ -93,6 +93,89 @@ def gnss_reference(records, grid: TargetGrid, crs=None) -> ReferenceSamples:
                             [r.start for r in recs], [r.end for r in recs], "points")
 
 
+def raster_reference(paths: Sequence[str], grid: TargetGrid,
+                     polygons: Optional[Sequence[dict]] = None,
+                     param: str = "REFERENCE_RASTER",
+                     is_canceled: Optional[Callable[[], bool]] = None) -> ReferenceSamples:
+    """:class:`ReferenceSamples` of reference velocity rasters (e.g. UAV) inside polygons.
+
+    The reference of ``glacvel:monthly_velocity``'s REFERENCE_RASTER /
+    REFERENCE_POLYGONS and of the dataset job.
+
+    Parameters
+    ----------
+    paths : reference velocity products (``vx``, ``vy`` bands, ``UNITS``, ``START_TIME``
+        and ``END_TIME`` tags: the period the velocity stands for, e.g. between two UAV
+        surveys); several rasters (one per survey period) are allowed
+    grid : the target grid of the monthly products; the rasters are read onto it as the
+        sources are (:class:`~glacvel_plugin.io.grid.SourceReader`)
+    polygons : GeoJSON geometries in the grid's CRS where the reference is used; polygon
+        ``i`` (1-based) is the held-out group ``"i"`` of the validation (the same polygon
+        in several rasters is one group). None or empty: every valid pixel of a raster,
+        one group (no cross-validation)
+    param : the parameter named in error messages
+
+    Returns
+    -------
+    :class:`ReferenceSamples` (kind ``raster``; every sample has its raster's period)
+
+    Raises
+    ------
+    ValueError
+        a raster that cannot be read as a velocity product, has no period, or has no
+        valid pixel inside the polygons on the grid (messages name ``param`` and the file).
+    """
+    from .grid import SourceReader
+    from .raster import rasterize_labels
+    if not paths:
+        raise ValueError(f"{param}: no reference raster given")
+    polys = [g for g in (polygons or []) if g]
+    out = {k: [] for k in ("r", "c", "vx", "vy", "g", "start", "end")}
+    for path in paths:
+        base = os.path.basename(path)
+        try:
+            ref = SourceReader(path)
+        except ValueError as exc:
+            raise ValueError(f"{param} {base}: {exc}") from exc
+        try:
+            if ref.start is None or ref.end is None:
+                raise ValueError(f"{param} {base} has no START_TIME/END_TIME tags; weights per "
+                                 "month need the period of the reference velocity (tag the "
+                                 "raster, e.g. with glacvel:import_velocity)")
+            n0 = sum(len(a) for a in out["r"])
+            for win in grid.blocks():
+                check_canceled(is_canceled)
+                if ref.source_window(grid, win, margin=0) is None:
+                    continue
+                shape = (int(win.height), int(win.width))
+                labels = (rasterize_labels(polys, grid.window_transform(win), shape) if polys
+                          else np.ones(shape, np.int32))
+                if not labels.any():
+                    continue
+                d = ref.read(("vx", "vy"), grid, win)
+                sel = (labels > 0) & np.isfinite(d["vx"]) & np.isfinite(d["vy"])
+                if not sel.any():
+                    continue
+                rr, cc = np.nonzero(sel)
+                out["r"].append(rr + int(win.row_off))
+                out["c"].append(cc + int(win.col_off))
+                out["vx"].append(d["vx"][sel].astype(float))
+                out["vy"].append(d["vy"][sel].astype(float))
+                out["g"].append(labels[sel].astype(str))
+                out["start"] += [ref.start] * len(rr)
+                out["end"] += [ref.end] * len(rr)
+            if sum(len(a) for a in out["r"]) == n0:
+                raise ValueError(f"{param} {base} has no valid pixel "
+                                 + ("inside the reference polygons " if polys else "")
+                                 + "on the monthly grid; check the raster, the polygons and "
+                                 "their CRS")
+        finally:
+            ref.close()
+    return ReferenceSamples(np.concatenate(out["r"]), np.concatenate(out["c"]),
+                            np.concatenate(out["vx"]), np.concatenate(out["vy"]),
+                            np.concatenate(out["g"]), out["start"], out["end"], "raster")
+
+
 @dataclass
 class MonthlyResult:
     """What :func:`monthly_velocity` wrote and fitted.
@@ -102,7 +185,8 @@ class MonthlyResult:
     ``weights``: label → :class:`~glacvel_plugin.core.timeseries.PeriodWeights`;
     ``rejected``: label → {source: pixels dropped by the robust test};
     ``valid``: label → valid pixels; ``validation``: rows of
-    :func:`~glacvel_plugin.core.timeseries.heldout_validation`; ``table``: CSV path.
+    :func:`~glacvel_plugin.core.timeseries.heldout_validation`; ``table``: CSV path;
+    ``kept``: months with pairs left as they were (not in ``months_to_write``).
     """
     written: List[str] = field(default_factory=list)
     empty: List[str] = field(default_factory=list)
@@ -114,6 +198,7 @@ class MonthlyResult:
     validation: List[dict] = field(default_factory=list)
     table: Optional[str] = None
     notes: List[str] = field(default_factory=list)
+    kept: List[str] = field(default_factory=list)
 
 
 def _noop(*_a, **_k):
@@ -470,6 +555,7 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
                          **dict(extra_tags or {}))
             if months_to_write is not None and label not in months_to_write:
                 step += grid.n_blocks()
+                res.kept.append(label)
                 continue
             path = os.path.join(output_folder, f"{label}.tif")
             tags = _tags(members, ts.month_start(*month), ts.month_end(*month), sensor, **extra)
@@ -536,18 +622,36 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
     return res
 
 
+def _kept_valid(folder: str, label: str) -> int:
+    """VALID_PIXELS tag of a month's product left as it was (0 when unreadable)."""
+    import rasterio
+    try:
+        with rasterio.open(os.path.join(folder, f"{label}.tif")) as ds:
+            return int(ds.tags().get("VALID_PIXELS", 0))
+    except Exception:
+        return 0
+
+
 def write_table(res: MonthlyResult, names: Sequence[str], path: str) -> str:
-    """The per-month table (weights, basis, outliers, held-out RMSE) as CSV, atomically."""
+    """The per-month table (weights, basis, outliers, held-out RMSE) as CSV, atomically.
+
+    One row per month written, and per month kept as it was (:attr:`MonthlyResult.kept`:
+    its weights are fitted again, its valid pixels read from its ``VALID_PIXELS`` tag,
+    its outlier counts are not known), in month order."""
+    from .files import atomic_write_text
     val = {v["month"]: v for v in res.validation}
+    labels = sorted(set(res.written) | set(res.kept))
+    for label in res.kept:
+        res.valid.setdefault(label, _kept_valid(os.path.dirname(path), label))
     head = (["month", "basis"] + [f"W_{n}" for n in names] + [f"error_scale_{n}" for n in names] +
             ["n_samples", "n_groups", "valid_pixels"] + [f"outliers_{n}" for n in names] +
             ["heldout_groups", "heldout_fused_rmse"] + [f"heldout_{n}_rmse" for n in names] +
             ["note"])
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as f:
+
+    def write(f):
         w = csv.writer(f)
         w.writerow(head)
-        for label in res.written:
+        for label in labels:
             pw = res.weights[label]
             wd = pw.as_dict()
             v = val.get(label, {})
@@ -559,8 +663,7 @@ def write_table(res: MonthlyResult, names: Sequence[str], path: str) -> str:
                        [rej.get(n, "") for n in names] +
                        [v.get("groups", ""), _fmt(v.get("fused_rmse"))] +
                        [_fmt(v.get("source_rmse", {}).get(n)) for n in names] + [pw.note])
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(path, write, newline="")
 
 
 def _fmt(x):

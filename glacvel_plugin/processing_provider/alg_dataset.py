@@ -13,7 +13,8 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputFile, QgsProcessingOutp
                        QgsProcessingParameterDateTime, QgsProcessingParameterDefinition,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFile, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterCrs, QgsProcessingParameterNumber,
+                       QgsProcessingParameterCrs, QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
 from ..io.dataset import DEFAULT_CONNECT_TIMEOUT, DatasetJob, Vectors, run_job
@@ -63,6 +64,8 @@ class VelocityDataset(GlacvelAlgorithm):
     REFERENCE_GNSS = "REFERENCE_GNSS"
     REFERENCE_LAYOUT = "REFERENCE_LAYOUT"
     REFERENCE_CRS = "REFERENCE_CRS"
+    REFERENCE_RASTER = "REFERENCE_RASTER"
+    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
     RESOLUTION = "RESOLUTION"
     WORKERS = "WORKERS"
     SCHEDULER = "SCHEDULER"
@@ -99,7 +102,10 @@ class VelocityDataset(GlacvelAlgorithm):
             "weights fitted per month against GNSS stations (REFERENCE_GNSS: a folder of "
             "station files in REFERENCE_LAYOUT, coordinates in REFERENCE_CRS, as Import GNSS "
             "stations reads them; the fallbacks, tags and leave-one-station-out validation of "
-            "Monthly velocity, table monthly/monthly_weights.csv). "
+            "Monthly velocity, table monthly/monthly_weights.csv), or against reference "
+            "velocity rasters (REFERENCE_RASTER, e.g. UAV velocity with the START_TIME/END_TIME "
+            "of its survey period; one raster per period) inside REFERENCE_POLYGONS (each "
+            "polygon one held-out group), as Monthly velocity does with them. "
             "manifest.csv lists every scene and pair with its status (done, failed, skipped) "
             "and the reason, Δt, offsets, stable-ground NMAD, valid fraction, run time and "
             "worker; report.html summarises the months.\n\n"
@@ -155,6 +161,14 @@ class VelocityDataset(GlacvelAlgorithm):
         self.addParameter(QgsProcessingParameterCrs(
             self.REFERENCE_CRS, self.tr("CRS of the GNSS coordinates (empty: the monthly grid's)"),
             optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.REFERENCE_RASTER, self.tr("Reference velocity rasters (e.g. UAV, one per survey "
+                                        "period; weights fitted per month)"),
+            QgsProcessing.TypeRaster, optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.REFERENCE_POLYGONS, self.tr("Reference polygons (where the reference rasters "
+                                          "are used)"),
+            [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             self.RESOLUTION, self.tr("Monthly grid resolution [m]"),
             QgsProcessingParameterNumber.Double, 30.0, minValue=0.001))
@@ -204,6 +218,10 @@ class VelocityDataset(GlacvelAlgorithm):
                 self.parameterAsEnum(parameters, self.REFERENCE_LAYOUT, context)],
             reference_crs=(self.parameterAsCrs(parameters, self.REFERENCE_CRS, context).toWkt()
                            if parameters.get(self.REFERENCE_CRS) else None),
+            reference_raster=[lyr.source() for lyr in self.parameterAsLayerList(
+                parameters, self.REFERENCE_RASTER, context)] or None
+            if parameters.get(self.REFERENCE_RASTER) not in (None, "", []) else None,
+            reference_polygons=polygons(self, parameters, self.REFERENCE_POLYGONS, context),
             resolution=self.parameterAsDouble(parameters, self.RESOLUTION, context),
             workers=self.parameterAsInt(parameters, self.WORKERS, context) or None,
             scheduler=scheduler,
