@@ -83,7 +83,21 @@ METHOD_NAMES = {
 
 
 def auto_step(pixel_size: float, target: float = TARGET_GRID_M) -> int:
-    """Step (px) giving an output grid closest to ``target`` metres (at least 1)."""
+    """Step giving an output grid closest to a target spacing.
+
+    Parameters
+    ----------
+    pixel_size : float
+        Image pixel size (m).
+    target : float, default TARGET_GRID_M
+        Output grid spacing aimed at (m; 30).
+
+    Returns
+    -------
+    int
+        round(target / pixel_size) px, at least 1 (2 on 15 m Landsat-8 B8, 3 on 10 m
+        Sentinel-2 B8).
+    """
     return max(1, int(round(target / float(pixel_size))))
 
 
@@ -113,10 +127,51 @@ def _band(ds, band, role: str) -> int:
 class RasterPair(ImagePair):
     """Reference and secondary rasters exposed on the reference grid over the overlap.
 
-    Attributes: ``shape`` (rows, cols) of the working grid; ``transform`` (affine of the
-    working grid, pixel corners), ``crs``; ``pixel_size`` (x, y) metres;
-    ``window`` (the working grid as a window of the reference raster); ``aligned``
-    (True when the secondary is read without resampling). See module doc.
+    Both rasters are checked (readable, band chosen for multi-band files, CRS, the
+    reference projected and not rotated, overlap, not all no-data, not constant) and
+    exposed through the :class:`glacvel_plugin.core.pipeline.ImagePair` protocol. The
+    secondary is read directly when its grid coincides with the reference grid (same
+    CRS, pixel size and pixel-aligned origin), otherwise through a
+    ``rasterio.vrt.WarpedVRT`` onto the reference grid. Every read is windowed;
+    pyramid levels are decimated reads (average resampling). Use as a context manager
+    or call :meth:`close`.
+
+    Parameters
+    ----------
+    reference, secondary : str
+        The earlier and the later image: GeoTIFF, JP2 or any raster GDAL reads. The
+        reference must be in a projected CRS (m) on a grid without rotation; the secondary in
+        any CRS overlapping it.
+    ref_band, sec_band : int, default 1
+        Bands correlated (1-based); 0, None or "" = the only band of a single-band file.
+    preprocess : callable, optional
+        ``preprocess(array) -> array`` (float32 in, float32 out, NaN kept), applied to
+        every array :meth:`read` returns (e.g. :func:`glacvel_plugin.io.fill.fill_preprocess`).
+    resampling : str, default "cubic"
+        rasterio ``Resampling`` name of the secondary's warp onto the reference grid.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Rows and columns of the working grid (the overlap on the reference grid).
+    transform : affine.Affine
+        Affine of the working grid (pixel corners).
+    crs : rasterio.crs.CRS
+        The reference's CRS.
+    pixel_size : (float, float)
+        Pixel width and height (m).
+    window : rasterio.windows.Window
+        The working grid as a window of the reference raster.
+    aligned : bool
+        True when the secondary is read without resampling.
+
+    Raises
+    ------
+    ValueError
+        A missing or unreadable file, a band to choose or out of range, no CRS, a
+        geographic reference, a rotated reference grid, no overlap (or less than one
+        pixel), an image all no-data or constant in the overlap; the message names the
+        image and what to change.
     """
 
     def __init__(self, reference: str, secondary: str, ref_band=1, sec_band=1,
@@ -222,6 +277,22 @@ class RasterPair(ImagePair):
         return out
 
     def read(self, role, level, r0, r1, c0, c1):
+        """One role's pixels on the working grid (the ``ImagePair`` protocol).
+
+        Parameters
+        ----------
+        role : {"ref", "sec"}
+            Reference or secondary.
+        level : int
+            Pyramid level (0 = full resolution; level L reads 2^L × 2^L blocks averaged).
+        r0, r1, c0, c1 : int
+            Rows and columns of the level's grid (end exclusive); parts outside it are NaN.
+
+        Returns
+        -------
+        ndarray
+            float32 (r1 − r0, c1 − c0), NaN for no data, after ``preprocess``.
+        """
         a = self._read(role, level, r0, r1, c0, c1)
         if self.preprocess is not None:
             a = np.asarray(self.preprocess(a), dtype=np.float32)
@@ -244,6 +315,7 @@ class RasterPair(ImagePair):
                                  f"{float(np.nanmax(a)):g}); it has no texture to correlate")
 
     def close(self):
+        """Close both rasters (and the warped view of the secondary)."""
         for ds in (getattr(self, "_sec_src", None), getattr(self, "_sec", None),
                    getattr(self, "_ref", None)):
             if ds is not None and not ds.closed:
@@ -259,12 +331,50 @@ class RasterPair(ImagePair):
 
 def open_pair(reference: str, secondary: str, ref_band=1, sec_band=1,
               preprocess: Optional[Callable] = None, resampling: str = "cubic") -> RasterPair:
-    """Open and check a pair; see the module doc. Raises ``ValueError``."""
+    """Open and check a pair of rasters.
+
+    Parameters
+    ----------
+    reference, secondary : str
+        The earlier and the later image.
+    ref_band, sec_band : int, default 1
+        Bands correlated.
+    preprocess : callable, optional
+        Applied to every array read.
+    resampling : str, default "cubic"
+        Resampling of the secondary onto the reference grid.
+
+    Returns
+    -------
+    RasterPair
+        See :class:`RasterPair` for the parameters and checks.
+
+    Raises
+    ------
+    ValueError
+        As :class:`RasterPair`.
+    """
     return RasterPair(reference, secondary, ref_band, sec_band, preprocess, resampling)
 
 
 def output_transform(transform: Affine, window: int, step: int) -> Affine:
-    """Affine of the output grid: pixel centres at window centres, pixel = step px."""
+    """Affine of the output grid: pixel centres at window centres, pixel = step px.
+
+    Parameters
+    ----------
+    transform : affine.Affine
+        The working grid's transform (pixel corners).
+    window : int
+        Window side (px).
+    step : int
+        Step between window centres (px).
+
+    Returns
+    -------
+    affine.Affine
+        Output pixel (i, j) covers the step × step px centred on the window of
+        output row i, column j.
+    """
     off = window / 2.0 - step / 2.0
     return transform * Affine.translation(off, off) * Affine.scale(step)
 
@@ -279,7 +389,98 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
                     progress: Optional[Callable] = None, is_canceled: Optional[Callable] = None,
                     workers: Optional[int] = None, budget_bytes: int = 512 * 2 ** 20,
                     resampling: str = "cubic") -> dict:
-    """Correlate two rasters into a velocity product; see the module doc."""
+    """Correlate two optical rasters into a velocity product.
+
+    Runs :func:`glacvel_plugin.core.pipeline.correlate_pair` strip by strip on a
+    :class:`RasterPair` and writes the glacvel velocity product (:mod:`glacvel_plugin.io.product`)
+    atomically through :class:`~glacvel_plugin.io.product.ProductWriter`: bands ``v``,
+    ``vx``, ``vy`` (m/d; x east, y north), ``dx``, ``dy`` (metres over Δt),
+    ``quality``; output pixel centres = window centres, pixel size = step × image pixel
+    size. ``dy`` is north-positive: the image-row displacement negated (rows grow
+    southwards); the bands come from :func:`glacvel_plugin.core.velocity.velocity_bands`
+    (the convention SAR and UAV tracking share). Tags: the standard product tags
+    plus ``WINDOW``, ``STEP``, ``MAX_SPEED``, ``PREFILTER``, ``MEDIAN_TEST``,
+    ``MIN_QUALITY``, ``REFERENCE``, ``SECONDARY``, ``SEARCH_PX``, ``VALID_FRACTION``.
+
+    Parameters
+    ----------
+    reference, secondary : str
+        The earlier and the later image (see :class:`RasterPair`): the reference in a
+        projected CRS on a grid without rotation.
+    output : str
+        Velocity product GeoTIFF to write (never one of the inputs).
+    start, end : datetime.datetime
+        Acquisition times of reference and secondary (naive = UTC); Δt = end − start
+        must be positive.
+    ref_band, sec_band : int, default 1
+        Bands correlated (1-based).
+    window : int, default 32
+        Matching window side (px, at least 8).
+    step : int, optional
+        Step between window centres (px); None = :func:`auto_step` (a 30 m grid).
+    max_speed : float, default 20.0
+        Fastest speed expected (m/d): sets the search range ``max_speed·Δt / pixel
+        size`` px and rejects faster vectors.
+    method : {"lk_phase", "phase", "ncc", "lk"}
+        Full-resolution engine (:data:`METHOD_NAMES`); default
+        ``core.pipeline.DEFAULT_METHOD``.
+    prefilter : str, default "highpass"
+        One of :data:`glacvel_plugin.core.filters.PREFILTERS`.
+    min_quality : float, optional
+        Windows of lower quality (:data:`QUALITY_DOC`) are rejected; None = no threshold.
+    nmt_threshold : float, default 2.0
+        Normalised median test threshold (0 = off; dense-grid neighbour rule).
+    preprocess : callable, optional
+        Applied to every array read (e.g. :func:`glacvel_plugin.io.fill.fill_preprocess`).
+    sensor : str, optional
+        ``SENSOR`` tag; None = from the reference's name or metadata
+        (:func:`glacvel_plugin.io.scenes.scene_info`), ``"unknown"`` when none.
+    extra_tags : dict, optional
+        Further product tags.
+    progress : callable, optional
+        ``progress(fraction)``, fraction in [0, 1].
+    is_canceled : callable, optional
+        ``is_canceled()`` → True stops with ``core.Canceled``.
+    workers : int, optional
+        Threads matching windows; None = min(2, CPU count).
+    budget_bytes : int, default 512 MiB
+        Memory budget of one strip (:func:`glacvel_plugin.core.pipeline.plan_blocks`).
+    resampling : str, default "cubic"
+        Resampling of the secondary onto the reference grid when the grids differ.
+
+    Returns
+    -------
+    dict
+        ``path``, ``valid_fraction`` (share of output cells with a velocity),
+        ``dt_days``, ``step``, ``window``, ``search_px``, ``levels`` (pyramid levels),
+        ``shape`` (rows, cols of the product).
+
+    Raises
+    ------
+    ValueError
+        With an actionable message for bad input: unknown pre-filter or method,
+        non-positive ``max_speed``, Δt ≤ 0, output equal to an input, and every check of
+        :class:`RasterPair`; nothing is written.
+    core.Canceled
+        When cancelled; nothing is left.
+    OSError
+        A write error of the product (full disk, vanished folder), naming ``output``.
+
+    References
+    ----------
+    Leprince, S., Barbot, S., Ayoub, F. and Avouac, J.-P. (2007). Automatic and precise
+    orthorectification, coregistration, and subpixel correlation of satellite images,
+    application to ground deformation measurements. IEEE TGRS 45, 1529–1558 (phase
+    correlation, COSI-Corr).
+
+    Lucas, B. D. and Kanade, T. (1981). An iterative image registration technique with
+    an application to stereo vision. IJCAI (Lucas-Kanade refinement).
+
+    Westerweel, J. and Scarano, F. (2005). Universal outlier detection for PIV data.
+    Experiments in Fluids 39, 1096–1100 (normalised median test).
+
+    See docs/correlation.md for the chain and the other sources.
+    """
     if prefilter not in PREFILTERS:
         raise ValueError(f"unknown pre-filter {prefilter!r}; use one of {', '.join(PREFILTERS)}")
     if not max_speed or max_speed <= 0:

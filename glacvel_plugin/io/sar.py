@@ -45,9 +45,6 @@ def detect_pair_scale(pair: AlignedPair) -> Tuple[str, List[Tuple[str, str, str]
         The open pair; a decimated read of band 1 (≤ 256 px a side) of each image
         gives the values.
 
-    extra_tags : dict, optional
-        Further product tags (e.g. the dataset job's key).
-
     Returns
     -------
     scale : str
@@ -128,6 +125,8 @@ def track_sar_files(reference: str, secondary: str, output: str,
     progress, is_canceled : callable, optional
         ``progress(fraction 0..1)``; ``is_canceled()`` → True stops with
         ``core.Canceled`` and nothing written.
+    extra_tags : dict, optional
+        Further product tags (e.g. the dataset job's key).
 
     Returns
     -------

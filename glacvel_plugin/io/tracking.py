@@ -58,10 +58,35 @@ class AlignedPair:
     of its two pixel sides. The secondary is warped onto it on the fly (GDAL warped VRT,
     bilinear; average when coarser), so memory stays bounded by the window read.
     RGB(A) images become luminance (BT.601 weights); alpha bands and no-data values
-    become NaN. Arrays are float32 (rows, cols).
+    become NaN. Arrays are float32 (rows, cols). Use as a context manager or call
+    :meth:`close`.
 
-    Raises ``ValueError`` if a file cannot be read, has no CRS, has a rotated grid,
-    or if the two images do not overlap.
+    Parameters
+    ----------
+    ref_path, sec_path : str
+        The earlier and the later image (any raster GDAL reads: one band, or RGB(A)),
+        north-up, in any CRS.
+    resolution : float, optional
+        Work-grid pixel size (m); None = the reference's own grid.
+
+    Attributes
+    ----------
+    crs : rasterio.crs.CRS
+        The work grid's CRS (projected).
+    transform : affine.Affine
+        The work grid's transform.
+    width, height : int
+        The work grid's size (px).
+    pixel : (float, float)
+        Work-grid pixel width and height (m).
+    overlap : (float, float, float, float)
+        (left, bottom, right, top) of the two images' overlap in ``crs``.
+
+    Raises
+    ------
+    ValueError
+        If a file cannot be read, has no CRS, has a rotated or not north-up grid, or
+        if the two images do not overlap.
     """
 
     def __init__(self, ref_path, sec_path, resolution=None):
@@ -152,7 +177,18 @@ class AlignedPair:
             self.readers.append(vrt)
 
     def overlap_window(self, margin=0):
-        """Window of the work grid covering the overlap of the two images."""
+        """Window of the work grid covering the overlap of the two images.
+
+        Parameters
+        ----------
+        margin : int, default 0
+            Pixels added on every side (clipped to the work grid).
+
+        Returns
+        -------
+        rasterio.windows.Window
+            Possibly empty (width or height 0).
+        """
         inv = ~self.transform
         x0, y0, x1, y1 = self.overlap
         c0, r0 = inv * (x0, y1)
@@ -182,19 +218,40 @@ class AlignedPair:
         return out
 
     def read(self, window):
-        """(reference, secondary) float32 arrays of ``window`` on the work grid, NaN = no data.
+        """Both images' pixels of a window of the work grid.
 
-        Parts of the window outside the work grid are NaN.
+        Parameters
+        ----------
+        window : rasterio.windows.Window
+            Pixel window of the work grid; parts outside it are NaN.
+
+        Returns
+        -------
+        (reference, secondary) : tuple of ndarray
+            float32 (height, width) each, luminance for RGB, NaN = no data.
         """
         return tuple(self._read_one(ds, window) for ds in self.readers)
 
     def tags(self, which):
+        """GDAL tags of one image (dataset tags and band 1's tags).
+
+        Parameters
+        ----------
+        which : {0, 1}
+            0 = reference, 1 = secondary.
+
+        Returns
+        -------
+        dict
+            Tag → value (band tags override dataset tags of the same name).
+        """
         ds = self.ref if which == 0 else self.sec
         t = dict(ds.tags())
         t.update(ds.tags(1) or {})
         return t
 
     def close(self):
+        """Close both images and the warped views."""
         for v in self._vrts:
             v.close()
         self.ref.close()
