@@ -9,8 +9,9 @@ confident vectors appear on rock and ice along it.
 
 :func:`detect_fill` finds 0 and 65535 in a ``uint16`` band without a nodata tag and
 tells borders and patches (wide areas) from stripes (SLC-off gaps, a few to ~30 px
-wide); :func:`fill_preprocess` gives the ``preprocess`` for
-:func:`glacvel_plugin.io.pair.correlate_files`:
+wide); :func:`fill_preprocess` gives the ``preprocess`` that
+:func:`glacvel_plugin.io.pair.correlate_files` (``glacvel:optical_correlation``) and
+:func:`glacvel_plugin.io.sar.track_sar_files` apply to such images:
 
 * wide areas of 0 and every 65535 pixel (saturated or failed detectors, in patches)
   become no data (NaN), so no window that contains them is matched;

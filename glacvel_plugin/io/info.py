@@ -3,8 +3,9 @@
 Everything here opens files with rasterio so that ``processing_provider/``, ``gui/``
 and ``styling.py`` do not: a product's grid, bands and tags without its pixels
 (:class:`ProductInfo`), windows and point transforms on that grid, the band
-descriptions and tags of any raster, a decimated band for noise levels, block means
-of ``vx``/``vy`` for flow arrows, and valid-pixel counts inside polygons.
+descriptions and tags of any raster, band 1 of any raster with its grid, a
+decimated band median for noise levels, block means of ``vx``/``vy`` for flow arrows,
+what GDAL/OGR can open a path as, and valid-pixel counts inside polygons.
 """
 from __future__ import annotations
 

@@ -1,43 +1,21 @@
-"""Image pairs from files: alignment on the reference grid and block-wise correlation.
+"""Optical image pairs from files: alignment on the reference grid and strip-wise correlation.
 
-API (optical correlation; SAR and UAV tracking use ``io.sar``/``io.uav``)
--------------------------------------------------------------------------
-``open_pair(reference, secondary, ref_band=1, sec_band=1, preprocess=None,
-resampling='cubic') -> RasterPair``
-    Opens both rasters, checks them (readable, band chosen for multi-band files,
-    projected CRS, overlap, not all no-data, not constant) and exposes them on the
-    reference image's pixel grid over the overlap, through the
-    ``glacvel_plugin.core.pipeline.ImagePair`` protocol (``shape``,
-    ``read(role, level, r0, r1, c0, c1)`` → float32 with NaN for no data). The
-    secondary image is read directly when its grid coincides with the reference grid
-    (same CRS, pixel size and pixel-aligned origin), otherwise through a
-    ``rasterio.vrt.WarpedVRT`` onto the reference grid (cubic resampling by default).
-    Every read is windowed; pyramid levels are decimated reads (average resampling).
-    ``preprocess(array) -> array`` (float32 in, float32 out, NaN kept) is applied to
-    every array read, e.g. the log of SAR amplitude. Use as a context manager or call
-    ``close()``.
+:func:`open_pair` / :class:`RasterPair` open a reference and a secondary raster (one
+chosen band each), check them and expose them on the reference image's pixel grid
+over the overlap through the :class:`glacvel_plugin.core.pipeline.ImagePair`
+protocol; the secondary is read directly when its grid coincides with the
+reference grid, otherwise through a ``rasterio.vrt.WarpedVRT``.
 
-``correlate_files(reference, secondary, output, start, end, *, ref_band=1, sec_band=1,
-window=32, step=None, max_speed=20.0, method='lk_phase', prefilter='highpass',
-min_quality=None, nmt_threshold=2.0, preprocess=None, sensor=None, extra_tags=None,
-progress=None, is_canceled=None, workers=None, budget_bytes=..., resampling='cubic')
--> dict``
-    Runs :func:`glacvel_plugin.core.pipeline.correlate_pair` strip by strip and writes
-    the glacvel velocity product (``io.product``) atomically through ``ProductWriter``:
-    bands ``v``, ``vx``, ``vy`` (m/d; x east, y north), ``dx``, ``dy`` (metres over Δt),
-    ``quality``; output pixel centres = window centres, pixel size = step × image pixel
-    size. ``dy`` is north-positive: the image-row displacement negated (rows grow
-    southwards). ``start``/``end`` are the acquisition times (naive UTC) of reference
-    and secondary; Δt = end − start must be positive. ``step`` None → the step giving a
-    30 m grid (2 px on 15 m Landsat-8 B8, 3 px on 10 m Sentinel-2 B8). ``max_speed``
-    (m/d) sets the search range ``max_speed·Δt / pixel size`` px and rejects faster
-    vectors. Tags: the standard product tags plus WINDOW, STEP, MAX_SPEED, PREFILTER,
-    MIN_QUALITY, REFERENCE, SECONDARY, VALID_FRACTION. Returns a dict with ``path``,
-    ``valid_fraction``, ``dt_days``, ``step``, ``window``, ``search_px``, ``levels``,
-    ``block_rows``, ``shape``. Raises ``ValueError`` with an actionable message for bad
-    input (nothing is written), ``core.Canceled`` when cancelled (nothing is left).
-    The bands come from ``core.velocity.velocity_bands`` (the convention SAR and UAV
-    tracking share).
+:func:`correlate_files` (the work of ``glacvel:optical_correlation`` and of the
+dataset job's optical pairs) runs :func:`glacvel_plugin.core.pipeline.correlate_pair`
+strip by strip on such a pair and writes the glacvel velocity product atomically
+(:mod:`glacvel_plugin.io.product`), with the bands of
+:func:`glacvel_plugin.core.velocity.velocity_bands` (``dy`` north-positive, the
+convention SAR and UAV tracking share).
+
+SAR and UAV tracking read their pairs through
+:class:`glacvel_plugin.io.tracking.AlignedPair`, which opens files with this
+module's ``_open`` (same error messages).
 """
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""Raster helpers shared by the algorithms: masks from polygons, regridding.
+"""Raster helpers shared by the algorithms: masks from polygons, regridding, UTM zones,
+GDAL write errors.
+
+Masks and label images from GeoJSON geometries (``rasterio.features``), regridding
+of float arrays (``rasterio.warp.reproject``), the WGS 84 / UTM zone of a point, and
+:class:`GdalErrors`, which collects the errors GDAL only logs while writing so that
+:func:`gdal_write_error` can raise them as ``OSError`` naming the file.
 
 All grids are described by a rasterio/affine ``transform``, a ``crs`` and a
 ``(rows, cols)`` shape. Arrays are float32 with NaN for no data.
