@@ -224,23 +224,15 @@ def check_grid(width: int, height: int, resolution: float, bands: int, products:
 
     Parameters
     ----------
-    width, height : int
-        Grid size (px).
-    resolution : float
-        Pixel size (m), the value of ``param``.
-    bands : int
-        float32 bands of each product.
-    products : int, default 1
-        Products written on this grid (e.g. one per month).
-    folder : str, optional
-        Output folder; its free space (:func:`free_space`) bounds the products'
-        uncompressed size (not checked when None and ``free`` is None).
-    param : str, default "TARGET_RESOLUTION"
-        The parameter that sets ``resolution``, named in the message.
-    free : int, optional
-        Bytes free (default: read from ``folder``).
-    max_cells : int, default MAX_GRID_CELLS
-        Cells above which the grid is refused whatever the disk.
+    width, height : int, grid size in px
+    resolution : float, pixel size in metres (``param``)
+    bands : int, float32 bands of each product
+    products : int, products written on this grid (e.g. one per month)
+    folder : output folder; its free space (:func:`free_space`) bounds the products'
+        uncompressed size (not checked when None and ``free`` is None)
+    param : the parameter that sets ``resolution``, named in the message
+    free : bytes free (default: read from ``folder``)
+    max_cells : cells above which the grid is refused whatever the disk
 
     Raises
     ------
