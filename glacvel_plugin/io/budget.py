@@ -69,7 +69,7 @@ def format_bytes(n: float) -> str:
     return f"{int(n)} bytes"
 
 
-def search_area_bytes(search_px: float, window: int, workers: int = 1) -> int:
+def search_area_bytes(search: float, window: int, workers: int = 1) -> int:
     """Memory of the similarity search of one window per worker.
 
     The reference and secondary search areas of ``(window + 2·search)²`` px in float32
@@ -77,7 +77,7 @@ def search_area_bytes(search_px: float, window: int, workers: int = 1) -> int:
 
     Parameters
     ----------
-    search_px : float
+    search : float
         Search range, px either side (rounded up).
     window : int
         Matching window side (px).
@@ -89,7 +89,7 @@ def search_area_bytes(search_px: float, window: int, workers: int = 1) -> int:
     int
         Bytes.
     """
-    side = int(window) + 2 * int(math.ceil(search_px))
+    side = int(window) + 2 * int(math.ceil(search))
     return int(side) ** 2 * 24 * max(1, int(workers))
 
 

@@ -156,11 +156,11 @@ class RasterPair(ImagePair):
                  preprocess: Optional[Callable] = None, resampling: str = "cubic"):
         self.paths = (reference, secondary)
         self.preprocess = preprocess
-        self._ref = _open(reference, "reference")
+        self._reference = _open(reference, "reference")
         try:
-            self._sec = _open(secondary, "secondary")
+            self._secondary = _open(secondary, "secondary")
         except ValueError:
-            self._ref.close()
+            self._reference.close()
             raise
         try:
             self._setup(ref_band, sec_band, resampling)
@@ -169,48 +169,50 @@ class RasterPair(ImagePair):
             raise
 
     def _setup(self, ref_band, sec_band, resampling):
-        ref, sec = self._ref, self._sec
-        self.ref_band = _band(ref, ref_band, "reference")
-        self.sec_band = _band(sec, sec_band, "secondary")
-        if ref.crs is None:
-            raise ValueError(f"the reference image {os.path.basename(ref.name)} has no coordinate "
-                             "reference system; georeference it first")
-        if sec.crs is None:
-            raise ValueError(f"the secondary image {os.path.basename(sec.name)} has no coordinate "
-                             "reference system; georeference it first")
-        if not ref.crs.is_projected:
+        reference, secondary = self._reference, self._secondary
+        self.ref_band = _band(reference, ref_band, "reference")
+        self.sec_band = _band(secondary, sec_band, "secondary")
+        if reference.crs is None:
+            raise ValueError(f"the reference image {os.path.basename(reference.name)} has no "
+                             "coordinate reference system; georeference it first")
+        if secondary.crs is None:
+            raise ValueError(f"the secondary image {os.path.basename(secondary.name)} has no "
+                             "coordinate reference system; georeference it first")
+        if not reference.crs.is_projected:
             raise ValueError("the reference image is not in a projected CRS (metres); reproject it "
                              "to UTM (e.g. with gdalwarp) first")
-        t = ref.transform
+        t = reference.transform
         if t.b != 0 or t.d != 0:
             raise ValueError("the reference image grid is rotated; warp it to a north-up grid first")
         # overlap of the secondary footprint with the reference grid
-        sb = rasterio.warp.transform_bounds(sec.crs, ref.crs, *sec.bounds, densify_pts=21)
-        rb = ref.bounds
+        sb = rasterio.warp.transform_bounds(secondary.crs, reference.crs, *secondary.bounds,
+                                            densify_pts=21)
+        rb = reference.bounds
         left, right = max(rb.left, sb[0]), min(rb.right, sb[2])
         bottom, top = max(rb.bottom, sb[1]), min(rb.top, sb[3])
         if not (right > left and top > bottom):
             raise ValueError(
-                f"the reference and secondary images do not overlap ({os.path.basename(ref.name)} "
-                f"and {os.path.basename(sec.name)}); choose two images of the same area")
+                f"the reference and secondary images do not overlap "
+                f"({os.path.basename(reference.name)} and {os.path.basename(secondary.name)}); "
+                "choose two images of the same area")
         win = rasterio.windows.from_bounds(left, bottom, right, top, transform=t)
         c0 = int(np.ceil(win.col_off - 1e-6))
         r0 = int(np.ceil(win.row_off - 1e-6))
         c1 = int(np.floor(win.col_off + win.width + 1e-6))
         r1 = int(np.floor(win.row_off + win.height + 1e-6))
         c0, r0 = max(c0, 0), max(r0, 0)
-        c1, r1 = min(c1, ref.width), min(r1, ref.height)
+        c1, r1 = min(c1, reference.width), min(r1, reference.height)
         if c1 - c0 < 1 or r1 - r0 < 1:
             raise ValueError("the reference and secondary images do not overlap by a whole pixel; "
                              "choose two images of the same area")
         self.window = Window(c0, r0, c1 - c0, r1 - r0)
         self.shape = (r1 - r0, c1 - c0)
-        self.transform = ref.window_transform(self.window)
-        self.crs = ref.crs
+        self.transform = reference.window_transform(self.window)
+        self.crs = reference.crs
         self.pixel_size = (abs(t.a), abs(t.e))
         # is the secondary on the same pixel grid?
-        st = sec.transform
-        same = (sec.crs == ref.crs and np.isclose(st.a, t.a) and np.isclose(st.e, t.e)
+        st = secondary.transform
+        same = (secondary.crs == reference.crs and np.isclose(st.a, t.a) and np.isclose(st.e, t.e)
                 and st.b == 0 and st.d == 0)
         if same:
             ox = (self.transform.c - st.c) / st.a
@@ -218,15 +220,16 @@ class RasterPair(ImagePair):
             same = abs(ox - round(ox)) < 1e-3 and abs(oy - round(oy)) < 1e-3
         self.aligned = bool(same)
         if same:
-            self._sec_off = (int(round(oy)), int(round(ox)))
-            self._sec_src = sec
+            self._secondary_off = (int(round(oy)), int(round(ox)))
+            self._secondary_src = secondary
         else:
-            self._sec_off = (0, 0)
-            self._sec_src = WarpedVRT(sec, crs=ref.crs, transform=self.transform,
-                                      width=self.shape[1], height=self.shape[0],
-                                      resampling=Resampling[resampling], dtype="float32",
-                                      src_nodata=sec.nodata, nodata=np.nan,
-                                      add_alpha=False)
+            self._secondary_off = (0, 0)
+            self._secondary_src = WarpedVRT(secondary, crs=reference.crs,
+                                            transform=self.transform,
+                                            width=self.shape[1], height=self.shape[0],
+                                            resampling=Resampling[resampling], dtype="float32",
+                                            src_nodata=secondary.nodata, nodata=np.nan,
+                                            add_alpha=False)
         self._check_content()
 
     # -- reading -------------------------------------------------------------------
@@ -239,11 +242,11 @@ class RasterPair(ImagePair):
         if rr1 <= rr0 or cc1 <= cc0:
             return out
         if role == "ref":
-            ds, band = self._ref, self.ref_band
+            ds, band = self._reference, self.ref_band
             oy, ox = int(self.window.row_off), int(self.window.col_off)
         else:
-            ds, band = self._sec_src, self.sec_band
-            oy, ox = self._sec_off
+            ds, band = self._secondary_src, self.sec_band
+            oy, ox = self._secondary_off
         win = Window(ox + cc0 * f, oy + rr0 * f, (cc1 - cc0) * f, (rr1 - rr0) * f)
         shape = (rr1 - rr0, cc1 - cc0)
         a = ds.read(band, window=win, out_shape=shape if f > 1 else None, masked=True,
@@ -294,8 +297,8 @@ class RasterPair(ImagePair):
 
     def close(self):
         """Close both rasters (and the warped view of the secondary)."""
-        for ds in (getattr(self, "_sec_src", None), getattr(self, "_sec", None),
-                   getattr(self, "_ref", None)):
+        for ds in (getattr(self, "_secondary_src", None), getattr(self, "_secondary", None),
+                   getattr(self, "_reference", None)):
             if ds is not None and not ds.closed:
                 ds.close()
 
