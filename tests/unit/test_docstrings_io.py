@@ -224,3 +224,16 @@ def test_the_check_catches_injected_bad_docstrings():
     assert problems(undocumented, "m.py") == ["m.py:Reader.close: no docstring"]
     generator = GOOD.replace("    return path\n", "    yield path\n")
     assert problems(generator, "m.py") == ["m.py:read: returns a value but has no Yields section"]
+
+
+def test_the_check_catches_a_parameter_dropped_from_a_real_io_docstring():
+    path = os.path.join(IO, "product.py")
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    assert problems(source, "product.py") == []
+    entry = ("    window : rasterio.windows.Window, optional\n"
+             "        Pixel window; default the whole raster.\n")
+    assert source.count(entry) == 1
+    bad = source.replace(entry, "")
+    assert problems(bad, "product.py") == [
+        "product.py:read_product: Parameters does not name window"]
