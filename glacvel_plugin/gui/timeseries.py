@@ -9,8 +9,7 @@ viewer shows, inside QGIS. The table can be exported as CSV, the figure as PNG.
 
 Sampling (:func:`sample_products`) reads the one pixel containing the point (no
 interpolation: a velocity product's pixel is one correlation window) through
-:func:`glacvel_plugin.io.info.open_product_info` and
-:func:`glacvel_plugin.io.info.read_bands`, so products in m/yr are converted to m/d and
+``alg_analysis``'s product readers, so products in m/yr are converted to m/d and
 ``v`` is computed from ``vx``/``vy`` when a product lacks it. Each product is dated
 at the middle of its ``START_TIME``–``END_TIME`` interval.
 """

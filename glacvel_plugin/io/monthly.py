@@ -115,26 +115,12 @@ def gnss_reference(records, grid: TargetGrid, crs=None) -> ReferenceSamples:
 class MonthlyResult:
     """What :func:`monthly_velocity` wrote and fitted.
 
-    Attributes
-    ----------
-    written, empty : list of str
-        Month labels (``YYYYMM``) written, and asked for but without data.
-    files : list of str
-        Paths of the ``YYYYMM.tif`` written.
-    source_files : dict
-        Label → {source: path} of per-source composites.
-    weights : dict
-        Label → :class:`~glacvel_plugin.core.timeseries.PeriodWeights`.
-    rejected : dict
-        Label → {source: pixels dropped by the robust test}.
-    valid : dict
-        Label → valid pixels.
-    validation : list of dict
-        Rows of :func:`~glacvel_plugin.core.timeseries.heldout_validation`.
-    table : str or None
-        CSV path of the per-month table.
-    notes : list of str
-        Messages for the log.
+    ``written``/``empty``: month labels; ``files``: paths of the YYYYMM.tif;
+    ``source_files``: label → {source: path} of per-source composites;
+    ``weights``: label → :class:`~glacvel_plugin.core.timeseries.PeriodWeights`;
+    ``rejected``: label → {source: pixels dropped by the robust test};
+    ``valid``: label → valid pixels; ``validation``: rows of
+    :func:`~glacvel_plugin.core.timeseries.heldout_validation`; ``table``: CSV path.
     """
     written: List[str] = field(default_factory=list)
     empty: List[str] = field(default_factory=list)
@@ -608,24 +594,7 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
 
 
 def write_table(res: MonthlyResult, names: Sequence[str], path: str) -> str:
-    """The per-month table (weights, basis, outliers, held-out RMSE) as CSV.
-
-    Written to ``path + ".tmp"`` and renamed over ``path``.
-
-    Parameters
-    ----------
-    res : MonthlyResult
-        The months written, their weights, outliers and validation.
-    names : sequence of str
-        Source names, one column group each.
-    path : str
-        Destination ``.csv``.
-
-    Returns
-    -------
-    str
-        ``path``.
-    """
+    """The per-month table (weights, basis, outliers, held-out RMSE) as CSV, atomically."""
     val = {v["month"]: v for v in res.validation}
     head = (["month", "basis"] + [f"W_{n}" for n in names] + [f"error_scale_{n}" for n in names] +
             ["n_samples", "n_groups", "valid_pixels"] + [f"outliers_{n}" for n in names] +

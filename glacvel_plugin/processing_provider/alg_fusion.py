@@ -8,8 +8,7 @@
 * ``glacvel:validate_velocity`` — a product (fused or single) against the reference.
 
 Maths: :mod:`glacvel_plugin.core.fusion`, :mod:`glacvel_plugin.core.timeseries`;
-grids and block reads: :mod:`glacvel_plugin.io.grid`; the monthly products are
-written by :func:`glacvel_plugin.io.monthly.monthly_velocity`. See docs/fusion.md.
+grids and block reads: :mod:`glacvel_plugin.io.grid`. See docs/fusion.md.
 """
 from __future__ import annotations
 
