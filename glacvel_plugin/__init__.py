@@ -8,6 +8,16 @@ __version__ = "0.1.0"
 
 
 def classFactory(iface):  # noqa: N802 (QGIS API name)
-    """Entry point QGIS calls to create the plugin (``iface`` may be None headless)."""
+    """Entry point QGIS calls to create the plugin.
+
+    Parameters
+    ----------
+    iface : qgis.gui.QgisInterface or None
+        The desktop interface; None under ``qgis_process`` (headless).
+
+    Returns
+    -------
+    glacvel_plugin.plugin.GlacVelPlugin
+    """
     from .plugin import GlacVelPlugin
     return GlacVelPlugin(iface)

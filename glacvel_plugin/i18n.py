@@ -15,16 +15,34 @@ _translators = []
 
 
 def translate(context: str, text: str) -> str:
-    """Translate ``text`` in ``context`` (pylupdate5 extracts ``translate("ctx", "text")``)."""
+    """Translate a string outside a class (pylupdate5 extracts ``translate("ctx", "text")``).
+
+    Parameters
+    ----------
+    context : str
+        Translation context (the class or module name used in the ``.ts`` catalogue).
+    text : str
+        The English text.
+
+    Returns
+    -------
+    str
+        The text in the installed language, or ``text`` when there is no translation.
+    """
     return QCoreApplication.translate(context, text)
 
 
 def user_locale() -> str:
-    """The QGIS user interface locale, e.g. ``zh-Hans`` or ``en_US``.
+    """The QGIS user interface locale.
 
     Follows QGIS (``QgsApplication.locale``): the *User interface translation* of
     QGIS's options when *Override system locale* is on (QGIS stores Simplified
     Chinese as ``zh-Hans``), else the system locale (``zh_CN``, ``de_DE``…).
+
+    Returns
+    -------
+    str
+        E.g. ``zh-Hans`` or ``en_US``.
     """
     settings = QSettings()
     override = str(settings.value("locale/overrideFlag", False)).lower() in ("true", "1")
@@ -42,6 +60,16 @@ def catalogue_names(locale: str) -> list:
     ``zh-Hans``, ``zh_Hans_CN``, ``zh-CN``, ``zh_SG`` and a bare ``zh`` → ``zh_CN``
     (Simplified Chinese, the catalogue glacvel ships); ``zh-Hant``/``zh_TW``/``zh_HK``
     → ``zh_TW`` (no fallback to Simplified); others ``de-DE`` → ``de_DE``, ``de``.
+
+    Parameters
+    ----------
+    locale : str
+        A locale name (``-`` or ``_`` separated; encoding and ``@`` modifiers ignored).
+
+    Returns
+    -------
+    list of str
+        Catalogue names (``glacvel_<name>.qm``); empty for an empty locale.
     """
     loc = (locale or "").replace("-", "_").split(".")[0].split("@")[0]
     parts = [p for p in loc.split("_") if p]
@@ -60,9 +88,18 @@ def catalogue_names(locale: str) -> list:
 def install_translator(locale: str = None) -> bool:
     """Load the glacvel catalogue of the QGIS interface language into the application.
 
-    ``locale`` (default :func:`user_locale`) is mapped by :func:`catalogue_names`
-    onto ``i18n/glacvel_<name>.qm``. Returns True when a translation was installed.
     Calling it again replaces the previous glacvel translator.
+
+    Parameters
+    ----------
+    locale : str, optional
+        Default :func:`user_locale`; mapped by :func:`catalogue_names` onto
+        ``i18n/glacvel_<name>.qm``.
+
+    Returns
+    -------
+    bool
+        True when a translation was installed.
     """
     locale = locale or user_locale()
     remove_translator()

@@ -6,7 +6,13 @@ from .processing_provider.provider import GlacvelProvider
 
 
 class GlacVelPlugin:
-    """glacvel plugin. ``iface`` is None when loaded by ``qgis_process``."""
+    """The glacvel plugin object; installs the interface-language translation on creation.
+
+    Parameters
+    ----------
+    iface : qgis.gui.QgisInterface or None
+        The desktop interface; None when loaded by ``qgis_process``.
+    """
 
     def __init__(self, iface):
         self.iface = iface

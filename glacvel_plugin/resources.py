@@ -23,20 +23,68 @@ def _find(*parts: str, must_exist: bool = True) -> str:
 
 
 def resource_path(*parts: str) -> str:
-    """Absolute path of ``resources/<parts...>``; FileNotFoundError if it is missing."""
+    """Absolute path of a file in ``resources/``.
+
+    Parameters
+    ----------
+    *parts : str
+        Path components below ``resources/``.
+
+    Returns
+    -------
+    str
+        Inside the package (installed plugin) or beside it (source tree).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file is in neither place.
+    """
     return _find("resources", *parts)
 
 
 def i18n_dir() -> str:
-    """Folder holding the compiled translations ``glacvel_<locale>.qm``."""
+    """Folder holding the compiled translations ``glacvel_<locale>.qm``.
+
+    Returns
+    -------
+    str
+        ``i18n/`` inside the package, else beside it; the package's own path when
+        neither exists.
+    """
     return _find("i18n", must_exist=False)
 
 
 def metadata_path() -> str:
-    """Path of the plugin's ``metadata.txt``."""
+    """Path of the plugin's ``metadata.txt``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    FileNotFoundError
+        When it is missing.
+    """
     return _find("metadata.txt")
 
 
 def icon_path(name: str = "glacvel.svg") -> str:
-    """Path of an icon in ``resources/icons``."""
+    """Path of an icon in ``resources/icons``.
+
+    Parameters
+    ----------
+    name : str, default "glacvel.svg"
+        Icon file name.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    FileNotFoundError
+        When the icon is missing.
+    """
     return resource_path("icons", name)

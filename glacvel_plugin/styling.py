@@ -65,8 +65,17 @@ def band_names(layer: QgsRasterLayer) -> List[str]:
     """Band descriptions of a raster layer (GDAL descriptions, e.g. ``['v', 'vx', ...]``).
 
     Read from the file (:func:`glacvel_plugin.io.info.raster_band_descriptions`) when the
-    layer is a file; otherwise parsed from
-    QGIS's band names (``"Band 1: v"``). Bands without a description are ``band<i>``.
+    layer is a readable file; otherwise parsed from QGIS's band names (``"Band 1: v"``).
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        The layer.
+
+    Returns
+    -------
+    list of str
+        One per band; ``band<i>`` for bands without a description.
     """
     src = layer.source()
     if os.path.exists(src):
@@ -82,16 +91,44 @@ def band_names(layer: QgsRasterLayer) -> List[str]:
 
 
 def find_band(layer: QgsRasterLayer, name: str) -> Optional[int]:
-    """1-based number of the band described ``name``, or None."""
+    """Number of the band with a given description.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        The layer.
+    name : str
+        Band description (``"v"``).
+
+    Returns
+    -------
+    int or None
+        1-based band number; None when no band has that description.
+    """
     names = band_names(layer)
     return names.index(name) + 1 if name in names else None
 
 
 def band_values(layer: QgsRasterLayer, band: int, max_size: int = 1024) -> np.ndarray:
-    """Valid values of one band as a 1-D float64 array (no-data removed).
+    """Valid values of one band, sampled.
 
     Large rasters are sampled on a grid of at most ``max_size`` × ``max_size``
     (provider resampling), enough for a percentile of the colour scale.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        The layer.
+    band : int
+        1-based band number.
+    max_size : int, default 1024
+        Largest side of the sample (px).
+
+    Returns
+    -------
+    ndarray
+        float64 (n,): finite values, no data and -9999 removed; empty for an
+        unsupported data type.
     """
     prov = layer.dataProvider()
     w, h = layer.width(), layer.height()
@@ -112,7 +149,23 @@ def band_values(layer: QgsRasterLayer, band: int, max_size: int = 1024) -> np.nd
 
 
 def percentile_range(layer: QgsRasterLayer, band: int, pct: float = PERCENTILE) -> float:
-    """The ``pct`` percentile of |values| of ``band`` (≥ a tiny positive number)."""
+    """Upper end of a colour scale: a percentile of the absolute values of a band.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        The layer.
+    band : int
+        1-based band number.
+    pct : float, default PERCENTILE
+        Percentile (98).
+
+    Returns
+    -------
+    float
+        The percentile of |values| (the band maximum when no value was sampled), at
+        least 1e-6.
+    """
     a = np.abs(band_values(layer, band))
     if a.size == 0:
         st = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Max)
@@ -128,7 +181,33 @@ def _nice_step(vmax: float) -> int:
 
 def pseudocolor_renderer(layer: QgsRasterLayer, band: int, ramp_name: str, vmax: float,
                          classes: int = 6, vmin: float = 0.0) -> QgsSingleBandPseudoColorRenderer:
-    """A linear pseudocolour renderer ``vmin``..``vmax`` with a ``QgsStyle`` ramp, labels in m/d."""
+    """A linear pseudocolour renderer with a ``QgsStyle`` ramp and labels in m/d.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        The layer.
+    band : int
+        1-based band number.
+    ramp_name : str
+        Ramp of the QGIS default style (``"Viridis"``, ``"Magma"``).
+    vmax : float
+        Upper end of the scale (m/d).
+    classes : int, default 6
+        Legend entries.
+    vmin : float, default 0.0
+        Lower end of the scale (m/d).
+
+    Returns
+    -------
+    qgis.core.QgsSingleBandPseudoColorRenderer
+        Not yet set on the layer.
+
+    Raises
+    ------
+    ValueError
+        When the ramp is not in the QGIS default style.
+    """
     ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
     if ramp is None:
         raise ValueError(f"colour ramp {ramp_name!r} is not in the QGIS default style")
@@ -164,10 +243,29 @@ def pseudocolor_renderer(layer: QgsRasterLayer, band: int, ramp_name: str, vmax:
 
 def style_velocity(layer: QgsRasterLayer, ramp_name: str = VELOCITY_RAMP,
                    vmax: Optional[float] = None, band_name: str = "v") -> QgsSingleBandPseudoColorRenderer:
-    """Style a velocity product on band ``band_name`` (default ``v``), 0 → 98th percentile.
+    """Style a velocity product on one band, 0 → 98th percentile.
 
-    Raises ``ValueError`` when the layer has no such band (names the bands present).
-    Returns the renderer set on the layer.
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        A velocity product layer.
+    ramp_name : str, default VELOCITY_RAMP
+        Ramp of the QGIS default style.
+    vmax : float, optional
+        Upper end of the scale (m/d); default the 98th percentile of the band.
+    band_name : str, default "v"
+        Band description.
+
+    Returns
+    -------
+    qgis.core.QgsSingleBandPseudoColorRenderer
+        The renderer set on the layer (custom property ``glacvel/style`` =
+        ``velocity``).
+
+    Raises
+    ------
+    ValueError
+        When the layer has no such band (names the bands present).
     """
     band = find_band(layer, band_name)
     if band is None:
@@ -183,7 +281,29 @@ def style_velocity(layer: QgsRasterLayer, ramp_name: str = VELOCITY_RAMP,
 
 def style_error(layer: QgsRasterLayer, ramp_name: str = ERROR_RAMP, vmax: Optional[float] = None,
                 band_name: str = "v_error") -> QgsSingleBandPseudoColorRenderer:
-    """Style the error band (``v_error``, m/d) with its own ramp, 0 → 98th percentile."""
+    """Style the error band (``v_error``, m/d) with its own ramp, 0 → 98th percentile.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        A product layer with an error band.
+    ramp_name : str, default ERROR_RAMP
+        Ramp of the QGIS default style.
+    vmax : float, optional
+        Upper end of the scale (m/d); default the 98th percentile of the band.
+    band_name : str, default "v_error"
+        Band description.
+
+    Returns
+    -------
+    qgis.core.QgsSingleBandPseudoColorRenderer
+        The renderer set on the layer (``glacvel/style`` = ``error``).
+
+    Raises
+    ------
+    ValueError
+        When the layer has no such band.
+    """
     r = style_velocity(layer, ramp_name, vmax, band_name)
     layer.setCustomProperty("glacvel/style", "error")
     return r
@@ -191,7 +311,18 @@ def style_error(layer: QgsRasterLayer, ramp_name: str = ERROR_RAMP, vmax: Option
 
 # --------------------------------------------------------------------------- names
 def product_tags(path: str) -> dict:
-    """GDAL dataset tags of a product file (empty when it cannot be read)."""
+    """GDAL dataset tags of a product file.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Returns
+    -------
+    dict
+        Empty when it cannot be read.
+    """
     return raster_tags(path)
 
 
@@ -199,10 +330,21 @@ def product_name(path: str, fallback: Optional[str] = None) -> str:
     """Layer name of a product: ``YYYYMM`` for monthly files, else sensor and dates.
 
     ``201607.tif`` → ``201607``; a pair product tagged SENSOR=L8, START_TIME
-    2016-07-18…, END_TIME 2016-08-03… → ``L8 2016-07-18 → 2016-08-03``; other files →
-    ``fallback`` or the file name without extension. Fused products (those with a
-    SOURCES tag: SENSOR=FUSED, or a single sensor's fusion, SENSOR=L8) name their
-    sources: ``fused L8+S2 2018-03-04 → 2018-04-05``, ``fused L8 …``.
+    2016-07-18…, END_TIME 2016-08-03… → ``L8 2016-07-18 → 2016-08-03``. Fused products
+    (those with a SOURCES tag: SENSOR=FUSED, or a single sensor's fusion, SENSOR=L8)
+    name their sources: ``fused L8+S2 2018-03-04 → 2018-04-05``, ``fused L8 …``.
+
+    Parameters
+    ----------
+    path : str
+        The product file (a layer source; ``|`` options are ignored).
+    fallback : str, optional
+        Name of files without a month or dates; default the file name without
+        extension.
+
+    Returns
+    -------
+    str
     """
     src = (path or "").split("|")[0]
     stem = os.path.splitext(os.path.basename(src))[0]
@@ -221,18 +363,38 @@ def product_name(path: str, fallback: Optional[str] = None) -> str:
 
 # --------------------------------------------------------------------------- months
 def month_of(text: str):
-    """``(year, month)`` of the first ``YYYYMM`` in ``text`` (a layer or file name), or None."""
+    """The first ``YYYYMM`` month in a layer or file name.
+
+    Parameters
+    ----------
+    text : str
+        A name or path (its base name is searched; 1900–2099, months 01–12).
+
+    Returns
+    -------
+    (int, int) or None
+        (year, month); None when there is none.
+    """
     m = _MONTH_RE.search(os.path.basename(text or ""))
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def month_range(year: int, month: int) -> QgsDateTimeRange:
-    """The calendar month: first day 00:00 UTC to the first day of the next month.
+    """The calendar month as a temporal range: first day 00:00 UTC to the first day of the next month.
 
     Both ends are flagged exclusive: QGIS 3.22's ``QgsTemporalRange.overlaps`` counts
     a layer whose beginning equals a frame's (exclusive) end as overlapping, which
     would show two months in one Temporal Controller frame. With exclusive ends each
     monthly frame shows exactly its month, and daily frames still see the month.
+
+    Parameters
+    ----------
+    year, month : int
+        The month.
+
+    Returns
+    -------
+    qgis.core.QgsDateTimeRange
     """
     start = QDateTime(QDate(year, month, 1), QTime(0, 0, 0), Qt.UTC)
     ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -243,8 +405,17 @@ def month_range(year: int, month: int) -> QgsDateTimeRange:
 def set_month_range(layer: QgsRasterLayer, name: Optional[str] = None) -> Optional[QgsDateTimeRange]:
     """Give a monthly ``YYYYMM`` layer a fixed temporal range = its calendar month.
 
-    The month comes from ``name``, else the layer's file name, else the layer name.
-    Returns the range, or None (and leaves the layer alone) when no month is found.
+    Parameters
+    ----------
+    layer : qgis.core.QgsRasterLayer
+        The layer.
+    name : str, optional
+        Where to find the month; default the layer's file name, else the layer name.
+
+    Returns
+    -------
+    qgis.core.QgsDateTimeRange or None
+        The range set; None (and the layer left alone) when no month is found.
     """
     ym = month_of(name) if name else None
     ym = ym or month_of(layer.source().split("|")[0]) or month_of(layer.name())
@@ -260,9 +431,21 @@ def set_month_range(layer: QgsRasterLayer, name: Optional[str] = None) -> Option
 
 # --------------------------------------------------------------------------- arrows
 def arrow_symbol(scale: float, color: QColor = QColor(20, 20, 20)) -> QgsMarkerSymbol:
-    """Marker symbol: a Cartesian vector field (fields ``vx``, ``vy``, north-positive).
+    """Marker symbol: a Cartesian vector field of fields ``vx``, ``vy`` (north-positive).
 
-    ``scale`` multiplies the speed (m/d) into an arrow length in map units (metres).
+    Product ``vy`` is north-positive, and so is the symbol layer's y attribute, so no
+    sign flip is needed.
+
+    Parameters
+    ----------
+    scale : float
+        Multiplies the speed (m/d) into an arrow length in map units (m).
+    color : QColor, default dark grey
+        Arrow colour.
+
+    Returns
+    -------
+    qgis.core.QgsMarkerSymbol
     """
     vf = QgsVectorFieldSymbolLayer()
     vf.setXAttribute("vx")
@@ -307,8 +490,23 @@ def arrow_threshold(product_path: str, factor: float = ARROW_NOISE_FACTOR):
     * ``'v_error'``: the median of the product's ``v_error`` band (fused and monthly
       products carry the propagated uncertainty there, not stable-ground tags).
 
-    Velocities in m/yr are converted to m/d. Returns ``(factor × noise, noise, basis)``
-    or ``(0.0, None, None)`` when the product has neither.
+    Velocities in m/yr are converted to m/d (an unknown unit is taken as m/d).
+
+    Parameters
+    ----------
+    product_path : str
+        A velocity product file.
+    factor : float, default ARROW_NOISE_FACTOR
+        Multiple of the noise level (2).
+
+    Returns
+    -------
+    threshold : float
+        ``factor × noise`` (m/d); 0.0 when the product has no noise level.
+    noise : float or None
+        The noise level (m/d).
+    basis : {"nmad", "v_error"} or None
+        Where it came from.
     """
     from .io.grid import units_factor
     tags = product_tags(product_path)
@@ -345,19 +543,42 @@ def arrows_layer(product_path: str, step: Optional[int] = None, target_arrows: i
                  scale_arrow: bool = True) -> QgsVectorLayer:
     """Memory point layer of flow arrows from a product's ``vx``/``vy`` bands.
 
-    The grid is subsampled every ``step`` pixels (default: about ``target_arrows``
-    across the longer side); each point carries the block mean of ``vx``, ``vy``
-    (m/d, north-positive) and ``v`` = √(vx² + vy²), at the block centre in the
-    product CRS. Blocks without valid data, or slower than ``min_speed`` (m/d), get no
-    arrow; ``min_speed`` None = :func:`arrow_threshold` (2 × the stable-ground NMAD,
-    else 2 × the median ``v_error``), else :data:`SHORT_ARROW_FRACTION` of the
-    98th-percentile speed, so stable ground is not a field of dots.
-    The arrow length of the 98th-percentile speed is 90 % of the spacing.
-    ``scale_arrow`` adds one east-pointing arrow of a round speed (field ``scale`` =
-    1, labelled e.g. ``10 m/d``) below the lower-left corner: the arrow-length
-    scale. The threshold and the scale speed are in the layer's custom properties
-    ``glacvel/min_speed`` and ``glacvel/scale_speed`` and in the legend.
-    Raises ``ValueError`` if the product has no ``vx``/``vy`` bands.
+    The grid is subsampled every ``step`` pixels; each point carries the block mean of
+    ``vx``, ``vy`` (m/d, north-positive) and ``v`` = √(vx² + vy²), at the block centre
+    in the product CRS. Blocks without valid data, or slower than ``min_speed``, get no
+    arrow. The arrow length of the 98th-percentile speed is 90 % of the spacing. The
+    threshold and the scale speed are in the layer's custom properties
+    ``glacvel/min_speed`` and ``glacvel/scale_speed`` and in the legend text
+    (``glacvel/legend``).
+
+    Parameters
+    ----------
+    product_path : str
+        A velocity product file (bands found by description).
+    step : int, optional
+        Block side (px); default about ``target_arrows`` blocks across the longer side.
+    target_arrows : int, default 35
+        Arrows across the longer side when ``step`` is None.
+    name : str, optional
+        Layer name; default "flow arrows" (translated).
+    min_speed : float, optional
+        Slowest speed drawn (m/d); None = :func:`arrow_threshold` (2 × the stable-ground
+        NMAD, else 2 × the median ``v_error``), else :data:`SHORT_ARROW_FRACTION` of the
+        98th-percentile speed, so stable ground is not a field of dots.
+    scale_arrow : bool, default True
+        Add one east-pointing arrow of a round speed (field ``scale`` = 1, labelled
+        e.g. ``10 m/d``) below the lower-left corner: the arrow-length scale.
+
+    Returns
+    -------
+    qgis.core.QgsVectorLayer
+        Memory point layer with fields ``vx``, ``vy``, ``v``, ``scale``, ``label``, not
+        added to a project.
+
+    Raises
+    ------
+    ValueError
+        If the product has no ``vx``/``vy`` bands.
     """
     basis = None
     auto = min_speed is None
@@ -453,10 +674,22 @@ def _label_scale_arrow(layer):
 
 # --------------------------------------------------------------------------- dispatch
 def style_layer(layer, ramp_name: str = VELOCITY_RAMP) -> Optional[str]:
-    """Style any glacvel raster output; returns ``'velocity'``, ``'error'`` or None.
+    """Style any glacvel raster output.
 
     Band ``v`` → velocity ramp; else band ``v_error`` → error ramp; plus the monthly
     temporal range when the name holds ``YYYYMM``. Other layers are left unchanged.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsMapLayer
+        Any layer; invalid and non-raster layers are left alone.
+    ramp_name : str, default VELOCITY_RAMP
+        Ramp of velocity layers.
+
+    Returns
+    -------
+    {"velocity", "error"} or None
+        The style applied.
     """
     if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
         return None
@@ -474,7 +707,19 @@ def style_layer(layer, ramp_name: str = VELOCITY_RAMP) -> Optional[str]:
 
 
 def run_group(name: str, project: Optional[QgsProject] = None) -> QgsLayerTreeGroup:
-    """The layer-tree group of a run (created on top of the tree if missing)."""
+    """The layer-tree group of a run, created on top of the tree if missing.
+
+    Parameters
+    ----------
+    name : str
+        Group name.
+    project : qgis.core.QgsProject, optional
+        Default the current project.
+
+    Returns
+    -------
+    qgis.core.QgsLayerTreeGroup
+    """
     project = project or QgsProject.instance()
     root = project.layerTreeRoot()
     group = root.findGroup(name)
@@ -485,10 +730,21 @@ def run_group(name: str, project: Optional[QgsProject] = None) -> QgsLayerTreeGr
 
 def add_to_group(layer, group_name: str, project: Optional[QgsProject] = None,
                  above=None):
-    """Add ``layer`` to the project inside the run group (moves it if already loaded).
+    """Add a layer to the project inside the run group (moves it if already loaded).
 
     New layers go to the bottom of the group, or directly above the layer ``above``
     (a layer in the same group) when given: arrows then draw over their raster.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsMapLayer
+        The layer.
+    group_name : str
+        The run group (:func:`run_group`).
+    project : qgis.core.QgsProject, optional
+        Default the current project.
+    above : qgis.core.QgsMapLayer, optional
+        Layer of the group to insert above.
     """
     project = project or QgsProject.instance()
     group = run_group(group_name, project)
@@ -513,8 +769,18 @@ def add_to_group(layer, group_name: str, project: Optional[QgsProject] = None,
 
 
 def add_above(layer, above, project: Optional[QgsProject] = None):
-    """Add ``layer`` to the project directly above the already loaded layer ``above``
-    (in the same group), or on top of the layer tree when ``above`` is not in it."""
+    """Add a layer to the project directly above an already loaded layer.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsMapLayer
+        The new layer.
+    above : qgis.core.QgsMapLayer or None
+        The loaded layer (in its group); when it is not in the layer tree, ``layer``
+        goes on top of the tree.
+    project : qgis.core.QgsProject, optional
+        Default the current project.
+    """
     project = project or QgsProject.instance()
     project.addMapLayer(layer, False)
     node = project.layerTreeRoot().findLayer(above.id()) if above is not None else None
@@ -527,9 +793,21 @@ def label_legend(layer, project: Optional[QgsProject] = None) -> bool:
     """Replace the band-name legend entry (``Band 1: v (Gray)``) by ``speed (m/d)``.
 
     Arrows layers get their scale and threshold text (``glacvel/legend``) instead.
-
     The label is a user label of the layer's node in the project's layer tree, so
-    the layers panel and print-layout legends show it. Returns True when set.
+    the layers panel and print-layout legends show it.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsMapLayer
+        A layer styled by this module (custom property ``glacvel/style``).
+    project : qgis.core.QgsProject, optional
+        Default the current project.
+
+    Returns
+    -------
+    bool
+        True when a label was set (a layer in the tree, styled velocity or error with
+        at least two bands, or arrows).
     """
     from qgis.core import QgsMapLayerLegendUtils
     project = project or QgsProject.instance()
@@ -557,10 +835,31 @@ def load_output(path: str, group_name: Optional[str] = None, arrows: bool = Fals
                 ramp_name: str = VELOCITY_RAMP) -> List:
     """Load a glacvel raster output, style it, group it; optional arrows layer.
 
-    The layer is named after the product (:func:`product_name`: sensor and dates, or
-    the month) unless ``name`` is given. Returns the list of layers added, raster
-    first; the arrows layer sits directly above its raster in the layer tree, so it is
-    drawn over it. Raises ``ValueError`` if the file cannot be loaded as a raster.
+    Parameters
+    ----------
+    path : str
+        The raster file.
+    group_name : str, optional
+        Run group (:func:`add_to_group`); None = top of the layer tree.
+    arrows : bool, default False
+        Add a flow-arrows layer (:func:`arrows_layer`) for velocity products, directly
+        above the raster so it is drawn over it.
+    project : qgis.core.QgsProject, optional
+        Default the current project.
+    name : str, optional
+        Layer name; default :func:`product_name` (sensor and dates, or the month).
+    ramp_name : str, default VELOCITY_RAMP
+        Ramp of velocity layers.
+
+    Returns
+    -------
+    list of qgis.core.QgsMapLayer
+        The layers added, raster first.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be loaded as a raster.
     """
     project = project or QgsProject.instance()
     layer = QgsRasterLayer(path, name or product_name(path))
@@ -600,6 +899,15 @@ class GlacvelLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     Create with :meth:`create` (keeps a Python reference so QGIS's raw pointer stays
     valid for the rest of the session).
+
+    Parameters
+    ----------
+    group_name : str, optional
+        Run group the layer is moved into.
+    arrows : bool, default False
+        Add flow arrows to velocity products.
+    rename : bool, default True
+        Name glacvel products after their sensor and dates or month.
     """
 
     def __init__(self, group_name: Optional[str] = None, arrows: bool = False,
@@ -612,11 +920,33 @@ class GlacvelLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     @classmethod
     def create(cls, group_name: Optional[str] = None, arrows: bool = False, rename: bool = True):
+        """A post-processor kept alive in a module-level list.
+
+        Parameters
+        ----------
+        group_name, arrows, rename
+            As for the class.
+
+        Returns
+        -------
+        GlacvelLayerPostProcessor
+        """
         pp = cls(group_name, arrows, rename)
         _POSTPROCESSORS.append(pp)
         return pp
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+        """Name, style, group and label a loaded layer, and add its arrows (QGIS API).
+
+        Parameters
+        ----------
+        layer : qgis.core.QgsMapLayer
+            The layer Processing loaded.
+        context : qgis.core.QgsProcessingContext
+            Its project is used (else the current project).
+        feedback : qgis.core.QgsProcessingFeedback
+            Unused.
+        """
         if self.rename and isinstance(layer, QgsRasterLayer) and is_glacvel_product(layer):
             layer.setName(product_name(layer.source(), layer.name()))
         kind = style_layer(layer)
@@ -640,12 +970,27 @@ class GlacvelLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
 
 def attach_postprocessors(context, group_name: Optional[str] = None, arrows: bool = False,
                           only=None) -> int:
-    """Give every layer Processing will load from ``context`` a glacvel post-processor.
+    """Give every layer Processing will load from a context a glacvel post-processor.
 
-    Call after an algorithm ran (``GlacvelAlgorithm.postProcessAlgorithm`` does, for
-    its own outputs, given in ``only``: a collection of output values; None = every
-    layer the context will load). A layer that already has a post-processor keeps it.
-    Returns the number of layers that got one.
+    Call after an algorithm ran (``GlacvelAlgorithm.postProcessAlgorithm`` does). A
+    layer that already has a post-processor keeps it.
+
+    Parameters
+    ----------
+    context : qgis.core.QgsProcessingContext
+        The run's context.
+    group_name : str, optional
+        Run group of the layers.
+    arrows : bool, default False
+        Add flow arrows to velocity products.
+    only : collection, optional
+        Output values (layer ids) to attach to; None = every layer the context will
+        load.
+
+    Returns
+    -------
+    int
+        The number of layers that got one.
     """
     n = 0
     wanted = None if only is None else {str(v) for v in only}
@@ -661,7 +1006,18 @@ def attach_postprocessors(context, group_name: Optional[str] = None, arrows: boo
 
 
 def is_glacvel_product(layer) -> bool:
-    """True for a raster layer whose file carries glacvel bands (``v`` or ``v_error``)."""
+    """Whether a layer is a glacvel raster product.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsMapLayer
+        Any layer.
+
+    Returns
+    -------
+    bool
+        True for a valid raster layer with a band described ``v`` or ``v_error``.
+    """
     if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
         return False
     names = band_names(layer)
@@ -669,7 +1025,18 @@ def is_glacvel_product(layer) -> bool:
 
 
 def style_new_layers(layers: Iterable) -> int:
-    """Slot for ``QgsProject.layersWereAdded``: style glacvel products not yet styled."""
+    """Slot for ``QgsProject.layersAdded``: style glacvel products not yet styled.
+
+    Parameters
+    ----------
+    layers : iterable of qgis.core.QgsMapLayer
+        The layers added.
+
+    Returns
+    -------
+    int
+        The number of layers styled.
+    """
     n = 0
     for layer in layers:
         if is_glacvel_product(layer) and not layer.customProperty("glacvel/style"):
@@ -679,7 +1046,25 @@ def style_new_layers(layers: Iterable) -> int:
 
 
 def save_style(layer, path: str) -> str:
-    """Write the layer's style as a ``.qml`` file (raises ``ValueError`` on failure)."""
+    """Write a layer's style as a ``.qml`` file.
+
+    Parameters
+    ----------
+    layer : qgis.core.QgsMapLayer
+        The layer.
+    path : str
+        Destination ``.qml``.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        When QGIS cannot write it.
+    """
     msg, ok = layer.saveNamedStyle(path)
     if not ok:
         raise ValueError(f"cannot write style {path}: {msg}")

@@ -1,8 +1,12 @@
-"""Scene and pair chooser: scan a folder, tick scenes, edit proposed pairs, run the chain.
+"""Scene and pair chooser: scan a folder, tick scenes, edit proposed pairs, run the dataset job.
 
-The dialog builds parameter dictionaries and runs the glacvel Processing algorithms
-by id (the same code path as the toolbox, the modeler and the Python console) in a
-background :class:`ChainTask`; outputs are loaded styled into one layer group per run.
+The folder is scanned with :func:`glacvel_plugin.io.catalogue.scan_folder` and pairs
+are proposed by :mod:`glacvel_plugin.core.pairing`. Run writes the chosen pairs to
+``chooser_pairs.csv`` and runs ``glacvel:velocity_dataset`` by id (the same code path
+as the toolbox, the modeler and the Python console) in a background
+:class:`DatasetTask`; its products are loaded styled into one layer group per run.
+:class:`ChainTask` (Processing steps run one after another in a background task) is
+used by the reference dialog.
 """
 from __future__ import annotations
 

@@ -1,1 +1,3 @@
-"""File I/O: every read and write of rasters goes through here (rasterio/GDAL)."""
+"""File access: every raster read and write (rasterio/GDAL), the GNSS CSV files and the
+atomic CSV/HTML outputs. Vector layers are read and written by QGIS in
+``processing_provider/`` (feature sources and sinks)."""

@@ -27,8 +27,14 @@ MEMORY_SHARE = 0.5
 
 
 def available_memory() -> int:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), else the
-    physical memory; 8 GiB when neither can be read."""
+    """Bytes of memory available to a new allocation.
+
+    Returns
+    -------
+    int
+        Linux ``MemAvailable`` from ``/proc/meminfo``; where that cannot be read, the
+        physical memory (``os.sysconf``); 8 GiB when neither can be read.
+    """
     try:
         with open("/proc/meminfo") as f:
             for line in f:
@@ -43,7 +49,19 @@ def available_memory() -> int:
 
 
 def format_bytes(n: float) -> str:
-    """``2.36 TiB``, ``512 MiB``, ``12 kiB`` (binary units)."""
+    """A byte count for messages in binary units: ``2.36 TiB``, ``512 MiB``, ``12 kiB``.
+
+    Parameters
+    ----------
+    n : float
+        Bytes.
+
+    Returns
+    -------
+    str
+        Three significant digits (no decimals from 100 up) and the largest binary unit
+        not above ``n``; ``"<n> bytes"`` below 1 kiB.
+    """
     for unit, size in (("EiB", 2 ** 60), ("PiB", 2 ** 50), ("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20), ("kiB", 2 ** 10)):
         if n >= size:
             v = n / size
@@ -51,11 +69,27 @@ def format_bytes(n: float) -> str:
     return f"{int(n)} bytes"
 
 
-def search_area_bytes(search_px: float, window: int, workers: int = 1) -> int:
-    """Memory of the similarity search for one window per worker: the reference and
-    secondary areas of ``(window + 2·search)²`` px in float32 and their complex64
-    spectra (about 24 bytes per pixel)."""
-    side = int(window) + 2 * int(math.ceil(search_px))
+def search_area_bytes(search: float, window: int, workers: int = 1) -> int:
+    """Memory of the similarity search of one window per worker.
+
+    The reference and secondary search areas of ``(window + 2·search)²`` px in float32
+    and their complex64 spectra: about 24 bytes per pixel.
+
+    Parameters
+    ----------
+    search : float
+        Search range, px either side (rounded up).
+    window : int
+        Matching window side (px).
+    workers : int, default 1
+        Windows matched at once.
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
+    side = int(window) + 2 * int(math.ceil(search))
     return int(side) ** 2 * 24 * max(1, int(workers))
 
 
@@ -64,15 +98,27 @@ def check_search(max_speed: float, dt_days: float, pixel_m: float, shape: Tuple[
                  window_param: str = "WINDOW", available: Optional[int] = None):
     """Refuse a search range that cannot be right or would not fit in memory.
 
+    Nothing is checked unless ``max_speed``, ``dt_days`` and ``pixel_m`` are all
+    positive (the readers and core report those).
+
     Parameters
     ----------
-    max_speed : float, m/d (``speed_param``)
-    dt_days : float, time baseline in days
-    pixel_m : float, pixel size of the images in metres (the smaller of x and y)
-    shape : (rows, cols) of the images (their overlap)
-    window : int, matching window in px (``window_param``)
-    workers : int, windows matched at once
-    available : bytes of memory (default :func:`available_memory`)
+    max_speed : float
+        Fastest speed searched (m/d), the value of ``speed_param``.
+    dt_days : float
+        Time baseline Δt (days).
+    pixel_m : float
+        Pixel size of the images (m; the smaller of x and y).
+    shape : (int, int)
+        Rows and columns of the images (their overlap).
+    window : int
+        Matching window side (px), the value of ``window_param``.
+    workers : int, default 1
+        Windows matched at once.
+    speed_param, window_param : str
+        Parameter names the message uses (``"MAX_SPEED"``, ``"WINDOW"``).
+    available : int, optional
+        Bytes of memory (default :func:`available_memory`).
 
     Raises
     ------
@@ -110,10 +156,27 @@ def check_search(max_speed: float, dt_days: float, pixel_m: float, shape: Tuple[
 
 def check_points(n_points: float, bytes_per_point: int, what: str, fix: str,
                  available: Optional[int] = None):
-    """Refuse a grid of ``n_points`` needing more than :data:`MEMORY_SHARE` of the memory.
+    """Refuse a grid of points whose per-point arrays need too much memory.
 
-    ``what`` describes where the points come from (``"SPACING 0.01 m over the 420 ×
-    380 m overlap"``) and ``fix`` what to change; both go into the message.
+    Parameters
+    ----------
+    n_points : float
+        Number of grid points.
+    bytes_per_point : int
+        Bytes each point needs.
+    what : str
+        Where the points come from, for the message (``"SPACING 0.01 m over the
+        420 × 380 m overlap"``).
+    fix : str
+        What to change, for the message.
+    available : int, optional
+        Bytes of memory (default :func:`available_memory`).
+
+    Raises
+    ------
+    ValueError
+        When ``n_points · bytes_per_point`` exceeds :data:`MEMORY_SHARE` of
+        ``available``.
     """
     need = float(n_points) * bytes_per_point
     avail = available_memory() if available is None else int(available)
@@ -129,8 +192,18 @@ MAX_GRID_CELLS = 1_000_000_000
 
 
 def free_space(folder: str) -> Optional[int]:
-    """Bytes free for an unprivileged user in ``folder`` (or its nearest existing parent
-    when it does not exist yet); None when it cannot be read."""
+    """Bytes free for an unprivileged user in a folder.
+
+    Parameters
+    ----------
+    folder : str
+        A folder; when it does not exist yet, its nearest existing parent is measured.
+
+    Returns
+    -------
+    int or None
+        ``shutil.disk_usage(...).free``; None when no parent exists or it cannot be read.
+    """
     import shutil
     f = os.path.abspath(folder)
     while f and not os.path.isdir(f):
@@ -217,8 +290,31 @@ def _nice(x: float) -> str:
 def check_search_file(reference: str, max_speed: float, dt_days: float, window: int,
                       workers: int = 2, speed_param: str = "MAX_SPEED",
                       window_param: str = "WINDOW"):
-    """:func:`check_search` with the shape and pixel size read from the ``reference``
-    raster (nothing is checked when it cannot be opened: the reader reports that)."""
+    """:func:`check_search` with the shape and pixel size read from the reference raster.
+
+    Nothing is checked when the raster cannot be opened (the pair reader reports that)
+    or is not in a projected CRS.
+
+    Parameters
+    ----------
+    reference : str
+        Path of the reference image (any raster GDAL reads).
+    max_speed : float
+        Fastest speed searched (m/d).
+    dt_days : float
+        Time baseline Δt (days).
+    window : int
+        Matching window side (px).
+    workers : int, default 2
+        Windows matched at once.
+    speed_param, window_param : str
+        Parameter names the message uses.
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_search`.
+    """
     import rasterio
     try:
         with rasterio.open(reference) as ds:

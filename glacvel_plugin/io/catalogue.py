@@ -2,7 +2,8 @@
 
 Used by the scene and pair chooser (``gui/scene_chooser.py``) and by the dataset job
 (``io/dataset.py``), which runs on Dask workers without QGIS: this module imports
-rasterio and ``core`` only (Qt is used for translations when it is available).
+rasterio, ``core`` and ``io.scenes`` only (Qt is used for translations when it is
+available).
 """
 from __future__ import annotations
 
@@ -16,7 +17,19 @@ from ..core.pairing import Candidate
 
 
 def translate(context: str, text: str) -> str:
-    """Qt translation of ``text`` in ``context`` when Qt is importable, else ``text``."""
+    """Qt translation of a message when Qt is importable (QGIS), else the message itself.
+
+    Parameters
+    ----------
+    context : str
+        Translation context (``"SceneChooserDialog"``).
+    text : str
+        The English text.
+
+    Returns
+    -------
+    str
+    """
     try:
         from qgis.PyQt.QtCore import QCoreApplication
     except ImportError:
@@ -34,8 +47,25 @@ _CORRELATION_BANDS = {"L8": ("8",), "L9": ("8",), "S2": ("08", "8")}
 class SceneRecord:
     """One raster file found by :func:`scan_folder`.
 
-    ``time`` naive UTC; ``bounds`` (left, bottom, right, top) in ``crs_wkt``;
-    ``error`` is None for a usable scene, else the reason it cannot be used.
+    Attributes
+    ----------
+    path : str
+    sensor : str or None
+        ``L8``, ``L9``, ``S2``, ``S1``, ``UAV``, ...
+    time : datetime.datetime or None
+        Acquisition time (naive UTC).
+    footprint : str or None
+        Path/row or tile id.
+    cloud_cover : float or None
+        Cloud cover (%).
+    crs_authid, crs_wkt : str
+        The raster's CRS.
+    bounds : tuple or None
+        (left, bottom, right, top) in ``crs_wkt``.
+    error : str or None
+        None for a usable scene, else the reason it cannot be used.
+    extra : dict
+        Further facts (``date_only``, ...).
     """
     path: str
     sensor: Optional[str] = None
@@ -53,6 +83,12 @@ class SceneRecord:
         return self.error is None
 
     def candidate(self) -> Candidate:
+        """The scene as a pairing candidate.
+
+        Returns
+        -------
+        glacvel_plugin.core.pairing.Candidate
+        """
         return Candidate(self.path, self.sensor, self.time, self.footprint, self.cloud_cover)
 
 
@@ -69,6 +105,15 @@ def read_scene(path: str) -> SceneRecord:
 
     Never raises: a file that cannot be opened or has no acquisition time comes back
     with ``error`` set to the reason (shown in the chooser's table).
+
+    Parameters
+    ----------
+    path : str
+        A raster file.
+
+    Returns
+    -------
+    SceneRecord
     """
     import rasterio
 
@@ -109,11 +154,28 @@ def read_scene(path: str) -> SceneRecord:
 
 
 def scan_folder(folder: str, progress: Optional[Callable[[float], None]] = None) -> List[SceneRecord]:
-    """Scan ``folder`` recursively for Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters.
+    """Scan a folder recursively for Landsat-8/9, Sentinel-2, Sentinel-1 and UAV rasters.
 
-    Landsat/Sentinel-2 band files other than the correlation band (OLI B8, MSI B08)
-    are skipped. Returns records sorted by time (unusable ones last). Raises
-    ``ValueError`` when ``folder`` is not a folder.
+    Files ending in :data:`RASTER_EXT` are read (:func:`read_scene`); Landsat/Sentinel-2
+    band files other than the correlation band (OLI B8, MSI B08) and hidden
+    ``.glacvel-*`` temporaries are skipped.
+
+    Parameters
+    ----------
+    folder : str
+        The scene folder.
+    progress : callable, optional
+        ``progress(fraction)`` after each file.
+
+    Returns
+    -------
+    list of SceneRecord
+        Sorted by time (unusable ones last).
+
+    Raises
+    ------
+    ValueError
+        When ``folder`` is not a folder.
     """
     if not folder or not os.path.isdir(folder):
         raise ValueError(translate("SceneChooserDialog", "{} is not a folder; choose the folder that holds the scenes").format(folder))

@@ -75,17 +75,42 @@ class Vectors:
     geometries: List[dict]
 
     def digest(self) -> str:
+        """Short hash of the CRS and geometries (part of a pair product's key).
+
+        Returns
+        -------
+        str
+            12 hexadecimal digits of the SHA-1 of both, as sorted JSON.
+        """
         return hashlib.sha1(json.dumps([self.crs_wkt, self.geometries], sort_keys=True)
                             .encode()).hexdigest()[:12]
 
     def bounds(self) -> Tuple[float, float, float, float]:
+        """Bounds of all geometries.
+
+        Returns
+        -------
+        (float, float, float, float)
+            (xmin, ymin, xmax, ymax) in ``crs_wkt``.
+        """
         from rasterio.features import bounds as geom_bounds
         bb = [geom_bounds(g) for g in self.geometries]
         return (min(b[0] for b in bb), min(b[1] for b in bb),
                 max(b[2] for b in bb), max(b[3] for b in bb))
 
     def in_crs(self, crs) -> List[dict]:
-        """The geometries transformed to ``crs`` (rasterio CRS or WKT)."""
+        """The geometries transformed to another CRS.
+
+        Parameters
+        ----------
+        crs : rasterio.crs.CRS or str
+            Target CRS (a rasterio CRS, WKT or any string rasterio reads).
+
+        Returns
+        -------
+        list of dict
+            GeoJSON-like geometries in ``crs`` (the same ones when the CRS matches).
+        """
         from rasterio.crs import CRS
         from rasterio.warp import transform_geom
         src = CRS.from_wkt(self.crs_wkt)
@@ -96,9 +121,23 @@ class Vectors:
 
 
 def read_geojson(path: str) -> Vectors:
-    """Polygons of a GeoJSON file (its ``crs`` member, else WGS 84) as :class:`Vectors`.
+    """Polygons of a GeoJSON file as :class:`Vectors`.
 
-    Raises ``ValueError`` naming the file when it cannot be read or holds no polygon.
+    Parameters
+    ----------
+    path : str
+        A GeoJSON file; its ``crs`` member (``urn:ogc:def:crs:`` names included) gives
+        the CRS, else WGS 84. A FeatureCollection or a bare geometry; only Polygon and
+        MultiPolygon geometries are kept.
+
+    Returns
+    -------
+    Vectors
+
+    Raises
+    ------
+    ValueError
+        Naming the file when it cannot be read or holds no polygon.
     """
     from rasterio.crs import CRS
     try:
@@ -241,7 +280,17 @@ class Catalogue:
 def check_folders(job: DatasetJob):
     """Refuse a missing scene folder, an output folder inside it, or one we cannot write.
 
-    Creates the output folder. Raises ``ValueError`` naming the folder and what to change.
+    Creates the output folder (and writes and removes a probe file in it).
+
+    Parameters
+    ----------
+    job : DatasetJob
+        Its ``scenes`` and ``output`` folders.
+
+    Raises
+    ------
+    ValueError
+        Naming the folder and what to change.
     """
     scenes = os.path.abspath(job.scenes or "")
     if not job.scenes or not os.path.isdir(scenes):
@@ -268,7 +317,26 @@ def check_folders(job: DatasetJob):
 
 def pair_key(job: DatasetJob, ref: str, sec: str, sensor: str, start, end) -> str:
     """12-letter key of a pair product: a hash of the scene names, times and every parameter
-    the product depends on."""
+    the product depends on.
+
+    Parameters
+    ----------
+    job : DatasetJob
+        Gives ``max_speed``, ``method``, ``window``, ``step`` and the stable-ground
+        polygons' digest.
+    ref, sec : str
+        The reference and secondary scene paths (their base names enter the key).
+    sensor : str
+        The pair's sensor.
+    start, end : datetime.datetime
+        Acquisition times of the two scenes.
+
+    Returns
+    -------
+    str
+        12 letters ``a``–``p`` (the SHA-1 hex digits mapped to letters, so no run of
+        digits in a product name reads as a ``YYYYMM`` month).
+    """
     doc = {"ref": os.path.basename(ref), "sec": os.path.basename(sec), "sensor": sensor,
            "start": start.isoformat(), "end": end.isoformat(), "max_speed": float(job.max_speed),
            "method": job.method, "window": int(job.window), "step": job.step,
@@ -361,8 +429,24 @@ def _csv_pairs(job: DatasetJob, usable: Dict[str, object]) -> List[Pair]:
 def catalogue(job: DatasetJob, progress: Optional[Callable[[float], None]] = None) -> Catalogue:
     """Scenes and pairs of a job (see the module doc).
 
-    Raises ``ValueError`` for an empty folder and when no usable pair is left, saying
-    why (unreadable scenes, dates, clouds, area, sensors that do not pair).
+    Parameters
+    ----------
+    job : DatasetJob
+        The job.
+    progress : callable, optional
+        ``progress(fraction)`` while the folder is scanned.
+
+    Returns
+    -------
+    Catalogue
+        A manifest row per scene (``done`` = paired, ``skipped`` with the reason,
+        ``failed`` = unreadable or undated) and a :class:`PairTask` per pair.
+
+    Raises
+    ------
+    ValueError
+        For a folder without rasters and when no usable pair is left, saying why
+        (unreadable scenes, dates, clouds, area, sensors that do not pair).
     """
     from .catalogue import scan_folder
     records = scan_folder(job.scenes, progress)
@@ -652,8 +736,23 @@ def check_reference(job: DatasetJob):
 # --------------------------------------------------------------------------- pair task
 def product_complete(path: str, key: Optional[str] = None,
                      bands: Sequence[str] = ("v", "vx", "vy")) -> bool:
-    """True when ``path`` opens, has ``bands`` and the time tags, carries ``DATASET_KEY``
-    ``key`` (when given) and its last block reads."""
+    """Whether a product of an earlier run can be kept.
+
+    Parameters
+    ----------
+    path : str
+        A product GeoTIFF.
+    key : str, optional
+        The ``DATASET_KEY`` tag it must carry (not checked when None).
+    bands : sequence of str, default ("v", "vx", "vy")
+        Band descriptions it must have.
+
+    Returns
+    -------
+    bool
+        True when ``path`` exists, opens, has ``bands`` and the ``START_TIME``/``END_TIME``
+        tags, carries ``key`` and its last pixel reads.
+    """
     if not os.path.exists(path):
         return False
     import rasterio
@@ -691,7 +790,25 @@ def _f(v) -> str:
 
 
 def pair_row(task: PairTask, status: str, reason: str, **extra) -> dict:
-    """A manifest row for a pair."""
+    """A manifest row for a pair.
+
+    Parameters
+    ----------
+    task : PairTask
+        The pair.
+    status : str
+        ``done``, ``failed`` or ``skipped``.
+    reason : str
+        Why (the error message of a failed pair).
+    **extra
+        Further columns (``run_s``, ``worker``, offsets, NMAD, valid fraction).
+
+    Returns
+    -------
+    dict
+        Column → text (:data:`MANIFEST_FIELDS`); times ISO 8601 UTC, ``dt_days`` with
+        four decimals, ``product`` relative to the output folder.
+    """
     row = {"kind": "pair", "name": task.name, "status": status, "reason": reason,
            "sensor": task.sensor, "reference": os.path.basename(task.reference),
            "secondary": os.path.basename(task.secondary),
@@ -714,12 +831,23 @@ def _row_from_tags(task: PairTask, path: str) -> dict:
 def run_pair(task: PairTask) -> dict:
     """Run one pair (a Dask task); never raises for a bad pair.
 
-    Returns a manifest row (:data:`MANIFEST_FIELDS`) with ``status`` ``done`` (also for a
-    complete product of an earlier run: ``reused`` is then True), ``failed`` (the reason is
-    the error message) or ``skipped`` (a cancel). Optical pairs are correlated with
-    :func:`glacvel_plugin.io.pair.correlate_files`, Sentinel-1 pairs tracked with
-    :func:`glacvel_plugin.io.sar.track_sar_files` and UAV pairs with
-    :func:`glacvel_plugin.io.uav.track_uav_files`, each at the job's resolution.
+    Optical pairs are correlated with :func:`glacvel_plugin.io.pair.correlate_files`,
+    Sentinel-1 pairs tracked with :func:`glacvel_plugin.io.sar.track_sar_files` and UAV
+    pairs with :func:`glacvel_plugin.io.uav.track_uav_files`, each at the job's
+    resolution; with stable ground, :func:`glacvel_plugin.io.stable_ground.correct_product`
+    writes the final product.
+
+    Parameters
+    ----------
+    task : PairTask
+        The pair (paths, times, parameters, the cancel flag file).
+
+    Returns
+    -------
+    dict
+        A manifest row (:data:`MANIFEST_FIELDS`) with ``status`` ``done`` (also for a
+        complete product of an earlier run: ``reused`` is then True), ``failed`` (the
+        reason is the error message) or ``skipped`` (a cancel).
     """
     t0 = time.time()
     worker = _worker_name()
@@ -840,10 +968,28 @@ def _python_for_workers():
 
 
 def connect(job: DatasetJob, log: Callable[[str], None] = lambda s: None):
-    """(client, cluster or None): the cluster at ``job.scheduler``, else a LocalCluster.
+    """The Dask cluster of a job.
 
-    Raises ``ValueError`` naming the address when the scheduler cannot be reached within
-    ``job.connect_timeout`` seconds or has no worker that can import glacvel.
+    Parameters
+    ----------
+    job : DatasetJob
+        ``scheduler`` (address of an existing scheduler, or None for a LocalCluster of
+        ``workers`` processes), ``connect_timeout``.
+    log : callable, optional
+        ``log(message)``.
+
+    Returns
+    -------
+    client : distributed.Client
+    cluster : distributed.LocalCluster or None
+        None when connected to ``job.scheduler``.
+
+    Raises
+    ------
+    ValueError
+        Naming the address when the scheduler cannot be reached within
+        ``job.connect_timeout`` seconds or has no worker that can import glacvel, or when
+        no Python for local workers is found.
     """
     import logging
     from distributed import Client, LocalCluster
@@ -910,7 +1056,18 @@ def _future_failure(fut) -> str:
 
 # --------------------------------------------------------------------------- manifest
 def read_manifest(path: str) -> List[dict]:
-    """Rows of a ``manifest.csv`` (empty list when absent or unreadable)."""
+    """Rows of a ``manifest.csv``.
+
+    Parameters
+    ----------
+    path : str
+        The manifest.
+
+    Returns
+    -------
+    list of dict
+        Column → text; empty when the file is absent or unreadable.
+    """
     try:
         with open(path, newline="", encoding="utf-8") as f:
             return list(csv.DictReader(f))
@@ -919,7 +1076,25 @@ def read_manifest(path: str) -> List[dict]:
 
 
 def write_manifest(path: str, rows: List[dict]) -> bool:
-    """Write ``manifest.csv`` atomically when its content changes; True if written."""
+    """Write ``manifest.csv`` atomically when its content changes.
+
+    Parameters
+    ----------
+    path : str
+        The manifest.
+    rows : list of dict
+        Rows; columns :data:`MANIFEST_FIELDS` (others ignored, missing ones empty).
+
+    Returns
+    -------
+    bool
+        True if written (False when the file already holds this content).
+
+    Raises
+    ------
+    OSError
+        As :func:`glacvel_plugin.io.files.atomic_write_text`.
+    """
     from .files import atomic_write_text
     buf = _io.StringIO()
     w = csv.DictWriter(buf, fieldnames=MANIFEST_FIELDS, extrasaction="ignore",
@@ -939,7 +1114,21 @@ def write_manifest(path: str, rows: List[dict]) -> bool:
 
 
 def remove_temporaries(job: DatasetJob) -> List[str]:
-    """Delete hidden ``.glacvel-*`` files a killed run left in the job's folders."""
+    """Delete hidden ``.glacvel-*`` files a killed run left in the job's folders.
+
+    The output, ``pairs/`` and ``monthly/`` folders (not recursively); the cancel flag
+    is kept.
+
+    Parameters
+    ----------
+    job : DatasetJob
+        The job.
+
+    Returns
+    -------
+    list of str
+        Paths removed.
+    """
     gone = []
     for folder in (job.output, job.pairs_folder, job.monthly_folder):
         for p in glob.glob(os.path.join(folder, ".glacvel-*")):

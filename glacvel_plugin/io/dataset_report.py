@@ -119,7 +119,22 @@ def _weights_sections(rep: HtmlReport, job, months: Dict[str, dict], tags_of: Di
 
 
 def write_report(job, rows: List[dict], months: Dict[str, dict]) -> str:
-    """Write ``job.report_path`` from the manifest rows and the month table; returns the path."""
+    """Write the dataset's HTML report.
+
+    Parameters
+    ----------
+    job : glacvel_plugin.io.dataset.DatasetJob
+        The job (folders, method, maximum speed, grid resolution, stable ground).
+    rows : list of dict
+        The manifest rows (scenes and pairs).
+    months : dict
+        Month label → ``{"path": monthly product, "pairs": number of pairs}``.
+
+    Returns
+    -------
+    str
+        ``job.report_path``, written atomically.
+    """
     rep = HtmlReport("Velocity dataset")
     pairs = [r for r in rows if r.get("kind") == "pair"]
     scenes = [r for r in rows if r.get("kind") == "scene"]

@@ -16,10 +16,27 @@ from .guard import remove_stale_temporaries, temp_prefix
 
 
 def publish(tmp: str, path: str) -> str:
-    """Rename the finished temporary file ``tmp`` over ``path`` with the usual permissions.
+    """Rename a finished temporary file over its destination with the usual permissions.
 
     ``tempfile.mkstemp`` creates files readable by their owner only; the output gets
     the permissions a plain ``open()`` would give (0666 less the process umask).
+
+    Parameters
+    ----------
+    tmp : str
+        The finished temporary file (in the destination's folder).
+    path : str
+        The destination; replaced atomically (``os.replace``).
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        From ``os.chmod``/``os.replace`` (e.g. ``tmp`` on another file system).
     """
     umask = os.umask(0)
     os.umask(umask)
@@ -30,14 +47,33 @@ def publish(tmp: str, path: str) -> str:
 
 def atomic_write_text(path: str, write: Callable[[TextIO], None],
                       newline: Optional[str] = None, encoding: str = "utf-8") -> str:
-    """Write a text file atomically; returns ``path``.
+    """Write a text file atomically.
 
-    ``write(f)`` receives the open temporary file (text mode, ``encoding``,
-    ``newline`` as for :func:`open`: ``""`` for the :mod:`csv` module). The
-    destination folder is created if needed. If ``write`` raises (including a
+    The destination folder is created if needed. If ``write`` raises (including a
     cancel), the temporary file is removed, the destination is left as it was and
-    the exception propagates; an ``OSError`` (full disk, folder gone, no permission)
-    is raised again naming ``path`` instead of the hidden temporary file.
+    the exception propagates.
+
+    Parameters
+    ----------
+    path : str
+        Destination file (CSV, HTML, ...).
+    write : callable
+        ``write(f)`` receives the open temporary file (text mode) and writes the content.
+    newline : str, optional
+        As for :func:`open`: ``""`` for the :mod:`csv` module.
+    encoding : str, default "utf-8"
+        Text encoding.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        A full disk, a vanished folder or a missing permission, with a message naming
+        ``path`` (not the hidden temporary file) and what to change.
     """
     folder = os.path.dirname(os.path.abspath(path))
     try:

@@ -9,8 +9,9 @@ confident vectors appear on rock and ice along it.
 
 :func:`detect_fill` finds 0 and 65535 in a ``uint16`` band without a nodata tag and
 tells borders and patches (wide areas) from stripes (SLC-off gaps, a few to ~30 px
-wide); :func:`fill_preprocess` gives the ``preprocess`` for
-:func:`glacvel_plugin.io.pair.correlate_files`:
+wide); :func:`fill_preprocess` gives the ``preprocess`` that
+:func:`glacvel_plugin.io.pair.correlate_files` (``glacvel:optical_correlation``) and
+:func:`glacvel_plugin.io.sar.track_sar_files` apply to such images:
 
 * wide areas of 0 and every 65535 pixel (saturated or failed detectors, in patches)
   become no data (NaN), so no window that contains them is matched;
@@ -63,7 +64,15 @@ class FillInfo:
         return self.stripe_fraction > 0.02
 
     def describe(self) -> str:
-        """``'6.1 % of the pixels are 0, 0.3 % are 65535 (...)'`` for the log."""
+        """The fill found, in words for the log.
+
+        Returns
+        -------
+        str
+            ``'6.1 % of the pixels are 0, 0.3 % are 65535; 4.0 % lie in stripes a few
+            pixels wide (Landsat-7 SLC-off gaps)'`` (the stripe part only when
+            :attr:`stripes`).
+        """
         parts = [f"{100 * f:.1f} % of the pixels are {v:g}" for v, f in self.fractions.items()
                  if f > 0]
         text = ", ".join(parts)
@@ -93,11 +102,28 @@ def _wide(mask: np.ndarray) -> np.ndarray:
 
 
 def detect_fill(path: str, band: int = 1, max_side: int = 2048) -> Optional[FillInfo]:
-    """Fill values of ``band`` of ``path``, or ``None`` when there are none to treat.
+    """Fill values (0, 65535) of one band of a raster.
 
     Only ``uint16`` bands without a nodata value are examined (a nodata tag is obeyed by
     the readers already). The band is read whole, or decimated (nearest) to at most
-    ``max_side`` px a side, which keeps exact values.
+    ``max_side`` px a side, which keeps exact values; stripes are only told from wide
+    fill on a whole-resolution read.
+
+    Parameters
+    ----------
+    path : str
+        Raster file (a Landsat Level-1 band GeoTIFF, ...).
+    band : int, default 1
+        Band number (1-based).
+    max_side : int, default 2048
+        Largest side (px) of the read.
+
+    Returns
+    -------
+    FillInfo or None
+        The share of each fill value and of the thin stripes; None when the file cannot
+        be opened (the pair reader reports that), the band does not exist, is not
+        ``uint16``, has a nodata value, or holds no fill value.
     """
     try:
         ds = rasterio.open(path)
@@ -121,8 +147,21 @@ def detect_fill(path: str, band: int = 1, max_side: int = 2048) -> Optional[Fill
 def fill_preprocess(values=FILL_VALUES, then: Optional[Callable] = None) -> Callable:
     """A ``preprocess(array) -> array`` that treats ``values`` as fill (see the module doc).
 
-    Wide fill → NaN; thin stripes → normalised-convolution mean of the valid pixels
-    around them. ``then`` (e.g. the log of SAR amplitude) is applied afterwards.
+    Wide fill → NaN; thin stripes of 0 → normalised-convolution mean of the valid pixels
+    around them (Gaussian, sigma :data:`STRIPE_SIGMA_PX`), NaN where no valid pixel is
+    near.
+
+    Parameters
+    ----------
+    values : sequence of float, default FILL_VALUES
+        DN values taken as fill.
+    then : callable, optional
+        Applied to the array afterwards (e.g. the log of SAR amplitude).
+
+    Returns
+    -------
+    callable
+        ``pre(a)``: float32 2-D array in, a float32 copy out (NaN for no data).
     """
     def pre(a):
         a = np.array(a, dtype=np.float32, copy=True)
@@ -149,12 +188,33 @@ def fill_preprocess(values=FILL_VALUES, then: Optional[Callable] = None) -> Call
 def no_match_causes(reference: str, secondary: str, window: int, step: Optional[int],
                     max_speed: float, dt_days: float, ref_band: int = 1,
                     sec_band: int = 1) -> list:
-    """Likely causes, in words naming the parameters, of a correlation that matched no
-    window at all (an empty list when none of these applies).
+    """Likely causes, in words naming the parameters, of a correlation that matched no window.
 
     Checked: a STEP that leaves (almost) no window in the images, a MAX_SPEED whose
     displacement over Δt is below one pixel (every real motion is rejected), and fill
-    (0 / 65535 borders, patches, SLC-off stripes) covering most of either image.
+    (0 / 65535 borders, patches, SLC-off stripes) covering more than 30 % of either
+    image (:func:`detect_fill`).
+
+    Parameters
+    ----------
+    reference, secondary : str
+        The two image files.
+    window : int
+        Matching window side (px).
+    step : int or None
+        Step between window centres (px); None skips the STEP check.
+    max_speed : float
+        Fastest speed searched (m/d).
+    dt_days : float
+        Time baseline Δt (days).
+    ref_band, sec_band : int, default 1
+        Bands correlated (0 or None = 1).
+
+    Returns
+    -------
+    list of str
+        One sentence per cause; empty when none applies or the reference cannot be
+        opened.
     """
     causes = []
     try:

@@ -98,9 +98,25 @@ class GnssRecord:
 
 
 def parse_columns(text: Optional[str], layout: str = "kaskawulsh") -> Dict[str, str]:
-    """Layout ``layout`` with the roles overridden by ``text`` (``"station=id,vx=ve"``).
+    """A layout's role → column mapping with some roles overridden.
 
-    Raises ``ValueError`` for an unknown layout, an unknown role or a malformed entry.
+    Parameters
+    ----------
+    text : str or None
+        ``"ROLE=COLUMN"`` entries separated by commas or semicolons
+        (``"station=id,vx=ve"``); empty or None keeps the layout.
+    layout : str, default "kaskawulsh"
+        A key of :data:`LAYOUTS`.
+
+    Returns
+    -------
+    dict
+        Role → column name.
+
+    Raises
+    ------
+    ValueError
+        For an unknown layout, an unknown role or an entry without ``=``.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"unknown GNSS layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
@@ -153,21 +169,31 @@ def read_gnss_csv(path: str, columns: Optional[Mapping[str, str]] = None,
 
     Parameters
     ----------
-    path : CSV file with a header row
-    columns : role → column name (see the module docstring); default the
-        ``kaskawulsh`` layout. It must give either the four position roles or the
-        four velocity roles, and ``start_date``, ``end_date``.
-    delimiter : field separator
+    path : str
+        CSV file (UTF-8, optional BOM) with a header row.
+    columns : mapping, optional
+        Role → column name (see the module docstring); default the ``kaskawulsh``
+        layout. It must give either the four position roles or the four velocity
+        roles, and ``start_date``, ``end_date``.
+    delimiter : str, default ","
+        Field separator.
 
     Returns
     -------
-    (records, skipped) : list of :class:`GnssRecord`, number of rows without data
+    records : list of GnssRecord
+        The stations in file order; positions in the file's CRS (m), velocities in m/d.
+    skipped : int
+        Rows whose position or velocity is empty (station not observed on a date).
 
     Raises
     ------
+    ValueError
+        When ``columns`` names neither the position nor the velocity roles, or misses
+        a date role.
     GnssFileError
-        file missing or unreadable, a column missing from the header, a partly
-        empty row, text in a numeric or date column, end date not after start date.
+        File missing or unreadable, empty, a column missing from the header, a
+        half-filled position, text in a numeric or date column, end date not after
+        start date; the message names file, line and column.
     """
     cols = dict(columns if columns is not None else LAYOUTS["kaskawulsh"])
     base = os.path.basename(path)
@@ -253,7 +279,29 @@ def read_gnss_csv(path: str, columns: Optional[Mapping[str, str]] = None,
 
 def read_gnss_files(paths: Sequence[str], columns: Optional[Mapping[str, str]] = None,
                     delimiter: str = ",") -> Tuple[List[GnssRecord], int]:
-    """:func:`read_gnss_csv` over several files; records in file order, skipped rows summed."""
+    """:func:`read_gnss_csv` over several files.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        CSV files, all with the same columns.
+    columns : mapping, optional
+        Role → column name, as for :func:`read_gnss_csv`.
+    delimiter : str, default ","
+        Field separator.
+
+    Returns
+    -------
+    records : list of GnssRecord
+        In file order.
+    skipped : int
+        Rows without data, summed over the files.
+
+    Raises
+    ------
+    ValueError
+        When ``paths`` is empty; otherwise as :func:`read_gnss_csv`.
+    """
     if not paths:
         raise ValueError("no GNSS file given")
     out: List[GnssRecord] = []

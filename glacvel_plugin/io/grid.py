@@ -70,8 +70,23 @@ NEAREST_BANDS = ("count", "quality")
 def units_factor(units: Optional[str], name: str = "the product") -> float:
     """Factor that converts a product's velocities to m/d.
 
-    ``units``: the ``UNITS`` tag. Returns 1.0 for metres per day, 1/365.25 for
-    metres per year. Raises ``ValueError`` for a missing or unknown unit.
+    Parameters
+    ----------
+    units : str or None
+        The product's ``UNITS`` tag (case and spacing ignored; see the module doc for
+        the spellings known).
+    name : str, default "the product"
+        What the message calls the product (its file name).
+
+    Returns
+    -------
+    float
+        1.0 for metres per day, 1/365.25 for metres per year.
+
+    Raises
+    ------
+    ValueError
+        For a missing or unknown unit.
     """
     if units is None or not str(units).strip():
         raise ValueError(
@@ -92,9 +107,12 @@ class TargetGrid:
 
     Attributes
     ----------
-    crs : rasterio CRS (projected, metres)
-    transform : affine.Affine of the pixel corners (``a`` > 0, ``e`` < 0)
-    width, height : int, pixels
+    crs : rasterio.crs.CRS
+        Projected CRS (metres).
+    transform : affine.Affine
+        Affine of the pixel corners (``a`` > 0, ``e`` < 0: rows grow southwards).
+    width, height : int
+        Pixels.
     """
     crs: CRS
     transform: Affine
@@ -117,14 +135,54 @@ class TargetGrid:
                 left + self.width * self.transform.a, top)
 
     def window_transform(self, window: Window) -> Affine:
+        """Affine of a window of the grid.
+
+        Parameters
+        ----------
+        window : rasterio.windows.Window
+            Pixel window of the grid.
+
+        Returns
+        -------
+        affine.Affine
+            The grid's transform moved to the window's upper-left corner.
+        """
         return self.transform * Affine.translation(window.col_off, window.row_off)
 
     def window_bounds(self, window: Window) -> Tuple[float, float, float, float]:
+        """Map bounds of a window of the grid.
+
+        Parameters
+        ----------
+        window : rasterio.windows.Window
+            Pixel window of the grid.
+
+        Returns
+        -------
+        (float, float, float, float)
+            (left, bottom, right, top) in grid CRS units (m).
+        """
         t = self.window_transform(window)
         return (t.c, t.f + window.height * t.e, t.c + window.width * t.a, t.f)
 
     def blocks(self, block: int = DEFAULT_BLOCK) -> Iterator[Window]:
-        """Windows of at most ``block`` × ``block`` pixels tiling the grid exactly once."""
+        """Windows tiling the grid exactly once, row of blocks by row of blocks.
+
+        Parameters
+        ----------
+        block : int, default DEFAULT_BLOCK
+            Largest block side (px); edge blocks are smaller.
+
+        Yields
+        ------
+        rasterio.windows.Window
+            Blocks of at most ``block`` × ``block`` pixels.
+
+        Raises
+        ------
+        ValueError
+            When ``block`` < 1.
+        """
         if block < 1:
             raise ValueError("block size must be at least 1 pixel")
         for r in range(0, self.height, block):
@@ -132,10 +190,33 @@ class TargetGrid:
                 yield Window(c, r, min(block, self.width - c), min(block, self.height - r))
 
     def n_blocks(self, block: int = DEFAULT_BLOCK) -> int:
+        """Number of windows :meth:`blocks` yields.
+
+        Parameters
+        ----------
+        block : int, default DEFAULT_BLOCK
+            Largest block side (px).
+
+        Returns
+        -------
+        int
+            ceil(height / block) · ceil(width / block).
+        """
         return math.ceil(self.height / block) * math.ceil(self.width / block)
 
     def index(self, x: float, y: float) -> Tuple[int, int]:
-        """(row, col) of the pixel containing grid-CRS point (x, y); may be outside."""
+        """Pixel containing a point of the grid CRS.
+
+        Parameters
+        ----------
+        x, y : float
+            Map coordinates in the grid CRS (m).
+
+        Returns
+        -------
+        (int, int)
+            (row, col); may lie outside the grid.
+        """
         col, row = ~self.transform * (x, y)
         return int(math.floor(row)), int(math.floor(col))
 
@@ -149,7 +230,25 @@ def _to_crs(value) -> CRS:
 
 
 def product_footprint(path: str) -> Tuple[CRS, Tuple[float, float, float, float]]:
-    """(crs, (left, bottom, right, top)) of a raster; ``ValueError`` if unreadable."""
+    """CRS and bounds of a raster.
+
+    Parameters
+    ----------
+    path : str
+        A raster file (a velocity product GeoTIFF).
+
+    Returns
+    -------
+    crs : rasterio.crs.CRS
+        Its CRS.
+    bounds : (float, float, float, float)
+        (left, bottom, right, top) in that CRS.
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be opened or has no CRS.
+    """
     try:
         with rasterio.open(path) as ds:
             if ds.crs is None:
@@ -162,20 +261,37 @@ def product_footprint(path: str) -> Tuple[CRS, Tuple[float, float, float, float]
 def target_grid(paths: Sequence[str], crs=None, resolution: Optional[float] = None,
                 extent: Optional[Tuple[float, float, float, float]] = None,
                 extent_crs=None, mode: str = "union") -> TargetGrid:
-    """The common grid of ``paths``.
+    """The common grid of several rasters.
 
     Parameters
     ----------
-    paths : input rasters (their footprints define the default extent and CRS)
-    crs : target CRS (EPSG int, string or rasterio CRS); default the WGS 84 / UTM
-        zone containing the centre of the inputs' union footprint
-    resolution : pixel size in target CRS units (metres); default 30
-    extent : (xmin, ymin, xmax, ymax) in ``extent_crs`` (default: target CRS);
-        default the union (``mode="union"``) or intersection (``mode="intersection"``)
-        of the input footprints
-    Returns a grid whose origin is a multiple of ``resolution``.
-    Raises ``ValueError`` for no inputs, a non-positive resolution, a geographic
-    target CRS, or an empty extent (e.g. inputs that do not overlap).
+    paths : sequence of str
+        Input rasters (their footprints define the default extent and CRS).
+    crs : int, str or rasterio.crs.CRS, optional
+        Target CRS (EPSG code, any string rasterio reads); default the WGS 84 / UTM
+        zone containing the centre of the inputs' union footprint.
+    resolution : float, optional
+        Pixel size in target CRS units (m); default :data:`DEFAULT_RESOLUTION` (30).
+    extent : (float, float, float, float), optional
+        (xmin, ymin, xmax, ymax) in ``extent_crs``; default the union or intersection
+        of the input footprints (``mode``).
+    extent_crs : int, str or rasterio.crs.CRS, optional
+        CRS of ``extent``; default the target CRS.
+    mode : {"union", "intersection"}
+        Default extent when ``extent`` is None.
+
+    Returns
+    -------
+    TargetGrid
+        North-up, square pixels, origin and extent snapped outwards to multiples of
+        ``resolution``.
+
+    Raises
+    ------
+    ValueError
+        For no inputs, an unreadable input or one without CRS, a non-positive
+        resolution, a geographic target CRS, an unknown ``mode``, or an empty extent
+        (e.g. inputs that do not overlap).
     """
     if not paths:
         raise ValueError("no input products; give at least one velocity product")
@@ -247,10 +363,6 @@ ERROR_TAGS_V = ("V_ERROR", "NMAD", "STABLE_NMAD", "SIGMA", "ERROR")
 class SourceReader:
     """One velocity product opened for block reads onto a :class:`TargetGrid`.
 
-    Attributes: ``path``, ``name`` (SENSOR tag, else the file stem), ``tags``,
-    ``bands`` (band descriptions), ``factor`` (to m/d), ``start``/``end`` (naive UTC
-    datetimes or None), ``crs``, ``resolution`` (source pixel size in its CRS).
-
     Error of a source (σ, m/d, per component): the bands ``vx_error``/``vy_error``
     if present, else ``v_error`` for both components, else the scalar dataset tags
     ``VX_ERROR``/``VY_ERROR`` (also the stable-ground tags ``SE_SIGMA_VX``/``_VY`` of
@@ -258,9 +370,42 @@ class SourceReader:
     correction, ``NMAD_VX``/``NMAD_VY``; in the product's units) or ``V_ERROR``/``NMAD``/``STABLE_NMAD`` for both; else
     unknown (NaN). Callers may override it with :attr:`sigma_override` (x, y).
 
-    Raises ``ValueError`` when the file cannot be opened, has no ``vx``/``vy``
-    bands, no ``UNITS`` tag or an unknown unit. Use as a context manager or call
-    :meth:`close`.
+    Use as a context manager or call :meth:`close`.
+
+    Parameters
+    ----------
+    path : str
+        A velocity product GeoTIFF (bands found by their descriptions, a ``UNITS`` tag;
+        any projected CRS).
+    require : sequence of str, default ("vx", "vy")
+        Bands the product must have.
+
+    Attributes
+    ----------
+    path : str
+    name : str
+        ``SENSOR`` tag, else the file stem.
+    tags : dict
+        Dataset tags.
+    bands : list of str
+        Band descriptions.
+    factor : float
+        Factor to m/d (:func:`units_factor`).
+    start, end : datetime.datetime or None
+        ``START_TIME``/``END_TIME`` (naive UTC).
+    crs : rasterio.crs.CRS
+    resolution : float
+        Source pixel size in its CRS (the larger side).
+    sigma_override : (float, float) or None
+        (σx, σy) in m/d replacing the product's own error.
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be opened, has no CRS or a geographic one, no ``UNITS``
+        tag or an unknown unit.
+    ProductError
+        When a band of ``require`` is missing.
     """
 
     def __init__(self, path: str, require=("vx", "vy")):
@@ -301,7 +446,14 @@ class SourceReader:
 
     # -- errors -------------------------------------------------------------
     def error_bands(self) -> Optional[Tuple[str, str]]:
-        """(band for σx, band for σy) or None when the product has no error band."""
+        """Error bands of the product.
+
+        Returns
+        -------
+        (str, str) or None
+            (band for σx, band for σy): ``vx_error``/``vy_error``, else ``v_error`` twice;
+            None when the product has no error band.
+        """
         if "vx_error" in self.bands and "vy_error" in self.bands:
             return "vx_error", "vy_error"
         if "v_error" in self.bands:
@@ -309,7 +461,13 @@ class SourceReader:
         return None
 
     def scalar_sigma(self) -> Tuple[float, float]:
-        """Scalar (σx, σy) in m/d from the override or tags; NaN when unknown."""
+        """Scalar (σx, σy) of the product from :attr:`sigma_override` or its tags.
+
+        Returns
+        -------
+        (float, float)
+            m/d; NaN when unknown.
+        """
         if self.sigma_override is not None:
             return tuple(float(s) for s in self.sigma_override)
         sx = _error_tag(self.tags, ERROR_TAGS_X)
@@ -321,12 +479,32 @@ class SourceReader:
                 sy * self.factor if sy is not None else float("nan"))
 
     def has_error(self) -> bool:
+        """Whether the product has an error: an override, an error band or both scalar tags.
+
+        Returns
+        -------
+        bool
+        """
         return (self.sigma_override is not None or self.error_bands() is not None
                 or all(np.isfinite(self.scalar_sigma())))
 
     # -- reading ------------------------------------------------------------
     def resampling_for(self, grid: TargetGrid, band: str) -> str:
-        """Resampling used for ``band`` onto ``grid`` (see the module docstring)."""
+        """Resampling used for a band onto a grid (see the module docstring).
+
+        Parameters
+        ----------
+        grid : TargetGrid
+            The target grid.
+        band : str
+            Band name.
+
+        Returns
+        -------
+        str
+            ``"nearest"`` for ``count``/``quality``, ``"average"`` when the target pixel is
+            coarser than the source pixel, else ``"bilinear"``.
+        """
         if band in NEAREST_BANDS:
             return "nearest"
         # compare pixel sizes in metres on the ground; CRS units are metres for
@@ -335,7 +513,22 @@ class SourceReader:
         return "average" if grid.resolution > src * 1.0001 else "bilinear"
 
     def source_window(self, grid: TargetGrid, window: Window, margin: int = 2) -> Optional[Window]:
-        """Window of the source covering a target block (+``margin`` px), or None if disjoint."""
+        """Window of the source covering a target block.
+
+        Parameters
+        ----------
+        grid : TargetGrid
+            The target grid.
+        window : rasterio.windows.Window
+            A block of ``grid``.
+        margin : int, default 2
+            Source pixels added on every side.
+
+        Returns
+        -------
+        rasterio.windows.Window or None
+            Clipped to the source; None when the block and the source are disjoint.
+        """
         bounds = grid.window_bounds(window)
         if self.crs == grid.crs:
             l, b, r, t = bounds
@@ -352,11 +545,32 @@ class SourceReader:
         return Window(c0, r0, c1 - c0, r1 - r0)
 
     def read(self, bands: Iterable[str], grid: TargetGrid, window: Window) -> Dict[str, np.ndarray]:
-        """The named bands on ``window`` of ``grid``: float32 (h, w), NaN = no data, m/d.
+        """The named bands on one block of the target grid, in m/d.
 
-        Only the part of the source under the block (plus a 2-pixel margin) is read.
-        Velocity-like bands (:data:`VELOCITY_LIKE` and ``*_error``) are converted
-        to m/d with the ``UNITS`` tag. Raises ``ProductError`` for a missing band.
+        Only the part of the source under the block (plus a 2-pixel margin) is read and
+        resampled (:meth:`resampling_for`). Velocity-like bands (:data:`VELOCITY_LIKE` and
+        ``*_error``) are converted to m/d with the ``UNITS`` tag; when the CRSs differ,
+        ``vx``/``vy`` are rotated into the target CRS with :meth:`jacobian` (both are then
+        read and returned).
+
+        Parameters
+        ----------
+        bands : iterable of str
+            Band names.
+        grid : TargetGrid
+            The target grid.
+        window : rasterio.windows.Window
+            A block of ``grid``.
+
+        Returns
+        -------
+        dict
+            Band name → float32 (h, w) array, NaN for no data (all NaN off the source).
+
+        Raises
+        ------
+        ProductError
+            For a missing band, or a missing ``vx``/``vy`` partner when rotating.
         """
         bands = list(bands)
         missing = [b for b in bands if b not in self.bands]
@@ -400,10 +614,21 @@ class SourceReader:
     def jacobian(self, grid: TargetGrid, window: Window):
         """Per-pixel map of source-CRS vector components to target-CRS components.
 
-        Returns (J00, J01, J10, J11), float64 (h, w): ``vx_t = J00 vx_s + J01 vy_s``,
-        ``vy_t = J10 vx_s + J11 vy_s`` — the local derivative of the source→target
-        projection change (grid convergence and scale), from 1-metre finite
-        differences at every target pixel centre. Identity when the CRSs match.
+        The local derivative of the source→target projection change (grid convergence
+        and scale), from 1-metre finite differences at every target pixel centre.
+
+        Parameters
+        ----------
+        grid : TargetGrid
+            The target grid.
+        window : rasterio.windows.Window
+            A block of ``grid``.
+
+        Returns
+        -------
+        (J00, J01, J10, J11) : tuple of ndarray
+            float64 (h, w): ``vx_t = J00 vx_s + J01 vy_s``, ``vy_t = J10 vx_s + J11 vy_s``.
+            Identity when the CRSs match. The last block's result is cached.
         """
         h, w = int(window.height), int(window.width)
         if self.crs == grid.crs:
@@ -429,7 +654,23 @@ class SourceReader:
         return jac
 
     def read_sigma(self, grid: TargetGrid, window: Window) -> Tuple[np.ndarray, np.ndarray]:
-        """(σx, σy) float32 (h, w) on the block in m/d: error bands, else scalar tags, else NaN."""
+        """(σx, σy) of the product on one block: error bands, else scalar tags, else NaN.
+
+        In another CRS the component errors go through the rotation as independent
+        variances (σ'² = J² σ²).
+
+        Parameters
+        ----------
+        grid : TargetGrid
+            The target grid.
+        window : rasterio.windows.Window
+            A block of ``grid``.
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            float32 (h, w), m/d.
+        """
         shape = (int(window.height), int(window.width))
         if self.sigma_override is None:
             eb = self.error_bands()
@@ -448,6 +689,7 @@ class SourceReader:
         return sx, sy
 
     def close(self):
+        """Close the product file."""
         self.ds.close()
 
     def __enter__(self):
@@ -462,6 +704,7 @@ class SourceList(list):
     """A list of :class:`SourceReader` that closes them all on ``with`` exit or :meth:`close`."""
 
     def close(self):
+        """Close every reader."""
         for r in self:
             r.close()
 
@@ -476,8 +719,21 @@ class SourceList(list):
 def open_sources(paths: Sequence[str]) -> SourceList:
     """Open every product (closing the ones already open if one fails).
 
-    Returns a :class:`SourceList`; use it as ``with open_sources(paths) as readers:``
-    so that every file is closed however the block ends.
+    Parameters
+    ----------
+    paths : sequence of str
+        Velocity product files.
+
+    Returns
+    -------
+    SourceList
+        One :class:`SourceReader` per path; use it as ``with open_sources(paths) as
+        readers:`` so that every file is closed however the block ends.
+
+    Raises
+    ------
+    ValueError, ProductError
+        As :class:`SourceReader`.
     """
     readers = SourceList()
     try:
@@ -493,12 +749,29 @@ def sample_points(readers: Sequence[SourceReader], grid: TargetGrid, xy: np.ndar
                   bands=("vx", "vy"), sigma: bool = False):
     """Values of each source on the target-grid pixel containing each point.
 
-    ``xy``: (n, 2) coordinates in the grid CRS. Each point costs one 1×1 block
-    read per source, so memory does not grow with the grid.
-    Returns ``(values, rows, cols)``: ``values[band]`` is float64 (n_sources, n),
-    NaN where a source has no data or the point is off the grid; with
-    ``sigma=True`` also ``values["sigma_x"]``, ``values["sigma_y"]`` (m/d).
-    ``rows``/``cols``: int (n,) pixel indices (may lie outside the grid).
+    Each point costs one 1×1 block read per source, so memory does not grow with the
+    grid.
+
+    Parameters
+    ----------
+    readers : sequence of SourceReader
+        The sources.
+    grid : TargetGrid
+        The target grid.
+    xy : ndarray
+        (n, 2) point coordinates in the grid CRS (m).
+    bands : sequence of str, default ("vx", "vy")
+        Bands sampled (m/d for velocity-like bands).
+    sigma : bool, default False
+        Also sample each source's (σx, σy) (:meth:`SourceReader.read_sigma`).
+
+    Returns
+    -------
+    values : dict
+        ``values[band]`` float64 (n_sources, n), NaN where a source has no data or the
+        point is off the grid; with ``sigma`` also ``"sigma_x"``, ``"sigma_y"`` (m/d).
+    rows, cols : ndarray
+        int (n,) pixel indices (may lie outside the grid).
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     n = len(xy)

@@ -61,7 +61,14 @@ def _host_tag() -> str:
 
 
 def temp_prefix() -> str:
-    """Prefix of a temporary name: ``.glacvel-<host>-<pid>-`` (see :func:`remove_stale_temporaries`)."""
+    """Prefix of a temporary name glacvel creates.
+
+    Returns
+    -------
+    str
+        ``.glacvel-<host>-<pid>-``: a hash of this machine's host name and this
+        process's id, which :func:`remove_stale_temporaries` reads back.
+    """
     return f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}-"
 
 
@@ -83,13 +90,25 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale_temporaries(folder: str, now: Optional[float] = None) -> List[str]:
-    """Remove ``.glacvel-*`` temporaries of dead runs from ``folder``; returns the names removed.
+    """Remove ``.glacvel-*`` temporaries of dead runs from a folder.
 
     An entry whose name carries this machine's host tag is stale when the process id
     in its name is not running; any other ``.glacvel-*`` entry (another machine, an
     older name without a process id) when it is older than :data:`STALE_SECONDS`.
     Entries of live runs (this process included) are kept. Errors while removing are
     ignored (another run may remove the same entry).
+
+    Parameters
+    ----------
+    folder : str
+        The folder (not searched recursively); an unreadable folder removes nothing.
+    now : float, optional
+        Current time (seconds since the epoch, as ``time.time()``), the default.
+
+    Returns
+    -------
+    list of str
+        Names of the entries removed.
     """
     removed = []
     now = time.time() if now is None else now
@@ -136,7 +155,20 @@ def _split_source(source: str) -> str:
 
 
 def looks_like_file(dest: str) -> bool:
-    """True for a plain file path (not ``memory:``, ``ogr:``, ``postgres://``, ``/vsi...``)."""
+    """Whether a layer source or destination is a plain file path.
+
+    Parameters
+    ----------
+    dest : str
+        A path or QGIS/GDAL source string.
+
+    Returns
+    -------
+    bool
+        False for an empty string, ``memory:``, ``ogr:``-style provider prefixes,
+        URLs (``postgres://``) and ``/vsi...`` paths; a one-letter drive (``C:``) is a
+        file path.
+    """
     if not dest:
         return False
     if "://" in dest or dest.startswith("/vsi"):
@@ -159,11 +191,23 @@ def _key(path: str) -> str:
 
 
 def family(path: str, existing_only: bool = False) -> Dict[str, str]:
-    """Files that writing or reading ``path`` involves: ``{comparison key: real path}``.
+    """Files that writing or reading a path involves.
 
-    A shapefile (or any of its sidecars) stands for every sidecar of its stem; any
-    other file stands for itself. Paths are resolved through symbolic links. With
-    ``existing_only`` only files that exist are returned (inputs).
+    A shapefile (or any of its sidecars) stands for every sidecar of its stem
+    (:data:`SHAPEFILE_SIDECARS`, also in another letter case); any other file stands
+    for itself. Paths are resolved through symbolic links.
+
+    Parameters
+    ----------
+    path : str
+        A file path.
+    existing_only : bool, default False
+        Return only files that exist (inputs).
+
+    Returns
+    -------
+    dict
+        Comparison key (real path, case-folded) → real path.
     """
     real = os.path.realpath(path)
     stem = _shapefile_stem(real)
@@ -228,7 +272,18 @@ def _symlink_note(path: str) -> str:
 
 
 def check_extension(out: Output):
-    """Refuse an output whose extension does not name its format (``OutputGuardError``)."""
+    """Refuse an output whose extension does not name its format.
+
+    Parameters
+    ----------
+    out : Output
+        The output; folders and outputs without ``extensions`` pass.
+
+    Raises
+    ------
+    OutputGuardError
+        Naming the parameter, the file, the format and the file name to use instead.
+    """
     if out.kind == "folder" or not out.extensions:
         return
     base = os.path.basename(out.path)
@@ -331,7 +386,18 @@ def _describe_oserror(exc: OSError) -> str:
 
 
 def free_space_text(folder: str) -> str:
-    """``'12.3 MB free'`` for the file system holding ``folder`` (or ``''``)."""
+    """The free space of a folder's file system, for messages.
+
+    Parameters
+    ----------
+    folder : str
+        An existing folder.
+
+    Returns
+    -------
+    str
+        ``'12.3 MB free'``; ``''`` when it cannot be read.
+    """
     try:
         free = shutil.disk_usage(folder).free
     except OSError:
@@ -353,8 +419,12 @@ class OutputTransaction:
         ...                                                 # write there
         tx.commit()           # or tx.rollback() on error / cancel
 
-    ``protect``: input files; a staged file whose final path is one of them (or a
-    sidecar of one) makes :meth:`commit` fail before anything moves.
+    Parameters
+    ----------
+    protect : iterable of (str, str)
+        (parameter name, file path) of the inputs; a staged file whose final path is
+        one of them (or a sidecar of one) makes :meth:`commit` fail before anything
+        moves.
     """
 
     def __init__(self, protect: Iterable[Tuple[str, str]] = ()):
@@ -406,17 +476,70 @@ class OutputTransaction:
         return stage
 
     def stage_file(self, name: str, path: str) -> str:
-        """Staged path (same file name, hidden folder beside ``path``) for output ``name``."""
+        """Staged path for one output file.
+
+        Creates the output's folder (remembered for :meth:`rollback`) and a hidden staging
+        folder ``.glacvel-<host>-<pid>-<token>`` in it, shared by all outputs of the run
+        in that folder.
+
+        Parameters
+        ----------
+        name : str
+            Output parameter name, for messages.
+        path : str
+            The output's final path.
+
+        Returns
+        -------
+        str
+            Same file name inside the staging folder beside ``path``.
+
+        Raises
+        ------
+        OSError
+            When the folder cannot be created or written, or a parent is a file; the
+            message names the parameter and the folder.
+        """
         final_dir = os.path.dirname(os.path.abspath(path))
         return os.path.join(self._stage_dir(name, final_dir), os.path.basename(path))
 
     def stage_folder(self, name: str, folder: str) -> str:
-        """Staged folder whose files are moved into ``folder`` on commit."""
+        """Staged folder for an output folder.
+
+        Parameters
+        ----------
+        name : str
+            Output parameter name, for messages.
+        folder : str
+            The output folder; created if needed.
+
+        Returns
+        -------
+        str
+            The staging folder inside ``folder``; files written there are moved into
+            ``folder`` on commit.
+
+        Raises
+        ------
+        OSError
+            As :meth:`stage_file`.
+        """
         return self._stage_dir(name, os.path.abspath(folder))
 
     # -- mapping staged names back to the user's
     def final_text(self, text):
-        """``text`` with every staging folder replaced by its final folder (messages, results)."""
+        """A message or result with every staging folder replaced by its final folder.
+
+        Parameters
+        ----------
+        text : str or object
+            Anything; only strings are changed.
+
+        Returns
+        -------
+        str or object
+            ``text`` with staged paths replaced by final paths.
+        """
         if not isinstance(text, str):
             return text
         for _, stage, final_dir in sorted(self._stages, key=lambda s: -len(s[1])):
@@ -424,7 +547,18 @@ class OutputTransaction:
         return text
 
     def final_value(self, value):
-        """Like :meth:`final_text` for results: strings, lists and dicts of them."""
+        """Like :meth:`final_text` for results: strings, lists, tuples and dicts of them.
+
+        Parameters
+        ----------
+        value : object
+            A result value.
+
+        Returns
+        -------
+        object
+            The same structure with staged paths replaced (dict keys unchanged).
+        """
         if isinstance(value, str):
             return self.final_text(value)
         if isinstance(value, list):
@@ -450,12 +584,25 @@ class OutputTransaction:
         return moves
 
     def commit(self) -> List[str]:
-        """Move every staged file into place; returns the final paths.
+        """Move every staged file into place.
 
         Before anything moves, each final path is checked against ``protect``. An
         existing file at a final path is set aside in the staging folder and restored
         if a later move fails; on success the set-aside files are deleted. A shapefile
         output also replaces the old layer's sidecars that the new one does not have.
+
+        Returns
+        -------
+        list of str
+            The final paths placed (empty on a second call).
+
+        Raises
+        ------
+        OutputGuardError
+            When a final path is one of the ``protect`` inputs (everything is rolled back).
+        OSError
+            When a staging folder vanished during the run or a move fails (everything is
+            rolled back and the old files restored).
         """
         if self._done:
             return []

@@ -3,8 +3,9 @@
 Everything here opens files with rasterio so that ``processing_provider/``, ``gui/``
 and ``styling.py`` do not: a product's grid, bands and tags without its pixels
 (:class:`ProductInfo`), windows and point transforms on that grid, the band
-descriptions and tags of any raster, a decimated band for noise levels, block means
-of ``vx``/``vy`` for flow arrows, and valid-pixel counts inside polygons.
+descriptions and tags of any raster, band 1 of any raster with its grid, a
+decimated band median for noise levels, block means of ``vx``/``vy`` for flow arrows,
+what GDAL/OGR can open a path as, and valid-pixel counts inside polygons.
 """
 from __future__ import annotations
 
@@ -34,7 +35,30 @@ from .raster import rasterize_mask
 
 @dataclass
 class ProductInfo:
-    """One input product: where it is, its grid and its label (month or dates)."""
+    """One input product: where it is, its grid and its label (month or dates).
+
+    Attributes
+    ----------
+    path : str
+    crs : rasterio.crs.CRS
+        Projected (checked by :func:`open_product_info`).
+    transform : affine.Affine
+        Pixel corners.
+    shape : (int, int)
+        Rows and columns.
+    bands : list of str
+        Band descriptions (``band<i>`` where none).
+    tags : dict
+        Dataset tags.
+    label : str
+        Set by the caller (a ``YYYYMM`` month or dates).
+    start, end : datetime.datetime or None
+        ``START_TIME``/``END_TIME`` (naive UTC); None when missing or unreadable.
+    factor : float
+        Factor to m/d from the ``UNITS`` tag.
+    notes : list of str
+        Messages for the log (a unit conversion).
+    """
     path: str
     crs: object
     transform: object
@@ -79,10 +103,24 @@ def _time_tag(tags, key):
 def open_product_info(path: str) -> ProductInfo:
     """Grid, bands and tags of a product, without reading pixels.
 
-    Raises ``ValueError`` if the file cannot be opened, has neither a ``v`` band nor
-    ``vx`` and ``vy``, is in a geographic CRS (distances and spacing need metres), or
-    has no or an unknown ``UNITS`` tag (:func:`glacvel_plugin.io.grid.units_factor`:
-    m/d or m/yr; a velocity of unknown units is refused, as in fusion).
+    Parameters
+    ----------
+    path : str
+        A velocity product GeoTIFF (bands found by description, projected CRS,
+        ``UNITS`` tag).
+
+    Returns
+    -------
+    ProductInfo
+        With ``start``/``end`` from the time tags and ``factor`` to m/d.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be opened, has neither a ``v`` band nor ``vx`` and ``vy``,
+        is not in a projected CRS (distances and spacing need metres), or has no or an
+        unknown ``UNITS`` tag (:func:`glacvel_plugin.io.grid.units_factor`: m/d or
+        m/yr; a velocity of unknown units is refused, as in fusion).
     """
     try:
         ds = rasterio.open(path)
@@ -109,7 +147,23 @@ def open_product_info(path: str) -> ProductInfo:
 
 
 def read_bands(info: ProductInfo, wanted, window=None) -> Dict[str, np.ndarray]:
-    """The ``wanted`` bands that exist (``v`` from vx, vy when missing), in m/d."""
+    """The wanted bands that exist, in m/d.
+
+    Parameters
+    ----------
+    info : ProductInfo
+        The product.
+    wanted : sequence of str
+        Band names; ``v`` is computed as hypot(vx, vy) when the product has no ``v``.
+    window : rasterio.windows.Window, optional
+        Pixel window to read (default the whole product).
+
+    Returns
+    -------
+    dict
+        Band name → float32 (rows, cols), NaN for no data, multiplied by
+        ``info.factor``; bands absent from the product are left out.
+    """
     names = [b for b in wanted if b in info.bands]
     need_v = "v" in wanted and "v" not in info.bands
     if need_v:
@@ -122,7 +176,22 @@ def read_bands(info: ProductInfo, wanted, window=None) -> Dict[str, np.ndarray]:
 
 
 def window_for(info: ProductInfo, xmin, ymin, xmax, ymax, margin: int = 2):
-    """Pixel window of the product covering a map box (+ margin), or None if disjoint."""
+    """Pixel window of the product covering a map box.
+
+    Parameters
+    ----------
+    info : ProductInfo
+        The product.
+    xmin, ymin, xmax, ymax : float
+        The box in the product's CRS (m).
+    margin : int, default 2
+        Pixels added on every side.
+
+    Returns
+    -------
+    rasterio.windows.Window or None
+        Clipped to the product; None when the box and the product are disjoint.
+    """
     rows, cols = info.shape
     w = from_bounds(xmin, ymin, xmax, ymax, transform=info.transform)
     c0 = int(np.floor(min(w.col_off, w.col_off + w.width))) - margin
@@ -136,13 +205,37 @@ def window_for(info: ProductInfo, xmin, ymin, xmax, ymax, margin: int = 2):
 
 
 def pixel_window(col_off: int, row_off: int, width: int, height: int) -> Window:
-    """A rasterio pixel window (columns, rows from the upper-left corner)."""
+    """A rasterio pixel window.
+
+    Parameters
+    ----------
+    col_off, row_off : int
+        Upper-left corner (px; columns right, rows down).
+    width, height : int
+        Size (px).
+
+    Returns
+    -------
+    rasterio.windows.Window
+    """
     return Window(col_off, row_off, width, height)
 
 
 def unclipped_box(bounds, transform) -> Tuple[int, int, int, int]:
-    """``(c0, r0, c1, r1)``: pixel box of a map box on a grid, one pixel wider on
-    every side and NOT clipped to the raster."""
+    """Pixel box of a map box on a grid, one pixel wider on every side, not clipped.
+
+    Parameters
+    ----------
+    bounds : (float, float, float, float)
+        (left, bottom, right, top) in the grid's CRS.
+    transform : affine.Affine
+        The grid's transform.
+
+    Returns
+    -------
+    (c0, r0, c1, r1) : tuple of int
+        Columns and rows, end exclusive; may lie outside the raster.
+    """
     w = from_bounds(*bounds, transform=transform)
     c0 = int(np.floor(min(w.col_off, w.col_off + w.width))) - 1
     r0 = int(np.floor(min(w.row_off, w.row_off + w.height))) - 1
@@ -152,29 +245,92 @@ def unclipped_box(bounds, transform) -> Tuple[int, int, int, int]:
 
 
 def window_transform(window: Window, transform):
-    """Affine transform of ``window`` on a grid of ``transform``."""
+    """Affine transform of a window on a grid.
+
+    Parameters
+    ----------
+    window : rasterio.windows.Window
+        Pixel window.
+    transform : affine.Affine
+        The grid's transform.
+
+    Returns
+    -------
+    affine.Affine
+    """
     return rasterio.windows.transform(window, transform)
 
 
 def transform_points(src_crs, dst_crs, xs, ys) -> Tuple[np.ndarray, np.ndarray]:
-    """Map coordinates ``xs``, ``ys`` from ``src_crs`` to ``dst_crs`` (arrays)."""
+    """Map coordinates from one CRS to another.
+
+    Parameters
+    ----------
+    src_crs, dst_crs : rasterio.crs.CRS, str or dict
+        Source and destination CRS (anything ``rasterio.warp.transform`` takes, e.g.
+        WKT).
+    xs, ys : sequence of float
+        Coordinates in ``src_crs``.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        float64 x and y in ``dst_crs``.
+    """
     tx, ty = rasterio.warp.transform(src_crs, dst_crs, xs, ys)
     return np.asarray(tx), np.asarray(ty)
 
 
 def geometry_bounds(geometry: dict) -> tuple:
-    """``(xmin, ymin, xmax, ymax)`` of a GeoJSON-like geometry."""
+    """Bounds of a GeoJSON-like geometry.
+
+    Parameters
+    ----------
+    geometry : dict
+        GeoJSON-like geometry mapping.
+
+    Returns
+    -------
+    (xmin, ymin, xmax, ymax) : tuple of float
+    """
     return rasterio.features.bounds(geometry)
 
 
 def transform_bounds(src_crs, dst_crs, bounds) -> tuple:
-    """``(left, bottom, right, top)`` in ``dst_crs`` enclosing ``bounds`` given in
-    ``src_crs``."""
+    """A box in another CRS.
+
+    Parameters
+    ----------
+    src_crs, dst_crs : rasterio.crs.CRS, str or dict
+        Source and destination CRS.
+    bounds : (float, float, float, float)
+        (left, bottom, right, top) in ``src_crs``.
+
+    Returns
+    -------
+    (left, bottom, right, top) : tuple of float
+        The box in ``dst_crs`` enclosing ``bounds`` (edges densified).
+    """
     return rasterio.warp.transform_bounds(src_crs, dst_crs, *bounds)
 
 
 def geometry_inside(geometry: dict, shape: Tuple[int, int], transform) -> np.ndarray:
-    """Boolean (rows, cols): pixels whose centre lies inside ``geometry``."""
+    """Pixels whose centre lies inside a geometry.
+
+    Parameters
+    ----------
+    geometry : dict
+        GeoJSON-like geometry in the grid's CRS.
+    shape : (int, int)
+        Rows and columns of the grid.
+    transform : affine.Affine
+        The grid's transform.
+
+    Returns
+    -------
+    ndarray
+        bool (rows, cols), True inside.
+    """
     return rasterio.features.geometry_mask([geometry], out_shape=shape, transform=transform,
                                            invert=True)
 
@@ -184,11 +340,30 @@ def geometry_inside(geometry: dict, shape: Tuple[int, int], transform) -> np.nda
 
 
 def read_single_band(path, nodata, label):
-    """Band 1 of a raster as float32 (rows, cols) with NaN for no data.
+    """Band 1 of a raster as float32 with NaN for no data.
 
     No data: the file's own nodata value, ``nodata`` (when not None) and NaN.
-    Returns ``(array, transform, crs)``. Raises ``ValueError`` if the file cannot be
-    opened or has no CRS.
+
+    Parameters
+    ----------
+    path : str
+        A raster file.
+    nodata : float or None
+        A further no-data value given by the user.
+    label : str
+        What the messages call the raster (``"reference"``).
+
+    Returns
+    -------
+    array : ndarray
+        float32 (rows, cols).
+    transform : affine.Affine
+    crs : rasterio.crs.CRS
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be opened or has no CRS.
     """
     try:
         ds = rasterio.open(path)
@@ -206,16 +381,41 @@ def read_single_band(path, nodata, label):
 
 
 def raster_band_descriptions(path: str) -> List[str]:
-    """Band descriptions of a raster file, ``band<i>`` for bands without one.
+    """Band descriptions of a raster file.
 
-    Raises whatever rasterio raises when the file cannot be opened.
+    Parameters
+    ----------
+    path : str
+        A raster file.
+
+    Returns
+    -------
+    list of str
+        One per band, ``band<i>`` for bands without one.
+
+    Raises
+    ------
+    rasterio.errors.RasterioIOError
+        When the file cannot be opened.
     """
     with rasterio.open(path) as ds:
         return [d if d else f"band{i + 1}" for i, d in enumerate(ds.descriptions)]
 
 
 def raster_tags(path: str) -> dict:
-    """GDAL dataset tags of a raster file (empty when it cannot be read)."""
+    """GDAL dataset tags of a raster file.
+
+    Parameters
+    ----------
+    path : str
+        A raster file (or any layer source).
+
+    Returns
+    -------
+    dict
+        Tag → value; empty when rasterio cannot read it (a provider URI, a deleted
+        file).
+    """
     try:
         with rasterio.open(path) as ds:
             return dict(ds.tags())
@@ -224,9 +424,22 @@ def raster_tags(path: str) -> dict:
 
 
 def median_band_value(path: str, band: str) -> Optional[float]:
-    """Median of the valid values of band ``band`` (by description), read decimated to
-    at most about 1024 pixels on the longer side; None when the file cannot be read,
-    has no such band or no valid value (no data, NaN and -9999 are left out)."""
+    """Median of the valid values of a band, read decimated.
+
+    Parameters
+    ----------
+    path : str
+        A raster file.
+    band : str
+        Band description (``"v_error"``).
+
+    Returns
+    -------
+    float or None
+        Median of the band read decimated to at most about 1024 pixels on the longer
+        side (no data, NaN and -9999 left out); None when the file cannot be read, has
+        no such band or no valid value.
+    """
     try:
         with rasterio.open(path) as ds:
             names = [d or "" for d in ds.descriptions]
@@ -243,7 +456,23 @@ def median_band_value(path: str, band: str) -> Optional[float]:
 
 
 def block_nanmean(a: np.ndarray, step: int, oh: int, ow: int) -> np.ndarray:
-    """Mean of the finite values of each ``step`` × ``step`` block (NaN where none)."""
+    """Mean of the finite values of each ``step`` × ``step`` block.
+
+    Parameters
+    ----------
+    a : ndarray
+        2-D array (rows, cols), NaN for no data.
+    step : int
+        Block side (px).
+    oh, ow : int
+        Output rows and columns; ``a`` is cropped or NaN-padded to
+        (``oh·step``, ``ow·step``).
+
+    Returns
+    -------
+    ndarray
+        float64 (oh, ow), NaN where a block has no finite value.
+    """
     h, w = a.shape
     pad = np.full((oh * step, ow * step), np.nan)
     pad[:min(h, oh * step), :min(w, ow * step)] = a[:oh * step, :ow * step]
@@ -258,11 +487,35 @@ def block_nanmean(a: np.ndarray, step: int, oh: int, ow: int) -> np.ndarray:
 def block_mean_components(path: str, step: Optional[int], target: int):
     """Block means of the ``vx`` and ``vy`` bands of a product, for flow arrows.
 
-    ``step`` None = about ``target`` blocks across the longer side. Returns
-    ``(vx, vy, transform, crs_wkt, left, bottom, step)``: the block means (NaN where a
-    block has no valid value; no data and -9999 are invalid), the transform of the
-    block grid, the CRS as WKT ('' when none), the lower-left corner of the raster and
-    the step used. Raises ``ValueError`` if the product has no ``vx``/``vy`` bands.
+    Parameters
+    ----------
+    path : str
+        A velocity product (bands found by description).
+    step : int or None
+        Block side (px); None = about ``target`` blocks across the longer side.
+    target : int
+        Blocks across the longer side when ``step`` is None.
+
+    Returns
+    -------
+    vx, vy : ndarray
+        float64 block means in the product's units (NaN where a block has no valid
+        value; no data and -9999 are invalid).
+    transform : affine.Affine
+        Transform of the block grid.
+    crs_wkt : str
+        The CRS as WKT ('' when none).
+    left, bottom : float
+        Lower-left corner of the raster.
+    step : int
+        The step used.
+
+    Raises
+    ------
+    ValueError
+        If the product has no ``vx``/``vy`` bands.
+    rasterio.errors.RasterioIOError
+        If the file cannot be opened.
     """
     with rasterio.open(path) as ds:
         names = [d or "" for d in ds.descriptions]
@@ -289,8 +542,18 @@ def block_mean_components(path: str, step: Optional[int], target: int):
 
 
 def open_kinds(path: str) -> List[str]:
-    """What GDAL/OGR can open ``path`` as: a list of ``'raster'`` and/or ``'vector'``
-    (empty when neither)."""
+    """What GDAL/OGR can open a path as.
+
+    Parameters
+    ----------
+    path : str
+        A file path or GDAL/OGR source.
+
+    Returns
+    -------
+    list of str
+        ``'raster'`` and/or ``'vector'``; empty when neither.
+    """
     from osgeo import gdal
     kinds = []
     for flag, kind in ((gdal.OF_RASTER, "raster"), (gdal.OF_VECTOR, "vector")):
@@ -308,8 +571,19 @@ def open_kinds(path: str) -> List[str]:
 class ValidPixelCounter:
     """An open raster that counts valid pixels of one band inside polygons.
 
-    Opened on ``path``; ``ValueError`` naming the file when it cannot be opened. Use
-    as a context manager or call :meth:`close`.
+    Use as a context manager or call :meth:`close`.
+
+    Parameters
+    ----------
+    path : str
+        A raster file (a reference velocity raster).
+    label : str, default "reference"
+        What the message calls the raster.
+
+    Raises
+    ------
+    ValueError
+        Naming the file when it cannot be opened.
     """
 
     def __init__(self, path: str, label: str = "reference"):
@@ -335,9 +609,23 @@ class ValidPixelCounter:
         return self.ds.height
 
     def count(self, band: str, box: Tuple[int, int, int, int], geojson: str) -> int:
-        """Pixels of the window ``box`` = ``(c0, r0, c1, r1)`` whose centre lies inside
-        the GeoJSON polygon ``geojson`` (in the raster's CRS) and whose ``band`` (by
-        description; band 1 when no band has it) is finite, not no data and not -9999."""
+        """Valid pixels of a window inside a polygon.
+
+        Parameters
+        ----------
+        band : str
+            Band description; band 1 when no band has it.
+        box : (int, int, int, int)
+            The window ``(c0, r0, c1, r1)`` in pixels (end exclusive).
+        geojson : str
+            A GeoJSON polygon in the raster's CRS.
+
+        Returns
+        -------
+        int
+            Pixels whose centre lies inside the polygon and whose value is finite, not no
+            data and not -9999.
+        """
         names = [d or "" for d in self.ds.descriptions]
         bidx = names.index(band) + 1 if band in names else 1
         c0, r0, c1, r1 = box
@@ -352,6 +640,7 @@ class ValidPixelCounter:
         return int(np.count_nonzero(mask & valid))
 
     def close(self):
+        """Close the raster."""
         self.ds.close()
 
     def __enter__(self):

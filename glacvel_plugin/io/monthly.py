@@ -33,13 +33,18 @@ DEFAULT_REFERENCE_MIN_OVERLAP = 0.5
 class ReferenceSamples:
     """Reference velocities on pixels of the target grid, each with its own period.
 
-    Attributes (n samples)
+    Attributes
     ----------
-    rows, cols : int (n,), pixel of the target grid holding each sample
-    vx, vy : float (n,), reference velocity in m/d along the grid's axes
-    groups : (n,) station / polygon labels (the held-out units)
-    start, end : sequences of n naive UTC datetimes (period of each sample)
-    kind : 'points' or 'raster'
+    rows, cols : ndarray
+        int (n,), pixel of the target grid holding each sample.
+    vx, vy : ndarray
+        float (n,), reference velocity in m/d along the grid's axes.
+    groups : ndarray
+        (n,) station / polygon labels (the held-out units).
+    start, end : sequence of datetime.datetime
+        n naive UTC datetimes (period of each sample).
+    kind : {"points", "raster"}
+        GNSS points or UAV raster pixels.
     """
     rows: np.ndarray
     cols: np.ndarray
@@ -54,17 +59,30 @@ class ReferenceSamples:
 def gnss_reference(records, grid: TargetGrid, crs=None) -> ReferenceSamples:
     """:class:`ReferenceSamples` of GNSS records (:func:`glacvel_plugin.io.gnss.read_gnss_files`).
 
+    Groups are the station ids; every sample keeps its own start and end.
+
     Parameters
     ----------
-    records : sequence of :class:`~glacvel_plugin.io.gnss.GnssRecord`
-    grid : the target grid of the monthly products
-    crs : CRS of the records' coordinates (anything ``rasterio.crs.CRS.from_user_input``
+    records : sequence of glacvel_plugin.io.gnss.GnssRecord
+        The station velocities (m/d).
+    grid : TargetGrid
+        The target grid of the monthly products.
+    crs : optional
+        CRS of the records' coordinates (anything ``rasterio.crs.CRS.from_user_input``
         takes); default the grid's CRS. Records in another CRS are moved into the grid's:
         positions at both dates are transformed and the velocity recomputed along the
         grid's axes (records of the ``velocity`` layout: the vector is mapped with the
         local derivative of the transformation, from a 1000-day step).
 
-    Groups are the station ids; every sample keeps its own start and end.
+    Returns
+    -------
+    ReferenceSamples
+        ``kind`` ``"points"``; rows/cols may lie outside the grid.
+
+    Raises
+    ------
+    ValueError
+        When ``records`` is empty.
     """
     import rasterio.crs
     import rasterio.warp
@@ -207,10 +225,26 @@ def _noop(*_a, **_k):
 
 def read_scatter(reader, grid: TargetGrid, window: Window,
                  size: int = cf.LOCAL_SCATTER_SIZE) -> np.ndarray:
-    """Local scatter (:func:`~glacvel_plugin.core.fusion.local_scatter`) of one product on a block.
+    """Local scatter of one product on a block of the target grid.
 
-    Computed on the product's own pixels around the block, then brought onto the
-    block like vx. float32 (h, w), m/d, NaN where the product has no data.
+    Computed (:func:`~glacvel_plugin.core.fusion.local_scatter`) on the product's own
+    pixels around the block, then brought onto the block like vx.
+
+    Parameters
+    ----------
+    reader : glacvel_plugin.io.grid.SourceReader
+        The product.
+    grid : TargetGrid
+        The target grid.
+    window : rasterio.windows.Window
+        A block of ``grid``.
+    size : int, default core.fusion.LOCAL_SCATTER_SIZE
+        Scatter window (source pixels, odd).
+
+    Returns
+    -------
+    ndarray
+        float32 (h, w), m/d, NaN where the product has no data.
     """
     shape = (int(window.height), int(window.width))
     sw = reader.source_window(grid, window, margin=size // 2 + 2)
@@ -318,9 +352,21 @@ def _write(path, grid, tags, protect, make_block, is_canceled, progress, outlier
 
 
 def apply_source_errors(readers, errors: Optional[Mapping[str, float]]):
-    """Give the readers of the sources named in ``errors`` (SENSOR → 1-σ in m/d, the
-    SOURCE_ERRORS parameter) that σ instead of their bands and tags. Raises
-    ``ValueError`` for a name that is no source's SENSOR or a negative σ."""
+    """Give the readers of the named sources a fixed σ instead of their bands and tags.
+
+    Parameters
+    ----------
+    readers : sequence of glacvel_plugin.io.grid.SourceReader
+        The sources; their :attr:`~glacvel_plugin.io.grid.SourceReader.sigma_override`
+        is set.
+    errors : mapping or None
+        SENSOR → 1-σ in m/d (the SOURCE_ERRORS parameter); None or empty changes nothing.
+
+    Raises
+    ------
+    ValueError
+        For a name that is no source's SENSOR or a negative σ.
+    """
     errs = dict(errors or {})
     unknown = sorted(set(errs) - {r.name for r in readers})
     if unknown:
@@ -430,9 +476,20 @@ def monthly_velocity(paths: Sequence[str], output_folder: str,
     reference : :class:`ReferenceSamples` (GNSS stations or UAV pixels with their own
         periods); a sample counts for the months where its period's overlap fraction
         is ≥ ``reference_min_overlap``. Weights are then fitted per month
-        (:func:`glacvel_plugin.core.timeseries.fit_period_weights` with ``method``,
-        ``window``, ``min_samples``, ``min_groups``, ``shrinkage``), with the
+        (:func:`glacvel_plugin.core.timeseries.fit_period_weights`), with the
         documented fallbacks.
+    method : str
+        Fit method, one of ``core.timeseries.PERIOD_METHODS`` (default
+        ``"error-calibrated"``).
+    window : int
+        Months on each side pooled into a month's fit (0 = the month alone).
+    min_samples, min_groups : int
+        Complete samples and distinct stations / polygons a month's fit needs.
+    shrinkage : float
+        n0 of the shrinkage of a month's fit towards the all-period fit (0 = none).
+    reference_min_overlap : float
+        Overlap fraction of a reference sample's period with a month for it to count
+        there.
     robust : χ² threshold of the per-pixel outlier test (default 9.21); None/0 = off
     scatter : window (source pixels, odd ≥ 3) of the local scatter
         (:func:`~glacvel_plugin.core.fusion.local_scatter`); every pair's σ becomes

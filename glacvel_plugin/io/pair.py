@@ -1,43 +1,21 @@
-"""Image pairs from files: alignment on the reference grid and block-wise correlation.
+"""Optical image pairs from files: alignment on the reference grid and strip-wise correlation.
 
-API (optical correlation; SAR and UAV tracking use ``io.sar``/``io.uav``)
--------------------------------------------------------------------------
-``open_pair(reference, secondary, ref_band=1, sec_band=1, preprocess=None,
-resampling='cubic') -> RasterPair``
-    Opens both rasters, checks them (readable, band chosen for multi-band files,
-    projected CRS, overlap, not all no-data, not constant) and exposes them on the
-    reference image's pixel grid over the overlap, through the
-    ``glacvel_plugin.core.pipeline.ImagePair`` protocol (``shape``,
-    ``read(role, level, r0, r1, c0, c1)`` → float32 with NaN for no data). The
-    secondary image is read directly when its grid coincides with the reference grid
-    (same CRS, pixel size and pixel-aligned origin), otherwise through a
-    ``rasterio.vrt.WarpedVRT`` onto the reference grid (cubic resampling by default).
-    Every read is windowed; pyramid levels are decimated reads (average resampling).
-    ``preprocess(array) -> array`` (float32 in, float32 out, NaN kept) is applied to
-    every array read, e.g. the log of SAR amplitude. Use as a context manager or call
-    ``close()``.
+:func:`open_pair` / :class:`RasterPair` open a reference and a secondary raster (one
+chosen band each), check them and expose them on the reference image's pixel grid
+over the overlap through the :class:`glacvel_plugin.core.pipeline.ImagePair`
+protocol; the secondary is read directly when its grid coincides with the
+reference grid, otherwise through a ``rasterio.vrt.WarpedVRT``.
 
-``correlate_files(reference, secondary, output, start, end, *, ref_band=1, sec_band=1,
-window=32, step=None, max_speed=20.0, method='lk_phase', prefilter='highpass',
-min_quality=None, nmt_threshold=2.0, preprocess=None, sensor=None, extra_tags=None,
-progress=None, is_canceled=None, workers=None, budget_bytes=..., resampling='cubic')
--> dict``
-    Runs :func:`glacvel_plugin.core.pipeline.correlate_pair` strip by strip and writes
-    the glacvel velocity product (``io.product``) atomically through ``ProductWriter``:
-    bands ``v``, ``vx``, ``vy`` (m/d; x east, y north), ``dx``, ``dy`` (metres over Δt),
-    ``quality``; output pixel centres = window centres, pixel size = step × image pixel
-    size. ``dy`` is north-positive: the image-row displacement negated (rows grow
-    southwards). ``start``/``end`` are the acquisition times (naive UTC) of reference
-    and secondary; Δt = end − start must be positive. ``step`` None → the step giving a
-    30 m grid (2 px on 15 m Landsat-8 B8, 3 px on 10 m Sentinel-2 B8). ``max_speed``
-    (m/d) sets the search range ``max_speed·Δt / pixel size`` px and rejects faster
-    vectors. Tags: the standard product tags plus WINDOW, STEP, MAX_SPEED, PREFILTER,
-    MIN_QUALITY, REFERENCE, SECONDARY, VALID_FRACTION. Returns a dict with ``path``,
-    ``valid_fraction``, ``dt_days``, ``step``, ``window``, ``search_px``, ``levels``,
-    ``block_rows``, ``shape``. Raises ``ValueError`` with an actionable message for bad
-    input (nothing is written), ``core.Canceled`` when cancelled (nothing is left).
-    The bands come from ``core.velocity.velocity_bands`` (the convention SAR and UAV
-    tracking share).
+:func:`correlate_files` (the work of ``glacvel:optical_correlation`` and of the
+dataset job's optical pairs) runs :func:`glacvel_plugin.core.pipeline.correlate_pair`
+strip by strip on such a pair and writes the glacvel velocity product atomically
+(:mod:`glacvel_plugin.io.product`), with the bands of
+:func:`glacvel_plugin.core.velocity.velocity_bands` (``dy`` north-positive, the
+convention SAR and UAV tracking share).
+
+SAR and UAV tracking read their pairs through
+:class:`glacvel_plugin.io.tracking.AlignedPair`, which opens files with this
+module's ``_open`` (same error messages).
 """
 from __future__ import annotations
 
@@ -83,7 +61,21 @@ METHOD_NAMES = {
 
 
 def auto_step(pixel_size: float, target: float = TARGET_GRID_M) -> int:
-    """Step (px) giving an output grid closest to ``target`` metres (at least 1)."""
+    """Step giving an output grid closest to a target spacing.
+
+    Parameters
+    ----------
+    pixel_size : float
+        Image pixel size (m).
+    target : float, default TARGET_GRID_M
+        Output grid spacing aimed at (m; 30).
+
+    Returns
+    -------
+    int
+        round(target / pixel_size) px, at least 1 (2 on 15 m Landsat-8 B8, 3 on 10 m
+        Sentinel-2 B8).
+    """
     return max(1, int(round(target / float(pixel_size))))
 
 
@@ -113,21 +105,62 @@ def _band(ds, band, role: str) -> int:
 class RasterPair(ImagePair):
     """Reference and secondary rasters exposed on the reference grid over the overlap.
 
-    Attributes: ``shape`` (rows, cols) of the working grid; ``transform`` (affine of the
-    working grid, pixel corners), ``crs``; ``pixel_size`` (x, y) metres;
-    ``window`` (the working grid as a window of the reference raster); ``aligned``
-    (True when the secondary is read without resampling). See module doc.
+    Both rasters are checked (readable, band chosen for multi-band files, CRS, the
+    reference projected and not rotated, overlap, not all no-data, not constant) and
+    exposed through the :class:`glacvel_plugin.core.pipeline.ImagePair` protocol. The
+    secondary is read directly when its grid coincides with the reference grid (same
+    CRS, pixel size and pixel-aligned origin), otherwise through a
+    ``rasterio.vrt.WarpedVRT`` onto the reference grid. Every read is windowed;
+    pyramid levels are decimated reads (average resampling). Use as a context manager
+    or call :meth:`close`.
+
+    Parameters
+    ----------
+    reference, secondary : str
+        The earlier and the later image: GeoTIFF, JP2 or any raster GDAL reads. The
+        reference must be in a projected CRS (m) on a grid without rotation; the secondary in
+        any CRS overlapping it.
+    ref_band, sec_band : int, default 1
+        Bands correlated (1-based); 0, None or "" = the only band of a single-band file.
+    preprocess : callable, optional
+        ``preprocess(array) -> array`` (float32 in, float32 out, NaN kept), applied to
+        every array :meth:`read` returns (e.g. :func:`glacvel_plugin.io.fill.fill_preprocess`).
+    resampling : str, default "cubic"
+        rasterio ``Resampling`` name of the secondary's warp onto the reference grid.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Rows and columns of the working grid (the overlap on the reference grid).
+    transform : affine.Affine
+        Affine of the working grid (pixel corners).
+    crs : rasterio.crs.CRS
+        The reference's CRS.
+    pixel_size : (float, float)
+        Pixel width and height (m).
+    window : rasterio.windows.Window
+        The working grid as a window of the reference raster.
+    aligned : bool
+        True when the secondary is read without resampling.
+
+    Raises
+    ------
+    ValueError
+        A missing or unreadable file, a band to choose or out of range, no CRS, a
+        geographic reference, a rotated reference grid, no overlap (or less than one
+        pixel), an image all no-data or constant in the overlap; the message names the
+        image and what to change.
     """
 
     def __init__(self, reference: str, secondary: str, ref_band=1, sec_band=1,
                  preprocess: Optional[Callable] = None, resampling: str = "cubic"):
         self.paths = (reference, secondary)
         self.preprocess = preprocess
-        self._ref = _open(reference, "reference")
+        self._reference = _open(reference, "reference")
         try:
-            self._sec = _open(secondary, "secondary")
+            self._secondary = _open(secondary, "secondary")
         except ValueError:
-            self._ref.close()
+            self._reference.close()
             raise
         try:
             self._setup(ref_band, sec_band, resampling)
@@ -136,48 +169,50 @@ class RasterPair(ImagePair):
             raise
 
     def _setup(self, ref_band, sec_band, resampling):
-        ref, sec = self._ref, self._sec
-        self.ref_band = _band(ref, ref_band, "reference")
-        self.sec_band = _band(sec, sec_band, "secondary")
-        if ref.crs is None:
-            raise ValueError(f"the reference image {os.path.basename(ref.name)} has no coordinate "
-                             "reference system; georeference it first")
-        if sec.crs is None:
-            raise ValueError(f"the secondary image {os.path.basename(sec.name)} has no coordinate "
-                             "reference system; georeference it first")
-        if not ref.crs.is_projected:
+        reference, secondary = self._reference, self._secondary
+        self.ref_band = _band(reference, ref_band, "reference")
+        self.sec_band = _band(secondary, sec_band, "secondary")
+        if reference.crs is None:
+            raise ValueError(f"the reference image {os.path.basename(reference.name)} has no "
+                             "coordinate reference system; georeference it first")
+        if secondary.crs is None:
+            raise ValueError(f"the secondary image {os.path.basename(secondary.name)} has no "
+                             "coordinate reference system; georeference it first")
+        if not reference.crs.is_projected:
             raise ValueError("the reference image is not in a projected CRS (metres); reproject it "
                              "to UTM (e.g. with gdalwarp) first")
-        t = ref.transform
+        t = reference.transform
         if t.b != 0 or t.d != 0:
             raise ValueError("the reference image grid is rotated; warp it to a north-up grid first")
         # overlap of the secondary footprint with the reference grid
-        sb = rasterio.warp.transform_bounds(sec.crs, ref.crs, *sec.bounds, densify_pts=21)
-        rb = ref.bounds
+        sb = rasterio.warp.transform_bounds(secondary.crs, reference.crs, *secondary.bounds,
+                                            densify_pts=21)
+        rb = reference.bounds
         left, right = max(rb.left, sb[0]), min(rb.right, sb[2])
         bottom, top = max(rb.bottom, sb[1]), min(rb.top, sb[3])
         if not (right > left and top > bottom):
             raise ValueError(
-                f"the reference and secondary images do not overlap ({os.path.basename(ref.name)} "
-                f"and {os.path.basename(sec.name)}); choose two images of the same area")
+                f"the reference and secondary images do not overlap "
+                f"({os.path.basename(reference.name)} and {os.path.basename(secondary.name)}); "
+                "choose two images of the same area")
         win = rasterio.windows.from_bounds(left, bottom, right, top, transform=t)
         c0 = int(np.ceil(win.col_off - 1e-6))
         r0 = int(np.ceil(win.row_off - 1e-6))
         c1 = int(np.floor(win.col_off + win.width + 1e-6))
         r1 = int(np.floor(win.row_off + win.height + 1e-6))
         c0, r0 = max(c0, 0), max(r0, 0)
-        c1, r1 = min(c1, ref.width), min(r1, ref.height)
+        c1, r1 = min(c1, reference.width), min(r1, reference.height)
         if c1 - c0 < 1 or r1 - r0 < 1:
             raise ValueError("the reference and secondary images do not overlap by a whole pixel; "
                              "choose two images of the same area")
         self.window = Window(c0, r0, c1 - c0, r1 - r0)
         self.shape = (r1 - r0, c1 - c0)
-        self.transform = ref.window_transform(self.window)
-        self.crs = ref.crs
+        self.transform = reference.window_transform(self.window)
+        self.crs = reference.crs
         self.pixel_size = (abs(t.a), abs(t.e))
         # is the secondary on the same pixel grid?
-        st = sec.transform
-        same = (sec.crs == ref.crs and np.isclose(st.a, t.a) and np.isclose(st.e, t.e)
+        st = secondary.transform
+        same = (secondary.crs == reference.crs and np.isclose(st.a, t.a) and np.isclose(st.e, t.e)
                 and st.b == 0 and st.d == 0)
         if same:
             ox = (self.transform.c - st.c) / st.a
@@ -185,15 +220,16 @@ class RasterPair(ImagePair):
             same = abs(ox - round(ox)) < 1e-3 and abs(oy - round(oy)) < 1e-3
         self.aligned = bool(same)
         if same:
-            self._sec_off = (int(round(oy)), int(round(ox)))
-            self._sec_src = sec
+            self._secondary_off = (int(round(oy)), int(round(ox)))
+            self._secondary_src = secondary
         else:
-            self._sec_off = (0, 0)
-            self._sec_src = WarpedVRT(sec, crs=ref.crs, transform=self.transform,
-                                      width=self.shape[1], height=self.shape[0],
-                                      resampling=Resampling[resampling], dtype="float32",
-                                      src_nodata=sec.nodata, nodata=np.nan,
-                                      add_alpha=False)
+            self._secondary_off = (0, 0)
+            self._secondary_src = WarpedVRT(secondary, crs=reference.crs,
+                                            transform=self.transform,
+                                            width=self.shape[1], height=self.shape[0],
+                                            resampling=Resampling[resampling], dtype="float32",
+                                            src_nodata=secondary.nodata, nodata=np.nan,
+                                            add_alpha=False)
         self._check_content()
 
     # -- reading -------------------------------------------------------------------
@@ -206,11 +242,11 @@ class RasterPair(ImagePair):
         if rr1 <= rr0 or cc1 <= cc0:
             return out
         if role == "ref":
-            ds, band = self._ref, self.ref_band
+            ds, band = self._reference, self.ref_band
             oy, ox = int(self.window.row_off), int(self.window.col_off)
         else:
-            ds, band = self._sec_src, self.sec_band
-            oy, ox = self._sec_off
+            ds, band = self._secondary_src, self.sec_band
+            oy, ox = self._secondary_off
         win = Window(ox + cc0 * f, oy + rr0 * f, (cc1 - cc0) * f, (rr1 - rr0) * f)
         shape = (rr1 - rr0, cc1 - cc0)
         a = ds.read(band, window=win, out_shape=shape if f > 1 else None, masked=True,
@@ -222,6 +258,22 @@ class RasterPair(ImagePair):
         return out
 
     def read(self, role, level, r0, r1, c0, c1):
+        """One role's pixels on the working grid (the ``ImagePair`` protocol).
+
+        Parameters
+        ----------
+        role : {"ref", "sec"}
+            Reference or secondary.
+        level : int
+            Pyramid level (0 = full resolution; level L reads 2^L × 2^L blocks averaged).
+        r0, r1, c0, c1 : int
+            Rows and columns of the level's grid (end exclusive); parts outside it are NaN.
+
+        Returns
+        -------
+        ndarray
+            float32 (r1 − r0, c1 − c0), NaN for no data, after ``preprocess``.
+        """
         a = self._read(role, level, r0, r1, c0, c1)
         if self.preprocess is not None:
             a = np.asarray(self.preprocess(a), dtype=np.float32)
@@ -244,8 +296,9 @@ class RasterPair(ImagePair):
                                  f"{float(np.nanmax(a)):g}); it has no texture to correlate")
 
     def close(self):
-        for ds in (getattr(self, "_sec_src", None), getattr(self, "_sec", None),
-                   getattr(self, "_ref", None)):
+        """Close both rasters (and the warped view of the secondary)."""
+        for ds in (getattr(self, "_secondary_src", None), getattr(self, "_secondary", None),
+                   getattr(self, "_reference", None)):
             if ds is not None and not ds.closed:
                 ds.close()
 
@@ -259,12 +312,50 @@ class RasterPair(ImagePair):
 
 def open_pair(reference: str, secondary: str, ref_band=1, sec_band=1,
               preprocess: Optional[Callable] = None, resampling: str = "cubic") -> RasterPair:
-    """Open and check a pair; see the module doc. Raises ``ValueError``."""
+    """Open and check a pair of rasters.
+
+    Parameters
+    ----------
+    reference, secondary : str
+        The earlier and the later image.
+    ref_band, sec_band : int, default 1
+        Bands correlated.
+    preprocess : callable, optional
+        Applied to every array read.
+    resampling : str, default "cubic"
+        Resampling of the secondary onto the reference grid.
+
+    Returns
+    -------
+    RasterPair
+        See :class:`RasterPair` for the parameters and checks.
+
+    Raises
+    ------
+    ValueError
+        As :class:`RasterPair`.
+    """
     return RasterPair(reference, secondary, ref_band, sec_band, preprocess, resampling)
 
 
 def output_transform(transform: Affine, window: int, step: int) -> Affine:
-    """Affine of the output grid: pixel centres at window centres, pixel = step px."""
+    """Affine of the output grid: pixel centres at window centres, pixel = step px.
+
+    Parameters
+    ----------
+    transform : affine.Affine
+        The working grid's transform (pixel corners).
+    window : int
+        Window side (px).
+    step : int
+        Step between window centres (px).
+
+    Returns
+    -------
+    affine.Affine
+        Output pixel (i, j) covers the step × step px centred on the window of
+        output row i, column j.
+    """
     off = window / 2.0 - step / 2.0
     return transform * Affine.translation(off, off) * Affine.scale(step)
 
@@ -279,7 +370,98 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
                     progress: Optional[Callable] = None, is_canceled: Optional[Callable] = None,
                     workers: Optional[int] = None, budget_bytes: int = 512 * 2 ** 20,
                     resampling: str = "cubic") -> dict:
-    """Correlate two rasters into a velocity product; see the module doc."""
+    """Correlate two optical rasters into a velocity product.
+
+    Runs :func:`glacvel_plugin.core.pipeline.correlate_pair` strip by strip on a
+    :class:`RasterPair` and writes the glacvel velocity product (:mod:`glacvel_plugin.io.product`)
+    atomically through :class:`~glacvel_plugin.io.product.ProductWriter`: bands ``v``,
+    ``vx``, ``vy`` (m/d; x east, y north), ``dx``, ``dy`` (metres over Δt),
+    ``quality``; output pixel centres = window centres, pixel size = step × image pixel
+    size. ``dy`` is north-positive: the image-row displacement negated (rows grow
+    southwards); the bands come from :func:`glacvel_plugin.core.velocity.velocity_bands`
+    (the convention SAR and UAV tracking share). Tags: the standard product tags
+    plus ``WINDOW``, ``STEP``, ``MAX_SPEED``, ``PREFILTER``, ``MEDIAN_TEST``,
+    ``MIN_QUALITY``, ``REFERENCE``, ``SECONDARY``, ``SEARCH_PX``, ``VALID_FRACTION``.
+
+    Parameters
+    ----------
+    reference, secondary : str
+        The earlier and the later image (see :class:`RasterPair`): the reference in a
+        projected CRS on a grid without rotation.
+    output : str
+        Velocity product GeoTIFF to write (never one of the inputs).
+    start, end : datetime.datetime
+        Acquisition times of reference and secondary (naive = UTC); Δt = end − start
+        must be positive.
+    ref_band, sec_band : int, default 1
+        Bands correlated (1-based).
+    window : int, default 32
+        Matching window side (px, at least 8).
+    step : int, optional
+        Step between window centres (px); None = :func:`auto_step` (a 30 m grid).
+    max_speed : float, default 20.0
+        Fastest speed expected (m/d): sets the search range ``max_speed·Δt / pixel
+        size`` px and rejects faster vectors.
+    method : {"lk_phase", "phase", "ncc", "lk"}
+        Full-resolution engine (:data:`METHOD_NAMES`); default
+        ``core.pipeline.DEFAULT_METHOD``.
+    prefilter : str, default "highpass"
+        One of :data:`glacvel_plugin.core.filters.PREFILTERS`.
+    min_quality : float, optional
+        Windows of lower quality (:data:`QUALITY_DOC`) are rejected; None = no threshold.
+    nmt_threshold : float, default 2.0
+        Normalised median test threshold (0 = off; dense-grid neighbour rule).
+    preprocess : callable, optional
+        Applied to every array read (e.g. :func:`glacvel_plugin.io.fill.fill_preprocess`).
+    sensor : str, optional
+        ``SENSOR`` tag; None = from the reference's name or metadata
+        (:func:`glacvel_plugin.io.scenes.scene_info`), ``"unknown"`` when none.
+    extra_tags : dict, optional
+        Further product tags.
+    progress : callable, optional
+        ``progress(fraction)``, fraction in [0, 1].
+    is_canceled : callable, optional
+        ``is_canceled()`` → True stops with ``core.Canceled``.
+    workers : int, optional
+        Threads matching windows; None = min(2, CPU count).
+    budget_bytes : int, default 512 MiB
+        Memory budget of one strip (:func:`glacvel_plugin.core.pipeline.plan_blocks`).
+    resampling : str, default "cubic"
+        Resampling of the secondary onto the reference grid when the grids differ.
+
+    Returns
+    -------
+    dict
+        ``path``, ``valid_fraction`` (share of output cells with a velocity),
+        ``dt_days``, ``step``, ``window``, ``search_px``, ``levels`` (pyramid levels),
+        ``shape`` (rows, cols of the product).
+
+    Raises
+    ------
+    ValueError
+        With an actionable message for bad input: unknown pre-filter or method,
+        non-positive ``max_speed``, Δt ≤ 0, output equal to an input, and every check of
+        :class:`RasterPair`; nothing is written.
+    core.Canceled
+        When cancelled; nothing is left.
+    OSError
+        A write error of the product (full disk, vanished folder), naming ``output``.
+
+    References
+    ----------
+    Leprince, S., Barbot, S., Ayoub, F. and Avouac, J.-P. (2007). Automatic and precise
+    orthorectification, coregistration, and subpixel correlation of satellite images,
+    application to ground deformation measurements. IEEE TGRS 45, 1529–1558 (phase
+    correlation, COSI-Corr).
+
+    Lucas, B. D. and Kanade, T. (1981). An iterative image registration technique with
+    an application to stereo vision. IJCAI (Lucas-Kanade refinement).
+
+    Westerweel, J. and Scarano, F. (2005). Universal outlier detection for PIV data.
+    Experiments in Fluids 39, 1096–1100 (normalised median test).
+
+    See docs/correlation.md for the chain and the other sources.
+    """
     if prefilter not in PREFILTERS:
         raise ValueError(f"unknown pre-filter {prefilter!r}; use one of {', '.join(PREFILTERS)}")
     if not max_speed or max_speed <= 0:

@@ -57,7 +57,18 @@ class ProductError(ValueError):
 
 
 def format_time(t: _dt.datetime) -> str:
-    """ISO 8601 UTC string for a datetime (naive datetimes are taken as UTC)."""
+    """ISO 8601 UTC string of a datetime.
+
+    Parameters
+    ----------
+    t : datetime.datetime
+        Naive datetimes are taken as UTC; aware ones are converted.
+
+    Returns
+    -------
+    str
+        ``YYYY-MM-DDTHH:MM:SSZ`` (whole seconds).
+    """
     if t.tzinfo is not None:
         t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -66,7 +77,21 @@ def format_time(t: _dt.datetime) -> str:
 def parse_time(text: str) -> _dt.datetime:
     """Parse a product time tag back to a naive UTC datetime.
 
-    Raises ``ProductError`` when the text is not an ISO 8601 date or datetime.
+    Parameters
+    ----------
+    text : str
+        ISO 8601 date or datetime (``2016-07-18T20:37:06Z``, ``2016-07-18``); a
+        trailing ``Z`` or an offset is converted to naive UTC.
+
+    Returns
+    -------
+    datetime.datetime
+        Naive, UTC.
+
+    Raises
+    ------
+    ProductError
+        When the text is not an ISO 8601 date or datetime.
     """
     s = text.strip()
     if s.endswith("Z"):
@@ -82,10 +107,31 @@ def parse_time(text: str) -> _dt.datetime:
 
 def standard_tags(sensor: str, start: _dt.datetime, end: _dt.datetime, method: str,
                   units: str = "m/d", **extra) -> Dict[str, str]:
-    """The standard product tags plus ``extra`` (values converted with ``str``).
+    """The standard product tags plus extras.
 
-    ``start`` and ``end`` are the acquisition times of the earlier and later image
-    (naive = UTC). Raises ``ValueError`` if the time baseline is not positive.
+    Parameters
+    ----------
+    sensor : str
+        ``SENSOR`` tag (``L8``, ``S2``, ``S1``, ``UAV``, ``FUSED``, ...).
+    start, end : datetime.datetime
+        Acquisition times of the earlier and later image (naive = UTC).
+    method : str
+        ``METHOD`` tag.
+    units : str, default "m/d"
+        ``UNITS`` tag.
+    **extra
+        Further tags; keys upper-cased, values converted with ``str``.
+
+    Returns
+    -------
+    dict
+        :data:`TAG_KEYS` (``DT_DAYS`` with six decimals, ``GLACVEL_VERSION`` the
+        package version) and the extras.
+
+    Raises
+    ------
+    ValueError
+        If the time baseline ``end − start`` is not positive.
     """
     dt_days = time_baseline_days(start, end)
     tags = {
@@ -107,10 +153,14 @@ class VelocityProduct:
 
     Attributes
     ----------
-    bands : dict name -> float32 array (rows, cols), NaN = no data
-    transform : affine.Affine of the grid (pixel corners)
-    crs : rasterio.crs.CRS of the grid (projected, metres, for every glacvel output)
-    tags : dict of str -> str (see :data:`TAG_KEYS`)
+    bands : dict
+        Name → float32 array (rows, cols), NaN = no data.
+    transform : affine.Affine
+        Transform of the grid (pixel corners).
+    crs : rasterio.crs.CRS
+        CRS of the grid (projected, metres, for every glacvel output).
+    tags : dict
+        str → str (see :data:`TAG_KEYS`).
     """
     bands: Dict[str, np.ndarray]
     transform: object
@@ -118,7 +168,23 @@ class VelocityProduct:
     tags: Dict[str, str] = field(default_factory=dict)
 
     def band(self, name: str) -> np.ndarray:
-        """The band called ``name``; ``ProductError`` naming the bands present if absent."""
+        """One band by name.
+
+        Parameters
+        ----------
+        name : str
+            Band name (``"vx"``).
+
+        Returns
+        -------
+        ndarray
+            float32 (rows, cols), NaN = no data.
+
+        Raises
+        ------
+        ProductError
+            Naming the bands present, when the band is absent.
+        """
         try:
             return self.bands[name]
         except KeyError:
@@ -157,7 +223,18 @@ class VelocityProduct:
 
 
 def band_names(dataset) -> list:
-    """Band descriptions of an open rasterio dataset (``None`` → ``band<i>``)."""
+    """Band descriptions of an open rasterio dataset.
+
+    Parameters
+    ----------
+    dataset : rasterio.io.DatasetReader
+        An open dataset.
+
+    Returns
+    -------
+    list of str
+        One per band; ``band<i>`` where a band has no description.
+    """
     return [d if d else f"band{i + 1}" for i, d in enumerate(dataset.descriptions)]
 
 
@@ -165,9 +242,27 @@ def read_product(path: str, bands: Optional[Iterable[str]] = None,
                  window: Optional[Window] = None) -> VelocityProduct:
     """Read a product (all bands, or those named) into memory.
 
-    No-data values (the file's nodata, and :data:`NODATA`) become NaN. Raises
-    ``ProductError`` if a requested band is missing, ``ValueError`` if the file
-    cannot be opened.
+    Parameters
+    ----------
+    path : str
+        A velocity product GeoTIFF (bands found by description).
+    bands : iterable of str, optional
+        Bands to read; default all.
+    window : rasterio.windows.Window, optional
+        Pixel window; default the whole raster.
+
+    Returns
+    -------
+    VelocityProduct
+        float32 bands with NaN for no data (the file's nodata and :data:`NODATA`),
+        the transform of the window, CRS and dataset tags.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be opened.
+    ProductError
+        If a requested band is missing.
     """
     try:
         ds = rasterio.open(path)
@@ -230,13 +325,40 @@ class ProductWriter:
 
     ``abort()`` (e.g. on cancel) deletes the temporary file and keeps any existing
     file at ``path``. Overviews (averaged) are built before the rename. While the writer
-    is open GDAL's block cache is at most :data:`GDAL_CACHE_BYTES`.
-    Raises ``ValueError`` if ``path`` is one of ``protect`` (the inputs), after
-    resolving symbolic links. GDAL's write errors (a full disk, a vanished folder) are
-    raised as ``OSError`` naming ``path``, the cause and the free space, at the
-    ``write`` or ``commit`` during which GDAL reported them; the temporary file is then
-    removed. Stale temporaries of dead runs in the folder are removed first
+    is open GDAL's block cache is at most :data:`GDAL_CACHE_BYTES`. Stale temporaries
+    of dead runs in the folder are removed first
     (:func:`glacvel_plugin.io.guard.remove_stale_temporaries`).
+
+    Parameters
+    ----------
+    path : str
+        Destination GeoTIFF; its folder is created if needed.
+    band_names : sequence of str
+        Band descriptions, in band order.
+    height, width : int
+        Rows and columns.
+    transform : affine.Affine
+        Transform of the grid (pixel corners).
+    crs : rasterio.crs.CRS or str
+        CRS of the grid.
+    tags : mapping
+        Dataset tags (values converted with ``str``).
+    band_tags : mapping, optional
+        Band name → mapping of band tags.
+    protect : iterable of str
+        Input files ``path`` must not be (compared with their shapefile family, after
+        resolving symbolic links).
+    overviews : bool, default True
+        Build averaged overviews (factors 2–32 down to 64 px).
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is one of ``protect``.
+    OSError
+        GDAL's write errors (a full disk, a vanished folder), naming ``path``, the
+        cause and the free space, at the creation, ``write`` or ``commit`` during
+        which GDAL reported them; the temporary file is then removed.
     """
 
     def __init__(self, path: str, band_names: Sequence[str], height: int, width: int,
@@ -300,7 +422,22 @@ class ProductWriter:
         self._errors.check(self.path, temporary=self.tmp)
 
     def write(self, blocks: Mapping[str, np.ndarray], window: Optional[Window] = None):
-        """Write arrays (NaN = no data) for the named bands into ``window`` (default all)."""
+        """Write arrays for the named bands into a window.
+
+        Parameters
+        ----------
+        blocks : mapping
+            Band name → array (h, w) of the window, NaN (or any non-finite value) = no data.
+        window : rasterio.windows.Window, optional
+            Where to write; default the whole raster.
+
+        Raises
+        ------
+        ValueError
+            For a band not declared in ``band_names``.
+        OSError
+            A GDAL write error (the temporary file is removed).
+        """
         for name, a in blocks.items():
             if name not in self.names:
                 raise ValueError(f"band {name!r} was not declared (declared: {self.names})")
@@ -315,7 +452,13 @@ class ProductWriter:
                 raise
 
     def update_tags(self, **tags):
-        """Add dataset tags (e.g. statistics known only at the end)."""
+        """Add dataset tags (e.g. statistics known only at the end).
+
+        Parameters
+        ----------
+        **tags
+            Tag → value (converted with ``str``).
+        """
         self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
 
     def commit(self):
@@ -381,9 +524,36 @@ class ProductWriter:
 
 def write_product(path: str, bands: Mapping[str, np.ndarray], transform, crs,
                   tags: Mapping[str, str], band_tags=None, protect: Iterable[str] = ()) -> str:
-    """Write a whole product at once (atomic); returns ``path``.
+    """Write a whole product at once (atomic).
 
-    ``bands``: name -> array (rows, cols), NaN = no data; all of one shape.
+    Parameters
+    ----------
+    path : str
+        Destination GeoTIFF.
+    bands : mapping
+        Name → array (rows, cols), NaN = no data; all of one shape.
+    transform : affine.Affine
+        Transform of the grid (pixel corners).
+    crs : rasterio.crs.CRS or str
+        CRS of the grid.
+    tags : mapping
+        Dataset tags.
+    band_tags : mapping, optional
+        Band name → mapping of band tags.
+    protect : iterable of str
+        Input files ``path`` must not be.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If the bands differ in shape or ``path`` is one of ``protect``.
+    OSError
+        As :class:`ProductWriter`.
     """
     shapes = {np.shape(a) for a in bands.values()}
     if len(shapes) != 1:

@@ -1,4 +1,10 @@
-"""Raster helpers shared by the algorithms: masks from polygons, regridding.
+"""Raster helpers shared by the algorithms: masks from polygons, regridding, UTM zones,
+GDAL write errors.
+
+Masks and label images from GeoJSON geometries (``rasterio.features``), regridding
+of float arrays (``rasterio.warp.reproject``), the WGS 84 / UTM zone of a point, and
+:class:`GdalErrors`, which collects the errors GDAL only logs while writing so that
+:func:`gdal_write_error` can raise them as ``OSError`` naming the file.
 
 All grids are described by a rasterio/affine ``transform``, a ``crs`` and a
 ``(rows, cols)`` shape. Arrays are float32 with NaN for no data.
@@ -17,10 +23,23 @@ from rasterio.enums import Resampling
 
 def rasterize_mask(geometries: Iterable[dict], transform, shape: Tuple[int, int],
                    all_touched: bool = False) -> np.ndarray:
-    """Boolean mask (rows, cols) of the pixels whose centre lies inside any geometry.
+    """Boolean mask of the pixels whose centre lies inside any geometry.
 
-    ``geometries``: GeoJSON-like mappings already in the grid's CRS. An empty
-    iterable gives an all-False mask.
+    Parameters
+    ----------
+    geometries : iterable of dict
+        GeoJSON-like mappings already in the grid's CRS; empty ones are skipped.
+    transform : affine.Affine
+        The grid's transform (pixel corners).
+    shape : (int, int)
+        Rows and columns of the grid.
+    all_touched : bool, default False
+        Also every pixel a geometry touches (``rasterio.features.geometry_mask``).
+
+    Returns
+    -------
+    ndarray
+        bool (rows, cols), True inside; all False for no geometry.
     """
     geoms = [g for g in geometries if g]
     if not geoms:
@@ -30,9 +49,23 @@ def rasterize_mask(geometries: Iterable[dict], transform, shape: Tuple[int, int]
 
 
 def rasterize_labels(geometries: Iterable[dict], transform, shape: Tuple[int, int]) -> np.ndarray:
-    """int32 label image: pixel = 1-based index of the geometry covering it, 0 elsewhere.
+    """int32 label image: each pixel is the 1-based index of the geometry covering it.
 
-    Later geometries win where they overlap.
+    Later geometries win where they overlap; pixel centres decide.
+
+    Parameters
+    ----------
+    geometries : iterable of dict
+        GeoJSON-like mappings in the grid's CRS (an empty one keeps its index unused).
+    transform : affine.Affine
+        The grid's transform.
+    shape : (int, int)
+        Rows and columns of the grid.
+
+    Returns
+    -------
+    ndarray
+        int32 (rows, cols), 0 outside every geometry.
     """
     shapes = [(g, i + 1) for i, g in enumerate(geometries) if g]
     if not shapes:
@@ -43,12 +76,27 @@ def rasterize_labels(geometries: Iterable[dict], transform, shape: Tuple[int, in
 
 def reproject_to_grid(array: np.ndarray, src_transform, src_crs, dst_transform, dst_crs,
                       dst_shape: Tuple[int, int], resampling: str = "bilinear") -> np.ndarray:
-    """Regrid a float array (NaN = no data) onto another grid with rasterio.warp.
+    """Regrid a float array (NaN = no data) onto another grid with ``rasterio.warp``.
 
-    ``resampling``: any rasterio ``Resampling`` name; use ``average`` when the target
-    is coarser than the source (no aliasing), ``bilinear`` or ``nearest`` otherwise.
-    Returns float32 (dst rows, dst cols) with NaN outside the source or where the
-    source had no data.
+    Parameters
+    ----------
+    array : ndarray
+        2-D source array (rows, cols); converted to float32.
+    src_transform, dst_transform : affine.Affine
+        Transforms of the source and destination grids.
+    src_crs, dst_crs : rasterio.crs.CRS or str
+        Their CRS.
+    dst_shape : (int, int)
+        Rows and columns of the destination grid.
+    resampling : str, default "bilinear"
+        Any rasterio ``Resampling`` name; use ``average`` when the target is coarser
+        than the source (no aliasing), ``bilinear`` or ``nearest`` otherwise.
+
+    Returns
+    -------
+    ndarray
+        float32 ``dst_shape`` with NaN outside the source or where the source had no
+        data.
     """
     src = np.asarray(array, dtype=np.float32)
     dst = np.full(dst_shape, np.nan, dtype=np.float32)
@@ -59,7 +107,19 @@ def reproject_to_grid(array: np.ndarray, src_transform, src_crs, dst_transform, 
 
 
 def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS 84 / UTM zone containing (lon, lat) in degrees."""
+    """EPSG code of the WGS 84 / UTM zone containing a point.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Longitude and latitude (degrees, WGS 84).
+
+    Returns
+    -------
+    int
+        326zz north of the equator (``lat`` ≥ 0), 327zz south, zz the 6° zone number
+        (no Norway/Svalbard exceptions).
+    """
     zone = int((lon + 180.0) // 6.0) % 60 + 1
     return (32600 if lat >= 0 else 32700) + zone
 
@@ -98,11 +158,22 @@ class GdalErrors:
         return False
 
     def check(self, path: str, doing: str = "write", temporary: str = ""):
-        """Raise ``OSError`` if GDAL reported an error since the last check.
+        """Raise the errors GDAL reported since the last check.
 
-        The message names ``path``, the cause (a full disk with the free space left,
-        a missing folder, permissions) and GDAL's own text last, with the hidden
-        ``temporary`` file's name replaced by ``path``.
+        Parameters
+        ----------
+        path : str
+            The user's file, named in the message.
+        doing : str, default "write"
+            The verb of the message (``cannot write ...``).
+        temporary : str, optional
+            A hidden temporary file whose name is replaced by ``path`` in GDAL's text.
+
+        Raises
+        ------
+        OSError
+            From :func:`gdal_write_error`: the cause (a full disk with the free space left,
+            a missing folder, permissions) and GDAL's own text last.
         """
         if not self.messages:
             return
@@ -114,7 +185,23 @@ class GdalErrors:
 
 
 def gdal_write_error(path: str, gdal_text: str, doing: str = "write") -> OSError:
-    """An ``OSError`` for a failed GDAL write to ``path`` that says what to change."""
+    """An ``OSError`` for a failed GDAL write that says what to change.
+
+    Parameters
+    ----------
+    path : str
+        The file being written.
+    gdal_text : str
+        GDAL's messages.
+    doing : str, default "write"
+        The verb of the message.
+
+    Returns
+    -------
+    OSError
+        ``errno`` ENOSPC (full disk, with the free space), EACCES (permission,
+        read-only), ENOENT (the folder vanished) or EIO, with a hint and GDAL's text.
+    """
     from .guard import free_space_text
     folder = os.path.dirname(os.path.abspath(path))
     low = gdal_text.lower()

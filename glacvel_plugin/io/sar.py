@@ -45,9 +45,6 @@ def detect_pair_scale(pair: AlignedPair) -> Tuple[str, List[Tuple[str, str, str]
         The open pair; a decimated read of band 1 (≤ 256 px a side) of each image
         gives the values.
 
-    extra_tags : dict, optional
-        Further product tags (e.g. the dataset job's key).
-
     Returns
     -------
     scale : str
@@ -61,7 +58,7 @@ def detect_pair_scale(pair: AlignedPair) -> Tuple[str, List[Tuple[str, str, str]
         which is dB: the user must set the backscatter scale.
     """
     found = []
-    for i, ds in enumerate((pair.ref, pair.sec)):
+    for i, ds in enumerate((pair.reference, pair.secondary)):
         step = max(1, int(max(ds.width, ds.height) // 256))
         sample = ds.read(1, out_shape=(max(ds.height // step, 1), max(ds.width // step, 1)),
                          masked=True).filled(np.nan)
@@ -128,6 +125,8 @@ def track_sar_files(reference: str, secondary: str, output: str,
     progress, is_canceled : callable, optional
         ``progress(fraction 0..1)``; ``is_canceled()`` → True stops with
         ``core.Canceled`` and nothing written.
+    extra_tags : dict, optional
+        Further product tags (e.g. the dataset job's key).
 
     Returns
     -------
@@ -191,12 +190,12 @@ def track_sar_files(reference: str, secondary: str, output: str,
             origin=(ow.row_off, ow.col_off))
         nr, nc = len(node_rows), len(node_cols)
 
-        def match(ref, sec, rows, cols, prog):
-            ref = pre[0](ref) if pre[0] is not None else ref
-            sec = pre[1](sec) if pre[1] is not None else sec
-            return ot.track_nodes(ref, sec, rows, cols, window, search, scale=scale,
-                                  speckle_sigma=speckle_sigma, oversample=OVERSAMPLE,
-                                  is_canceled=is_canceled, progress=prog)
+        def match(reference_tile, secondary_tile, rows, cols, prog):
+            reference_tile = pre[0](reference_tile) if pre[0] is not None else reference_tile
+            secondary_tile = pre[1](secondary_tile) if pre[1] is not None else secondary_tile
+            return ot.track_nodes(reference_tile, secondary_tile, rows, cols, window, search,
+                                  scale=scale, speckle_sigma=speckle_sigma,
+                                  oversample=OVERSAMPLE, is_canceled=is_canceled, progress=prog)
 
         # tiles of nodes covering ~1024 px a side: each read holds two tiles of
         # (1024 + window + 2·search)² px, whatever the scene size

@@ -27,10 +27,23 @@ def _mtl_candidates(path: str):
 def scene_info(path: str, tags: Optional[dict] = None) -> SceneInfo:
     """Sensor and acquisition time of a raster file.
 
-    Order: a Landsat MTL file beside the image (or in ``mtl/``) for the same scene
-    (time to the second); the file or folder name; the GDAL tags of the file
-    (``tags`` if given, else read with rasterio). ``SceneInfo.time`` is None when
-    nothing gives a time.
+    Order: a Landsat MTL file beside the image (``*_MTL.txt``, ``mtl/``, ``MTL/`` or
+    the parent folder) for the same scene (time to the second); the file name, or its
+    folder's name; the GDAL tags of the file (default and EXIF domains).
+
+    Parameters
+    ----------
+    path : str
+        A raster file (a Landsat/Sentinel band, a Sentinel-1 GRD, an orthomosaic).
+    tags : dict, optional
+        Its GDAL tags, when the caller has them; else read with rasterio (none when
+        the file cannot be opened).
+
+    Returns
+    -------
+    glacvel_plugin.core.scenes.SceneInfo
+        ``time`` (naive UTC) is None when nothing gives a time; ``date_only`` when
+        only a date was found.
     """
     base = os.path.basename(path)
     info = parse_scene_name(base)
@@ -68,9 +81,26 @@ def scene_info(path: str, tags: Optional[dict] = None) -> SceneInfo:
 
 def acquisition_time(path: str, override: Optional[_dt.datetime] = None,
                      role: str = "image") -> _dt.datetime:
-    """Acquisition time of ``path`` (naive UTC), or ``override`` when given.
+    """Acquisition time of an image, or the time the user gave.
 
-    Raises ``ValueError`` asking the user to give the time when none is found.
+    Parameters
+    ----------
+    path : str
+        The image file.
+    override : datetime.datetime, optional
+        The time given by the user; returned unchanged when not None.
+    role : str, default "image"
+        What the message calls the image (``"reference"``, ``"secondary"``).
+
+    Returns
+    -------
+    datetime.datetime
+        Naive UTC (:func:`scene_info`).
+
+    Raises
+    ------
+    ValueError
+        Asking the user to set the time parameter when none is found.
     """
     if override is not None:
         return override

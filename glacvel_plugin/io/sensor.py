@@ -33,10 +33,25 @@ def _sample(path: str, band: int = 1, size: int = 256) -> Optional[np.ndarray]:
 
 
 def image_kind(path: str) -> Tuple[Optional[str], str]:
-    """``('optical' | 'sar' | None, why)`` for the raster at ``path``.
+    """Whether a raster holds an optical or a SAR image.
 
-    ``why`` says what the decision rests on (``"Landsat-8, from its file name"``,
-    ``"float values, 97 % below 0 (backscatter in dB)"``).
+    The scene's sensor from :func:`glacvel_plugin.io.scenes.scene_info` decides;
+    failing that, a float band sampled to about 256 px a side whose values are more
+    than 80 % negative with a median between -60 and 0 is SAR backscatter in dB.
+
+    Parameters
+    ----------
+    path : str
+        A raster file.
+
+    Returns
+    -------
+    kind : {"optical", "sar"} or None
+        None when neither can be told (or the file is unreadable).
+    why : str
+        What the decision rests on (``"a Landsat-8 scene, from its name or
+        metadata"``, ``"float values, 97 % below 0 with median -12.3 (backscatter in
+        dB)"``).
     """
     from .scenes import scene_info
     try:
@@ -64,7 +79,21 @@ def image_kind(path: str) -> Tuple[Optional[str], str]:
 
 
 def check_sar_input(path: str, param: str):
-    """Refuse an optical scene given to SAR offset tracking (``ValueError``)."""
+    """Refuse an optical scene given to SAR offset tracking.
+
+    Parameters
+    ----------
+    path : str
+        The image file.
+    param : str
+        Its parameter name, for the message (``"REFERENCE"``).
+
+    Raises
+    ------
+    ValueError
+        When :func:`image_kind` says ``"optical"``; the message points to
+        ``glacvel:optical_correlation``.
+    """
     kind, why = image_kind(path)
     if kind == "optical":
         raise ValueError(
@@ -74,7 +103,21 @@ def check_sar_input(path: str, param: str):
 
 
 def optical_input_warning(path: str, param: str) -> Optional[str]:
-    """A warning when a SAR image is given to optical correlation, else None."""
+    """A warning when a SAR image is given to optical correlation.
+
+    Parameters
+    ----------
+    path : str
+        The image file.
+    param : str
+        Its parameter name, for the message.
+
+    Returns
+    -------
+    str or None
+        The warning (pointing to ``glacvel:sar_offset_tracking``) when
+        :func:`image_kind` says ``"sar"``, else None.
+    """
     kind, why = image_kind(path)
     if kind == "sar":
         return (f"{param}: {os.path.basename(path)} looks like SAR backscatter ({why}); "

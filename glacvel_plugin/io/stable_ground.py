@@ -21,12 +21,30 @@ ERROR_MEASURES = ("rmse", "robust")
 
 
 def velocity_units(product, path):
-    """(units, factor to m/d, strain-rate units) of a product's velocities.
+    """Units of a product's velocities.
 
-    ``units`` is the product's ``UNITS`` tag verbatim (m/d when the tag is absent,
-    the product-contract default); every stable-ground statistic, correction and
-    error band stays in these units. Raises ``ValueError`` for a unit glacvel does
-    not know (see :func:`glacvel_plugin.io.grid.units_factor`).
+    Parameters
+    ----------
+    product : glacvel_plugin.io.product.VelocityProduct
+        The product.
+    path : str
+        Its file, named in the message.
+
+    Returns
+    -------
+    units : str
+        The ``UNITS`` tag verbatim (m/d when the tag is absent, the product-contract
+        default); every stable-ground statistic, correction and error band stays in
+        these units.
+    factor : float
+        Factor to m/d.
+    strain_units : str
+        ``"1/d"`` or ``"1/yr"``.
+
+    Raises
+    ------
+    ValueError
+        For a unit glacvel does not know (:func:`glacvel_plugin.io.grid.units_factor`).
     """
     units = str(product.tags.get("UNITS") or "").strip() or "m/d"
     factor = units_factor(units, os.path.basename(path))
@@ -34,7 +52,28 @@ def velocity_units(product, path):
 
 
 def error_bands(bands, sigma_x, sigma_y):
-    """Per-pixel error bands (product velocity units) for vx, vy and v from component sigmas."""
+    """Per-pixel error bands for vx, vy and v from component sigmas.
+
+    Parameters
+    ----------
+    bands : mapping
+        The product's bands; ``vx`` and ``vy`` float32 (rows, cols), NaN = no data.
+    sigma_x, sigma_y : float
+        1σ of vx and vy (the product's velocity units).
+
+    Returns
+    -------
+    dict
+        ``vx_error``, ``vy_error`` (the sigmas where vx and vy are valid, NaN
+        elsewhere) and ``v_error`` (:func:`glacvel_plugin.core.stable_ground.velocity_error`),
+        float32 (rows, cols).
+
+    References
+    ----------
+    Lei, Y., Gardner, A. S. and Agram, P. (2021). Autonomous Repeat Image Feature
+    Tracking (autoRIFT) and its application for tracking ice displacement. Remote
+    Sensing 13, 749 (ITS_LIVE's v_error = √((σx·vx)² + (σy·vy)²)/|v|).
+    """
     vx, vy = bands["vx"], bands["vy"]
     valid = np.isfinite(vx) & np.isfinite(vy)
     ex = np.where(valid, np.float32(sigma_x), np.nan).astype(np.float32)
@@ -43,14 +82,38 @@ def error_bands(bands, sigma_x, sigma_y):
 
 
 def band_tags(names, units="m/d"):
-    """Band-level ``UNITS`` tags: metres for dx/dy, none for quality/count, ``units``
-    (the product's velocity units, e.g. m/d or m/yr) for the velocity and error bands."""
+    """Band-level ``UNITS`` tags of a product.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Band names.
+    units : str, default "m/d"
+        The product's velocity units (m/d or m/yr), for the velocity and error bands.
+
+    Returns
+    -------
+    dict
+        Band name → ``{"UNITS": ...}``: ``m`` for dx/dy, empty for quality/count,
+        ``units`` for the others.
+    """
     return {n: {"UNITS": "m" if n in ("dx", "dy") else ("" if n in ("quality", "count")
                                                          else units)} for n in names}
 
 
 def ordered(bands):
-    """Bands in the product's usual order: v, vx, vy, dx, dy, quality, then the rest."""
+    """Bands in the product's usual order: v, vx, vy, dx, dy, quality, then the rest.
+
+    Parameters
+    ----------
+    bands : mapping
+        Band name → array.
+
+    Returns
+    -------
+    dict
+        The same items, reordered (insertion order).
+    """
     first = [b for b in ("v", "vx", "vy", "dx", "dy", "quality") if b in bands]
     return {b: bands[b] for b in first + [b for b in bands if b not in first]}
 
@@ -61,27 +124,58 @@ def correct_product(product, path: str, output: str, mask: np.ndarray, source: s
                     is_canceled: Optional[Callable[[], bool]] = None):
     """Subtract the stable-ground offset from a product and write it with error bands.
 
+    The offset (median or plane, :func:`glacvel_plugin.core.stable_ground.estimate_correction`)
+    is fitted on half of the stable ground (a checkerboard of blocks) and the error
+    measured on the other half; dx/dy are recomputed from the corrected velocities
+    (dropped when the product has no ``DT_DAYS``). Tags ``SG_*`` record the model, the
+    offsets and the held-out statistics.
+
     Parameters
     ----------
-    product : :class:`glacvel_plugin.io.product.VelocityProduct` read from ``path``
-    path : the product's file (never written over)
-    output : the corrected product's file (written atomically)
-    mask : bool (rows, cols), True on stable ground (on the product's grid)
-    source : how the mask was made (``polygons``, ``outlines``, ``automatic``; SG_SOURCE tag)
-    model : ``constant`` (median offset) or ``plane``
-    block : hold-out checkerboard block (pixels)
-    measure : per-pixel error from the held-out ``rmse`` or ``robust`` √(median² + NMAD²)
-    is_canceled : asked before and after the fit (a cancel raises ``core.Canceled``)
+    product : glacvel_plugin.io.product.VelocityProduct
+        The product, read from ``path``.
+    path : str
+        The product's file (never written over).
+    output : str
+        The corrected product's GeoTIFF (written atomically).
+    mask : ndarray
+        bool (rows, cols) on the product's grid, True on stable ground.
+    source : str
+        How the mask was made (``polygons``, ``outlines``, ``automatic``; tag
+        ``SG_SOURCE``).
+    model : {"constant", "plane"}
+        ``constant`` (median offset) or ``plane``.
+    block : int, default core.stable_ground.HOLDOUT_BLOCK
+        Hold-out checkerboard block side (px).
+    measure : {"rmse", "robust"}
+        Per-pixel error from the held-out ``rmse`` or ``robust`` √(median² + NMAD²).
+    is_canceled : callable, optional
+        Asked after the fit (a cancel raises ``core.Canceled``).
 
     Returns
     -------
-    (:class:`glacvel_plugin.core.stable_ground.CorrectionResult`, offset vx, offset vy)
-        offsets at the grid centre in the product's velocity units.
+    result : glacvel_plugin.core.stable_ground.CorrectionResult
+        The fit and the held-out statistics.
+    offset_vx, offset_vy : float
+        Offsets at the grid centre in the product's velocity units.
 
     Raises
     ------
     ValueError
-        too little stable ground, a plane on clustered stable ground, unknown units.
+        Too little stable ground, a plane on clustered stable ground, unknown units,
+        ``output`` equal to ``path``.
+    core.Canceled
+        When cancelled (nothing is written).
+
+    References
+    ----------
+    Lei, Y., Gardner, A. S. and Agram, P. (2021). Autonomous Repeat Image Feature
+    Tracking (autoRIFT) and its application for tracking ice displacement. Remote
+    Sensing 13, 749 (median stable-ground offset).
+
+    Höhle, J. and Höhle, M. (2009). Accuracy assessment of digital elevation models
+    by means of robust statistical methods. ISPRS Journal of Photogrammetry and Remote
+    Sensing 64, 398–406 (NMAD = 1.4826·MAD).
     """
     vx, vy = product.band("vx"), product.band("vy")
     units, factor, _ = velocity_units(product, path)

@@ -1,8 +1,8 @@
-"""Image pairs on a common work grid and tiled template matching, for SAR and UAV tracking.
+"""Image pairs on a common work grid and tiled window matching, for SAR and UAV tracking.
 
 :class:`AlignedPair` reads a reference and a secondary image window by window on one
 work grid (RGB → luminance, alpha and no data → NaN, lat/lon → UTM, optional
-resampling to a work resolution); :func:`match_grid` matches templates centred on a
+resampling to a work resolution); :func:`match_grid` matches windows centred on a
 grid of work-grid pixels tile by tile, so memory stays bounded whatever the scene
 size; :class:`TrackingResult` is what ``io.sar.track_sar_files`` and
 ``io.uav.track_uav_files`` return; :func:`pair_times` resolves the acquisition times.
@@ -58,19 +58,44 @@ class AlignedPair:
     of its two pixel sides. The secondary is warped onto it on the fly (GDAL warped VRT,
     bilinear; average when coarser), so memory stays bounded by the window read.
     RGB(A) images become luminance (BT.601 weights); alpha bands and no-data values
-    become NaN. Arrays are float32 (rows, cols).
+    become NaN. Arrays are float32 (rows, cols). Use as a context manager or call
+    :meth:`close`.
 
-    Raises ``ValueError`` if a file cannot be read, has no CRS, has a rotated grid,
-    or if the two images do not overlap.
+    Parameters
+    ----------
+    reference, secondary : str
+        The earlier and the later image (any raster GDAL reads: one band, or RGB(A)),
+        north-up, in any CRS.
+    resolution : float, optional
+        Work-grid pixel size (m); None = the reference's own grid.
+
+    Attributes
+    ----------
+    crs : rasterio.crs.CRS
+        The work grid's CRS (projected).
+    transform : affine.Affine
+        The work grid's transform.
+    width, height : int
+        The work grid's size (px).
+    pixel : (float, float)
+        Work-grid pixel width and height (m).
+    overlap : (float, float, float, float)
+        (left, bottom, right, top) of the two images' overlap in ``crs``.
+
+    Raises
+    ------
+    ValueError
+        If a file cannot be read, has no CRS, has a rotated or not north-up grid, or
+        if the two images do not overlap.
     """
 
-    def __init__(self, ref_path, sec_path, resolution=None):
-        self.paths = (ref_path, sec_path)
-        self.ref = _open(ref_path, "reference")
+    def __init__(self, reference, secondary, resolution=None):
+        self.paths = (reference, secondary)
+        self.reference = _open(reference, "reference")
         try:
-            self.sec = _open(sec_path, "secondary")
+            self.secondary = _open(secondary, "secondary")
         except ValueError:
-            self.ref.close()
+            self.reference.close()
             raise
         self._vrts = []
         try:
@@ -80,7 +105,7 @@ class AlignedPair:
             raise
 
     def _setup(self, resolution):
-        for ds, role in ((self.ref, "reference"), (self.sec, "secondary")):
+        for ds, role in ((self.reference, "reference"), (self.secondary, "secondary")):
             if ds.crs is None:
                 raise ValueError(f"the {role} image {os.path.basename(ds.name)} has no coordinate "
                                  "reference system; assign one first")
@@ -88,39 +113,40 @@ class AlignedPair:
             if t.b != 0 or t.d != 0 or t.e >= 0:
                 raise ValueError(f"the {role} image grid is rotated or not north-up; warp it to "
                                  "a north-up grid first")
-        t = self.ref.transform
-        if self.ref.crs.is_projected:
-            self.crs = self.ref.crs
+        t = self.reference.transform
+        if self.reference.crs.is_projected:
+            self.crs = self.reference.crs
         else:
             # geographic input (SNAP's terrain-correction default is WGS 84 lat/lon):
             # work on the WGS 84 / UTM zone of the scene centre, in metres
-            lon, lat = rasterio.warp.transform(self.ref.crs, "EPSG:4326",
-                                               [(self.ref.bounds.left + self.ref.bounds.right) / 2],
-                                               [(self.ref.bounds.bottom + self.ref.bounds.top) / 2])
+            lon, lat = rasterio.warp.transform(
+                self.reference.crs, "EPSG:4326",
+                [(self.reference.bounds.left + self.reference.bounds.right) / 2],
+                [(self.reference.bounds.bottom + self.reference.bounds.top) / 2])
             self.crs = rasterio.crs.CRS.from_epsg(utm_epsg(lon[0], lat[0]))
-        if self.crs != self.ref.crs:
+        if self.crs != self.reference.crs:
             dst_t, width, height = rasterio.warp.calculate_default_transform(
-                self.ref.crs, self.crs, self.ref.width, self.ref.height, *self.ref.bounds,
-                resolution=float(resolution) if resolution else None)
+                self.reference.crs, self.crs, self.reference.width, self.reference.height,
+                *self.reference.bounds, resolution=float(resolution) if resolution else None)
             if not resolution:  # square pixels of the finer side
                 res = min(abs(dst_t.a), abs(dst_t.e))
                 dst_t, width, height = rasterio.warp.calculate_default_transform(
-                    self.ref.crs, self.crs, self.ref.width, self.ref.height, *self.ref.bounds,
-                    resolution=res)
+                    self.reference.crs, self.crs, self.reference.width, self.reference.height,
+                    *self.reference.bounds, resolution=res)
             self.transform = dst_t
         elif resolution:
             res = float(resolution)
-            width = max(int(round(self.ref.width * abs(t.a) / res)), 1)
-            height = max(int(round(self.ref.height * abs(t.e) / res)), 1)
+            width = max(int(round(self.reference.width * abs(t.a) / res)), 1)
+            height = max(int(round(self.reference.height * abs(t.e) / res)), 1)
             self.transform = Affine(res, 0, t.c, 0, -res, t.f)
         else:
-            width, height = self.ref.width, self.ref.height
+            width, height = self.reference.width, self.reference.height
             self.transform = t
         self.width, self.height = width, height
         self.pixel = (abs(self.transform.a), abs(self.transform.e))
         # overlap in the work CRS
-        sb = rasterio.warp.transform_bounds(self.sec.crs, self.crs, *self.sec.bounds)
-        rb = rasterio.warp.transform_bounds(self.ref.crs, self.crs, *self.ref.bounds)
+        sb = rasterio.warp.transform_bounds(self.secondary.crs, self.crs, *self.secondary.bounds)
+        rb = rasterio.warp.transform_bounds(self.reference.crs, self.crs, *self.reference.bounds)
         rb = rasterio.coords.BoundingBox(*rb)
         ix0, iy0 = max(rb.left, sb[0]), max(rb.bottom, sb[1])
         ix1, iy1 = min(rb.right, sb[2]), min(rb.top, sb[3])
@@ -131,7 +157,7 @@ class AlignedPair:
                 "same area")
         self.overlap = (ix0, iy0, ix1, iy1)
         self.readers = []
-        for ds in (self.ref, self.sec):
+        for ds in (self.reference, self.secondary):
             same = (ds.crs == self.crs and ds.width == self.width and ds.height == self.height
                     and ds.transform.almost_equals(self.transform))
             if same:
@@ -152,7 +178,18 @@ class AlignedPair:
             self.readers.append(vrt)
 
     def overlap_window(self, margin=0):
-        """Window of the work grid covering the overlap of the two images."""
+        """Window of the work grid covering the overlap of the two images.
+
+        Parameters
+        ----------
+        margin : int, default 0
+            Pixels added on every side (clipped to the work grid).
+
+        Returns
+        -------
+        rasterio.windows.Window
+            Possibly empty (width or height 0).
+        """
         inv = ~self.transform
         x0, y0, x1, y1 = self.overlap
         c0, r0 = inv * (x0, y1)
@@ -182,23 +219,44 @@ class AlignedPair:
         return out
 
     def read(self, window):
-        """(reference, secondary) float32 arrays of ``window`` on the work grid, NaN = no data.
+        """Both images' pixels of a window of the work grid.
 
-        Parts of the window outside the work grid are NaN.
+        Parameters
+        ----------
+        window : rasterio.windows.Window
+            Pixel window of the work grid; parts outside it are NaN.
+
+        Returns
+        -------
+        (reference, secondary) : tuple of ndarray
+            float32 (height, width) each, luminance for RGB, NaN = no data.
         """
         return tuple(self._read_one(ds, window) for ds in self.readers)
 
     def tags(self, which):
-        ds = self.ref if which == 0 else self.sec
+        """GDAL tags of one image (dataset tags and band 1's tags).
+
+        Parameters
+        ----------
+        which : {0, 1}
+            0 = reference, 1 = secondary.
+
+        Returns
+        -------
+        dict
+            Tag → value (band tags override dataset tags of the same name).
+        """
+        ds = self.reference if which == 0 else self.secondary
         t = dict(ds.tags())
         t.update(ds.tags(1) or {})
         return t
 
     def close(self):
+        """Close both images and the warped views."""
         for v in self._vrts:
             v.close()
-        self.ref.close()
-        self.sec.close()
+        self.reference.close()
+        self.secondary.close()
 
     def __enter__(self):
         return self
@@ -235,30 +293,32 @@ def pair_times(reference: str, secondary: str, start: Optional[_dt.datetime] = N
     return t0, t1, time_baseline_days(t0, t1)
 
 
-def match_grid(pair: AlignedPair, rows: np.ndarray, cols: np.ndarray, template: int,
+def match_grid(pair: AlignedPair, rows: np.ndarray, cols: np.ndarray, window: int,
                search: int, match: Callable, tile: int,
                progress: Optional[Callable] = None,
                is_canceled: Optional[Callable] = None) -> MatchResult:
-    """Template matching on a grid of work-grid pixels, tile by tile.
+    """Window matching on a grid of work-grid pixels, tile by tile.
 
     Parameters
     ----------
     pair : AlignedPair
         The open image pair.
     rows, cols : ndarray, int (n_rows,), (n_cols,)
-        Work-grid pixel rows and columns of the template centres (a template spans
-        pixels ``c − template//2 .. c − template//2 + template − 1``).
-    template : int
-        Template (matching window) size in pixels.
+        Work-grid pixel rows and columns of the window centres (a window spans
+        pixels ``c − window//2 .. c − window//2 + window − 1``).
+    window : int
+        Matching window side in pixels (the UAV template, the SAR registration
+        window).
     search : int
         Search range in pixels each side.
     match : callable
         ``match(reference, secondary, rows, cols, progress) -> MatchResult``: matches
-        the templates centred on ``rows`` × ``cols`` (pixel coordinates inside the two
+        the windows centred on ``rows`` × ``cols`` (pixel coordinates inside the two
         float32 tile arrays, NaN = no data); returns results in row-major order.
     tile : int
         Grid points per tile side: a read holds two tiles of about
-        ``(tile · spacing + template + 2 · search)²`` float32 pixels.
+        ``(tile · step + window + 2 · search)²`` float32 pixels (``step`` the grid
+        step in pixels).
     progress, is_canceled : callable, optional
         ``progress(fraction)`` and ``is_canceled()``; cancelling raises
         ``core.Canceled`` between tiles.
@@ -273,7 +333,7 @@ def match_grid(pair: AlignedPair, rows: np.ndarray, cols: np.ndarray, template: 
     fields = {f: np.full((n_r, n_c), np.nan) for f in ("dr", "dc", "peak", "snr")}
     status = np.full((n_r, n_c), 1, dtype=np.int8)
     tiles = [(a, b) for a in range(0, n_r, tile) for b in range(0, n_c, tile)]
-    half = template // 2
+    half = window // 2
 
     def report(f):
         if progress is not None:
@@ -283,10 +343,10 @@ def match_grid(pair: AlignedPair, rows: np.ndarray, cols: np.ndarray, template: 
         check_canceled(is_canceled)
         rr, cc = rows[a:a + tile], cols[b:b + tile]
         r_lo, c_lo = int(rr[0]) - half - search, int(cc[0]) - half - search
-        r_hi = int(rr[-1]) - half + template + search
-        c_hi = int(cc[-1]) - half + template + search
-        ref, sec = pair.read(Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo))
-        res = match(ref, sec, rr - r_lo, cc - c_lo,
+        r_hi = int(rr[-1]) - half + window + search
+        c_hi = int(cc[-1]) - half + window + search
+        reference, secondary = pair.read(Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo))
+        res = match(reference, secondary, rr - r_lo, cc - c_lo,
                     lambda f, k=k: report((k + f) / len(tiles)))
         shp = (len(rr), len(cc))
         sl = (slice(a, a + tile), slice(b, b + tile))
@@ -316,7 +376,8 @@ class TrackingResult:
     search_px : int
         Search range each side (work-grid pixels).
     template_px : int
-        Template (matching window) size (work-grid pixels).
+        Matching window side (work-grid pixels; the UAV template, the SAR
+        registration window).
     step_px : float
         Spacing of the matched grid points (work-grid pixels).
     pixel : (float, float)
@@ -326,7 +387,7 @@ class TrackingResult:
     rejected : dict
         Cause → number of grid points rejected for it.
     n_points : int
-        Grid points (SAR nodes, UAV templates) matched.
+        Grid points (SAR nodes, UAV window centres) matched.
     info : dict
         Sensor-specific figures (e.g. backscatter scale, flag counts).
     points : dict or None

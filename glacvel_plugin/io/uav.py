@@ -80,7 +80,6 @@ def track_uav_files(reference: str, secondary: str, output: str,
     progress, is_canceled : callable, optional
         ``progress(fraction 0..1)``; ``is_canceled()`` → True stops with
         ``core.Canceled`` and nothing written.
-
     extra_tags : dict, optional
         Further product tags (e.g. the dataset job's key).
 

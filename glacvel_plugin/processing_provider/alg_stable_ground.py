@@ -4,7 +4,8 @@
 ``glacvel:stable_ground_error`` reports the residual statistics (and GLAFT's
 metrics) and writes a copy of the product with per-pixel error bands
 (``vx_error``, ``vy_error``, ``v_error``) for fusion. The maths is in
-:mod:`glacvel_plugin.core.stable_ground`.
+:mod:`glacvel_plugin.core.stable_ground`; the corrected product is written by
+:func:`glacvel_plugin.io.stable_ground.correct_product`.
 """
 import math
 import os

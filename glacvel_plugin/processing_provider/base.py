@@ -1,4 +1,16 @@
-"""Base class and shared parameter helpers of the glacvel Processing algorithms."""
+"""Base class and shared helpers of the glacvel Processing algorithms.
+
+:class:`GlacvelAlgorithm` gives every algorithm its group, ``tr``, help page and the
+styling of its outputs on load, and runs its ``process`` through
+:func:`guarded_run`: the output guard and run-level output transaction of
+:mod:`glacvel_plugin.io.guard`, with ``ValueError``, ``OSError``, ``MemoryError`` and
+``core.Canceled`` turned into ``QgsProcessingException`` messages that name the
+user's files (docs/architecture.md). Helpers: :func:`callbacks` and
+:class:`ProgressLog` (``progress``/``is_canceled`` callables for ``core`` and
+``io``), parameter readers (:func:`optional_datetime`, :func:`layer_path`,
+:func:`field_number`, :func:`source_label`) and :func:`describe_bad_inputs`
+(messages for unreadable inputs).
+"""
 import configparser as _configparser
 import datetime as _dt
 import gc
