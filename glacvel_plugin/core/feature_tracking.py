@@ -37,6 +37,7 @@ from scipy import ndimage
 import scipy.fft as sfft
 
 from . import check_canceled
+from .filters import window_sums
 
 # status codes of a match (one per template)
 OK = 0
@@ -99,13 +100,6 @@ def orientation_image(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _box_sum(a: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Sums of every h×w window of ``a`` ('valid' positions) from a summed-area table."""
-    s = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=np.float64)
-    np.cumsum(np.cumsum(a, axis=0), axis=1, out=s[1:, 1:])
-    return s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
-
-
 def _zero_nodata(s: np.ndarray):
     """(``s`` with no data (non-finite) set to 0, bool mask of the no-data pixels)."""
     bad = ~np.isfinite(s)
@@ -116,7 +110,7 @@ def _nan_where_nodata(c: np.ndarray, bad: np.ndarray, h: int, w: int) -> None:
     """Set to NaN (in place) the positions of surface ``c`` whose h×w window touches
     a no-data pixel of ``bad`` (the mask of :func:`_zero_nodata`)."""
     if bad.any():
-        c[_box_sum(bad.astype(np.float64), h, w) > 0.5] = np.nan
+        c[window_sums(bad.astype(np.float64), h, w) > 0.5] = np.nan
 
 
 def _xcorr_valid(s: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -151,8 +145,8 @@ def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     tnorm = np.sqrt(np.sum(t0 * t0))
     num = _xcorr_valid(s, t0)
     n = float(h * w)
-    ssum = _box_sum(s, h, w)
-    ssq = _box_sum(s * s, h, w)
+    ssum = window_sums(s, h, w)
+    ssq = window_sums(s * s, h, w)
     var = ssq - ssum * ssum / n
     scale = np.sqrt(np.maximum(var, 0.0)) * tnorm
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -32,17 +32,74 @@ from scipy import ndimage
 PREFILTERS = ("none", "highpass", "wallis", "orientation")
 
 
-def _nan_blur(a: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur that ignores NaN (normalised convolution); NaN stays NaN."""
+def nan_gaussian_filter(a: np.ndarray, sigma: float, mode: str = "reflect",
+                        truncate: float = 4.0) -> np.ndarray:
+    """Gaussian low-pass that ignores no data (normalised convolution).
+
+    The image with no data set to 0 and the validity mask are both blurred, and the
+    first is divided by the second, so no-data pixels neither pull the mean towards 0
+    nor spread: NaN stays NaN and no new NaN appear.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Image, float (rows, cols); NaN (or ±inf) = no data. The output keeps its
+        dtype (float32 stays float32).
+    sigma : float
+        Standard deviation of the Gaussian, px.
+    mode : str, optional
+        Edge handling of :func:`scipy.ndimage.gaussian_filter` (``"reflect"``,
+        ``"nearest"``, ...).
+    truncate : float, optional
+        Kernel half-width in standard deviations.
+
+    Returns
+    -------
+    numpy.ndarray
+        Smoothed image, same shape and dtype as ``a``; NaN where ``a`` is not finite.
+
+    References
+    ----------
+    Knutsson, H. & Westin, C.-F. (1993). Normalized and differential convolution.
+    Proc. IEEE CVPR, 515-523.
+    """
     valid = np.isfinite(a)
     if valid.all():
-        return ndimage.gaussian_filter(a, sigma, mode="reflect")
-    filled = np.where(valid, a, 0.0).astype(np.float32)
-    num = ndimage.gaussian_filter(filled, sigma, mode="reflect")
-    den = ndimage.gaussian_filter(valid.astype(np.float32), sigma, mode="reflect")
+        return ndimage.gaussian_filter(a, sigma, mode=mode, truncate=truncate)
+    filled = np.where(valid, a, 0.0).astype(a.dtype)
+    num = ndimage.gaussian_filter(filled, sigma, mode=mode, truncate=truncate)
+    den = ndimage.gaussian_filter(valid.astype(a.dtype), sigma, mode=mode, truncate=truncate)
     out = num / np.maximum(den, 1e-6)
     out[~valid] = np.nan
     return out
+
+
+def window_sums(a: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Sum of every ``h`` × ``w`` window of ``a``, from a summed-area table.
+
+    The cost is two cumulative sums and four look-ups per output, whatever the window
+    size (the denominators of fast normalised cross-correlation).
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Real array (rows, cols), finite (set no data to 0 first).
+    h, w : int
+        Window height and width, px, ``1 <= h <= rows``, ``1 <= w <= cols``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (rows − h + 1, cols − w + 1): element ``[i, j]`` is
+        ``a[i:i+h, j:j+w].sum()`` ('valid' positions only).
+
+    References
+    ----------
+    Lewis, J. P. (1995). Fast normalized cross-correlation. Vision Interface, 120-123.
+    """
+    s = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=np.float64)
+    np.cumsum(np.cumsum(a, axis=0), axis=1, out=s[1:, 1:])
+    return s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
 
 
 def _nan_box(a: np.ndarray, size: int) -> np.ndarray:
@@ -77,7 +134,7 @@ def prefilter(image: np.ndarray, kind: str = "highpass", sigma: float = 1.5,
     if kind == "none":
         return a.copy()
     if kind == "highpass":
-        return (a - _nan_blur(a, sigma)).astype(np.float32)
+        return (a - nan_gaussian_filter(a, sigma)).astype(np.float32)
     if kind == "wallis":
         m = _nan_box(a, size)
         v = np.maximum(_nan_box(a * a, size) - m * m, 0.0)

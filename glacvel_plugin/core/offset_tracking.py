@@ -38,6 +38,7 @@ import numpy as np
 from scipy import ndimage
 
 from .feature_tracking import MatchResult, match_templates
+from .filters import nan_gaussian_filter
 from .validation import NODE_GRID_RULE, normalized_median_test
 
 SCALE_POWER = "power"
@@ -139,15 +140,7 @@ def speckle_smooth(log_amp: np.ndarray, sigma: float) -> np.ndarray:
     a = np.asarray(log_amp, dtype=np.float64)
     if not sigma or sigma <= 0:
         return a
-    ok = np.isfinite(a)
-    if ok.all():
-        return ndimage.gaussian_filter(a, float(sigma), mode="nearest", truncate=3.0)
-    num = ndimage.gaussian_filter(np.where(ok, a, 0.0), float(sigma), mode="nearest", truncate=3.0)
-    den = ndimage.gaussian_filter(ok.astype(np.float64), float(sigma), mode="nearest", truncate=3.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = num / den
-    out[~ok] = np.nan
-    return out
+    return nan_gaussian_filter(a, float(sigma), mode="nearest", truncate=3.0)
 
 
 def sar_preprocess(scale: str, speckle_sigma: float = 0.7) -> Callable[[np.ndarray], np.ndarray]:
