@@ -1,14 +1,14 @@
 """Template matching on a regular grid (ImGRAFT-style feature tracking) and block aggregation.
 
 The method follows ImGRAFT (Messerli & Grinsted 2015, Geosci. Instrum. Method. Data
-Syst. 4, 23-34): a square *template* (chip) is cut from the reference image around
+Syst. 4, 23-34): a square *window* is cut from the reference image around
 each grid point; it is slid over a *search area* of the secondary image that extends
 ``search`` pixels each side (set from the maximum speed times the time baseline Δt);
 the similarity surface is either
 
 * ``'ncc'`` - normalised cross-correlation (Lewis 1995: numerator by FFT, the local
   sums of the search area by summed-area tables, so the cost does not depend on how
-  far the template is slid), values in [-1, 1]; or
+  far the window is slid), values in [-1, 1]; or
 * ``'oc'`` - orientation correlation (Fitch et al. 2002; Heid & Kääb 2012, Remote Sens.
   Environ. 118, 339-355): the images are replaced by unit complex gradient directions
   and the real part of their mean product is taken, values in [-1, 1].
@@ -39,12 +39,12 @@ import scipy.fft as sfft
 from . import check_canceled
 from .filters import window_sums
 
-# status codes of a match (one per template)
+# status codes of a match (one per window)
 OK = 0
-NODATA = 1          # template has no data / falls outside the reference
-LOW_CONTRAST = 2    # template (or every search position) has no texture
+NODATA = 1          # window has no data / falls outside the reference
+LOW_CONTRAST = 2    # window (or every search position) has no texture
 AT_BORDER = 3       # best match on the edge of the search area (or next to no data there)
-BELOW_THRESHOLD = 4  # peak or SNR below the quality thresholds
+BELOW_THRESHOLD = 4  # peak or peak ratio below the quality thresholds
 STATUS_TEXT = {OK: "ok", NODATA: "no data", LOW_CONTRAST: "no texture",
                AT_BORDER: "peak at search limit", BELOW_THRESHOLD: "below quality threshold"}
 
@@ -53,7 +53,7 @@ METHODS = ("ncc", "oc")
 
 @dataclass
 class MatchResult:
-    """Result of :func:`match_templates` for ``n`` templates.
+    """Result of :func:`track_windows` for ``n`` windows.
 
     Attributes
     ----------
@@ -63,7 +63,7 @@ class MatchResult:
     peak : float64 (n,)
         Similarity at the sub-pixel peak (NCC or OC, in [-1, 1]); NaN where no
         surface could be computed.
-    snr : float64 (n,)
+    peak_ratio : float64 (n,)
         Peak ratio: peak divided by the mean absolute similarity over the search
         surface (ImGRAFT's signal-to-noise measure); NaN where no surface.
     status : int8 (n,)
@@ -73,7 +73,7 @@ class MatchResult:
     dr: np.ndarray
     dc: np.ndarray
     peak: np.ndarray
-    snr: np.ndarray
+    peak_ratio: np.ndarray
     status: np.ndarray
 
     @property
@@ -130,17 +130,17 @@ def _xcorr_valid(s: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out[:H - h + 1, :W - w + 1]
 
 
-def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
-    """Normalised cross-correlation of ``template`` at every position inside ``search``.
+def ncc_surface(window: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Normalised cross-correlation of ``window`` at every position inside ``area``.
 
-    ``template``: float (h, w) without NaN. ``search``: float (H, W), H ≥ h, W ≥ w,
+    ``window``: float (h, w) without NaN. ``area``: float (H, W), H ≥ h, W ≥ w,
     NaN = no data. Returns float64 (H-h+1, W-w+1): element ``[i, j]`` is the NCC of the
-    template with ``search[i:i+h, j:j+w]``; NaN where that window touches no data or
+    window with ``area[i:i+h, j:j+w]``; NaN where that window touches no data or
     has zero variance. Numerator by FFT, denominators by summed-area tables (Lewis 1995).
     """
-    t = np.asarray(template, dtype=np.float64)
+    t = np.asarray(window, dtype=np.float64)
     h, w = t.shape
-    s, bad = _zero_nodata(np.asarray(search, dtype=np.float64))
+    s, bad = _zero_nodata(np.asarray(area, dtype=np.float64))
     t0 = t - t.mean()
     tnorm = np.sqrt(np.sum(t0 * t0))
     num = _xcorr_valid(s, t0)
@@ -158,16 +158,16 @@ def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     return np.clip(c, -1.0, 1.0, out=c)
 
 
-def oc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
+def oc_surface(window: np.ndarray, area: np.ndarray) -> np.ndarray:
     """Orientation correlation of complex orientation images (see :func:`orientation_image`).
 
-    ``template`` complex (h, w) without NaN; ``search`` complex (H, W), NaN = no data.
+    ``window`` complex (h, w) without NaN; ``area`` complex (H, W), NaN = no data.
     Returns float64 (H-h+1, W-w+1): Re(Σ conj(t)·s) / (h·w) in [-1, 1]; NaN where the
     window touches no data.
     """
-    t = np.asarray(template, dtype=np.complex128)
+    t = np.asarray(window, dtype=np.complex128)
     h, w = t.shape
-    s, bad = _zero_nodata(np.asarray(search, dtype=np.complex128))
+    s, bad = _zero_nodata(np.asarray(area, dtype=np.complex128))
     c = _xcorr_valid(s, t).real / float(h * w)
     _nan_where_nodata(c, bad, h, w)
     return np.clip(c, -1.0, 1.0, out=c)
@@ -246,24 +246,24 @@ def _prepare(a: np.ndarray, method: str, preprocess: Optional[Callable]) -> np.n
     return a
 
 
-def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.ndarray,
-                    template: int, search: int, method: str = "ncc", min_peak: float = -1.0,
-                    min_snr: float = 0.0, oversample: int = 16,
-                    prior: Optional[np.ndarray] = None,
-                    preprocess: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                    progress: Optional[Callable[[float], None]] = None,
-                    is_canceled: Optional[Callable[[], bool]] = None) -> MatchResult:
-    """Match a template around each centre of ``reference`` within ``secondary``.
+def track_windows(reference: np.ndarray, secondary: np.ndarray, centres: np.ndarray,
+                  window: int, search: int, method: str = "ncc", min_peak: float = -1.0,
+                  min_peak_ratio: float = 0.0, oversample: int = 16,
+                  prior: Optional[np.ndarray] = None,
+                  preprocess: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                  progress: Optional[Callable[[float], None]] = None,
+                  is_canceled: Optional[Callable[[], bool]] = None) -> MatchResult:
+    """Match a window around each centre of ``reference`` within ``secondary``.
 
     Parameters
     ----------
     reference, secondary : float (rows, cols), same grid and shape, NaN = no data.
-    centres : int (n, 2) row, col of the template centres; the template covers rows
-        ``r - template//2`` .. ``r - template//2 + template - 1`` (same for columns).
-    template : template (chip) size in pixels, ≥ 4.
+    centres : int (n, 2) row, col of the window centres; the window covers rows
+        ``r - window//2`` .. ``r - window//2 + window - 1`` (same for columns).
+    window : window size in pixels, ≥ 4.
     search : search range in pixels each side (offsets -search..+search are tried), ≥ 1.
     method : ``'ncc'`` or ``'oc'`` (see module docstring).
-    min_peak, min_snr : quality thresholds; matches below get :data:`BELOW_THRESHOLD`.
+    min_peak, min_peak_ratio : quality thresholds; matches below get :data:`BELOW_THRESHOLD`.
     oversample : sub-pixel oversampling factor of the similarity surface.
     prior : optional int (n, 2) offsets (rows, cols) the search is centred on.
     preprocess : optional callable applied to both arrays before matching (for example
@@ -280,15 +280,15 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
     if ref.ndim != 2 or ref.shape != sec.shape:
         raise ValueError(f"reference {ref.shape} and secondary {sec.shape} must be 2-D arrays on "
                          "the same grid; regrid the secondary onto the reference first")
-    template = int(template)
+    window = int(window)
     search = int(search)
-    if template < 4:
-        raise ValueError(f"template size {template} px is too small; use at least 4 px")
+    if window < 4:
+        raise ValueError(f"window size {window} px is too small; use at least 4 px")
     if search < 1:
         raise ValueError(f"search range {search} px must be at least 1 px; raise the maximum speed")
-    if template > min(ref.shape):
-        raise ValueError(f"template of {template} px is larger than the image ({ref.shape[0]}×"
-                         f"{ref.shape[1]} px); use a smaller template/window or a larger image")
+    if window > min(ref.shape):
+        raise ValueError(f"window of {window} px is larger than the image ({ref.shape[0]}×"
+                         f"{ref.shape[1]} px); use a smaller window or a larger image")
     centres = np.asarray(centres, dtype=np.int64).reshape(-1, 2)
     n = len(centres)
     R = _prepare(ref, method, preprocess)
@@ -297,9 +297,9 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
     dr = np.full(n, np.nan)
     dc = np.full(n, np.nan)
     peak = np.full(n, np.nan)
-    snr = np.full(n, np.nan)
+    peak_ratio = np.full(n, np.nan)
     status = np.full(n, NODATA, dtype=np.int8)
-    half = template // 2
+    half = window // 2
     rows, cols = ref.shape
     if prior is None:
         prior = np.zeros((n, 2), dtype=np.int64)
@@ -310,9 +310,9 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             check_canceled(is_canceled)
         r0 = int(centres[k, 0]) - half
         c0 = int(centres[k, 1]) - half
-        if r0 < 0 or c0 < 0 or r0 + template > rows or c0 + template > cols:
+        if r0 < 0 or c0 < 0 or r0 + window > rows or c0 + window > cols:
             continue
-        t = R[r0:r0 + template, c0:c0 + template]
+        t = R[r0:r0 + window, c0:c0 + window]
         if not np.all(np.isfinite(t)):
             continue
         if method == "ncc":
@@ -324,7 +324,7 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             continue
         sr0 = r0 + int(prior[k, 0]) - search
         sc0 = c0 + int(prior[k, 1]) - search
-        size = template + 2 * search
+        size = window + 2 * search
         win = np.full((size, size), nodata_val, dtype=S.dtype)
         a0, a1 = max(sr0, 0), min(sr0 + size, rows)
         b0, b1 = max(sc0, 0), min(sc0 + size, cols)
@@ -336,7 +336,7 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             status[k] = LOW_CONTRAST if np.isfinite(win).all() else NODATA
             continue
         i, j = np.unravel_index(int(np.nanargmax(c)), c.shape)
-        snr[k] = float(c[i, j]) / max(float(np.nanmean(np.abs(c))), 1e-12)
+        peak_ratio[k] = float(c[i, j]) / max(float(np.nanmean(np.abs(c))), 1e-12)
         if (i == 0 or j == 0 or i == c.shape[0] - 1 or j == c.shape[1] - 1
                 or not np.isfinite(c[i - 1:i + 2, j - 1:j + 2]).all()):
             # on the edge of the search area, or of its part with data: the true peak
@@ -346,7 +346,7 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             continue
         pi, pj, pv = subpixel_peak(c, i, j, oversample)
         peak[k] = min(pv, 1.0)
-        if peak[k] < min_peak or snr[k] < min_snr:
+        if peak[k] < min_peak or peak_ratio[k] < min_peak_ratio:
             status[k] = BELOW_THRESHOLD
             continue
         dr[k] = pi - search + prior[k, 0]
@@ -356,39 +356,39 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             progress(k / max(n, 1))
     if progress is not None:
         progress(1.0)
-    return MatchResult(dr, dc, peak, snr, status)
+    return MatchResult(dr, dc, peak, peak_ratio, status)
 
 
-def grid_centres(shape: Tuple[int, int], template: int, step: int,
+def grid_centres(shape: Tuple[int, int], window: int, step: int,
                  margin: int = 0,
                  origin: Tuple[int, int] = (0, 0)) -> Tuple[np.ndarray, np.ndarray]:
-    """Row and column centre coordinates of a regular grid of templates inside ``shape``.
+    """Row and column centre coordinates of a regular grid of windows inside ``shape``.
 
-    Centres start at ``origin + template//2 + margin`` and advance by ``step`` px while
-    the template (plus ``margin``) stays inside. Returns two int64 1-D arrays (rows,
+    Centres start at ``origin + window//2 + margin`` and advance by ``step`` px while
+    the window (plus ``margin``) stays inside. Returns two int64 1-D arrays (rows,
     cols); empty when nothing fits.
     """
-    half = template // 2
+    half = window // 2
     lo_r, lo_c = origin[0] + half + margin, origin[1] + half + margin
-    hi_r = shape[0] - (template - half) - margin
-    hi_c = shape[1] - (template - half) - margin
+    hi_r = shape[0] - (window - half) - margin
+    hi_c = shape[1] - (window - half) - margin
     r = np.arange(lo_r, hi_r + 1, max(int(step), 1), dtype=np.int64)
     c = np.arange(lo_c, hi_c + 1, max(int(step), 1), dtype=np.int64)
     return r, c
 
 
 def map_grid(bounds: Tuple[float, float, float, float], margin: float,
-             spacing: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Map coordinates of a regular grid of multiples of ``spacing`` inside ``bounds``.
+             step: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Map coordinates of a regular grid of multiples of ``step`` inside ``bounds``.
 
     Parameters
     ----------
     bounds : (left, bottom, right, top)
         Area in map units (metres) of a north-up grid, e.g. the overlap of two images.
     margin : float
-        Distance (metres) the grid points keep from every side (half a template).
-    spacing : float
-        Grid spacing (metres, > 0); the points are multiples of it, so grids of
+        Distance (metres) the grid points keep from every side (half a window).
+    step : float
+        Grid step (metres, > 0); the points are multiples of it, so grids of
         different pairs coincide.
 
     Returns
@@ -399,8 +399,8 @@ def map_grid(bounds: Tuple[float, float, float, float], margin: float,
         Northing of the rows, north to south. Either is empty when nothing fits.
     """
     x0, y0, x1, y1 = bounds
-    gx = np.arange(math.ceil((x0 + margin) / spacing) * spacing, x1 - margin + 1e-9, spacing)
-    gy = np.arange(math.floor((y1 - margin) / spacing) * spacing, y0 + margin - 1e-9, -spacing)
+    gx = np.arange(math.ceil((x0 + margin) / step) * step, x1 - margin + 1e-9, step)
+    gy = np.arange(math.floor((y1 - margin) / step) * step, y0 + margin - 1e-9, -step)
     return gx, gy
 
 
@@ -431,7 +431,7 @@ def aggregation_grid(x: np.ndarray, y: np.ndarray,
     return x0, y0, (rows, cols)
 
 
-def search_range_px(max_speed: float, dt_days: float, pixel_size: float, minimum: int = 2) -> int:
+def search_from_speed(max_speed: float, dt_days: float, pixel_size: float, minimum: int = 2) -> int:
     """Search range in pixels each side: ceil(MAX_SPEED [m/d] · Δt [d] / pixel size [m]) + 1.
 
     The extra pixel keeps the fastest expected offset off the edge of the

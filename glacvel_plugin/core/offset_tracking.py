@@ -37,7 +37,7 @@ from typing import Callable, Mapping, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
-from .feature_tracking import MatchResult, match_templates
+from .feature_tracking import MatchResult, track_windows
 from .filters import nan_gaussian_filter
 from .validation import NODE_GRID_RULE, normalized_median_test
 
@@ -169,16 +169,16 @@ class NodeField:
 
 ENGINES = ("glacvel", "correlation")
 """Matching engines of :func:`track_nodes`: ``'glacvel'`` =
-:func:`.feature_tracking.match_templates` (default), ``'correlation'`` = the optical chain's batched
+:func:`.feature_tracking.track_windows` (default), ``'correlation'`` = the optical chain's batched
 :func:`glacvel_plugin.core.correlation.match_windows` (method ``'ncc'``)."""
 
 
 def auto_step(resolution: float, pixel: float, window: int) -> int:
-    """Default node spacing (px): the output resolution in pixels, but at least window/8.
+    """Default node step (px): the output resolution in pixels, but at least window/8.
 
     With 10 m GRD pixels a 30 m grid would put 128 px windows 3 px apart (98 % overlap:
     neighbouring measurements share almost all pixels and are not independent, at ~40×
-    the run time of a window/8 spacing). SNAP's default grid is 40 px.
+    the run time of a window/8 step). SNAP's default grid is 40 px.
     """
     return max(1, int(round(resolution / pixel)), int(window) // 8)
 
@@ -201,7 +201,7 @@ def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndar
     with ``'glacvel'``, 0.097-0.10 px with ``'correlation'``; on the real Sentinel-1
     pair (search ±69 px) ``'correlation'`` rejects every window whose search area
     touches the scene edge (64 % of nodes kept against 98 %) and reports no peak
-    ratio (``snr`` is NaN). Hence the default.
+    ratio (``peak_ratio`` is NaN). Hence the default.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -220,9 +220,9 @@ def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndar
             progress(1.0)
         return MatchResult(m.dr.astype(np.float64), m.dc.astype(np.float64),
                            m.quality.astype(np.float64), np.full(len(centres), np.nan), status)
-    return match_templates(reference, secondary, centres, window, search, method="ncc",
-                           oversample=oversample, preprocess=pre,
-                           progress=progress, is_canceled=is_canceled)
+    return track_windows(reference, secondary, centres, window, search, method="ncc",
+                         oversample=oversample, preprocess=pre,
+                         progress=progress, is_canceled=is_canceled)
 
 
 def _nan_box_mean(a: np.ndarray, ok: np.ndarray, size: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -273,7 +273,7 @@ def postprocess_nodes(result: MatchResult, shape: Tuple[int, int], threshold: fl
     rejected["below correlation threshold"] = int(np.count_nonzero(low))
     ok &= ~low
     if min_peak_ratio and min_peak_ratio > 0:
-        weak = ok & ~(result.snr.reshape(shape) >= min_peak_ratio)
+        weak = ok & ~(result.peak_ratio.reshape(shape) >= min_peak_ratio)
         rejected["below peak ratio"] = int(np.count_nonzero(weak))
         ok &= ~weak
     if max_offset_px is not None:

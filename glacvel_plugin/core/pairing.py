@@ -29,8 +29,8 @@ from .velocity import baseline_days
 OPTICAL_FAMILIES = {"L8": "Landsat", "L9": "Landsat", "S2": "S2"}
 """Sensor code → pairing family for optical scenes (Landsat-8/9 pair together)."""
 
-S1_BASELINES_DAYS = (24.0, 36.0)
-"""Sentinel-1 time baselines proposed by default (two and three 12-day revisits)."""
+S1_DT_DAYS = (24.0, 36.0)
+"""Sentinel-1 Δt (days) proposed by default (two and three 12-day revisits)."""
 
 
 @dataclass
@@ -144,18 +144,18 @@ def propose_optical_pairs(cands: Sequence[Candidate], max_cloud: Optional[float]
     return pairs
 
 
-def propose_s1_pairs(cands: Sequence[Candidate], baselines: Sequence[float] = S1_BASELINES_DAYS,
+def propose_s1_pairs(cands: Sequence[Candidate], dt_days: Sequence[float] = S1_DT_DAYS,
                      tolerance_days: float = 1.0) -> List[Pair]:
-    """Sentinel-1 pairs whose Δt is one of ``baselines`` (days, ± ``tolerance_days``).
+    """Sentinel-1 pairs whose Δt is one of ``dt_days`` (days, ± ``tolerance_days``).
 
     Only scenes of the same relative orbit (``footprint``) pair. Each scene gets at
-    most one partner per baseline (the one closest to the nominal Δt).
+    most one partner per Δt (the one closest to the nominal Δt).
     """
     pairs: List[Pair] = []
     s1 = [c for c in cands if c.sensor == "S1"]
     for group in _groups(s1).values():
         for i, ref in enumerate(group):
-            for base in baselines:
+            for base in dt_days:
                 best = None
                 for sec in group[i + 1:]:
                     err = abs(baseline_days(ref.time, sec.time) - base)
@@ -179,13 +179,13 @@ def propose_uav_pairs(cands: Sequence[Candidate]) -> List[Pair]:
 
 
 def propose_pairs(cands: Sequence[Candidate], max_cloud: Optional[float] = 30.0,
-                  s1_baselines: Sequence[float] = S1_BASELINES_DAYS) -> List[Pair]:
+                  s1_dt_days: Sequence[float] = S1_DT_DAYS) -> List[Pair]:
     """All proposals: optical monthly first–last, Sentinel-1 24/36-day, UAV consecutive.
 
     Returns pairs sorted by (reference time, secondary time). Scenes without a time
     must be left out by the caller (they cannot be paired).
     """
-    pairs = (propose_optical_pairs(cands, max_cloud) + propose_s1_pairs(cands, s1_baselines)
+    pairs = (propose_optical_pairs(cands, max_cloud) + propose_s1_pairs(cands, s1_dt_days)
              + propose_uav_pairs(cands))
     pairs.sort(key=lambda p: (p.reference.time, p.secondary.time, str(p.reference.key)))
     return pairs
