@@ -16,7 +16,9 @@ The rules follow the monthly multi-source chain glacvel reproduces (see
 
 Scenes are paired only within one footprint (WRS path/row, MGRS tile, S1 relative
 orbit; UAV scenes without a footprint share one group). Times are naive UTC
-``datetime`` objects. Nothing here reads files; ``glacvel_plugin.io.scenes`` does.
+``datetime`` objects. Nothing here reads files: ``glacvel_plugin.io.catalogue`` scans a
+folder (times and footprints from ``glacvel_plugin.io.scenes``) and builds the
+:class:`Candidate` list.
 """
 from __future__ import annotations
 
