@@ -12,7 +12,10 @@ a co-registration offset common to the scene plus noise. This module
 * fits a constant (median) offset or a plane (:func:`fit_offset`), refusing the
   plane when stable ground does not span the scene (:func:`plane_span`);
 * summarises residuals (:func:`component_stats`: n, mean, median, std, NMAD, RMSE,
-  normality test);
+  normality test) and propagates component errors to the speed error
+  (:func:`velocity_error`, as ITS_LIVE);
+* derives stable ground from glacier outlines (:func:`outside_outlines`: pixels
+  farther than a buffer from any ice);
 * computes the two GLAFT metrics (Zheng et al. 2023, The Cryosphere 17, 4063-4078,
   doi:10.5194/tc-17-4063-2023): metric 1, the 2-sigma contour half-ranges of an
   Epanechnikov kernel density of stable-ground (vx, vy) (:func:`kde_half_ranges`,
