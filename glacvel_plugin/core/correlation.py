@@ -53,6 +53,8 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 import scipy.fft as sfft
 
+from .filters import window_sums
+
 METHODS = ("phase", "ncc")
 """Engines of :func:`match_windows`; the dense engines ``lk`` (:func:`lucas_kanade_search`)
 and the default ``lk_phase`` (:func:`deformable_search`) work on a grid of windows."""
@@ -390,9 +392,7 @@ def _box_variance(sec: np.ndarray, n: int) -> np.ndarray:
         x = np.nan_to_num(sec[c].astype(np.float64), nan=0.0)
         x -= x.mean()
         for power, sign in ((2, 1.0), (1, None)):
-            S = np.zeros((h + 1, w + 1))
-            np.cumsum(np.cumsum(x ** power, axis=0), axis=1, out=S[1:, 1:])
-            box = S[n:, n:] - S[:-n, n:] - S[n:, :-n] + S[:-n, :-n]
+            box = window_sums(x ** power, n, n)
             if sign is not None:
                 out += box
             else:
