@@ -12,6 +12,18 @@ class Canceled(Exception):
 
 
 def check_canceled(is_canceled) -> None:
-    """Raise :class:`Canceled` when the optional ``is_canceled()`` callable returns True."""
+    """Raise :class:`Canceled` when the optional ``is_canceled()`` callable returns True.
+
+    Parameters
+    ----------
+    is_canceled : callable or None
+        ``is_canceled() -> bool``, e.g. a Processing feedback's ``isCanceled``; None
+        never cancels.
+
+    Raises
+    ------
+    Canceled
+        When ``is_canceled()`` returns True.
+    """
     if is_canceled is not None and is_canceled():
         raise Canceled()

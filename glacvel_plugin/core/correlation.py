@@ -2,7 +2,8 @@
 the dense Lucas-Kanade engines (``lk``, and ``lk_phase``, the default of the pipeline:
 :func:`deformable_search`).
 
-Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tracker)
+Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tracker's
+``'correlation'`` engine)
 ---------------------------------------------------------------------------------
 ``match_windows(ref, sec, rows, cols, window, prior_dr, prior_dc, method, radius, ...)``
     measures, for every reference window, where its content lies in the secondary
@@ -10,7 +11,8 @@ Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tr
     the same ground position in both), NaN = no data. ``rows``/``cols`` (int, shape
     (n,)) are the top-left corners of the reference windows (``window`` × ``window``
     px). The secondary window is taken at the same corner plus the integer prior offset
-    (``prior_dr``, ``prior_dc``), and the peak is searched within ``radius`` px of it.
+    (``prior_dr``, ``prior_dc``), and the peak is searched within ``radius`` px of it
+    (the search range).
     The result (:class:`Match`) holds the total displacement (prior + measured) in
     pixels, ``dr`` down the rows and ``dc`` along the columns (secondary position minus
     reference position), and a ``quality`` in [-1, 1]; NaN where a window touches no
@@ -53,6 +55,8 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 import scipy.fft as sfft
 
+from .filters import window_sums
+
 METHODS = ("phase", "ncc")
 """Engines of :func:`match_windows`; the dense engines ``lk`` (:func:`lucas_kanade_search`)
 and the default ``lk_phase`` (:func:`deformable_search`) work on a grid of windows."""
@@ -62,13 +66,18 @@ _DEFAULT_BUDGET = 256 * 2 ** 20  # bytes of temporary arrays per batch
 
 @dataclass
 class Match:
-    """Result of :func:`match_windows` (all float32, shape (n,)).
+    """Result of :func:`match_windows` and the dense engines.
 
-    ``dr``, ``dc``: displacement in pixels, secondary minus reference position, along
-    rows (down) and columns (right), prior included; ``quality``: see module doc.
-    NaN where no measurement was possible. ``no_data`` (bool, shape (n,), set by
-    :func:`dense_lucas_kanade` only, else None): the windows that are NaN because they
-    touch no data or their secondary leaves it.
+    Attributes
+    ----------
+    dr, dc : numpy.ndarray
+        float32 (n,): displacement in px, secondary minus reference position, along rows
+        (down) and columns (right), prior included; NaN where no measurement was possible.
+    quality : numpy.ndarray
+        float32 (n,): match quality (see the module doc), NaN with ``dr``.
+    no_data : numpy.ndarray or None
+        bool (n,), set by the dense engines only (else None): the windows that are NaN
+        because they touch no data or their secondary leaves it.
     """
     dr: np.ndarray
     dc: np.ndarray
@@ -76,10 +85,27 @@ class Match:
     no_data: Optional[np.ndarray] = None
 
 
-def batch_size_for(window: int, radius: int = 0, method: str = "phase",
+def batch_size_for(window: int, search: int = 0, method: str = "phase",
                    budget_bytes: int = _DEFAULT_BUDGET) -> int:
-    """Number of windows per FFT batch that keeps temporaries under ``budget_bytes``."""
-    side = window + (2 * radius if method == "ncc" else 0)
+    """Number of windows per FFT batch that keeps temporaries under ``budget_bytes``.
+
+    Parameters
+    ----------
+    window : int
+        Window size, px.
+    search : int, optional
+        Search range, px each side (widens the NCC search area; ignored by phase).
+    method : {'phase', 'ncc'}, optional
+        Engine.
+    budget_bytes : int, optional
+        Memory budget of the batch's temporary arrays, bytes.
+
+    Returns
+    -------
+    int
+        Windows per batch, between 64 and 65536.
+    """
+    side = window + (2 * search if method == "ncc" else 0)
     side = sfft.next_fast_len(side, real=True) if method == "ncc" else side
     per_window = 48 * side * side + 64 * window * window
     return int(max(64, min(65536, budget_bytes // per_window)))
@@ -93,12 +119,23 @@ def _freqs(n: int):
 
 
 def spectral_weight(n: int, lowpass: float = 0.6) -> np.ndarray:
-    """Weight W(k) on the rfft half-plane (n, n//2+1), float32.
+    """Spectral weight W(k) of phase correlation on the rfft half-plane.
 
-    Gaussian low-pass exp(-(|f|/(lowpass·n/2))²) on the radial frequency, zero on the
+    Gaussian low-pass exp(−(|f| / (lowpass · n/2))²) on the radial frequency, zero on the
     Nyquist row and column, and the factor 2 for the columns that stand for their
     conjugate twins (so that Σ over the half plane = Σ over the full plane).
-    ``lowpass`` <= 0 disables the Gaussian.
+
+    Parameters
+    ----------
+    n : int
+        Window size, px.
+    lowpass : float, optional
+        Width of the Gaussian as a fraction of Nyquist; ≤ 0 disables it.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (n, n // 2 + 1).
     """
     fy, fx = _freqs(n)
     r2 = fy[:, None] ** 2 + fx[None, :] ** 2
@@ -390,9 +427,7 @@ def _box_variance(sec: np.ndarray, n: int) -> np.ndarray:
         x = np.nan_to_num(sec[c].astype(np.float64), nan=0.0)
         x -= x.mean()
         for power, sign in ((2, 1.0), (1, None)):
-            S = np.zeros((h + 1, w + 1))
-            np.cumsum(np.cumsum(x ** power, axis=0), axis=1, out=S[1:, 1:])
-            box = S[n:, n:] - S[:-n, n:] - S[n:, :-n] + S[:-n, :-n]
+            box = window_sums(x ** power, n, n)
             if sign is not None:
                 out += box
             else:
@@ -445,32 +480,64 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
                   radius: Optional[int] = None, lowpass: float = 0.6, workers: int = 1,
                   batch: Optional[int] = None, refine: int = 1, is_canceled=None,
                   progress: Optional[Callable[[float], None]] = None) -> Match:
-    """Displacement of each reference window in the secondary image (see module doc).
+    """Displacement of each reference window in the secondary image (see the module doc).
 
     Parameters
     ----------
-    ref, sec : arrays (rows, cols) or (channels, rows, cols) on the same grid, any real
-        dtype, NaN = no data. Channels (e.g. the two orientation-image components) are
-        correlated together: their cross-spectra are summed.
-    rows, cols : int arrays (n,), top-left corners of the reference windows.
-    window : window (chip) size in px, >= 8.
-    prior_dr, prior_dc : int arrays (n,) or None; integer offset (rows, columns) of the
-        secondary window; the search is centred there.
-    method : ``'phase'`` or ``'ncc'``.
-    radius : search radius in px around the prior. Phase: peaks farther away are
-        ignored (default and maximum window//2 - 1; keep displacements within
-        window//4 of the prior for reliable results). NCC: the search area is
-        window + 2·radius (default window//4); peaks on its border are rejected.
-    lowpass : width of the Gaussian spectral weight as a fraction of Nyquist.
-    workers : threads for scipy.fft.
-    batch : windows per FFT batch (default from :func:`batch_size_for`).
-    refine : rounds of taper re-centring (0 = none; 1 brings the bias below 0.01 px).
-    is_canceled : optional callable; checked between batches (raises ``Canceled``).
-    progress : optional callable, given the fraction of windows done (0..1] after
-        every batch.
+    ref, sec : numpy.ndarray
+        (rows, cols) or (channels, rows, cols) on the same grid, any real dtype, NaN = no
+        data. Channels (e.g. the two orientation-image components) are correlated
+        together: their cross-spectra are summed.
+    rows, cols : array_like
+        int (n,): top-left corners of the reference windows.
+    window : int
+        Window size, px, ≥ 8.
+    prior_dr, prior_dc : array_like, optional
+        int (n,): integer offset (rows, columns, px) of the secondary window; the search
+        is centred there. None = 0.
+    method : {'phase', 'ncc'}, optional
+        Engine (module doc).
+    radius : int, optional
+        Search range, px around the prior. Phase: peaks farther away are ignored (default
+        and maximum window//2 − 1; keep displacements within window//4 of the prior for
+        reliable results). NCC: the search area is window + 2·radius (default
+        window//4); peaks on its border are rejected.
+    lowpass : float, optional
+        Width of the Gaussian spectral weight as a fraction of Nyquist.
+    workers : int, optional
+        Threads for ``scipy.fft``.
+    batch : int, optional
+        Windows per FFT batch (default from :func:`batch_size_for`).
+    refine : int, optional
+        Rounds of taper re-centring (0 = none; 1 brings the bias below 0.01 px).
+    is_canceled : callable, optional
+        Checked between batches.
+    progress : callable, optional
+        Given the fraction of windows done (0..1] after every batch.
 
-    Returns :class:`Match` (float32 arrays (n,)). Raises ``ValueError`` for an unknown
-    method, a window below 8 px, or arrays of different shapes.
+    Returns
+    -------
+    Match
+        float32 arrays (n,), total displacement (prior included) in px.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, a window below 8 px, or arrays of different shapes.
+    Canceled
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Guizar-Sicairos, M., Thurman, S. T. & Fienup, J. R. (2008). Efficient subpixel image
+    registration algorithms. Opt. Lett. 33, 156-158.
+
+    Leprince, S., Barbot, S., Ayoub, F. & Avouac, J.-P. (2007). Automatic and precise
+    orthorectification, coregistration, and subpixel correlation of satellite images,
+    application to ground deformation measurements. IEEE Trans. Geosci. Remote Sens. 45,
+    1529-1558.
+
+    Lewis, J. P. (1995). Fast normalized cross-correlation. Vision Interface, 120-123.
     """
     from . import check_canceled
 
@@ -555,7 +622,7 @@ def _box_means_axis(x: np.ndarray, n: int, centres: np.ndarray, axis: int) -> np
     """Means of ``x`` over runs of n samples along ``axis`` (-1 or -2) starting at
     ``centres`` − n/2 (>= 0, increasing); samples past the end count as zero.
 
-    The samples are first summed in blocks of g = gcd(n, spacings of the centres) (g
+    The samples are first summed in blocks of g = gcd(n, steps between the centres) (g
     consecutive rows or columns: every run starts and ends on a block edge), so that
     the box filter runs on g times fewer samples: at window 32 / step 2 half the cost
     of filtering every sample, the same sums.
@@ -618,24 +685,19 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        progress: Optional[Callable[[float], None]] = None) -> Match:
     """Dense window matching by iterated Lucas-Kanade with window deformation.
 
-    The fast engine (method ``'lk'``): for a regular grid of windows (top-left corners
-    ``(row0 + i·step, col0 + j·step)``, i < rows_out, j < cols_out) in arrays ``ref``,
-    ``sec`` ((rows, cols) or (channels, rows, cols), same grid, NaN = no data), start
-    from the real-valued displacement field ``prior_r``, ``prior_c`` (rows_out,
-    cols_out, px), warp the secondary image by that field (bilinear field, cubic-spline
-    image interpolation: the windows deform with the flow, as in PIV window
-    deformation), and solve per window the 2×2 least-squares system
-    Σ w g gᵀ δ = −Σ w g (s̃ − r) over the window (box weights, as in the correlation
-    engines) with the symmetric gradient g = (∇r + ∇s̃)/2 (Lucas & Kanade 1981; Baker &
-    Matthews 2004). The field is updated by δ (at most 1 px per iteration) and the warp
-    repeated:
+    The fast engine (method ``'lk'``): for a regular grid of windows, start from the
+    real-valued displacement field ``prior_r``, ``prior_c``, warp the secondary image by
+    that field (bilinear field, cubic-spline image interpolation: the windows deform with
+    the flow, as in PIV window deformation), and solve per window the 2×2 least-squares
+    system Σ w g gᵀ δ = −Σ w g (s̃ − r) over the window (box weights, as in the
+    correlation engines) with the symmetric gradient g = (∇r + ∇s̃)/2. The field is
+    updated by δ (at most 1 px per iteration) and the warp repeated:
 
     * before each new warp the field is smoothed with a Gaussian of σ = ``smooth`` ×
-      window px (default window/4) and the next update is measured against the
-      smoothed field (predictor filtering, Schrijer & Scarano 2008, Exp. Fluids
-      45:927): without it the iteration deconvolves the window average and amplifies
-      grid-scale noise (``smooth`` = 0 switches it off: for a few iterations from a
-      prior that is already right, as :func:`lucas_kanade_search` does);
+      window px (default window/4) and the next update is measured against the smoothed
+      field (predictor filtering): without it the iteration deconvolves the window
+      average and amplifies grid-scale noise (``smooth`` = 0 switches it off: for a few
+      iterations from a prior that is already right, as :func:`lucas_kanade_search` does);
     * ``final_smooth`` (windows, None = ``smooth``): σ of the filter before the last
       (robust) iteration only (:func:`deformable_search` uses window/2 there);
     * the first warp, from the prior, is bilinear (three times cheaper; the prior is
@@ -643,33 +705,77 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     * plain iterations run until the field changes by at most ``tol`` px at the 90th
       percentile of the windows (converged), or until ``iters`` − 1 of them have run;
     * then one robust iteration (``robust`` > 0): pixel weights w = 1 / (1 + (e / c)²)
-      (Cauchy) on the residual e = s̃ − r, with c = ``robust`` × 1.4826 × median |e| of
-      the strip, so that pixels that changed between the dates (moving shadow edges,
-      fresh snow) do not pull the window. It starts from the converged field, so the
-      result does not depend on the prior. With ``robust`` = 0, up to ``iters`` plain
+      (Cauchy) on the residual e = s̃ − r, with c = ``robust`` × 1.4826 × median |e| of the
+      strip, so that pixels that changed between the dates (moving shadow edges, fresh
+      snow) do not pull the window. It starts from the converged field, so the result
+      does not depend on the prior. With ``robust`` = 0, up to ``iters`` plain
       iterations.
 
-    Every window sum is a separable box filter of a product image, so the cost per
-    window does not grow with the window size and shrinks with overlap: a few µs per
-    window at window 32 / step 2.
+    Every window sum is a separable box filter of a product image, so the cost per window
+    does not grow with the window size and shrinks with overlap: a few µs per window at
+    window 32 / step 2. Accuracy on Landsat texture: 0.004–0.025 px RMS for constant
+    shifts (a cubic-spline bias of ≈0.02 px at quarter-pixel shifts); see
+    docs/correlation.md.
 
-    ``progress`` (optional) is given the fraction of the at most ``iters`` passes done
-    after every pass (1 after the last).
+    Parameters
+    ----------
+    ref, sec : numpy.ndarray
+        (rows, cols) or (channels, rows, cols), same grid, NaN = no data.
+    row0, col0 : int
+        Top-left corner of window (0, 0), px; window (i, j) has its corner at
+        ``(row0 + i·step, col0 + j·step)``.
+    rows_out, cols_out : int
+        Windows along rows and columns.
+    window : int
+        Window size, px.
+    step : int
+        Distance between window centres, px.
+    prior_r, prior_c : numpy.ndarray
+        float (rows_out, cols_out): starting displacement, px (rows down, columns right).
+    iters : int, optional
+        Most iterations (plain ones plus the robust one).
+    robust : float, optional
+        Cauchy scale of the robust iteration in NMADs of the residual (0 = none).
+    tol : float, optional
+        Convergence: 90th percentile of the field change, px.
+    max_change : float, optional
+        Windows that moved farther than this from the prior (px) are rejected.
+    min_ncc : float, optional
+        Lowest accepted ``quality``.
+    smooth : float, optional
+        Predictor-filter σ in windows.
+    final_smooth : float, optional
+        Predictor-filter σ (windows) before the robust iteration; None = ``smooth``.
+    progress : callable, optional
+        Given the fraction of the at most ``iters`` passes done after every pass.
 
-    Returns :class:`Match` (flattened (rows_out·cols_out,), total displacement in px,
-    ``quality`` = NCC of the reference windows and the secondary windows warped for the
-    last iteration, in [-1, 1]; ``no_data`` set). NaN where a window touches no data, is
-    ill-conditioned (aperture problem: smallest eigenvalue of Σ w g gᵀ below 2 % of the largest or
-    below 1e-3 of the strip median), whose field still changed by > 0.2 px in the last
-    plain iteration, moved farther than ``max_change`` px from the prior, or whose
-    ``quality`` is below ``min_ncc``: the iteration can settle on a wrong but stable
-    field where the prior was several pixels off (fast, strongly deforming ice), and
-    the deformed windows then no longer resemble the reference (on the Yahtse pair
-    windows that disagree with phase correlation by > 2 px have median NCC 0.06, those
-    that agree within 0.5 px 0.83; 0.3 rejects 92 % of the former and 0.8 % of the
-    latter). Accuracy on
-    Landsat texture: 0.004–0.025 px RMS for constant shifts (a cubic-spline bias of
-    ≈0.02 px at quarter-pixel shifts); see docs/correlation.md.
+    Returns
+    -------
+    Match
+        Flattened (rows_out·cols_out,) total displacement in px; ``quality`` = NCC of the
+        reference windows and the secondary windows warped for the last iteration, in
+        [-1, 1]; ``no_data`` set. NaN where a window touches no data, is ill-conditioned
+        (aperture problem: smallest eigenvalue of Σ w g gᵀ below 2 % of the largest or
+        below 1e-3 of the strip median), whose field still changed by > 0.2 px in the
+        last plain iteration, moved farther than ``max_change`` px from the prior, or
+        whose ``quality`` is below ``min_ncc``: the iteration can settle on a wrong but
+        stable field where the prior was several pixels off (fast, strongly deforming
+        ice), and the deformed windows then no longer resemble the reference (on the
+        Yahtse pair windows that disagree with phase correlation by > 2 px have median NCC
+        0.06, those that agree within 0.5 px 0.83; 0.3 rejects 92 % of the former and
+        0.8 % of the latter).
+
+    References
+    ----------
+    Lucas, B. D. & Kanade, T. (1981). An iterative image registration technique with an
+    application to stereo vision. Proc. 7th IJCAI, 674-679.
+
+    Baker, S. & Matthews, I. (2004). Lucas-Kanade 20 years on: a unifying framework.
+    Int. J. Comput. Vis. 56, 221-255.
+
+    Schrijer, F. F. J. & Scarano, F. (2008). Effect of predictor-corrector filtering on
+    the stability and spatial resolution of iterative PIV interrogation. Exp. Fluids 45,
+    927-941.
     """
     from scipy import ndimage
     n = int(window)
@@ -854,36 +960,67 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
 
 def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                         rows_out: int, cols_out: int, window: int, step: int,
-                        prior_r: np.ndarray, prior_c: np.ndarray, radius: int,
+                        prior_r: np.ndarray, prior_c: np.ndarray, search: int,
                         spacing: int = 4, max_change: Optional[float] = None,
                         min_ncc: float = 0.3, grid_origin=(0, 0)) -> Match:
-    """The fast engine: :func:`dense_lucas_kanade`, searched again where it fails.
+    """The ``lk`` engine: :func:`dense_lucas_kanade`, searched again where it fails.
 
-    Same grid, arrays and result as :func:`dense_lucas_kanade`. Lucas-Kanade refines
-    and cannot search, and its predictor filter cannot follow the steep velocity
-    gradients of fast, strongly sheared ice; where its windows are rejected there:
+    Lucas-Kanade refines and cannot search, and its predictor filter cannot follow the
+    steep velocity gradients of fast, strongly sheared ice; where its windows are
+    rejected there:
 
-    1. phase correlation (:func:`match_windows`, ``radius`` px around the prior)
-       measures every ``spacing``-th window (rows and columns) within ``spacing``/2
-       windows of a rejected one: a search on a grid ``spacing``² times sparser than
-       the output;
+    1. phase correlation (:func:`match_windows`, ``search`` px around the prior) measures
+       every ``spacing``-th window (rows and columns) within ``spacing``/2 windows of a
+       rejected one: a search on a grid ``spacing``² times sparser than the output;
     2. that sparse field (nearest-filled, bilinear between its nodes; the converged
-       Lucas-Kanade field wherever that passed) is the new prior of a second
-       Lucas-Kanade run without predictor filter (``smooth`` = 0: a window follows its
-       own displacement) and with ``iters`` = 3, over the box around each cluster of
-       rejected windows (dilated by two windows);
+       Lucas-Kanade field wherever that passed) is the new prior of a second Lucas-Kanade
+       run without predictor filter (``smooth`` = 0: a window follows its own
+       displacement) and with ``iters`` = 3, over the box around each cluster of rejected
+       windows (dilated by two windows);
     3. a rejected window takes the second run's result where that passes every test of
-       :func:`dense_lucas_kanade` (NCC ≥ ``min_ncc`` included); the others keep the
-       first result.
+       :func:`dense_lucas_kanade` (NCC ≥ ``min_ncc`` included); the others keep the first
+       result.
 
     Windows rejected because they touch no data (or their secondary leaves it) are not
-    searched again. ``grid_origin`` = (row, column) index of window (0, 0) in the whole
-    output grid: the search nodes are the windows whose global indices are multiples
-    of ``spacing``, so that strips of one image give the field of a single block.
-    Where nothing is rejected the cost is that of :func:`dense_lucas_kanade`; on the
-    whole Yahtse pair the search adds about a fifth and raises the coverage of the fastest ice near the terminus from 62 % to 89 %
-    (docs/correlation.md). ``spacing`` >= 1 (windows); ``radius`` <= 0 disables the
-    search. Raises nothing beyond :func:`dense_lucas_kanade`.
+    searched again. Where nothing is rejected the cost is that of
+    :func:`dense_lucas_kanade`; on the whole Yahtse pair the search adds about a fifth and
+    raises the coverage of the fastest ice near the terminus from 62 % to 89 %
+    (docs/correlation.md).
+
+    Parameters
+    ----------
+    ref, sec, row0, col0, rows_out, cols_out, window, step, prior_r, prior_c
+        As :func:`dense_lucas_kanade`.
+    search : int
+        Search range of the phase-correlation search, px around the prior; ≤ 0 disables
+        the search.
+    spacing : int, optional
+        Sparse-search subsampling: every ``spacing``-th window (in windows, ≥ 1).
+    max_change : float, optional
+        As :func:`dense_lucas_kanade`.
+    min_ncc : float, optional
+        As :func:`dense_lucas_kanade`.
+    grid_origin : (int, int), optional
+        (row, column) index of window (0, 0) in the whole output grid: the search nodes
+        are the windows whose global indices are multiples of ``spacing``, so that strips
+        of one image give the field of a single block.
+
+    Returns
+    -------
+    Match
+        As :func:`dense_lucas_kanade`.
+
+    References
+    ----------
+    Lucas, B. D. & Kanade, T. (1981). An iterative image registration technique with an
+    application to stereo vision. Proc. 7th IJCAI, 674-679.
+
+    Baker, S. & Matthews, I. (2004). Lucas-Kanade 20 years on: a unifying framework.
+    Int. J. Comput. Vis. 56, 221-255.
+
+    Schrijer, F. F. J. & Scarano, F. (2008). Effect of predictor-corrector filtering on
+    the stability and spatial resolution of iterative PIV interrogation. Exp. Fluids 45,
+    927-941.
     """
     from scipy import ndimage
     from .filters import fill_nearest
@@ -892,7 +1029,7 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                                prior_r, prior_c, max_change=max_change, min_ncc=min_ncc)
     dr, dc, q = (x.reshape(shape).copy() for x in (first.dr, first.dc, first.quality))
     failed = ~np.isfinite(dr) & ~first.no_data.reshape(shape)
-    if radius <= 0 or not failed.any():
+    if search <= 0 or not failed.any():
         return first
     k = max(1, int(spacing))
     # 1. sparse search: nodes every k windows that have a rejected window within k/2
@@ -904,7 +1041,7 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     pc = np.asarray(prior_c, np.float32)[ii, jj]
     m = match_windows(ref, sec, row0 + ii * step, col0 + jj * step, n,
                       np.round(pr).astype(np.int64), np.round(pc).astype(np.int64),
-                      method="phase", radius=radius)
+                      method="phase", radius=search)
     sub_r, sub_c = dr[o_r::k, o_c::k].copy(), dc[o_r::k, o_c::k].copy()
     sub_r[(ii - o_r) // k, (jj - o_c) // k] = m.dr
     sub_c[(ii - o_r) // k, (jj - o_c) // k] = m.dc
@@ -1043,6 +1180,53 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     block. ``progress`` (optional) is given the fraction done (0..1]:
     :data:`LK_PROGRESS_SHARE` after the Lucas-Kanade refinement, then after every
     fallback batch.
+
+    Parameters
+    ----------
+    ref, sec, row0, col0, rows_out, cols_out, window, step
+        As :func:`dense_lucas_kanade`.
+    prior_r, prior_c : numpy.ndarray
+        float (rows_out, cols_out): real-valued displacement, px, from the coarse NCC
+        search of the pyramid.
+    max_change, min_ncc, smooth, final_smooth
+        As :func:`dense_lucas_kanade`.
+    suspect_ncc : float, optional
+        Deformed-window NCC below which a window is re-measured.
+    suspect_range : float, optional
+        Field change across a window footprint (px) above which it is re-measured
+        (0 = off).
+    workers : int, optional
+        Threads for the FFTs of the phase search.
+    measure_rows : (int, int), optional
+        (first, stop) output rows whose suspect windows are re-measured (see above);
+        None = all.
+    progress : callable, optional
+        Given the fraction done (0..1], see above.
+
+    Returns
+    -------
+    Match
+        Flattened (rows_out·cols_out,), ``no_data`` set.
+
+    References
+    ----------
+    Lucas, B. D. & Kanade, T. (1981). An iterative image registration technique with an
+    application to stereo vision. Proc. 7th IJCAI, 674-679.
+
+    Baker, S. & Matthews, I. (2004). Lucas-Kanade 20 years on: a unifying framework.
+    Int. J. Comput. Vis. 56, 221-255.
+
+    Schrijer, F. F. J. & Scarano, F. (2008). Effect of predictor-corrector filtering on
+    the stability and spatial resolution of iterative PIV interrogation. Exp. Fluids 45,
+    927-941.
+
+    Guizar-Sicairos, M., Thurman, S. T. & Fienup, J. R. (2008). Efficient subpixel image
+    registration algorithms. Opt. Lett. 33, 156-158.
+
+    Leprince, S., Barbot, S., Ayoub, F. & Avouac, J.-P. (2007). Automatic and precise
+    orthorectification, coregistration, and subpixel correlation of satellite images,
+    application to ground deformation measurements. IEEE Trans. Geosci. Remote Sens. 45,
+    1529-1558.
     """
     from scipy import ndimage
     from .filters import fill_nearest

@@ -1,14 +1,14 @@
-"""Template matching on a regular grid (ImGRAFT-style feature tracking) and block aggregation.
+"""Window matching on a regular grid (ImGRAFT-style feature tracking) and block aggregation.
 
 The method follows ImGRAFT (Messerli & Grinsted 2015, Geosci. Instrum. Method. Data
-Syst. 4, 23-34): a square *template* (chip) is cut from the reference image around
-each grid point; it is slid over a *search area* of the secondary image that extends
-``search`` pixels each side (set from the maximum speed times the time baseline Δt);
-the similarity surface is either
+Syst. 4, 23-34): a square *window* is cut from the reference image around each grid
+point and slid over a *search area* of the secondary image that extends ``search``
+pixels each side of the prior (the search range, set from the maximum speed times Δt
+by :func:`search_from_speed`); the similarity surface is either
 
 * ``'ncc'`` - normalised cross-correlation (Lewis 1995: numerator by FFT, the local
   sums of the search area by summed-area tables, so the cost does not depend on how
-  far the template is slid), values in [-1, 1]; or
+  far the window is slid), values in [-1, 1]; or
 * ``'oc'`` - orientation correlation (Fitch et al. 2002; Heid & Kääb 2012, Remote Sens.
   Environ. 118, 339-355): the images are replaced by unit complex gradient directions
   and the real part of their mean product is taken, values in [-1, 1].
@@ -17,14 +17,19 @@ The integer peak is refined to sub-pixel precision by oversampling the similarit
 surface (quintic spline, ``oversample`` points per pixel, 16 like SNAP's offset
 tracking) around the peak and fitting a parabola to the oversampled maximum
 (measured RMS bias 0.017 px on a real Landsat texture; a 3-point parabola on the
-integer grid alone locks towards integers, see docs/sar_uav.md).
+integer grid alone locks towards integers, see docs/sar_uav.md). The peak ratio
+(peak / mean |similarity| over the surface) is ImGRAFT's signal-to-noise measure.
 
 Arrays are ``(rows, cols)`` floats with NaN for no data. Offsets are in pixels of the
 arrays' grid: ``dr`` positive down (image rows), ``dc`` positive right (columns); the
-caller converts to map metres (``dy = -dr · pixel height`` for north-up grids).
+caller converts to map metres (``core.velocity.map_displacement``: ``dy = -dr · pixel
+height`` on north-up grids). Grid helpers: :func:`grid_centres` (pixel grid of window
+centres), :func:`map_grid` (map grid on multiples of the step), :func:`aggregation_grid`
+and :func:`aggregate_to_grid` (median of points per output cell).
 
-Pure numpy/scipy (no QGIS/GDAL): ``io.uav.track_uav_files`` and ``io.sar.track_sar_files``
-do the windowed file reads and call these functions.
+Pure numpy/scipy (no QGIS/GDAL): ``io.tracking.match_grid`` does the windowed file
+reads for ``io.uav.track_uav_files`` (this module directly) and ``io.sar.track_sar_files``
+(through ``core.offset_tracking.track_nodes``).
 """
 from __future__ import annotations
 
@@ -37,13 +42,14 @@ from scipy import ndimage
 import scipy.fft as sfft
 
 from . import check_canceled
+from .filters import window_sums
 
-# status codes of a match (one per template)
+# status codes of a match (one per window)
 OK = 0
-NODATA = 1          # template has no data / falls outside the reference
-LOW_CONTRAST = 2    # template (or every search position) has no texture
+NODATA = 1          # window has no data / falls outside the reference
+LOW_CONTRAST = 2    # window (or every search position) has no texture
 AT_BORDER = 3       # best match on the edge of the search area (or next to no data there)
-BELOW_THRESHOLD = 4  # peak or SNR below the quality thresholds
+BELOW_THRESHOLD = 4  # peak or peak ratio below the quality thresholds
 STATUS_TEXT = {OK: "ok", NODATA: "no data", LOW_CONTRAST: "no texture",
                AT_BORDER: "peak at search limit", BELOW_THRESHOLD: "below quality threshold"}
 
@@ -52,41 +58,54 @@ METHODS = ("ncc", "oc")
 
 @dataclass
 class MatchResult:
-    """Result of :func:`match_templates` for ``n`` templates.
+    """Result of :func:`track_windows` for ``n`` windows.
 
     Attributes
     ----------
-    dr, dc : float64 (n,)
-        Offset of the secondary relative to the reference in pixels (rows down,
-        columns right); NaN where ``status != OK``.
-    peak : float64 (n,)
-        Similarity at the sub-pixel peak (NCC or OC, in [-1, 1]); NaN where no
-        surface could be computed.
-    snr : float64 (n,)
-        Peak ratio: peak divided by the mean absolute similarity over the search
+    dr, dc : numpy.ndarray
+        float64 (n,): offset of the secondary relative to the reference in pixels (rows
+        down, columns right); NaN where ``status != OK``.
+    peak : numpy.ndarray
+        float64 (n,): similarity at the sub-pixel peak (NCC or OC, in [-1, 1]); NaN
+        where no surface could be computed.
+    peak_ratio : numpy.ndarray
+        float64 (n,): peak divided by the mean absolute similarity over the search
         surface (ImGRAFT's signal-to-noise measure); NaN where no surface.
-    status : int8 (n,)
-        :data:`OK`, :data:`NODATA`, :data:`LOW_CONTRAST`, :data:`AT_BORDER` or
-        :data:`BELOW_THRESHOLD`.
+    status : numpy.ndarray
+        int8 (n,): :data:`OK`, :data:`NODATA`, :data:`LOW_CONTRAST`, :data:`AT_BORDER`
+        or :data:`BELOW_THRESHOLD` (text in :data:`STATUS_TEXT`).
     """
     dr: np.ndarray
     dc: np.ndarray
     peak: np.ndarray
-    snr: np.ndarray
+    peak_ratio: np.ndarray
     status: np.ndarray
 
     @property
     def valid(self) -> np.ndarray:
+        """bool (n,): True where ``status == OK``."""
         return self.status == OK
 
 
 def orientation_image(a: np.ndarray) -> np.ndarray:
-    """Orientation image of ``a`` (Fitch et al. 2002): unit complex gradient direction.
+    """Orientation image: the unit complex gradient direction of ``a``.
 
-    ``a``: float (rows, cols), NaN = no data. Returns complex128 (rows, cols):
-    ``(gx + i·gy)/|gx + i·gy|`` from central differences (``gx`` along columns, ``gy``
-    along rows), 0 where the gradient is zero, NaN (complex) where ``a`` or a
-    neighbour used by the difference is no data.
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Image, float (rows, cols), NaN = no data.
+
+    Returns
+    -------
+    numpy.ndarray
+        complex128 (rows, cols): ``(gx + i·gy) / |gx + i·gy|`` from central differences
+        (``gx`` along columns, ``gy`` along rows, i.e. down); 0 where the gradient is
+        zero; complex NaN where ``a`` or a neighbour used by the difference is no data.
+
+    References
+    ----------
+    Fitch, A. J., Kadyrov, A., Christmas, W. J. & Kittler, J. (2002). Orientation
+    correlation. Proc. British Machine Vision Conference, 133-142.
     """
     a = np.asarray(a, dtype=np.float64)
     gy, gx = np.gradient(a)
@@ -99,13 +118,6 @@ def orientation_image(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _box_sum(a: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Sums of every h×w window of ``a`` ('valid' positions) from a summed-area table."""
-    s = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=np.float64)
-    np.cumsum(np.cumsum(a, axis=0), axis=1, out=s[1:, 1:])
-    return s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
-
-
 def _zero_nodata(s: np.ndarray):
     """(``s`` with no data (non-finite) set to 0, bool mask of the no-data pixels)."""
     bad = ~np.isfinite(s)
@@ -116,7 +128,7 @@ def _nan_where_nodata(c: np.ndarray, bad: np.ndarray, h: int, w: int) -> None:
     """Set to NaN (in place) the positions of surface ``c`` whose h×w window touches
     a no-data pixel of ``bad`` (the mask of :func:`_zero_nodata`)."""
     if bad.any():
-        c[_box_sum(bad.astype(np.float64), h, w) > 0.5] = np.nan
+        c[window_sums(bad.astype(np.float64), h, w) > 0.5] = np.nan
 
 
 def _xcorr_valid(s: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -136,23 +148,38 @@ def _xcorr_valid(s: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out[:H - h + 1, :W - w + 1]
 
 
-def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
-    """Normalised cross-correlation of ``template`` at every position inside ``search``.
+def ncc_surface(window: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Normalised cross-correlation of ``window`` at every position inside ``area``.
 
-    ``template``: float (h, w) without NaN. ``search``: float (H, W), H ≥ h, W ≥ w,
-    NaN = no data. Returns float64 (H-h+1, W-w+1): element ``[i, j]`` is the NCC of the
-    template with ``search[i:i+h, j:j+w]``; NaN where that window touches no data or
-    has zero variance. Numerator by FFT, denominators by summed-area tables (Lewis 1995).
+    Numerator by FFT, denominators by summed-area tables (:func:`.filters.window_sums`).
+
+    Parameters
+    ----------
+    window : numpy.ndarray
+        float (h, w), no NaN: the reference window.
+    area : numpy.ndarray
+        float (H, W), H ≥ h, W ≥ w, NaN = no data: the secondary search area.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (H − h + 1, W − w + 1): element ``[i, j]`` is the NCC (in [-1, 1]) of the
+        window with ``area[i:i+h, j:j+w]``; NaN where that window touches no data or has
+        no variance.
+
+    References
+    ----------
+    Lewis, J. P. (1995). Fast normalized cross-correlation. Vision Interface, 120-123.
     """
-    t = np.asarray(template, dtype=np.float64)
+    t = np.asarray(window, dtype=np.float64)
     h, w = t.shape
-    s, bad = _zero_nodata(np.asarray(search, dtype=np.float64))
+    s, bad = _zero_nodata(np.asarray(area, dtype=np.float64))
     t0 = t - t.mean()
     tnorm = np.sqrt(np.sum(t0 * t0))
     num = _xcorr_valid(s, t0)
     n = float(h * w)
-    ssum = _box_sum(s, h, w)
-    ssq = _box_sum(s * s, h, w)
+    ssum = window_sums(s, h, w)
+    ssq = window_sums(s * s, h, w)
     var = ssq - ssum * ssum / n
     scale = np.sqrt(np.maximum(var, 0.0)) * tnorm
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -164,16 +191,30 @@ def ncc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     return np.clip(c, -1.0, 1.0, out=c)
 
 
-def oc_surface(template: np.ndarray, search: np.ndarray) -> np.ndarray:
-    """Orientation correlation of complex orientation images (see :func:`orientation_image`).
+def oc_surface(window: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Orientation correlation of orientation images (see :func:`orientation_image`).
 
-    ``template`` complex (h, w) without NaN; ``search`` complex (H, W), NaN = no data.
-    Returns float64 (H-h+1, W-w+1): Re(Σ conj(t)·s) / (h·w) in [-1, 1]; NaN where the
-    window touches no data.
+    Parameters
+    ----------
+    window : numpy.ndarray
+        complex (h, w), no NaN: orientation image of the reference window.
+    area : numpy.ndarray
+        complex (H, W), H ≥ h, W ≥ w, NaN = no data: orientation image of the search area.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (H − h + 1, W − w + 1): ``Re(Σ conj(t)·s) / (h·w)`` in [-1, 1]; NaN where
+        the window touches no data.
+
+    References
+    ----------
+    Fitch, A. J., Kadyrov, A., Christmas, W. J. & Kittler, J. (2002). Orientation
+    correlation. Proc. British Machine Vision Conference, 133-142.
     """
-    t = np.asarray(template, dtype=np.complex128)
+    t = np.asarray(window, dtype=np.complex128)
     h, w = t.shape
-    s, bad = _zero_nodata(np.asarray(search, dtype=np.complex128))
+    s, bad = _zero_nodata(np.asarray(area, dtype=np.complex128))
     c = _xcorr_valid(s, t).real / float(h * w)
     _nan_where_nodata(c, bad, h, w)
     return np.clip(c, -1.0, 1.0, out=c)
@@ -183,14 +224,27 @@ def subpixel_peak(surface: np.ndarray, i: int, j: int,
                   oversample: int = 16) -> Tuple[float, float, float]:
     """Sub-pixel position and value of the maximum of ``surface`` near integer peak (i, j).
 
-    The surface (up to 17×17 px around the peak) is interpolated with a quintic spline on a
-    grid of ``oversample`` points per pixel over ±1 px around (i, j); a parabola
-    through the oversampled maximum and its neighbours gives the final position.
-    On a real Landsat texture with Fourier-shifted copies this leaves an RMS bias of
-    0.017 px (bicubic: 0.045 px; 3-point parabola on integers: locks to integers).
-    The spline uses the largest NaN-free rectangle around the peak; when no data lies
-    directly next to the peak the integer position is returned.
-    Returns (row, col, value) in surface pixel coordinates.
+    The largest NaN-free patch symmetric about the peak (up to 17 × 17 px) is
+    interpolated with a quintic spline on ``oversample`` points per pixel over ±1 px
+    around (i, j); a parabola through the oversampled maximum and its neighbours gives
+    the final position. On a real Landsat texture with Fourier-shifted copies this
+    leaves an RMS bias of 0.017 px (bicubic: 0.045 px; 3-point parabola on integers:
+    locks to integers).
+
+    Parameters
+    ----------
+    surface : numpy.ndarray
+        float (H, W) similarity surface, NaN = not computed.
+    i, j : int
+        Row and column of its integer maximum.
+    oversample : int, optional
+        Interpolation points per pixel (≥ 1).
+
+    Returns
+    -------
+    row, col, value : float
+        Sub-pixel position (surface pixel coordinates) and interpolated value; the
+        integer position and its value when no data lies directly next to the peak.
     """
     H, W = surface.shape
     fin = np.isfinite(surface)
@@ -252,32 +306,65 @@ def _prepare(a: np.ndarray, method: str, preprocess: Optional[Callable]) -> np.n
     return a
 
 
-def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.ndarray,
-                    template: int, search: int, method: str = "ncc", min_peak: float = -1.0,
-                    min_snr: float = 0.0, oversample: int = 16,
-                    prior: Optional[np.ndarray] = None,
-                    preprocess: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                    progress: Optional[Callable[[float], None]] = None,
-                    is_canceled: Optional[Callable[[], bool]] = None) -> MatchResult:
-    """Match a template around each centre of ``reference`` within ``secondary``.
+def track_windows(reference: np.ndarray, secondary: np.ndarray, centres: np.ndarray,
+                  window: int, search: int, method: str = "ncc", min_peak: float = -1.0,
+                  min_peak_ratio: float = 0.0, oversample: int = 16,
+                  prior: Optional[np.ndarray] = None,
+                  preprocess: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                  progress: Optional[Callable[[float], None]] = None,
+                  is_canceled: Optional[Callable[[], bool]] = None) -> MatchResult:
+    """Match a window around each centre of ``reference`` within ``secondary``.
 
     Parameters
     ----------
-    reference, secondary : float (rows, cols), same grid and shape, NaN = no data.
-    centres : int (n, 2) row, col of the template centres; the template covers rows
-        ``r - template//2`` .. ``r - template//2 + template - 1`` (same for columns).
-    template : template (chip) size in pixels, ≥ 4.
-    search : search range in pixels each side (offsets -search..+search are tried), ≥ 1.
-    method : ``'ncc'`` or ``'oc'`` (see module docstring).
-    min_peak, min_snr : quality thresholds; matches below get :data:`BELOW_THRESHOLD`.
-    oversample : sub-pixel oversampling factor of the similarity surface.
-    prior : optional int (n, 2) offsets (rows, cols) the search is centred on.
-    preprocess : optional callable applied to both arrays before matching (for example
-        log amplitude for SAR); must keep the shape.
-    progress, is_canceled : optional callables; raises :class:`Canceled` on cancel.
+    reference, secondary : numpy.ndarray
+        float (rows, cols), same grid and shape, NaN = no data.
+    centres : numpy.ndarray
+        int (n, 2): row, col of the window centres; the window covers rows
+        ``r - window//2`` .. ``r - window//2 + window - 1`` (same for columns).
+    window : int
+        Window size, px, ≥ 4.
+    search : int
+        Search range, px each side of the prior (offsets −search..+search are tried), ≥ 1.
+    method : {'ncc', 'oc'}, optional
+        Similarity (see the module doc).
+    min_peak : float, optional
+        Lowest accepted peak similarity; matches below get :data:`BELOW_THRESHOLD`.
+    min_peak_ratio : float, optional
+        Lowest accepted peak ratio; matches below get :data:`BELOW_THRESHOLD`.
+    oversample : int, optional
+        Sub-pixel oversampling factor of the similarity surface.
+    prior : numpy.ndarray, optional
+        int (n, 2) offsets (rows, cols, px) the search is centred on; default zeros.
+    preprocess : callable, optional
+        Applied to both arrays before matching (e.g. log amplitude for SAR); must keep
+        the shape.
+    progress : callable, optional
+        ``progress(fraction)``, fraction in [0, 1].
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``, checked every 64 windows.
 
-    Returns a :class:`MatchResult`. Raises ``ValueError`` on mismatched shapes,
-    unknown method or sizes that cannot work.
+    Returns
+    -------
+    MatchResult
+        Offsets, peak, peak ratio and status of every window, in the order of
+        ``centres``. Windows whose peak lies on the edge of the search area (or next to
+        no data) get :data:`AT_BORDER` and no offset.
+
+    Raises
+    ------
+    ValueError
+        On an unknown method, reference and secondary of different shapes, a window
+        below 4 px or larger than the image, or a search range below 1 px.
+    Canceled
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Messerli, A. & Grinsted, A. (2015). Image georectification and feature tracking
+    toolbox: ImGRAFT. Geosci. Instrum. Method. Data Syst. 4, 23-34.
+
+    Lewis, J. P. (1995). Fast normalized cross-correlation. Vision Interface, 120-123.
     """
     if method not in METHODS:
         raise ValueError(f"unknown matching method {method!r}; use one of {', '.join(METHODS)}")
@@ -286,15 +373,15 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
     if ref.ndim != 2 or ref.shape != sec.shape:
         raise ValueError(f"reference {ref.shape} and secondary {sec.shape} must be 2-D arrays on "
                          "the same grid; regrid the secondary onto the reference first")
-    template = int(template)
+    window = int(window)
     search = int(search)
-    if template < 4:
-        raise ValueError(f"template size {template} px is too small; use at least 4 px")
+    if window < 4:
+        raise ValueError(f"window size {window} px is too small; use at least 4 px")
     if search < 1:
         raise ValueError(f"search range {search} px must be at least 1 px; raise the maximum speed")
-    if template > min(ref.shape):
-        raise ValueError(f"template of {template} px is larger than the image ({ref.shape[0]}×"
-                         f"{ref.shape[1]} px); use a smaller template/window or a larger image")
+    if window > min(ref.shape):
+        raise ValueError(f"window of {window} px is larger than the image ({ref.shape[0]}×"
+                         f"{ref.shape[1]} px); use a smaller window or a larger image")
     centres = np.asarray(centres, dtype=np.int64).reshape(-1, 2)
     n = len(centres)
     R = _prepare(ref, method, preprocess)
@@ -303,9 +390,9 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
     dr = np.full(n, np.nan)
     dc = np.full(n, np.nan)
     peak = np.full(n, np.nan)
-    snr = np.full(n, np.nan)
+    peak_ratio = np.full(n, np.nan)
     status = np.full(n, NODATA, dtype=np.int8)
-    half = template // 2
+    half = window // 2
     rows, cols = ref.shape
     if prior is None:
         prior = np.zeros((n, 2), dtype=np.int64)
@@ -316,9 +403,9 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             check_canceled(is_canceled)
         r0 = int(centres[k, 0]) - half
         c0 = int(centres[k, 1]) - half
-        if r0 < 0 or c0 < 0 or r0 + template > rows or c0 + template > cols:
+        if r0 < 0 or c0 < 0 or r0 + window > rows or c0 + window > cols:
             continue
-        t = R[r0:r0 + template, c0:c0 + template]
+        t = R[r0:r0 + window, c0:c0 + window]
         if not np.all(np.isfinite(t)):
             continue
         if method == "ncc":
@@ -330,7 +417,7 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             continue
         sr0 = r0 + int(prior[k, 0]) - search
         sc0 = c0 + int(prior[k, 1]) - search
-        size = template + 2 * search
+        size = window + 2 * search
         win = np.full((size, size), nodata_val, dtype=S.dtype)
         a0, a1 = max(sr0, 0), min(sr0 + size, rows)
         b0, b1 = max(sc0, 0), min(sc0 + size, cols)
@@ -342,7 +429,7 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             status[k] = LOW_CONTRAST if np.isfinite(win).all() else NODATA
             continue
         i, j = np.unravel_index(int(np.nanargmax(c)), c.shape)
-        snr[k] = float(c[i, j]) / max(float(np.nanmean(np.abs(c))), 1e-12)
+        peak_ratio[k] = float(c[i, j]) / max(float(np.nanmean(np.abs(c))), 1e-12)
         if (i == 0 or j == 0 or i == c.shape[0] - 1 or j == c.shape[1] - 1
                 or not np.isfinite(c[i - 1:i + 2, j - 1:j + 2]).all()):
             # on the edge of the search area, or of its part with data: the true peak
@@ -352,7 +439,7 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             continue
         pi, pj, pv = subpixel_peak(c, i, j, oversample)
         peak[k] = min(pv, 1.0)
-        if peak[k] < min_peak or snr[k] < min_snr:
+        if peak[k] < min_peak or peak_ratio[k] < min_peak_ratio:
             status[k] = BELOW_THRESHOLD
             continue
         dr[k] = pi - search + prior[k, 0]
@@ -362,39 +449,54 @@ def match_templates(reference: np.ndarray, secondary: np.ndarray, centres: np.nd
             progress(k / max(n, 1))
     if progress is not None:
         progress(1.0)
-    return MatchResult(dr, dc, peak, snr, status)
+    return MatchResult(dr, dc, peak, peak_ratio, status)
 
 
-def grid_centres(shape: Tuple[int, int], template: int, step: int,
+def grid_centres(shape: Tuple[int, int], window: int, step: int,
                  margin: int = 0,
                  origin: Tuple[int, int] = (0, 0)) -> Tuple[np.ndarray, np.ndarray]:
-    """Row and column centre coordinates of a regular grid of templates inside ``shape``.
+    """Row and column centres of a regular grid of windows inside ``shape``.
 
-    Centres start at ``origin + template//2 + margin`` and advance by ``step`` px while
-    the template (plus ``margin``) stays inside. Returns two int64 1-D arrays (rows,
-    cols); empty when nothing fits.
+    Parameters
+    ----------
+    shape : (int, int)
+        Rows and columns of the array (or of ``origin`` + the area used).
+    window : int
+        Window size, px.
+    step : int
+        Distance between window centres, px (values < 1 count as 1).
+    margin : int, optional
+        Extra px every window keeps from the edges.
+    origin : (int, int), optional
+        Row and column where the usable area starts.
+
+    Returns
+    -------
+    rows, cols : numpy.ndarray
+        int64 1-D: centres from ``origin + window//2 + margin`` by ``step`` while the
+        window (plus ``margin``) stays inside; empty when nothing fits.
     """
-    half = template // 2
+    half = window // 2
     lo_r, lo_c = origin[0] + half + margin, origin[1] + half + margin
-    hi_r = shape[0] - (template - half) - margin
-    hi_c = shape[1] - (template - half) - margin
+    hi_r = shape[0] - (window - half) - margin
+    hi_c = shape[1] - (window - half) - margin
     r = np.arange(lo_r, hi_r + 1, max(int(step), 1), dtype=np.int64)
     c = np.arange(lo_c, hi_c + 1, max(int(step), 1), dtype=np.int64)
     return r, c
 
 
 def map_grid(bounds: Tuple[float, float, float, float], margin: float,
-             spacing: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Map coordinates of a regular grid of multiples of ``spacing`` inside ``bounds``.
+             step: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Map coordinates of a regular grid of multiples of ``step`` inside ``bounds``.
 
     Parameters
     ----------
     bounds : (left, bottom, right, top)
         Area in map units (metres) of a north-up grid, e.g. the overlap of two images.
     margin : float
-        Distance (metres) the grid points keep from every side (half a template).
-    spacing : float
-        Grid spacing (metres, > 0); the points are multiples of it, so grids of
+        Distance (metres) the grid points keep from every side (half a window).
+    step : float
+        Grid step (metres, > 0); the points are multiples of it, so grids of
         different pairs coincide.
 
     Returns
@@ -405,8 +507,8 @@ def map_grid(bounds: Tuple[float, float, float, float], margin: float,
         Northing of the rows, north to south. Either is empty when nothing fits.
     """
     x0, y0, x1, y1 = bounds
-    gx = np.arange(math.ceil((x0 + margin) / spacing) * spacing, x1 - margin + 1e-9, spacing)
-    gy = np.arange(math.floor((y1 - margin) / spacing) * spacing, y0 + margin - 1e-9, -spacing)
+    gx = np.arange(math.ceil((x0 + margin) / step) * step, x1 - margin + 1e-9, step)
+    gy = np.arange(math.floor((y1 - margin) / step) * step, y0 + margin - 1e-9, -step)
     return gx, gy
 
 
@@ -437,12 +539,32 @@ def aggregation_grid(x: np.ndarray, y: np.ndarray,
     return x0, y0, (rows, cols)
 
 
-def search_range_px(max_speed: float, dt_days: float, pixel_size: float, minimum: int = 2) -> int:
-    """Search range in pixels each side: ceil(MAX_SPEED [m/d] · Δt [d] / pixel size [m]) + 1.
+def search_from_speed(max_speed: float, dt_days: float, pixel_size: float, minimum: int = 2) -> int:
+    """Search range in pixels each side: ceil(MAX_SPEED · Δt / pixel size) + 1.
 
-    The extra pixel keeps the fastest expected offset off the edge of the
-    similarity surface (a peak on the edge is rejected). Raises ``ValueError`` when
-    Δt or the speed are not positive.
+    The extra pixel keeps the fastest expected offset off the edge of the similarity
+    surface (a peak on the edge is rejected).
+
+    Parameters
+    ----------
+    max_speed : float
+        Largest expected speed, m/d, > 0.
+    dt_days : float
+        Δt, days, > 0.
+    pixel_size : float
+        Pixel size, m, > 0.
+    minimum : int, optional
+        Smallest search range returned, px.
+
+    Returns
+    -------
+    int
+        Search range, px.
+
+    Raises
+    ------
+    ValueError
+        When Δt, the speed or the pixel size is not positive.
     """
     if not dt_days > 0:
         raise ValueError(f"time baseline Δt = {dt_days:.4g} d must be positive; the two images "
@@ -459,12 +581,30 @@ def aggregate_to_grid(x: np.ndarray, y: np.ndarray, values: Sequence[np.ndarray]
                       shape: Tuple[int, int]) -> Tuple[list, np.ndarray]:
     """Robust block aggregation of point values onto a north-up grid.
 
-    ``x``, ``y``: float (n,) point map coordinates (metres, the grid's CRS);
-    ``values``: list of float (n,) arrays (e.g. vx, vy); ``valid``: bool (n,).
-    The grid has its upper-left corner at (``x0``, ``y0``), square cells of
-    ``resolution`` metres and ``shape`` (rows, cols). Each cell gets the median of
-    the valid points inside it (per value array) and their count. Returns
-    (list of float32 (rows, cols) medians, NaN where count = 0; float32 count).
+    Each cell gets the median of the valid points inside it (per value array) and their
+    count.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        float (n,): point map coordinates, m, in the grid's CRS (x east, y north).
+    values : sequence of numpy.ndarray
+        float (n,) arrays, e.g. vx and vy (m/d); a point is used only where all are finite.
+    valid : numpy.ndarray
+        bool (n,): points to use.
+    x0, y0 : float
+        Map coordinates of the grid's upper-left corner, m.
+    resolution : float
+        Square cell size, m.
+    shape : (int, int)
+        Rows and columns of the grid (rows run south from ``y0``).
+
+    Returns
+    -------
+    medians : list of numpy.ndarray
+        float32 (rows, cols) per value array, NaN where no point fell.
+    count : numpy.ndarray
+        float32 (rows, cols): points per cell.
     """
     rows, cols = shape
     x = np.asarray(x, dtype=np.float64)

@@ -51,7 +51,13 @@ Fusion — :func:`fuse_stack`
     σ_fx = √(Σ w′_i² σ_xi²) and σ_fy likewise; the speed error follows ITS_LIVE,
     v_error = √((σ_fx vx_f)² + (σ_fy vy_f)²) / v_f. ``count`` = Σ m_i.
     With ``weights=None`` the weights are per pixel inverse-variance,
-    W_i = 1/σ_i² with σ_i² = (σ_xi² + σ_yi²)/2.
+    W_i = 1/σ_i² with σ_i² = (σ_xi² + σ_yi²)/2. Optionally (``robust``) a χ² test
+    drops, pixel by pixel, a source that disagrees with the fusion of the others.
+
+Helpers — :func:`parse_weights`/:func:`format_weights` (the WEIGHTS text),
+:func:`weights_for` (weights of products by SENSOR name), :func:`difference_stats`
+(product − reference statistics), :func:`local_scatter` (an error term from the
+local scatter of a source's own field).
 
 All velocities are m/d (x east-positive, y north-positive); arrays float, NaN = no data.
 """
@@ -72,10 +78,24 @@ N_BOOTSTRAP = 200
 
 # --------------------------------------------------------------------------- weights text
 def parse_weights(text: str) -> Dict[str, float]:
-    """``"L8=0.6,S2=0.4"`` → ``{"L8": 0.6, "S2": 0.4}`` (``;`` or ``,`` separated).
+    """Parse weights text: ``"L8=0.6,S2=0.4"`` → ``{"L8": 0.6, "S2": 0.4}``.
 
-    Empty text gives ``{}``. Raises ``ValueError`` for a malformed entry, a
-    non-finite weight or a repeated name.
+    Parameters
+    ----------
+    text : str or None
+        ``NAME=VALUE`` (or ``NAME:VALUE``) entries separated by ``,`` or ``;``; names are
+        the products' SENSOR tags.
+
+    Returns
+    -------
+    dict
+        Name → weight (float), in the text's order; ``{}`` for empty text or None.
+
+    Raises
+    ------
+    ValueError
+        For an entry that is not NAME=VALUE, a value that is not a finite number, or a
+        name given twice.
     """
     out: Dict[str, float] = {}
     if text is None:
@@ -102,7 +122,19 @@ def parse_weights(text: str) -> Dict[str, float]:
 
 
 def format_weights(weights: Mapping[str, float]) -> str:
-    """``{"L8": 0.6, "S2": 0.4}`` → ``"L8=0.6,S2=0.4"`` (6 significant digits)."""
+    """Weights as text: ``{"L8": 0.6, "S2": 0.4}`` → ``"L8=0.6,S2=0.4"``.
+
+    Parameters
+    ----------
+    weights : mapping of str to float
+        Name → weight.
+
+    Returns
+    -------
+    str
+        Comma-separated ``NAME=VALUE`` (6 significant digits), readable by
+        :func:`parse_weights`.
+    """
     return ",".join(f"{k}={float(v):.6g}" for k, v in weights.items())
 
 
@@ -113,19 +145,32 @@ class WeightFit:
 
     Attributes
     ----------
-    names : source names, in input order
-    weights : float64 (n_sources,), Σ = 1, never NaN
-    weight_std : float64 (n_sources,), bootstrap standard deviation (0 when not estimable)
-    method : one of :data:`METHODS`
-    n_samples : samples (components) where every source has data (used by the LS fits)
-    n_per_source : int (n_sources,), samples where each source has data
-    rmse : in-sample RMSE of the fused prediction, m/d
-    source_rmse, source_bias : float64 (n_sources,), each source alone vs reference (m/d),
-        over the samples where it has data
-    cv_rmse : leave-one-group-out RMSE of the fused prediction (m/d), None if < 2 groups
-    cv_source_rmse : float64 (n_sources,), each source on the same held-out samples
-    cv_folds : list of dicts (group, weights, rmse, n) per held-out group
-    notes : fallbacks applied and warnings, as sentences
+    names : list of str
+        Source names, in input order.
+    weights : numpy.ndarray
+        float64 (n_sources,), Σ = 1, never NaN.
+    weight_std : numpy.ndarray
+        float64 (n_sources,): bootstrap standard deviation (0 when not estimable).
+    method : str
+        One of :data:`METHODS`.
+    n_samples : int
+        Samples (components) where every source has data (used by the least-squares fits).
+    n_per_source : numpy.ndarray
+        int (n_sources,): samples where each source has data.
+    rmse : float
+        In-sample RMSE of the fused prediction, m/d.
+    source_rmse, source_bias : numpy.ndarray
+        float64 (n_sources,): each source alone against the reference (m/d), over the
+        samples where it has data.
+    cv_rmse : float or None
+        Leave-one-group-out RMSE of the fused prediction (m/d); None with fewer than 2
+        groups.
+    cv_source_rmse : numpy.ndarray or None
+        float64 (n_sources,): each source on the same held-out samples.
+    cv_folds : list of dict
+        Per held-out group: ``group``, ``weights``, ``rmse``, ``source_rmse``, ``n``.
+    notes : list of str
+        Fallbacks applied and warnings, as sentences.
     """
     names: List[str]
     weights: np.ndarray
@@ -142,6 +187,13 @@ class WeightFit:
     notes: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, float]:
+        """The weights by source name.
+
+        Returns
+        -------
+        dict
+            Name → weight (float).
+        """
         return {n: float(w) for n, w in zip(self.names, self.weights)}
 
 
@@ -215,7 +267,21 @@ def _inverse_variance(mse: np.ndarray) -> np.ndarray:
 
 
 def predict(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Fused prediction w′-normalised over the sources present: (n, k) → (n,)."""
+    """Fused prediction with the weights renormalised over the sources present.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        float (n, k): source values (m/d) per sample, NaN = no data.
+    weights : numpy.ndarray
+        float (k,) source weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (n,): Σ w′_i v_i with w′ = present weights / their sum; NaN where the
+        present weights sum to (almost) 0.
+    """
     values = np.asarray(values, dtype=float)
     m = np.isfinite(values)
     w = np.where(m, weights[None, :], 0.0)
@@ -230,24 +296,43 @@ def fit_weights(values: np.ndarray, reference: np.ndarray, names: Sequence[str],
                 method: str = "constrained", groups: Optional[Sequence] = None,
                 n_bootstrap: int = N_BOOTSTRAP, seed: int = 0,
                 is_canceled: Optional[Callable[[], bool]] = None) -> WeightFit:
-    """Fit fusion weights of ``k`` sources to a reference.
+    """Fit fusion weights of ``k`` sources to a reference (see the module doc).
 
     Parameters
     ----------
-    values : float (n_samples, k), m/d — source velocity components at the reference
-        samples (stack vx and vy of each pixel/station as two samples); NaN = no data
-    reference : float (n_samples,), m/d — reference components; NaN samples are dropped
-    names : k source names
-    method : ``constrained`` | ``unconstrained`` | ``inverse-variance`` (module docstring)
-    groups : optional (n_samples,) labels (polygon or station id) for the bootstrap
-        and the leave-one-group-out cross-validation
-    n_bootstrap : bootstrap resamples for the weight uncertainty (0 = none)
-    is_canceled : optional callable; asked before every bootstrap resample and every
-        cross-validation fold, raises :class:`glacvel_plugin.core.Canceled` when it
-        returns True
+    values : numpy.ndarray
+        float (n_samples, k), m/d: source velocity components at the reference samples
+        (vx and vy of each pixel or station stacked as two samples); NaN = no data. A
+        1-D array is one source.
+    reference : numpy.ndarray
+        float (n_samples,), m/d: reference components; NaN samples are dropped.
+    names : sequence of str
+        The k source names (unique).
+    method : {'constrained', 'unconstrained', 'inverse-variance'}, optional
+        Fitting method (module doc).
+    groups : sequence, optional
+        (n_samples,) labels (polygon or station id) for the bootstrap and the
+        leave-one-group-out cross-validation; default one group per sample.
+    n_bootstrap : int, optional
+        Bootstrap resamples for the weight uncertainty (0 = none).
+    seed : int, optional
+        Seed of the bootstrap's random generator (results are reproducible).
+    is_canceled : callable, optional
+        Asked before every bootstrap resample and every cross-validation fold.
 
-    Raises ``ValueError``: unknown method, shape mismatch, no samples, a source with
-    no data at any sample, or too few complete samples (< k); ``Canceled`` on cancel.
+    Returns
+    -------
+    WeightFit
+        Weights, their bootstrap spread, in-sample and cross-validated RMSE, notes.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, a shape mismatch, repeated names, no valid sample, a
+        source with no data at any sample, or too few complete samples (< k; < 2 per
+        source for inverse-variance).
+    Canceled
+        When ``is_canceled()`` returns True.
     """
     if method not in METHODS:
         raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(METHODS)}")
@@ -400,34 +485,47 @@ def fuse_stack(vx: np.ndarray, vy: np.ndarray, weights: Optional[Sequence[float]
                sigma_x: Optional[np.ndarray] = None, sigma_y: Optional[np.ndarray] = None,
                min_weight_sum: float = 1e-6,
                robust: Optional[float] = None) -> Dict[str, np.ndarray]:
-    """Masked weighted fusion of ``k`` sources on one block.
+    """Masked weighted fusion of ``k`` sources on one block (see the module doc).
 
     Parameters
     ----------
-    vx, vy : float (k, rows, cols), m/d, NaN = no data
-    weights : (k,) source weights (need not be normalised; may be negative for the
-        unconstrained fit: pixels where the present sources' weights sum to
-        ≤ ``min_weight_sum`` × max|W| get no value). ``None`` = per-pixel inverse-variance
-        from ``sigma_x``/``sigma_y`` (a source with unknown σ at a pixel gets the
-        mean weight of the known ones there, equal weights if none is known).
-    sigma_x, sigma_y : float (k, rows, cols) 1-σ errors (m/d), NaN = unknown;
-        broadcastable (e.g. (k, 1, 1) for per-source constants). None = unknown.
+    vx, vy : numpy.ndarray
+        float (k, rows, cols) (or one (rows, cols) layer), m/d, x east, y north, NaN =
+        no data; all sources on one grid.
+    weights : sequence of float, optional
+        (k,) source weights (need not be normalised; may be negative for the
+        unconstrained fit). None = per-pixel inverse variance from ``sigma_x``/``sigma_y``
+        (a source with unknown σ at a pixel gets the mean weight of the known ones
+        there, equal weights if none is known).
+    sigma_x, sigma_y : numpy.ndarray, optional
+        float 1σ errors (m/d), (k, rows, cols) or broadcastable (e.g. (k, 1, 1) for
+        per-source constants); NaN or None = unknown.
+    min_weight_sum : float, optional
+        Pixels where the present sources' weights sum to ≤ ``min_weight_sum`` × max|W|
+        get no value (only possible with negative weights).
+    robust : float, optional
+        χ² threshold (2 degrees of freedom, e.g. :data:`ROBUST_CHI2` = 9.21, the 99 %
+        point) of the outlier test; None or ≤ 0 = no test. At every pixel with ≥ 2
+        contributing sources, source i is compared with the fusion of the others,
+        z_i² = Δvx²/(σx_i² + σx_−i²) + Δvy²/(σy_i² + σy_−i²) (σ_−i = error of the others'
+        fusion). If the largest z² exceeds the threshold that source is dropped at that
+        pixel (with two sources, whose z² are equal, the one with the larger σ), and the
+        test is repeated on the remaining sources while ≥ 2 remain. Sources of unknown σ
+        are never tested.
 
-    robust : optional χ² threshold (2 degrees of freedom, e.g. :data:`ROBUST_CHI2` =
-        9.21, the 99 % point) of the outlier test; None or ≤ 0 = no test. At every
-        pixel with ≥ 2 contributing sources, source i is compared with the fusion
-        of the others, z_i² = Δvx²/(σx_i² + σx_−i²) + Δvy²/(σy_i² + σy_−i²)
-        (σ_−i = error of the others' fusion). If the largest z² exceeds the
-        threshold that source is dropped at that pixel (with two sources, whose z²
-        are equal, the one with the larger σ), and the test is repeated on the
-        remaining sources while ≥ 2 remain. Sources of unknown σ are never tested.
+    Returns
+    -------
+    dict
+        float32 (rows, cols) arrays ``vx``, ``vy``, ``v``, ``vx_error``, ``vy_error``,
+        ``v_error`` (m/d; errors NaN where an error of a contributing source is unknown)
+        and ``count`` (sources present, 0 = no data); with ``robust`` also ``rejected``
+        (float32 (rows, cols), sources dropped there) and ``rejected_by_source`` (int64
+        (k,), pixels where each source was dropped).
 
-    Returns float32 (rows, cols) arrays ``vx``, ``vy``, ``v``, ``vx_error``,
-    ``vy_error``, ``v_error`` (NaN where an error of a contributing source is
-    unknown) and ``count`` (number of sources present, 0 = no data); with
-    ``robust`` also ``rejected`` (float32 (rows, cols), sources dropped there) and
-    ``rejected_by_source`` (int64 (k,), pixels where each source was dropped).
-    Raises ``ValueError`` for mismatched shapes or a weight count ≠ k.
+    Raises
+    ------
+    ValueError
+        For mismatched shapes, a weight count ≠ k or non-finite weights.
     """
     vx, vy, sx, sy, m = _stack_with_sigma(vx, vy, sigma_x, sigma_y)
     k = vx.shape[0]
@@ -542,10 +640,19 @@ def _fuse(vx, vy, sx, sy, m, weights, min_weight_sum) -> Dict[str, np.ndarray]:
 
 
 def speed_error(vx, vy, sx, sy) -> np.ndarray:
-    """1-σ error of the speed from component errors (ITS_LIVE): √((σx vx)² + (σy vy)²)/v.
+    """1σ error of the speed from component errors (ITS_LIVE): √((σx vx)² + (σy vy)²) / v.
 
-    Where the speed is 0 the RMS of the component errors is returned. Arrays any
-    matching shape, m/d.
+    Parameters
+    ----------
+    vx, vy : array_like
+        Velocity components, m/d, any matching shape.
+    sx, sy : array_like
+        Their 1σ errors, m/d, same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, m/d; where the speed is 0 the RMS of the component errors.
     """
     vx, vy, sx, sy = (np.asarray(a, dtype=float) for a in (vx, vy, sx, sy))
     v = np.hypot(vx, vy)
@@ -557,10 +664,27 @@ def speed_error(vx, vy, sx, sy) -> np.ndarray:
 def weights_for(names: Sequence[str], weights: Mapping[str, float]) -> np.ndarray:
     """Weights of ``names`` from a name → weight mapping (e.g. :func:`parse_weights`).
 
-    Several products may share a name (e.g. two L8 pairs of one period); they
-    share the name's weight equally (W/n each), so a sensor's total weight does
-    not grow with its number of products. Raises ``ValueError`` for a source without a weight, a weight for no
-    source, weights whose sum over the sources is not positive.
+    Several products may share a name (e.g. two L8 pairs of one period); they share the
+    name's weight equally (W/n each), so a sensor's total weight does not grow with its
+    number of products.
+
+    Parameters
+    ----------
+    names : sequence of str
+        SENSOR name of each source product.
+    weights : mapping of str to float
+        Name → weight.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (len(names),) weights.
+
+    Raises
+    ------
+    ValueError
+        For a source without a weight, a weight naming no source, or weights whose sum
+        over the sources is not positive.
     """
     missing = sorted({n for n in names if n not in weights})
     if missing:
@@ -580,10 +704,18 @@ def weights_for(names: Sequence[str], weights: Mapping[str, float]) -> np.ndarra
 
 # --------------------------------------------------------------------------- statistics
 def difference_stats(product: np.ndarray, reference: np.ndarray) -> Dict[str, float]:
-    """n, mean (bias), std, RMSE and NMAD (1.4826·MAD) of product − reference (m/d).
+    """n, mean (bias), std, RMSE and NMAD (1.4826·MAD) of product − reference.
 
-    Arrays any matching shape; pairs where either is NaN are ignored. With n = 0
-    the statistics are NaN.
+    Parameters
+    ----------
+    product, reference : array_like
+        Velocities (m/d), any matching shape; pairs where either is NaN are ignored.
+
+    Returns
+    -------
+    dict
+        ``n`` (int), ``mean``, ``std`` (ddof = 1; 0 for n = 1), ``rmse``, ``nmad`` (m/d);
+        NaN statistics with n = 0.
     """
     d = np.asarray(product, dtype=float) - np.asarray(reference, dtype=float)
     d = d[np.isfinite(d)]
@@ -604,22 +736,28 @@ LOCAL_SCATTER_SIZE = 5
 def local_scatter(vx: np.ndarray, vy: np.ndarray, size: int = LOCAL_SCATTER_SIZE) -> np.ndarray:
     """Per-pixel local scatter of a velocity field (m/d), an error term beyond stable ground.
 
-    d = v − nanmedian₃ₓ₃(v) per component (the median keeps smooth flow and removes
-    it: a linear gradient gives d = 0), and s = √(mean over the ``size`` × ``size``
-    window of (d_x² + d_y²)/2). Noisy correlation (e.g. near a footprint's edge or
-    on crevasse fields) raises s; smooth flow leaves it ≈ 0. Computed on the
-    source's own pixels, before any resampling, in strips of rows (≈ 8 MB of
-    temporaries whatever the size).
+    d = v − nanmedian₃ₓ₃(v) per component (the median keeps smooth flow and removes it:
+    a linear gradient gives d = 0), and s = √(mean over the ``size`` × ``size`` window of
+    (d_x² + d_y²)/2). Noisy correlation (e.g. near a footprint's edge or on crevasse
+    fields) raises s; smooth flow leaves it ≈ 0. Computed on the source's own pixels,
+    before any resampling, in strips of rows (≈ 8 MB of temporaries whatever the size).
 
     Parameters
     ----------
-    vx, vy : float (rows, cols), m/d, NaN = no data
-    size : odd window size ≥ 3 (source pixels)
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d, NaN = no data.
+    size : int, optional
+        Odd window size ≥ 3, source pixels.
 
     Returns
     -------
-    float32 (rows, cols), m/d; NaN where the pixel has no data. Raises
-    ``ValueError`` for an even or too small ``size`` or mismatched shapes.
+    numpy.ndarray
+        float32 (rows, cols), m/d; NaN where the pixel has no data.
+
+    Raises
+    ------
+    ValueError
+        For an even or too small ``size`` or mismatched shapes.
     """
     vx = np.asarray(vx, dtype=np.float64)
     vy = np.asarray(vy, dtype=np.float64)

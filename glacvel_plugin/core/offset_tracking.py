@@ -37,7 +37,8 @@ from typing import Callable, Mapping, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
-from .feature_tracking import MatchResult, match_templates
+from .feature_tracking import MatchResult, track_windows
+from .filters import nan_gaussian_filter
 from .validation import NODE_GRID_RULE, normalized_median_test
 
 SCALE_POWER = "power"
@@ -56,11 +57,25 @@ _LN10_OVER_20 = np.log(10.0) / 20.0
 def to_log_amplitude(a: np.ndarray, scale: str) -> np.ndarray:
     """Natural-log amplitude of backscatter ``a`` given in ``scale``.
 
-    ``a``: array (rows, cols), NaN = no data; ``scale``: ``'power'`` (σ⁰/β⁰/γ⁰
-    linear intensity), ``'amplitude'`` (linear |s|) or ``'db'`` (10·log10 of power).
-    Returns float64 (rows, cols): ln A (= 0.5 ln P = dB·ln10/20). Linear values ≤ 0
-    (GRD border fill) become NaN. Raises ``ValueError`` for an unknown scale or
-    when a linear scale is claimed for data with negative values (that is dB data).
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Backscatter (rows, cols), NaN = no data.
+    scale : {'power', 'amplitude', 'db'}
+        ``'power'``: σ⁰/β⁰/γ⁰ linear intensity; ``'amplitude'``: linear |s|; ``'db'``:
+        10·log10 of power (case-insensitive).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (rows, cols): ln A (= 0.5 ln P = dB · ln10 / 20); linear values ≤ 0 (GRD
+        border fill) and non-finite values become NaN.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scale, or when a linear scale is claimed for data with more than
+        1 % negative values (that is dB data).
     """
     s = str(scale).lower()
     if s not in INPUT_SCALES:
@@ -89,13 +104,30 @@ _DB_NAME = re.compile(r"(^|[^a-z])db([^a-z]|$)", re.IGNORECASE)
 
 def detect_scale(tags: Optional[Mapping[str, str]] = None, name: str = "",
                  sample: Optional[np.ndarray] = None) -> Tuple[Optional[str], str]:
-    """Guess the backscatter scale of a raster from tags, its name or its values.
+    """Guess the backscatter scale of a raster from its tags, its name or its values.
 
-    Order: tags (``UNITS``/``units``/``SCALE``… containing ``db``, ``amplitude``,
-    ``intensity``/``power``); the name (``_db``/``dB`` token, ``Amplitude_``,
-    ``Intensity_``/``Sigma0_``…); the values (a sizeable share of negative values ⇒
-    dB; all positive ⇒ linear, reported as ``'amplitude'`` because power and
-    amplitude give identical NCC). Returns (scale or None, reason).
+    Order: tags (``UNITS``/``unit``/``SCALE``/``INPUT_SCALE``/... containing ``db``,
+    ``amplitude``, ``intensity``/``power``/``linear``); the name (a ``db`` token,
+    ``amplitude_``, ``intensity_``/``sigma0_``/``gamma0_``/``beta0_``); the values (more
+    than 5 % negative ⇒ dB; otherwise linear, reported as ``'amplitude'`` because power
+    and amplitude give identical NCC).
+
+    Parameters
+    ----------
+    tags : mapping of str to str, optional
+        GDAL metadata of the raster or band.
+    name : str, optional
+        File path or name.
+    sample : numpy.ndarray, optional
+        Some pixel values (any shape), NaN ignored.
+
+    Returns
+    -------
+    scale : str or None
+        :data:`SCALE_DB`, :data:`SCALE_AMPLITUDE`, :data:`SCALE_POWER`, or None when
+        nothing tells.
+    reason : str
+        What decided it, for the log.
     """
     for key, value in (tags or {}).items():
         k = str(key).lower()
@@ -127,32 +159,49 @@ def detect_scale(tags: Optional[Mapping[str, str]] = None, name: str = "",
 
 
 def speckle_smooth(log_amp: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian low-pass of log amplitude (σ in pixels; 0 = none), no-data aware.
+    """Gaussian low-pass of log amplitude, no-data aware.
 
     Speckle is (nearly) white from pixel to pixel while the backscatter texture that
     carries the offset is spatially correlated, so a light low-pass raises the
     signal-to-noise ratio of NCC. On the synthetic 4-look test (docs/sar_uav.md)
-    σ = 0.7 px halved the RMSE of 128 px windows (0.10 → 0.05 px); σ ≥ 1.5 px starts
-    to smooth away the texture itself. No data (NaN) stays no data and does not grow:
-    the filter is normalised by the smoothed validity mask (normalised convolution).
+    σ = 0.7 px halved the RMSE of 128 px windows (0.10 → 0.05 px); σ ≥ 1.5 px starts to
+    smooth away the texture itself. No data stays no data and does not grow
+    (:func:`.filters.nan_gaussian_filter`, edges ``nearest``, kernel truncated at 3σ).
+
+    Parameters
+    ----------
+    log_amp : numpy.ndarray
+        Log amplitude (rows, cols), NaN = no data.
+    sigma : float
+        Gaussian σ, px; 0 (or None) = no smoothing.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (rows, cols), NaN where ``log_amp`` is NaN.
     """
     a = np.asarray(log_amp, dtype=np.float64)
     if not sigma or sigma <= 0:
         return a
-    ok = np.isfinite(a)
-    if ok.all():
-        return ndimage.gaussian_filter(a, float(sigma), mode="nearest", truncate=3.0)
-    num = ndimage.gaussian_filter(np.where(ok, a, 0.0), float(sigma), mode="nearest", truncate=3.0)
-    den = ndimage.gaussian_filter(ok.astype(np.float64), float(sigma), mode="nearest", truncate=3.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = num / den
-    out[~ok] = np.nan
-    return out
+    return nan_gaussian_filter(a, float(sigma), mode="nearest", truncate=3.0)
 
 
 def sar_preprocess(scale: str, speckle_sigma: float = 0.7) -> Callable[[np.ndarray], np.ndarray]:
-    """A ``preprocess`` callable for the matching engine: backscatter in ``scale`` →
-    log amplitude (:func:`to_log_amplitude`) → speckle low-pass (:func:`speckle_smooth`)."""
+    """The ``preprocess`` callable of SAR matching.
+
+    Parameters
+    ----------
+    scale : str
+        Backscatter scale of the input (see :func:`to_log_amplitude`).
+    speckle_sigma : float, optional
+        σ of the speckle low-pass, px (see :func:`speckle_smooth`).
+
+    Returns
+    -------
+    callable
+        ``pre(array) -> float64 array`` of the same shape: backscatter in ``scale`` →
+        log amplitude → speckle low-pass.
+    """
     def _pre(a):
         return speckle_smooth(to_log_amplitude(a, scale), speckle_sigma)
     return _pre
@@ -160,12 +209,21 @@ def sar_preprocess(scale: str, speckle_sigma: float = 0.7) -> Callable[[np.ndarr
 
 @dataclass
 class NodeField:
-    """Offsets on the node grid after post-processing (all float32/int8 (n_rows, n_cols)).
+    """Post-processed offsets on the SAR node grid.
 
-    ``dr``, ``dc`` offsets in input pixels (rows down, columns right), NaN = none;
-    ``peak`` NCC at the peak of the raw measurement (NaN for filled nodes);
-    ``flag`` :data:`FLAG_MEASURED`/:data:`FLAG_AVERAGED`/:data:`FLAG_FILLED`, -1 = no value;
-    ``rejected`` counts per cause (dict name → int).
+    Attributes
+    ----------
+    dr, dc : numpy.ndarray
+        float32 (n_rows, n_cols): offsets in input pixels (rows down, columns right),
+        NaN = no value.
+    peak : numpy.ndarray
+        float32 (n_rows, n_cols): NCC peak of the kept measurements, NaN elsewhere
+        (filled nodes included).
+    flag : numpy.ndarray
+        int8 (n_rows, n_cols): :data:`FLAG_MEASURED`, :data:`FLAG_AVERAGED` or
+        :data:`FLAG_FILLED`; -1 = no value.
+    rejected : dict
+        Count of rejected nodes per cause (name → int).
     """
     dr: np.ndarray
     dc: np.ndarray
@@ -176,16 +234,30 @@ class NodeField:
 
 ENGINES = ("glacvel", "correlation")
 """Matching engines of :func:`track_nodes`: ``'glacvel'`` =
-:func:`.feature_tracking.match_templates` (default), ``'correlation'`` = the optical chain's batched
+:func:`.feature_tracking.track_windows` (default), ``'correlation'`` = the optical chain's batched
 :func:`glacvel_plugin.core.correlation.match_windows` (method ``'ncc'``)."""
 
 
 def auto_step(resolution: float, pixel: float, window: int) -> int:
-    """Default node spacing (px): the output resolution in pixels, but at least window/8.
+    """Default node step (px): the output resolution in pixels, but at least window/8.
 
     With 10 m GRD pixels a 30 m grid would put 128 px windows 3 px apart (98 % overlap:
     neighbouring measurements share almost all pixels and are not independent, at ~40×
-    the run time of a window/8 spacing). SNAP's default grid is 40 px.
+    the run time of a window/8 step). SNAP's default grid is 40 px.
+
+    Parameters
+    ----------
+    resolution : float
+        Output pixel size, m.
+    pixel : float
+        Input pixel size, m.
+    window : int
+        Matching window, px.
+
+    Returns
+    -------
+    int
+        Step between node centres, px, ≥ 1.
     """
     return max(1, int(round(resolution / pixel)), int(window) // 8)
 
@@ -196,19 +268,57 @@ def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndar
                 progress=None, is_canceled=None) -> MatchResult:
     """NCC matching of SAR windows centred on a node grid (one strip).
 
-    ``reference``/``secondary``: float (rows, cols) backscatter in ``scale`` on the
-    same grid, NaN = no data; they are converted by :func:`sar_preprocess`.
-    ``node_rows``/``node_cols``: int 1-D node centre pixel coordinates inside these
-    arrays (window rows ``r - window//2 .. r - window//2 + window - 1``). Returns a
-    :class:`MatchResult` with arrays of length ``len(node_rows) * len(node_cols)`` in
-    row-major node order. This is the single place the SAR branch calls a
-    correlation engine (``engine``, see :data:`ENGINES`).
+    This is the single place the SAR branch calls a correlation engine (``engine``, see
+    :data:`ENGINES`). Measured on the 4-look speckle test (128 px windows, σ = 0.7 px):
+    RMSE 0.045 px with ``'glacvel'``, 0.097-0.10 px with ``'correlation'``; on the real
+    Sentinel-1 pair (search ±69 px) ``'correlation'`` rejects every window whose search
+    area touches the scene edge (64 % of nodes kept against 98 %) and reports no peak
+    ratio. Hence the default.
 
-    Measured on the 4-look speckle test (128 px windows, σ = 0.7 px): RMSE 0.045 px
-    with ``'glacvel'``, 0.097-0.10 px with ``'correlation'``; on the real Sentinel-1
-    pair (search ±69 px) ``'correlation'`` rejects every window whose search area
-    touches the scene edge (64 % of nodes kept against 98 %) and reports no peak
-    ratio (``snr`` is NaN). Hence the default.
+    Parameters
+    ----------
+    reference, secondary : numpy.ndarray
+        float (rows, cols) backscatter in ``scale`` on the same grid, NaN = no data;
+        converted by :func:`sar_preprocess`.
+    node_rows, node_cols : numpy.ndarray
+        int 1-D node centre pixel coordinates inside these arrays (window rows
+        ``r - window//2 .. r - window//2 + window - 1``).
+    window : int
+        Matching window, px.
+    search : int
+        Search range, px each side.
+    scale : str, optional
+        Backscatter scale (:data:`INPUT_SCALES`).
+    speckle_sigma : float, optional
+        σ of the speckle low-pass, px.
+    oversample : int, optional
+        Sub-pixel oversampling of the NCC surface (``'glacvel'`` engine).
+    engine : {'glacvel', 'correlation'}, optional
+        Matching engine (:data:`ENGINES`).
+    progress : callable, optional
+        ``progress(fraction)``.
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``.
+
+    Returns
+    -------
+    feature_tracking.MatchResult
+        Arrays of length ``len(node_rows) * len(node_cols)`` in row-major node order
+        (``peak_ratio`` NaN with the ``'correlation'`` engine).
+
+    Raises
+    ------
+    ValueError
+        For an unknown engine or scale, or sizes :func:`.feature_tracking.track_windows`
+        refuses.
+    Canceled
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Strozzi, T., Luckman, A., Murray, T., Wegmüller, U. & Werner, C. L. (2002). Glacier
+    motion estimation using SAR offset-tracking procedures. IEEE Trans. Geosci. Remote
+    Sens. 40(11), 2384-2391.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -227,9 +337,9 @@ def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndar
             progress(1.0)
         return MatchResult(m.dr.astype(np.float64), m.dc.astype(np.float64),
                            m.quality.astype(np.float64), np.full(len(centres), np.nan), status)
-    return match_templates(reference, secondary, centres, window, search, method="ncc",
-                           oversample=oversample, preprocess=pre,
-                           progress=progress, is_canceled=is_canceled)
+    return track_windows(reference, secondary, centres, window, search, method="ncc",
+                         oversample=oversample, preprocess=pre,
+                         progress=progress, is_canceled=is_canceled)
 
 
 def _nan_box_mean(a: np.ndarray, ok: np.ndarray, size: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -241,12 +351,30 @@ def _nan_box_mean(a: np.ndarray, ok: np.ndarray, size: int) -> Tuple[np.ndarray,
 
 def normalised_median_test(dr: np.ndarray, dc: np.ndarray, threshold: float = 2.0,
                            eps: float = 0.1) -> np.ndarray:
-    """Normalised median test of a node grid: :func:`.validation.normalized_median_test`
-    with the node-grid neighbour rule (:data:`.validation.NODE_GRID_RULE`: nodes with
-    fewer than 2 valid neighbours cannot be judged and are kept).
+    """Normalised median test of a node grid.
 
-    ``dr``, ``dc``: float (n_rows, n_cols) offsets in pixels, NaN = none. Returns bool
-    (n_rows, n_cols), True = outlier.
+    :func:`.validation.normalized_median_test` with the node-grid neighbour rule
+    (:data:`.validation.NODE_GRID_RULE`: nodes with fewer than 2 valid neighbours
+    cannot be judged and are kept).
+
+    Parameters
+    ----------
+    dr, dc : numpy.ndarray
+        float (n_rows, n_cols) offsets, px, NaN = none.
+    threshold : float, optional
+        Normalised residual above which a node is rejected.
+    eps : float, optional
+        Residual floor ε, px.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool (n_rows, n_cols), True = outlier.
+
+    References
+    ----------
+    Westerweel, J. & Scarano, F. (2005). Universal outlier detection for PIV data.
+    Experiments in Fluids 39, 1096-1100.
     """
     return normalized_median_test(dr, dc, threshold, eps=eps, **NODE_GRID_RULE)
 
@@ -257,19 +385,45 @@ def postprocess_nodes(result: MatchResult, shape: Tuple[int, int], threshold: fl
                       fill_min_neighbours: int = 3, min_peak_ratio: float = 0.0) -> NodeField:
     """SNAP-like post-processing of node-grid offsets.
 
-    ``result``: raw matches of ``shape = (n_rows, n_cols)`` nodes (row-major).
-    ``threshold``: minimum NCC peak (SNAP cross-correlation threshold, default 0.1).
-    ``min_peak_ratio``: minimum peak / mean |NCC| over the search surface (0 = off). On
-    the real Sentinel-1 pair spurious matches of windows whose true match had left the
-    scene had ratios 1.7-4.7, valid ones 7-19.
-    ``max_offset_px``: offsets longer than this (MAX_SPEED·Δt in pixels) are rejected.
-    ``median_test``: normalised-median-test threshold (0 = off; 2 is usual).
-    ``average_box``: odd box size in nodes for the mean of valid measurements (1 = off;
-    SNAP default 5). Averaged measured nodes get :data:`FLAG_AVERAGED`.
-    ``fill_radius``: nodes without a valid measurement get the mean of the valid
-    measurements within this radius (nodes) if there are at least
-    ``fill_min_neighbours`` (0 = off; SNAP default 4); flag :data:`FLAG_FILLED`.
-    Returns a :class:`NodeField`. Raises ``ValueError`` for an even averaging box.
+    Rejections in this order: no match, NCC peak below ``threshold``, peak ratio below
+    ``min_peak_ratio``, offset longer than ``max_offset_px``, normalised median test;
+    then the averaging box and hole filling.
+
+    Parameters
+    ----------
+    result : feature_tracking.MatchResult
+        Raw matches of ``n_rows * n_cols`` nodes (row-major).
+    shape : (int, int)
+        ``(n_rows, n_cols)`` of the node grid.
+    threshold : float, optional
+        Lowest accepted NCC peak (SNAP cross-correlation threshold, default 0.1).
+    max_offset_px : float, optional
+        Offsets longer than this (MAX_SPEED · Δt in px) are rejected; None = no limit.
+    median_test : float, optional
+        Normalised-median-test threshold (0 = off; 2 is usual).
+    average_box : int, optional
+        Odd box size in nodes for the mean of valid measurements (1 = off; SNAP default
+        5). Averaged measured nodes get :data:`FLAG_AVERAGED`.
+    fill_radius : int, optional
+        Nodes without a valid measurement get the mean of the valid measurements within
+        this radius (nodes) if there are at least ``fill_min_neighbours`` (0 = off; SNAP
+        default 4); flag :data:`FLAG_FILLED`.
+    fill_min_neighbours : int, optional
+        Valid nodes needed within ``fill_radius`` to fill a node.
+    min_peak_ratio : float, optional
+        Lowest accepted peak / mean |NCC| over the search surface (0 = off). On the real
+        Sentinel-1 pair spurious matches of windows whose true match had left the scene
+        had ratios 1.7-4.7, valid ones 7-19.
+
+    Returns
+    -------
+    NodeField
+        Offsets, peaks, flags and rejection counts.
+
+    Raises
+    ------
+    ValueError
+        For an even averaging box.
     """
     dr = result.dr.reshape(shape).astype(np.float64)
     dc = result.dc.reshape(shape).astype(np.float64)
@@ -280,7 +434,7 @@ def postprocess_nodes(result: MatchResult, shape: Tuple[int, int], threshold: fl
     rejected["below correlation threshold"] = int(np.count_nonzero(low))
     ok &= ~low
     if min_peak_ratio and min_peak_ratio > 0:
-        weak = ok & ~(result.snr.reshape(shape) >= min_peak_ratio)
+        weak = ok & ~(result.peak_ratio.reshape(shape) >= min_peak_ratio)
         rejected["below peak ratio"] = int(np.count_nonzero(weak))
         ok &= ~weak
     if max_offset_px is not None:
@@ -328,14 +482,29 @@ def resample_nodes(bands: Mapping[str, np.ndarray], flag: np.ndarray, fr: np.nda
                    required: Tuple[str, ...] = ("dr", "dc")) -> Tuple[dict, np.ndarray]:
     """Bilinear interpolation of node-grid bands at fractional node coordinates.
 
-    ``bands``: name → float (n_rows, n_cols) node values (NaN = none); ``flag``: int8
-    node flags (-1 = none); ``fr``/``fc``: float (rows, cols) fractional node row/col
-    of each output cell centre. A cell gets a value only when every node with a
-    non-zero bilinear weight has a value in each ``required`` band (other bands are NaN
-    where a contributing node is NaN, e.g. quality of filled nodes); its flag is the OR
-    of those nodes' flags, plus
+    A cell gets a value only when every node with a non-zero bilinear weight has a value
+    in each ``required`` band (other bands are NaN where a contributing node is NaN, e.g.
+    quality of filled nodes); its flag is the OR of those nodes' flags, plus
     :data:`FLAG_INTERPOLATED` unless the cell centre coincides with a node (within
-    1e-6 node). Returns (name → float32 (rows, cols), int16 flag with -1 = no value).
+    1e-6 node).
+
+    Parameters
+    ----------
+    bands : mapping of str to numpy.ndarray
+        Name → float (n_rows, n_cols) node values, NaN = none.
+    flag : numpy.ndarray
+        int8 (n_rows, n_cols) node flags, -1 = none.
+    fr, fc : numpy.ndarray
+        float (rows, cols): fractional node row and column of each output cell centre.
+    required : tuple of str, optional
+        Bands that must be valid at every contributing node.
+
+    Returns
+    -------
+    bands : dict
+        Name → float32 (rows, cols), NaN = no value.
+    flag : numpy.ndarray
+        int16 (rows, cols), -1 = no value.
     """
     n_rows, n_cols = flag.shape
     r0 = np.floor(fr + 1e-6).astype(np.int64)

@@ -16,7 +16,9 @@ The rules follow the monthly multi-source chain glacvel reproduces (see
 
 Scenes are paired only within one footprint (WRS path/row, MGRS tile, S1 relative
 orbit; UAV scenes without a footprint share one group). Times are naive UTC
-``datetime`` objects. Nothing here reads files; ``glacvel_plugin.io.scenes`` does.
+``datetime`` objects. Nothing here reads files: ``glacvel_plugin.io.catalogue`` scans a
+folder (times and footprints from ``glacvel_plugin.io.scenes``) and builds the
+:class:`Candidate` list.
 """
 from __future__ import annotations
 
@@ -29,18 +31,27 @@ from .velocity import baseline_days
 OPTICAL_FAMILIES = {"L8": "Landsat", "L9": "Landsat", "S2": "S2"}
 """Sensor code → pairing family for optical scenes (Landsat-8/9 pair together)."""
 
-S1_BASELINES_DAYS = (24.0, 36.0)
-"""Sentinel-1 time baselines proposed by default (two and three 12-day revisits)."""
+S1_DT_DAYS = (24.0, 36.0)
+"""Sentinel-1 Δt (days) proposed by default (two and three 12-day revisits)."""
 
 
 @dataclass
 class Candidate:
-    """One scene the user ticked.
+    """One scene offered for pairing (a scene the user ticked).
 
-    ``key``: any hashable identifier (the chooser uses the file path);
-    ``sensor``: ``L8``, ``L9``, ``S2``, ``S1`` or ``UAV``; ``time``: acquisition
-    time, naive UTC; ``footprint``: WRS ``PPPRRR``, MGRS tile, S1 ``Rnnn`` or None;
-    ``cloud_cover``: percent or None when the metadata have none.
+    Attributes
+    ----------
+    key : hashable
+        Identifier of the scene (the chooser and the dataset use the file path).
+    sensor : str
+        ``L8``, ``L9``, ``S2``, ``S1`` or ``UAV``.
+    time : datetime.datetime
+        Acquisition time, naive UTC.
+    footprint : str or None
+        WRS-2 ``PPPRRR``, MGRS tile, Sentinel-1 relative orbit ``Rnnn``, or None (UAV
+        scenes without a footprint form one group).
+    cloud_cover : float or None
+        Cloud cover in percent; None when the metadata give none.
     """
     key: object
     sensor: str
@@ -51,10 +62,16 @@ class Candidate:
 
 @dataclass
 class Pair:
-    """A proposed (or user-made) pair: ``reference`` is the earlier scene.
+    """A proposed (or user-made) pair; ``reference`` is the earlier scene.
 
-    ``dt_days``: time baseline Δt in days (float, > 0); ``reason``: why it was
-    proposed (shown in the chooser's pair table).
+    Attributes
+    ----------
+    reference, secondary : Candidate
+        The earlier and the later scene.
+    reason : str
+        Why the pair was proposed (shown in the chooser's pair table).
+    dt_days : float
+        Δt = secondary time − reference time, days (computed, not passed).
     """
     reference: Candidate
     secondary: Candidate
@@ -71,12 +88,24 @@ class Pair:
 
 
 def check_pair(reference: Candidate, secondary: Candidate) -> float:
-    """Validate a user-edited pair and return its Δt in days.
+    """Validate a user-edited pair and return its Δt.
 
-    Raises ``ValueError`` when Δt ≤ 0 (the second scene must be acquired after the
-    first: swap them), when a scene is paired with itself, or when the sensors cannot
-    be correlated together (SAR with optical, Landsat with Sentinel-2, UAV with
-    satellite).
+    Parameters
+    ----------
+    reference, secondary : Candidate
+        The earlier and the later scene.
+
+    Returns
+    -------
+    float
+        Δt in days, > 0.
+
+    Raises
+    ------
+    ValueError
+        When a scene is paired with itself, when Δt ≤ 0 (the message says to swap the
+        scenes), or when the sensors cannot be correlated together (SAR with optical,
+        Landsat with Sentinel-2, UAV with satellite).
     """
     if reference.key == secondary.key:
         raise ValueError(f"a scene cannot be paired with itself ({reference.key}); "
@@ -115,9 +144,21 @@ def propose_optical_pairs(cands: Sequence[Candidate], max_cloud: Optional[float]
                           max_bridge_days: float = 48.0) -> List[Pair]:
     """First–last pairs per calendar month for optical scenes (see module doc).
 
-    ``cands`` may mix sensors; non-optical ones are ignored. Scenes with cloud cover
-    above ``max_cloud`` percent are skipped (None = keep all). Returns pairs sorted
-    by reference time. Two scenes on the same day give no pair (Δt must be > 0).
+    Parameters
+    ----------
+    cands : sequence of Candidate
+        Scenes of any sensor; non-optical ones are ignored.
+    max_cloud : float or None, optional
+        Scenes with cloud cover above this (percent) are skipped; None keeps all.
+    max_bridge_days : float, optional
+        Longest Δt (days) of the bridge from a month's only usable scene to the next
+        usable scene of the same footprint.
+
+    Returns
+    -------
+    list of Pair
+        Sorted by reference time, then secondary time. Two scenes at the same time give
+        no pair (Δt must be > 0).
     """
     pairs: List[Pair] = []
     optical = [c for c in cands if c.sensor in OPTICAL_FAMILIES and _usable(c, max_cloud)]
@@ -144,18 +185,33 @@ def propose_optical_pairs(cands: Sequence[Candidate], max_cloud: Optional[float]
     return pairs
 
 
-def propose_s1_pairs(cands: Sequence[Candidate], baselines: Sequence[float] = S1_BASELINES_DAYS,
+def propose_s1_pairs(cands: Sequence[Candidate], dt_days: Sequence[float] = S1_DT_DAYS,
                      tolerance_days: float = 1.0) -> List[Pair]:
-    """Sentinel-1 pairs whose Δt is one of ``baselines`` (days, ± ``tolerance_days``).
+    """Sentinel-1 pairs whose Δt is one of ``dt_days`` (± ``tolerance_days``).
 
-    Only scenes of the same relative orbit (``footprint``) pair. Each scene gets at
-    most one partner per baseline (the one closest to the nominal Δt).
+    Only scenes of the same relative orbit (``footprint``) pair. Each scene gets at most
+    one partner per Δt (the one closest to the nominal Δt).
+
+    Parameters
+    ----------
+    cands : sequence of Candidate
+        Scenes of any sensor; only ``S1`` ones are used.
+    dt_days : sequence of float, optional
+        Nominal Δt (days), by default :data:`S1_DT_DAYS` (24 and 36: two and three
+        12-day revisits).
+    tolerance_days : float, optional
+        Accepted deviation from a nominal Δt, days.
+
+    Returns
+    -------
+    list of Pair
+        Sorted by reference time, then secondary time.
     """
     pairs: List[Pair] = []
     s1 = [c for c in cands if c.sensor == "S1"]
     for group in _groups(s1).values():
         for i, ref in enumerate(group):
-            for base in baselines:
+            for base in dt_days:
                 best = None
                 for sec in group[i + 1:]:
                     err = abs(baseline_days(ref.time, sec.time) - base)
@@ -168,7 +224,18 @@ def propose_s1_pairs(cands: Sequence[Candidate], baselines: Sequence[float] = S1
 
 
 def propose_uav_pairs(cands: Sequence[Candidate]) -> List[Pair]:
-    """Consecutive UAV surveys of the same site (footprint) with Δt > 0."""
+    """Consecutive UAV surveys of the same site (footprint) with Δt > 0.
+
+    Parameters
+    ----------
+    cands : sequence of Candidate
+        Scenes of any sensor; only ``UAV`` ones are used.
+
+    Returns
+    -------
+    list of Pair
+        One pair per consecutive survey, in time order within each site.
+    """
     pairs: List[Pair] = []
     uav = [c for c in cands if c.sensor == "UAV"]
     for group in _groups(uav).values():
@@ -179,20 +246,44 @@ def propose_uav_pairs(cands: Sequence[Candidate]) -> List[Pair]:
 
 
 def propose_pairs(cands: Sequence[Candidate], max_cloud: Optional[float] = 30.0,
-                  s1_baselines: Sequence[float] = S1_BASELINES_DAYS) -> List[Pair]:
+                  s1_dt_days: Sequence[float] = S1_DT_DAYS) -> List[Pair]:
     """All proposals: optical monthly first–last, Sentinel-1 24/36-day, UAV consecutive.
 
-    Returns pairs sorted by (reference time, secondary time). Scenes without a time
-    must be left out by the caller (they cannot be paired).
+    Scenes without a time must be left out by the caller (they cannot be paired).
+
+    Parameters
+    ----------
+    cands : sequence of Candidate
+        Scenes of any sensors.
+    max_cloud : float or None, optional
+        Cloud-cover limit of optical scenes (percent), see :func:`propose_optical_pairs`.
+    s1_dt_days : sequence of float, optional
+        Nominal Sentinel-1 Δt (days), see :func:`propose_s1_pairs`.
+
+    Returns
+    -------
+    list of Pair
+        Sorted by (reference time, secondary time, reference key).
     """
-    pairs = (propose_optical_pairs(cands, max_cloud) + propose_s1_pairs(cands, s1_baselines)
+    pairs = (propose_optical_pairs(cands, max_cloud) + propose_s1_pairs(cands, s1_dt_days)
              + propose_uav_pairs(cands))
     pairs.sort(key=lambda p: (p.reference.time, p.secondary.time, str(p.reference.key)))
     return pairs
 
 
 def months_covered(pair: Pair) -> List[str]:
-    """``YYYYMM`` labels of the calendar months the pair's time span overlaps."""
+    """Calendar months a pair's time span overlaps.
+
+    Parameters
+    ----------
+    pair : Pair
+        A pair (reference time ≤ secondary time).
+
+    Returns
+    -------
+    list of str
+        ``YYYYMM`` labels from the reference's month to the secondary's, inclusive.
+    """
     t, end = pair.reference.time, pair.secondary.time
     out = []
     y, m = t.year, t.month

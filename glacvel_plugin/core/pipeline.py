@@ -29,7 +29,7 @@ The chain
    real-valued prior of pyramid level 1 (its coarse passes stop there: it converges
    from within about a pixel) and gets more halo rows for its predictor filter. Where
    that prior is several pixels off (fast, strongly sheared ice) its windows fail the
-   NCC test; there phase correlation searches ±``radius`` px on a sparse grid and a
+   NCC test; there phase correlation searches ± the search range on a sparse grid and a
    second Lucas-Kanade run starts from that. The default ``lk_phase`` engine
    (:func:`~glacvel_plugin.core.correlation.deformable_search`) refines the same prior
    by Lucas-Kanade and measures every window it rejects, or cannot trust (deformed NCC
@@ -74,20 +74,48 @@ from .validation import DENSE_GRID_RULE, normalized_median_test
 class ImagePair:
     """Protocol of an aligned image pair (documented base; subclass or duck-type).
 
-    ``shape``: (rows, cols) of the common grid at full resolution.
-    ``read(role, level, r0, r1, c0, c1)``: float32 array (r1−r0, c1−c0) of the image
-    ``role`` (``'ref'`` or ``'sec'``) at pyramid level ``level`` (pixels 2^level times
-    larger, block averages), rows r0..r1−1 and columns c0..c1−1 of that level's grid;
-    NaN for no data and for any part outside the image.
+    Attributes
+    ----------
+    shape : (int, int)
+        (rows, cols) of the common grid at full resolution.
     """
     shape = (0, 0)
 
     def read(self, role, level, r0, r1, c0, c1):  # pragma: no cover - protocol
+        """A region of one image of the pair at one pyramid level.
+
+        Parameters
+        ----------
+        role : {'ref', 'sec'}
+            The reference or the secondary image.
+        level : int
+            Pyramid level (pixels 2^level times larger: block averages).
+        r0, r1, c0, c1 : int
+            Rows r0..r1−1 and columns c0..c1−1 of that level's grid (may reach outside).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 (r1 − r0, c1 − c0); NaN for no data and for any part outside the image.
+        """
         raise NotImplementedError
 
 
 def level_shape(shape, level: int):
-    """Shape of pyramid level ``level`` (floor division by 2^level)."""
+    """Shape of a pyramid level (floor division by 2^level).
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Full-resolution (rows, cols).
+    level : int
+        Pyramid level, ≥ 0.
+
+    Returns
+    -------
+    (int, int)
+        (rows, cols) of the level.
+    """
     f = 2 ** level
     return shape[0] // f, shape[1] // f
 
@@ -103,7 +131,21 @@ def _padded(a: np.ndarray, r0, r1, c0, c1) -> np.ndarray:
 
 
 def block_average(a: np.ndarray, factor: int) -> np.ndarray:
-    """Mean over factor × factor blocks (NaN if any pixel of a block is NaN)."""
+    """Mean over ``factor`` × ``factor`` blocks (NaN if any pixel of a block is NaN).
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        2-D image, NaN = no data; trailing rows/columns that do not fill a block are
+        dropped.
+    factor : int
+        Block size, px.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (rows // factor, cols // factor).
+    """
     if factor == 1:
         return np.asarray(a, np.float32)
     h, w = a.shape[0] // factor, a.shape[1] // factor
@@ -112,7 +154,18 @@ def block_average(a: np.ndarray, factor: int) -> np.ndarray:
 
 
 class ArrayPair(ImagePair):
-    """An in-memory pair of 2-D arrays on the same grid (float, NaN = no data)."""
+    """An in-memory pair of 2-D arrays on the same grid (an :class:`ImagePair`).
+
+    Parameters
+    ----------
+    ref, sec : numpy.ndarray
+        Reference and secondary image, (rows, cols), float, NaN = no data.
+
+    Raises
+    ------
+    ValueError
+        When the arrays are not 2-D or differ in shape.
+    """
 
     def __init__(self, ref: np.ndarray, sec: np.ndarray):
         ref = np.asarray(ref, np.float32)
@@ -125,6 +178,22 @@ class ArrayPair(ImagePair):
         self._levels = {}
 
     def read(self, role, level, r0, r1, c0, c1):
+        """A region of one image at one pyramid level (see :meth:`ImagePair.read`).
+
+        Parameters
+        ----------
+        role : {'ref', 'sec'}
+            The reference or the secondary image.
+        level : int
+            Pyramid level (levels are block-averaged once and kept).
+        r0, r1, c0, c1 : int
+            Rows and columns of the level's grid (may reach outside: NaN there).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 (r1 − r0, c1 − c0).
+        """
         key = (role, level)
         if key not in self._levels:
             self._levels[key] = block_average(self._img[role], 2 ** level)
@@ -133,12 +202,25 @@ class ArrayPair(ImagePair):
 
 @dataclass
 class DisplacementField:
-    """Displacement on the output grid (float32 (rows_out, cols_out), NaN = none).
+    """Displacement on the output grid.
 
-    ``dr``, ``dc``: pixels of the image grid, secondary minus reference position
-    (``dr`` positive down the rows). ``quality``: engine quality. Output pixel (i, j)
-    is centred at image pixel-edge coordinates (row0 + i·step, col0 + j·step) with
-    row0 = col0 = window/2.
+    Output pixel (i, j) is centred at image pixel-edge coordinates
+    (row0 + i·step, col0 + j·step) with row0 = col0 = window/2.
+
+    Attributes
+    ----------
+    dr, dc : numpy.ndarray
+        float32 (rows_out, cols_out): px of the image grid, secondary minus reference
+        position (``dr`` positive down the rows, ``dc`` right); NaN = none.
+    quality : numpy.ndarray
+        float32 (rows_out, cols_out): engine quality, NaN with ``dr``.
+    window : int
+        Window size, px.
+    step : int
+        Distance between window centres, px.
+    info : dict
+        ``levels``, ``valid``, ``total``, ``block_rows`` and ``radius`` (search range of
+        the full-resolution pass, px).
     """
     dr: np.ndarray
     dc: np.ndarray
@@ -149,7 +231,27 @@ class DisplacementField:
 
 
 def output_shape(shape, window: int, step: int):
-    """(rows_out, cols_out) of the output grid; ValueError when the window does not fit."""
+    """(rows_out, cols_out) of the output grid: ``(rows − window) // step + 1`` per axis.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Image (rows, cols).
+    window : int
+        Window size, px.
+    step : int
+        Distance between window centres, px, ≥ 1.
+
+    Returns
+    -------
+    (int, int)
+        Output rows and columns.
+
+    Raises
+    ------
+    ValueError
+        When the window is larger than the image or the step below 1.
+    """
     h, w = shape
     if window > h or window > w:
         raise ValueError(f"the window ({window} px) is larger than the overlapping image area "
@@ -160,11 +262,26 @@ def output_shape(shape, window: int, step: int):
 
 
 MAX_COARSE_RADIUS = 32
-"""Largest NCC search radius (px of its level) of a coarse pass; beyond it a level up."""
+"""Largest NCC search range (px of its level) of a coarse pass; beyond it a level up."""
 
 
 def pyramid_levels(search: float, window: int, shape) -> int:
-    """Top coarse level: smallest L with search/2^L <= MAX_COARSE_RADIUS (capped by size)."""
+    """Top coarse level: smallest L with search/2^L <= MAX_COARSE_RADIUS (capped by size).
+
+    Parameters
+    ----------
+    search : float
+        Search range at full resolution, px.
+    window : int
+        Window size, px (a level must hold window + 2 px).
+    shape : (int, int)
+        Full-resolution image (rows, cols).
+
+    Returns
+    -------
+    int
+        Top pyramid level, ≥ 0.
+    """
     L = 0
     while search / 2 ** L > MAX_COARSE_RADIUS:
         nxt = level_shape(shape, L + 1)
@@ -175,11 +292,27 @@ def pyramid_levels(search: float, window: int, shape) -> int:
 
 
 def lk_halo_rows(window: int, step: int, smooth: float = 0.25) -> int:
-    """Extra output rows on each side of an ``lk`` / ``lk_phase`` strip: three σ of its
-    predictor filter (σ = ``smooth`` × window px: window/4 for ``lk``, window/2 for
-    ``lk_phase``), so that strip edges leave no seams (measured on Yahtse with ``lk``:
-    strips of 17 rows differ from one block by 0.04 px at the 99th percentile with this
-    halo, 0.28 px with a third of it)."""
+    """Extra output rows on each side of an ``lk`` / ``lk_phase`` strip.
+
+    Three σ of its predictor filter (σ = ``smooth`` × window px: window/4 for ``lk``,
+    window/2 for ``lk_phase``), so that strip edges leave no seams (measured on Yahtse
+    with ``lk``: strips of 17 rows differ from one block by 0.04 px at the 99th
+    percentile with this halo, 0.28 px with a third of it).
+
+    Parameters
+    ----------
+    window : int
+        Window size, px.
+    step : int
+        Distance between window centres, px.
+    smooth : float, optional
+        Predictor-filter σ in windows.
+
+    Returns
+    -------
+    int
+        Halo rows, ≥ 1.
+    """
     return max(1, int(np.ceil(3.0 * window * smooth / step)))
 
 
@@ -197,16 +330,39 @@ def plan_blocks(cols_out: int, window: int, step: int, margin: int, image_cols: 
     """Output rows per full-resolution block for a memory budget.
 
     Per block the two image strips hold (block_rows·step + window + 2·margin) rows of
-    ``image_cols`` float32 values per channel: ×4 for pre-filter temporaries with the
-    FFT engines (whose batches are bounded separately), 160 bytes per pixel and channel
-    with ``'lk'`` (the measured peak of
-    :func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`: images, gradients,
-    spline coefficients, warps, the five product images); the outputs a few float32
-    rows. A block holds at most ~64k windows with the FFT engines (a few seconds each:
-    progress and cancel stay responsive); ``'lk'`` is about ten times faster per window,
-    so its blocks hold up to ~256k windows and at least 8 × :func:`lk_halo_rows` rows,
-    so that the halo rows recomputed on both sides stay under a quarter of the work.
-    Returns >= 1.
+    ``image_cols`` float32 values per channel: ×4 for pre-filter temporaries with the FFT
+    engines (whose batches are bounded separately), 160 bytes per pixel and channel with
+    ``'lk'``/``'lk_phase'`` (the measured peak of
+    :func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`: images, gradients, spline
+    coefficients, warps, the five product images); the outputs a few float32 rows. A
+    block holds at most ~64k windows with the FFT engines (a few seconds each: progress
+    and cancel stay responsive); Lucas-Kanade is about ten times faster per window, so
+    its blocks hold up to ~256k windows and at least 8 × :func:`lk_halo_rows` rows, so
+    that the halo rows recomputed on both sides stay under a quarter of the work.
+
+    Parameters
+    ----------
+    cols_out : int
+        Output columns.
+    window : int
+        Window size, px.
+    step : int
+        Distance between window centres, px.
+    margin : int
+        Extra image rows read above and below a strip, px.
+    image_cols : int
+        Image columns read per strip, px.
+    channels : int, optional
+        Pre-filtered channels (2 for orientation images).
+    budget_bytes : int, optional
+        Memory budget of one strip, bytes.
+    method : str, optional
+        Full-resolution engine (:data:`METHODS`).
+
+    Returns
+    -------
+    int
+        Output rows per block, ≥ 1.
     """
     lk = method in LK_METHODS
     per_strip_row = image_cols * channels * (160 if lk else 2 * 4 * 4)
@@ -423,33 +579,68 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
                    sink: Optional[Callable] = None, progress: Optional[Callable] = None,
                    is_canceled: Optional[Callable] = None, budget_bytes: int = 512 * 2 ** 20,
                    block_rows: Optional[int] = None) -> Optional[DisplacementField]:
-    """Dense displacement field of an image pair (see module doc for the chain).
+    """Dense displacement field of an image pair (see the module doc for the chain).
 
     Parameters
     ----------
-    pair : :class:`ImagePair` (e.g. :class:`ArrayPair` or ``io.pair.RasterPair``).
-    window : window (chip) size, px (>= 8). step : output grid step, px (>= 1).
-    search : largest displacement to search for, px (from the maximum speed × Δt /
-        pixel size); sets the coarse search radius and the pyramid depth.
-    method : full-resolution engine: ``'lk_phase'`` (default: dense Lucas-Kanade with
-        window deformation, phase correlation where it is rejected;
+    pair : ImagePair
+        E.g. :class:`ArrayPair` or ``io.pair.RasterPair``: both images on one grid, rows
+        down (north-up for map products).
+    window : int, optional
+        Window size, px, ≥ 8.
+    step : int, optional
+        Distance between window centres of the output grid, px, ≥ 1.
+    search : float, optional
+        Search range: largest displacement to search for, px (from the maximum speed × Δt
+        / pixel size); sets the coarse search range and the pyramid depth.
+    method : {'lk_phase', 'phase', 'ncc', 'lk'}, optional
+        Full-resolution engine: ``'lk_phase'`` (default: dense Lucas-Kanade with window
+        deformation, phase correlation where it is rejected;
         :func:`~glacvel_plugin.core.correlation.deformable_search`), ``'phase'`` (phase
         correlation), ``'ncc'``, or ``'lk'`` (Lucas-Kanade alone, the fastest;
-        :func:`~glacvel_plugin.core.correlation.lucas_kanade_search`). Coarse
-        passes always use NCC over an explicit search area.
-    prefilter_kind : one of :data:`glacvel_plugin.core.filters.PREFILTERS`.
-    min_quality : reject below this quality (None = no threshold).
-    max_displacement : reject longer displacements, px (None = ``search``).
-    nmt_threshold, nmt_eps : normalised median test (0 disables it).
-    sink : ``sink(i0, i1, dr, dc, quality)`` receives output rows i0..i1−1 (float32
-        (i1−i0, cols_out), pixels); when given, nothing is kept or returned.
-    progress, is_canceled : callables (fraction 0..1; True to stop → ``Canceled``).
-    budget_bytes : memory budget of one strip (see :func:`plan_blocks`).
-    block_rows : output rows per strip of the full-resolution pass (default planned).
+        :func:`~glacvel_plugin.core.correlation.lucas_kanade_search`). Coarse passes
+        always use NCC over an explicit search area.
+    prefilter_kind : str, optional
+        One of :data:`glacvel_plugin.core.filters.PREFILTERS`.
+    min_quality : float, optional
+        Reject below this quality (None = no threshold).
+    max_displacement : float, optional
+        Reject longer displacements, px (None = ``search``).
+    nmt_threshold : float, optional
+        Normalised-median-test threshold (0 disables it).
+    nmt_eps : float, optional
+        Residual floor ε of the median test, px.
+    workers : int, optional
+        Threads for the FFTs.
+    sink : callable, optional
+        ``sink(i0, i1, dr, dc, quality)`` receives output rows i0..i1−1 (float32
+        (i1 − i0, cols_out), px); when given, nothing is kept or returned.
+    progress : callable, optional
+        ``progress(fraction)``, fraction in [0, 1].
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``.
+    budget_bytes : int, optional
+        Memory budget of one strip (see :func:`plan_blocks`).
+    block_rows : int, optional
+        Output rows per strip of the full-resolution pass (default planned).
 
-    Returns a :class:`DisplacementField` (``sink`` None) or None. Raises ``ValueError``
-    (window larger than the image, unknown method/pre-filter, nothing matched) and
-    ``Canceled``.
+    Returns
+    -------
+    DisplacementField or None
+        The field (``sink`` None), or None when the rows went to ``sink``.
+
+    Raises
+    ------
+    ValueError
+        Window below 8 px or larger than the image, step below 1, unknown method or
+        pre-filter, nothing matched.
+    Canceled
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Westerweel, J. & Scarano, F. (2005). Universal outlier detection for PIV data.
+    Experiments in Fluids 39, 1096-1100.
     """
     if method not in METHODS:
         raise ValueError(f"unknown correlation method {method!r}; use one of {', '.join(METHODS)}")

@@ -36,12 +36,15 @@ class ProfilePoints:
 
     Attributes
     ----------
-    x, y : float64 (n,) map coordinates (line CRS, metres)
-    distance : float64 (n,) distance in metres from the start of the first part,
-        measured along the line; for a multi-part line the parts follow each other
-        in their stored order and the jump between the end of one part and the
-        start of the next is not counted
-    part : int32 (n,) 0-based index of the part each point lies on
+    x, y : numpy.ndarray
+        float64 (n,): map coordinates (line CRS, m).
+    distance : numpy.ndarray
+        float64 (n,): distance in m from the start of the first part, measured along the
+        line; for a multi-part line the parts follow each other in their stored order
+        and the jump between the end of one part and the start of the next is not
+        counted.
+    part : numpy.ndarray
+        int32 (n,): 0-based index of the part each point lies on.
     """
     x: np.ndarray
     y: np.ndarray
@@ -56,8 +59,12 @@ class ProfilePoints:
 class Gap:
     """A run of consecutive missing samples along a profile.
 
-    ``first``/``last`` are sample indices (inclusive); ``start``/``end`` their
-    distances (m); ``length`` = ``end - start`` (0 for a single missing sample).
+    Attributes
+    ----------
+    first, last : int
+        Sample indices of the run (inclusive).
+    start, end : float
+        Their distances along the profile, m.
     """
     first: int
     last: int
@@ -66,10 +73,12 @@ class Gap:
 
     @property
     def length(self) -> float:
+        """float: ``end - start`` in m (0 for a single missing sample)."""
         return self.end - self.start
 
     @property
     def samples(self) -> int:
+        """int: number of missing samples in the run."""
         return self.last - self.first + 1
 
 
@@ -77,9 +86,19 @@ class Gap:
 class ZoneStats:
     """Statistics of the valid pixels of one zone (glacier).
 
-    ``mean``, ``median``, ``p95`` are NaN when no valid pixel lies in the zone;
-    ``count`` = valid (finite) pixels, ``total`` = pixels whose centre lies in the
-    zone, ``coverage`` = ``count / total`` (NaN when ``total`` is 0).
+    Attributes
+    ----------
+    label : int
+        Zone label (1..n_labels).
+    mean, median, p95 : float
+        Of the valid pixels (``p95``: the requested high percentile); NaN when no
+        valid pixel lies in the zone.
+    count : int
+        Valid (finite) pixels.
+    total : int
+        Pixels whose centre lies in the zone.
+    coverage : float
+        ``count / total`` (NaN when ``total`` is 0).
     """
     label: int
     mean: float
@@ -112,20 +131,27 @@ def points_along(coords, spacing: float, include_end: bool = True) -> ProfilePoi
 
     Parameters
     ----------
-    coords : sequence of (x, y) (a LineString), or a sequence of such sequences
-        (a MultiLineString), in a projected CRS (metres).
-    spacing : float, metres, > 0. Points sit at distances 0, spacing, 2·spacing, ...
-        along each part, measured from the part's start.
-    include_end : also put a point at the very end of each part (so a profile
-        reaches the terminus even when the length is not a multiple of spacing).
+    coords : sequence
+        A LineString's (x, y) coordinates, or a sequence of such sequences (a
+        MultiLineString), in a projected CRS (m); extra ordinates (z) are ignored.
+    spacing : float
+        Distance between samples along the line, m, > 0. Points sit at 0, spacing,
+        2·spacing, ... along each part, measured from the part's start.
+    include_end : bool, optional
+        Also put a point at the very end of each part (so a profile reaches the
+        terminus when the length is not a multiple of ``spacing``).
 
     Returns
     -------
-    ProfilePoints (see there for the distance convention of multi-part lines).
-    Parts shorter than zero length (a single repeated vertex) give one point.
+    ProfilePoints
+        See there for the distance convention of multi-part lines. A part of zero length
+        (a single repeated vertex) gives one point.
 
-    Raises ``ValueError`` for a non-positive spacing, an empty line, or more than
-    ten million points (spacing far too small for the line).
+    Raises
+    ------
+    ValueError
+        For a non-positive spacing, an empty line, a part that is not a list of (x, y),
+        or more than ten million points on a part (spacing far too small for the line).
     """
     if not (spacing > 0) or not np.isfinite(spacing):
         raise ValueError(f"spacing must be a positive number of metres (got {spacing})")
@@ -176,9 +202,24 @@ def _inverse(transform6: Sequence[float]) -> Tuple[float, ...]:
 def map_to_pixel(transform6: Sequence[float], x, y) -> Tuple[np.ndarray, np.ndarray]:
     """Fractional (col, row) pixel-corner coordinates of map points.
 
-    ``transform6`` = (a, b, c, d, e, f) as in rasterio's ``Affine``. Pixel ``(i, j)``
-    (row i, column j) covers cols ``j..j+1`` and rows ``i..i+1``; its centre is at
-    ``(j + 0.5, i + 0.5)``.
+    Parameters
+    ----------
+    transform6 : sequence of float
+        (a, b, c, d, e, f) as in rasterio's ``Affine`` (pixel corners). Pixel
+        ``(i, j)`` (row i, column j) covers cols ``j..j+1`` and rows ``i..i+1``; its
+        centre is at ``(j + 0.5, i + 0.5)``.
+    x, y : array_like
+        Map coordinates in the grid's CRS.
+
+    Returns
+    -------
+    col, row : numpy.ndarray
+        float64, shape of ``x``.
+
+    Raises
+    ------
+    ValueError
+        When the transform is singular (zero pixel size).
     """
     ia, ib, ic, id_, ie, if_ = _inverse(transform6)
     x = np.asarray(x, dtype=np.float64)
@@ -192,21 +233,28 @@ def sample_grid(bands: Mapping[str, np.ndarray], transform6: Sequence[float], x,
 
     Parameters
     ----------
-    bands : name -> float array (rows, cols), NaN = no data; all one shape.
-    transform6 : the grid's affine transform (a, b, c, d, e, f), pixel corners.
-    x, y : float arrays (n,), map coordinates in the grid's CRS.
-    method : ``"bilinear"`` — interpolation between the four surrounding pixel
-        centres; between the outermost pixel centres and the raster edge the value
-        is interpolated along the other axis only (edge pixels extend to the edge).
-        A result is NaN when any pixel with a non-zero weight is NaN, so no data is
-        never zero-filled or partially averaged. ``"nearest"`` — the pixel
-        containing the point.
+    bands : mapping of str to numpy.ndarray
+        Name → float array (rows, cols), NaN = no data; all of one shape.
+    transform6 : sequence of float
+        The grid's affine transform (a, b, c, d, e, f), pixel corners (rasterio order).
+    x, y : array_like
+        float (n,): map coordinates in the grid's CRS.
+    method : {'bilinear', 'nearest'}, optional
+        ``'bilinear'``: interpolation between the four surrounding pixel centres;
+        between the outermost pixel centres and the raster edge the value is
+        interpolated along the other axis only (edge pixels extend to the edge). A
+        result is NaN when any pixel with a non-zero weight is NaN, so no data is never
+        zero-filled or partially averaged. ``'nearest'``: the pixel containing the point.
 
     Returns
     -------
-    name -> float64 (n,); NaN outside the raster or in no data.
+    dict
+        Name → float64 (n,); NaN outside the raster or in no data.
 
-    Raises ``ValueError`` for an unknown method or bands of different shapes.
+    Raises
+    ------
+    ValueError
+        For an unknown method, bands of different shapes or a singular transform.
     """
     if method not in ("bilinear", "nearest"):
         raise ValueError(f"sampling method must be 'bilinear' or 'nearest', not {method!r}")
@@ -255,8 +303,22 @@ def sample_grid(bands: Mapping[str, np.ndarray], transform6: Sequence[float], x,
 def find_gaps(values, distance) -> List[Gap]:
     """Runs of NaN (missing) samples along a profile.
 
-    ``values``: float (n,) with NaN where no data; ``distance``: float (n,) metres.
-    Returns the runs in order (empty list when every sample is valid).
+    Parameters
+    ----------
+    values : array_like
+        float (n,), NaN = no data.
+    distance : array_like
+        float (n,): distance of each sample along the profile, m.
+
+    Returns
+    -------
+    list of Gap
+        The runs in order; empty when every sample is valid.
+
+    Raises
+    ------
+    ValueError
+        When ``values`` and ``distance`` differ in length.
     """
     v = np.asarray(values, dtype=np.float64)
     d = np.asarray(distance, dtype=np.float64)
@@ -274,7 +336,18 @@ def find_gaps(values, distance) -> List[Gap]:
 def profile_summary(values, distance) -> Dict[str, float]:
     """Mean, maximum, distance of the maximum and valid fraction of one profile.
 
-    Values NaN are skipped; all-NaN gives NaN statistics and valid fraction 0.
+    Parameters
+    ----------
+    values : array_like
+        float (n,) profile values (e.g. speed, m/d), NaN skipped.
+    distance : array_like
+        float (n,): distance along the profile, m.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``max``, ``max_at`` (distance of the maximum, m) and ``valid`` (fraction
+        of finite samples); all-NaN gives NaN statistics and ``valid`` 0.
     """
     v = np.asarray(values, dtype=np.float64)
     d = np.asarray(distance, dtype=np.float64)
@@ -292,20 +365,28 @@ def zonal_statistics(values: np.ndarray, labels: np.ndarray, n_labels: int,
 
     Parameters
     ----------
-    values : float array (rows, cols), NaN = no data (e.g. speed ``v`` in m/d).
-    labels : int array (rows, cols): 1..n_labels = zone of the pixel (pixel centre
-        inside the outline), 0 = no zone.
-    n_labels : number of zones; zones without any pixel are returned too.
-    percentile : the high percentile reported as the robust maximum (95, as the
-        per-glacier "max" of published flowline/glacier velocity datasets;
-        the true maximum is dominated by correlation blunders).
+    values : numpy.ndarray
+        float (rows, cols), NaN = no data (e.g. speed ``v`` in m/d).
+    labels : numpy.ndarray
+        int (rows, cols): 1..n_labels = zone of the pixel (pixel centre inside the
+        outline), 0 = no zone.
+    n_labels : int
+        Number of zones; zones without any pixel are returned too.
+    percentile : float, optional
+        High percentile reported as the robust maximum (95, as the per-glacier "max"
+        of published flowline/glacier velocity datasets; the true maximum is dominated
+        by correlation blunders).
 
     Returns
     -------
-    list of :class:`ZoneStats`, one per label 1..n_labels, in label order. Medians
-    and percentiles use numpy's linear interpolation.
+    list of ZoneStats
+        One per label 1..n_labels, in label order. Medians and percentiles use numpy's
+        linear interpolation.
 
-    Raises ``ValueError`` when the arrays differ in shape or labels exceed n_labels.
+    Raises
+    ------
+    ValueError
+        When the arrays differ in shape or labels lie outside 0..n_labels.
     """
     values = np.asarray(values)
     labels = np.asarray(labels)

@@ -36,10 +36,23 @@ SENSOR_UAV = "UAV"
 class SceneInfo:
     """What a scene's name or metadata tells.
 
-    ``time`` is None when nothing was found; ``date_only`` is True when only the
-    day is known (time of day set to 00:00 until metadata refines it).
-    ``footprint_id`` is the WRS ``PPPRRR`` or the MGRS tile ``07VFH`` or the S1
-    relative orbit where known. ``extra`` holds cloud cover and the like.
+    Attributes
+    ----------
+    sensor : str or None
+        ``L8``, ``L9``, ``S2``, ``S1`` or ``UAV`` (the ``SENSOR_*`` constants); None when
+        unknown.
+    time : datetime.datetime or None
+        Acquisition time, naive UTC; None when nothing was found.
+    date_only : bool
+        True when only the day is known (time of day 00:00 until metadata refine it).
+    footprint_id : str or None
+        WRS-2 path/row ``PPPRRR``, MGRS tile (``07VFH``) or Sentinel-1 relative orbit
+        ``Rnnn``, where known.
+    platform : str or None
+        Spacecraft as named in the source (``S1A``, ``S2B``, ``LANDSAT_8``).
+    extra : dict
+        Further fields: ``cloud_cover`` (percent, from MTL), ``relative_orbit``
+        (Sentinel-2), ``mode`` and ``product`` (Sentinel-1).
     """
     sensor: Optional[str] = None
     time: Optional[_dt.datetime] = None
@@ -61,7 +74,21 @@ def _t(stamp: str) -> _dt.datetime:
 
 
 def parse_scene_name(name: str) -> SceneInfo:
-    """Sensor, time and footprint from a product/scene name; empty ``SceneInfo`` if unknown."""
+    """Sensor, time and footprint from a product or scene name.
+
+    Parameters
+    ----------
+    name : str
+        File or folder name (any text holding one of the ids of the module doc).
+
+    Returns
+    -------
+    SceneInfo
+        Sensor, time, footprint and platform; Landsat names give the day only
+        (``date_only`` True); Sentinel-1 gives the middle of start and stop and the
+        relative orbit computed from the absolute orbit. An empty ``SceneInfo`` when no
+        pattern matches.
+    """
     m = _S1.search(name)
     if m:
         t0, t1 = _t(m.group(4)), _t(m.group(5))
@@ -92,8 +119,18 @@ def parse_scene_name(name: str) -> SceneInfo:
 def parse_mtl(text: str) -> SceneInfo:
     """Parse Landsat MTL text (``KEY = value`` lines) for sensor, time, path/row, cloud cover.
 
-    The time is ``DATE_ACQUIRED`` + ``SCENE_CENTER_TIME`` (truncated to the second).
-    Returns an empty ``SceneInfo`` when the text has no ``DATE_ACQUIRED``.
+    Parameters
+    ----------
+    text : str
+        Content of a Landsat ``*_MTL.txt`` file.
+
+    Returns
+    -------
+    SceneInfo
+        Time = ``DATE_ACQUIRED`` + ``SCENE_CENTER_TIME`` (truncated to the second;
+        ``date_only`` when there is no centre time), sensor from ``SPACECRAFT_ID``,
+        footprint from ``WRS_PATH``/``WRS_ROW``, ``extra["cloud_cover"]`` from
+        ``CLOUD_COVER``. An empty ``SceneInfo`` when the text has no ``DATE_ACQUIRED``.
     """
     kv = {}
     for line in text.splitlines():
@@ -131,7 +168,19 @@ _TAG_TIME_KEYS = ("START_TIME", "ACQUISITION_START_TIME", "ACQUISITION_TIME", "A
 
 
 def parse_tag_time(text: str) -> Optional[_dt.datetime]:
-    """Parse one time tag value: ISO 8601 (``Z`` or offset), ``YYYY:MM:DD HH:MM:SS`` or a date."""
+    """Parse one time tag value.
+
+    Parameters
+    ----------
+    text : str
+        ISO 8601 (with ``Z`` or a UTC offset, converted to UTC), EXIF
+        ``YYYY:MM:DD HH:MM:SS``, or a date starting ``YYYYMMDD``.
+
+    Returns
+    -------
+    datetime.datetime or None
+        Naive UTC time; None when the text is none of these forms.
+    """
     s = text.strip().strip('"')
     m = re.match(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})", s)
     if m:
@@ -150,7 +199,20 @@ def parse_tag_time(text: str) -> Optional[_dt.datetime]:
 
 
 def time_from_tags(tags: Mapping[str, str]) -> Optional[_dt.datetime]:
-    """Acquisition time from GDAL metadata tags, in the order of :data:`_TAG_TIME_KEYS`."""
+    """Acquisition time from GDAL metadata tags.
+
+    Parameters
+    ----------
+    tags : mapping of str to str
+        Tag name → value, as GDAL reports them; keys are tried in the order of
+        :data:`_TAG_TIME_KEYS` (glacvel's ``START_TIME`` first, ``TIFFTAG_DATETIME`` last).
+
+    Returns
+    -------
+    datetime.datetime or None
+        The first parsable time (naive UTC, :func:`parse_tag_time`); None when no tag
+        holds one.
+    """
     for key in _TAG_TIME_KEYS:
         if key in tags and tags[key]:
             t = parse_tag_time(tags[key])

@@ -12,7 +12,10 @@ a co-registration offset common to the scene plus noise. This module
 * fits a constant (median) offset or a plane (:func:`fit_offset`), refusing the
   plane when stable ground does not span the scene (:func:`plane_span`);
 * summarises residuals (:func:`component_stats`: n, mean, median, std, NMAD, RMSE,
-  normality test);
+  normality test) and propagates component errors to the speed error
+  (:func:`velocity_error`, as ITS_LIVE);
+* derives stable ground from glacier outlines (:func:`outside_outlines`: pixels
+  farther than a buffer from any ice);
 * computes the two GLAFT metrics (Zheng et al. 2023, The Cryosphere 17, 4063-4078,
   doi:10.5194/tc-17-4063-2023): metric 1, the 2-sigma contour half-ranges of an
   Epanechnikov kernel density of stable-ground (vx, vy) (:func:`kde_half_ranges`,
@@ -66,9 +69,20 @@ rates keep that factor, glacvel's are physical (1/d)."""
 class ComponentStats:
     """Statistics of one velocity component on stable ground (m/d).
 
-    ``normality_p`` is the p-value of D'Agostino-Pearson's K² test
-    (``scipy.stats.normaltest``) on at most 5000 evenly spaced samples (the test
-    rejects any real distribution for very large n); NaN when n < 20.
+    Attributes
+    ----------
+    n : int
+        Number of finite values.
+    mean, median, std : float
+        Mean, median and standard deviation (ddof = 1; NaN when n = 1), m/d.
+    nmad : float
+        1.4826 · median(|x − median(x)|), m/d.
+    rmse : float
+        Root mean square about zero (includes any remaining offset), m/d.
+    normality_stat, normality_p : float
+        D'Agostino-Pearson K² statistic and p-value (``scipy.stats.normaltest``) on at
+        most 5000 evenly spaced samples (the test rejects any real distribution for very
+        large n); NaN when n < 20 or the sample has no spread.
     """
     n: int
     mean: float
@@ -85,7 +99,23 @@ class ComponentStats:
         return float(math.hypot(self.median, self.nmad))
 
     def sigma(self, measure: str = "rmse") -> float:
-        """Per-pixel 1σ error from these statistics: ``rmse`` or ``robust`` (robust_rmse)."""
+        """Per-pixel 1σ error from these statistics.
+
+        Parameters
+        ----------
+        measure : {'rmse', 'robust'}, optional
+            ``'rmse'``: :attr:`rmse`; ``'robust'``: :attr:`robust_rmse`.
+
+        Returns
+        -------
+        float
+            Error, m/d.
+
+        Raises
+        ------
+        ValueError
+            For an unknown measure.
+        """
         if measure == "rmse":
             return self.rmse
         if measure == "robust":
@@ -93,13 +123,36 @@ class ComponentStats:
         raise ValueError(f"unknown error measure {measure!r}; use 'rmse' or 'robust'")
 
     def as_dict(self) -> Dict[str, float]:
+        """The statistics (and ``robust_rmse``) as a plain dict.
+
+        Returns
+        -------
+        dict
+            Field name → value.
+        """
         return dict(n=self.n, mean=self.mean, median=self.median, std=self.std,
                     nmad=self.nmad, rmse=self.rmse, robust_rmse=self.robust_rmse,
                     normality_stat=self.normality_stat, normality_p=self.normality_p)
 
 
 def nmad(values: np.ndarray) -> float:
-    """Normalised median absolute deviation 1.4826·median(|x − median(x)|) of finite values."""
+    """Normalised median absolute deviation 1.4826 · median(|x − median(x)|).
+
+    Parameters
+    ----------
+    values : array_like
+        Any shape; non-finite values are ignored.
+
+    Returns
+    -------
+    float
+        NMAD in the unit of ``values``; NaN when no value is finite.
+
+    References
+    ----------
+    Höhle, J. & Höhle, M. (2009). Accuracy assessment of digital elevation models by
+    means of robust statistical methods. ISPRS J. Photogramm. Remote Sens. 64, 398-406.
+    """
     x = np.asarray(values, dtype=np.float64)
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -108,11 +161,22 @@ def nmad(values: np.ndarray) -> float:
 
 
 def component_stats(values: np.ndarray) -> ComponentStats:
-    """n, mean, median, std (ddof=1), NMAD, RMSE (about zero) and normality of finite values.
+    """n, mean, median, std, NMAD, RMSE (about zero) and normality of finite values.
 
-    ``values``: any-shape float array (NaN ignored). RMSE is taken about zero, so on
-    stable ground it includes any remaining offset. Raises ``ValueError`` if there
-    are no finite values.
+    Parameters
+    ----------
+    values : array_like
+        float, any shape (e.g. vx on stable pixels, m/d); NaN ignored.
+
+    Returns
+    -------
+    ComponentStats
+        RMSE is taken about zero, so on stable ground it includes any remaining offset.
+
+    Raises
+    ------
+    ValueError
+        When there are no finite values.
     """
     x = np.asarray(values, dtype=np.float64)
     x = x[np.isfinite(x)]
@@ -131,13 +195,30 @@ def component_stats(values: np.ndarray) -> ComponentStats:
 
 # --------------------------------------------------------------------------- masks
 def holdout_split(shape: Tuple[int, int], block: int = HOLDOUT_BLOCK) -> np.ndarray:
-    """Boolean (rows, cols) image: True = fit pixels, False = held-out evaluation pixels.
+    """Checkerboard split of a grid into fit and held-out evaluation pixels.
 
-    A deterministic checkerboard of ``block``×``block`` pixel blocks: block (i, j)
-    is a fit block when ``(i + j)`` is even. Velocity pixels closer than a
-    correlation window share image content, so a random pixel split would leak; with
-    16-pixel blocks and the usual window/step ratios (32 px / 2 px, 64 px / 4 px)
-    only the pixels along block edges are correlated across the split.
+    Block (i, j) of ``block`` × ``block`` pixels is a fit block when ``(i + j)`` is even.
+    Velocity pixels closer than a correlation window share image content, so a random
+    pixel split would leak; with 16-pixel blocks and the usual window/step ratios
+    (32 px / 2 px, 64 px / 4 px) only the pixels along block edges are correlated across
+    the split.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Rows and columns of the product grid.
+    block : int, optional
+        Block side, px, ≥ 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool (rows, cols): True = fit pixel, False = held-out pixel.
+
+    Raises
+    ------
+    ValueError
+        When ``block`` < 1.
     """
     if block < 1:
         raise ValueError("hold-out block size must be at least 1 pixel")
@@ -151,22 +232,37 @@ def auto_stable_mask(vx: np.ndarray, vy: np.ndarray, quality: Optional[np.ndarra
                      fraction: float = 0.25, iterations: int = 10) -> np.ndarray:
     """Stable ground picked automatically: the slowest ``fraction`` of good pixels.
 
-    As autoRIFT/ITS_LIVE (slowest 25 % of speed), but the speed is measured from
-    the current offset estimate: start at offset (0, 0); take the ``fraction`` of
-    pixels closest to it; set the offset to their median; repeat until the
-    selection stops changing (at most ``iterations``). Taking the slowest pixels
-    about zero would keep, of a stable cluster displaced by a co-registration
-    offset, mostly the pixels whose noise points back towards zero, and so bias the
-    offset towards zero; re-centring removes that bias. The rule assumes stable
-    ground is at least ``fraction`` of the valid pixels and slower than the ice
-    plus the offset (autoRIFT ranks a reference velocity map instead; give a
-    stable-ground mask when this does not hold).
+    As autoRIFT/ITS_LIVE (slowest 25 % of speed), but the speed is measured from the
+    current offset estimate: start at offset (0, 0); take the ``fraction`` of pixels
+    closest to it; set the offset to their median; repeat until the selection stops
+    changing (at most ``iterations``). Taking the slowest pixels about zero would keep,
+    of a stable cluster displaced by a co-registration offset, mostly the pixels whose
+    noise points back towards zero, and so bias the offset towards zero; re-centring
+    removes that bias. The rule assumes stable ground is at least ``fraction`` of the
+    valid pixels and slower than the ice plus the offset (give a stable-ground mask when
+    this does not hold).
 
-    "Good quality": when ``quality`` (higher = better, e.g. peak correlation) is
-    given, only pixels at or above the median quality of valid pixels are used.
+    Parameters
+    ----------
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d (x east, y north), NaN = no data.
+    quality : numpy.ndarray, optional
+        float (rows, cols), higher = better (e.g. peak correlation); when given only
+        pixels at or above the median quality of valid pixels are used.
+    fraction : float, optional
+        Share of the used pixels taken as stable (0..1).
+    iterations : int, optional
+        Most re-centring iterations.
 
-    Returns a boolean (rows, cols) mask. Raises ``ValueError`` if there are no valid
-    pixels.
+    Returns
+    -------
+    numpy.ndarray
+        bool (rows, cols), True = stable ground.
+
+    Raises
+    ------
+    ValueError
+        When there are no valid pixels.
     """
     valid = np.isfinite(vx) & np.isfinite(vy)
     if quality is not None:
@@ -196,12 +292,22 @@ def auto_stable_mask(vx: np.ndarray, vy: np.ndarray, quality: Optional[np.ndarra
 def plane_span(mask: np.ndarray) -> float:
     """How well the True pixels of ``mask`` span the scene, for a plane fit (0..~1).
 
-    Pixel positions are scaled by the scene width and height to the unit square;
-    the square root of the smallest eigenvalue of their covariance is divided by
-    that of pixels filling the square (1/√12). 1 = spread like a scene-filling
-    cover, 0 = all on a line or a point. A plane extrapolates a tilt over the scene,
-    and its error there grows as scene size / spread of the stable ground, so
-    :func:`fit_offset` refuses planes below :data:`PLANE_MIN_SPAN`.
+    Pixel positions are scaled by the scene width and height to the unit square; the
+    square root of the smallest eigenvalue of their covariance is divided by that of
+    pixels filling the square (1/√12). 1 = spread like a scene-filling cover, 0 = all on
+    a line or a point. A plane extrapolates a tilt over the scene, and its error there
+    grows as scene size / spread of the stable ground, so :func:`fit_offset` refuses
+    planes below :data:`PLANE_MIN_SPAN`.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        bool (rows, cols) stable pixels.
+
+    Returns
+    -------
+    float
+        Relative spread; 0 with fewer than 3 pixels.
     """
     rows, cols = np.nonzero(mask)
     if rows.size < 3:
@@ -216,21 +322,48 @@ def plane_span(mask: np.ndarray) -> float:
 class OffsetModel:
     """A fitted co-registration offset for one component (m/d).
 
-    ``model`` is ``"constant"`` (``coef = [c]``) or ``"plane"`` (``coef = [c, a, b]``
-    with offset = c + a·col + b·row, col/row = pixel indices of the product grid).
+    Attributes
+    ----------
+    model : str
+        ``"constant"`` or ``"plane"``.
+    coef : numpy.ndarray
+        ``[c]`` (constant) or ``[c, a, b]`` (plane: offset = c + a·col + b·row, col/row =
+        pixel indices of the product grid, rows down), m/d and m/d per pixel.
     """
     model: str
     coef: np.ndarray
 
     def evaluate(self, shape: Tuple[int, int]) -> np.ndarray:
-        """Offset image (rows, cols), float64."""
+        """Offset image of the model.
+
+        Parameters
+        ----------
+        shape : (int, int)
+            Rows and columns of the product grid.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 (rows, cols), m/d.
+        """
         if self.model == "constant":
             return np.full(shape, float(self.coef[0]))
         rows, cols = np.mgrid[0:shape[0], 0:shape[1]]
         return self.coef[0] + self.coef[1] * cols + self.coef[2] * rows
 
     def at_centre(self, shape: Tuple[int, int]) -> float:
-        """Offset at the scene centre (m/d)."""
+        """Offset at the scene centre.
+
+        Parameters
+        ----------
+        shape : (int, int)
+            Rows and columns of the product grid.
+
+        Returns
+        -------
+        float
+            Offset at pixel ((rows − 1)/2, (cols − 1)/2), m/d.
+        """
         if self.model == "constant":
             return float(self.coef[0])
         return float(self.coef[0] + self.coef[1] * (shape[1] - 1) / 2
@@ -238,15 +371,31 @@ class OffsetModel:
 
 
 def fit_offset(values: np.ndarray, mask: np.ndarray, model: str = "constant") -> OffsetModel:
-    """Fit a co-registration offset to ``values`` (rows, cols, m/d) on ``mask`` pixels.
+    """Fit a co-registration offset to one velocity component on stable pixels.
 
     * ``constant``: the median (robust, as ITS_LIVE/autoRIFT and TICOI).
-    * ``plane``: least squares c + a·col + b·row, then one refit without pixels
-      whose residual exceeds 3 NMAD (outliers of the correlation).
+    * ``plane``: least squares c + a·col + b·row, then one refit without pixels whose
+      residual exceeds 3 NMAD (outliers of the correlation).
 
-    Raises ``ValueError`` with fewer than :data:`MIN_STABLE_PIXELS` valid pixels, an
-    unknown model, or (plane) when :func:`plane_span` is below
-    :data:`PLANE_MIN_SPAN`.
+    Parameters
+    ----------
+    values : numpy.ndarray
+        float (rows, cols), m/d, NaN = no data.
+    mask : numpy.ndarray
+        bool (rows, cols): stable pixels to fit on.
+    model : {'constant', 'plane'}, optional
+        Offset model.
+
+    Returns
+    -------
+    OffsetModel
+        The fitted offset.
+
+    Raises
+    ------
+    ValueError
+        With fewer than :data:`MIN_STABLE_PIXELS` valid pixels, an unknown model, or
+        (plane) when :func:`plane_span` is below :data:`PLANE_MIN_SPAN`.
     """
     m = mask & np.isfinite(values)
     n = int(m.sum())
@@ -277,7 +426,19 @@ def fit_offset(values: np.ndarray, mask: np.ndarray, model: str = "constant") ->
 
 @dataclass
 class CorrectionResult:
-    """Offsets fitted on the fit pixels and residual statistics on held-out pixels."""
+    """Offsets fitted on the fit pixels and residual statistics on held-out pixels.
+
+    Attributes
+    ----------
+    offset_x, offset_y : OffsetModel
+        Fitted offsets of vx and vy, m/d.
+    heldout_x, heldout_y : ComponentStats
+        Statistics of the corrected vx and vy on the held-out stable pixels, m/d.
+    n_fit, n_eval : int
+        Valid stable pixels used for the fit and for the evaluation.
+    block : int
+        Checkerboard block size of :func:`holdout_split`, px.
+    """
     offset_x: OffsetModel
     offset_y: OffsetModel
     heldout_x: ComponentStats
@@ -291,11 +452,31 @@ def estimate_correction(vx: np.ndarray, vy: np.ndarray, stable: np.ndarray,
                         model: str = "constant", block: int = HOLDOUT_BLOCK) -> CorrectionResult:
     """Fit offsets of vx and vy on the fit half of ``stable``; evaluate on the other half.
 
-    ``vx``, ``vy``: (rows, cols) m/d; ``stable``: boolean (rows, cols). The split is
-    :func:`holdout_split` with ``block``. The returned statistics are of the
-    corrected velocity (value − fitted offset) on the held-out stable pixels, so
-    their mean is not zero by construction. Raises ``ValueError`` when either part
-    has fewer than :data:`MIN_STABLE_PIXELS` valid pixels (message says how many).
+    The split is :func:`holdout_split` with ``block``. The returned statistics are of
+    the corrected velocity (value − fitted offset) on the held-out stable pixels, so
+    their mean is not zero by construction.
+
+    Parameters
+    ----------
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d (x east, y north), NaN = no data.
+    stable : numpy.ndarray
+        bool (rows, cols), True = stable ground.
+    model : {'constant', 'plane'}, optional
+        Offset model (:func:`fit_offset`).
+    block : int, optional
+        Checkerboard block size, px.
+
+    Returns
+    -------
+    CorrectionResult
+        Offsets and held-out statistics.
+
+    Raises
+    ------
+    ValueError
+        When either part has fewer than :data:`MIN_STABLE_PIXELS` valid pixels (the
+        message says how many), or as :func:`fit_offset`.
     """
     valid = stable & np.isfinite(vx) & np.isfinite(vy)
     fit = holdout_split(vx.shape, block)
@@ -319,9 +500,18 @@ def velocity_error(vx: np.ndarray, vy: np.ndarray, sigma_x, sigma_y) -> np.ndarr
     """Per-pixel 1σ error of the speed from component errors (ITS_LIVE's propagation).
 
     v_error = √((σx·vx)² + (σy·vy)²) / |v|; where |v| = 0, √((σx² + σy²)/2).
-    ``vx``, ``vy``: (rows, cols) m/d; ``sigma_x``, ``sigma_y``: scalars or arrays
-    broadcastable to (rows, cols), m/d. Returns float32 (rows, cols), NaN where vx,
-    vy or an error is NaN.
+
+    Parameters
+    ----------
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d.
+    sigma_x, sigma_y : float or numpy.ndarray
+        Component 1σ errors, m/d, scalars or arrays broadcastable to (rows, cols).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (rows, cols), m/d; NaN where vx, vy or an error is NaN.
     """
     vx = np.asarray(vx, dtype=np.float64)
     vy = np.asarray(vy, dtype=np.float64)
@@ -340,8 +530,28 @@ def epanechnikov_density(samples: np.ndarray, points: np.ndarray, bandwidth: flo
                          is_canceled: Optional[Callable[[], bool]] = None) -> np.ndarray:
     """Unnormalised 2-D Epanechnikov kernel density Σ max(0, 1 − |p − s|²/h²).
 
-    ``samples``: (n, 2); ``points``: (m, 2); returns (m,) float64. The constant
-    normalisation is left out: only ratios to the maximum are used here.
+    The constant normalisation is left out: only ratios to the maximum are used.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        float (n, 2) sample points.
+    points : numpy.ndarray
+        float (m, 2) evaluation points (faster when many share a y, as mesh rows do).
+    bandwidth : float
+        Kernel radius h, units of the samples.
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``, checked once per distinct y.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (m,): Σ max(0, 1 − d²/h²) over the samples.
+
+    Raises
+    ------
+    Canceled
+        When ``is_canceled()`` returns True.
     """
     s = np.asarray(samples, dtype=np.float64)
     pts = np.asarray(points, dtype=np.float64)
@@ -373,11 +583,24 @@ def epanechnikov_density(samples: np.ndarray, points: np.ndarray, bandwidth: flo
 class KdeMetric:
     """Result of :func:`kde_half_ranges` (units of the input samples).
 
-    ``half_x``/``half_y``: half-ranges of the mesh nodes inside the contour (GLAFT's
-    δ); ``peak_x``/``peak_y``: densest node; ``mesh_x``, ``mesh_y``, ``density``:
-    the fine mesh (gridsize, gridsize) for plotting; ``threshold``: contour level;
-    ``outlier_fraction``: samples outside the contour's bounding box ``box`` =
-    (x min, x max, y min, y max) of the mesh nodes inside the contour.
+    Attributes
+    ----------
+    half_x, half_y : float
+        Half-ranges of the fine-mesh nodes inside the contour (GLAFT's δ).
+    peak_x, peak_y : float
+        Densest mesh node.
+    bandwidth : float
+        Epanechnikov bandwidth h.
+    n : int
+        Number of samples.
+    threshold : float
+        Contour level (density).
+    outlier_fraction : float
+        Share of samples outside ``box``.
+    mesh_x, mesh_y, density : numpy.ndarray
+        The fine mesh (gridsize, gridsize) and its density, for plotting.
+    box : tuple of float
+        (x min, x max, y min, y max) of the mesh nodes inside the contour.
     """
     half_x: float
     half_y: float
@@ -402,7 +625,7 @@ def _mesh(cx, cy, half, gridsize):
 def kde_half_ranges(x: np.ndarray, y: np.ndarray, thres_sigma: float = GLAFT_THRES_SIGMA,
                     gridsize: int = GLAFT_GRIDSIZE,
                     is_canceled: Optional[Callable[[], bool]] = None) -> KdeMetric:
-    """GLAFT's kernel-density half-range statistic of a 2-D sample (Zheng et al. 2023).
+    """GLAFT's kernel-density half-range statistic of a 2-D sample.
 
     Steps, as published for GLAFT:
 
@@ -416,8 +639,37 @@ def kde_half_ranges(x: np.ndarray, y: np.ndarray, thres_sigma: float = GLAFT_THR
     4. δx, δy = half of the x and y extent of the fine-mesh nodes in the contour.
 
     With thres_sigma = 2 the half-ranges are ≈2σ of a normal sample, not 1σ.
-    ``x``, ``y``: 1-D arrays (NaN pairs dropped). Raises ``ValueError`` with fewer
-    than :data:`MIN_STABLE_PIXELS` pairs or zero spread.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        float 1-D samples (e.g. vx, vy in m/d); pairs with a NaN are dropped.
+    thres_sigma : float, optional
+        Contour level in standard deviations.
+    gridsize : int, optional
+        Mesh nodes per side.
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``.
+
+    Returns
+    -------
+    KdeMetric
+        Half-ranges, peak, mesh and contour.
+
+    Raises
+    ------
+    ValueError
+        With fewer than :data:`MIN_STABLE_PIXELS` pairs or zero spread.
+    Canceled
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Zheng, W., Bhushan, S., Van Wyk De Vries, M., Kochtitzky, W., Shean, D., Copland, L.,
+    Dow, C., Jones-Ivey, R. & Pérez, F. (2023). GLAcier Feature Tracking testkit (GLAFT):
+    a statistically and physically based framework for evaluating glacier velocity
+    products derived from optical satellite image feature tracking. The Cryosphere 17,
+    4063-4078. doi:10.5194/tc-17-4063-2023
     """
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
@@ -460,9 +712,36 @@ def glaft_metric1(vx: np.ndarray, vy: np.ndarray, stable: np.ndarray,
                   is_canceled=None) -> KdeMetric:
     """GLAFT metric 1: δu (x), δv (y) in m/d from stable-ground (vx, vy).
 
-    ``vx``, ``vy``: (rows, cols) m/d; ``stable``: boolean (rows, cols) (pixel centres
-    inside the stable polygons, as GLAFT's clipping). Pixels where vx or vy is NaN
-    are dropped.
+    Parameters
+    ----------
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d, NaN = no data (dropped).
+    stable : numpy.ndarray
+        bool (rows, cols): pixel centres inside the stable polygons (as GLAFT's clipping).
+    thres_sigma : float, optional
+        Contour level in standard deviations (:func:`kde_half_ranges`).
+    gridsize : int, optional
+        Mesh nodes per side.
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``.
+
+    Returns
+    -------
+    KdeMetric
+        ``half_x`` = δu, ``half_y`` = δv (m/d, ≈2σ).
+
+    Raises
+    ------
+    ValueError
+        As :func:`kde_half_ranges`.
+
+    References
+    ----------
+    Zheng, W., Bhushan, S., Van Wyk De Vries, M., Kochtitzky, W., Shean, D., Copland, L.,
+    Dow, C., Jones-Ivey, R. & Pérez, F. (2023). GLAcier Feature Tracking testkit (GLAFT):
+    a statistically and physically based framework for evaluating glacier velocity
+    products derived from optical satellite image feature tracking. The Cryosphere 17,
+    4063-4078. doi:10.5194/tc-17-4063-2023
     """
     m = stable & np.isfinite(vx) & np.isfinite(vy)
     return kde_half_ranges(vx[m], vy[m], thres_sigma, gridsize, is_canceled)
@@ -471,15 +750,43 @@ def glaft_metric1(vx: np.ndarray, vy: np.ndarray, stable: np.ndarray,
 def flow_direction(vx: np.ndarray, vy: np.ndarray, pixel_size: float,
                    kernel: Optional[int] = None, where: Optional[np.ndarray] = None,
                    is_canceled: Optional[Callable[[], bool]] = None) -> np.ndarray:
-    """Smoothed flow direction θ (radians counter-clockwise from east), (rows, cols).
+    """Smoothed flow direction θ (radians counter-clockwise from east).
 
-    θ = atan2(vy, vx) median-filtered over ``kernel``×``kernel`` pixels (zero beyond
-    the raster edge), with GLAFT's default kernel: 1500 m / pixel size rounded to an
-    odd number (⌊n/2⌋·2 + 1), at most 35. Smoothing keeps slow, noisy pixels from
-    turning the strain tensor onto a wrong direction. No-data pixels enter the
-    filter as θ = 0 (east). ``where`` (boolean (rows, cols)) limits the output to
-    those pixels (NaN elsewhere), which is much faster than filtering the whole
-    raster; θ is also NaN where vx or vy is NaN.
+    θ = atan2(vy, vx) median-filtered over ``kernel`` × ``kernel`` pixels (zero beyond the
+    raster edge), with GLAFT's default kernel: 1500 m / pixel size rounded to an odd
+    number (⌊n/2⌋·2 + 1), at most 35. Smoothing keeps slow, noisy pixels from turning the
+    strain tensor onto a wrong direction. No-data pixels enter the filter as θ = 0 (east).
+
+    Parameters
+    ----------
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d (x east, y north), NaN = no data.
+    pixel_size : float
+        Pixel size, m (sets the default kernel).
+    kernel : int, optional
+        Median filter size, px (made odd).
+    where : numpy.ndarray, optional
+        bool (rows, cols): compute only there (much faster than the whole raster).
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (rows, cols), radians; NaN outside ``where`` and where vx or vy is NaN.
+
+    Raises
+    ------
+    Canceled
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Zheng, W., Bhushan, S., Van Wyk De Vries, M., Kochtitzky, W., Shean, D., Copland, L.,
+    Dow, C., Jones-Ivey, R. & Pérez, F. (2023). GLAcier Feature Tracking testkit (GLAFT):
+    a statistically and physically based framework for evaluating glacier velocity
+    products derived from optical satellite image feature tracking. The Cryosphere 17,
+    4063-4078. doi:10.5194/tc-17-4063-2023
     """
     if kernel is None:
         kernel = int((1500.0 / pixel_size) // 2 * 2 + 1)
@@ -506,16 +813,35 @@ def flow_strain_rates(vx: np.ndarray, vy: np.ndarray, pixel_size: Tuple[float, f
                       theta: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Strain rates (1/d) rotated into the flow direction: (ε_x'x', ε_y'y', ε_x'y').
 
-    ``vx``, ``vy``: (rows, cols) m/d on a north-up grid, NaN outside the ice;
-    ``pixel_size``: (x size, y size) in metres; ``theta``: flow direction (radians,
-    counter-clockwise from east), scalar or (rows, cols).
-
-    Velocity gradients come from Sobel derivative filters (a central difference
-    smoothed across by [1, 2, 1]) divided by 8·pixel size, so the strain rates are
-    physical (1/d). GLAFT keeps scipy's factor 8 (its values are 8× these). Pixels
-    whose 3×3 neighbourhood touches NaN or the raster edge are NaN. The tensor is
-    rotated with the usual formulas ε_x'x' = ε_xx cos²θ + ε_yy sin²θ + ε_xy sin 2θ,
+    Velocity gradients come from Sobel derivative filters (a central difference smoothed
+    across by [1, 2, 1]) divided by 8 · pixel size, so the strain rates are physical
+    (1/d). GLAFT keeps scipy's factor 8 (its values are 8× these). Pixels whose 3 × 3
+    neighbourhood touches NaN or the raster edge are NaN. The tensor is rotated with the
+    usual formulas ε_x'x' = ε_xx cos²θ + ε_yy sin²θ + ε_xy sin 2θ,
     ε_x'y' = (ε_yy − ε_xx) sin θ cos θ + ε_xy cos 2θ.
+
+    Parameters
+    ----------
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d, on a north-up grid (rows down = south, vy
+        north-positive); NaN outside the ice.
+    pixel_size : (float, float)
+        x and y pixel size, m (the sign of y is ignored).
+    theta : float or numpy.ndarray
+        Flow direction, radians counter-clockwise from east, scalar or (rows, cols).
+
+    Returns
+    -------
+    exx, eyy, exy : numpy.ndarray
+        float64 (rows, cols) rotated strain rates, 1/d.
+
+    References
+    ----------
+    Zheng, W., Bhushan, S., Van Wyk De Vries, M., Kochtitzky, W., Shean, D., Copland, L.,
+    Dow, C., Jones-Ivey, R. & Pérez, F. (2023). GLAcier Feature Tracking testkit (GLAFT):
+    a statistically and physically based framework for evaluating glacier velocity
+    products derived from optical satellite image feature tracking. The Cryosphere 17,
+    4063-4078. doi:10.5194/tc-17-4063-2023
     """
     dxs, dys = float(pixel_size[0]), abs(float(pixel_size[1]))
     # Flip rows so that axis 0 grows northwards (y north-positive).
@@ -542,12 +868,45 @@ def glaft_metric2(vx: np.ndarray, vy: np.ndarray, ice: np.ndarray,
                   is_canceled=None) -> KdeMetric:
     """GLAFT metric 2 on inward-buffered ice: KDE half-ranges of (ε_x'x', ε_x'y').
 
-    ``ice``: boolean (rows, cols), pixel centres inside a glacier outline buffered
-    inward (GLAFT uses 600 m) so that margins' real shear is excluded. The flow
-    direction is smoothed from the whole field (:func:`flow_direction`); strain
+    The flow direction is smoothed from the whole field (:func:`flow_direction`); strain
     rates are computed from velocity inside ``ice`` only (:func:`flow_strain_rates`).
-    ``half_x`` = δx'x' (along-flow normal), ``half_y`` = δx'y' (along-flow shear),
-    both in 1/d, physical: multiply by 8 to compare with GLAFT's printed values.
+
+    Parameters
+    ----------
+    vx, vy : numpy.ndarray
+        float (rows, cols) velocity, m/d, NaN = no data.
+    ice : numpy.ndarray
+        bool (rows, cols): pixel centres inside a glacier outline buffered inward (GLAFT
+        uses 600 m) so that the margins' real shear is excluded.
+    pixel_size : (float, float)
+        x and y pixel size, m.
+    thres_sigma : float, optional
+        Contour level in standard deviations.
+    gridsize : int, optional
+        Mesh nodes per side.
+    kernel : int, optional
+        Flow-direction median filter size, px (default from 1500 m).
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``.
+
+    Returns
+    -------
+    KdeMetric
+        ``half_x`` = δx'x' (along-flow normal), ``half_y`` = δx'y' (along-flow shear),
+        1/d, physical: multiply by 8 to compare with GLAFT's printed values.
+
+    Raises
+    ------
+    ValueError
+        As :func:`kde_half_ranges`.
+
+    References
+    ----------
+    Zheng, W., Bhushan, S., Van Wyk De Vries, M., Kochtitzky, W., Shean, D., Copland, L.,
+    Dow, C., Jones-Ivey, R. & Pérez, F. (2023). GLAcier Feature Tracking testkit (GLAFT):
+    a statistically and physically based framework for evaluating glacier velocity
+    products derived from optical satellite image feature tracking. The Cryosphere 17,
+    4063-4078. doi:10.5194/tc-17-4063-2023
     """
     theta = flow_direction(vx, vy, float(pixel_size[0]), kernel, where=ice,
                            is_canceled=is_canceled)
@@ -561,11 +920,28 @@ def outside_outlines(glacier: np.ndarray, buffer_m: float,
                      pixel_size: Tuple[float, float]) -> np.ndarray:
     """Stable ground from glacier outlines: pixels farther than ``buffer_m`` from any ice.
 
-    ``glacier``: boolean (rows, cols), True inside the outlines; ``pixel_size``:
-    (x size, y size) in metres. Distances are Euclidean between pixel centres
-    (``scipy.ndimage.distance_transform_edt``); the buffer keeps out the margin,
-    where outlines are uncertain and ice-marginal debris moves. Returns boolean
-    (rows, cols). Raises ``ValueError`` for a negative buffer.
+    Distances are Euclidean between pixel centres
+    (``scipy.ndimage.distance_transform_edt``); the buffer keeps out the margin, where
+    outlines are uncertain and ice-marginal debris moves.
+
+    Parameters
+    ----------
+    glacier : numpy.ndarray
+        bool (rows, cols), True inside the outlines.
+    buffer_m : float
+        Buffer around the outlines, m, ≥ 0.
+    pixel_size : (float, float)
+        x and y pixel size, m.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool (rows, cols), True = stable ground (everything when there is no ice).
+
+    Raises
+    ------
+    ValueError
+        For a negative buffer.
     """
     if buffer_m < 0:
         raise ValueError("BUFFER must be zero or positive (metres around the outlines)")

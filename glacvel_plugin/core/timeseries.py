@@ -1,4 +1,5 @@
-"""Monthly products from image-pair velocities: month assignment and composites.
+"""Monthly products from image-pair velocities: month assignment, composites and
+monthly fusion weights.
 
 Month assignment — :func:`month_overlaps`, :func:`assign_months`
     A pair measured between ``start`` and ``end`` (Δt days) overlaps calendar month
@@ -11,14 +12,21 @@ Month assignment — :func:`month_overlaps`, :func:`assign_months`
 Composites — :func:`composite_stack`
     Per source and month, the pairs are averaged per pixel with weights
     ``w_k = overlap_k / (σ_k · Δt_k)`` (overlap in days with the month, σ_k the
-    pair's error, Δt_k its time baseline) — the weighting METHODS.md gives for
-    ITS_LIVE composites, 1/(error·Δt) per unit of overlap. A pair thus counts in
-    proportion to the share of its baseline inside the month and inversely to its
-    error. σ_k = √((σx² + σy²)/2) per pixel when known; where any contributing
-    pair has no error, all pairs there are weighted by their overlap fractions
-    only. vx and vy share the weights, so the composite is a weighted mean of
-    vectors; speed is formed afterwards.
-    Composite errors, independent pairs: σ_c,x = √(Σ w_k² σ_x,k²) / Σ w_k (and y).
+    pair's error, Δt_k its Δt), i.e. ``fraction_k / σ_k`` — the ITS_LIVE composite
+    weighting 1/(error·Δt) per unit of overlap. A pair thus counts in proportion to
+    the share of its Δt inside the month and inversely to its error. σ_k =
+    √((σx² + σy²)/2) per pixel when known; where any contributing pair has no error,
+    all pairs there are weighted by their overlap fractions only. vx and vy share
+    the weights, so the composite is a weighted mean of vectors; speed is formed
+    afterwards. Composite errors, independent pairs:
+    σ_c,x = √(Σ w_k² σ_x,k²) / Σ w_k (and y).
+
+Monthly weights — :func:`fit_period_weights`, :func:`heldout_validation`
+    Fusion weights per month fitted on the reference (UAV polygons or GNSS stations)
+    falling in that month or its neighbours, with shrinkage towards the all-period fit
+    and fallbacks (all-period, per-pixel inverse variance); the ``error-calibrated``
+    method scales each source's σ instead. Leave-one-station-out validation reports
+    the fused and single-source RMSE and z-scores per month.
 
 Time: naive ``datetime`` in UTC. Velocities m/d, NaN = no data.
 """
@@ -42,21 +50,66 @@ DEFAULT_MIN_FRACTION = 0.25
 
 
 def month_start(year: int, month: int) -> _dt.datetime:
+    """First instant of a calendar month.
+
+    Parameters
+    ----------
+    year, month : int
+        Calendar year and month (1-12).
+
+    Returns
+    -------
+    datetime.datetime
+        ``year-month-01 00:00`` (naive UTC).
+    """
     return _dt.datetime(year, month, 1)
 
 
 def month_end(year: int, month: int) -> _dt.datetime:
-    """First instant of the following month (months are half-open [start, end))."""
+    """First instant of the following month (months are half-open [start, end)).
+
+    Parameters
+    ----------
+    year, month : int
+        Calendar year and month (1-12).
+
+    Returns
+    -------
+    datetime.datetime
+        The first instant of the next month (naive UTC).
+    """
     return _dt.datetime(year + month // 12, month % 12 + 1, 1)
 
 
 def month_label(month: Month) -> str:
-    """``(2018, 3)`` → ``"201803"`` (the product file stem)."""
+    """Product file stem of a month: ``(2018, 3)`` → ``"201803"``.
+
+    Parameters
+    ----------
+    month : (int, int)
+        (year, month).
+
+    Returns
+    -------
+    str
+        ``YYYYMM``.
+    """
     return f"{month[0]:04d}{month[1]:02d}"
 
 
 def months_between(first: Month, last: Month) -> List[Month]:
-    """Every calendar month from ``first`` to ``last`` inclusive."""
+    """Every calendar month from ``first`` to ``last`` inclusive.
+
+    Parameters
+    ----------
+    first, last : (int, int)
+        (year, month) of the first and last month.
+
+    Returns
+    -------
+    list of (int, int)
+        The months in calendar order (empty when ``last`` is before ``first``).
+    """
     out = []
     y, m = first
     while (y, m) <= tuple(last):
@@ -67,7 +120,19 @@ def months_between(first: Month, last: Month) -> List[Month]:
 
 @dataclass
 class Overlap:
-    """Overlap of one pair with one calendar month."""
+    """Overlap of one pair with one calendar month.
+
+    Attributes
+    ----------
+    month : (int, int)
+        (year, month).
+    days : float
+        Overlap in days.
+    fraction : float
+        ``days / Δt``: share of the pair inside the month.
+    month_fraction : float
+        ``days / month length``: share of the month covered.
+    """
     month: Month
     days: float            # overlap in days
     fraction: float        # days / Δt: share of the pair inside the month
@@ -77,7 +142,20 @@ class Overlap:
 def month_overlaps(start: _dt.datetime, end: _dt.datetime) -> List[Overlap]:
     """Overlap of the pair [start, end] with every calendar month it touches.
 
-    Raises ``ValueError`` if ``end`` is not after ``start``.
+    Parameters
+    ----------
+    start, end : datetime.datetime
+        Reference and secondary acquisition times (naive UTC).
+
+    Returns
+    -------
+    list of Overlap
+        One per month with a positive overlap, in calendar order.
+
+    Raises
+    ------
+    ValueError
+        If ``end`` is not after ``start``.
     """
     dt = baseline_days(start, end)
     if not dt > 0:
@@ -97,8 +175,23 @@ def assign_months(periods: Sequence[Tuple[_dt.datetime, _dt.datetime]],
                   min_fraction: float = DEFAULT_MIN_FRACTION) -> Dict[Month, List[Tuple[int, float]]]:
     """Months → [(pair index, overlap fraction)] for every pair reaching ``min_fraction``.
 
-    ``periods``: (start, end) per pair. Months are returned in calendar order.
-    Raises ``ValueError`` for ``min_fraction`` outside (0, 1] or a bad period.
+    Parameters
+    ----------
+    periods : sequence of (datetime.datetime, datetime.datetime)
+        (start, end) per pair, naive UTC.
+    min_fraction : float, optional
+        Lowest overlap fraction (overlap days / Δt) for a pair to count in a month, in
+        (0, 1].
+
+    Returns
+    -------
+    dict
+        (year, month) → list of (pair index, fraction), months in calendar order.
+
+    Raises
+    ------
+    ValueError
+        For ``min_fraction`` outside (0, 1] or a period whose end is not after its start.
     """
     if not 0 < min_fraction <= 1:
         raise ValueError(f"minimum overlap fraction must be in (0, 1], got {min_fraction}")
@@ -115,20 +208,36 @@ def composite_stack(vx: np.ndarray, vy: np.ndarray, fractions: Sequence[float],
                     sigma_y: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
     """Monthly composite of ``n`` pairs of one source on one block.
 
+    Weights ``w = fraction / σ`` with σ = √((σx² + σy²)/2). If any pair lacks σ at a
+    pixel, all pairs at that pixel are weighted by their fractions only (mixing 1/σ with
+    an invented σ would make the unknown pair's weight arbitrary).
+
     Parameters
     ----------
-    vx, vy : float (n, rows, cols), m/d, NaN = no data
-    fractions : (n,) overlap fractions (overlap days / Δt) of the pairs with the month
-    sigma_x, sigma_y : float (n, rows, cols) or broadcastable (n, 1, 1) 1-σ errors
-        (m/d), NaN = unknown; None = unknown for every pair
+    vx, vy : numpy.ndarray
+        float (n, rows, cols), m/d (x east, y north), NaN = no data.
+    fractions : sequence of float
+        (n,) overlap fractions (overlap days / Δt) of the pairs with the month, > 0.
+    sigma_x, sigma_y : numpy.ndarray, optional
+        float 1σ errors (m/d), (n, rows, cols) or broadcastable (n, 1, 1); NaN =
+        unknown; None = unknown for every pair.
 
-    Weights ``w = fraction / σ`` with σ = √((σx²+σy²)/2). If any pair lacks σ at
-    a pixel, all pairs at that pixel are weighted by their fractions only (mixing
-    1/σ with an invented σ would make the unknown pair's weight arbitrary).
+    Returns
+    -------
+    dict
+        float32 (rows, cols): ``vx``, ``vy``, ``v``, ``vx_error``, ``vy_error`` (NaN when
+        unknown), ``count`` (pairs with data).
 
-    Returns float32 (rows, cols): ``vx``, ``vy``, ``v``, ``vx_error``, ``vy_error``
-    (NaN when unknown), ``count`` (pairs with data).
-    Raises ``ValueError`` for non-positive fractions or vx, vy of different shapes.
+    Raises
+    ------
+    ValueError
+        For non-positive fractions or vx, vy of different shapes.
+
+    References
+    ----------
+    Gardner, A. S., Fahnestock, M. A. & Scambos, T. A. (2019, updated). ITS_LIVE
+    regional glacier and ice sheet surface velocities. NSIDC (annual composites
+    weighted by 1/(error·Δt)).
     """
     vx, vy, sx, sy, m = _stack_with_sigma(vx, vy, sigma_x, sigma_y)
     n = vx.shape[0]
@@ -170,13 +279,18 @@ DEFAULT_SHRINKAGE = 4.0
 class MonthSamples:
     """Reference locations falling in one month, with that month's source composites there.
 
-    Attributes (n locations, k sources present in the month)
+    Attributes
     ----------
-    names : list of k source names
-    vx, vy : float (n, k), composites at the locations (m/d, NaN = no data)
-    sx, sy : float (n, k), their 1-σ errors (m/d, NaN = unknown)
-    ref_vx, ref_vy : float (n,), reference velocity (m/d)
-    groups : (n,) station / polygon labels
+    names : list of str
+        The k source names present in the month.
+    vx, vy : numpy.ndarray
+        float (n, k): composites at the n locations (m/d, NaN = no data).
+    sx, sy : numpy.ndarray
+        float (n, k): their 1σ errors (m/d, NaN = unknown).
+    ref_vx, ref_vy : numpy.ndarray
+        float (n,): reference velocity (m/d).
+    groups : numpy.ndarray
+        (n,) station / polygon labels.
     """
     names: List[str]
     vx: np.ndarray
@@ -188,8 +302,26 @@ class MonthSamples:
     groups: np.ndarray
 
     def columns(self, names: Sequence[str], keep: Optional[np.ndarray] = None):
-        """(values (2n, m), reference (2n,), groups (2n,), σ (2n, m)) for ``m`` = len(names)
-        sources (vx rows then vy rows; NaN where a source is absent)."""
+        """The samples as fit columns for ``m = len(names)`` sources.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Sources wanted, in order; a source absent from the month gives NaN columns.
+        keep : numpy.ndarray, optional
+            bool (n,): locations to use (default all).
+
+        Returns
+        -------
+        values : numpy.ndarray
+            float (2n, m): vx rows then vy rows.
+        reference : numpy.ndarray
+            float (2n,).
+        groups : numpy.ndarray
+            (2n,) labels.
+        sigma : numpy.ndarray
+            float (2n, m) 1σ errors.
+        """
         keep = np.ones(len(self.ref_vx), bool) if keep is None else keep
         nk = 2 * int(keep.sum())
         cols, sig = [], []
@@ -212,12 +344,26 @@ class MonthSamples:
 class PeriodWeights:
     """Fusion weights of one month and how they were obtained.
 
-    ``weights`` None means per-pixel inverse variance; ``error_scale`` (k,), when
-    set, multiplies each source's per-pixel σ first (method ``error-calibrated``).
-    ``basis``: ``single-source``, ``month``, ``month+shrinkage``, ``neighbours``,
-    ``all-period`` or ``inverse-variance`` (the ``WEIGHTS_BASIS`` tag);
-    ``note``: a sentence with the sample counts; ``n_samples``: complete samples
-    (components with every source) of the fit used; ``months``: months pooled.
+    Attributes
+    ----------
+    names : list of str
+        Source names.
+    weights : numpy.ndarray or None
+        float (k,); None means per-pixel inverse variance.
+    basis : str
+        ``single-source``, ``month``, ``month+shrinkage``, ``neighbours``,
+        ``all-period`` or ``inverse-variance`` (the ``WEIGHTS_BASIS`` tag).
+    note : str
+        A sentence with the sample counts.
+    n_samples : int
+        Complete samples (components with every source) of the fit used.
+    n_groups : int
+        Stations / polygons of the fit used.
+    months : list of (int, int)
+        Months pooled.
+    error_scale : numpy.ndarray or None
+        (k,) factors multiplying each source's per-pixel σ first (method
+        ``error-calibrated``).
     """
     names: List[str]
     weights: Optional[np.ndarray]
@@ -229,10 +375,24 @@ class PeriodWeights:
     error_scale: Optional[np.ndarray] = None
 
     def scale_dict(self) -> Dict[str, float]:
+        """The error scales by source name.
+
+        Returns
+        -------
+        dict
+            Name → factor; ``{}`` when there is no error scale.
+        """
         return {} if self.error_scale is None else {
             n: float(c) for n, c in zip(self.names, self.error_scale)}
 
     def as_dict(self) -> Dict[str, float]:
+        """The weights by source name.
+
+        Returns
+        -------
+        dict
+            Name → weight; ``{}`` for per-pixel inverse variance.
+        """
         return {} if self.weights is None else {n: float(w) for n, w in zip(self.names,
                                                                           self.weights)}
 
@@ -301,37 +461,46 @@ def fit_period_weights(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
                        min_groups: int = DEFAULT_MIN_GROUPS) -> Dict[Month, PeriodWeights]:
     """Fusion weights for every month, fitted on the reference falling in it.
 
+    Fallback, in this order, for a month with k ≥ 2 sources (``basis``): its own period
+    (``month``, or ``month+shrinkage`` when shrunk); the period widened by one month on
+    each side (``neighbours``); every month of reference pooled, each sample against its
+    own month's composites (``all-period``); per-pixel inverse variance
+    (``inverse-variance``). One source: weight 1 (``single-source``).
+
     Parameters
     ----------
-    samples : month → :class:`MonthSamples` (reference of that month with the month's
-        composites); months without reference may be absent
-    month_names : month → names of the sources present in it (every month to weigh)
-    method : fit method of :func:`glacvel_plugin.core.fusion.fit_weights`, or
-        ``error-calibrated`` (:data:`CALIBRATED`): no fixed weights; each source's σ
-        is scaled by c_i = median|(v_i − r)/σ_i| / 0.6745 over the period's reference
-        (a robust z-score scale, 1 when the errors are Gaussian with the stated σ;
-        bias and noise both raise it, a few blunders do not; floored at 1, so the
-        reference only inflates errors) and the sources are fused with
-        per-pixel inverse variance of the scaled σ. ``min_samples`` then counts per
-        source; shrinkage acts on c_i².
-    window : months on each side pooled into a month's fit (0 = the month alone,
-        1 = a 3-month moving period, …): the user's choice of period
-    min_samples : complete samples (vx and vy components where every source of the
-        month has data) a fit needs, at least the number of sources
-    min_groups : distinct stations / polygons a fit needs (per source for
-        ``error-calibrated``); fewer → the next fallback
-    shrinkage : n0; a period fit F on n samples is shrunk towards the all-period
-        fit A as (n F + n0 A)/(n + n0) (0 = no shrinkage)
-    exclude_group : a station / polygon left out of every fit (held-out validation)
+    samples : dict
+        (year, month) → :class:`MonthSamples` (reference of that month with the month's
+        composites); months without reference may be absent.
+    month_names : dict
+        (year, month) → names of the sources present in it (every month to weigh).
+    method : str, optional
+        Fit method of :func:`glacvel_plugin.core.fusion.fit_weights`, or
+        ``error-calibrated`` (:data:`CALIBRATED`): no fixed weights; each source's σ is
+        scaled by c_i = median|(v_i − r)/σ_i| / 0.6745 over the period's reference (a
+        robust z-score scale, 1 when the errors are Gaussian with the stated σ; bias and
+        noise both raise it, a few blunders do not; floored at 1, so the reference only
+        inflates errors) and the sources are fused with per-pixel inverse variance of the
+        scaled σ. ``min_samples`` then counts per source; shrinkage acts on c_i².
+    window : int, optional
+        Months on each side pooled into a month's fit (0 = the month alone, 1 = a
+        3-month moving period, …): a time window, not a correlation window.
+    min_samples : int, optional
+        Complete samples (vx and vy components where every source of the month has data)
+        a fit needs, at least the number of sources.
+    shrinkage : float, optional
+        n0: a period fit F on n samples is shrunk towards the all-period fit A as
+        (n F + n0 A)/(n + n0) (0 = no shrinkage).
+    exclude_group : optional
+        A station / polygon label left out of every fit (held-out validation).
+    min_groups : int, optional
+        Distinct stations / polygons a fit needs (per source for ``error-calibrated``);
+        fewer → the next fallback.
 
-    Fallback, in this order, for a month with k ≥ 2 sources (``basis``):
-    its own period (``month``, or ``month+shrinkage`` when shrunk); the period
-    widened by one month on each side (``neighbours``); every month of reference
-    pooled, each sample against its own month's composites (``all-period``);
-    per-pixel inverse variance (``inverse-variance``). One source: weight 1
-    (``single-source``).
-
-    Returns month → :class:`PeriodWeights`.
+    Returns
+    -------
+    dict
+        (year, month) → :class:`PeriodWeights`, for every month of ``month_names``.
     """
     out: Dict[Month, PeriodWeights] = {}
     all_months = sorted(samples)
@@ -400,9 +569,27 @@ def _month_index(m: Month) -> int:
 def predict_samples(s: MonthSamples, weights: Optional[np.ndarray], robust=None,
                     keep: Optional[np.ndarray] = None, errors: bool = False,
                     error_scale: Optional[np.ndarray] = None):
-    """Fused (vx, vy) at the reference locations of ``s`` by the fusion rule (robust too).
+    """Fused (vx, vy) at the reference locations of ``s`` by the product's fusion rule.
 
-    With ``errors`` also the fused (σx, σy): returns (vx, vy, σx, σy), float64 (n,).
+    Parameters
+    ----------
+    s : MonthSamples
+        Composites and reference of one month.
+    weights : numpy.ndarray or None
+        (k,) weights in the order of ``s.names``; None = per-pixel inverse variance.
+    robust : float, optional
+        χ² threshold of the outlier test of :func:`.fusion.fuse_stack`.
+    keep : numpy.ndarray, optional
+        bool (n,): locations to predict (default all).
+    errors : bool, optional
+        Also return the fused 1σ errors.
+    error_scale : numpy.ndarray, optional
+        (k,) factors applied to the sources' σ first.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (vx, vy), or (vx, vy, σx, σy) with ``errors``; float64 (number kept,), m/d.
     """
     from .fusion import fuse_stack
     keep = np.ones(len(s.ref_vx), bool) if keep is None else keep
@@ -417,7 +604,20 @@ def predict_samples(s: MonthSamples, weights: Optional[np.ndarray], robust=None,
 
 
 def z_rms(dx, dy, sx, sy) -> float:
-    """√(mean((Δx/σx)² + (Δy/σy)²)/2) over samples with finite values: ≈ 1 when σ is right."""
+    """RMS z-score √(mean((Δx/σx)² + (Δy/σy)²)/2): ≈ 1 when the error bands are right.
+
+    Parameters
+    ----------
+    dx, dy : numpy.ndarray
+        Residuals against the reference, m/d.
+    sx, sy : numpy.ndarray
+        Their stated 1σ errors, m/d.
+
+    Returns
+    -------
+    float
+        Over samples with finite values; NaN when there are none.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         z2 = 0.5 * ((dx / sx) ** 2 + (dy / sy) ** 2)
     z2 = z2[np.isfinite(z2)]
@@ -428,18 +628,32 @@ def heldout_validation(samples: Dict[Month, MonthSamples], month_names: Dict[Mon
                        robust=None, **fit_kw) -> List[Dict[str, object]]:
     """Leave-one-station/polygon-out validation of every month with ≥ 2 reference groups.
 
-    For each month and each of its groups g, the weights of every month are refitted
-    by :func:`fit_period_weights` without g (g is left out of all months, so no
-    station validates itself), the month is fused at g's locations (same rule as
-    the product, including the ``robust`` test) and compared with the reference;
-    each single source is compared at the same locations.
+    For each month and each of its groups g, the weights of every month are refitted by
+    :func:`fit_period_weights` without g (g is left out of all months, so no station
+    validates itself), the month is fused at g's locations (same rule as the product,
+    including the ``robust`` test) and compared with the reference; each single source
+    is compared at the same locations.
 
-    Returns one dict per month: ``month``, ``groups``, ``n`` (held-out locations),
-    ``fused_rmse`` (vector RMSE √mean(Δvx² + Δvy²), m/d), ``fused_n``,
-    ``source_rmse`` {name: RMSE}, ``source_n`` {name: locations with data},
-    ``fused_z``, ``source_z`` {name: z}: :func:`z_rms` of the residuals over the
-    errors (σ check: ≈ 1 when the error bands are right, ≫ 1 when too small),
-    ``weights`` {group: {name: weight}}, ``basis`` {group: basis}.
+    Parameters
+    ----------
+    samples : dict
+        (year, month) → :class:`MonthSamples`.
+    month_names : dict
+        (year, month) → names of the sources present.
+    robust : float, optional
+        χ² threshold of the fusion's outlier test.
+    **fit_kw
+        Further arguments of :func:`fit_period_weights` (method, window, ...).
+
+    Returns
+    -------
+    list of dict
+        One per month: ``month``, ``groups``, ``n`` (held-out locations), ``fused_rmse``
+        (vector RMSE √mean(Δvx² + Δvy²), m/d), ``fused_n``, ``source_rmse`` {name: RMSE},
+        ``source_n`` {name: locations with data}, ``fused_z``, ``source_z`` {name: z}:
+        :func:`z_rms` of the residuals over the errors (≈ 1 when the error bands are
+        right, ≫ 1 when too small), ``weights`` {group: {name: weight}}, ``basis``
+        {group: basis}.
     """
     rows = []
     for month, s in sorted(samples.items()):

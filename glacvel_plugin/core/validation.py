@@ -1,7 +1,7 @@
 """Outlier tests of displacement fields on a regular grid.
 
 :func:`normalized_median_test` is the one normalised median test of glacvel, used by
-optical correlation (through ``core.filters``), Sentinel-1 offset tracking (node grid,
+optical correlation (``core.pipeline``), Sentinel-1 offset tracking (node grid,
 ``core.offset_tracking``) and UAV feature tracking (point grid, ``io.uav``). The rule
 for vectors with few valid neighbours is a parameter, because the sensors differ:
 

@@ -113,7 +113,7 @@ def excluded_scenes(cands: List[Candidate], max_cloud: Optional[float],
     same sensor family and footprint (optical: a later usable scene within 48 days;
     Sentinel-1: one 24 or 36 ± 1 days later or earlier; UAV: another survey).
     """
-    from ..core.pairing import OPTICAL_FAMILIES, S1_BASELINES_DAYS, baseline_days
+    from ..core.pairing import OPTICAL_FAMILIES, S1_DT_DAYS, baseline_days
     used = {p.reference.key for p in pairs} | {p.secondary.key for p in pairs}
     def fam(c):
         return OPTICAL_FAMILIES.get(c.sensor, c.sensor)
@@ -137,7 +137,7 @@ def excluded_scenes(cands: List[Candidate], max_cloud: Optional[float],
                         .format(c.sensor, c.footprint or "–")))
         elif c.sensor == "S1":
             out.append((c, "s1_baseline", translate("SceneChooserDialog", "no Sentinel-1 scene of the same orbit {} days apart (± 1 day)")
-                        .format(" / ".join(f"{b:g}" for b in S1_BASELINES_DAYS))))
+                        .format(" / ".join(f"{b:g}" for b in S1_DT_DAYS))))
         elif optical:
             gaps = [abs(baseline_days(c.time, o.time)) for o in mates]
             out.append((c, "gap", translate("SceneChooserDialog", "the nearest usable scene is {} days away (bridges reach 48 days)")

@@ -21,7 +21,7 @@ from affine import Affine
 
 from ..core import check_canceled
 from ..core import offset_tracking as ot
-from ..core.feature_tracking import grid_centres, search_range_px
+from ..core.feature_tracking import grid_centres, search_from_speed
 from ..core.velocity import velocity_bands
 from .budget import check_search
 from .fill import detect_fill, fill_preprocess
@@ -175,7 +175,7 @@ def track_sar_files(reference: str, secondary: str, output: str,
             scales = []
         px, py = pair.pixel
         pix = max(px, py)
-        search = search_range_px(max_speed, dt, min(px, py))
+        search = search_from_speed(max_speed, dt, min(px, py))
         if not step or step <= 0:
             step = ot.auto_step(resolution, pix, window)
         ow = pair.overlap_window()
@@ -207,7 +207,7 @@ def track_sar_files(reference: str, secondary: str, output: str,
                 "not share texture in their overlap; check the inputs, the times and "
                 "MAX_SPEED")
         flat = ot.MatchResult(*(getattr(raw, f).ravel()
-                                for f in ("dr", "dc", "peak", "snr", "status")))
+                                for f in ("dr", "dc", "peak", "peak_ratio", "status")))
         nf = ot.postprocess_nodes(flat, (nr, nc), threshold=cc_threshold,
                                   max_offset_px=max_speed * dt / min(px, py),
                                   median_test=median_test, average_box=average_box,

@@ -330,7 +330,7 @@ def match_grid(pair: AlignedPair, rows: np.ndarray, cols: np.ndarray, window: in
         (n_rows, n_cols); points never matched have status 1 (no data).
     """
     n_r, n_c = len(rows), len(cols)
-    fields = {f: np.full((n_r, n_c), np.nan) for f in ("dr", "dc", "peak", "snr")}
+    fields = {f: np.full((n_r, n_c), np.nan) for f in ("dr", "dc", "peak", "peak_ratio")}
     status = np.full((n_r, n_c), 1, dtype=np.int8)
     tiles = [(a, b) for a in range(0, n_r, tile) for b in range(0, n_c, tile)]
     half = window // 2
@@ -354,7 +354,7 @@ def match_grid(pair: AlignedPair, rows: np.ndarray, cols: np.ndarray, window: in
             fields[f][sl] = getattr(res, f).reshape(shp)
         status[sl] = res.status.reshape(shp)
         report((k + 1) / len(tiles))
-    return MatchResult(fields["dr"], fields["dc"], fields["peak"], fields["snr"], status)
+    return MatchResult(fields["dr"], fields["dc"], fields["peak"], fields["peak_ratio"], status)
 
 
 @dataclass

@@ -114,7 +114,7 @@ def track_uav_files(reference: str, secondary: str, output: str,
         t0, t1, dt = pair_times(reference, secondary, start, end)
         px = pair.pixel[0]
         template = max(int(round(template_size / px)), 4)
-        search = ft.search_range_px(max_speed, dt, px)
+        search = ft.search_from_speed(max_speed, dt, px)
         ow = pair.overlap_window()
         check_search(max_speed, dt, px, (int(ow.height), int(ow.width)), template,
                      window_param="TEMPLATE_SIZE")
@@ -141,10 +141,10 @@ def track_uav_files(reference: str, secondary: str, output: str,
 
         def match(ref, sec, rr, cc, prog):
             R, C = np.meshgrid(rr, cc, indexing="ij")
-            return ft.match_templates(ref, sec, np.stack([R.ravel(), C.ravel()], 1), template,
-                                      search, method=method, min_peak=min_peak,
-                                      min_snr=min_peak_ratio, is_canceled=is_canceled,
-                                      progress=prog)
+            return ft.track_windows(ref, sec, np.stack([R.ravel(), C.ravel()], 1), template,
+                                    search, method=method, min_peak=min_peak,
+                                    min_peak_ratio=min_peak_ratio, is_canceled=is_canceled,
+                                    progress=prog)
 
         raw = match_grid(pair, rows, cols, template, search, match,
                          max(1, int(2048 // max(int(round(spacing / px)), 1))),
@@ -198,7 +198,7 @@ def track_uav_files(reference: str, secondary: str, output: str,
                       tags, band_tags=band_tags, protect=[reference, secondary])
         points = {"x": X[ok], "y": Y[ok], "vx": vel["vx"][ok], "vy": vel["vy"][ok],
                   "v": vel["v"][ok], "dx": vel["dx"][ok], "dy": vel["dy"][ok],
-                  "quality": raw.peak[ok], "peak_ratio": raw.snr[ok]}
+                  "quality": raw.peak[ok], "peak_ratio": raw.peak_ratio[ok]}
         report(1.0)
         return TrackingResult(
             path=output, start=t0, end=t1, dt_days=dt, shape=shape,

@@ -9,9 +9,9 @@ import rasterio
 
 from glacvel_plugin.core import Canceled
 from glacvel_plugin.core.feature_tracking import (AT_BORDER, LOW_CONTRAST, NODATA, OK,
-                                                  aggregate_to_grid, grid_centres, match_templates,
-                                                  ncc_surface, orientation_image, search_range_px,
-                                                  subpixel_peak)
+                                                  aggregate_to_grid, grid_centres, ncc_surface,
+                                                  orientation_image, search_from_speed,
+                                                  subpixel_peak, track_windows)
 from tests.conftest import YAHTSE_REF, test_data
 
 
@@ -37,7 +37,7 @@ def test_ncc_recovers_subpixel_shifts_without_integer_locking(texture):
     errs = []
     shifts = [(f * 0.7 - 2.0, f + 1.0) for f in np.linspace(0, 1, 11)]
     for dy, dx in shifts:
-        res = match_templates(texture, fourier_shift(texture, dy, dx), CENTRES, 64, 8)
+        res = track_windows(texture, fourier_shift(texture, dy, dx), CENTRES, 64, 8)
         assert np.all(res.status == OK)
         errs.append(np.stack([res.dr - dy, res.dc - dx]))
     e = np.concatenate(errs, axis=1)
@@ -46,12 +46,12 @@ def test_ncc_recovers_subpixel_shifts_without_integer_locking(texture):
     assert np.sqrt(np.mean(e ** 2)) < 0.03
     assert np.abs(e).max() < 0.08
     # NCC of an exact copy at the peak is ~1
-    assert np.all(res.peak > 0.95) and np.all(res.snr > 1.2)
+    assert np.all(res.peak > 0.95) and np.all(res.peak_ratio > 1.2)
 
 
 def test_orientation_correlation_recovers_shift(texture):
     dy, dx = -3.3, 4.6
-    res = match_templates(texture, fourier_shift(texture, dy, dx), CENTRES, 64, 8, method="oc")
+    res = track_windows(texture, fourier_shift(texture, dy, dx), CENTRES, 64, 8, method="oc")
     assert np.all(res.status == OK)
     assert np.abs(res.dr - dy).max() < 0.15 and np.abs(res.dc - dx).max() < 0.15
     o = orientation_image(texture)
@@ -62,10 +62,10 @@ def test_prior_offset_centres_the_search(texture):
     big = np.pad(texture, 20, mode="reflect")
     sec = fourier_shift(big, 14.25, -12.5)
     c = CENTRES + 20
-    far = match_templates(big, sec, c, 64, 4)
+    far = track_windows(big, sec, c, 64, 4)
     # the true offset is beyond ±4 px: nothing near it can be found
     assert not np.any(far.valid & (np.abs(far.dr - 14.25) < 1))
-    near = match_templates(big, sec, c, 64, 4, prior=np.tile([14, -12], (len(c), 1)))
+    near = track_windows(big, sec, c, 64, 4, prior=np.tile([14, -12], (len(c), 1)))
     assert np.all(near.status == OK)
     assert np.allclose(near.dr, 14.25, atol=0.06) and np.allclose(near.dc, -12.5, atol=0.06)
 
@@ -76,15 +76,15 @@ def test_status_codes_nodata_flat_border_and_threshold(texture):
     flat = texture.copy()
     flat[180:256, 180:256] = 7.0
     cen = np.array([[32, 32], [220, 220], [128, 128], [5, 128]])
-    res = match_templates(ref, flat, cen, 40, 6)
+    res = track_windows(ref, flat, cen, 40, 6)
     assert res.status[0] == NODATA  # template in no data
     assert res.status[1] == LOW_CONTRAST  # secondary flat: no NCC anywhere
     assert res.status[2] == OK
     assert res.status[3] == NODATA  # template sticks out of the image
     # a shift larger than the search range puts the best match on the border
-    res2 = match_templates(texture, fourier_shift(texture, 9.0, 0.0), CENTRES[:1], 64, 4)
+    res2 = track_windows(texture, fourier_shift(texture, 9.0, 0.0), CENTRES[:1], 64, 4)
     assert res2.status[0] == AT_BORDER and np.isnan(res2.dr[0])
-    res3 = match_templates(texture, fourier_shift(texture, 1.0, 0.0), CENTRES[:1], 64, 4,
+    res3 = track_windows(texture, fourier_shift(texture, 1.0, 0.0), CENTRES[:1], 64, 4,
                            min_peak=1.01)
     assert res3.status[0] == 4 and np.isnan(res3.dr[0])
 
@@ -109,19 +109,19 @@ def test_subpixel_peak_of_a_known_smooth_surface():
 
 def test_bad_arguments_raise_value_error(texture):
     with pytest.raises(ValueError, match="same grid"):
-        match_templates(texture, texture[:100], CENTRES, 64, 4)
+        track_windows(texture, texture[:100], CENTRES, 64, 4)
     with pytest.raises(ValueError, match="larger than the image"):
-        match_templates(texture, texture, CENTRES, 300, 4)
+        track_windows(texture, texture, CENTRES, 300, 4)
     with pytest.raises(ValueError, match="method"):
-        match_templates(texture, texture, CENTRES, 64, 4, method="phase")
+        track_windows(texture, texture, CENTRES, 64, 4, method="phase")
     with pytest.raises(ValueError, match="positive"):
-        search_range_px(1.0, 0.0, 0.5)
+        search_from_speed(1.0, 0.0, 0.5)
     with pytest.raises(Canceled):
-        match_templates(texture, texture, CENTRES, 64, 4, is_canceled=lambda: True)
+        track_windows(texture, texture, CENTRES, 64, 4, is_canceled=lambda: True)
 
 
 def test_search_range_and_grid():
-    assert search_range_px(2.0, 10.0, 0.5) == 41  # 20 m over 0.5 m pixels, +1
+    assert search_from_speed(2.0, 10.0, 0.5) == 41  # 20 m over 0.5 m pixels, +1
     r, c = grid_centres((100, 80), 20, 30)
     assert list(r) == [10, 40, 70] and list(c) == [10, 40, 70]
 

@@ -1,0 +1,59 @@
+"""The shared NaN-aware Gaussian and summed-area window sums of ``core.filters`` on a real
+Landsat-8 crop (tests/data/yahtse_landsat8)."""
+import numpy as np
+import pytest
+import rasterio
+from scipy import ndimage
+
+from glacvel_plugin.core.filters import nan_gaussian_filter, prefilter, window_sums
+from glacvel_plugin.core.offset_tracking import speckle_smooth
+from tests.conftest import YAHTSE_REF, test_data
+
+
+@pytest.fixture(scope="module")
+def crop():
+    with rasterio.open(test_data(*YAHTSE_REF)) as ds:
+        return ds.read(1, window=((300, 428), (400, 528))).astype(np.float32)
+
+
+def test_window_sums_equal_direct_sums(crop):
+    a = crop.astype(np.float64)
+    for h, w in ((1, 1), (7, 5), (32, 32), (128, 3)):
+        s = window_sums(a, h, w)
+        assert s.shape == (a.shape[0] - h + 1, a.shape[1] - w + 1)
+        for i, j in ((0, 0), (s.shape[0] - 1, s.shape[1] - 1), (s.shape[0] // 2, 1)):
+            assert s[i, j] == pytest.approx(a[i:i + h, j:j + w].sum(), rel=1e-12)
+
+
+def test_nan_gaussian_is_gaussian_filter_without_no_data(crop):
+    out = nan_gaussian_filter(crop, 1.5)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, ndimage.gaussian_filter(crop, 1.5, mode="reflect"))
+
+
+def test_nan_gaussian_ignores_no_data_and_keeps_it(crop):
+    a = crop.copy()
+    a[40:60, 10:90] = np.nan
+    out = nan_gaussian_filter(a, 2.0)
+    # no data stays no data, and no new no data appears
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(a))
+    # the no-data pixels do not pull the mean towards zero: beside the hole the result
+    # is a weighted mean of valid pixels, so it stays within their local range
+    r, c = 38, 50
+    box = a[r - 8:r + 9, c - 8:c + 9]
+    assert np.nanmin(box) <= out[r, c] <= np.nanmax(box)
+    naive = ndimage.gaussian_filter(np.nan_to_num(a), 2.0)
+    assert abs(out[r, c] - naive[r, c]) > 1.0   # zero-filling would bias it
+    # a constant image with holes stays constant where it has data
+    flat = np.where(np.isnan(a), np.nan, 7.0).astype(np.float64)
+    np.testing.assert_allclose(nan_gaussian_filter(flat, 3.0)[~np.isnan(a)], 7.0, rtol=1e-12)
+
+
+def test_highpass_and_speckle_smoothing_use_it(crop):
+    a = crop.copy()
+    a[a < np.percentile(a, 2)] = np.nan
+    np.testing.assert_array_equal(prefilter(a, "highpass", sigma=1.5),
+                                  (a - nan_gaussian_filter(a, 1.5)).astype(np.float32))
+    b = np.log(a.astype(np.float64))
+    np.testing.assert_array_equal(speckle_smooth(b, 0.7),
+                                  nan_gaussian_filter(b, 0.7, mode="nearest", truncate=3.0))
