@@ -1202,6 +1202,10 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         None = all.
     progress : callable, optional
         Given the fraction done (0..1], see above.
+    measure_cols : (int, int), optional
+        (first, stop) output columns whose suspect windows are re-measured: a column
+        block of a wide strip (:func:`~glacvel_plugin.core.pipeline.plan_columns`)
+        passes the columns it delivers and one on each side; None = all.
 
     Returns
     -------

@@ -387,7 +387,29 @@ def plan_columns(cols_out: int, window: int, step: int, margin: int, channels: i
     the whole width would not fit ``budget_bytes`` (160 bytes per pixel and channel, as
     in :func:`plan_blocks`), each block with the same halo in columns: so that a block
     holds 8 × halo rows and at least 8 × halo columns. The FFT engines need no halo:
-    one block. Returns 1 <= columns <= ``cols_out``.
+    one block.
+
+    Parameters
+    ----------
+    cols_out : int
+        Output columns (windows) of the full-resolution grid.
+    window, step : int
+        Window size and grid step, px.
+    margin : int
+        Pixels read beyond the windows on each side (prior offsets, search range,
+        halo rows × step, pre-filter halo), as for :func:`plan_blocks`.
+    channels : int
+        Image channels (2 for orientation images).
+    budget_bytes : int
+        Memory budget of one block, bytes.
+    method : str
+        The full-resolution engine (:data:`METHODS`).
+
+    Returns
+    -------
+    int
+        Output columns per block, 1 <= columns <= ``cols_out`` (``cols_out``: the whole
+        width in one block, the behaviour for images up to 4,000–5,000 px wide).
     """
     if method not in LK_METHODS:
         return cols_out

@@ -52,7 +52,19 @@ class Reference:
         self.start = self.end = None      # per-sample periods (datetimes or None)
 
     def components(self):
-        """(values (2n, k), reference (2n,), groups (2n,)): vx then vy of every sample."""
+        """The samples as one least-squares system: vx then vy of every sample.
+
+        Returns
+        -------
+        values : float ndarray (2n, k)
+            The k sources' velocity components (m/d, NaN = no data): the vx of the n
+            samples, then their vy.
+        reference : float ndarray (2n,)
+            The reference components in the same order (m/d).
+        groups : ndarray (2n,)
+            The station/polygon label of each row (both components of a sample share
+            it, so that held-out validation leaves out whole stations).
+        """
         vals = np.concatenate([self.src_vx.T, self.src_vy.T])
         ref = np.concatenate([self.ref_vx, self.ref_vy])
         groups = np.concatenate([self.groups, self.groups])
@@ -126,8 +138,19 @@ def axes_to_grid(p, q, step: float = AXES_STEP_DAYS) -> Tuple[float, float]:
 
 
 def unique_labels(names: Sequence[str]) -> List[str]:
-    """Report labels of validated products: the SENSOR names, the first marked
-    ``(INPUT)``, repeated names primed (``L8``, ``L8'``)."""
+    """Report labels of validated products.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The products' SENSOR names, the validated INPUT first.
+
+    Returns
+    -------
+    list of str
+        One label per name: the first marked ``(INPUT)``, repeated names primed
+        (``L8``, ``L8'``).
+    """
     labels = []
     for i, name in enumerate(names):
         lab = name if i else f"{name} (INPUT)"

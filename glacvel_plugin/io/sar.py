@@ -3,7 +3,7 @@
 Call chain: ``processing_provider.alg_sar`` (parameters) → :func:`track_sar_files` →
 ``io.tracking.AlignedPair`` (windowed reads on the work grid) and
 ``io.tracking.match_grid`` (tiles of nodes) → ``core.offset_tracking`` (log amplitude,
-speckle low-pass, NCC matching by ``core.feature_tracking.match_templates``, SNAP-like
+speckle low-pass, NCC matching by ``core.feature_tracking.track_windows``, SNAP-like
 post-processing, resampling of the node grid) → ``core.velocity`` (Δt, sign
 convention, velocity) → ``io.product.write_product`` (atomic GeoTIFF).
 

@@ -326,7 +326,7 @@ def match_grid(pair: AlignedPair, rows: np.ndarray, cols: np.ndarray, window: in
     Returns
     -------
     MatchResult
-        ``dr``, ``dc``, ``peak``, ``snr`` float64 and ``status`` int8, each
+        ``dr``, ``dc``, ``peak``, ``peak_ratio`` float64 and ``status`` int8, each
         (n_rows, n_cols); points never matched have status 1 (no data).
     """
     n_r, n_c = len(rows), len(cols)
