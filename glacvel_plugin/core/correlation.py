@@ -5,7 +5,7 @@ the dense Lucas-Kanade engines (``lk``, and ``lk_phase``, the default of the pip
 Engine API (used by :mod:`glacvel_plugin.core.pipeline` and by the SAR offset tracker's
 ``'correlation'`` engine)
 ---------------------------------------------------------------------------------
-``match_windows(ref, sec, rows, cols, window, prior_dr, prior_dc, method, radius, ...)``
+``match_windows(ref, sec, rows, cols, window, prior_dr, prior_dc, method, search, ...)``
     measures, for every reference window, where its content lies in the secondary
     image. Both images are 2-D float32 arrays on the *same* pixel grid (pixel (i, j) is
     the same ground position in both), NaN = no data. ``rows``/``cols`` (int, shape
@@ -477,7 +477,7 @@ def _ncc_batch(ref, sec, rows, cols, pr, pc, n, radius, lowpass, workers, refine
 
 def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
                   prior_dr=None, prior_dc=None, method: str = "phase",
-                  radius: Optional[int] = None, lowpass: float = 0.6, workers: int = 1,
+                  search: Optional[int] = None, lowpass: float = 0.6, workers: int = 1,
                   batch: Optional[int] = None, refine: int = 1, is_canceled=None,
                   progress: Optional[Callable[[float], None]] = None) -> Match:
     """Displacement of each reference window in the secondary image (see the module doc).
@@ -497,10 +497,10 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
         is centred there. None = 0.
     method : {'phase', 'ncc'}, optional
         Engine (module doc).
-    radius : int, optional
+    search : int, optional
         Search range, px around the prior. Phase: peaks farther away are ignored (default
         and maximum window//2 − 1; keep displacements within window//4 of the prior for
-        reliable results). NCC: the search area is window + 2·radius (default
+        reliable results). NCC: the search area is window + 2·search (default
         window//4); peaks on its border are rejected.
     lowpass : float, optional
         Width of the Gaussian spectral weight as a fraction of Nyquist.
@@ -558,6 +558,7 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
     count = rows.size
     pr = np.zeros(count, np.int64) if prior_dr is None else np.asarray(prior_dr, np.int64).ravel()
     pc = np.zeros(count, np.int64) if prior_dc is None else np.asarray(prior_dc, np.int64).ravel()
+    radius = search
     if radius is None:
         radius = n // 4 if method == "ncc" else n // 2 - 1
     radius = int(max(1, radius))
@@ -1041,7 +1042,7 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     pc = np.asarray(prior_c, np.float32)[ii, jj]
     m = match_windows(ref, sec, row0 + ii * step, col0 + jj * step, n,
                       np.round(pr).astype(np.int64), np.round(pc).astype(np.int64),
-                      method="phase", radius=search)
+                      method="phase", search=search)
     sub_r, sub_c = dr[o_r::k, o_c::k].copy(), dc[o_r::k, o_c::k].copy()
     sub_r[(ii - o_r) // k, (jj - o_c) // k] = m.dr
     sub_c[(ii - o_r) // k, (jj - o_c) // k] = m.dc
@@ -1267,7 +1268,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     fallback_share = (1 - LK_PROGRESS_SHARE) * 0.9     # the rest: the quality NCC
     # batches of FALLBACK_BATCH, smaller where there are few windows (progress)
     batch = min(FALLBACK_BATCH, max(64, -(-len(ii) // FALLBACK_UPDATES)))
-    m = match_windows(ref, sec, rows, cols, n, pr, pc, method="phase", radius=n // 2 - 1,
+    m = match_windows(ref, sec, rows, cols, n, pr, pc, method="phase", search=n // 2 - 1,
                       refine=0, workers=workers, batch=batch,
                       progress=None if progress is None else
                       (lambda f: progress(LK_PROGRESS_SHARE + fallback_share * f)))

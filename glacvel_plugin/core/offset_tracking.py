@@ -329,7 +329,7 @@ def track_nodes(reference: np.ndarray, secondary: np.ndarray, node_rows: np.ndar
         from .correlation import match_windows
         half = int(window) // 2
         m = match_windows(pre(reference), pre(secondary), centres[:, 0] - half,
-                          centres[:, 1] - half, int(window), method="ncc", radius=int(search),
+                          centres[:, 1] - half, int(window), method="ncc", search=int(search),
                           is_canceled=is_canceled)
         ok = np.isfinite(m.dr) & np.isfinite(m.dc)
         status = np.where(ok, 0, 1).astype(np.int8)

@@ -423,7 +423,7 @@ def plan_columns(cols_out: int, window: int, step: int, margin: int, channels: i
     return int(min(cols_out, max(8 * h, cols)))
 
 
-def _clean(dr, dc, q, min_quality, max_disp, nmt_threshold, nmt_eps):
+def _clean(dr, dc, q, min_quality, max_disp, median_test, eps):
     bad = ~np.isfinite(dr) | ~np.isfinite(dc)
     if min_quality is not None:
         bad |= quality_below(q, min_quality)
@@ -431,8 +431,8 @@ def _clean(dr, dc, q, min_quality, max_disp, nmt_threshold, nmt_eps):
         bad |= speed_limit(dc, dr, max_disp)
     dr = np.where(bad, np.nan, dr).astype(np.float32)
     dc = np.where(bad, np.nan, dc).astype(np.float32)
-    if nmt_threshold:
-        out = normalized_median_test(dc, dr, nmt_threshold, eps=nmt_eps, **DENSE_GRID_RULE)
+    if median_test:
+        out = normalized_median_test(dc, dr, median_test, eps=eps, **DENSE_GRID_RULE)
         dr[out] = np.nan
         dc[out] = np.nan
     q = np.where(np.isfinite(dr), q, np.nan).astype(np.float32)
@@ -581,7 +581,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
                 batch = min(batch_size_for(window, radius, method) // channels,
                             max(MIN_BATCH, -(-ii.size // PROGRESS_BATCHES)))
                 m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
-                                  pr.ravel(), pc.ravel(), method=method, radius=radius,
+                                  pr.ravel(), pc.ravel(), method=method, search=radius,
                                   workers=workers, batch=batch, refine=refine,
                                   is_canceled=check, progress=within)
             del ref, sec
@@ -597,7 +597,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
 def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: float = 16.0,
                    method: str = DEFAULT_METHOD, prefilter_kind: str = "highpass",
                    min_quality: Optional[float] = None, max_displacement: Optional[float] = None,
-                   nmt_threshold: float = 2.0, nmt_eps: float = 0.1, workers: int = 1,
+                   median_test: float = 2.0, eps: float = 0.1, workers: int = 1,
                    sink: Optional[Callable] = None, progress: Optional[Callable] = None,
                    is_canceled: Optional[Callable] = None, budget_bytes: int = 512 * 2 ** 20,
                    block_rows: Optional[int] = None) -> Optional[DisplacementField]:
@@ -628,9 +628,9 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         Reject below this quality (None = no threshold).
     max_displacement : float, optional
         Reject longer displacements, px (None = ``search``).
-    nmt_threshold : float, optional
+    median_test : float, optional
         Normalised-median-test threshold (0 disables it).
-    nmt_eps : float, optional
+    eps : float, optional
         Residual floor ε of the median test, px.
     workers : int, optional
         Threads for the FFTs.
@@ -716,7 +716,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
                          budget_bytes)
         done = coarse_share * (L - level) / n_coarse
         _grid_pass(pair, level, window, step_c, ro, co, prior, radius, "ncc", prefilter_kind,
-                   halo, br, (None, max_displacement / 2 ** level + 1, nmt_threshold, nmt_eps),
+                   halo, br, (None, max_displacement / 2 ** level + 1, median_test, eps),
                    workers, 0, keep, check,
                    lambda f, done=done: progress(done + coarse_share * f / n_coarse), cache)
         if not np.isfinite(fr).any():
@@ -761,7 +761,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
 
     _grid_pass(pair, 0, window, step, rows_out, cols_out, prior, radius_f, method,
                prefilter_kind, halo, block_rows,
-               (min_quality, max_displacement, nmt_threshold, nmt_eps), workers, 1, deliver,
+               (min_quality, max_displacement, median_test, eps), workers, 1, deliver,
                check, lambda f: progress(coarse_share + (1 - coarse_share) * f), cache,
                block_cols)
     nvalid = counter["valid"]

@@ -364,7 +364,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
                     end: _dt.datetime, *, ref_band=1, sec_band=1, window: int = 32,
                     step: Optional[int] = None, max_speed: float = 20.0,
                     method: str = DEFAULT_METHOD, prefilter: str = "highpass", min_quality: Optional[float] = None,
-                    nmt_threshold: float = 2.0,
+                    median_test: float = 2.0,
                     preprocess: Optional[Callable] = None, sensor: Optional[str] = None,
                     extra_tags: Optional[Dict] = None,
                     progress: Optional[Callable] = None, is_canceled: Optional[Callable] = None,
@@ -409,7 +409,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
         One of :data:`glacvel_plugin.core.filters.PREFILTERS`.
     min_quality : float, optional
         Windows of lower quality (:data:`QUALITY_DOC`) are rejected; None = no threshold.
-    nmt_threshold : float, default 2.0
+    median_test : float, default 2.0
         Normalised median test threshold (0 = off; dense-grid neighbour rule).
     preprocess : callable, optional
         Applied to every array read (e.g. :func:`glacvel_plugin.io.fill.fill_preprocess`).
@@ -484,7 +484,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
             sensor = scene_info(reference).sensor or "unknown"
         tags = standard_tags(
             sensor, start, end, METHOD_NAMES.get(method, method), WINDOW=window, STEP=step, MAX_SPEED=max_speed,
-            PREFILTER=prefilter, MEDIAN_TEST=nmt_threshold, MIN_QUALITY="" if min_quality is None else min_quality,
+            PREFILTER=prefilter, MEDIAN_TEST=median_test, MIN_QUALITY="" if min_quality is None else min_quality,
             REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary),
             SEARCH_PX=f"{search_px:.2f}", **(extra_tags or {}))
         band_tags = {"quality": {"DESCRIPTION": QUALITY_DOC.get(method, "")},
@@ -503,7 +503,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
 
             correlate_pair(pair, window, step, search_px, method=method, prefilter_kind=prefilter,
                            min_quality=min_quality, max_displacement=search_px,
-                           nmt_threshold=nmt_threshold, workers=workers,
+                           median_test=median_test, workers=workers,
                            sink=sink, progress=progress, is_canceled=is_canceled,
                            budget_bytes=budget_bytes)
             frac = stats["valid"] / float(rows_out * cols_out)

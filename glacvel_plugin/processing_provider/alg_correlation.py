@@ -205,7 +205,7 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             window=window, step=step, max_speed=max_speed, method=method,
             prefilter=PREFILTER_KEYS[self.parameterAsEnum(parameters, self.PREFILTER, context)],
             min_quality=None if min_q == 0 else min_q,
-            nmt_threshold=self.parameterAsDouble(parameters, self.MEDIAN_TEST, context),
+            median_test=self.parameterAsDouble(parameters, self.MEDIAN_TEST, context),
             preprocess=preprocess, progress=progress, is_canceled=is_canceled)
 
 

@@ -76,7 +76,7 @@ def test_constant_subpixel_shifts_no_peak_locking(crop, method):
     for shift in [(0.0, 0.0), (0.5, 0.5), (-0.5, 0.5), (0.25, -0.3), (0.1, 0.4), (0.7, -0.2)]:
         sec = fourier_shift(crop, *shift)
         m = match_windows(_noisy(crop, rng), _noisy(sec, rng), rows, cols, n, method=method,
-                          radius=4)
+                          search=4)
         assert isinstance(m, Match) and m.dr.dtype == np.float32
         err = np.hypot(m.dr - shift[0], m.dc - shift[1])
         outliers = np.mean(err > 1.0)              # wrong vectors delivered (NaN = no data)
@@ -115,7 +115,7 @@ def test_large_integer_plus_fraction_with_prior(crop):
     assert np.nanmedian(np.abs(m.dr - 11.3)) < 0.03
     assert np.nanmedian(np.abs(m.dc + 14.6)) < 0.03
     # NCC finds it without a prior when the search radius covers it
-    m = match_windows(crop, sec, rows.ravel(), cols.ravel(), 32, method="ncc", radius=18)
+    m = match_windows(crop, sec, rows.ravel(), cols.ravel(), 32, method="ncc", search=18)
     ok = np.isfinite(m.dr)
     assert ok.mean() > 0.5
     assert np.nanmedian(np.abs(m.dr[ok] - 11.3)) < 0.03

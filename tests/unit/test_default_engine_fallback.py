@@ -73,9 +73,9 @@ def test_fallback_batch_size_does_not_change_any_window():
     rows = rng.integers(0, a.shape[0] - 32, 1500)
     cols = rng.integers(0, a.shape[1] - 32, 1500)
     pr, pc = rng.integers(-3, 4, 1500), rng.integers(-3, 4, 1500)
-    m1 = correlation.match_windows(a, b, rows, cols, 32, pr, pc, radius=15, refine=0,
+    m1 = correlation.match_windows(a, b, rows, cols, 32, pr, pc, search=15, refine=0,
                                    batch=correlation.FALLBACK_BATCH)
-    m2 = correlation.match_windows(a, b, rows, cols, 32, pr, pc, radius=15, refine=0,
+    m2 = correlation.match_windows(a, b, rows, cols, 32, pr, pc, search=15, refine=0,
                                    batch=97)
     assert np.isfinite(m1.dr).mean() > 0.5
     for x, y in ((m1.dr, m2.dr), (m1.dc, m2.dc), (m1.quality, m2.quality)):

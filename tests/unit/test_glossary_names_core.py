@@ -20,10 +20,8 @@ RETIRED = {
 }
 """Old spelling → glossary name (parameters, fields and function names)."""
 
-ALLOWED = {("correlation.py", "match_windows"): {"radius"},
-           ("pipeline.py", "correlate_pair"): {"nmt_threshold", "nmt_eps"}}
-"""Retired names still in the signature of the two engine entry points (their callers
-in core, io and tests use them as keywords); docs/glossary.md lists them."""
+ALLOWED = {}
+"""Retired names allowed in a core signature: none."""
 
 ALLOWED_SPACING = {("profiles.py", "points_along"), ("correlation.py", "lucas_kanade_search")}
 """``spacing`` that is not the distance between window centres: samples along a profile
