@@ -18,7 +18,7 @@ Scenes are paired only within one footprint (WRS path/row, MGRS tile, S1 relativ
 orbit; UAV scenes without a footprint share one group). Times are naive UTC
 ``datetime`` objects. Nothing here reads files: ``glacvel_plugin.io.catalogue`` scans a
 folder (times and footprints from ``glacvel_plugin.io.scenes``) and builds the
-:class:`Candidate` list.
+:class:`Scene` list.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ S1_DT_DAYS = (24.0, 36.0)
 
 
 @dataclass
-class Candidate:
+class Scene:
     """One scene offered for pairing (a scene the user ticked).
 
     Attributes
@@ -66,15 +66,15 @@ class Pair:
 
     Attributes
     ----------
-    reference, secondary : Candidate
+    reference, secondary : Scene
         The earlier and the later scene.
     reason : str
         Why the pair was proposed (shown in the chooser's pair table).
     dt_days : float
         Δt = secondary time − reference time, days (computed, not passed).
     """
-    reference: Candidate
-    secondary: Candidate
+    reference: Scene
+    secondary: Scene
     reason: str = ""
     dt_days: float = field(init=False)
 
@@ -87,12 +87,12 @@ class Pair:
         return self.reference.sensor
 
 
-def check_pair(reference: Candidate, secondary: Candidate) -> float:
+def check_pair(reference: Scene, secondary: Scene) -> float:
     """Validate a user-edited pair and return its Δt.
 
     Parameters
     ----------
-    reference, secondary : Candidate
+    reference, secondary : Scene
         The earlier and the later scene.
 
     Returns
@@ -127,12 +127,12 @@ def _family(sensor: str) -> str:
     return OPTICAL_FAMILIES.get(sensor, sensor)
 
 
-def _usable(c: Candidate, max_cloud: Optional[float]) -> bool:
+def _usable(c: Scene, max_cloud: Optional[float]) -> bool:
     return max_cloud is None or c.cloud_cover is None or c.cloud_cover <= max_cloud
 
 
-def _groups(cands: Iterable[Candidate]) -> Dict[Tuple[str, Optional[str]], List[Candidate]]:
-    groups: Dict[Tuple[str, Optional[str]], List[Candidate]] = {}
+def _groups(cands: Iterable[Scene]) -> Dict[Tuple[str, Optional[str]], List[Scene]]:
+    groups: Dict[Tuple[str, Optional[str]], List[Scene]] = {}
     for c in cands:
         groups.setdefault((_family(c.sensor), c.footprint), []).append(c)
     for g in groups.values():
@@ -140,13 +140,13 @@ def _groups(cands: Iterable[Candidate]) -> Dict[Tuple[str, Optional[str]], List[
     return groups
 
 
-def propose_optical_pairs(cands: Sequence[Candidate], max_cloud: Optional[float] = 30.0,
+def propose_optical_pairs(cands: Sequence[Scene], max_cloud: Optional[float] = 30.0,
                           max_bridge_days: float = 48.0) -> List[Pair]:
     """First–last pairs per calendar month for optical scenes (see module doc).
 
     Parameters
     ----------
-    cands : sequence of Candidate
+    cands : sequence of Scene
         Scenes of any sensor; non-optical ones are ignored.
     max_cloud : float or None, optional
         Scenes with cloud cover above this (percent) are skipped; None keeps all.
@@ -163,7 +163,7 @@ def propose_optical_pairs(cands: Sequence[Candidate], max_cloud: Optional[float]
     pairs: List[Pair] = []
     optical = [c for c in cands if c.sensor in OPTICAL_FAMILIES and _usable(c, max_cloud)]
     for group in _groups(optical).values():
-        months: Dict[Tuple[int, int], List[Candidate]] = {}
+        months: Dict[Tuple[int, int], List[Scene]] = {}
         for c in group:
             months.setdefault((c.time.year, c.time.month), []).append(c)
         seen = set()
@@ -185,7 +185,7 @@ def propose_optical_pairs(cands: Sequence[Candidate], max_cloud: Optional[float]
     return pairs
 
 
-def propose_s1_pairs(cands: Sequence[Candidate], dt_days: Sequence[float] = S1_DT_DAYS,
+def propose_s1_pairs(cands: Sequence[Scene], dt_days: Sequence[float] = S1_DT_DAYS,
                      tolerance_days: float = 1.0) -> List[Pair]:
     """Sentinel-1 pairs whose Δt is one of ``dt_days`` (± ``tolerance_days``).
 
@@ -194,7 +194,7 @@ def propose_s1_pairs(cands: Sequence[Candidate], dt_days: Sequence[float] = S1_D
 
     Parameters
     ----------
-    cands : sequence of Candidate
+    cands : sequence of Scene
         Scenes of any sensor; only ``S1`` ones are used.
     dt_days : sequence of float, optional
         Nominal Δt (days), by default :data:`S1_DT_DAYS` (24 and 36: two and three
@@ -223,12 +223,12 @@ def propose_s1_pairs(cands: Sequence[Candidate], dt_days: Sequence[float] = S1_D
     return pairs
 
 
-def propose_uav_pairs(cands: Sequence[Candidate]) -> List[Pair]:
+def propose_uav_pairs(cands: Sequence[Scene]) -> List[Pair]:
     """Consecutive UAV surveys of the same site (footprint) with Δt > 0.
 
     Parameters
     ----------
-    cands : sequence of Candidate
+    cands : sequence of Scene
         Scenes of any sensor; only ``UAV`` ones are used.
 
     Returns
@@ -245,7 +245,7 @@ def propose_uav_pairs(cands: Sequence[Candidate]) -> List[Pair]:
     return pairs
 
 
-def propose_pairs(cands: Sequence[Candidate], max_cloud: Optional[float] = 30.0,
+def propose_pairs(cands: Sequence[Scene], max_cloud: Optional[float] = 30.0,
                   s1_dt_days: Sequence[float] = S1_DT_DAYS) -> List[Pair]:
     """All proposals: optical monthly first–last, Sentinel-1 24/36-day, UAV consecutive.
 
@@ -253,7 +253,7 @@ def propose_pairs(cands: Sequence[Candidate], max_cloud: Optional[float] = 30.0,
 
     Parameters
     ----------
-    cands : sequence of Candidate
+    cands : sequence of Scene
         Scenes of any sensors.
     max_cloud : float or None, optional
         Cloud-cover limit of optical scenes (percent), see :func:`propose_optical_pairs`.

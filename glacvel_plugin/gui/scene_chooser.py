@@ -28,7 +28,7 @@ from qgis.PyQt.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialo
                                  QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..i18n import translate
-from ..core.pairing import Candidate, Pair, check_pair, months_covered, propose_pairs
+from ..core.pairing import Scene, Pair, check_pair, months_covered, propose_pairs
 from ..io.catalogue import (RASTER_EXT, SceneRecord, _is_other_band, read_scene,  # noqa: F401
                              scan_folder)
 
@@ -101,7 +101,7 @@ def translate_reason(reason: str) -> str:
     return reason
 
 
-def excluded_scenes(cands: List[Candidate], max_cloud: Optional[float],
+def excluded_scenes(cands: List[Scene], max_cloud: Optional[float],
                     pairs: List[Pair]) -> List[tuple]:
     """Why each ticked scene is in no proposed pair: ``[(candidate, rule, reason), ...]``.
 

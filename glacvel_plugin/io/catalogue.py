@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
-from ..core.pairing import Candidate
+from ..core.pairing import Scene
 
 
 def translate(context: str, text: str) -> str:
@@ -82,14 +82,14 @@ class SceneRecord:
     def usable(self) -> bool:
         return self.error is None
 
-    def candidate(self) -> Candidate:
+    def candidate(self) -> Scene:
         """The scene as a pairing candidate.
 
         Returns
         -------
-        glacvel_plugin.core.pairing.Candidate
+        glacvel_plugin.core.pairing.Scene
         """
-        return Candidate(self.path, self.sensor, self.time, self.footprint, self.cloud_cover)
+        return Scene(self.path, self.sensor, self.time, self.footprint, self.cloud_cover)
 
 
 def _is_other_band(name: str, sensor: Optional[str]) -> bool:

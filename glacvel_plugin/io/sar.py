@@ -251,6 +251,6 @@ def track_sar_files(reference: str, secondary: str, output: str,
         report(1.0)
         return TrackingResult(
             path=output, start=t0, end=t1, dt_days=dt, shape=(out_rows, out_cols),
-            valid_fraction=float(np.isfinite(bands["v"]).mean()), search_px=search,
-            template_px=window, step_px=step, pixel=pair.pixel, crs_wkt=pair.crs.to_wkt(),
+            valid_fraction=float(np.isfinite(bands["v"]).mean()), search=search,
+            window=window, step=step, pixel=pair.pixel, crs_wkt=pair.crs.to_wkt(),
             rejected=dict(nf.rejected), n_points=nr * nc, info=info)

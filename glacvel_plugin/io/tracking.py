@@ -373,13 +373,13 @@ class TrackingResult:
         Rows and columns of the product.
     valid_fraction : float
         Share of product cells with a velocity.
-    search_px : int
+    search : int
         Search range each side (work-grid pixels).
-    template_px : int
-        Matching window side (work-grid pixels; the UAV template, the SAR
+    window : int
+        Matching window side (work-grid pixels; the UAV window, the SAR
         registration window).
-    step_px : float
-        Spacing of the matched grid points (work-grid pixels).
+    step : float
+        Distance between the matched grid points (work-grid pixels).
     pixel : (float, float)
         Work-grid pixel width and height (metres).
     crs_wkt : str
@@ -401,9 +401,9 @@ class TrackingResult:
     dt_days: float
     shape: Tuple[int, int]
     valid_fraction: float
-    search_px: int
-    template_px: int
-    step_px: float
+    search: int
+    window: int
+    step: float
     pixel: Tuple[float, float]
     crs_wkt: str
     rejected: Dict[str, int] = field(default_factory=dict)

@@ -37,7 +37,7 @@ POINT_FIELDS = ("vx", "vy", "v", "dx", "dy", "quality", "peak_ratio")
 
 def track_uav_files(reference: str, secondary: str, output: str,
                     start: Optional[_dt.datetime] = None, end: Optional[_dt.datetime] = None,
-                    *, template_size: float = 20.0, spacing: float = 10.0,
+                    *, window_m: float = 20.0, step_m: float = 10.0,
                     max_speed: float = 3.0, method: str = "ncc", min_peak: float = 0.3,
                     min_peak_ratio: float = 0.0, median_test: float = 2.0,
                     work_resolution: Optional[float] = None, resolution: float = 30.0,
@@ -57,10 +57,11 @@ def track_uav_files(reference: str, secondary: str, output: str,
     start, end : datetime.datetime, optional
         Acquisition times (naive UTC); None = from the files' date tags (EXIF
         DateTimeOriginal, TIFFTAG_DATETIME) or names.
-    template_size : float
-        Template side (metres); at least 4 work pixels.
-    spacing : float
-        Grid spacing of the templates (metres); points lie on multiples of it.
+    window_m : float
+        Window side (metres; the TEMPLATE_SIZE key); at least 4 work pixels.
+    step_m : float
+        Distance between the window centres (metres; the SPACING key); points lie on
+        multiples of it.
     max_speed : float
         Maximum speed (m/d): sets the search range ``ceil(max_speed · Δt / pixel) + 1``.
     method : {'ncc', 'oc'}
@@ -94,7 +95,7 @@ def track_uav_files(reference: str, secondary: str, output: str,
     ------
     ValueError
         Unreadable file, no CRS, rotated grid, no overlap, Δt ≤ 0, unknown method,
-        template larger than the overlap, no template matched; the message names
+        window larger than the overlap, no window matched; the message names
         what to change. Nothing is written.
     core.Canceled
         When ``is_canceled()`` returns True.
@@ -113,48 +114,48 @@ def track_uav_files(reference: str, secondary: str, output: str,
     with AlignedPair(reference, secondary, resolution=work_resolution or None) as pair:
         t0, t1, dt = pair_times(reference, secondary, start, end)
         px = pair.pixel[0]
-        template = max(int(round(template_size / px)), 4)
+        window = max(int(round(window_m / px)), 4)
         search = ft.search_from_speed(max_speed, dt, px)
         ow = pair.overlap_window()
-        check_search(max_speed, dt, px, (int(ow.height), int(ow.width)), template,
+        check_search(max_speed, dt, px, (int(ow.height), int(ow.width)), window,
                      window_param="TEMPLATE_SIZE")
-        if template > min(ow.width, ow.height):
+        if window > min(ow.width, ow.height):
             raise ValueError(
-                f"the template ({template_size:g} m = {template} px) is larger than the overlap "
+                f"the window (TEMPLATE_SIZE {window_m:g} m = {window} px) is larger than the overlap "
                 f"of the orthomosaics ({int(ow.width)}×{int(ow.height)} px); use a smaller "
-                "template or larger images")
+                "window or larger images")
         x0, y0, x1, y1 = pair.overlap
-        half_m = template * px / 2.0
-        n_pts = max(x1 - x0 - 2 * half_m, 0) * max(y1 - y0 - 2 * half_m, 0) / spacing ** 2
+        half_m = window * px / 2.0
+        n_pts = max(x1 - x0 - 2 * half_m, 0) * max(y1 - y0 - 2 * half_m, 0) / step_m ** 2
         # dr, dc, peak, ratio (float64), status, then the points layer and the product
         check_points(n_pts, POINT_BYTES,
-                     f"SPACING {spacing:g} m over the {x1 - x0:,.0f} × {y1 - y0:,.0f} m overlap",
-                     f"use a SPACING of at least {_min_spacing(n_pts, spacing):.3g} m (about "
-                     f"the template size, {template_size:g} m, is usual)")
-        gx, gy = ft.map_grid(pair.overlap, half_m, spacing)
+                     f"SPACING {step_m:g} m over the {x1 - x0:,.0f} × {y1 - y0:,.0f} m overlap",
+                     f"use a SPACING of at least {_min_spacing(n_pts, step_m):.3g} m (about "
+                     f"the window size, {window_m:g} m, is usual)")
+        gx, gy = ft.map_grid(pair.overlap, half_m, step_m)
         if gx.size == 0 or gy.size == 0:
-            raise ValueError("no template fits in the overlap of the orthomosaics; use a "
-                             "smaller template or spacing")
+            raise ValueError("no window fits in the overlap of the orthomosaics; use a "
+                             "smaller TEMPLATE_SIZE or SPACING")
         inv = ~pair.transform
         cols = np.array([int(math.floor((inv * (x, gy[0]))[0])) for x in gx])
         rows = np.array([int(math.floor((inv * (gx[0], y))[1])) for y in gy])
 
         def match(ref, sec, rr, cc, prog):
             R, C = np.meshgrid(rr, cc, indexing="ij")
-            return ft.track_windows(ref, sec, np.stack([R.ravel(), C.ravel()], 1), template,
+            return ft.track_windows(ref, sec, np.stack([R.ravel(), C.ravel()], 1), window,
                                     search, method=method, min_peak=min_peak,
                                     min_peak_ratio=min_peak_ratio, is_canceled=is_canceled,
                                     progress=prog)
 
-        raw = match_grid(pair, rows, cols, template, search, match,
-                         max(1, int(2048 // max(int(round(spacing / px)), 1))),
+        raw = match_grid(pair, rows, cols, window, search, match,
+                         max(1, int(2048 // max(int(round(step_m / px)), 1))),
                          lambda f: report(0.9 * f), is_canceled)
         ok = raw.status == ft.OK
         rejected = {text: int(np.count_nonzero(raw.status == code))
                     for code, text in ft.STATUS_TEXT.items() if code != ft.OK}
         if not ok.any():
             raise ValueError(
-                "no template could be matched: the orthomosaics are empty (no data), "
+                "no window could be matched: the orthomosaics are empty (no data), "
                 "constant or share no texture in their overlap; check the inputs, the times "
                 "and MAX_SPEED")
         if median_test > 0:
@@ -163,9 +164,9 @@ def track_uav_files(reference: str, secondary: str, output: str,
                                          **NODE_GRID_RULE)
             rejected["median test outlier"] = int(bad.sum())
             ok &= ~bad
-        # map coordinates of the template centres (pixel centres); the template spans
-        # pixels c - half .. c - half + template - 1
-        centre = template / 2.0 - template // 2
+        # map coordinates of the window centres (pixel centres); the window spans
+        # pixels c - half .. c - half + window - 1
+        centre = window / 2.0 - window // 2
         X = np.array([(pair.transform * (c + centre, 0))[0] for c in cols])[None, :]
         Y = np.array([(pair.transform * (0, r + centre))[1] for r in rows])[:, None]
         X, Y = X.repeat(len(rows), 0), Y.repeat(len(cols), 1)
@@ -184,8 +185,8 @@ def track_uav_files(reference: str, secondary: str, output: str,
                  "quality": mq, "count": np.where(count > 0, count, np.nan)}
         tags = standard_tags(
             "UAV", t0, t1, f"uav_feature_tracking: {method.upper()} template matching, median "
-            "block aggregation", TEMPLATE_SIZE_M=template_size, SPACING_M=spacing,
-            TEMPLATE_PX=template, SEARCH_PX=search, WORK_PIXEL_M=f"{px:.4f}",
+            "block aggregation", TEMPLATE_SIZE_M=window_m, SPACING_M=step_m,
+            TEMPLATE_PX=window, SEARCH_PX=search, WORK_PIXEL_M=f"{px:.4f}",
             MAX_SPEED=max_speed, MIN_PEAK=min_peak, MIN_PEAK_RATIO=min_peak_ratio,
             MEDIAN_TEST=median_test, POINTS_VALID=int(sel.sum()), POINTS_TOTAL=int(ok.size),
             REFERENCE=os.path.basename(reference), SECONDARY=os.path.basename(secondary),
@@ -202,8 +203,8 @@ def track_uav_files(reference: str, secondary: str, output: str,
         report(1.0)
         return TrackingResult(
             path=output, start=t0, end=t1, dt_days=dt, shape=shape,
-            valid_fraction=float(np.isfinite(bands["v"]).mean()), search_px=search,
-            template_px=template, step_px=spacing / px, pixel=pair.pixel,
+            valid_fraction=float(np.isfinite(bands["v"]).mean()), search=search,
+            window=window, step=step_m / px, pixel=pair.pixel,
             crs_wkt=pair.crs.to_wkt(), rejected=rejected, n_points=int(ok.size),
             info=dict(method=method, points_valid=int(sel.sum())), points=points)
 

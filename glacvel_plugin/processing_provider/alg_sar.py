@@ -141,8 +141,8 @@ class SarOffsetTracking(GlacvelAlgorithm):
             feedback.pushInfo(self.tr("Backscatter scale of {}: {} ({})").format(name, scale, why))
         feedback.pushInfo(self.tr("Δt = {:.3f} d; search range ±{} px; node spacing {} px "
                                   "({:.1f} m); window {} px").format(
-            res.dt_days, res.search_px, res.step_px, res.step_px * max(res.pixel),
-            res.template_px))
+            res.dt_days, res.search, res.step, res.step * max(res.pixel),
+            res.window))
         for k, v in res.rejected.items():
             feedback.pushInfo(self.tr("Rejected ({}): {} of {} nodes").format(k, v, res.n_points))
         return {self.OUTPUT: out_path}

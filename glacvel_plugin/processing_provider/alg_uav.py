@@ -113,8 +113,8 @@ class UavFeatureTracking(GlacvelAlgorithm):
             ref_path, sec_path, out_path,
             optional_datetime(self, parameters, self.REFERENCE_TIME, context),
             optional_datetime(self, parameters, self.SECONDARY_TIME, context),
-            template_size=self.parameterAsDouble(parameters, self.TEMPLATE_SIZE, context),
-            spacing=self.parameterAsDouble(parameters, self.SPACING, context),
+            window_m=self.parameterAsDouble(parameters, self.TEMPLATE_SIZE, context),
+            step_m=self.parameterAsDouble(parameters, self.SPACING, context),
             max_speed=self.parameterAsDouble(parameters, self.MAX_SPEED, context),
             method=METHODS[self.parameterAsEnum(parameters, self.METHOD, context)],
             min_peak=self.parameterAsDouble(parameters, self.MIN_PEAK, context),
@@ -125,7 +125,7 @@ class UavFeatureTracking(GlacvelAlgorithm):
             progress=progress, is_canceled=is_canceled)
         feedback.pushInfo(self.tr(
             "Δt = {:.3f} d; work pixel {:.3f} m; template {} px; search range ±{} px").format(
-            res.dt_days, res.pixel[0], res.template_px, res.search_px))
+            res.dt_days, res.pixel[0], res.window, res.search))
         for k, v in res.rejected.items():
             feedback.pushInfo(self.tr("Rejected ({}): {} of {} points").format(k, v, res.n_points))
 

@@ -154,10 +154,10 @@ def test_chooser_empty_and_missing_folder(qgis_iface, tmp_path):
 def test_build_chain_one_code_path(tmp_path):
     import datetime as dt
 
-    from glacvel_plugin.core.pairing import Candidate, Pair
+    from glacvel_plugin.core.pairing import Scene, Pair
     from glacvel_plugin.gui.scene_chooser import build_chain
-    a = Candidate("/d/a.TIF", "L8", dt.datetime(2016, 7, 18, 20, 37, 6), "063018")
-    b = Candidate("/d/b.TIF", "L8", dt.datetime(2016, 8, 3, 20, 37, 9), "063018")
+    a = Scene("/d/a.TIF", "L8", dt.datetime(2016, 7, 18, 20, 37, 6), "063018")
+    b = Scene("/d/b.TIF", "L8", dt.datetime(2016, 8, 3, 20, 37, 9), "063018")
     steps = build_chain([Pair(a, b)], str(tmp_path), "/d/stable.geojson", True, 25.0)
     assert [s.alg_id for s in steps] == ["glacvel:optical_correlation",
                                          "glacvel:stable_ground_correction",

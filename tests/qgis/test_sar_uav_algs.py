@@ -318,10 +318,10 @@ def test_uav_bad_input_is_refused_and_writes_nothing(run_alg, uav_pair, tmp_path
     elif case == "all_nodata":
         params["SECONDARY"] = write(tmp_path / "nd.tif", np.full(a.shape, -9999.0), t,
                                     nodata=-9999.0, tags=stamp)
-        expect = "no template could be matched"
+        expect = "no window could be matched"
     elif case == "constant":
         params["SECONDARY"] = write(tmp_path / "c.tif", np.full(a.shape, 100.0), t, tags=stamp)
-        expect = "no template could be matched"
+        expect = "no window could be matched"
     elif case == "template":
         params["TEMPLATE_SIZE"] = 800.0
         expect = "larger than the overlap"

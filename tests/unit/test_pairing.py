@@ -3,14 +3,14 @@ import datetime as dt
 
 import pytest
 
-from glacvel_plugin.core.pairing import (Candidate, Pair, check_pair, months_covered,
+from glacvel_plugin.core.pairing import (Scene, Pair, check_pair, months_covered,
                                          propose_optical_pairs, propose_pairs,
                                          propose_s1_pairs, propose_uav_pairs)
 from glacvel_plugin.core.scenes import parse_scene_name
 
 
 def _c(key, sensor, y, m, d, hh=10, fp="063018", cloud=None):
-    return Candidate(key, sensor, dt.datetime(y, m, d, hh), fp, cloud)
+    return Scene(key, sensor, dt.datetime(y, m, d, hh), fp, cloud)
 
 
 def test_optical_first_and_last_of_each_month():
@@ -48,9 +48,9 @@ def test_bridge_limited_in_time_and_footprints_kept_apart():
 
 def test_s1_24_and_36_day_baselines_same_orbit():
     t0 = dt.datetime(2020, 3, 1, 8, 32, 41)
-    cands = [Candidate(f"s{k}", "S1", t0 + dt.timedelta(days=12 * k, seconds=3 * k), "R013")
+    cands = [Scene(f"s{k}", "S1", t0 + dt.timedelta(days=12 * k, seconds=3 * k), "R013")
              for k in range(5)]
-    cands.append(Candidate("other", "S1", t0 + dt.timedelta(days=24), "R084"))
+    cands.append(Scene("other", "S1", t0 + dt.timedelta(days=24), "R084"))
     pairs = propose_s1_pairs(cands)
     got = sorted((p.reference.key, p.secondary.key, round(p.dt_days)) for p in pairs)
     assert got == [("s0", "s2", 24), ("s0", "s3", 36), ("s1", "s3", 24), ("s1", "s4", 36),
@@ -62,7 +62,7 @@ def test_real_names_yahtse_and_s1():
     l2 = parse_scene_name("LC80630182016216LGN00_B8_yahtse.TIF")
     s1a = parse_scene_name("clip_HH_S1B_EW_GRDM_1SDH_20200301T083237_20200301T083346_020496_026D68_5471")
     s1b = parse_scene_name("clip_HH_S1B_EW_GRDM_1SDH_20200302T073529_20200302T073629_020510_026DD5_27F9")
-    cands = [Candidate(n, i.sensor, i.time, i.footprint_id) for n, i in
+    cands = [Scene(n, i.sensor, i.time, i.footprint_id) for n, i in
              (("l1", l1), ("l2", l2), ("s1a", s1a), ("s1b", s1b))]
     pairs = propose_pairs(cands)
     # Landsat: July and August each hold one scene → one bridged 16-day pair;

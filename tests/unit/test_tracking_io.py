@@ -69,8 +69,8 @@ def test_sar_files_on_the_real_sentinel1_sea_ice_pair(tmp_path):
     assert res.dt_days == pytest.approx(0.960272, abs=1e-5)
     assert res.info["scale"] == "db" and [s[1] for s in res.info["scales"]] == ["db", "db"]
     # 100 m pixels, 128 px window, auto node spacing max(4000/100, 128/8) = 40 px
-    assert res.step_px == 40 and res.template_px == 128 and res.pixel == (100.0, 100.0)
-    assert res.search_px == 69  # ceil(7000 · 0.96 / 100) + 1
+    assert res.step == 40 and res.window == 128 and res.pixel == (100.0, 100.0)
+    assert res.search == 69  # ceil(7000 · 0.96 / 100) + 1
     p = read_product(out)
     assert p.sensor == "S1" and p.tags["INPUT_SCALE"] == "db" and str(p.crs).endswith("5041")
     assert float(p.tags["DT_DAYS"]) == pytest.approx(res.dt_days, abs=1e-6)
@@ -209,10 +209,10 @@ def uav_pair(tmp_path_factory):
 def test_uav_files_recover_a_known_shift_points_and_product(uav_pair, tmp_path):
     ref, sec = uav_pair
     out = str(tmp_path / "uav.tif")
-    res = track_uav_files(ref, sec, out, template_size=30.0, spacing=10.0, max_speed=1.0,
+    res = track_uav_files(ref, sec, out, window_m=30.0, step_m=10.0, max_speed=1.0,
                           resolution=20.0)
     assert res.start == dt.datetime(2023, 7, 1, 10) and res.dt_days == 5.0   # from the tags
-    assert res.template_px == 60 and res.search_px == 11   # ceil(1 · 5 / 0.5) + 1
+    assert res.window == 60 and res.search == 11   # ceil(1 · 5 / 0.5) + 1
     pts = res.points
     # grid points on multiples of the 10 m spacing (pixel edges of this 0.5 m grid, where
     # the centres of the even 60 px templates lie), 15 m (half a template) inside the overlap
@@ -240,10 +240,10 @@ def test_uav_files_recover_a_known_shift_points_and_product(uav_pair, tmp_path):
 def test_uav_files_orientation_correlation_on_a_coarser_work_grid(uav_pair, tmp_path):
     ref, sec = uav_pair
     out = str(tmp_path / "oc.tif")
-    res = track_uav_files(ref, sec, out, T0, T0 + dt.timedelta(days=5), template_size=60.0,
-                          spacing=10.0, max_speed=1.0, method="oc", work_resolution=1.0,
+    res = track_uav_files(ref, sec, out, T0, T0 + dt.timedelta(days=5), window_m=60.0,
+                          step_m=10.0, max_speed=1.0, method="oc", work_resolution=1.0,
                           resolution=20.0)
-    assert res.pixel == (1.0, 1.0) and res.template_px == 60 and res.search_px == 6
+    assert res.pixel == (1.0, 1.0) and res.window == 60 and res.search == 6
     p = read_product(out)
     assert "OC" in p.tags["METHOD"] and p.tags["WORK_PIXEL_M"] == "1.0000"
     pts = res.points
@@ -253,24 +253,24 @@ def test_uav_files_orientation_correlation_on_a_coarser_work_grid(uav_pair, tmp_
     assert np.median(np.hypot(pts["dx"] - SHIFT[0], pts["dy"] - SHIFT[1])) < 0.1
 
 
-@pytest.mark.parametrize("case", ["same_time", "no_overlap", "method", "template", "nodata"])
+@pytest.mark.parametrize("case", ["same_time", "no_overlap", "method", "window", "nodata"])
 def test_uav_files_refuse_bad_input_and_write_nothing(uav_pair, tmp_path, case):
     ref, sec = uav_pair
-    kw = dict(template_size=30.0, spacing=30.0, max_speed=1.0)
+    kw = dict(window_m=30.0, step_m=30.0, max_speed=1.0)
     t0, t1 = T0, T0 + dt.timedelta(days=5)
     with rasterio.open(ref) as ds:
         a, t = ds.read(1), ds.transform
     expect = {"same_time": "time baseline must be positive", "no_overlap": "do not overlap",
-              "method": "unknown similarity", "template": "larger than the overlap",
-              "nodata": "no template could be matched"}
+              "method": "unknown similarity", "window": "larger than the overlap",
+              "nodata": "no window could be matched"}
     if case == "same_time":
         t1 = t0
     elif case == "no_overlap":
         sec = _write(tmp_path / "far.tif", a, t * Affine.translation(5000, 0))
     elif case == "method":
         kw["method"] = "phase"
-    elif case == "template":
-        kw["template_size"] = 300.0
+    elif case == "window":
+        kw["window_m"] = 300.0
     elif case == "nodata":
         sec = _write(tmp_path / "nd.tif", np.full(a.shape, -9999.0), t, nodata=-9999.0)
     out = tmp_path / "out.tif"
