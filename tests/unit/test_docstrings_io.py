@@ -145,9 +145,7 @@ def problems(source, label):
     return found
 
 
-NOT_YET_CONVERTED = {
-    "fusion_files.py": "*",
-}
+NOT_YET_CONVERTED = {}
 """Modules (``"*"``) and functions whose docstrings are still to be written in numpydoc
 form; remove an entry once it is converted."""
 
