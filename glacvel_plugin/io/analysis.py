@@ -40,7 +40,22 @@ _MONTH_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(?!\d)")
 def product_label(path: str, start=None, end=None) -> str:
     """Label of a product: ``YYYYMM`` from its file name (``201803.tif``,
     ``kaskawulsh_201803_fused.tif``), else the month of the middle of its
-    ``START_TIME``–``END_TIME`` interval, else the file name without extension."""
+    ``START_TIME``–``END_TIME`` interval, else the file name without extension.
+
+    Parameters
+    ----------
+    path : str
+        The product's path; a ``YYYYMM`` (years 1900–2099, months 01–12) not adjoining
+        other digits in its base name wins (the first one found).
+    start, end : datetime.datetime, optional
+        The product's ``START_TIME``/``END_TIME`` (naive UTC); used only when both are
+        given.
+
+    Returns
+    -------
+    str
+        ``YYYYMM``, or the base name without extension.
+    """
     stem = os.path.splitext(os.path.basename(path))[0]
     m = _MONTH_IN_NAME.search(stem)
     if m:
@@ -52,7 +67,17 @@ def product_label(path: str, start=None, end=None) -> str:
 
 
 def assign_labels(infos: List[ProductInfo]):
-    """Give every product a unique label (month, else dates, else file name)."""
+    """Give every product a unique label (month, else dates, else file name).
+
+    Each product gets :func:`product_label`; products sharing a label get
+    ``YYYYMMDD-YYYYMMDD`` from their start and end instead (file name without extension
+    when undated), and labels still repeated get ``_2``, ``_3``, ... in input order.
+
+    Parameters
+    ----------
+    infos : list of ProductInfo
+        The opened products; their ``label`` attribute is set in place.
+    """
     labels = [product_label(p.path, p.start, p.end) for p in infos]
     for i, p in enumerate(infos):
         if labels.count(labels[i]) > 1:
@@ -70,20 +95,65 @@ def assign_labels(infos: List[ProductInfo]):
 
 def open_products(paths: Sequence[str]) -> List[ProductInfo]:
     """The products ``paths`` opened (:func:`glacvel_plugin.io.info.open_product_info`)
-    and labelled (:func:`assign_labels`)."""
+    and labelled (:func:`assign_labels`).
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Velocity product GeoTIFFs (``v`` or ``vx``/``vy`` bands, projected CRS).
+
+    Returns
+    -------
+    list of ProductInfo
+        In the order of ``paths``, each with a unique ``label``.
+
+    Raises
+    ------
+    ValueError
+        From :func:`~glacvel_plugin.io.info.open_product_info`, naming the file: it
+        cannot be opened, has no velocity band, is not in a projected CRS, or has no or
+        an unknown ``UNITS`` tag.
+    """
     infos = [open_product_info(p) for p in paths]
     assign_labels(infos)
     return infos
 
 
 def check_not_input(path: str, infos, parameter: str):
-    """Raise ``ValueError`` naming ``parameter`` when ``path`` is one of the products."""
+    """Raise ``ValueError`` naming ``parameter`` when ``path`` is one of the products.
+
+    Parameters
+    ----------
+    path : str
+        An output file the user chose; empty or None passes.
+    infos : sequence of ProductInfo
+        The input products (compared by absolute path).
+    parameter : str
+        The output parameter named in the message (e.g. ``OUTPUT_CSV``).
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is the path of one of ``infos`` (writing it would overwrite an
+        input).
+    """
     if path and any(os.path.abspath(path) == os.path.abspath(p.path) for p in infos):
         raise ValueError(f"{parameter} {path} is one of the inputs; choose another file name")
 
 
 def attribute_value(x):
-    """A float for an attribute, or None (NULL) for NaN."""
+    """A float for an attribute, or None (NULL) for NaN.
+
+    Parameters
+    ----------
+    x : float or None
+        A number (numpy scalars included).
+
+    Returns
+    -------
+    float or None
+        ``float(x)``; None when ``x`` is None or not finite (NaN, ±inf).
+    """
     return None if x is None or not np.isfinite(x) else float(x)
 
 
@@ -92,7 +162,20 @@ def attribute_value(x):
 
 
 def line_parts(geom) -> list:
-    """Coordinate lists of the parts of a GeoJSON (Multi)LineString."""
+    """Coordinate lists of the parts of a GeoJSON (Multi)LineString.
+
+    Parameters
+    ----------
+    geom : dict or None
+        A GeoJSON geometry mapping (``type``, ``coordinates`` or ``geometries``).
+
+    Returns
+    -------
+    list
+        One coordinate list per part: the LineString's, the non-empty parts of a
+        MultiLineString, or those of every line in a GeometryCollection (recursively).
+        Empty for None or any other geometry type (points, polygons).
+    """
     if geom is None:
         return []
     if geom["type"] == "LineString":
@@ -106,7 +189,24 @@ def line_parts(geom) -> list:
 
 @dataclass
 class LineProfile:
-    """Samples of all products along one line (arrays over the points)."""
+    """Samples of all products along one line (arrays over the points).
+
+    Attributes
+    ----------
+    fid : int
+        Feature id of the line in its layer.
+    line_id : str
+        The line's identifier (reported in tables and logs).
+    points : glacvel_plugin.core.profiles.ProfilePoints
+        The sample points (map coordinates in the first product's CRS, metres;
+        distance along the line, m; part index).
+    values : dict, optional
+        Product label → band name (``v``, ``vx``, ``vy``, ``v_error``) → float64 (n,)
+        values in m/d, NaN outside the product or in no data; filled by
+        :func:`sample_profiles`.
+    inside : dict, optional
+        Product label → bool (n,): the point lies on the product's raster.
+    """
     fid: int
     line_id: str
     points: profiles.ProfilePoints
@@ -124,10 +224,17 @@ def profile_lines(features, spacing: float) -> List[LineProfile]:
     spacing : float
         Point spacing in metres.
 
+    Returns
+    -------
+    list of LineProfile
+        One per feature with a line geometry (others skipped), in feature order, with
+        its points (:func:`glacvel_plugin.core.profiles.points_along`, line ends
+        included) and no values yet.
+
     Raises
     ------
     ValueError
-        When no feature has a line geometry.
+        When no feature has a line geometry (names FLOWLINES).
     """
     lines = []
     for fid, ident, geom in features:
@@ -145,8 +252,27 @@ def sample_profiles(info: ProductInfo, ref: ProductInfo, lines: Sequence[LinePro
     """Sample one product along every line (values NaN outside it / in no data).
 
     The points (in ``ref``'s CRS) are moved into the product's CRS when it differs;
-    ``method`` is ``'bilinear'`` or ``'nearest'``. Fills ``line.values[info.label]``
-    and ``line.inside[info.label]`` of every line.
+    only the window of the product around the points on it is read. Fills
+    ``line.values[info.label]`` and ``line.inside[info.label]`` of every line.
+
+    Parameters
+    ----------
+    info : ProductInfo
+        The product sampled (north-up grid; bands scaled to m/d by ``info.factor``).
+    ref : ProductInfo
+        The product whose CRS the line points are in (the first product).
+    lines : sequence of LineProfile
+        Lines from :func:`profile_lines`; updated in place.
+    method : str
+        ``"bilinear"`` or ``"nearest"``
+        (:func:`glacvel_plugin.core.profiles.sample_grid`; bilinear gives NaN when any
+        pixel it weights is no data).
+
+    Raises
+    ------
+    ValueError
+        From :func:`~glacvel_plugin.core.profiles.sample_grid` for an unknown
+        ``method``.
     """
     xs = np.concatenate([ln.points.x for ln in lines])
     ys = np.concatenate([ln.points.y for ln in lines])
@@ -177,6 +303,19 @@ def sample_profiles(info: ProductInfo, ref: ProductInfo, lines: Sequence[LinePro
 def lines_outside(lines: Sequence[LineProfile], infos: Sequence[ProductInfo]) -> List[LineProfile]:
     """The lines that cross no product.
 
+    Parameters
+    ----------
+    lines : sequence of LineProfile
+        Lines sampled on every product (:func:`sample_profiles`).
+    infos : sequence of ProductInfo
+        The products (named in the error message).
+
+    Returns
+    -------
+    list of LineProfile
+        The lines with no point on any product, in input order (empty when every line
+        crosses one).
+
     Raises
     ------
     ValueError
@@ -193,7 +332,26 @@ def lines_outside(lines: Sequence[LineProfile], infos: Sequence[ProductInfo]) ->
 
 def profile_rows(lines, infos, has_error):
     """One dict per line point and product: line_id, part, distance, label, month,
-    start, end, x, y, v, vx, vy (and v_error with ``has_error``); NaN as None."""
+    start, end, x, y, v, vx, vy (and v_error with ``has_error``); NaN as None.
+
+    Parameters
+    ----------
+    lines : sequence of LineProfile
+        Lines sampled on every product of ``infos``.
+    infos : sequence of ProductInfo
+        The products, in output order within each line.
+    has_error : bool
+        Whether to add the ``v_error`` field (None for a product without that band).
+
+    Yields
+    ------
+    dict
+        ``line_id``; ``part`` (int); ``distance`` (float, m along the line); ``label``;
+        ``month`` (``YYYYMM`` or None); ``start``, ``end`` (ISO 8601 UTC strings or
+        None); ``x``, ``y`` (float, map coordinates of the first product's CRS, m);
+        ``v``, ``vx``, ``vy`` (m/d, vx east, vy north) and optionally ``v_error``
+        (float or None). Lines, then products, then points along the line.
+    """
     for ln in lines:
         p = ln.points
         for info in infos:
@@ -214,11 +372,24 @@ def profile_rows(lines, infos, has_error):
 def profile_gaps(lines, infos) -> Tuple[list, List[str]]:
     """The runs of missing speed per line and product.
 
+    A gap is a run of points whose ``v`` is NaN
+    (:func:`glacvel_plugin.core.profiles.find_gaps`); its cause is "outside the
+    product" when none of its points lies on the product, else "no data". Products a
+    line does not cross are skipped.
+
+    Parameters
+    ----------
+    lines : sequence of LineProfile
+        Lines sampled on every product of ``infos``.
+    infos : sequence of ProductInfo
+        The products.
+
     Returns
     -------
     (rows, messages)
-        Table rows (line id, label, from km, to km, points, cause) and one log
-        message per line and product with gaps.
+        Table rows (line id, label, from km, to km — distances along the line rounded
+        to the metre —, points, cause) and one log message per line and product with
+        gaps.
     """
     rows, messages = [], []
     for ln in lines:
@@ -245,7 +416,24 @@ def profile_gaps(lines, infos) -> Tuple[list, List[str]]:
 
 def write_profile_csv(path: str, names: Sequence[str], rows) -> str:
     """The profile table (columns ``names``, then x, y) written atomically; empty
-    cells for NULL, 6 significant digits, coordinates to the centimetre."""
+    cells for NULL, 6 significant digits, coordinates to the centimetre.
+
+    Parameters
+    ----------
+    path : str
+        Destination CSV; written through a temporary file, renamed when complete.
+    names : sequence of str
+        Column names in order (a header row); every row must have each of them. Floats
+        in columns ``x``/``y`` are written with 2 decimals, other floats with 6
+        significant digits, other values as they are.
+    rows : iterable of dict
+        Rows as from :func:`profile_rows`.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     def write(fh):
         w = csv.writer(fh)
         w.writerow(names)
@@ -260,7 +448,31 @@ def write_profile_csv(path: str, names: Sequence[str], rows) -> str:
 
 def profile_report(path, lines, infos, gaps, spacing, method, has_error) -> str:
     """HTML report: the products, a speed–distance plot per line (±v_error shaded),
-    a summary per line and product and the gaps."""
+    a summary per line and product and the gaps.
+
+    Parameters
+    ----------
+    path : str
+        Destination ``.html`` file (written atomically).
+    lines : sequence of LineProfile
+        Lines sampled on every product of ``infos``.
+    infos : sequence of ProductInfo
+        The products (at least one; the first one's CRS is the lines' CRS).
+    gaps : list of tuple
+        Gap rows from :func:`profile_gaps` (empty: "No gaps").
+    spacing : float
+        Point spacing along the lines, m (stated in the report).
+    method : str
+        Sampling method, ``"bilinear"`` or ``"nearest"`` (stated in the report).
+    has_error : bool
+        Whether ``v_error`` was sampled. The ±v_error band of a plot is drawn whenever
+        a product's samples include ``v_error``.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     rep = HtmlReport("glacvel flowline velocity profiles")
     rep.paragraph(f"{len(infos)} product(s), {len(lines)} line(s); points every {spacing:g} m "
                   f"along each line in {infos[0].crs.to_string()}, {method} sampling. "
@@ -307,7 +519,20 @@ def profile_report(path, lines, infos, gaps, spacing, method, has_error) -> str:
 
 
 def stat_field_prefix(label: str) -> str:
-    """Field prefix of a product label: ``v`` + label with non-alphanumerics as ``_``."""
+    """Field prefix of a product label: ``v`` + label with non-alphanumerics as ``_``.
+
+    Parameters
+    ----------
+    label : str
+        A product label (``201803``, ``20180301-20180401``).
+
+    Returns
+    -------
+    str
+        ``v`` + the label with each run of characters other than ASCII letters and
+        digits replaced by one ``_`` (leading/trailing ones dropped) + ``_``, e.g.
+        ``v201803_``, ``v20180301_20180401_``.
+    """
     return "v" + re.sub(r"[^0-9A-Za-z]+", "_", label).strip("_") + "_"
 
 
@@ -370,7 +595,20 @@ def glacier_statistics(info: ProductInfo, features):
 
 def statistics_attributes(st) -> list:
     """The five attribute values (mean, median, p95, count, cover) of one
-    :class:`~glacvel_plugin.core.profiles.ZoneStats`, or of no statistics (None)."""
+    :class:`~glacvel_plugin.core.profiles.ZoneStats`, or of no statistics (None).
+
+    Parameters
+    ----------
+    st : glacvel_plugin.core.profiles.ZoneStats or None
+        Statistics of one outline on one product.
+
+    Returns
+    -------
+    list
+        ``[mean, median, p95, count, cover]``: speeds in m/d (float, None when NaN),
+        the count of valid pixels (int) and the covered fraction (0–1, None when NaN);
+        ``[None, None, None, 0, None]`` for None.
+    """
     if st is None:
         return [None, None, None, 0, None]
     return [attribute_value(st.mean), attribute_value(st.median), attribute_value(st.p95),

@@ -523,11 +523,29 @@ def check_parameters(job: DatasetJob):
     Checks METHOD, MAX_SPEED, WINDOW (≥ 8 px), RESOLUTION (a positive number), MAX_CLOUD
     (0–100 %), the minimum overlap (0–1], WEIGHTS (``NAME=VALUE`` entries), WEIGHTS and a
     reference together, the GNSS layout, and that AREA and STABLE_GROUND have a CRS.
+    Nothing is read from disk.
+
+    Parameters
+    ----------
+    job : DatasetJob
+        The run's parameters: ``method``, ``max_speed`` (m/d), ``window`` (px),
+        ``resolution`` (m), ``max_cloud`` (%), ``min_overlap`` (fraction of a month),
+        ``weights``, the reference (``reference_gnss``, ``reference_layout``,
+        ``reference_raster``, ``reference_polygons``) and the ``area``,
+        ``stable_ground`` and ``reference_polygons`` vectors.
 
     Raises
     ------
     ValueError
-        naming the parameter, the value given and what to change.
+        Naming the parameter, the value given and what to change, when: METHOD is not
+        one of :data:`METHODS`; MAX_SPEED is missing, not finite or ≤ 0; WINDOW < 8 px;
+        RESOLUTION is not a positive finite number; MAX_CLOUD is outside 0–100; the
+        minimum overlap is outside (0, 1]; WEIGHTS do not parse
+        (:func:`glacvel_plugin.core.fusion.parse_weights`); WEIGHTS are given with a
+        reference; both REFERENCE_GNSS and REFERENCE_RASTER are given;
+        REFERENCE_POLYGONS are given without REFERENCE_RASTER; REFERENCE_LAYOUT is
+        unknown (with REFERENCE_GNSS); or AREA, STABLE_GROUND or REFERENCE_POLYGONS has
+        no valid CRS or no polygon.
     """
     import math
     from rasterio.crs import CRS
@@ -585,7 +603,19 @@ def check_parameters(job: DatasetJob):
 
 
 def has_reference(job: DatasetJob) -> bool:
-    """Whether the job fits its weights against a reference (GNSS or raster)."""
+    """Whether the job fits its weights against a reference (GNSS or raster).
+
+    Parameters
+    ----------
+    job : DatasetJob
+        The run's parameters; ``reference_gnss`` and ``reference_raster`` are looked
+        at (a job without a ``reference_raster`` attribute counts as having none).
+
+    Returns
+    -------
+    bool
+        True when ``reference_gnss`` or ``reference_raster`` is non-empty.
+    """
     return bool(job.reference_gnss) or bool(getattr(job, "reference_raster", None))
 
 
@@ -624,9 +654,32 @@ def check_plan(job: DatasetJob, cat: Catalogue, log: Callable[[str], None] = lam
     * ``STABLE_GROUND`` polygons that cover none of the pairs' scenes.
 
     The monthly grid is estimated over the scenes of the pairs (or ``AREA``'s bounds), a
-    little larger than the pair products' union on which it is finally built.
+    little larger than the pair products' union on which it is finally built. Scenes
+    that cannot be opened (or lack a CRS) are passed over here: their pairs fail on their
+    own and are recorded.
 
-    Raises ``ValueError`` naming the parameter and what to change.
+    Parameters
+    ----------
+    job : DatasetJob
+        The run's parameters: ``window`` (px), ``resolution`` (m), ``area``,
+        ``min_overlap``, ``stable_ground`` and ``output`` (folder whose free space is
+        checked).
+    cat : Catalogue
+        The planned pairs (``cat.tasks``); their scene paths are opened for their
+        bounds, CRS and pixel size.
+    log : callable, optional
+        ``log(message)``; not called by this check.
+
+    Raises
+    ------
+    ValueError
+        Naming WINDOW, RESOLUTION (or AREA) or STABLE_GROUND and what to change: WINDOW
+        exceeds the smaller side (in reference-scene pixels) of some optical pair's
+        overlap (the smallest such overlap is named); the monthly grid at RESOLUTION has
+        fewer than 2 cells in a direction (a finer resolution is suggested); the grid has
+        too many cells or would not fit in the free space of ``job.output``
+        (:func:`glacvel_plugin.io.budget.check_grid`); or no STABLE_GROUND polygon's
+        bounding box intersects any readable scene's bounds.
     """
     import math
     from .budget import check_grid
@@ -695,11 +748,29 @@ def check_plan(job: DatasetJob, cat: Catalogue, log: Callable[[str], None] = lam
 
 
 def check_reference(job: DatasetJob):
-    """Read the reference before any pair runs: the GNSS files of ``reference_gnss``
-    (every row parsed in ``reference_layout``), or open every ``reference_raster`` as a
-    velocity product with its period and check that REFERENCE_POLYGONS touch it. Raises
-    ``ValueError`` naming REFERENCE_GNSS / REFERENCE_RASTER / REFERENCE_POLYGONS, the file
-    and what is wrong."""
+    """Read the reference before any pair runs.
+
+    The GNSS files of ``reference_gnss`` are read (every row parsed in
+    ``reference_layout``), or every ``reference_raster`` is opened as a velocity product
+    with its period and REFERENCE_POLYGONS are checked to touch it (bounding boxes, in
+    the raster's CRS). A job without a reference passes.
+
+    Parameters
+    ----------
+    job : DatasetJob
+        The run's parameters: ``reference_gnss`` (paths), ``reference_layout``,
+        ``reference_raster`` (paths of velocity products, m/d) and
+        ``reference_polygons`` (:class:`Vectors` or None).
+
+    Raises
+    ------
+    ValueError
+        Naming REFERENCE_GNSS / REFERENCE_RASTER / REFERENCE_POLYGONS, the file and what
+        is wrong: a reference raster is not a readable velocity product, has no
+        ``START_TIME``/``END_TIME`` tags, or no REFERENCE_POLYGONS polygon overlaps it;
+        the GNSS files cannot be read or parsed in ``reference_layout``, or hold no
+        station velocity.
+    """
     for path in job.reference_raster or []:
         from rasterio.features import bounds as geom_bounds
         from .grid import SourceReader

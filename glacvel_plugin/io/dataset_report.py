@@ -56,7 +56,20 @@ def _scales(text: str) -> Dict[str, str]:
 
 
 def read_weights_table(path: str) -> Optional[Dict[str, dict]]:
-    """Rows of ``monthly_weights.csv`` by month (None when absent or unreadable)."""
+    """Rows of ``monthly_weights.csv`` by month (None when absent or unreadable).
+
+    Parameters
+    ----------
+    path : str
+        The per-month table written by :func:`glacvel_plugin.io.monthly.write_table`.
+
+    Returns
+    -------
+    dict or None
+        Month label (``YYYYMM``) → that row as a dict of column name → cell text (str,
+        not converted to numbers); empty for a table with no rows. None when the file
+        cannot be opened or parsed, or its rows have no ``month`` column.
+    """
     try:
         with open(path, newline="", encoding="utf-8") as f:
             return {r["month"]: r for r in csv.DictReader(f)}

@@ -52,19 +52,26 @@ def checked_grid(paths: Sequence[str], crs=None, resolution: Optional[float] = N
     resolution : float
         Pixel size in metres.
     extent : (xmin, ymin, xmax, ymax) or None
-        Extent in ``extent_crs`` (WKT, None = the target CRS); None = union of the sources.
+        Extent in ``extent_crs``; None = union of the sources.
+    extent_crs : WKT str or None
+        CRS of ``extent``; None = the target CRS.
     folder : str or None
-        Where the products are written (its free disk is checked).
+        Where the products are written (its free disk is checked; None: not checked).
 
     Returns
     -------
     TargetGrid
+        North-up grid with square pixels of ``resolution`` m.
 
     Raises
     ------
     ValueError
-        From :func:`glacvel_plugin.io.budget.check_grid`: a grid too large, with the
-        TARGET_RESOLUTION that would fit.
+        From :func:`glacvel_plugin.io.grid.target_grid`: no input, an unreadable input
+        or one without CRS, a non-positive resolution, a geographic target CRS or an
+        empty extent. From :func:`glacvel_plugin.io.budget.check_grid`: a grid too
+        large for memory or for the free space of ``folder`` (one product of
+        :data:`glacvel_plugin.io.monthly.FUSED_BANDS`), with the TARGET_RESOLUTION that
+        would fit.
     """
     grid = target_grid(paths, crs=crs, resolution=resolution, extent=extent,
                        extent_crs=extent_crs)
@@ -74,7 +81,26 @@ def checked_grid(paths: Sequence[str], crs=None, resolution: Optional[float] = N
 
 
 def validation_grid(path: str) -> TargetGrid:
-    """The grid of the product ``path`` (resampled to square pixels if they are not)."""
+    """The grid of the product ``path`` (resampled to square pixels if they are not).
+
+    Parameters
+    ----------
+    path : str
+        A velocity product (``vx``, ``vy`` bands, projected CRS).
+
+    Returns
+    -------
+    TargetGrid
+        The product's own CRS, transform and size when its pixels are square (to a
+        relative 1e-6); otherwise :func:`glacvel_plugin.io.grid.target_grid` of the
+        product in its CRS at its x pixel size (m).
+
+    Raises
+    ------
+    ValueError, ProductError
+        As :class:`~glacvel_plugin.io.grid.SourceReader` (unreadable file, no or
+        geographic CRS, missing or unknown ``UNITS``, missing ``vx``/``vy`` band).
+    """
     with SourceReader(path) as reader:
         ds = reader.ds
         res = abs(ds.transform.a)
@@ -89,13 +115,21 @@ def validation_grid(path: str) -> TargetGrid:
 class PointRecords:
     """Reference points (e.g. GNSS stations) read from a layer, in the grid's CRS.
 
-    Attributes (n points)
+    The fields are also the constructor's parameters; every list has one entry per
+    point (n).
+
+    Attributes
     ----------
-    xy : list of (x, y) in the grid CRS (m)
-    vx, vy : lists of float, velocity along the grid's axes (m/d)
-    groups : list of str, station labels (held out together)
-    start, end : lists of datetimes or None, period of each point
-    skipped : int, points without a velocity (reported as a note)
+    xy : list of (float, float)
+        Point coordinates (x, y) in the grid CRS (m).
+    vx, vy : list of float
+        Reference velocity along the grid's x (east) and y (north) axes (m/d).
+    groups : list of str
+        Station labels (the samples of a station are held out together).
+    start, end : list of datetime.datetime or None
+        Period of each point (naive UTC; None when the layer gives none).
+    skipped : int
+        Points of the layer without a velocity (reported as a note).
     """
     xy: List[Tuple[float, float]] = field(default_factory=list)
     vx: List[float] = field(default_factory=list)
@@ -109,7 +143,17 @@ class PointRecords:
 @dataclass
 class RasterRecords:
     """A reference velocity product and the polygons (GeoJSON in the grid's CRS, empty =
-    every valid pixel as one group) where it is used."""
+    every valid pixel as one group) where it is used.
+
+    Attributes
+    ----------
+    path : str
+        Reference velocity product (``vx``, ``vy`` bands in m/d or another known
+        ``UNITS``; e.g. UAV velocity), in any projected CRS.
+    polygons : list of dict, optional
+        GeoJSON polygon geometries in the grid's CRS; polygon ``i`` (1-based) is
+        held-out group ``"i"``.
+    """
     path: str
     polygons: list = field(default_factory=list)
 
@@ -118,6 +162,23 @@ def points_reference(readers: Sequence[SourceReader], grid: TargetGrid,
                      points: PointRecords) -> Reference:
     """:class:`~glacvel_plugin.core.reference.Reference` of reference points: each source
     on the grid pixel of each point (:func:`glacvel_plugin.io.grid.sample_points`).
+
+    Parameters
+    ----------
+    readers : sequence of SourceReader
+        The k sources (may be empty: the samples then carry only the reference).
+    grid : TargetGrid
+        The common grid.
+    points : PointRecords
+        The n reference points, in the grid's CRS.
+
+    Returns
+    -------
+    Reference
+        Kind ``"points"``: reference ``vx``/``vy`` (n,) and the sources' (k, n), m/d
+        (NaN where a source has no data or the point is off the grid), groups = station
+        labels, ``rows``/``cols`` the grid pixel of each point, ``start``/``end`` the
+        points' periods, and a note when points were skipped.
 
     Raises
     ------
@@ -141,10 +202,35 @@ def raster_reference(readers: Sequence[SourceReader], grid: TargetGrid, raster: 
     every valid reference pixel of the grid inside the polygons (one group per polygon),
     with each source read there, block by block.
 
+    Without polygons the reference raster's bounds (moved to the grid's CRS) are used
+    and every valid pixel is one group ``"1"`` (a note says there is no
+    cross-validation). A pixel counts when its label is > 0 and the reference ``vx``
+    and ``vy`` are finite there; the sources may be NaN.
+
+    Parameters
+    ----------
+    readers : sequence of SourceReader
+        The k sources, read onto ``grid``.
+    grid : TargetGrid
+        The common grid.
+    raster : RasterRecords
+        The reference product and its polygons.
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``, polled before every block.
+
+    Returns
+    -------
+    Reference
+        Kind ``"raster"``: reference ``vx``/``vy`` (n,) and the sources' (k, n) in m/d,
+        groups = polygon numbers as str, ``rows``/``cols`` grid pixels, and every
+        sample's ``start``/``end`` = the raster's ``START_TIME``/``END_TIME`` (or None).
+
     Raises
     ------
     ValueError
-        When the polygons/raster lie outside the grid or hold no valid pixel.
+        When the polygons/raster lie outside the grid or hold no valid pixel; as
+        :class:`~glacvel_plugin.io.grid.SourceReader` when the raster is not a readable
+        velocity product.
     core.Canceled
         When ``is_canceled()`` turns true between blocks.
     """
@@ -214,10 +300,29 @@ def sample_reference(readers: Sequence[SourceReader], grid: TargetGrid, referenc
                      is_canceled: Optional[Callable[[], bool]] = None) -> Reference:
     """The sources sampled at a :class:`PointRecords` or :class:`RasterRecords` reference.
 
+    Parameters
+    ----------
+    readers : sequence of SourceReader
+        The k sources, read onto ``grid``.
+    grid : TargetGrid
+        The common grid.
+    reference : PointRecords or RasterRecords
+        The reference (:func:`points_reference` or :func:`raster_reference`).
+    is_canceled : callable, optional
+        ``is_canceled() -> bool`` (raster references only, polled per block).
+
+    Returns
+    -------
+    Reference
+        The samples, with at least one finite source value.
+
     Raises
     ------
     ValueError
-        When no source has data at any reference point/pixel.
+        When no source has data at any reference point/pixel, and as
+        :func:`points_reference` / :func:`raster_reference`.
+    core.Canceled
+        When ``is_canceled()`` returns True.
     """
     if isinstance(reference, PointRecords):
         ref = points_reference(readers, grid, reference)
@@ -238,9 +343,15 @@ def period_reference(grid: TargetGrid, reference, min_groups: int,
     Parameters
     ----------
     grid : TargetGrid
+        Target grid of the monthly products.
     reference : PointRecords or RasterRecords
+        Points with periods, or a raster with ``START_TIME``/``END_TIME`` tags read in
+        its polygons (:func:`glacvel_plugin.io.monthly.raster_reference`).
     min_groups : int
-        MIN_REFERENCE_GROUPS: stations/polygons a month needs for its own weights.
+        MIN_REFERENCE_GROUPS: stations/polygons a month needs for its own weights
+        (fewer groups in all gives a warning).
+    is_canceled : callable, optional
+        ``is_canceled() -> bool`` (raster references only, polled per block).
 
     Returns
     -------
@@ -251,7 +362,11 @@ def period_reference(grid: TargetGrid, reference, min_groups: int,
     ------
     ValueError
         When a sample has no period (points without start_date/end_date, a raster
-        without START_TIME/END_TIME tags).
+        without START_TIME/END_TIME tags), when ``reference`` has no point, and as
+        :func:`glacvel_plugin.io.monthly.raster_reference` (no valid pixel in the
+        polygons, unreadable raster).
+    core.Canceled
+        When ``is_canceled()`` returns True.
     """
     if not isinstance(reference, PointRecords):
         # the reader of the dataset job: rasters in polygons with their periods
@@ -299,17 +414,30 @@ def fit_fusion_weights(paths: Sequence[str], grid: TargetGrid, reference, method
     grid : TargetGrid
         The common grid.
     reference : PointRecords or RasterRecords
+        The reference velocities (m/d, grid axes: x east, y north).
     method : str
         One of :data:`glacvel_plugin.core.fusion.METHODS`.
+    log : callable, optional
+        ``log(message)``; receives the grid size, resolution and CRS.
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``, polled while sampling and fitting.
 
     Returns
     -------
     (names, Reference, core.fusion fit result)
+        Source names (SENSOR tags, in the order of ``paths``), the samples
+        (:func:`sample_reference`) and the result of
+        :func:`~glacvel_plugin.core.fusion.fit_weights` on their vx and vy components,
+        grouped by station/polygon for the cross-validation.
 
     Raises
     ------
     ValueError
-        Two products of one SENSOR, or a reference outside the sources.
+        Two products of one SENSOR, an unreadable product, a reference outside the
+        sources, and as :func:`~glacvel_plugin.core.fusion.fit_weights` (a source with
+        no data at any sample, too few complete samples).
+    core.Canceled
+        When ``is_canceled()`` returns True.
     """
     with open_sources(paths) as readers:
         names = [r.name for r in readers]
@@ -328,7 +456,26 @@ def fit_fusion_weights(paths: Sequence[str], grid: TargetGrid, reference, method
 
 
 def weights_report(path: str, fit, ref: Reference, title: str) -> str:
-    """HTML report of fitted weights: per source, held-out groups, notes."""
+    """HTML report of fitted weights: per source, held-out groups, notes.
+
+    Parameters
+    ----------
+    path : str
+        Destination ``.html`` file (written atomically).
+    fit : core.fusion fit result
+        From :func:`~glacvel_plugin.core.fusion.fit_weights`: method, weights and their
+        bootstrap spread, samples, RMSE and bias alone, held-out RMSE per source (m/d),
+        the fused RMSE, the leave-one-group-out folds and notes.
+    ref : Reference
+        The samples (its kind and notes are reported).
+    title : str
+        Report title.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     rep = HtmlReport(title)
     rep.paragraph(f"Method: {fit.method}; reference: {ref.kind}; samples (vx and vy "
                   f"components) with every source: {fit.n_samples}.")
@@ -353,7 +500,29 @@ def weights_report(path: str, fit, ref: Reference, title: str) -> str:
 # --------------------------------------------------------------------------- fused products
 def fused_tags(readers, method, start=None, end=None, **extra) -> Dict[str, str]:
     """Tags of a fused product: SENSOR (the one name, else FUSED), the period spanned by
-    the sources (unless ``start``/``end``), SOURCES, INPUTS and ``extra``."""
+    the sources (unless ``start``/``end``), SOURCES, INPUTS and ``extra``.
+
+    Parameters
+    ----------
+    readers : sequence of SourceReader
+        The fused sources (their names, paths and periods).
+    method : str
+        ``METHOD`` tag (e.g. ``glacvel:fuse_velocity``).
+    start, end : datetime.datetime, optional
+        Period of the product (naive UTC); default the earliest source start and the
+        latest source end.
+    **extra
+        Further tags (keys upper-cased, values as str).
+
+    Returns
+    -------
+    dict of str to str
+        :func:`glacvel_plugin.io.product.standard_tags` (``UNITS`` m/d, ``SENSOR``,
+        ``START_TIME``, ``END_TIME``, ``DT_DAYS``, ``METHOD``, version) plus ``SOURCES``
+        (distinct source names, comma-separated), ``INPUTS`` (file names,
+        ``;``-separated) and ``extra``. Without a period with ``end > start``: only
+        ``UNITS``, ``SENSOR``, ``METHOD`` and the extras.
+    """
     starts = [r.start for r in readers if r.start is not None]
     ends = [r.end for r in readers if r.end is not None]
     start = start or (min(starts) if starts else None)
@@ -374,12 +543,44 @@ def write_fused(path, grid, tags, protect, make_block, progress,
                 is_canceled: Optional[Callable[[], bool]] = None, outliers=None) -> int:
     """Write one fused product (:data:`FUSED_BANDS`) block by block; returns its valid pixels.
 
-    ``make_block(window)`` gives the bands of one block of ``grid``; ``progress(j)`` is
-    called after block ``j``. The product is written atomically with
-    :class:`ProductWriter` (never over a path in ``protect``) and tagged
+    The product is written atomically with :class:`ProductWriter` and tagged
     ``VALID_PIXELS``; a cancel between blocks, an error, or a product without any
-    valid pixel (the return value is then 0) leaves no file. ``outliers`` =
-    (names, counts) adds the OUTLIERS tag.
+    valid pixel (the return value is then 0) leaves no file.
+
+    Parameters
+    ----------
+    path : str
+        Destination GeoTIFF.
+    grid : TargetGrid
+        Grid of the product (CRS, transform, size, blocks).
+    tags : dict of str to str
+        Dataset tags (e.g. from :func:`fused_tags`).
+    protect : iterable of str
+        Paths the product must not overwrite (the inputs).
+    make_block : callable
+        ``make_block(window)`` → dict of every band of :data:`FUSED_BANDS`, float32
+        (window rows, window cols), m/d (``count``: sources present), NaN = no data.
+    progress : callable
+        ``progress(j)``, called after block ``j`` (0-based).
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``, polled before every block.
+    outliers : (sequence of str, sequence of int), optional
+        (source names, pixels dropped by the robust test) for the ``OUTLIERS`` tag
+        (``NAME=count`` entries, comma-separated).
+
+    Returns
+    -------
+    int
+        Pixels with a finite ``vx`` in the product (0: nothing was written).
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is one of ``protect``.
+    OSError
+        GDAL's write errors (full disk, vanished folder), as :class:`ProductWriter`.
+    core.Canceled
+        When ``is_canceled()`` returns True.
     """
     valid = 0
     with ProductWriter(path, FUSED_BANDS, grid.height, grid.width, grid.transform,
@@ -414,7 +615,9 @@ def fuse_velocity(paths: Sequence[str], output: str, grid: TargetGrid,
     paths : sequence of str
         Velocity products (never overwritten).
     output : str
-        The fused product (bands :data:`FUSED_BANDS`, m/d).
+        The fused product (bands :data:`FUSED_BANDS`, m/d), written atomically.
+    grid : TargetGrid
+        The common grid (e.g. :func:`checked_grid`); the sources are read onto it.
     weights : {SENSOR: weight} or None
         Fixed weights; None = per-pixel inverse variance of the sources' errors.
     source_errors : {SENSOR: σ m/d} or None
@@ -423,8 +626,15 @@ def fuse_velocity(paths: Sequence[str], output: str, grid: TargetGrid,
         χ² threshold of the per-pixel outlier test; None = off.
     scatter : int
         Local-scatter window in source pixels (odd ≥ 3; 0 = off).
+    log : callable, optional
+        ``log(message)``; receives the grid and the weights used.
+    warn : callable, optional
+        ``warn(message)``; called when no WEIGHTS are given and some sources have no
+        error (they take the mean weight of the others at each pixel).
     progress : callable
         ``progress(fraction)`` in [0, 1] after every block.
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``, polled before every block.
 
     Returns
     -------
@@ -435,7 +645,14 @@ def fuse_velocity(paths: Sequence[str], output: str, grid: TargetGrid,
     Raises
     ------
     ValueError
-        When the sources have no data on the grid (no file is left).
+        When the sources have no data on the grid (no file is left), a product cannot
+        be read as a velocity source, ``weights`` miss a source, name no source or sum
+        to ≤ 0 (:func:`~glacvel_plugin.core.fusion.weights_for`), or ``output`` is one
+        of ``paths``.
+    OSError
+        GDAL's write errors, as :class:`ProductWriter`.
+    core.Canceled
+        When ``is_canceled()`` returns True (no file is left).
     """
     with open_sources(paths) as readers:
         monthly.apply_source_errors(readers, source_errors or {})
@@ -483,7 +700,26 @@ def fuse_velocity(paths: Sequence[str], output: str, grid: TargetGrid,
 # --------------------------------------------------------------------------- monthly report
 def monthly_report(path: str, res, title: str, validation_heading: str) -> str:
     """HTML report of a monthly run (:class:`glacvel_plugin.io.monthly.MonthlyResult`):
-    weights, error scales and outliers per month, and the held-out validation."""
+    weights, error scales and outliers per month, and the held-out validation.
+
+    Parameters
+    ----------
+    path : str
+        Destination ``.html`` file (written atomically).
+    res : MonthlyResult
+        The run's result: every month of ``res.written`` needs ``res.weights``; the
+        validation section is written only when ``res.validation`` has rows (vector
+        RMSE in m/d and z-scores of the fused product and of each source).
+    title : str
+        Report title.
+    validation_heading : str
+        Heading of the validation section.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     rep = HtmlReport(title)
     names = list(dict.fromkeys(n for pw in res.weights.values() for n in pw.names))
     rep.paragraph("Weights of every month and how they were obtained (WEIGHTS_BASIS): "
@@ -522,12 +758,37 @@ def validate_velocity(paths: Sequence[str], grid: TargetGrid, reference,
     """Products against a reference, sampled on ``grid`` (:func:`validation_grid` of the
     first product).
 
+    Parameters
+    ----------
+    paths : sequence of str
+        Velocity products to assess (m/d or another known ``UNITS``).
+    grid : TargetGrid
+        Grid on which products and reference are sampled.
+    reference : PointRecords or RasterRecords
+        The reference velocities (m/d, grid axes: x east, y north).
+    is_canceled : callable, optional
+        ``is_canceled() -> bool`` (raster references, polled per block).
+
     Returns
     -------
     (labels, stats, Reference)
         Labels of the products (:func:`glacvel_plugin.core.reference.unique_labels`),
-        their statistics (:func:`glacvel_plugin.core.reference.validation_stats`) and the
-        samples.
+        their statistics (:func:`glacvel_plugin.core.reference.validation_stats`: per
+        label, ``speed`` and ``components`` differences product − reference with n,
+        mean, std, RMSE, NMAD in m/d) and the samples.
+
+    Raises
+    ------
+    ValueError
+        A product cannot be read as a velocity source, or as :func:`sample_reference`.
+    core.Canceled
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Höhle, J. and Höhle, M. (2009). Accuracy assessment of digital elevation models by
+    means of robust statistical methods. ISPRS J. Photogramm. Remote Sens. 64, 398–406
+    (NMAD = 1.4826·median absolute deviation).
     """
     with open_sources(paths) as readers:
         ref = sample_reference(readers, grid, reference, is_canceled)
@@ -537,7 +798,27 @@ def validate_velocity(paths: Sequence[str], grid: TargetGrid, reference,
 
 def validation_report(path: str, labels, stats, ref: Reference, title: str) -> str:
     """HTML report of :func:`validate_velocity`: the statistics table, a scatter plot of
-    product against reference speed and histograms of the differences."""
+    product against reference speed and histograms of the differences.
+
+    Parameters
+    ----------
+    path : str
+        Destination ``.html`` file (written atomically).
+    labels : sequence of str
+        Product labels, in the order of the sources in ``ref``.
+    stats : dict
+        Label → ``{"speed": ..., "components": ...}`` statistics (``n``, ``mean``,
+        ``std``, ``rmse``, ``nmad``; m/d) from :func:`validate_velocity`.
+    ref : Reference
+        The samples: reference ``vx``/``vy`` (n,) and the products' (k, n), m/d.
+    title : str
+        Report title.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     ref_v = np.hypot(ref.ref_vx, ref.ref_vy)
     rep = HtmlReport(title)
     rep.paragraph(f"Reference: {ref.kind}, {len(ref_v)} samples. Differences are product − "

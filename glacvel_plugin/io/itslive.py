@@ -62,7 +62,22 @@ _MISSIONS = {"L": "L", "S": "S", "N": "NISAR"}
 
 
 def is_netcdf(source: str) -> bool:
-    """True when ``source`` is a netCDF file or a GDAL ``NETCDF:"file":var`` URI."""
+    """True when ``source`` is a netCDF file or a GDAL ``NETCDF:"file":var`` URI.
+
+    Decided from the name only (the file is not opened).
+
+    Parameters
+    ----------
+    source : str
+        A path, a QGIS layer source (``path|layername=...``: the part before ``|`` is
+        looked at) or a GDAL ``NETCDF:"file":var`` URI.
+
+    Returns
+    -------
+    bool
+        True for a ``NETCDF:`` URI or a name ending in ``.nc``, ``.nc4`` or ``.cdf``
+        (any case); False for anything else, including an empty string or None.
+    """
     if not source:
         return False
     if _NETCDF_URI.match(source):
@@ -71,7 +86,20 @@ def is_netcdf(source: str) -> bool:
 
 
 def granule_file(source: str) -> str:
-    """The file behind a granule path or a ``NETCDF:"file":var`` URI (QGIS layer source)."""
+    """The file behind a granule path or a ``NETCDF:"file":var`` URI (QGIS layer source).
+
+    Parameters
+    ----------
+    source : str
+        A path, a QGIS layer source (``path|...``) or a GDAL ``NETCDF:"file":var`` URI
+        (quotes around the file optional).
+
+    Returns
+    -------
+    str
+        The file path of the URI, or ``source`` up to its first ``|``. Not checked to
+        exist.
+    """
     m = _NETCDF_URI.match(source)
     if m:
         return m.group("path")
@@ -82,7 +110,32 @@ def parse_itslive_time(text: str) -> _dt.datetime:
     """A naive UTC datetime from an ITS_LIVE time attribute.
 
     Accepts ``20180304T18:57:05.4212`` (autoRIFT, trailing zeros stripped, possibly a
-    bare ``.``), ``20180304``, ``2018-03-04T18:57:05(.f)(Z)``. Raises ``ValueError``.
+    bare ``.``), ``20180304``, ``2018-03-04T18:57:05(.f)(Z)``; a space may replace the
+    ``T``. No time zone conversion: the attributes are UTC.
+
+    Parameters
+    ----------
+    text : str or object
+        The attribute value (converted with ``str``; surrounding blanks and a trailing
+        ``Z`` ignored).
+
+    Returns
+    -------
+    datetime.datetime
+        Naive UTC; 00:00:00 for a bare date; fractions of a second kept to the
+        microsecond (further digits truncated).
+
+    Raises
+    ------
+    ValueError
+        ``text`` is not in one of these forms, or names an impossible date or time
+        (e.g. month 13).
+
+    References
+    ----------
+    Lei, Y., Gardner, A., Agram, P., 2021. Autonomous Repeat Image Feature Tracking
+    (autoRIFT) and its application for tracking ice displacement. Remote Sensing 13(4),
+    749 (``acquisition_date_img1/2`` attributes of the granules).
     """
     s = str(text).strip().rstrip("Z")
     m = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2}):?(\d{2})(?:\.(\d*))?)?", s)
@@ -100,6 +153,25 @@ def sensor_code(pair_info: Dict[str, object], global_attrs: Dict[str, object]) -
 
     From ``mission_img1/2`` + ``satellite_img1/2`` of ``img_pair_info``; else from the
     global ``satellite`` attribute; else ``("ITS_LIVE", "")``.
+
+    Parameters
+    ----------
+    pair_info : dict
+        Attributes of the granule's ``img_pair_info`` variable. For image ``i`` (1, 2)
+        having both ``mission_img{i}`` (first letter ``L`` Landsat, ``S`` Sentinel,
+        ``N`` NISAR; any other mission is kept as given) and ``satellite_img{i}``
+        (leading digits kept: ``8``, ``2A`` → ``2``), the code is mission + number.
+    global_attrs : dict
+        Global attributes of the granule; its ``satellite`` attribute (e.g.
+        ``Landsat 8``, ``Sentinel-2``) is used when ``pair_info`` gives no code.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The code (distinct codes of the two images joined by ``+`` in image order, e.g.
+        ``L8+L9``; ``ITS_LIVE`` when nothing is known) and the satellite: the global
+        ``satellite`` attribute when present, else the codes joined by `` / ``, else
+        an empty string.
     """
     codes = []
     for i in (1, 2):
@@ -125,21 +197,45 @@ def sensor_code(pair_info: Dict[str, object], global_attrs: Dict[str, object]) -
 class ItsLiveGranule:
     """One ITS_LIVE image-pair granule on its own grid, in glacvel's units.
 
+    Built by :func:`read_itslive_granule`; the fields are also the constructor's
+    parameters.
+
     Attributes
     ----------
-    path : str, the netCDF file
-    bands : dict name -> float32 (rows, cols), m/d, NaN where the granule has its fill
-        value: ``vx``, ``vy`` always; ``v``, ``v_error``, ``vx_error``, ``vy_error``
-        when the granule has them (``vx_error``/``vy_error`` from per-pixel variables or
-        from the ``error`` attributes of ``vx``/``vy``, constant over valid pixels)
-    transform : affine.Affine, pixel corners, north-up
-    crs : rasterio CRS of the granule (UTM or polar stereographic, metres)
-    start, end : naive UTC datetimes of the earlier and later image, or None
-    sensor : glacvel source code (``L8``, ``S2``, ``S1``, ...), see :func:`sensor_code`
-    satellite : the granule's own satellite name
-    pair_info : attributes of ``img_pair_info`` (str -> value)
-    attrs : global attributes
-    notes : what was read from where, for the processing log
+    path : str
+        The netCDF file.
+    bands : dict of str to numpy.ndarray
+        Name → float32 (rows, cols) in m/d, NaN where the granule has its fill value:
+        ``vx`` (map-east), ``vy`` (map-north) always; ``v``, ``v_error``, ``vx_error``,
+        ``vy_error`` when the granule has them (``vx_error``/``vy_error`` from per-pixel
+        variables or from the ``error`` attributes of ``vx``/``vy``, constant over
+        pixels where both ``vx`` and ``vy`` are valid). All bands share one grid.
+    transform : affine.Affine
+        Pixel-corner transform, north-up, not rotated.
+    crs : rasterio.crs.CRS
+        Projected CRS of the granule (UTM or polar stereographic, metres).
+    start, end : datetime.datetime or None
+        Naive UTC times of the earlier and later image; None when the granule does not
+        give them.
+    sensor : str
+        glacvel source code (``L8``, ``S2``, ``S1``, ``L8+L9``, ``ITS_LIVE``), see
+        :func:`sensor_code`.
+    satellite : str
+        The granule's own satellite name (may be empty).
+    pair_info : dict, optional
+        Attributes of ``img_pair_info`` (name → value).
+    attrs : dict, optional
+        Global attributes.
+    notes : list of str, optional
+        What was read from where, for the processing log.
+    name : str
+        Base name of ``path`` (read-only property).
+
+    References
+    ----------
+    Gardner, A. S., Fahnestock, M. A., Scambos, T. A., 2019 [updated]. MEaSUREs ITS_LIVE
+    Landsat Image-Pair Glacier and Ice Sheet Surface Velocities: Version 1. NSIDC.
+    https://doi.org/10.5067/IMR9D3PEI28U
     """
     path: str
     bands: Dict[str, np.ndarray]
@@ -240,12 +336,20 @@ def _pair_time(info: Dict[str, object], i: int, name: str) -> Optional[_dt.datet
 def read_itslive_granule(path: str, is_canceled=None) -> ItsLiveGranule:
     """Read an ITS_LIVE image-pair granule into m/d on its own (north-up) grid.
 
+    Every variable of :data:`COMPONENTS` and :data:`OPTIONAL` present is read through
+    GDAL's netCDF driver (fill value → NaN, scale/offset applied) and converted from its
+    ``units`` attribute (``meter/year`` in ITS_LIVE granules) to m/d; ``vx`` is
+    map-east, ``vy`` map-north. Without per-pixel ``vx_error``/``vy_error`` variables,
+    the ``error`` attribute of ``vx``/``vy`` (1-σ, in that variable's units, m/yr by
+    default) becomes a constant error band over the valid pixels.
+
     Parameters
     ----------
     path : str
-        The granule (``.nc``) or a ``NETCDF:"file.nc":var`` URI naming it.
+        The granule (``.nc``) or a ``NETCDF:"file.nc":var`` URI or QGIS layer source
+        naming it (see :func:`granule_file`).
     is_canceled : callable returning bool, optional
-        Checked between variables; when true, ``InterruptedError`` is raised.
+        Checked before each variable is read.
 
     Returns
     -------
@@ -257,10 +361,23 @@ def read_itslive_granule(path: str, is_canceled=None) -> ItsLiveGranule:
     Raises
     ------
     ValueError
-        The file cannot be opened, has no ``vx``/``vy`` variables, its units are not a
-        velocity glacvel knows, its variables are on different grids, it has no
-        projection or a geographic one, or its dates cannot be parsed; the message names
-        the file.
+        The file does not exist or cannot be opened, has no ``vx``/``vy`` variables, a
+        variable cannot be read, is not 2-D or has no or unknown velocity units, its
+        variables are on different grids, it has no projection or a geographic one, its
+        grid is south-up or rotated, or its acquisition dates cannot be parsed; the
+        message names the file.
+    InterruptedError
+        When ``is_canceled()`` returns True.
+
+    References
+    ----------
+    Gardner, A. S., Fahnestock, M. A., Scambos, T. A., 2019 [updated]. MEaSUREs ITS_LIVE
+    Landsat Image-Pair Glacier and Ice Sheet Surface Velocities: Version 1. NSIDC.
+    https://doi.org/10.5067/IMR9D3PEI28U
+
+    Lei, Y., Gardner, A., Agram, P., 2021. Autonomous Repeat Image Feature Tracking
+    (autoRIFT) and its application for tracking ice displacement. Remote Sensing 13(4),
+    749 (``netcdf_output.py`` layout of the variables and attributes).
     """
     path = granule_file(path)
     name = os.path.basename(path)

@@ -118,30 +118,44 @@ def raster_reference(paths: Sequence[str], grid: TargetGrid,
     """:class:`ReferenceSamples` of reference velocity rasters (e.g. UAV) inside polygons.
 
     The reference of ``glacvel:monthly_velocity``'s REFERENCE_RASTER /
-    REFERENCE_POLYGONS and of the dataset job.
+    REFERENCE_POLYGONS and of the dataset job. Each raster is read block by block onto
+    the target grid as the sources are (:class:`~glacvel_plugin.io.grid.SourceReader`);
+    every pixel with finite ``vx`` and ``vy`` inside a polygon is one sample.
 
     Parameters
     ----------
-    paths : reference velocity products (``vx``, ``vy`` bands, ``UNITS``, ``START_TIME``
-        and ``END_TIME`` tags: the period the velocity stands for, e.g. between two UAV
-        surveys); several rasters (one per survey period) are allowed
-    grid : the target grid of the monthly products; the rasters are read onto it as the
-        sources are (:class:`~glacvel_plugin.io.grid.SourceReader`)
-    polygons : GeoJSON geometries in the grid's CRS where the reference is used; polygon
-        ``i`` (1-based) is the held-out group ``"i"`` of the validation (the same polygon
-        in several rasters is one group). None or empty: every valid pixel of a raster,
-        one group (no cross-validation)
-    param : the parameter named in error messages
+    paths : sequence of str
+        Reference velocity products: ``vx``, ``vy`` bands (m/d, x east-positive, y
+        north-positive on north-up rasters), ``START_TIME`` and ``END_TIME`` tags giving
+        the period the velocity stands for (e.g. between two UAV surveys). Several
+        rasters (one per survey period) are allowed; any CRS (read onto ``grid``).
+    grid : glacvel_plugin.io.grid.TargetGrid
+        Target grid of the monthly products; sample rows/columns are pixel indices of it.
+    polygons : sequence of dict, optional
+        GeoJSON geometries in the grid's CRS where the reference is used; polygon ``i``
+        (1-based) is the held-out group ``"i"`` of the validation (the same polygon in
+        several rasters is one group). None or empty: every valid pixel of a raster, one
+        group ``"1"`` (no cross-validation). Empty geometries are ignored.
+    param : str, optional
+        Parameter named in error messages (default ``REFERENCE_RASTER``).
+    is_canceled : callable, optional
+        ``is_canceled() -> bool``, polled once per grid block.
 
     Returns
     -------
-    :class:`ReferenceSamples` (kind ``raster``; every sample has its raster's period)
+    ReferenceSamples
+        Kind ``"raster"``: grid rows and columns (int), ``vx``, ``vy`` (float64, m/d),
+        the group label (str) of each sample, and each sample's raster period
+        (``start``, ``end`` datetimes).
 
     Raises
     ------
     ValueError
-        a raster that cannot be read as a velocity product, has no period, or has no
-        valid pixel inside the polygons on the grid (messages name ``param`` and the file).
+        ``paths`` is empty; a raster cannot be read as a velocity product; a raster has
+        no ``START_TIME``/``END_TIME`` tags; or a raster has no valid pixel inside the
+        polygons on the grid. Messages name ``param`` and the file.
+    glacvel_plugin.core.Canceled
+        When ``is_canceled()`` returns True.
     """
     from .grid import SourceReader
     from .raster import rasterize_labels
@@ -694,7 +708,32 @@ def write_table(res: MonthlyResult, names: Sequence[str], path: str) -> str:
 
     One row per month written, and per month kept as it was (:attr:`MonthlyResult.kept`:
     its weights are fitted again, its valid pixels read from its ``VALID_PIXELS`` tag,
-    its outlier counts are not known), in month order."""
+    its outlier counts are not known), in month order.
+
+    Columns: ``month``, ``basis``, ``W_<source>``, ``error_scale_<source>``,
+    ``n_samples``, ``n_groups``, ``valid_pixels``, ``outliers_<source>``,
+    ``heldout_groups``, ``heldout_fused_rmse`` (m/d), ``heldout_<source>_rmse`` (m/d),
+    ``note``. Numbers are written with 6 significant digits; missing or non-finite
+    values are empty cells.
+
+    Parameters
+    ----------
+    res : MonthlyResult
+        Result of :func:`monthly_velocity`. Every month in ``res.written`` and
+        ``res.kept`` must have an entry in ``res.weights``. ``res.valid`` gains the
+        ``VALID_PIXELS`` count of each kept month not already in it (0 when its
+        ``YYYYMM.tif`` in the folder of ``path`` is unreadable).
+    names : sequence of str
+        Source names, in column order.
+    path : str
+        Destination CSV (``monthly_weights.csv`` beside the monthly products); written
+        through a temporary file and renamed when complete.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     from .files import atomic_write_text
     val = {v["month"]: v for v in res.validation}
     labels = sorted(set(res.written) | set(res.kept))

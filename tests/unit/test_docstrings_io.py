@@ -145,12 +145,7 @@ def problems(source, label):
     return found
 
 
-NOT_YET_CONVERTED = {
-    "analysis.py": "*", "fusion_files.py": "*", "itslive.py": "*",
-    "dataset.py": {"check_parameters", "has_reference", "check_plan", "check_reference"},
-    "dataset_report.py": {"read_weights_table"},
-    "monthly.py": {"raster_reference", "write_table"},
-}
+NOT_YET_CONVERTED = {}
 """Modules (``"*"``) and functions whose docstrings are still to be written in numpydoc
 form; remove an entry once it is converted."""
 
