@@ -48,6 +48,7 @@ import numpy as np
 import rasterio
 from rasterio.crs import CRS
 
+from ..core import check_canceled
 from .grid import units_factor
 
 COMPONENTS = ("vx", "vy")
@@ -366,7 +367,7 @@ def read_itslive_granule(path: str, is_canceled=None) -> ItsLiveGranule:
         variables are on different grids, it has no projection or a geographic one, its
         grid is south-up or rotated, or its acquisition dates cannot be parsed; the
         message names the file.
-    InterruptedError
+    core.Canceled
         When ``is_canceled()`` returns True.
 
     References
@@ -397,8 +398,7 @@ def read_itslive_granule(path: str, is_canceled=None) -> ItsLiveGranule:
     for var in COMPONENTS + OPTIONAL:
         if var not in names:
             continue
-        if is_canceled is not None and is_canceled():
-            raise InterruptedError("canceled")
+        check_canceled(is_canceled)
         try:
             a, transform, crs, units = _read_variable(path, var)
         except rasterio.errors.RasterioIOError as exc:
