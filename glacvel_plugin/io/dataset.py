@@ -1288,10 +1288,18 @@ def run_job(job: DatasetJob, progress: Optional[Callable[[int, int], None]] = No
                 _finish_rows(job, cat, tasks, results, old, canceled=True)
                 raise Canceled()
             for fut in _wait_some(pending):
-                pending.discard(fut)
                 t = futures[fut]
+                if fut.status in ("lost", "pending"):
+                    # its result lived on a worker that died after the task finished: the
+                    # scheduler computes it again (the pair's product is then reused)
+                    continue
+                pending.discard(fut)
                 if fut.status == "finished":
-                    r = fut.result()
+                    try:
+                        r = fut.result()
+                    except Exception:   # noqa: BLE001 - lost between status and result
+                        pending.add(fut)
+                        continue
                 else:   # the task itself broke (e.g. its workers kept dying)
                     r = pair_row(t, "failed", _future_failure(fut), worker="")
                 reused = r.pop("reused", False)
