@@ -4,77 +4,77 @@
 <context>
     <name>FitFusionWeights</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="176"/>
         <source>Fit fusion weights to a reference</source>
         <translation>按参考数据拟合融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="171"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="179"/>
         <source>Fits one weight per source (SENSOR tag of each product: L8, S2, S1, UAV, ...) so that the weighted mean of the sources' vx and vy best matches a reference: a UAV velocity raster inside reference polygons, or GNSS points (fields vx, vy in m/d, or start_x, start_y, end_x, end_y in the layer CRS with start_date, end_date). All inputs are first brought to one grid (TARGET_CRS, TARGET_RESOLUTION, EXTENT). METHOD: constrained least squares (weights ≥ 0, sum 1; default), unconstrained (sum 1, weights may be negative — unstable on small samples), or inverse-variance (1/mean squared residual of each source). Reports the weights with bootstrap uncertainties, the leave-one-polygon-out (leave-one-station-out) cross-validated RMSE, the RMSE of each source and the number of samples per source. The reference should cover the same period as the products. Output WEIGHTS_TEXT (e.g. 'L8=0.62,S2=0.38') can be typed into Fuse velocity.</source>
         <translation>为每个数据源（各产品的 SENSOR 标签：L8、S2、S1、UAV……）拟合一个权重，使各数据源 vx、vy 的加权平均与参考数据最吻合：参考数据可以是参考多边形内的无人机流速栅格，也可以是 GNSS 点（字段 vx、vy，单位 m/d；或图层坐标系下的 start_x、start_y、end_x、end_y 以及 start_date、end_date）。所有输入先统一到同一网格（TARGET_CRS、TARGET_RESOLUTION、EXTENT）。METHOD：约束最小二乘（权重 ≥ 0，总和为 1；默认）、无约束（总和为 1，权重可为负——小样本时不稳定）或逆方差（各数据源残差均方的倒数）。报告权重及其 bootstrap 不确定度、留一多边形（留一站点）交叉验证 RMSE、各数据源的 RMSE 以及各数据源的样本数。参考数据应与产品覆盖同一时段。输出 WEIGHTS_TEXT（如 'L8=0.62,S2=0.38'）可直接填入“融合流速”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="186"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="194"/>
         <source>Velocity products (one per source)</source>
         <translation>流速产品（每个数据源一个）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="198"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="198"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="198"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="190"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="198"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="196"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="204"/>
         <source>Report</source>
         <translation>报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="196"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="204"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="199"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="207"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="200"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="208"/>
         <source>Cross-validated RMSE (m/d)</source>
         <translation>交叉验证 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="201"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="209"/>
         <source>RMSE of the fit (m/d)</source>
         <translation>拟合 RMSE (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="226"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="234"/>
         <source>Fusion weights</source>
         <translation>融合权重</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="216"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="224"/>
         <source>{}: W = {:.3f} ± {:.3f}, samples {}, RMSE alone {:.4f} m/d, bias {:+.4f}</source>
         <translation>{}：W = {:.3f} ± {:.3f}，样本 {}，单独 RMSE {:.4f} m/d，偏差 {:+.4f}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="221"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="229"/>
         <source>Weights {}; fit RMSE {:.4f} m/d; cross-validated RMSE {:.4f} m/d over {} held-out groups</source>
         <translation>权重 {}；拟合 RMSE {:.4f} m/d；交叉验证 RMSE {:.4f} m/d（{} 个留出组）</translation>
     </message>
@@ -120,7 +120,7 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="111"/>
-        <source>Point spacing in metres (0 = the first product's pixel size)</source>
+        <source>Point spacing in metres (0 = the first product&apos;s pixel size)</source>
         <translation>取点间距，米（0 = 第一个产品的像元大小）</translation>
     </message>
     <message>
@@ -187,27 +187,27 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 <context>
     <name>FuseVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="256"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="261"/>
         <source>Fuse velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="276"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="281"/>
         <source>Velocity products</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="278"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="283"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: inverse variance)</source>
         <translation>各数据源权重，如 L8=0.6,S2=0.4（留空：逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="284"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="289"/>
         <source>Fused velocity</source>
         <translation>融合流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="259"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="264"/>
         <source>Weighted fusion of velocity products from several sources on a common grid (TARGET_CRS, default the UTM zone of the data; TARGET_RESOLUTION, default 30 m; EXTENT, default the union of the sources). vx and vy are fused, speed formed afterwards. Where a source has no data its weight is re-distributed over the sources present: w'_i = m_i W_i / Σ m_j W_j. WEIGHTS: 'L8=0.6,S2=0.4' by SENSOR name (e.g. from Fit fusion weights); empty = per-pixel inverse-variance from the sources' errors. Errors: σ_f = √(Σ w'_i² σ_i²) per component, v_error as in ITS_LIVE; σ_i from the vx_error/vy_error (or v_error) bands, else the stable-ground tags, else SOURCE_ERRORS, raised to the local scatter of each source where that is larger (LOCAL_SCATTER, window in source pixels, e.g. 5; default 0 = off). ROBUST (χ², e.g. 9.21; default 0 = off): at each pixel a source that disagrees with the others beyond their errors is dropped (counted in the OUTLIERS tag). Bands: v, vx, vy, v_error, count, vx_error, vy_error (m/d). Coarser grids are resampled by averaging, finer by bilinear interpolation; m/yr inputs are converted to m/d.</source>
         <translation>在公共格网上对多个数据源的流速产品进行加权融合（TARGET_CRS，默认为数据所在的 UTM 带；TARGET_RESOLUTION，默认 30 m；EXTENT，默认为各数据源范围的并集）。先融合 vx 和 vy，再计算速度。某数据源无数据处，其权重重新分配给有数据的数据源：w'_i = m_i W_i / Σ m_j W_j。WEIGHTS：按 SENSOR 名给出，如 'L8=0.6,S2=0.4'（例如来自“拟合融合权重”）；留空 = 按各数据源误差逐像元逆方差加权。误差：每个分量 σ_f = √(Σ w'_i² σ_i²)，v_error 与 ITS_LIVE 相同；σ_i 取自 vx_error/vy_error（或 v_error）波段，否则取稳定地表标签，否则取 SOURCE_ERRORS，在各数据源局部离散度更大处提高到该离散度（LOCAL_SCATTER，源像元窗口，例如 5；默认 0 = 关闭）。ROBUST（χ²，例如 9.21；默认 0 = 关闭）：在每个像元上，与其他数据源的差异超出误差允许范围的数据源被剔除（计入 OUTLIERS 标签）。波段：v、vx、vy、v_error、count、vx_error、vy_error（m/d）。更粗的格网用平均重采样，更细的用双线性插值；m/yr 输入换算为 m/d。</translation>
     </message>
@@ -215,62 +215,62 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
 <context>
     <name>FusionParameters</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="79"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="96"/>
         <source>Target CRS (default: UTM zone of the data)</source>
         <translation>目标坐标系（默认：数据所在的 UTM 分带）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="81"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="98"/>
         <source>Target resolution (m)</source>
         <translation>目标分辨率 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="84"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="101"/>
         <source>Extent (default: union of the sources)</source>
         <translation>范围（默认：各数据源范围的并集）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="89"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="106"/>
         <source>Reference velocity product (e.g. UAV, m/d or m/yr)</source>
         <translation>参考流速产品（如无人机，m/d 或 m/yr）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="92"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="109"/>
         <source>Reference polygons (where the reference raster is used)</source>
         <translation>参考多边形（参考栅格的使用区域）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="95"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="112"/>
         <source>Reference points (GNSS: vx/vy in m/d, or start/end positions and dates)</source>
         <translation>参考点（GNSS：vx/vy 单位 m/d，或起止位置与日期）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="99"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="116"/>
         <source>Field of the east velocity vx (m/d)</source>
         <translation>东向流速 vx 字段 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="102"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="119"/>
         <source>Field of the north velocity vy (m/d)</source>
         <translation>北向流速 vy 字段 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="119"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="136"/>
         <source>1-σ error per source in m/d for sources without an error band, e.g. L8=0.05,S2=0.09 (overrides bands and tags)</source>
         <translation>无误差波段的数据源的 1σ 误差，单位 m/d，如 L8=0.05,S2=0.09（优先于波段和标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="105"/>
-        <source>Station / polygon id field (cross-validation groups; default: 'station' if present)</source>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="122"/>
+        <source>Station / polygon id field (cross-validation groups; default: &apos;station&apos; if present)</source>
         <translation>站点/多边形 ID 字段（交叉验证分组；默认：若存在则为 'station'）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="126"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="143"/>
         <source>Outlier test χ² threshold (2 d.o.f., 9.21 = 99 %; 0 = off)</source>
         <translation>异常值检验 χ² 阈值（自由度 2，9.21 = 99 %；0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="130"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="147"/>
         <source>Local-scatter error window in source pixels (odd; 0 = off)</source>
         <translation>局部离散度误差窗口（源像元数，奇数；0 = 关闭）</translation>
     </message>
@@ -299,7 +299,7 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="221"/>
-        <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage of the outline (valid pixels / pixel centres inside the whole outline, also where the product has no footprint; NULL for an outline entirely off the product). Outlines are moved into each product's CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
+        <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage of the outline (valid pixels / pixel centres inside the whole outline, also where the product has no footprint; NULL for an outline entirely off the product). Outlines are moved into each product&apos;s CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
 
 The output is the outline layer with its attributes plus five fields per product, named v&lt;label&gt;_mean, _median, _p95, _count, _cover, where &lt;label&gt; is the month YYYYMM from the file name or the START/END tags. Glaciers without a valid pixel get NULL statistics and count 0.</source>
         <translation>对每条冰川轮廓（例如 RGI）和每个流速产品：统计像元中心落在轮廓内的像元的速度 v 的均值、中位数和第 95 百分位数（稳健最大值，m/d），有效像元数，以及轮廓覆盖率（有效像元数 / 整个轮廓内的像元中心数，产品范围外的部分也计入；轮廓完全在产品范围外时为 NULL）。轮廓会转换到各产品的坐标参考系；相互重叠的轮廓各自获得其全部像元；多部件轮廓作为一条冰川统计。
@@ -313,7 +313,7 @@ The output is the outline layer with its attributes plus five fields per product
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="265"/>
-        <source>GLACIERS already has a field '{}'; rename it or remove it before adding the statistics</source>
+        <source>GLACIERS already has a field &apos;{}&apos;; rename it or remove it before adding the statistics</source>
         <translation>GLACIERS 已有字段“{}”；请在添加统计量前将其重命名或删除</translation>
     </message>
     <message>
@@ -340,42 +340,42 @@ The output is the outline layer with its attributes plus five fields per product
 <context>
     <name>GlacvelAlgorithm</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="21"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="33"/>
         <source>Correlation</source>
         <translation>相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="22"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="34"/>
         <source>Stable ground</source>
         <translation>稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="23"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="35"/>
         <source>Fusion</source>
         <translation>融合</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="24"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="36"/>
         <source>Products</source>
         <translation>产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="459"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="471"/>
         <source>Canceled; no output was written.</source>
         <translation>已取消；未写入任何输出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="256"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="268"/>
         <source>{} % done after {} s, about {} s left</source>
         <translation>已完成 {} %，用时 {} 秒，约剩 {} 秒</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="260"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="272"/>
         <source>{} % done after {} s</source>
         <translation>已完成 {} %，用时 {} 秒</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="265"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="277"/>
         <source>still working: {} % after {} s</source>
         <translation>仍在计算：{} %，已用 {} 秒</translation>
     </message>
@@ -543,7 +543,7 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="104"/>
-        <source>REFERENCE_POINTS needs fields '{}' and '{}' (velocity in m/d) or the fields {}, {}, {}, {} (positions in the layer CRS) and {}, {}; the layer has {}</source>
+        <source>REFERENCE_POINTS needs fields &apos;{}&apos; and &apos;{}&apos; (velocity in m/d) or the fields {}, {}, {}, {} (positions in the layer CRS) and {}, {}; the layer has {}</source>
         <translation>REFERENCE_POINTS 需要字段“{}”和“{}”（流速，m/d），或字段 {}、{}、{}、{}（图层坐标系中的位置）以及 {}、{}；该图层的字段为 {}</translation>
     </message>
     <message>
@@ -557,32 +557,32 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
         <translation>要素 {}：{} 必须晚于 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="139"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="156"/>
         <source>LOCAL_SCATTER must be 0 or an odd window ≥ 3, got {}</source>
         <translation>LOCAL_SCATTER 必须为 0 或 ≥ 3 的奇数窗口，当前为 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="31"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="32"/>
         <source>stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="32"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="33"/>
         <source>outside the glacier outlines minus the buffer</source>
         <translation>冰川边界之外（扣除缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="34"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="35"/>
         <source>automatic: slowest 25 % of good-quality pixels about the stable-ground offset</source>
         <translation>自动：稳定地表偏移附近流速最慢的 25 % 高质量像元</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="44"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="45"/>
         <source>give a velocity product as INPUT</source>
         <translation>请给出流速产品作为 INPUT</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="56"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="57"/>
         <source>{} covers no pixel of the product: the polygons lie outside the raster (or are smaller than a pixel); choose polygons over the scene</source>
         <translation>{} 未覆盖产品的任何像元：多边形位于栅格之外（或小于一个像元）；请选择位于影像上的多边形</translation>
     </message>
@@ -622,38 +622,38 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
         <translation>{} 必须是{}图层，但给出的图层是{}几何；请选择{}图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="312"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="324"/>
         <source>no {} image given</source>
         <translation>未给出 {} 影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="602"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="614"/>
         <source>{}: {} does not exist; check the path (or pick the layer from the project)</source>
         <translation>{}：{} 不存在；请检查路径（或从工程中选择图层）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="614"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="626"/>
         <source>{}: {} exists but is neither a raster nor a vector file GDAL can read (damaged, or another format); give a GeoTIFF raster</source>
         <translation>{}：{} 存在，但不是 GDAL 可读的栅格或矢量文件（已损坏或为其他格式）；请给出 GeoTIFF 栅格</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="619"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="631"/>
         <source>{}: {} exists but is neither a raster nor a vector file GDAL can read (damaged, or another format); give a vector layer</source>
         <translation>{}：{} 存在，但不是 GDAL 可读的栅格或矢量文件（已损坏或为其他格式）；请给出矢量图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="625"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="637"/>
         <source>{}: {} is a vector file, not a raster layer; give a raster (GeoTIFF) here</source>
         <translation>{}：{} 是矢量文件，不是栅格图层；此处请给出栅格（GeoTIFF）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="628"/>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="640"/>
         <source>{}: {} is a raster file, not a vector layer; give a vector layer here</source>
         <translation>{}：{} 是栅格文件，不是矢量图层；此处请给出矢量图层</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/base.py" line="640"/>
-        <source>{}: feature {} (row {}), field '{}': {} is not a number; correct the value, or leave it empty to skip the row</source>
+        <location filename="../glacvel_plugin/processing_provider/base.py" line="652"/>
+        <source>{}: feature {} (row {}), field &apos;{}&apos;: {} is not a number; correct the value, or leave it empty to skip the row</source>
         <translation>{}：要素 {}（第 {} 行），字段“{}”：{} 不是数字；请更正该值，或留空以跳过该行</translation>
     </message>
 </context>
@@ -734,7 +734,7 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="104"/>
-        <source>CRS {} is geographic (degrees); GNSS positions must be projected coordinates in metres (e.g. UTM), or use the 'velocity' layout with vx, vy in m/d</source>
+        <source>CRS {} is geographic (degrees); GNSS positions must be projected coordinates in metres (e.g. UTM), or use the &apos;velocity&apos; layout with vx, vy in m/d</source>
         <translation>CRS {} 为地理坐标系（度）；GNSS 位置必须是以米为单位的投影坐标（如 UTM），或使用以 m/d 给出 vx、vy 的“velocity”格式</translation>
     </message>
     <message>
@@ -927,147 +927,147 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
 <context>
     <name>MonthlyVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="341"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="337"/>
         <source>Monthly velocity (YYYYMM.tif)</source>
         <translation>月度流速 (YYYYMM.tif)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="373"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="369"/>
         <source>Pair velocity products</source>
         <translation>像对流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="380"/>
-        <source>Minimum share of a pair's time baseline inside a month</source>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="376"/>
+        <source>Minimum share of a pair&apos;s time baseline inside a month</source>
         <translation>像对时间基线落在月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="384"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="380"/>
         <source>Year (0 = the months spanned by the pairs)</source>
         <translation>年份（0 = 像对所跨的月份）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="419"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="415"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="427"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="423"/>
         <source>Months written</source>
         <translation>已写出的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="428"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424"/>
         <source>Months without data</source>
         <translation>无数据的月份</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="344"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="340"/>
         <source>Monthly products from pair products spanning any period. Each pair is assigned to the calendar months it overlaps, if the overlap is at least MIN_OVERLAP of its time baseline. Per source (SENSOR tag) and month the pairs are averaged with weights overlap/(error·Δt) (ITS_LIVE-style), then the sources are fused. Weights: fixed WEIGHTS ('L8=0.6,S2=0.4'); or fitted per month against a reference (REFERENCE_POINTS with start_date/end_date per feature, e.g. from Import GNSS stations, or REFERENCE_RASTER inside REFERENCE_POLYGONS), using the reference falling in the month (WEIGHT_WINDOW months on each side widen the period). METHOD: error-calibrated (default: each source's per-pixel error is scaled by its misfit to the month's reference, then per-pixel inverse variance), or fixed weights by constrained/unconstrained least squares or inverse variance. A month with fewer than MIN_REFERENCE_SAMPLES samples of MIN_REFERENCE_GROUPS stations/polygons falls back to the neighbouring months, then to the fit over all months, then to inverse variance, and the month fit is shrunk towards the all-month fit with strength SHRINKAGE (tag WEIGHTS_BASIS names what was used); empty = per-pixel inverse variance. LOCAL_SCATTER raises each pair's error to its local scatter where that is larger (window in source pixels; default 5, 0 = off); ROBUST (χ², default 9.21) drops at each pixel a source that disagrees with the others beyond their errors (counted in the OUTLIERS tag). One YYYYMM.tif (bands v, vx, vy, v_error, count, vx_error, vy_error in m/d; count = pairs; SENSOR = the source's name when only one source has pairs that month, else FUSED) per month with data in OUTPUT_FOLDER; SOURCE_COMPOSITES also writes YYYYMM_&lt;SENSOR&gt;.tif per source. With a reference, the weights of every month and a leave-one-station/polygon-out validation (fused and each source) go to OUTPUT_TABLE (CSV). YEAR (optional) asks for the twelve months of a year; months without data are reported.</source>
         <translation>由跨越任意时段的像对产品生成月度产品。每个像对被分配到它所覆盖的各个日历月，前提是与该月的重叠至少占其时间基线的 MIN_OVERLAP。按数据源（SENSOR 标签）和月份，像对以 重叠/(误差·Δt) 为权重平均（ITS_LIVE 方式），然后融合各数据源。权重：固定的 WEIGHTS（'L8=0.6,S2=0.4'）；或按月相对参考数据拟合（REFERENCE_POINTS，每个要素带 start_date/end_date，例如来自“导入 GNSS 站点”；或 REFERENCE_POLYGONS 内的 REFERENCE_RASTER），使用落在该月内的参考数据（WEIGHT_WINDOW 向前后各扩展若干个月）。METHOD：误差校准（默认：按各数据源与该月参考数据的偏差缩放其逐像元误差，再做逐像元逆方差加权），或用约束/无约束最小二乘或逆方差拟合固定权重。样本少于 MIN_REFERENCE_SAMPLES、站点/多边形少于 MIN_REFERENCE_GROUPS 的月份依次退回到相邻月份、全时段拟合、逆方差，并且月度拟合以强度 SHRINKAGE 向全时段拟合收缩（WEIGHTS_BASIS 标签说明所用依据）；留空 = 逐像元逆方差。LOCAL_SCATTER 在局部离散度更大处将每个像对的误差提高到该离散度（源像元窗口；默认 5，0 = 关闭）；ROBUST（χ²，默认 9.21）在每个像元上剔除与其他数据源差异超出误差允许范围的数据源（计入 OUTLIERS 标签）。在 OUTPUT_FOLDER 中为每个有数据的月份写出一个 YYYYMM.tif（波段 v、vx、vy、v_error、count、vx_error、vy_error，单位 m/d；count = 像对数；当月只有一个数据源时 SENSOR 为该数据源名称，否则为 FUSED）；SOURCE_COMPOSITES 还为每个数据源写出 YYYYMM_&lt;SENSOR&gt;.tif。有参考数据时，每个月的权重以及留一站点/多边形的验证（融合产品和各数据源）写入 OUTPUT_TABLE（CSV）。YEAR（可选）指定一年的十二个月；无数据的月份会被报告。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="375"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="371"/>
         <source>Weights by source, e.g. L8=0.6,S2=0.4 (empty: fitted to the reference, or inverse variance)</source>
         <translation>按数据源的权重，例如 L8=0.6,S2=0.4（留空：按参考数据拟合，或逆方差）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="385"/>
         <source>Weight fit method (with a reference)</source>
         <translation>权重拟合方法（有参考数据时）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="385"/>
         <source>Constrained least squares (W ≥ 0, ΣW = 1)</source>
         <translation>约束最小二乘（W ≥ 0，ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="385"/>
         <source>Unconstrained least squares (ΣW = 1)</source>
         <translation>无约束最小二乘（ΣW = 1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="385"/>
         <source>Inverse variance</source>
         <translation>逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="389"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="385"/>
         <source>Error-calibrated per-pixel inverse variance</source>
         <translation>误差校准的逐像元逆方差</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="395"/>
-        <source>Months on each side pooled into a month's weight fit</source>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="391"/>
+        <source>Months on each side pooled into a month&apos;s weight fit</source>
         <translation>每月权重拟合时向前后各合并的月数</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="398"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="394"/>
         <source>Reference samples (vx, vy components) a month needs for its own weights</source>
         <translation>一个月单独拟合权重所需的参考样本数（vx、vy 分量）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="402"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="398"/>
         <source>Stations / polygons a month needs for its own weights</source>
         <translation>一个月单独拟合权重所需的站点/多边形数</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="406"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="402"/>
         <source>Shrinkage towards the all-month weights (prior samples n0; 0 = none)</source>
         <translation>向全时段权重收缩的强度（先验样本数 n0；0 = 不收缩）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="410"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="406"/>
         <source>Minimum share of a reference period inside a month</source>
         <translation>参考时段落在某月内的最小比例</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="416"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="412"/>
         <source>Also write per-source composites YYYYMM_&lt;SENSOR&gt;.tif</source>
         <translation>同时写出各数据源的合成产品 YYYYMM_&lt;SENSOR&gt;.tif</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="421"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="417"/>
         <source>Weights and validation per month (CSV)</source>
         <translation>逐月权重与验证（CSV）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="421"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="417"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="420"/>
         <source>Report: weights and held-out validation per month</source>
         <translation>报告：逐月权重与留出验证</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="424"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="420"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="489"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="485"/>
         <source>Monthly velocity: weights and validation</source>
         <translation>月流速：权重与验证</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="489"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="485"/>
         <source>Held-out validation (leave one station/polygon out)</source>
         <translation>留出验证（每次留出一个站点/多边形）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="443"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="439"/>
         <source>give either WEIGHTS or a reference (REFERENCE_POINTS / REFERENCE_RASTER) to fit weights per month, not both</source>
         <translation>请给出 WEIGHTS 或用于逐月拟合权重的参考数据（REFERENCE_POINTS / REFERENCE_RASTER），不要同时给出</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="474"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="470"/>
         <source>{}: held-out vector RMSE over {} stations/polygons: fused {:.4f} m/d; {}</source>
         <translation>{}：{} 个测站/多边形的留出矢量 RMSE：融合 {:.4f} m/d；{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="478"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="474"/>
         <source>Months without data: {}</source>
         <translation>无数据的月份：{}</translation>
     </message>
@@ -1571,7 +1571,7 @@ Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on 
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="35"/>
-        <source>Amplitude offset tracking of two geocoded (terrain-corrected) Sentinel-1 GRD images of the same track, as in ESA SNAP's Offset Tracking, giving a glacvel velocity product.
+        <source>Amplitude offset tracking of two geocoded (terrain-corrected) Sentinel-1 GRD images of the same track, as in ESA SNAP&apos;s Offset Tracking, giving a glacvel velocity product.
 
 The backscatter (linear power, linear amplitude or dB; detected from tags, names or values when set to Detect) is converted to log amplitude and lightly low-passed against speckle (SPECKLE_SIGMA px). Matching windows of WINDOW px (128 as in the published chain) centred on nodes every STEP px are matched by normalised cross-correlation within a search range of MAX_SPEED x time baseline; sub-pixel by 16x oversampling of the correlation peak.
 Rejected: correlation peak below CC_THRESHOLD (SNAP 0.1), faster than MAX_SPEED, normalised-median-test outliers (MEDIAN_TEST, 0 = off), and, optionally, a peak ratio (peak / mean |NCC| over the search area) below PEAK_RATIO. Optional SNAP-like averaging over AVERAGE_BOX x AVERAGE_BOX nodes (1 = off; SNAP uses 5) and hole filling within FILL_RADIUS nodes (0 = off; SNAP uses 4). Both are off by default so that the product holds measurements only.
@@ -1595,422 +1595,422 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>SceneChooserDialog</name>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="468"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="472"/>
         <source>Glacier velocity — scenes and pairs</source>
         <translation>冰川流速 — 影像与像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="479"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>Scene folder</source>
         <translation>影像文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="487"/>
         <source>Scan</source>
         <translation>扫描</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="489"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="493"/>
         <source>Scenes (tick the ones to use)</source>
         <translation>影像（勾选要使用的）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="522"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="492"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
         <source>Acquired (UTC)</source>
         <translation>获取时间 (UTC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="492"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
         <source>Path/row or tile</source>
         <translation>轨道号/行号或图幅</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="492"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
         <source>Cloud %</source>
         <translation>云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="492"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="492"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
         <source>Overlap with map %</source>
         <translation>与地图范围重叠 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="492"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="492"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="504"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="508"/>
         <source>Maximum cloud cover %</source>
         <translation>最大云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="509"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
         <source>Tick all usable</source>
         <translation>勾选全部可用影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="517"/>
         <source>Propose pairs</source>
         <translation>推荐像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="519"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="523"/>
         <source>Pairs</source>
         <translation>像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="522"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
         <source>First scene</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="522"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
         <source>Second scene</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="522"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
         <source>Δt (days)</source>
         <translation>Δt（天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="522"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
         <source>Why</source>
         <translation>依据</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="532"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="536"/>
         <source>First</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="534"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="538"/>
         <source>Second</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="536"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="540"/>
         <source>Add pair</source>
         <translation>添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="539"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="543"/>
         <source>Remove selected pairs</source>
         <translation>删除所选像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="608"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="612"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="552"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="556"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="557"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="561"/>
         <source>Stable-ground polygons (optional)</source>
         <translation>稳定地表多边形（可选）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="563"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="567"/>
         <source>algorithm default</source>
         <translation>算法默认值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="567"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="571"/>
         <source>Fastest expected speed; sets the search range of the correlation</source>
         <translation>预计最大流速；决定相关匹配的搜索范围</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="568"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="572"/>
         <source>Maximum speed</source>
         <translation>最大流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="589"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="593"/>
         <source>Add flow arrows to monthly products</source>
         <translation>为月度产品添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="611"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="615"/>
         <source>Cancel run</source>
         <translation>取消运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="615"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="619"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="649"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="653"/>
         <source>No raster files found in {}.</source>
         <translation>在 {} 中未找到栅格文件。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="651"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="655"/>
         <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
         <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="672"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="676"/>
         <source>usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="722"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="726"/>
         <source>Tick at least two usable scenes to propose pairs.</source>
         <translation>请至少勾选两景可用影像再推荐像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="741"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="745"/>
         <source>{} pairs proposed; edit them below.</source>
         <translation>已推荐 {} 个像对；可在下方编辑。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="759"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="763"/>
         <source>Choose two scanned scenes.</source>
         <translation>请选择两景已扫描的影像。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="764"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="768"/>
         <source>Pair refused: {}</source>
         <translation>像对被拒绝：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="767"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="771"/>
         <source>This pair is already in the list.</source>
         <translation>该像对已在列表中。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="769"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="773"/>
         <source>added by hand</source>
         <translation>手动添加</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="773"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="777"/>
         <source>Pair added (Δt = {:.2f} days).</source>
         <translation>已添加像对（Δt = {:.2f} 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="806"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="810"/>
         <source>A run is still going; cancel it or wait.</source>
         <translation>仍有任务在运行；请取消或等待。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="816"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="820"/>
         <source>Processing algorithm(s) not available: {}</source>
         <translation>Processing 算法不可用：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="819"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="823"/>
         <source>glacvel run {}</source>
         <translation>glacvel 运行 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="840"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="844"/>
         <source>Run stopped: {}</source>
         <translation>运行已停止：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="843"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="847"/>
         <source>Done: {} layers loaded into group “{}”.</source>
         <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/io/catalogue.py" line="93"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="138"/>
         <source>cannot read: {}</source>
         <translation>无法读取：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/io/catalogue.py" line="96"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="141"/>
         <source>a velocity product, not a scene</source>
         <translation>这是流速产品，不是影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/io/catalogue.py" line="105"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="150"/>
         <source>no coordinate reference system</source>
         <translation>没有坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/io/catalogue.py" line="107"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="152"/>
         <source>no acquisition time (no Landsat/Sentinel name, MTL file or date tag)</source>
         <translation>没有获取时间（无 Landsat/Sentinel 文件名、MTL 文件或日期标签）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/io/catalogue.py" line="119"/>
+        <location filename="../glacvel_plugin/io/catalogue.py" line="181"/>
         <source>{} is not a folder; choose the folder that holds the scenes</source>
         <translation>{} 不是文件夹；请选择存放影像的文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="337"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="341"/>
         <source>no pairs: tick scenes and press Propose pairs, or add pairs</source>
         <translation>没有像对：请勾选影像并点击“推荐像对”，或手动添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="339"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="343"/>
         <source>choose an output folder</source>
         <translation>请选择输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="190"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="194"/>
         <source>no correlation algorithm for sensor {}</source>
         <translation>没有适用于传感器 {} 的相关匹配算法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="200"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="204"/>
         <source>correlate {}</source>
         <translation>相关匹配 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="205"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="209"/>
         <source>stable-ground correction {}</source>
         <translation>稳定地表校正 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="209"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="213"/>
         <source>monthly products</source>
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="250"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="254"/>
         <source>Glacier velocity: {} steps</source>
         <translation>冰川流速：{} 个步骤</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="408"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="412"/>
         <source>canceled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="80"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="84"/>
         <source>first and last scene of {}</source>
         <translation>{} 的首景与末景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="82"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="86"/>
         <source>only usable scene of {}; bridged to the next</source>
         <translation>{} 唯一可用的影像；与下一景配对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="84"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="88"/>
         <source>Sentinel-1 {}-day baseline</source>
         <translation>Sentinel-1 {} 天时间基线</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="86"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="90"/>
         <source>consecutive UAV surveys</source>
         <translation>相邻两次无人机测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="123"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="127"/>
         <source>cloud cover {} % is above the limit of {} %</source>
         <translation>云量 {} % 超过上限 {} %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="132"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="136"/>
         <source>no other usable {} scene of footprint {}</source>
         <translation>没有其他可用的 {} 影像（覆盖范围 {}）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="135"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="139"/>
         <source>no Sentinel-1 scene of the same orbit {} days apart (± 1 day)</source>
         <translation>同一轨道上没有相隔 {} 天（± 1 天）的 Sentinel-1 影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="139"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="143"/>
         <source>the nearest usable scene is {} days away (bridges reach 48 days)</source>
         <translation>最近的可用影像相隔 {} 天（跨月配对最多 48 天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="142"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="146"/>
         <source>no later survey of the same site</source>
         <translation>同一地点没有更晚的测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="563"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="567"/>
         <source>algorithm default ({} m/d)</source>
         <translation>算法默认值（{} m/d）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="576"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="580"/>
         <source>Correlation method of optical pairs (glacvel:optical_correlation METHOD)</source>
         <translation>光学像对的相关匹配方法（glacvel:optical_correlation 的 METHOD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="578"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="582"/>
         <source>Window</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="584"/>
-        <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window</source>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="588"/>
+        <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm&apos;s window</source>
         <translation>光学像对的窗口（影像块）大小；Sentinel-1 与无人机像对使用各自算法的窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="586"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="590"/>
         <source>Optical correlation</source>
         <translation>光学相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="730"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="734"/>
         <source>No pair matches the rules (optical: first and last usable scene of a month, cloud cover ≤ {} %; Sentinel-1: 24 or 36 days).</source>
         <translation>没有符合规则的像对（光学：每月首末两景可用影像，云量 ≤ {} %；Sentinel-1：24 或 36 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="743"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="747"/>
         <source>Left out: {}.</source>
         <translation>未使用：{}。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="736"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="740"/>
         <source>Raise Maximum cloud cover % or add pairs by hand.</source>
         <translation>请提高“最大云量 %”，或手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="738"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="742"/>
         <source>Add pairs by hand.</source>
         <translation>请手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="262"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="266"/>
         <source>step {}/{} ({}): {}</source>
         <translation>第 {}/{} 步（{}）：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="279"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="283"/>
         <source>started</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="374"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="378"/>
         <source>Glacier velocity dataset</source>
         <translation>冰川流速数据集</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="587"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="591"/>
         <source>Load the monthly products (YYYYMM.tif)</source>
         <translation>加载月度产品（YYYYMM.tif）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="827"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="831"/>
         <source>Running {} pairs in the background…</source>
         <translation>正在后台运行 {} 个像对…</translation>
     </message>
@@ -2018,42 +2018,42 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>StableGroundCorrection</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="133"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="134"/>
         <source>Stable-ground correction</source>
         <translation>稳定地表校正</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="160"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="161"/>
         <source>Offset model</source>
         <translation>偏移模型</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="160"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="161"/>
         <source>constant (median)</source>
         <translation>常数（中位数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="160"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="161"/>
         <source>plane</source>
         <translation>平面</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="163"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="164"/>
         <source>Hold-out checkerboard block (pixels)</source>
         <translation>留出检验棋盘格块大小（像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="171"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="172"/>
         <source>Corrected velocity product</source>
         <translation>校正后的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="189"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="190"/>
         <source>Stable ground: {}</source>
         <translation>稳定地表：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="136"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="137"/>
         <source>Removes the co-registration offset measured on stable (ice-free) ground from a velocity product.
 
 Stable ground: STABLE_GROUND polygons; or, without them, everything outside GLACIER_OUTLINES farther than BUFFER metres; or, with neither, automatically the slowest 25 % of good-quality pixels (as autoRIFT), measured about the stable offset.
@@ -2070,47 +2070,47 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 输出：校正后的产品（重新计算 v、vx、vy、dx、dy；其余波段保留），附 vx_error、vy_error（留出样本 RMSE，m/d；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段，以及标签 SG_OFFSET_VX/VY、SG_MODEL、SG_SOURCE 和留出样本统计量。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="157"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="157"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="157"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="156"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="157"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="169"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="169"/>
         <source>RMSE on held-out stable pixels</source>
         <translation>留出稳定像元上的 RMSE</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="168"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="169"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="185"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="186"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="196"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="197"/>
         <source>Offset vx {:.4f} {u}, vy {:.4f} {u} ({} model, {} fit pixels); held-out residual mean {:.4f}/{:.4f}, std {:.4f}/{:.4f}, NMAD {:.4f}/{:.4f} {u} ({} pixels)</source>
         <translation>偏移 vx {:.4f} {u}，vy {:.4f} {u}（{} 模型，{} 个拟合像元）；留出样本残差均值 {:.4f}/{:.4f}，标准差 {:.4f}/{:.4f}，NMAD {:.4f}/{:.4f} {u}（{} 个像元）</translation>
     </message>
@@ -2118,50 +2118,50 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
 <context>
     <name>StableGroundError</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="228"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="229"/>
         <source>Stable-ground error statistics</source>
         <translation>稳定地表误差统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="254"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="255"/>
         <source>Glacier outline buffered inward (GLAFT metric 2)</source>
         <translation>向内缓冲的冰川边界（GLAFT 指标 2）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="257"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="258"/>
         <source>KDE contour level (sigma)</source>
         <translation>核密度等值线水平 (sigma)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="266"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="267"/>
         <source>Stable-ground statistics</source>
         <translation>稳定地表统计</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="269"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="270"/>
         <source>Stable-ground report</source>
         <translation>稳定地表报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="269"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="270"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="276"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="277"/>
         <source>Product with error bands</source>
         <translation>带误差波段的产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="299"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="300"/>
         <source>Stable ground: {} ({} pixels)</source>
         <translation>稳定地表：{}（{} 个像元）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="231"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="232"/>
         <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
 
-Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT's own numbers are 8 times larger).
+Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D&apos;Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT&apos;s own numbers are 8 times larger).
 
 Outputs: a statistics table, an HTML report (histograms, vx-vy scatter with the 2-sigma contour) and OUTPUT_ERROR, a copy of the product with vx_error, vy_error (stable-ground RMSE about zero, m/d, which includes outliers and any uncorrected offset; ERROR_MEASURE robust: sqrt(median^2 + NMAD^2)) and v_error bands added (replacing any present), for fusion.</source>
         <translation>在真实流速为零的稳定（无冰）地表上度量流速产品的误差。稳定地表的确定方式同“稳定地表校正”（多边形、冰川边界外减去缓冲区，或自动选取）。
@@ -2171,52 +2171,52 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
 输出：统计表、HTML 报告（直方图、带 2σ 等值线的 vx–vy 散点图），以及 OUTPUT_ERROR——添加了 vx_error、vy_error（相对零值的稳定地表 RMSE，m/d，包含异常值和任何未校正的偏移；ERROR_MEASURE 选稳健时为 sqrt(median^2 + NMAD^2)）和 v_error 波段（替换已有波段）的产品副本，供融合使用。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="251"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="251"/>
         <source>Stable-ground polygons</source>
         <translation>稳定地表多边形</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="251"/>
         <source>Glacier outlines (stable ground = outside, minus buffer)</source>
         <translation>冰川边界（稳定地表 = 边界外减去缓冲区）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="250"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="251"/>
         <source>Buffer around glacier outlines (m)</source>
         <translation>冰川边界缓冲距离 (m)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="264"/>
         <source>Per-pixel error from</source>
         <translation>逐像元误差来源</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="264"/>
         <source>RMSE on stable ground (includes outliers and offset)</source>
         <translation>稳定地表上的 RMSE（含异常值和偏移）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="263"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="264"/>
         <source>robust RMSE: sqrt(median^2 + NMAD^2)</source>
         <translation>稳健 RMSE：sqrt(median^2 + NMAD^2)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="285"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="286"/>
         <source>No stable-ground polygons or glacier outlines given: picking stable ground automatically</source>
         <translation>未给出稳定地表多边形或冰川边界：自动选取稳定地表</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="382"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="383"/>
         <source>Stable ground: mean vx {:.4f}, vy {:.4f}; std {:.4f}, {:.4f}; NMAD {:.4f}, {:.4f} {u}; GLAFT delta_u {:.4f}, delta_v {:.4f} {u}</source>
         <translation>稳定地表：均值 vx {:.4f}，vy {:.4f}；标准差 {:.4f}，{:.4f}；NMAD {:.4f}，{:.4f} {u}；GLAFT delta_u {:.4f}，delta_v {:.4f} {u}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="295"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="296"/>
         <source>only {} stable-ground pixels with valid vx and vy; at least {} are needed: give larger stable-ground polygons or a smaller buffer</source>
         <translation>只有 {} 个 vx 和 vy 有效的稳定地表像元；至少需要 {} 个：请给出更大的稳定地表多边形或更小的缓冲区</translation>
     </message>
@@ -2232,7 +2232,7 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
         <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="37"/>
         <source>Feature tracking of two UAV orthomosaics as in ImGRAFT (Messerli &amp; Grinsted 2015): square templates of TEMPLATE_SIZE metres cut from the reference on a regular grid every SPACING metres are searched for in the secondary within MAX_SPEED x time baseline, by normalised cross-correlation (NCC) or orientation correlation; sub-pixel by 16x oversampling of the correlation peak.
 
-Inputs may be RGB (converted to luminance) or single band, on different grids and extents (the secondary is warped onto the reference grid, or onto a coarser work grid of WORK_RESOLUTION metres, which makes large centimetre mosaics faster). Times come from REFERENCE_TIME/SECONDARY_TIME or the files' date tags (EXIF DateTimeOriginal, TIFFTAG_DATETIME).
+Inputs may be RGB (converted to luminance) or single band, on different grids and extents (the secondary is warped onto the reference grid, or onto a coarser work grid of WORK_RESOLUTION metres, which makes large centimetre mosaics faster). Times come from REFERENCE_TIME/SECONDARY_TIME or the files&apos; date tags (EXIF DateTimeOriginal, TIFFTAG_DATETIME).
 Rejected: correlation below MIN_PEAK, peak ratio (peak / mean |correlation|) below MIN_PEAK_RATIO, peaks at the limit of the search area, normalised-median-test outliers on the point grid (MEDIAN_TEST, 0 = off).
 Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres; quality = correlation peak; peak_ratio) and a velocity product on a TARGET_RESOLUTION grid (default 30 m): the median of the valid points in each cell (robust block aggregation) with a count band. Images are read window by window, so memory stays bounded for large orthomosaics.</source>
         <translation>按 ImGRAFT（Messerli &amp; Grinsted，2015）的方法对两幅无人机正射影像做特征跟踪：在参考影像上按每隔 SPACING 米的规则网格截取边长 TEMPLATE_SIZE 米的方形模板，在次影像中 MAX_SPEED × 时间基线 的范围内以归一化互相关 (NCC) 或方向相关搜索；亚像元精度由相关峰 16 倍过采样得到。
@@ -2340,47 +2340,47 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
 <context>
     <name>ValidateVelocity</name>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="512"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="502"/>
         <source>Validate velocity against a reference</source>
         <translation>用参考数据验证流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="515"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="505"/>
         <source>Compares a velocity product (fused or single source) and, optionally, further products (SOURCES) with a reference: a UAV velocity raster inside polygons, or GNSS points (vx/vy in m/d, or start/end positions and dates). Every product is sampled on the grid of INPUT. Reports n, bias (mean), standard deviation, RMSE and NMAD of the speed difference (product − reference) and of the vx/vy components, as a table and scatter/histogram figures in the HTML report.</source>
         <translation>将一个流速产品（融合或单一数据源）以及可选的其他产品 (SOURCES) 与参考数据比较：参考数据为多边形内的无人机流速栅格，或 GNSS 点（vx/vy 单位 m/d，或起止位置与日期）。所有产品都在 INPUT 的网格上采样。报告流速大小差值（产品 − 参考）及 vx/vy 分量差值的 n、偏差（均值）、标准差、RMSE 和 NMAD，以表格和 HTML 报告中的散点图/直方图给出。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="524"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="514"/>
         <source>Velocity product to validate</source>
         <translation>待验证的流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="526"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="516"/>
         <source>Further products to compare (e.g. the single sources)</source>
         <translation>其他参与比较的产品（如各单一数据源）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="530"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520"/>
         <source>Validation report</source>
         <translation>验证报告</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="530"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="520"/>
         <source>HTML files (*.html)</source>
         <translation>HTML 文件 (*.html)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="553"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="543"/>
         <source>Velocity validation</source>
         <translation>流速验证</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="537"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="527"/>
         <source>INPUT is not a raster layer; give a velocity product</source>
         <translation>INPUT 不是栅格图层；请给出流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="547"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="537"/>
         <source>{}: n={}, bias {:+.4f}, std {:.4f}, RMSE {:.4f}, NMAD {:.4f} m/d (speed); components RMSE {:.4f} m/d</source>
         <translation>{}：n={}，偏差 {:+.4f}，标准差 {:.4f}，RMSE {:.4f}，NMAD {:.4f} m/d（流速大小）；分量 RMSE {:.4f} m/d</translation>
     </message>
@@ -2459,7 +2459,7 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="161"/>
-        <source>CRS of the GNSS coordinates (empty: the monthly grid's)</source>
+        <source>CRS of the GNSS coordinates (empty: the monthly grid&apos;s)</source>
         <translation>GNSS 坐标的坐标参考系（留空：月度格网的坐标参考系）</translation>
     </message>
     <message>
@@ -2469,7 +2469,7 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="175"/>
-        <source>Local Dask worker processes (0 = the machine's cores)</source>
+        <source>Local Dask worker processes (0 = the machine&apos;s cores)</source>
         <translation>本地 Dask 工作进程数（0 = 本机核数）</translation>
     </message>
     <message>
@@ -2633,57 +2633,57 @@ One Dask task per pair, on WORKERS local processes (0 = the machine's cores) or 
 <context>
     <name>styling</name>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="374"/>
+        <location filename="../glacvel_plugin/styling.py" line="595"/>
         <source>flow arrows</source>
         <translation>流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="543"/>
+        <location filename="../glacvel_plugin/styling.py" line="821"/>
         <source>speed (m/d)</source>
         <translation>流速大小 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="544"/>
+        <location filename="../glacvel_plugin/styling.py" line="822"/>
         <source>speed error (m/d)</source>
         <translation>流速误差 (m/d)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="630"/>
+        <location filename="../glacvel_plugin/styling.py" line="960"/>
         <source>arrows</source>
         <translation>箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="217"/>
+        <location filename="../glacvel_plugin/styling.py" line="359"/>
         <source>fused {}</source>
         <translation>融合 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="397"/>
+        <location filename="../glacvel_plugin/styling.py" line="618"/>
         <source>m/d</source>
         <translation>m/d</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="417"/>
+        <location filename="../glacvel_plugin/styling.py" line="638"/>
         <source>(2 × stable-ground NMAD)</source>
         <translation>（2 × 稳定地表 NMAD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="412"/>
+        <location filename="../glacvel_plugin/styling.py" line="633"/>
         <source>arrows: {} {} = {}</source>
         <translation>箭头：{} {} = {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="414"/>
+        <location filename="../glacvel_plugin/styling.py" line="635"/>
         <source>none below {} {}</source>
         <translation>低于 {} {} 不绘制</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="419"/>
+        <location filename="../glacvel_plugin/styling.py" line="640"/>
         <source>(2 × median v_error)</source>
         <translation>（2 × v_error 中位数）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/styling.py" line="421"/>
+        <location filename="../glacvel_plugin/styling.py" line="642"/>
         <source>(5 % of the 98th-percentile speed)</source>
         <translation>（第 98 百分位流速大小的 5 %）</translation>
     </message>

@@ -75,6 +75,23 @@ def _grid(alg, parameters, context, paths, folder=None) -> TargetGrid:
                                      extent_crs=extent_crs, folder=folder)
 
 
+class GridKeys:
+    """Keys of the common-grid parameters (:func:`_add_grid_params`, :func:`_grid`)."""
+    TARGET_CRS = "TARGET_CRS"
+    TARGET_RESOLUTION = "TARGET_RESOLUTION"
+    EXTENT = "EXTENT"
+
+
+class ReferenceKeys:
+    """Keys of the reference parameters (:func:`_add_reference_params`)."""
+    REFERENCE_RASTER = "REFERENCE_RASTER"
+    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
+    REFERENCE_POINTS = "REFERENCE_POINTS"
+    VX_FIELD = "VX_FIELD"
+    VY_FIELD = "VY_FIELD"
+    ID_FIELD = "ID_FIELD"
+
+
 def _add_grid_params(alg):
     alg.addParameter(QgsProcessingParameterCrs(
         alg.TARGET_CRS, translate("FusionParameters", "Target CRS (default: UTM zone of the data)"), optional=True))
@@ -143,7 +160,7 @@ def _robust_values(alg, parameters, context):
 
 
 # --------------------------------------------------------------------------- algorithms
-class FitFusionWeights(GlacvelAlgorithm):
+class FitFusionWeights(GridKeys, ReferenceKeys, GlacvelAlgorithm):
     ALG_ID = "fit_fusion_weights"
     GROUP_ID = "fusion"
 
@@ -154,15 +171,6 @@ class FitFusionWeights(GlacvelAlgorithm):
     WEIGHTS_TEXT = "WEIGHTS_TEXT"
     CV_RMSE = "CV_RMSE"
     RMSE = "RMSE"
-    TARGET_CRS = "TARGET_CRS"
-    TARGET_RESOLUTION = "TARGET_RESOLUTION"
-    EXTENT = "EXTENT"
-    REFERENCE_RASTER = "REFERENCE_RASTER"
-    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
-    REFERENCE_POINTS = "REFERENCE_POINTS"
-    VX_FIELD = "VX_FIELD"
-    VY_FIELD = "VY_FIELD"
-    ID_FIELD = "ID_FIELD"
 
     def displayName(self):
         return self.tr("Fit fusion weights to a reference")
@@ -237,7 +245,7 @@ class FitFusionWeights(GlacvelAlgorithm):
         return res
 
 
-class FuseVelocity(GlacvelAlgorithm):
+class FuseVelocity(GridKeys, GlacvelAlgorithm):
     ALG_ID = "fuse_velocity"
     GROUP_ID = "fusion"
 
@@ -246,9 +254,6 @@ class FuseVelocity(GlacvelAlgorithm):
     WEIGHTS = "WEIGHTS"
     OUTPUT = "OUTPUT"
     SOURCE_ERRORS = "SOURCE_ERRORS"
-    TARGET_CRS = "TARGET_CRS"
-    TARGET_RESOLUTION = "TARGET_RESOLUTION"
-    EXTENT = "EXTENT"
     ROBUST = "ROBUST"
     LOCAL_SCATTER = "LOCAL_SCATTER"
 
@@ -303,7 +308,7 @@ class FuseVelocity(GlacvelAlgorithm):
         return result
 
 
-class MonthlyVelocity(GlacvelAlgorithm):
+class MonthlyVelocity(GridKeys, ReferenceKeys, GlacvelAlgorithm):
     ALG_ID = "monthly_velocity"
     GROUP_ID = "products"
 
@@ -325,15 +330,6 @@ class MonthlyVelocity(GlacvelAlgorithm):
     MONTHS_WRITTEN = "MONTHS_WRITTEN"
     MONTHS_WITHOUT_DATA = "MONTHS_WITHOUT_DATA"
     SOURCE_ERRORS = "SOURCE_ERRORS"
-    TARGET_CRS = "TARGET_CRS"
-    TARGET_RESOLUTION = "TARGET_RESOLUTION"
-    EXTENT = "EXTENT"
-    REFERENCE_RASTER = "REFERENCE_RASTER"
-    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
-    REFERENCE_POINTS = "REFERENCE_POINTS"
-    VX_FIELD = "VX_FIELD"
-    VY_FIELD = "VY_FIELD"
-    ID_FIELD = "ID_FIELD"
     ROBUST = "ROBUST"
     LOCAL_SCATTER = "LOCAL_SCATTER"
 
@@ -493,7 +489,7 @@ class MonthlyVelocity(GlacvelAlgorithm):
         return out
 
 
-class ValidateVelocity(GlacvelAlgorithm):
+class ValidateVelocity(ReferenceKeys, GlacvelAlgorithm):
     ALG_ID = "validate_velocity"
     GROUP_ID = "products"
 
@@ -501,12 +497,6 @@ class ValidateVelocity(GlacvelAlgorithm):
     INPUT = "INPUT"
     SOURCES = "SOURCES"
     OUTPUT_HTML = "OUTPUT_HTML"
-    REFERENCE_RASTER = "REFERENCE_RASTER"
-    REFERENCE_POLYGONS = "REFERENCE_POLYGONS"
-    REFERENCE_POINTS = "REFERENCE_POINTS"
-    VX_FIELD = "VX_FIELD"
-    VY_FIELD = "VY_FIELD"
-    ID_FIELD = "ID_FIELD"
 
     def displayName(self):
         return self.tr("Validate velocity against a reference")

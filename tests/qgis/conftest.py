@@ -39,3 +39,24 @@ def kask(glacvel_processing, tmp_path_factory):
     out["bedrock"] = str(d / "bedrock_V1.shp")
     out["trunk"] = str(d / "trunk.geojson")
     return out
+
+
+@pytest.fixture
+def qgis_in_chinese(qgis_app):
+    """QGIS's options set to 简体中文 as QGIS stores it: locale/userLocale = zh-Hans."""
+    from qgis.PyQt.QtCore import QSettings
+
+    from glacvel_plugin.i18n import install_translator, remove_translator
+    s = QSettings()
+    old = {k: s.value(k) for k in ("locale/userLocale", "locale/overrideFlag")}
+    s.setValue("locale/userLocale", "zh-Hans")
+    s.setValue("locale/overrideFlag", True)
+    try:
+        yield install_translator()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                s.remove(k)
+            else:
+                s.setValue(k, v)
+        remove_translator()

@@ -389,25 +389,6 @@ def test_correlation_logs_stages_between_start_and_summary(run_alg, tmp_path):
 
 
 # --------------------------------------------------------------------------- 1. Chinese
-@pytest.fixture
-def qgis_in_chinese(qgis_app):
-    """QGIS's options set to 简体中文 as QGIS stores it: locale/userLocale = zh-Hans."""
-    from qgis.PyQt.QtCore import QSettings
-
-    from glacvel_plugin.i18n import install_translator, remove_translator
-    s = QSettings()
-    old = {k: s.value(k) for k in ("locale/userLocale", "locale/overrideFlag")}
-    s.setValue("locale/userLocale", "zh-Hans")
-    s.setValue("locale/overrideFlag", True)
-    try:
-        yield install_translator()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                s.remove(k)
-            else:
-                s.setValue(k, v)
-        remove_translator()
 
 
 def test_catalogue_follows_qgis_locale_names():

@@ -219,25 +219,6 @@ def test_granule_and_rasters_together_are_refused(run_alg, tmp_path):
         run_alg("glacvel:import_velocity", {"OUTPUT": str(tmp_path / "o.tif")})
 
 
-@pytest.fixture
-def qgis_in_chinese(qgis_app):
-    """QGIS's options set to 简体中文 as QGIS stores it: locale/userLocale = zh-Hans."""
-    from qgis.PyQt.QtCore import QSettings
-
-    from glacvel_plugin.i18n import install_translator, remove_translator
-    s = QSettings()
-    old = {k: s.value(k) for k in ("locale/userLocale", "locale/overrideFlag")}
-    s.setValue("locale/userLocale", "zh-Hans")
-    s.setValue("locale/overrideFlag", True)
-    try:
-        yield install_translator()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                s.remove(k)
-            else:
-                s.setValue(k, v)
-        remove_translator()
 
 
 def test_messages_in_chinese(qgis_in_chinese, run_alg, tmp_path):
