@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Turn a fresh Debian 12 machine into a glacvel development machine. Idempotent.
-# Step 1: Debian packages (QGIS 3.22, scipy, rasterio, matplotlib, Xvfb, Qt tools).
+# Step 1: Debian packages (QGIS 3.22, scipy, numba, rasterio, matplotlib, Xvfb, Qt tools).
 # Step 2: .venv with --system-site-packages + test tools, numpy/scipy pinned to Debian's.
 set -u
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(python3-qgis qgis-providers qgis python3-scipy python3-rasterio python3-matplotlib
               python3-venv python3-pip xvfb pyqt5-dev-tools qttools5-dev-tools
-              python3-distributed)
+              python3-distributed python3-numba)
 
 fail() { echo "make setup: FAILED at step '$1': $2" >&2; exit 1; }
 
@@ -32,8 +32,8 @@ else
 fi
 
 [[ -x /usr/bin/python3 ]] || fail "python" "/usr/bin/python3 is missing after the package step"
-/usr/bin/python3 -c "import qgis.core, numpy, scipy, rasterio" 2>/dev/null ||
-  fail "python" "/usr/bin/python3 cannot import qgis.core, numpy, scipy and rasterio; reinstall python3-qgis python3-scipy python3-rasterio"
+/usr/bin/python3 -c "import qgis.core, numpy, scipy, numba, rasterio" 2>/dev/null ||
+  fail "python" "/usr/bin/python3 cannot import qgis.core, numpy, scipy, numba and rasterio; reinstall python3-qgis python3-scipy python3-numba python3-rasterio"
 
 if [[ ! -x .venv/bin/python ]]; then
   echo "== setup 2/2: creating .venv (system site packages)"
