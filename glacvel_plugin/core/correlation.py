@@ -55,6 +55,7 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 import scipy.fft as sfft
 
+from . import phase_kernels
 from .filters import window_sums
 
 METHODS = ("phase", "ncc")
@@ -213,9 +214,9 @@ def _prepare_tapered(stack: np.ndarray, ty: Optional[np.ndarray], tx: Optional[n
 
 
 def _cross_power(Fa_conj: np.ndarray, Fb: np.ndarray) -> np.ndarray:
-    """Σ over channels of Fb · conj(Fa): (b, ch, n, h) → (b, n, h) complex64."""
-    Q = Fb * Fa_conj
-    return Q.sum(axis=1) if Q.shape[1] > 1 else Q[:, 0]
+    """Σ over channels of Fb · conj(Fa): (b, ch, n, h) → (b, n, h) complex64
+    (:func:`~glacvel_plugin.core.phase_kernels.cross_power`)."""
+    return phase_kernels.cross_power(Fa_conj, Fb)
 
 
 WHITEN_FLOOR = 1.0
@@ -232,12 +233,7 @@ def _whiten(Q: np.ndarray, W: np.ndarray):
     Returns (P, norm) with norm (b,) = Σ W|P|/|Q|·|Q|, the value c would have at a
     perfect match, used to scale the quality to 1 for identical windows.
     """
-    mag = np.abs(Q)
-    floor = WHITEN_FLOOR * mag.mean(axis=(1, 2), keepdims=True) + 1e-30
-    scale = W / (mag + floor)
-    Q *= scale
-    mag *= scale
-    return Q, mag.sum(axis=(1, 2), dtype=np.float64)
+    return phase_kernels.whiten(Q, W, WHITEN_FLOOR)
 
 
 def _newton(P: np.ndarray, y0: np.ndarray, x0: np.ndarray, n: int, iters: int = 5,
@@ -248,49 +244,10 @@ def _newton(P: np.ndarray, y0: np.ndarray, x0: np.ndarray, n: int, iters: int = 
     ``y0``, ``x0``: float (b,) start points within ~0.5 px of the maximum. Newton steps
     use the analytic gradient and Hessian of c; a step is capped at 0.5 px. Returns
     (y, x, c) float64 and a boolean ``ok`` that is False where c is not concave at the
-    solution or the solution moved more than ``max_move`` px from the start.
+    solution or the solution moved more than ``max_move`` px from the start
+    (:func:`~glacvel_plugin.core.phase_kernels.newton`).
     """
-    fy, fx = _freqs(n)
-    wy = ((2.0 * np.pi / n) * fy).astype(np.float32)
-    wx = ((2.0 * np.pi / n) * fx).astype(np.float32)
-    y = np.asarray(y0, np.float64).copy()
-    x = np.asarray(x0, np.float64).copy()
-    P = P.astype(np.complex64, copy=False)
-    iwy = (1j * wy).astype(np.complex64)
-    wy2 = -(wy * wy)
-    concave = np.ones(len(y), bool)
-    for it in range(iters + 1):
-        if it == iters and not need_c:
-            c = np.zeros(len(y))
-            break
-        ex = np.exp(1j * (x[:, None] * wx[None, :])).astype(np.complex64)   # (b, h)
-        ey = np.exp(1j * (y[:, None] * wy[None, :])).astype(np.complex64)   # (b, n)
-        if it == iters:
-            c = np.real(np.matmul(P, ex[:, :, None])[..., 0] * ey).sum(axis=1)
-            break
-        E = np.empty((len(y), ex.shape[1], 3), np.complex64)
-        E[:, :, 0] = ex
-        E[:, :, 1] = ex * (1j * wx)
-        E[:, :, 2] = ex * -(wx * wx)
-        A = np.matmul(P, E)                                  # (b, n, 3)
-        A *= ey[:, :, None]
-        a0 = A[:, :, 0]
-        gx = np.real(A[:, :, 1]).sum(axis=1, dtype=np.float64)
-        hxx = np.real(A[:, :, 2]).sum(axis=1, dtype=np.float64)
-        gy = np.real(a0 * iwy).sum(axis=1, dtype=np.float64)
-        hyy = (np.real(a0) * wy2).sum(axis=1, dtype=np.float64)
-        hxy = np.real(A[:, :, 1] * iwy).sum(axis=1, dtype=np.float64)
-        det = hxx * hyy - hxy * hxy
-        concave = (hxx < 0) & (det > 0)
-        safe = np.where(concave, det, 1.0)
-        dy = np.where(concave, -(hxx * gy - hxy * gx) / safe, 0.0)
-        dx = np.where(concave, -(hyy * gx - hxy * gy) / safe, 0.0)
-        step = np.hypot(dy, dx)
-        lim = np.where(step > 0.5, 0.5 / np.maximum(step, 1e-12), 1.0)
-        y += dy * lim
-        x += dx * lim
-    ok = concave & (np.abs(y - y0) <= max_move) & (np.abs(x - x0) <= max_move)
-    return y, x, c.astype(np.float64), ok
+    return phase_kernels.newton(P, y0, x0, n, iters=iters, max_move=max_move, need_c=need_c)
 
 
 def _parabolic(cm: np.ndarray, c0: np.ndarray, cp: np.ndarray) -> np.ndarray:
@@ -505,7 +462,8 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
     lowpass : float, optional
         Width of the Gaussian spectral weight as a fraction of Nyquist.
     workers : int, optional
-        Threads for ``scipy.fft``.
+        Threads for ``scipy.fft`` and the spectral kernels
+        (:mod:`~glacvel_plugin.core.phase_kernels`).
     batch : int, optional
         Windows per FFT batch (default from :func:`batch_size_for`).
     refine : int, optional
@@ -569,6 +527,7 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
     dr = np.full(count, np.nan, np.float32)
     dc = np.full(count, np.nan, np.float32)
     q = np.full(count, np.nan, np.float32)
+    phase_kernels.set_threads(workers)
     fn = _phase_batch if method == "phase" else _ncc_batch
     ctx = {"var": _box_variance(sec, n)} if method == "ncc" else None
     for s0 in range(0, count, batch):
@@ -1116,6 +1075,15 @@ windows) when it has fewer than 48 × :data:`FALLBACK_BATCH` windows, each follo
 progress update."""
 
 
+FALLBACK_SPACING = 2
+"""Spacing (windows, along rows and columns) of the phase-correlation nodes of the
+default engine's fallback; 1 = every suspect window measured."""
+
+NODE_SPREAD = 1.0
+"""Largest spread (px, per component) of the nodes around a suspect window for it to
+take their bilinear interpolation instead of its own measurement."""
+
+
 def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH, progress=None):
     """NCC of each reference window and the secondary window at the nearest-pixel
     displacement (float32 (len(rows),), NaN where a window touches no data or is flat).
@@ -1147,7 +1115,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                       suspect_range: float = SUSPECT_RANGE, workers: int = 1,
                       measure_rows: Optional[Tuple[int, int]] = None,
                       progress: Optional[Callable[[float], None]] = None,
-                      measure_cols: Optional[Tuple[int, int]] = None) -> Match:
+                      measure_cols: Optional[Tuple[int, int]] = None,
+                      spacing: int = None, grid_origin=(0, 0)) -> Match:
     """The default engine: deformable Lucas-Kanade refinement, phase correlation where
     that refinement is rejected or cannot be trusted.
 
@@ -1163,10 +1132,19 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
        deformed-window NCC is below ``suspect_ncc`` (0.5), or the Lucas-Kanade field
        changes by more than ``suspect_range`` px (3) across its footprint (range of
        each component over the window-size neighbourhood of the grid, nearest-filled);
-    3. every suspect window is measured by phase correlation (:func:`match_windows`,
+    3. the suspect windows are measured by phase correlation (:func:`match_windows`,
        method ``'phase'``, the whole window-size correlation surface searched, radius
-       window/2 − 1, centred on the rounded prior, no taper re-centring) and takes that
-       result; where phase correlation fails too it is NaN.
+       window/2 − 1, centred on the rounded prior, no taper re-centring): first at the
+       *nodes*, every ``spacing``-th window of the whole grid along rows and columns
+       (:data:`FALLBACK_SPACING` = 2), that are suspect or neighbour a suspect window;
+       a suspect window between nodes takes the bilinear interpolation of the 2 or 4
+       nodes around it when all of them were measured and they agree within
+       :data:`NODE_SPREAD` (1 px per component); every other suspect window is measured
+       itself. Windows 2 × step apart overlap by 7/8 at window 32 / step 2, and the
+       field a window measures is its average over the window, so the interpolation
+       changes the product by a few hundredths of a pixel (docs/correlation.md) for
+       well under half the phase measurements. Where phase correlation fails too the
+       window is NaN.
 
     ``quality`` is one measure for both kinds of window: the NCC of the reference
     window and the matched secondary window, deformed by the Lucas-Kanade field where
@@ -1207,6 +1185,12 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         (first, stop) output columns whose suspect windows are re-measured: a column
         block of a wide strip (:func:`~glacvel_plugin.core.pipeline.plan_columns`)
         passes the columns it delivers and one on each side; None = all.
+    spacing : int, optional
+        Node spacing of step 3, windows; None = :data:`FALLBACK_SPACING`, 1 = every
+        suspect window measured itself.
+    grid_origin : (int, int), optional
+        Index (row, column) of window (0, 0) in the whole output grid, so that strips and
+        column blocks place their nodes on the same windows.
 
     Returns
     -------
@@ -1236,6 +1220,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     from scipy import ndimage
     from .filters import fill_nearest
     n, shape = int(window), (int(rows_out), int(cols_out))
+    spacing = FALLBACK_SPACING if spacing is None else spacing
     first = dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
                                prior_r, prior_c, max_change=max_change, min_ncc=min_ncc,
                                smooth=smooth, final_smooth=final_smooth,
@@ -1259,32 +1244,95 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         suspect[:, max(0, int(measure_cols[1])):] = False
     if not suspect.any():
         return first
-    ii, jj = np.nonzero(suspect)
-    rows, cols = row0 + ii * step, col0 + jj * step
-    pr = np.round(np.asarray(prior_r, np.float32)[ii, jj]).astype(np.int64)
-    pc = np.round(np.asarray(prior_c, np.float32)[ii, jj]).astype(np.int64)
     if progress is not None:
         progress(LK_PROGRESS_SHARE)
+    a = np.asarray(ref, np.float32)
+    b = np.asarray(sec, np.float32)
+    if a.ndim == 2:
+        a, b = a[None], b[None]
+    prior_r = np.asarray(prior_r, np.float32)
+    prior_c = np.asarray(prior_c, np.float32)
+    counts = [0, 0]     # windows measured in each round (progress)
+
+    def measure(sel, share0, share1):
+        """Phase correlation of the windows ``sel`` (bool grid): (dr, dc, ok) flattened."""
+        i_, j_ = np.nonzero(sel)
+        if not len(i_):
+            return i_, j_, np.zeros(0, np.float32), np.zeros(0, np.float32)
+        batch = min(FALLBACK_BATCH, max(64, -(-len(i_) // FALLBACK_UPDATES)))
+        m = match_windows(a, b, row0 + i_ * step, col0 + j_ * step, n,
+                          np.round(prior_r[i_, j_]).astype(np.int64),
+                          np.round(prior_c[i_, j_]).astype(np.int64),
+                          method="phase", search=n // 2 - 1, refine=0, workers=workers,
+                          batch=batch,
+                          progress=None if progress is None else
+                          (lambda f: progress(share0 + (share1 - share0) * f)))
+        return i_, j_, m.dr, m.dc
     fallback_share = (1 - LK_PROGRESS_SHARE) * 0.9     # the rest: the quality NCC
-    # batches of FALLBACK_BATCH, smaller where there are few windows (progress)
-    batch = min(FALLBACK_BATCH, max(64, -(-len(ii) // FALLBACK_UPDATES)))
-    m = match_windows(ref, sec, rows, cols, n, pr, pc, method="phase", search=n // 2 - 1,
-                      refine=0, workers=workers, batch=batch,
-                      progress=None if progress is None else
-                      (lambda f: progress(LK_PROGRESS_SHARE + fallback_share * f)))
-    ok = np.isfinite(m.dr)
+    mid = LK_PROGRESS_SHARE + 0.75 * fallback_share
+    new_r = np.full(shape, np.nan, np.float32)
+    new_c = np.full(shape, np.nan, np.float32)
+    k = int(spacing)
+    if k > 1:
+        # 1. phase correlation at the nodes (every k-th window of the whole grid along
+        #    rows and columns) that are suspect or neighbour a suspect window
+        gi = (np.arange(shape[0]) + int(grid_origin[0])) % k
+        gj = (np.arange(shape[1]) + int(grid_origin[1])) % k
+        node = (gi == 0)[:, None] & (gj == 0)[None, :]
+        near = ndimage.maximum_filter(suspect, size=2 * k - 1, mode="constant")
+        i_, j_, mr, mc = measure(near & node & ~no_data, LK_PROGRESS_SHARE, mid)
+        node_r = np.full(shape, np.nan, np.float32)
+        node_c = np.full(shape, np.nan, np.float32)
+        node_r[i_, j_], node_c[i_, j_] = mr, mc
+        # 2. the suspect windows between nodes: bilinear between the 2 or 4 nodes around
+        #    them where those were measured and agree within NODE_SPREAD px
+        si, sj = np.nonzero(suspect)
+        fi, fj = gi[si], gj[sj]
+        lo_i, lo_j = si - fi, sj - fj
+        acc_r = np.zeros(len(si))
+        acc_c = np.zeros(len(si))
+        lo_r = np.full(len(si), np.inf)
+        hi_r = np.full(len(si), -np.inf)
+        lo_c, hi_c = lo_r.copy(), hi_r.copy()
+        usable = np.ones(len(si), bool)
+        for di, wi in ((0, 1.0 - fi / k), (k, fi / k)):
+            for dj, wj in ((0, 1.0 - fj / k), (k, fj / k)):
+                w = wi * wj
+                use = w > 0
+                ni, nj = lo_i + di, lo_j + dj
+                inside = (ni < shape[0]) & (nj < shape[1])
+                vr = np.full(len(si), np.nan, np.float32)
+                vc = np.full(len(si), np.nan, np.float32)
+                vr[inside] = node_r[ni[inside], nj[inside]]
+                vc[inside] = node_c[ni[inside], nj[inside]]
+                usable &= ~use | np.isfinite(vr)
+                acc_r += np.where(use, w * np.nan_to_num(vr), 0.0)
+                acc_c += np.where(use, w * np.nan_to_num(vc), 0.0)
+                for lo, hi, v in ((lo_r, hi_r, vr), (lo_c, hi_c, vc)):
+                    np.minimum(lo, np.where(use & np.isfinite(v), v, np.inf), out=lo)
+                    np.maximum(hi, np.where(use & np.isfinite(v), v, -np.inf), out=hi)
+        usable &= (hi_r - lo_r <= NODE_SPREAD) & (hi_c - lo_c <= NODE_SPREAD)
+        new_r[si[usable], sj[usable]] = acc_r[usable]
+        new_c[si[usable], sj[usable]] = acc_c[usable]
+        # 3. every other suspect window is measured itself
+        direct = suspect.copy()
+        direct[si[usable], sj[usable]] = False
+    else:
+        direct, mid = suspect, LK_PROGRESS_SHARE + fallback_share
+    i_, j_, mr, mc = measure(direct, mid, LK_PROGRESS_SHARE + fallback_share)
+    new_r[i_, j_], new_c[i_, j_] = mr, mc
+    ii, jj = np.nonzero(suspect)
+    rows, cols = row0 + ii * step, col0 + jj * step
+    mdr, mdc = new_r[ii, jj], new_c[ii, jj]
+    ok = np.isfinite(mdr)
     qm = np.full(len(ii), np.nan, np.float32)
     if ok.any():
-        a = np.asarray(ref, np.float32)
-        b = np.asarray(sec, np.float32)
-        if a.ndim == 2:
-            a, b = a[None], b[None]
         done = LK_PROGRESS_SHARE + fallback_share
-        qm[ok] = _translated_ncc(a, b, rows[ok], cols[ok], m.dr[ok], m.dc[ok], n,
+        qm[ok] = _translated_ncc(a, b, rows[ok], cols[ok], mdr[ok], mdc[ok], n,
                                  progress=None if progress is None else
                                  (lambda f: progress(done + (1 - done) * f)))
     ok &= np.isfinite(qm)    # the matched window leaves the data: no measurement
-    dr[ii, jj] = np.where(ok, m.dr, np.nan)
-    dc[ii, jj] = np.where(ok, m.dc, np.nan)
+    dr[ii, jj] = np.where(ok, mdr, np.nan)
+    dc[ii, jj] = np.where(ok, mdc, np.nan)
     q[ii, jj] = np.where(ok, qm, np.nan)
     return Match(dr.ravel(), dc.ravel(), q.ravel(), first.no_data)

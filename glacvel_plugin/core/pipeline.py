@@ -575,7 +575,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
                                       step, fr_, fc_, max_change=radius + 1.0, workers=workers,
                                       measure_rows=(i0 - h0 - 1, i1 - h0 + 1),
                                       measure_cols=(j0 - g0 - 1, j1 - g0 + 1),
-                                      progress=within)
+                                      progress=within, grid_origin=(h0, g0))
             else:
                 channels = ref.shape[0] if ref.ndim == 3 else 1
                 batch = min(batch_size_for(window, radius, method) // channels,
