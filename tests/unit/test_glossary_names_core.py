@@ -23,9 +23,11 @@ RETIRED = {
 ALLOWED = {}
 """Retired names allowed in a core signature: none."""
 
-ALLOWED_SPACING = {("profiles.py", "points_along"), ("correlation.py", "lucas_kanade_search")}
+ALLOWED_SPACING = {("profiles.py", "points_along"), ("correlation.py", "lucas_kanade_search"),
+                   ("correlation.py", "deformable_search")}
 """``spacing`` that is not the distance between window centres: samples along a profile
-line (m), and the sparse-search subsampling of the ``lk`` engine (in windows)."""
+line (m), and the sparse-search subsampling of the ``lk`` engine and of the default
+engine's fallback nodes (in windows)."""
 
 
 def check_names(source: str, filename: str) -> list:
