@@ -20,11 +20,18 @@ The kernels are compiled on first use and cached on disk (numba's ``cache=True``
 ``__pycache__`` beside this file, or numba's user cache directory when that is not
 writable).
 """
+import os
 from typing import Tuple
 
-import numpy as np
-import numba
-from numba import njit, prange
+# numba's OpenMP threads wait passively between kernels: spinning threads take the core
+# from other processes, and a kernel then waits for a thread that is not scheduled
+# (seen on a busy 2-core machine: two Newton threads 3-4x slower than one). Set before
+# libgomp starts; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import numba  # noqa: E402
+from numba import njit, prange  # noqa: E402
 
 __all__ = ["set_threads", "cross_power", "whiten", "newton"]
 
@@ -139,8 +146,28 @@ def whiten(Q: np.ndarray, W: np.ndarray, floor_factor: float) -> Tuple[np.ndarra
     return Q, norm
 
 
+@njit(cache=True, nogil=True)
+def _phasors(x, y, w, ex, ey):
+    """ex[k] = exp(i·x·w·k), k = 0 … n//2 (the rfft axis), and ey[k] = exp(i·y·w·f_k)
+    for the fftfreq order f = 0, 1, …, −2, −1 of the full axis, by powers of
+    exp(i·x·w) and exp(i·y·w): two complex exponentials per window and step."""
+    e1 = np.exp(1j * x * w)
+    ex[0] = 1.0
+    for k in range(1, ex.shape[0]):
+        ex[k] = ex[k - 1] * e1
+    n = ey.shape[0]
+    e1 = np.exp(1j * y * w)
+    p = 1.0 + 0j
+    ey[0] = p
+    for k in range(1, n // 2 + 1):
+        p = p * e1
+        if 2 * k != n:
+            ey[k] = p
+        ey[n - k] = np.conj(p)
+
+
 @njit(**_JIT_FAST)
-def _newton(P, y0, x0, wy, wx, iters, max_move, need_c, y_out, x_out, c_out, ok_out):
+def _newton(P, y0, x0, fy, fx, w, iters, max_move, need_c, y_out, x_out, c_out, ok_out):
     b, ny, nx = P.shape
     for i in prange(b):
         y = y0[i]
@@ -148,18 +175,18 @@ def _newton(P, y0, x0, wy, wx, iters, max_move, need_c, y_out, x_out, c_out, ok_
         concave = True
         c = 0.0
         ex = np.empty(nx, np.complex128)
+        ey = np.empty(ny, np.complex128)
         for it in range(iters + 1):
             if it == iters and not need_c:
                 break
-            for kx in range(nx):
-                ex[kx] = np.exp(1j * x * wx[kx])
+            _phasors(x, y, w, ex, ey)
             if it == iters:
                 c = 0.0
                 for ky in range(ny):
                     s0 = 0j
                     for kx in range(nx):
                         s0 += P[i, ky, kx] * ex[kx]
-                    c += (s0 * np.exp(1j * y * wy[ky])).real
+                    c += (s0 * ey[ky]).real
                 break
             gx = 0.0
             gy = 0.0
@@ -172,17 +199,19 @@ def _newton(P, y0, x0, wy, wx, iters, max_move, need_c, y_out, x_out, c_out, ok_
                 s2 = 0j
                 for kx in range(nx):
                     v = P[i, ky, kx] * ex[kx]
+                    wk = w * fx[kx]
                     s0 += v
-                    s1 += v * wx[kx]
-                    s2 += v * (wx[kx] * wx[kx])
-                t = np.exp(1j * y * wy[ky])
+                    s1 += v * wk
+                    s2 += v * (wk * wk)
+                t = ey[ky]
+                wy = w * fy[ky]
                 a0 = s0 * t
                 a1 = s1 * t
                 gx -= a1.imag                 # Re(i·a1)
                 hxx -= (s2 * t).real          # Re(−wx²·a)
-                gy -= wy[ky] * a0.imag        # Re(i·wy·a0)
-                hyy -= wy[ky] * wy[ky] * a0.real
-                hxy -= wy[ky] * a1.real       # Re(i·wx · i·wy · a)
+                gy -= wy * a0.imag            # Re(i·wy·a0)
+                hyy -= wy * wy * a0.real
+                hxy -= wy * a1.real           # Re(i·wx · i·wy · a)
             det = hxx * hyy - hxy * hxy
             concave = hxx < 0 and det > 0
             if concave:
@@ -236,10 +265,8 @@ def newton(P: np.ndarray, y0, x0, n: int, iters: int = 5, max_move: float = 1.0,
     registration algorithms. Opt. Lett. 33, 156-158.
     """
     n = int(n)
-    fy = np.fft.fftfreq(n, 1.0 / n)
-    fx = np.arange(n // 2 + 1, dtype=np.float64)
-    wy = (2.0 * np.pi / n) * fy
-    wx = (2.0 * np.pi / n) * fx
+    fy = np.round(np.fft.fftfreq(n, 1.0 / n)).astype(np.int64)
+    fx = np.arange(n // 2 + 1, dtype=np.int64)
     P = np.ascontiguousarray(P, np.complex64)
     b = P.shape[0]
     y = np.empty(b)
@@ -247,5 +274,5 @@ def newton(P: np.ndarray, y0, x0, n: int, iters: int = 5, max_move: float = 1.0,
     c = np.empty(b)
     ok = np.empty(b, np.bool_)
     _newton(P, np.ascontiguousarray(y0, np.float64), np.ascontiguousarray(x0, np.float64),
-            wy, wx, int(iters), float(max_move), bool(need_c), y, x, c, ok)
+            fy, fx, 2.0 * np.pi / n, int(iters), float(max_move), bool(need_c), y, x, c, ok)
     return y, x, c, ok
