@@ -5,11 +5,20 @@ rewrites on every run (``qgis-auth.db``, ``qgis.db``, ``QGIS3.ini``). Loaded wit
 (pytest.ini), before pytest-qgis starts QGIS, this plugin gives it a fresh folder under
 the system's temporary directory instead, removed when the session ends, so a test run
 writes nothing into the checkout and never sees a profile left by an earlier run.
+
+It also points numba's cache of compiled kernels (``glacvel_plugin/core/*_kernels.py``,
+``cache=True``: by default in ``__pycache__`` beside the module) at the user's cache
+folder, ``~/.cache/glacvel/numba``, unless ``NUMBA_CACHE_DIR`` is set: kept between runs
+(compiling the kernels takes seconds) and outside the checkout.
 """
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
+
+os.environ.setdefault("NUMBA_CACHE_DIR",
+                      os.path.join(os.path.expanduser("~"), ".cache", "glacvel", "numba"))
 
 import pytest_qgis.plugin as _pytest_qgis
 
