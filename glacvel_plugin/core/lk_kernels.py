@@ -1,0 +1,238 @@
+"""Compiled (numba) kernels of the dense Lucas-Kanade passes
+(:func:`~glacvel_plugin.core.correlation.dense_lucas_kanade`).
+
+Two kernels per pass and channel, each run over a range of rows of the strip the
+windows cover, rows in parallel (``numba.prange``; the number of threads is the
+caller's ``numba.set_num_threads``):
+
+:func:`warp_rows`
+    the warp: the displacement field of every pixel (the grid field interpolated
+    bilinearly, as :func:`~glacvel_plugin.core.correlation._bilinear`) and the secondary
+    image sampled at (row + fr, column + fc), bilinearly on the raw image or by a cubic
+    B-spline on its ``scipy.ndimage.spline_filter(order=3)`` coefficients. The same
+    arithmetic as ``scipy.ndimage.map_coordinates(..., prefilter=False, mode="nearest")``
+    (taps past the image edge clamped to it, float64 weights and sums in scipy's order,
+    float32 result): the same values bit for bit, border included.
+:func:`product_rows`
+    everything between the warp and the window sums, fused: the 5-tap derivatives of the
+    warped image (``nearest`` edges), the symmetric gradient, the residual, the optional
+    Cauchy weight and the five product images of the normal equations, with the float32
+    arithmetic of the numpy expressions they replace; no intermediate image is made.
+
+Compiled on first use and cached next to this module (``__pycache__``) or in
+``NUMBA_CACHE_DIR``; no fast-math.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["warp_rows", "product_rows", "set_threads"]
+
+_ONE = np.float32(1.0)
+_HALF = np.float32(0.5)
+
+
+def set_threads(workers: int) -> int:
+    """Set the number of threads of the kernels for the calling thread.
+
+    Parameters
+    ----------
+    workers : int
+        Requested threads; clamped to 1 … ``numba.config.NUMBA_NUM_THREADS`` (the cores
+        numba found, or the ``NUMBA_NUM_THREADS`` environment variable).
+
+    Returns
+    -------
+    int
+        The previous setting (give it back to :func:`set_threads` to restore it).
+    """
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(workers), int(numba.config.NUMBA_NUM_THREADS))))
+    return previous
+
+
+@njit(cache=True, nogil=True)
+def _tap(idx, size):
+    """Index ``idx`` clamped to 0 … size-1 (the ``nearest`` extension of the taps)."""
+    return min(max(idx, 0), size - 1)
+
+
+@njit(cache=True, nogil=True)
+def _weights(x, order, w):
+    """Interpolation weights of order 1 or 3 at coordinate ``x``: linear, or the cubic B-spline at the four knots around ``x``; the last
+    weight is 1 − the others, as in scipy."""
+    t = x - np.floor(x)      # 0 <= t < 1: offset from the knot left of x
+    if order == 1:
+        w[0] = 1.0 - t
+        w[1] = 1.0 - w[0]
+    else:
+        z = 1.0 - t
+        w[1] = (t * t * (t - 2.0) * 3.0 + 4.0) / 6.0
+        w[2] = (z * z * (z - 2.0) * 3.0 + 4.0) / 6.0
+        w[0] = z * z * z / 6.0
+        w[3] = 1.0 - w[0] - w[1] - w[2]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _warp(img, order, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
+    H, W = img.shape
+    C = ur.shape[1]
+    Ws = out.shape[1]
+    m = order + 1
+    for i in prange(p0, p1):
+        a0, a1, wa = ri0[i], ri1[i], rw[i]
+        wa0 = _ONE - wa
+        row_r = np.empty(C, np.float32)
+        row_c = np.empty(C, np.float32)
+        for c in range(C):
+            row_r[c] = ur[a0, c] * wa0 + ur[a1, c] * wa
+            row_c[c] = uc[a0, c] * wa0 + uc[a1, c] * wa
+        wy = np.empty(4)
+        wx = np.empty(4)
+        iy = np.empty(4, np.int64)
+        ix = np.empty(4, np.int64)
+        for j in range(Ws):
+            b0, b1, wb = cj0[j], cj1[j], cw[j]
+            wb0 = _ONE - wb
+            fr = row_r[b0] * wb0 + row_r[b1] * wb
+            fc = row_c[b0] * wb0 + row_c[b1] * wb
+            y = np.float64(rr[i] + fr)
+            x = np.float64(cc[j] + fc)
+            sy = np.int64(np.floor(y)) - order // 2
+            sx = np.int64(np.floor(x)) - order // 2
+            _weights(y, order, wy)
+            _weights(x, order, wx)
+            for k in range(m):
+                iy[k] = _tap(sy + k, H)
+                ix[k] = _tap(sx + k, W)
+            t = 0.0
+            for p in range(m):
+                for q in range(m):
+                    t += img[iy[p], ix[q]] * wy[p] * wx[q]
+            out[i, j] = np.float32(t)
+
+
+def warp_rows(img: np.ndarray, order: int, ur: np.ndarray, uc: np.ndarray,
+              lerp_r, lerp_c, rr: np.ndarray, cc: np.ndarray, p0: int, p1: int,
+              out: np.ndarray) -> None:
+    """Warp rows ``p0`` … ``p1`` − 1 of the strip by the grid displacement field.
+
+    Pixel (i, j) of the strip samples ``img`` at (``rr[i]`` + fr, ``cc[j]`` + fc), where
+    (fr, fc) is the grid field (``ur``, ``uc``) interpolated bilinearly at the pixel
+    (row weights ``lerp_r``, column weights ``lerp_c``, float32 arithmetic as
+    :func:`~glacvel_plugin.core.correlation._bilinear`). Order 1 is bilinear on the
+    image, order 3 a cubic B-spline on its spline coefficients; taps past the image edge
+    take the edge sample (``mode="nearest"``). Weights and sums are float64 in scipy's
+    order of summation, so the result equals ``scipy.ndimage.map_coordinates(img,
+    [y, x], order=order, prefilter=False, mode="nearest", output=np.float32)`` bit for
+    bit (scipy 1.10), at the border too.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        float32 (H, W) C-contiguous: the secondary image (order 1) or its cubic spline
+        coefficients (order 3), NaN-free.
+    order : int
+        1 (bilinear) or 3 (cubic B-spline).
+    ur, uc : numpy.ndarray
+        float32 (rows_out, cols_out): grid displacement field, px (rows, columns).
+    lerp_r, lerp_c : tuple of numpy.ndarray
+        (i0 int64, i1 int64, w float32) per strip row / column: the grid rows (columns)
+        around each pixel and the weight of the second
+        (:func:`~glacvel_plugin.core.correlation._lerp_weights`).
+    rr, cc : numpy.ndarray
+        float32 (Hs,), (Ws,): image row and column of the strip's pixels.
+    p0, p1 : int
+        Strip rows to warp (0 <= p0 <= p1 <= Hs).
+    out : numpy.ndarray
+        float32 (Hs, Ws), C-contiguous: rows p0 … p1 − 1 are written.
+
+    Raises
+    ------
+    ValueError
+        When ``order`` is neither 1 nor 3.
+    """
+    if order not in (1, 3):
+        raise ValueError(f"warp order must be 1 or 3, not {order}")
+    _warp(img, int(order), ur, uc, lerp_r[0], lerp_r[1], lerp_r[2],
+          lerp_c[0], lerp_c[1], lerp_c[2], rr, cc, int(p0), int(p1), out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _products(wk, a, gay, gax, taps, c, weighted, p0, p1, prod):
+    Hs, Ws = wk.shape
+    f0, f1, f2 = taps[2], taps[1], taps[0]      # centre, -1, -2 (antisymmetric)
+    cf = np.float32(c)
+    for i in prange(p0, p1):
+        im1, ip1 = max(i - 1, 0), min(i + 1, Hs - 1)
+        im2, ip2 = max(i - 2, 0), min(i + 2, Hs - 1)
+        for j in range(Ws):
+            jm1, jp1 = max(j - 1, 0), min(j + 1, Ws - 1)
+            jm2, jp2 = max(j - 2, 0), min(j + 2, Ws - 1)
+            w0 = np.float64(wk[i, j])
+            # scipy's antisymmetric correlate1d: x0·f0 + (x₋₂ − x₂)·f₋₂ + (x₋₁ − x₁)·f₋₁
+            gyb = w0 * f0
+            gyb += (np.float64(wk[im2, j]) - np.float64(wk[ip2, j])) * f2
+            gyb += (np.float64(wk[im1, j]) - np.float64(wk[ip1, j])) * f1
+            gxb = w0 * f0
+            gxb += (np.float64(wk[i, jm2]) - np.float64(wk[i, jp2])) * f2
+            gxb += (np.float64(wk[i, jm1]) - np.float64(wk[i, jp1])) * f1
+            gy = _HALF * (gay[i, j] + np.float32(gyb))
+            gx = _HALF * (gax[i, j] + np.float32(gxb))
+            e = wk[i, j] - a[i, j]
+            if weighted:
+                r = e / cf
+                wgt = _ONE / (_ONE + r * r)
+                gxw = gx * wgt
+                gyw = gy * wgt
+            else:
+                gxw = gx
+                gyw = gy
+            prod[0, i, j] = gxw * gx
+            prod[1, i, j] = gxw * gy
+            prod[2, i, j] = gyw * gy
+            prod[3, i, j] = gxw * e
+            prod[4, i, j] = gyw * e
+
+
+def product_rows(wk: np.ndarray, a: np.ndarray, gay: np.ndarray, gax: np.ndarray,
+                 taps: np.ndarray, c: float, p0: int, p1: int, prod: np.ndarray) -> None:
+    """The five product images of the Lucas-Kanade normal equations, rows ``p0`` … ``p1`` − 1.
+
+    With the derivatives of the warped image ``wk`` (5-tap ``taps`` along rows and along
+    columns, ``nearest`` edges at the strip border, computed as
+    ``scipy.ndimage.correlate1d`` does for an antisymmetric filter), the symmetric
+    gradient gy = (``gay`` + ∂wk/∂row) / 2, gx = (``gax`` + ∂wk/∂col) / 2, the residual
+    e = ``wk`` − ``a`` and, when ``c`` > 0, the Cauchy weight w = 1 / (1 + (e / c)²)
+    (else w = 1): ``prod`` = (w gx gx, w gx gy, w gy gy, w gx e, w gy e), each in the
+    float32 arithmetic of the numpy expressions.
+
+    Parameters
+    ----------
+    wk : numpy.ndarray
+        float32 (Hs, Ws): the warped secondary image of the strip.
+    a : numpy.ndarray
+        float32 (Hs, Ws): the reference image of the strip.
+    gay, gax : numpy.ndarray
+        float32 (Hs, Ws): row and column derivatives of the reference image.
+    taps : numpy.ndarray
+        float (5,): antisymmetric derivative taps (taps[k] = −taps[4 − k]), e.g.
+        ``correlation._DERIV``.
+    c : float
+        Cauchy scale of the residual (same unit as the images); <= 0: no weight.
+    p0, p1 : int
+        Strip rows to compute (0 <= p0 <= p1 <= Hs).
+    prod : numpy.ndarray
+        float32 (5, Hs, Ws), C-contiguous: rows p0 … p1 − 1 are written.
+
+    Raises
+    ------
+    ValueError
+        When ``taps`` is not an antisymmetric 5-tap filter.
+    """
+    t = np.asarray(taps, np.float64)
+    if t.shape != (5,) or t[2] != 0 or t[0] != -t[4] or t[1] != -t[3]:
+        raise ValueError("the derivative taps must be an antisymmetric 5-tap filter")
+    _products(wk, a, gay, gax, t, float(c), bool(c > 0), int(p0), int(p1), prod)
