@@ -53,64 +53,94 @@ def set_threads(workers: int) -> int:
     return previous
 
 
-@njit(cache=True, nogil=True)
-def _tap(idx, size):
-    """Index ``idx`` clamped to 0 … size-1 (the ``nearest`` extension of the taps)."""
-    return min(max(idx, 0), size - 1)
+@njit(cache=True, nogil=True, inline="always")
+def _cubic(x):
+    """Cubic B-spline weights at the four knots around ``x`` and the first knot: the
+    formulas of scipy, the last weight 1 − the others."""
+    f = np.floor(x)
+    t = x - f                     # 0 <= t < 1: offset from the knot left of x
+    z = 1.0 - t
+    w1 = (t * t * (t - 2.0) * 3.0 + 4.0) / 6.0
+    w2 = (z * z * (z - 2.0) * 3.0 + 4.0) / 6.0
+    w0 = z * z * z / 6.0
+    w3 = 1.0
+    w3 -= w0
+    w3 -= w1
+    w3 -= w2
+    return np.int64(f) - 1, w0, w1, w2, w3
 
 
-@njit(cache=True, nogil=True)
-def _weights(x, order, w):
-    """Interpolation weights of order 1 or 3 at coordinate ``x``: linear, or the cubic B-spline at the four knots around ``x``; the last
-    weight is 1 − the others, as in scipy."""
-    t = x - np.floor(x)      # 0 <= t < 1: offset from the knot left of x
-    if order == 1:
-        w[0] = 1.0 - t
-        w[1] = 1.0 - w[0]
-    else:
-        z = 1.0 - t
-        w[1] = (t * t * (t - 2.0) * 3.0 + 4.0) / 6.0
-        w[2] = (z * z * (z - 2.0) * 3.0 + 4.0) / 6.0
-        w[0] = z * z * z / 6.0
-        w[3] = 1.0 - w[0] - w[1] - w[2]
+@njit(cache=True, nogil=True, inline="always")
+def _field_row(ur, uc, a0, a1, wa, row_r, row_c):
+    """The grid field interpolated to one pixel row (float32, as ``_bilinear``)."""
+    wa0 = _ONE - wa
+    for c in range(ur.shape[1]):
+        row_r[c] = ur[a0, c] * wa0 + ur[a1, c] * wa
+        row_c[c] = uc[a0, c] * wa0 + uc[a1, c] * wa
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _warp(img, order, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
+def _warp1(img, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
     H, W = img.shape
-    C = ur.shape[1]
     Ws = out.shape[1]
-    m = order + 1
     for i in prange(p0, p1):
-        a0, a1, wa = ri0[i], ri1[i], rw[i]
-        wa0 = _ONE - wa
-        row_r = np.empty(C, np.float32)
-        row_c = np.empty(C, np.float32)
-        for c in range(C):
-            row_r[c] = ur[a0, c] * wa0 + ur[a1, c] * wa
-            row_c[c] = uc[a0, c] * wa0 + uc[a1, c] * wa
-        wy = np.empty(4)
-        wx = np.empty(4)
-        iy = np.empty(4, np.int64)
-        ix = np.empty(4, np.int64)
+        row_r = np.empty(ur.shape[1], np.float32)
+        row_c = np.empty(ur.shape[1], np.float32)
+        _field_row(ur, uc, ri0[i], ri1[i], rw[i], row_r, row_c)
         for j in range(Ws):
             b0, b1, wb = cj0[j], cj1[j], cw[j]
             wb0 = _ONE - wb
-            fr = row_r[b0] * wb0 + row_r[b1] * wb
-            fc = row_c[b0] * wb0 + row_c[b1] * wb
-            y = np.float64(rr[i] + fr)
-            x = np.float64(cc[j] + fc)
-            sy = np.int64(np.floor(y)) - order // 2
-            sx = np.int64(np.floor(x)) - order // 2
-            _weights(y, order, wy)
-            _weights(x, order, wx)
-            for k in range(m):
-                iy[k] = _tap(sy + k, H)
-                ix[k] = _tap(sx + k, W)
-            t = 0.0
-            for p in range(m):
-                for q in range(m):
-                    t += img[iy[p], ix[q]] * wy[p] * wx[q]
+            y = np.float64(rr[i] + (row_r[b0] * wb0 + row_r[b1] * wb))
+            x = np.float64(cc[j] + (row_c[b0] * wb0 + row_c[b1] * wb))
+            fy, fx = np.floor(y), np.floor(x)
+            wy0 = 1.0 - (y - fy)
+            wy1 = 1.0 - wy0
+            wx0 = 1.0 - (x - fx)
+            wx1 = 1.0 - wx0
+            y0, x0 = np.int64(fy), np.int64(fx)
+            ya, yb = min(max(y0, 0), H - 1), min(max(y0 + 1, 0), H - 1)
+            xa, xb = min(max(x0, 0), W - 1), min(max(x0 + 1, 0), W - 1)
+            t = img[ya, xa] * wy0 * wx0
+            t += img[ya, xb] * wy0 * wx1
+            t += img[yb, xa] * wy1 * wx0
+            t += img[yb, xb] * wy1 * wx1
+            out[i, j] = np.float32(t)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row4(img, r, x0, x1, x2, x3, wx0, wx1, wx2, wx3, wyp, t):
+    """``t`` + Σ_q img[r, x_q]·wyp·wx_q, in scipy's order."""
+    t += img[r, x0] * wyp * wx0
+    t += img[r, x1] * wyp * wx1
+    t += img[r, x2] * wyp * wx2
+    t += img[r, x3] * wyp * wx3
+    return t
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _warp3(img, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
+    H, W = img.shape
+    Ws = out.shape[1]
+    for i in prange(p0, p1):
+        row_r = np.empty(ur.shape[1], np.float32)
+        row_c = np.empty(ur.shape[1], np.float32)
+        _field_row(ur, uc, ri0[i], ri1[i], rw[i], row_r, row_c)
+        for j in range(Ws):
+            b0, b1, wb = cj0[j], cj1[j], cw[j]
+            wb0 = _ONE - wb
+            y = np.float64(rr[i] + (row_r[b0] * wb0 + row_r[b1] * wb))
+            x = np.float64(cc[j] + (row_c[b0] * wb0 + row_c[b1] * wb))
+            sy, wy0, wy1, wy2, wy3 = _cubic(y)
+            sx, wx0, wx1, wx2, wx3 = _cubic(x)
+            x0, x1 = min(max(sx, 0), W - 1), min(max(sx + 1, 0), W - 1)
+            x2, x3 = min(max(sx + 2, 0), W - 1), min(max(sx + 3, 0), W - 1)
+            r0, r1 = min(max(sy, 0), H - 1), min(max(sy + 1, 0), H - 1)
+            r2, r3 = min(max(sy + 2, 0), H - 1), min(max(sy + 3, 0), H - 1)
+            h0 = img[r0, x0] * wx0 + img[r0, x1] * wx1 + (img[r0, x2] * wx2 + img[r0, x3] * wx3)
+            h1 = img[r1, x0] * wx0 + img[r1, x1] * wx1 + (img[r1, x2] * wx2 + img[r1, x3] * wx3)
+            h2 = img[r2, x0] * wx0 + img[r2, x1] * wx1 + (img[r2, x2] * wx2 + img[r2, x3] * wx3)
+            h3 = img[r3, x0] * wx0 + img[r3, x1] * wx1 + (img[r3, x2] * wx2 + img[r3, x3] * wx3)
+            t = (h0 * wy0 + h1 * wy1) + (h2 * wy2 + h3 * wy3)
             out[i, j] = np.float32(t)
 
 
@@ -156,8 +186,9 @@ def warp_rows(img: np.ndarray, order: int, ur: np.ndarray, uc: np.ndarray,
     """
     if order not in (1, 3):
         raise ValueError(f"warp order must be 1 or 3, not {order}")
-    _warp(img, int(order), ur, uc, lerp_r[0], lerp_r[1], lerp_r[2],
-          lerp_c[0], lerp_c[1], lerp_c[2], rr, cc, int(p0), int(p1), out)
+    kernel = _warp1 if order == 1 else _warp3
+    kernel(img, ur, uc, lerp_r[0], lerp_r[1], lerp_r[2], lerp_c[0], lerp_c[1], lerp_c[2],
+           rr, cc, int(p0), int(p1), out)
 
 
 @njit(cache=True, nogil=True, parallel=True)
