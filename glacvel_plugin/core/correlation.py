@@ -801,7 +801,7 @@ def _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, 
                         final_smooth, progress) -> Match:
     """:func:`dense_lucas_kanade` in the calling thread's numba thread setting."""
     from scipy import ndimage
-    from .lk_kernels import product_rows, warp_rows
+    from .lk_kernels import box_means_cols, box_means_rows, product_rows, warp_rows
     n = int(window)
     a = np.asarray(ref, np.float32)
     b = np.asarray(sec, np.float32)
@@ -859,12 +859,13 @@ def _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, 
             progress(span[0] + (span[1] - span[0]) * u / units[0])
 
     def window_means(x, u0):
-        """:func:`_window_means` with its first (row) pass in column chunks."""
+        """:func:`_window_means` of the (5, Hs, Ws) product images, its first (row)
+        pass in column chunks (lk_kernels: the same values)."""
         first = np.empty(x.shape[:-2] + (len(si), Ws), np.float32)
         for j, (c0, c1) in enumerate(col_chunks):
-            first[..., c0:c1] = _box_means_axis(x[..., c0:c1], n, si, -2)
+            box_means_rows(x, n, si, c0, c1, first)
             tick(u0 + j + 1)
-        return _box_means_axis(first, n, sj, -1)
+        return box_means_cols(first, n, sj)
 
     robust_pass = False
     it = 0

@@ -18,6 +18,9 @@ caller's ``numba.set_num_threads``):
     warped image (``nearest`` edges), the symmetric gradient, the residual, the optional
     Cauchy weight and the five product images of the normal equations, with the float32
     arithmetic of the numpy expressions they replace; no intermediate image is made.
+:func:`box_means_rows`, :func:`box_means_cols`
+    the window means of the product images, the two separable box passes of
+    :func:`~glacvel_plugin.core.correlation._box_means_axis` with its arithmetic.
 
 Compiled on first use and cached next to this module (``__pycache__``) or in
 ``NUMBA_CACHE_DIR``; no fast-math.
@@ -28,7 +31,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["warp_rows", "product_rows", "set_threads"]
+__all__ = ["warp_rows", "product_rows", "box_means_rows", "box_means_cols", "set_threads"]
 
 _ONE = np.float32(1.0)
 _HALF = np.float32(0.5)
@@ -267,3 +270,150 @@ def product_rows(wk: np.ndarray, a: np.ndarray, gay: np.ndarray, gax: np.ndarray
     if t.shape != (5,) or t[2] != 0 or t[0] != -t[4] or t[1] != -t[3]:
         raise ValueError("the derivative taps must be an antisymmetric 5-tap filter")
     _products(wk, a, gay, gax, t, float(c), bool(c > 0), int(p0), int(p1), prod)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _block_row(x, p, k, lo, g, nb, a, b, buf):
+    """Line sample k (zero-padded) of the g-row sums, columns a … b − 1, into ``buf``
+    (float32 sums in row order); False where the sample is padding."""
+    if k < 0 or k >= nb:
+        return False
+    i = lo + g * k
+    src = x[p, i, a:b]
+    for j in range(b - a):
+        buf[j] = src[j]
+    for q in range(1, g):
+        src = x[p, i + q, a:b]
+        for j in range(b - a):
+            buf[j] += src[j]
+    return True
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _box_rows(x, lo, g, nb, m, take, c0, c1, out):
+    P = x.shape[0]
+    size1 = m // 2
+    width = c1 - c0
+    nseg = max(1, min(width // 64, 64))
+    last = take[-1]
+    for task in prange(P * nseg):
+        p = task // nseg
+        s = task % nseg
+        a = c0 + (width * s) // nseg
+        b = c0 + (width * (s + 1)) // nseg
+        w = b - a
+        tmp = np.zeros(w)
+        bin_ = np.empty(w, np.float32)
+        bout = np.empty(w, np.float32)
+        for k in range(m):
+            if _block_row(x, p, k - size1, lo, g, nb, a, b, bin_):
+                for j in range(w):
+                    tmp[j] += bin_[j]
+        t = 0
+        for ll in range(last + 1):
+            if ll > 0:
+                has_in = _block_row(x, p, ll + m - 1 - size1, lo, g, nb, a, b, bin_)
+                has_out = _block_row(x, p, ll - 1 - size1, lo, g, nb, a, b, bout)
+                if has_in and has_out:
+                    for j in range(w):
+                        tmp[j] += np.float64(bin_[j]) - np.float64(bout[j])
+                elif has_in:
+                    for j in range(w):
+                        tmp[j] += np.float64(bin_[j]) - 0.0
+                elif has_out:
+                    for j in range(w):
+                        tmp[j] += 0.0 - np.float64(bout[j])
+            while t < take.shape[0] and take[t] == ll:
+                for j in range(w):
+                    v = np.float32(tmp[j] / m)
+                    out[p, t, a + j] = v / np.float32(g) if g > 1 else v
+                t += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _box_cols(x, lo, g, nb, m, take, out):
+    P, R = x.shape[0], x.shape[1]
+    size1 = m // 2
+    last = take[-1]
+    for task in prange(P * R):
+        p = task // R
+        r = task % R
+        line = np.zeros(nb + m, np.float64)      # the zero-padded line of g-sums
+        for k in range(nb):
+            i = lo + g * k
+            v = x[p, r, i]
+            for q in range(1, g):
+                v += x[p, r, i + q]
+            line[size1 + k] = v
+        tmp = 0.0
+        for k in range(m):
+            tmp += line[k]
+        t = 0
+        for ll in range(last + 1):
+            if ll > 0:
+                tmp += line[ll + m - 1] - line[ll - 1]
+            while t < take.shape[0] and take[t] == ll:
+                v = np.float32(tmp / m)
+                out[p, r, t] = v / np.float32(g) if g > 1 else v
+                t += 1
+
+
+def _box_plan(size: int, n: int, centres: np.ndarray):
+    """First sample, block size g, number of blocks, blocks per window and the line
+    index of every output of :func:`~glacvel_plugin.core.correlation._box_means_axis`."""
+    s = np.asarray(centres, np.int64) - n // 2
+    g = int(np.gcd.reduce(np.append(np.diff(s), n))) if len(s) > 1 else 1
+    lo = int(s[0])
+    nb = (size - lo) // g
+    m = n // g
+    return lo, g, nb, m, (m // 2 + (s - lo) // g).astype(np.int64)
+
+
+def box_means_rows(x: np.ndarray, n: int, centres: np.ndarray, c0: int, c1: int,
+                   out: np.ndarray) -> None:
+    """Means of ``x`` over runs of ``n`` rows starting at ``centres`` − n/2, columns
+    ``c0`` … ``c1`` − 1: :func:`~glacvel_plugin.core.correlation._box_means_axis` along
+    rows (axis −2), with its arithmetic (float32 sums of g = gcd(n, steps) rows, scipy's
+    running mean of ``uniform_filter1d`` in float64 on the zero-padded line of those
+    sums, float32 result divided by g), so the same values.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 (P, H, W), C-contiguous: P images.
+    n : int
+        Run length, samples (a multiple of g).
+    centres : numpy.ndarray
+        int (K,): increasing run centres, >= n/2.
+    c0, c1 : int
+        Columns to compute.
+    out : numpy.ndarray
+        float32 (P, K, W): columns c0 … c1 − 1 are written.
+    """
+    lo, g, nb, m, take = _box_plan(x.shape[-2], n, centres)
+    _box_rows(x, lo, g, nb, m, take, int(c0), int(c1), out)
+
+
+def box_means_cols(x: np.ndarray, n: int, centres: np.ndarray) -> np.ndarray:
+    """Means of ``x`` over runs of ``n`` columns starting at ``centres`` − n/2: the column
+    pass of :func:`~glacvel_plugin.core.correlation._box_means_axis` (axis −1), with its
+    arithmetic (see :func:`box_means_rows`).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 (P, R, W), C-contiguous.
+    n : int
+        Run length, samples.
+    centres : numpy.ndarray
+        int (K,): increasing run centres, >= n/2.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (P, R, K).
+    """
+    lo, g, nb, m, take = _box_plan(x.shape[-1], n, centres)
+    out = np.empty(x.shape[:2] + (len(take),), np.float32)
+    _box_cols(x, lo, g, nb, m, take, out)
+    return out
