@@ -801,7 +801,8 @@ def _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, 
                         final_smooth, progress) -> Match:
     """:func:`dense_lucas_kanade` in the calling thread's numba thread setting."""
     from scipy import ndimage
-    from .lk_kernels import box_means_cols, box_means_rows, product_rows, warp_rows
+    from .lk_kernels import (box_means_cols, box_means_rows, coverage, product_rows,
+                             warp_rows)
     n = int(window)
     a = np.asarray(ref, np.float32)
     b = np.asarray(sec, np.float32)
@@ -936,13 +937,11 @@ def _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, 
     bad |= ~(change <= 0.2)
     if max_change is not None:
         bad |= np.hypot(ur - prior_r, uc - prior_c) > max_change
-    coords = [rr[:, None] + _bilinear(warp_r, lerp_r, lerp_c),
-              cc[None, :] + _bilinear(warp_c, lerp_r, lerp_c)]
-    if valid_b.all():   # only the strip border can bring in no data
-        vb = ((coords[0] >= 0) & (coords[0] <= H - 1) & (coords[1] >= 0)
-              & (coords[1] <= W - 1)).astype(np.float32)
-    else:
-        vb = ndimage.map_coordinates(valid_b, coords, order=1, mode="constant", cval=0.0)
+    # share of valid secondary data under the last warp (0 off the strip: only the strip
+    # border can bring in no data where the secondary image is valid everywhere)
+    vb = np.empty((Hs, Ws), np.float32)
+    coverage(None if valid_b.all() else valid_b, (H, W), warp_r, warp_c, lerp_r, lerp_c,
+             rr, cc, vb)
     # quality: NCC of the reference and the last warped windows; no-data coverage
     span = [span[1], 1.0]
     units[0] = ch * len(col_chunks)

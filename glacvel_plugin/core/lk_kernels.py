@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["warp_rows", "product_rows", "box_means_rows", "box_means_cols", "set_threads"]
+__all__ = ["warp_rows", "coverage", "product_rows", "box_means_rows", "box_means_cols", "set_threads"]
 
 _ONE = np.float32(1.0)
 _HALF = np.float32(0.5)
@@ -108,6 +108,66 @@ def _warp1(img, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
             t += img[yb, xa] * wy1 * wx0
             t += img[yb, xb] * wy1 * wx1
             out[i, j] = np.float32(t)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _coverage(valid, H, W, all_valid, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, out):
+    Hs, Ws = out.shape
+    for i in prange(Hs):
+        row_r = np.empty(ur.shape[1], np.float32)
+        row_c = np.empty(ur.shape[1], np.float32)
+        _field_row(ur, uc, ri0[i], ri1[i], rw[i], row_r, row_c)
+        for j in range(Ws):
+            b0, b1, wb = cj0[j], cj1[j], cw[j]
+            wb0 = _ONE - wb
+            y = np.float64(rr[i] + (row_r[b0] * wb0 + row_r[b1] * wb))
+            x = np.float64(cc[j] + (row_c[b0] * wb0 + row_c[b1] * wb))
+            if y < 0.0 or y > H - 1.0 or x < 0.0 or x > W - 1.0:
+                out[i, j] = 0.0
+                continue
+            if all_valid:
+                out[i, j] = 1.0
+                continue
+            fy, fx = np.floor(y), np.floor(x)
+            wy0 = 1.0 - (y - fy)
+            wy1 = 1.0 - wy0
+            wx0 = 1.0 - (x - fx)
+            wx1 = 1.0 - wx0
+            y0, x0 = np.int64(fy), np.int64(fx)
+            yb, xb = min(y0 + 1, H - 1), min(x0 + 1, W - 1)
+            t = valid[y0, x0] * wy0 * wx0
+            t += valid[y0, xb] * wy0 * wx1
+            t += valid[yb, x0] * wy1 * wx0
+            t += valid[yb, xb] * wy1 * wx1
+            out[i, j] = np.float32(t)
+
+
+def coverage(valid: np.ndarray, shape, ur: np.ndarray, uc: np.ndarray, lerp_r, lerp_c,
+             rr: np.ndarray, cc: np.ndarray, out: np.ndarray) -> None:
+    """Share of valid secondary data under every warped pixel of the strip.
+
+    The coordinates of :func:`warp_rows` (same field, same float32 arithmetic); the
+    value is ``scipy.ndimage.map_coordinates(valid, [y, x], order=1, mode="constant",
+    cval=0)``: 0 where the coordinate leaves 0 … H − 1 or 0 … W − 1, else ``valid``
+    interpolated bilinearly (1 without computing when ``valid`` is None: all valid).
+
+    Parameters
+    ----------
+    valid : numpy.ndarray or None
+        float32 (H, W): 1 where the secondary image has data, 0 elsewhere; None when it
+        has data everywhere.
+    shape : (int, int)
+        (H, W) of the secondary image.
+    ur, uc, lerp_r, lerp_c, rr, cc
+        As :func:`warp_rows`.
+    out : numpy.ndarray
+        float32 (Hs, Ws), C-contiguous: written.
+    """
+    all_valid = valid is None
+    if all_valid:
+        valid = np.ones((1, 1), np.float32)
+    _coverage(valid, int(shape[0]), int(shape[1]), all_valid, ur, uc, lerp_r[0], lerp_r[1], lerp_r[2], lerp_c[0],
+              lerp_c[1], lerp_c[2], rr, cc, out)
 
 
 @njit(cache=True, nogil=True, inline="always")
