@@ -363,26 +363,21 @@ def _box_rows(x, lo, g, nb, m, take, c0, c1, out):
         b = c0 + (width * (s + 1)) // nseg
         w = b - a
         tmp = np.zeros(w)
-        bin_ = np.empty(w, np.float32)
-        bout = np.empty(w, np.float32)
+        ring = np.zeros((m, w), np.float32)     # the last m line samples (padding: 0)
         for k in range(m):
-            if _block_row(x, p, k - size1, lo, g, nb, a, b, bin_):
+            if _block_row(x, p, k - size1, lo, g, nb, a, b, ring[k]):
                 for j in range(w):
-                    tmp[j] += bin_[j]
+                    tmp[j] += ring[k, j]
+        bin_ = np.empty(w, np.float32)
         t = 0
         for ll in range(last + 1):
             if ll > 0:
-                has_in = _block_row(x, p, ll + m - 1 - size1, lo, g, nb, a, b, bin_)
-                has_out = _block_row(x, p, ll - 1 - size1, lo, g, nb, a, b, bout)
-                if has_in and has_out:
-                    for j in range(w):
-                        tmp[j] += np.float64(bin_[j]) - np.float64(bout[j])
-                elif has_in:
-                    for j in range(w):
-                        tmp[j] += np.float64(bin_[j]) - 0.0
-                elif has_out:
-                    for j in range(w):
-                        tmp[j] += 0.0 - np.float64(bout[j])
+                slot = (ll - 1) % m      # sample ll - 1 leaves, sample ll + m - 1 enters
+                if not _block_row(x, p, ll + m - 1 - size1, lo, g, nb, a, b, bin_):
+                    bin_[:] = 0.0
+                for j in range(w):
+                    tmp[j] += np.float64(bin_[j]) - np.float64(ring[slot, j])
+                    ring[slot, j] = bin_[j]
             while t < take.shape[0] and take[t] == ll:
                 for j in range(w):
                     v = np.float32(tmp[j] / m)
