@@ -642,7 +642,8 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        robust: float = 0.5, tol: float = 0.05,
                        max_change: Optional[float] = None, min_ncc: float = 0.3,
                        smooth: float = 0.25, final_smooth: Optional[float] = None,
-                       progress: Optional[Callable[[float], None]] = None) -> Match:
+                       progress: Optional[Callable[[float], None]] = None,
+                       workers: int = 1) -> Match:
     """Dense window matching by iterated Lucas-Kanade with window deformation.
 
     The fast engine (method ``'lk'``): for a regular grid of windows, start from the
@@ -673,7 +674,10 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
 
     Every window sum is a separable box filter of a product image, so the cost per window
     does not grow with the window size and shrinks with overlap: a few µs per window at
-    window 32 / step 2. Accuracy on Landsat texture: 0.004–0.025 px RMS for constant
+    window 32 / step 2. The warp (with the per-pixel field) and the derivatives, residual,
+    robust weight and products of each pass run in compiled kernels
+    (:mod:`~glacvel_plugin.core.lk_kernels`, numba, rows in parallel on ``workers``
+    threads) that give the values of the scipy/numpy operations they replace. Accuracy on Landsat texture: 0.004–0.025 px RMS for constant
     shifts (a cubic-spline bias of ≈0.02 px at quarter-pixel shifts); see
     docs/correlation.md.
 
@@ -708,6 +712,10 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         Predictor-filter σ (windows) before the robust iteration; None = ``smooth``.
     progress : callable, optional
         Given the fraction of the at most ``iters`` passes done after every pass.
+    workers : int, optional
+        Threads of the compiled kernels (rows of the strip in parallel), clamped to
+        1 … ``numba.config.NUMBA_NUM_THREADS``; the result does not depend on it. The
+        calling thread's numba setting is restored on return.
 
     Returns
     -------
@@ -737,7 +745,23 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     the stability and spatial resolution of iterative PIV interrogation. Exp. Fluids 45,
     927-941.
     """
+    from . import lk_kernels
+    previous = lk_kernels.set_threads(workers)
+    try:
+        return _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
+                                   prior_r, prior_c, iters, robust, tol, max_change,
+                                   min_ncc, smooth, final_smooth, progress)
+    finally:
+        lk_kernels.set_threads(previous)
+
+
+def _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, prior_r,
+                        prior_c, iters, robust, tol, max_change, min_ncc, smooth,
+                        final_smooth, progress) -> Match:
+    """:func:`dense_lucas_kanade` in the calling thread's numba thread setting."""
     from scipy import ndimage
+    from .lk_kernels import (box_means_cols, box_means_rows, coverage, product_rows,
+                             warp_rows)
     n = int(window)
     a = np.asarray(ref, np.float32)
     b = np.asarray(sec, np.float32)
@@ -764,9 +788,9 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     C0, C1 = max(0, col0 - 2), min(W, col0 + (cols_out - 1) * step + n + 2)
     ga = []
     for k in range(ch):
-        ga.append(tuple(g[R0:R1, C0:C1] for g in _deriv(a[k])))
+        ga.append(tuple(np.ascontiguousarray(g[R0:R1, C0:C1]) for g in _deriv(a[k])))
         setup_tick()
-    a = a[:, R0:R1, C0:C1]
+    a = np.ascontiguousarray(a[:, R0:R1, C0:C1])
     valid_a = valid_a[R0:R1, C0:C1]
     prior_r = np.asarray(prior_r, np.float32)
     prior_c = np.asarray(prior_c, np.float32)
@@ -795,12 +819,13 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
             progress(span[0] + (span[1] - span[0]) * u / units[0])
 
     def window_means(x, u0):
-        """:func:`_window_means` with its first (row) pass in column chunks."""
+        """:func:`_window_means` of the (5, Hs, Ws) product images, its first (row)
+        pass in column chunks (lk_kernels: the same values)."""
         first = np.empty(x.shape[:-2] + (len(si), Ws), np.float32)
         for j, (c0, c1) in enumerate(col_chunks):
-            first[..., c0:c1] = _box_means_axis(x[..., c0:c1], n, si, -2)
+            box_means_rows(x, n, si, c0, c1, first)
             tick(u0 + j + 1)
-        return _box_means_axis(first, n, sj, -1)
+        return box_means_cols(first, n, sj)
 
     robust_pass = False
     it = 0
@@ -810,49 +835,31 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         if it > 0 and sig > 0:
             ur = ndimage.gaussian_filter(ur, sig, mode="nearest")
             uc = ndimage.gaussian_filter(uc, sig, mode="nearest")
-        fr = _bilinear(ur, lerp_r, lerp_c)
-        fc = _bilinear(uc, lerp_r, lerp_c)
-        coords = [rr[:, None] + fr, cc[None, :] + fc]
+        warp_r, warp_c = ur, uc      # the field of this pass's warp
         sums = 0.0
         u = 0
         warped = []
         for k in range(ch):
-            # the warp in row chunks (each pixel independent: the same values as one call)
+            # the warp in row chunks: the field at every pixel (bilinear on the grid) and
+            # the secondary image there, bilinear on the first pass (far from converged:
+            # enough and 3× cheaper), cubic spline after (lk_kernels.warp_rows: the
+            # values of ndimage.map_coordinates)
             wk_all = np.empty((Hs, Ws), np.float32)
             warped.append(wk_all)
             for p0, p1 in row_chunks:
-                at = [coords[0][p0:p1], coords[1][p0:p1]]
-                if it == 0:   # far from converged: bilinear is enough and 3× cheaper
-                    ndimage.map_coordinates(b0[k], at, output=wk_all[p0:p1], order=1,
-                                            prefilter=False, mode="nearest")
-                else:
-                    ndimage.map_coordinates(bs[k], at, output=wk_all[p0:p1], order=3,
-                                            prefilter=False, mode="nearest")
+                warp_rows(b0[k] if it == 0 else bs[k], 1 if it == 0 else 3, ur, uc,
+                          lerp_r, lerp_c, rr, cc, p0, p1, wk_all)
                 u += 1
                 tick(u)
+            c = 0.0     # Cauchy scale of the robust pass (0: no weight)
             if robust_pass:
                 e_all = wk_all - a[k]
                 c = robust * 1.4826 * float(np.median(np.abs(e_all[::2, ::2]))) + 1e-12
                 del e_all
-            # gradients and the five products in row chunks (2 rows of margin for the
-            # 5-tap derivative: the same values as on the whole strip)
+            # gradients and the five products in row chunks (the derivatives read the
+            # rows around a chunk: the same values as on the whole strip)
             for p0, p1 in row_chunks:
-                q0, q1 = max(0, p0 - 2), min(Hs, p1 + 2)
-                wk = wk_all[p0:p1]
-                gyb = ndimage.correlate1d(wk_all[q0:q1], _DERIV, axis=0,
-                                          mode="nearest")[p0 - q0:p1 - q0]
-                gxb = ndimage.correlate1d(wk, _DERIV, axis=1, mode="nearest")
-                gy = 0.5 * (ga[k][0][p0:p1] + gyb)
-                gx = 0.5 * (ga[k][1][p0:p1] + gxb)
-                e = wk - a[k][p0:p1]
-                if robust_pass:
-                    wgt = 1.0 / (1.0 + (e / c) ** 2)
-                    gxw, gyw = gx * wgt, gy * wgt
-                else:
-                    gxw, gyw = gx, gy
-                for out, (x, y) in zip(prod, ((gxw, gx), (gxw, gy), (gyw, gy), (gxw, e),
-                                              (gyw, e))):
-                    np.multiply(x, y, out=out[p0:p1])
+                product_rows(wk_all, a[k], ga[k][0], ga[k][1], _DERIV, c, p0, p1, prod)
                 u += 1
                 tick(u)
             sums = sums + window_means(prod, u)
@@ -889,11 +896,11 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     bad |= ~(change <= 0.2)
     if max_change is not None:
         bad |= np.hypot(ur - prior_r, uc - prior_c) > max_change
-    if valid_b.all():   # only the strip border can bring in no data
-        vb = ((coords[0] >= 0) & (coords[0] <= H - 1) & (coords[1] >= 0)
-              & (coords[1] <= W - 1)).astype(np.float32)
-    else:
-        vb = ndimage.map_coordinates(valid_b, coords, order=1, mode="constant", cval=0.0)
+    # share of valid secondary data under the last warp (0 off the strip: only the strip
+    # border can bring in no data where the secondary image is valid everywhere)
+    vb = np.empty((Hs, Ws), np.float32)
+    coverage(None if valid_b.all() else valid_b, (H, W), warp_r, warp_c, lerp_r, lerp_c,
+             rr, cc, vb)
     # quality: NCC of the reference and the last warped windows; no-data coverage
     span = [span[1], 1.0]
     units[0] = ch * len(col_chunks)
@@ -922,7 +929,7 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                         rows_out: int, cols_out: int, window: int, step: int,
                         prior_r: np.ndarray, prior_c: np.ndarray, search: int,
                         spacing: int = 4, max_change: Optional[float] = None,
-                        min_ncc: float = 0.3, grid_origin=(0, 0)) -> Match:
+                        min_ncc: float = 0.3, grid_origin=(0, 0), workers: int = 1) -> Match:
     """The ``lk`` engine: :func:`dense_lucas_kanade`, searched again where it fails.
 
     Lucas-Kanade refines and cannot search, and its predictor filter cannot follow the
@@ -964,6 +971,8 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         (row, column) index of window (0, 0) in the whole output grid: the search nodes
         are the windows whose global indices are multiples of ``spacing``, so that strips
         of one image give the field of a single block.
+    workers : int, optional
+        Threads of the Lucas-Kanade kernels and of the FFTs of the phase search.
 
     Returns
     -------
@@ -986,7 +995,8 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     from .filters import fill_nearest
     n, shape = int(window), (int(rows_out), int(cols_out))
     first = dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
-                               prior_r, prior_c, max_change=max_change, min_ncc=min_ncc)
+                               prior_r, prior_c, max_change=max_change, min_ncc=min_ncc,
+                               workers=workers)
     dr, dc, q = (x.reshape(shape).copy() for x in (first.dr, first.dc, first.quality))
     failed = ~np.isfinite(dr) & ~first.no_data.reshape(shape)
     if search <= 0 or not failed.any():
@@ -1001,7 +1011,7 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     pc = np.asarray(prior_c, np.float32)[ii, jj]
     m = match_windows(ref, sec, row0 + ii * step, col0 + jj * step, n,
                       np.round(pr).astype(np.int64), np.round(pc).astype(np.int64),
-                      method="phase", search=search)
+                      method="phase", search=search, workers=workers)
     sub_r, sub_c = dr[o_r::k, o_c::k].copy(), dc[o_r::k, o_c::k].copy()
     sub_r[(ii - o_r) // k, (jj - o_c) // k] = m.dr
     sub_c[(ii - o_r) // k, (jj - o_c) // k] = m.dc
@@ -1031,7 +1041,7 @@ def lucas_kanade_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                                    row0 + i0 * step - r_lo, col0 + j0 * step - c_lo,
                                    i1 - i0, j1 - j0, n, step, pr_box, pc_box,
                                    max_change=max_change, min_ncc=min_ncc, smooth=0.0,
-                                   iters=3)
+                                   iters=3, workers=workers)
         # 3. rejected windows take the second result
         take = failed[i0:i1, j0:j1]
         for out, x in ((dr, again.dr), (dc, again.dc), (q, again.quality)):
@@ -1150,7 +1160,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     window and the matched secondary window, deformed by the Lucas-Kanade field where
     that was kept, translated to the nearest pixel of the phase displacement elsewhere
     (−1..1). Returns :class:`Match` (flattened, ``no_data`` set). ``workers``: threads
-    for the FFTs of the phase search. ``measure_rows`` = (first, stop) output rows
+    of the Lucas-Kanade kernels and of the FFTs of the phase search. ``measure_rows`` = (first, stop) output rows
     (0 <= first < stop <= rows_out) or None (all): only suspect windows in those rows are
     re-measured, the others keep the Lucas-Kanade result. A strip passes the rows it
     delivers and one on each side (the median test's neighbours): its halo rows are
@@ -1175,7 +1185,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         Field change across a window footprint (px) above which it is re-measured
         (0 = off).
     workers : int, optional
-        Threads for the FFTs of the phase search.
+        Threads of the Lucas-Kanade kernels and of the FFTs of the phase search.
     measure_rows : (int, int), optional
         (first, stop) output rows whose suspect windows are re-measured (see above);
         None = all.
@@ -1223,7 +1233,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     spacing = FALLBACK_SPACING if spacing is None else spacing
     first = dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
                                prior_r, prior_c, max_change=max_change, min_ncc=min_ncc,
-                               smooth=smooth, final_smooth=final_smooth,
+                               smooth=smooth, final_smooth=final_smooth, workers=workers,
                                progress=None if progress is None else
                                (lambda f: progress(LK_PROGRESS_SHARE * f)))
     dr, dc, q = (x.reshape(shape).copy() for x in (first.dr, first.dc, first.quality))

@@ -569,7 +569,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
             if method == "lk":
                 m = lucas_kanade_search(ref, sec, row0, col0, ii.shape[0], ii.shape[1], window,
                                         step, fr_, fc_, radius, max_change=radius + 1.0,
-                                        grid_origin=(h0, g0))
+                                        grid_origin=(h0, g0), workers=workers)
             elif method == "lk_phase":
                 m = deformable_search(ref, sec, row0, col0, ii.shape[0], ii.shape[1], window,
                                       step, fr_, fc_, max_change=radius + 1.0, workers=workers,
@@ -633,7 +633,7 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     eps : float, optional
         Residual floor ε of the median test, px.
     workers : int, optional
-        Threads for the FFTs.
+        Threads for the FFTs and the Lucas-Kanade kernels.
     sink : callable, optional
         ``sink(i0, i1, dr, dc, quality)`` receives output rows i0..i1−1 (float32
         (i1 − i0, cols_out), px); when given, nothing is kept or returned.
