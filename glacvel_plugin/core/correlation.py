@@ -904,17 +904,20 @@ def _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, 
     # quality: NCC of the reference and the last warped windows; no-data coverage
     span = [span[1], 1.0]
     units[0] = ch * len(col_chunks)
-    stats = 0.0
+    # each channel's window covariance and variances, summed over the channels (the
+    # NCC of the channels stacked, each centred on its own window mean)
+    num = var_a = var_b = 0.0
     for k in range(ch):
         # centred on the strip means first: float32 moments of raw DN would cancel
         ak = np.subtract(a[k], np.float32(a[k].mean()), out=prod[0])
         bk = np.subtract(warped[k], np.float32(warped[k].mean()), out=prod[1])
         for out, (x, y) in zip(prod[2:], ((ak, bk), (ak, ak), (bk, bk))):
             np.multiply(x, y, out=out)
-        stats = stats + window_means(prod, k * len(col_chunks))
-    ma, mb, mab, maa, mbb = stats
-    num = mab - ma * mb
-    den = np.sqrt(np.maximum(maa - ma * ma, 0) * np.maximum(mbb - mb * mb, 0))
+        ma, mb, mab, maa, mbb = window_means(prod, k * len(col_chunks))
+        num = num + (mab - ma * mb)
+        var_a = var_a + np.maximum(maa - ma * ma, 0)
+        var_b = var_b + np.maximum(mbb - mb * mb, 0)
+    den = np.sqrt(var_a * var_b)
     q = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan).astype(np.float32)
     no_data |= _window_means((vb < 0.999).astype(np.float32), n, si, sj) > 0
     bad |= no_data
@@ -1096,19 +1099,22 @@ take their bilinear interpolation instead of its own measurement."""
 
 def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH, progress=None):
     """NCC of each reference window and the secondary window at the nearest-pixel
-    displacement (float32 (len(rows),), NaN where a window touches no data or is flat).
-    ``progress`` (optional) is given the fraction done after every batch."""
+    displacement (float32 (len(rows),), NaN where a window touches no data or is flat):
+    each channel centred on its own window mean, covariance and variances summed over
+    the channels (as the Lucas-Kanade quality). ``progress`` (optional) is given the
+    fraction done after every batch."""
     out = np.full(len(rows), np.nan, np.float32)
     ir = np.round(dr).astype(np.int64)
     ic = np.round(dc).astype(np.int64)
+    ch = ref.shape[0]
     for s0 in range(0, len(rows), batch):
         sl = slice(s0, s0 + batch)
-        a = _gather(ref, rows[sl], cols[sl], n).reshape(len(rows[sl]), -1)
-        b = _gather(sec, rows[sl] + ir[sl], cols[sl] + ic[sl], n).reshape(len(rows[sl]), -1)
-        a -= a.mean(axis=1, keepdims=True)
-        b -= b.mean(axis=1, keepdims=True)
-        num = np.einsum("ij,ij->i", a, b)
-        den = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
+        a = _gather(ref, rows[sl], cols[sl], n).reshape(len(rows[sl]), ch, -1)
+        b = _gather(sec, rows[sl] + ir[sl], cols[sl] + ic[sl], n).reshape(len(rows[sl]), ch, -1)
+        a -= a.mean(axis=2, keepdims=True)
+        b -= b.mean(axis=2, keepdims=True)
+        num = np.einsum("icj,icj->i", a, b)
+        den = np.sqrt(np.einsum("icj,icj->i", a, a) * np.einsum("icj,icj->i", b, b))
         with np.errstate(invalid="ignore", divide="ignore"):
             out[sl] = np.where(den > 0, num / den, np.nan)
         if progress is not None:
