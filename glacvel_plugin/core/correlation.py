@@ -55,7 +55,6 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 import scipy.fft as sfft
 
-from . import phase_kernels
 from .filters import window_sums
 
 METHODS = ("phase", "ncc")
@@ -216,6 +215,7 @@ def _prepare_tapered(stack: np.ndarray, ty: Optional[np.ndarray], tx: Optional[n
 def _cross_power(Fa_conj: np.ndarray, Fb: np.ndarray) -> np.ndarray:
     """Σ over channels of Fb · conj(Fa): (b, ch, n, h) → (b, n, h) complex64
     (:func:`~glacvel_plugin.core.phase_kernels.cross_power`)."""
+    from . import phase_kernels
     return phase_kernels.cross_power(Fa_conj, Fb)
 
 
@@ -233,6 +233,7 @@ def _whiten(Q: np.ndarray, W: np.ndarray):
     Returns (P, norm) with norm (b,) = Σ W|P|/|Q|·|Q|, the value c would have at a
     perfect match, used to scale the quality to 1 for identical windows.
     """
+    from . import phase_kernels
     return phase_kernels.whiten(Q, W, WHITEN_FLOOR)
 
 
@@ -247,6 +248,7 @@ def _newton(P: np.ndarray, y0: np.ndarray, x0: np.ndarray, n: int, iters: int = 
     solution or the solution moved more than ``max_move`` px from the start
     (:func:`~glacvel_plugin.core.phase_kernels.newton`).
     """
+    from . import phase_kernels
     return phase_kernels.newton(P, y0, x0, n, iters=iters, max_move=max_move, need_c=need_c)
 
 
@@ -527,22 +529,26 @@ def match_windows(ref: np.ndarray, sec: np.ndarray, rows, cols, window: int,
     dr = np.full(count, np.nan, np.float32)
     dc = np.full(count, np.nan, np.float32)
     q = np.full(count, np.nan, np.float32)
-    phase_kernels.set_threads(workers)
-    fn = _phase_batch if method == "phase" else _ncc_batch
-    ctx = {"var": _box_variance(sec, n)} if method == "ncc" else None
-    for s0 in range(0, count, batch):
-        check_canceled(is_canceled)
-        sl = slice(s0, min(count, s0 + batch))
-        y, x, qq, bad = fn(ref, sec, rows[sl], cols[sl], pr[sl], pc[sl], n, radius, lowpass,
-                           workers, refine, ctx)
-        y = (y + pr[sl]).astype(np.float32)
-        x = (x + pc[sl]).astype(np.float32)
-        qq = np.asarray(qq, np.float32)
-        for arr in (y, x, qq):
-            arr[bad] = np.nan
-        dr[sl], dc[sl], q[sl] = y, x, qq
-        if progress is not None:
-            progress(sl.stop / count)
+    from .threads import set_threads
+    previous = set_threads(workers)
+    try:
+        fn = _phase_batch if method == "phase" else _ncc_batch
+        ctx = {"var": _box_variance(sec, n)} if method == "ncc" else None
+        for s0 in range(0, count, batch):
+            check_canceled(is_canceled)
+            sl = slice(s0, min(count, s0 + batch))
+            y, x, qq, bad = fn(ref, sec, rows[sl], cols[sl], pr[sl], pc[sl], n, radius, lowpass,
+                               workers, refine, ctx)
+            y = (y + pr[sl]).astype(np.float32)
+            x = (x + pc[sl]).astype(np.float32)
+            qq = np.asarray(qq, np.float32)
+            for arr in (y, x, qq):
+                arr[bad] = np.nan
+            dr[sl], dc[sl], q[sl] = y, x, qq
+            if progress is not None:
+                progress(sl.stop / count)
+    finally:
+        set_threads(previous)
     return Match(dr, dc, q)
 
 
@@ -745,14 +751,14 @@ def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     the stability and spatial resolution of iterative PIV interrogation. Exp. Fluids 45,
     927-941.
     """
-    from . import lk_kernels
-    previous = lk_kernels.set_threads(workers)
+    from .threads import set_threads
+    previous = set_threads(workers)
     try:
         return _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step,
                                    prior_r, prior_c, iters, robust, tol, max_change,
                                    min_ncc, smooth, final_smooth, progress)
     finally:
-        lk_kernels.set_threads(previous)
+        set_threads(previous)
 
 
 def _dense_lucas_kanade(ref, sec, row0, col0, rows_out, cols_out, window, step, prior_r,

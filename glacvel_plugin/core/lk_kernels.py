@@ -29,33 +29,15 @@ Compiled on first use and cached next to this module (``__pycache__``) or in
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import njit, prange
+
+from .threads import set_threads  # noqa: F401  (re-exported)
 
 __all__ = ["warp_rows", "coverage", "product_rows", "box_means_rows", "box_means_cols", "set_threads"]
 
 _ONE = np.float32(1.0)
 _HALF = np.float32(0.5)
-
-
-def set_threads(workers: int) -> int:
-    """Set the number of threads of the kernels for the calling thread.
-
-    Parameters
-    ----------
-    workers : int
-        Requested threads; clamped to 1 … ``numba.config.NUMBA_NUM_THREADS`` (the cores
-        numba found, or the ``NUMBA_NUM_THREADS`` environment variable).
-
-    Returns
-    -------
-    int
-        The previous setting (give it back to :func:`set_threads` to restore it).
-    """
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(workers), int(numba.config.NUMBA_NUM_THREADS))))
-    return previous
 
 
 @njit(cache=True, nogil=True, inline="always")

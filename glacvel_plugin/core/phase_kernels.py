@@ -20,18 +20,12 @@ The kernels are compiled on first use and cached on disk (numba's ``cache=True``
 ``__pycache__`` beside this file, or numba's user cache directory when that is not
 writable).
 """
-import os
 from typing import Tuple
 
-# numba's OpenMP threads wait passively between kernels: spinning threads take the core
-# from other processes, and a kernel then waits for a thread that is not scheduled
-# (seen on a busy 2-core machine: two Newton threads 3-4x slower than one). Set before
-# libgomp starts; a value the user set is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
+from numba import njit, prange
 
-import numpy as np  # noqa: E402
-import numba  # noqa: E402
-from numba import njit, prange  # noqa: E402
+from .threads import set_threads  # noqa: F401  (re-exported)
 
 __all__ = ["set_threads", "cross_power", "whiten", "newton"]
 
@@ -41,25 +35,6 @@ _JIT = dict(cache=True, nogil=True, parallel=True)
 _JIT_FAST = dict(_JIT, fastmath={"reassoc", "contract", "arcp", "nsz"})
 """The same with float re-association (vectorised sums), for the kernels that test no
 value for NaN (LLVM may fold x − x to 0 under re-association)."""
-
-
-def set_threads(workers: int) -> int:
-    """Let the kernels of the calling thread use ``workers`` threads.
-
-    Parameters
-    ----------
-    workers : int
-        Threads wanted (≥ 1); clamped to numba's thread count (the machine's cores unless
-        ``NUMBA_NUM_THREADS`` says otherwise).
-
-    Returns
-    -------
-    int
-        The number of threads set.
-    """
-    k = int(max(1, min(int(workers or 1), numba.config.NUMBA_NUM_THREADS)))
-    numba.set_num_threads(k)
-    return k
 
 
 @njit(**_JIT_FAST)

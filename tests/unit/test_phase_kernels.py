@@ -108,10 +108,3 @@ def test_newton_finds_the_maximum_of_the_fourier_series(threads):
     assert not c0.any()
     _, _, _, near = phase_kernels.newton(P, y0 + 3.0, x0, N, iters=5, max_move=0.5)
     assert near.mean() < 0.2
-
-
-def test_set_threads_is_clamped():
-    import numba
-    assert phase_kernels.set_threads(0) == 1
-    assert phase_kernels.set_threads(10 ** 6) == numba.config.NUMBA_NUM_THREADS
-    phase_kernels.set_threads(1)
