@@ -120,7 +120,7 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="111"/>
-        <source>Point spacing in metres (0 = the first product&apos;s pixel size)</source>
+        <source>Point spacing in metres (0 = the first product's pixel size)</source>
         <translation>取点间距，米（0 = 第一个产品的像元大小）</translation>
     </message>
     <message>
@@ -261,7 +261,7 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="122"/>
-        <source>Station / polygon id field (cross-validation groups; default: &apos;station&apos; if present)</source>
+        <source>Station / polygon id field (cross-validation groups; default: 'station' if present)</source>
         <translation>站点/多边形 ID 字段（交叉验证分组；默认：若存在则为 'station'）</translation>
     </message>
     <message>
@@ -299,7 +299,7 @@ Outputs: a point layer (one point per line, distance and product), a CSV with th
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="221"/>
-        <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage of the outline (valid pixels / pixel centres inside the whole outline, also where the product has no footprint; NULL for an outline entirely off the product). Outlines are moved into each product&apos;s CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
+        <source>Per glacier outline (e.g. RGI) and per velocity product: mean, median and 95th percentile (the robust maximum) of speed v in m/d over the pixels whose centre lies inside the outline, the count of valid pixels and the coverage of the outline (valid pixels / pixel centres inside the whole outline, also where the product has no footprint; NULL for an outline entirely off the product). Outlines are moved into each product's CRS; overlapping outlines each get all their pixels; multi-part outlines count as one glacier.
 
 The output is the outline layer with its attributes plus five fields per product, named v&lt;label&gt;_mean, _median, _p95, _count, _cover, where &lt;label&gt; is the month YYYYMM from the file name or the START/END tags. Glaciers without a valid pixel get NULL statistics and count 0.</source>
         <translation>对每条冰川轮廓（例如 RGI）和每个流速产品：统计像元中心落在轮廓内的像元的速度 v 的均值、中位数和第 95 百分位数（稳健最大值，m/d），有效像元数，以及轮廓覆盖率（有效像元数 / 整个轮廓内的像元中心数，产品范围外的部分也计入；轮廓完全在产品范围外时为 NULL）。轮廓会转换到各产品的坐标参考系；相互重叠的轮廓各自获得其全部像元；多部件轮廓作为一条冰川统计。
@@ -313,7 +313,7 @@ The output is the outline layer with its attributes plus five fields per product
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_analysis.py" line="265"/>
-        <source>GLACIERS already has a field &apos;{}&apos;; rename it or remove it before adding the statistics</source>
+        <source>GLACIERS already has a field '{}'; rename it or remove it before adding the statistics</source>
         <translation>GLACIERS 已有字段“{}”；请在添加统计量前将其重命名或删除</translation>
     </message>
     <message>
@@ -543,7 +543,7 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/reference_layers.py" line="104"/>
-        <source>REFERENCE_POINTS needs fields &apos;{}&apos; and &apos;{}&apos; (velocity in m/d) or the fields {}, {}, {}, {} (positions in the layer CRS) and {}, {}; the layer has {}</source>
+        <source>REFERENCE_POINTS needs fields '{}' and '{}' (velocity in m/d) or the fields {}, {}, {}, {} (positions in the layer CRS) and {}, {}; the layer has {}</source>
         <translation>REFERENCE_POINTS 需要字段“{}”和“{}”（流速，m/d），或字段 {}、{}、{}、{}（图层坐标系中的位置）以及 {}、{}；该图层的字段为 {}</translation>
     </message>
     <message>
@@ -653,7 +653,7 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/base.py" line="652"/>
-        <source>{}: feature {} (row {}), field &apos;{}&apos;: {} is not a number; correct the value, or leave it empty to skip the row</source>
+        <source>{}: feature {} (row {}), field '{}': {} is not a number; correct the value, or leave it empty to skip the row</source>
         <translation>{}：要素 {}（第 {} 行），字段“{}”：{} 不是数字；请更正该值，或留空以跳过该行</translation>
     </message>
 </context>
@@ -734,7 +734,7 @@ Open the model in the Graphical Modeler (Model → Open Model…) and save a cop
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_gnss.py" line="104"/>
-        <source>CRS {} is geographic (degrees); GNSS positions must be projected coordinates in metres (e.g. UTM), or use the &apos;velocity&apos; layout with vx, vy in m/d</source>
+        <source>CRS {} is geographic (degrees); GNSS positions must be projected coordinates in metres (e.g. UTM), or use the 'velocity' layout with vx, vy in m/d</source>
         <translation>CRS {} 为地理坐标系（度）；GNSS 位置必须是以米为单位的投影坐标（如 UTM），或使用以 m/d 给出 vx、vy 的“velocity”格式</translation>
     </message>
     <message>
@@ -938,7 +938,7 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="376"/>
-        <source>Minimum share of a pair&apos;s time baseline inside a month</source>
+        <source>Minimum share of a pair's time baseline inside a month</source>
         <translation>像对时间基线落在月内的最小比例</translation>
     </message>
     <message>
@@ -998,7 +998,7 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_fusion.py" line="391"/>
-        <source>Months on each side pooled into a month&apos;s weight fit</source>
+        <source>Months on each side pooled into a month's weight fit</source>
         <translation>每月权重拟合时向前后各合并的月数</translation>
     </message>
     <message>
@@ -1080,130 +1080,155 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
         <translation>光学影像相关匹配（流速）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="86"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="87"/>
         <source>Reference image (earlier)</source>
         <translation>参考影像（较早）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="88"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="89"/>
         <source>Reference band (empty = band 1 of a single-band image)</source>
         <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="91"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="92"/>
         <source>Secondary image (later)</source>
         <translation>次影像（较晚）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
         <source>Secondary band (empty = band 1 of a single-band image)</source>
         <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="96"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
         <source>Reference acquisition time (UTC; empty = from the data)</source>
         <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="99"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="100"/>
         <source>Secondary acquisition time (UTC; empty = from the data)</source>
         <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="102"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="103"/>
         <source>Window (chip) size [px]</source>
         <translation>窗口（模板）大小 [像元]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="105"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="106"/>
         <source>Step [px] (0 = automatic: 30 m output grid)</source>
         <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="108"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="109"/>
         <source>Maximum speed [m/d] (sets the search range)</source>
         <translation>最大流速 [m/d]（决定搜索范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
         <source>Pre-filter</source>
         <translation>预滤波</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
         <source>None</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
         <source>High-pass</source>
         <translation>高通</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
         <source>Wallis</source>
         <translation>Wallis</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="111"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
         <source>Orientation images</source>
         <translation>方向影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
         <source>Correlation method</source>
         <translation>相关匹配方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
         <source>Phase correlation</source>
         <translation>相位相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
         <source>Normalised cross-correlation (NCC)</source>
         <translation>归一化互相关 (NCC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
         <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
         <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="115"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
         <source>Coarse search, deformable Lucas-Kanade, phase correlation where it is rejected (default)</source>
         <translation>粗搜索、可形变 Lucas-Kanade、在其被拒绝处用相位相关（默认）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="126"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="127"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="131"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="132"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="138"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="139"/>
         <source>the reference image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="141"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="142"/>
         <source>the secondary image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="122"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="123"/>
         <source>Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)</source>
         <translation>最小质量（0 = 无阈值；负值用于 NCC/LK，范围 -1..1）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="166"/>
+        <source>Δt = {} d ({} → {} UTC)</source>
+        <translation>Δt = {} 天（{} → {} UTC）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="180"/>
+        <source>aligning the secondary image on the reference grid, then a coarse search on the image pyramid and the full-resolution pass strip by strip</source>
+        <translation>将次影像对齐到参考影像格网，然后在影像金字塔上进行粗搜索，再逐条带进行全分辨率匹配</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="196"/>
+        <source>window {} px, step {} px, search {} px, grid {} × {}, valid {} %</source>
+        <translation>窗口 {} px，步长 {} px，搜索 {} px，格网 {} × {}，有效 {} %</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="176"/>
+        <source>{} {} has no nodata value and {}; 0 and 65535 are treated as no data (stripes filled from their surroundings)</source>
+        <translation>{} {} 没有无数据值，且{}；0 和 65535 被视为无数据（条带由周围像元填补）</translation>
+    </message>
+    <message>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="194"/>
+        <source>no window could be matched: {}</source>
+        <translation>没有窗口能匹配成功：{}</translation>
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="50"/>
         <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
-The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements. The default method then refines every window by dense Lucas-Kanade matching with window deformation (the windows deform with the flow) and measures again by phase correlation every window where that refinement is rejected, its quality is below 0.5 or the displacement changes by more than 3 px across the window (shear margins, calving fronts): fast and precise on slow ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched secondary window (-1..1); on the Yahtse pair a minimum quality of 0.2 removes 85 % of the windows that differ from phase correlation by more than 2 px and 4 % of those within 0.5 px (docs/correlation.md). The other methods measure every window with one engine: phase correlation (quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or Lucas-Kanade alone (quality = NCC of the deformed windows; windows below 0.3 are left out; where it fails, phase correlation searches on a sparse grid and Lucas-Kanade restarts from there, but it leaves more no data in fast, sheared ice). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
+The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements. The default method then refines every window by dense Lucas-Kanade matching with window deformation (the windows deform with the flow) and measures again by phase correlation the windows where that refinement is rejected, its quality is below 0.5 or the displacement changes by more than 3 px across the window (shear margins, calving fronts), at every second window there, the windows between taking the interpolation of neighbours that agree within 1 px: fast and precise on slow ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched secondary window (-1..1); on the Yahtse pair a minimum quality of 0.2 removes 85 % of the windows that differ from phase correlation by more than 2 px and 4 % of those within 0.5 px (docs/correlation.md). The other methods measure every window with one engine: phase correlation (quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or Lucas-Kanade alone (quality = NCC of the deformed windows; windows below 0.3 are left out; where it fails, phase correlation searches on a sparse grid and Lucas-Kanade restarts from there, but it leaves more no data in fast, sheared ice). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
 
 Minimum quality: windows whose quality is below it become no data; exactly 0 switches the threshold off. Any other value is applied, negative ones too: NCC and Lucas-Kanade quality lies in -1..1, so e.g. -0.05 removes only clearly anti-correlated windows (to reject every window with a negative NCC give a small positive value such as 0.01); phase coherence lies in 0..1, so a negative threshold removes nothing there.
 Bands: leave empty for single-band images; multi-band images need a band choice.
@@ -1211,37 +1236,12 @@ Times: when empty they are read from Landsat/Sentinel names, MTL files or tags.
 Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on Sentinel-2 B8). Pre-filter: high-pass (default), Wallis, orientation images (Heid &amp; Kääb 2012) or none.</source>
         <translation>测量较早（参考）与较晚（次）两景光学影像之间的冰川表面位移，例如 Landsat-8 第 8 波段（15 m）或 Sentinel-2 第 8 波段（10 m），并写出 glacvel 流速产品：波段 v、vx、vy（m/d；x 向东，y 向北），dx、dy（时间基线内的位移，米）和 quality，每个窗口中心一个值。
 
-次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移。默认方法随后以带窗口形变的稠密 Lucas-Kanade 匹配（窗口随流动形变）细化每个窗口，并在细化被拒绝、quality 低于 0.5 或位移在窗口内变化超过 3 像元处（剪切边缘、崩解前缘）用相位相关重新测量：在慢速冰体和基岩上快速而精确，在快速、强烈剪切的冰体中也完整。其 quality 为参考窗口与匹配的次窗口的 NCC（-1..1）；在 Yahtse 像对上，最小质量 0.2 去除了与相位相关相差 2 像元以上窗口的 85 %，以及相差 0.5 像元以内窗口的 4 %（见 docs/correlation.md）。其他方法对每个窗口只用一种引擎：相位相关（quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值）或单独的 Lucas-Kanade（quality = 形变后窗口的 NCC；低于 0.3 的窗口被舍弃；在其失败处，相位相关在稀疏网格上重新搜索，Lucas-Kanade 再从该结果出发，但在快速剪切的冰体中留下更多无数据）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
+次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移。默认方法随后以带窗口形变的稠密 Lucas-Kanade 匹配（窗口随流动形变）细化每个窗口，并在细化被拒绝、quality 低于 0.5 或位移在窗口内变化超过 3 像元处（剪切边缘、崩解前缘）用相位相关重新测量，在这些区域每隔一个窗口测量一次，其间的窗口取相差不超过 1 像元的相邻测量的插值：在慢速冰体和基岩上快速而精确，在快速、强烈剪切的冰体中也完整。其 quality 为参考窗口与匹配的次窗口的 NCC（-1..1）；在 Yahtse 像对上，最小质量 0.2 去除了与相位相关相差 2 像元以上窗口的 85 %，以及相差 0.5 像元以内窗口的 4 %（见 docs/correlation.md）。其他方法对每个窗口只用一种引擎：相位相关（quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值）或单独的 Lucas-Kanade（quality = 形变后窗口的 NCC；低于 0.3 的窗口被舍弃；在其失败处，相位相关在稀疏网格上重新搜索，Lucas-Kanade 再从该结果出发，但在快速剪切的冰体中留下更多无数据）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
 
 最小质量：quality 低于该值的窗口设为无数据；恰好为 0 时不设阈值。其他任何值（包括负值）都会生效：NCC 与 Lucas-Kanade 的 quality 范围为 -1..1，例如 -0.05 只去除明显负相关的窗口（要去除所有 NCC 为负的窗口，请给一个小的正值，如 0.01）；相位相干性范围为 0..1，负阈值在那里不去除任何窗口。
 波段：单波段影像留空；多波段影像需选择波段。
 时间：留空时从 Landsat/Sentinel 文件名、MTL 文件或标签读取。
 步长：0 = 自动，即得到 30 m 网格的步长（Landsat-8 B8 为 2 像元，Sentinel-2 B8 为 3 像元）。预滤波：高通（默认）、Wallis、方向影像（Heid &amp; Kääb，2012）或不滤波。</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="165"/>
-        <source>Δt = {} d ({} → {} UTC)</source>
-        <translation>Δt = {} 天（{} → {} UTC）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="179"/>
-        <source>aligning the secondary image on the reference grid, then a coarse search on the image pyramid and the full-resolution pass strip by strip</source>
-        <translation>将次影像对齐到参考影像格网，然后在影像金字塔上进行粗搜索，再逐条带进行全分辨率匹配</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="195"/>
-        <source>window {} px, step {} px, search {} px, grid {} × {}, valid {} %</source>
-        <translation>窗口 {} px，步长 {} px，搜索 {} px，格网 {} × {}，有效 {} %</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="175"/>
-        <source>{} {} has no nodata value and {}; 0 and 65535 are treated as no data (stripes filled from their surroundings)</source>
-        <translation>{} {} 没有无数据值，且{}；0 和 65535 被视为无数据（条带由周围像元填补）</translation>
-    </message>
-    <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="193"/>
-        <source>no window could be matched: {}</source>
-        <translation>没有窗口能匹配成功：{}</translation>
     </message>
 </context>
 <context>
@@ -1571,7 +1571,7 @@ Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on 
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_sar.py" line="35"/>
-        <source>Amplitude offset tracking of two geocoded (terrain-corrected) Sentinel-1 GRD images of the same track, as in ESA SNAP&apos;s Offset Tracking, giving a glacvel velocity product.
+        <source>Amplitude offset tracking of two geocoded (terrain-corrected) Sentinel-1 GRD images of the same track, as in ESA SNAP's Offset Tracking, giving a glacvel velocity product.
 
 The backscatter (linear power, linear amplitude or dB; detected from tags, names or values when set to Detect) is converted to log amplitude and lightly low-passed against speckle (SPECKLE_SIGMA px). Matching windows of WINDOW px (128 as in the published chain) centred on nodes every STEP px are matched by normalised cross-correlation within a search range of MAX_SPEED x time baseline; sub-pixel by 16x oversampling of the correlation peak.
 Rejected: correlation peak below CC_THRESHOLD (SNAP 0.1), faster than MAX_SPEED, normalised-median-test outliers (MEDIAN_TEST, 0 = off), and, optionally, a peak ratio (peak / mean |NCC| over the search area) below PEAK_RATIO. Optional SNAP-like averaging over AVERAGE_BOX x AVERAGE_BOX nodes (1 = off; SNAP uses 5) and hole filling within FILL_RADIUS nodes (0 = off; SNAP uses 4). Both are off by default so that the product holds measurements only.
@@ -1961,7 +1961,7 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
     </message>
     <message>
         <location filename="../glacvel_plugin/gui/scene_chooser.py" line="588"/>
-        <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm&apos;s window</source>
+        <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window</source>
         <translation>光学像对的窗口（影像块）大小；Sentinel-1 与无人机像对使用各自算法的窗口</translation>
     </message>
     <message>
@@ -2161,7 +2161,7 @@ MODEL：constant = vx、vy 的中位数偏移（默认）；plane = 在影像范
         <location filename="../glacvel_plugin/processing_provider/alg_stable_ground.py" line="232"/>
         <source>Measures the error of a velocity product on stable (ice-free) ground, where the true velocity is zero. Stable ground as in Stable-ground correction (polygons, outside glacier outlines minus a buffer, or automatic).
 
-Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D&apos;Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT&apos;s own numbers are 8 times larger).
+Statistics of vx, vy and v (m/d): n, mean, median, standard deviation, NMAD (1.4826 x median absolute deviation), RMSE and a normality test (D'Agostino-Pearson). GLAFT metric 1 (Zheng et al. 2023): half-ranges DELTA_U, DELTA_V of the 2-sigma contour of an Epanechnikov kernel density of (vx, vy), an about-2-sigma measure. GLAFT metric 2, when GLACIER_INTERIOR (a glacier outline buffered inward, GLAFT uses 600 m) is given: the same on strain rates rotated into the flow direction; DELTA_XY_STRAIN is the along-flow shear half-range in 1/d (physical units; GLAFT's own numbers are 8 times larger).
 
 Outputs: a statistics table, an HTML report (histograms, vx-vy scatter with the 2-sigma contour) and OUTPUT_ERROR, a copy of the product with vx_error, vy_error (stable-ground RMSE about zero, m/d, which includes outliers and any uncorrected offset; ERROR_MEASURE robust: sqrt(median^2 + NMAD^2)) and v_error bands added (replacing any present), for fusion.</source>
         <translation>在真实流速为零的稳定（无冰）地表上度量流速产品的误差。稳定地表的确定方式同“稳定地表校正”（多边形、冰川边界外减去缓冲区，或自动选取）。
@@ -2232,7 +2232,7 @@ vx、vy 和 v (m/d) 的统计量：n、均值、中位数、标准差、NMAD（1
         <location filename="../glacvel_plugin/processing_provider/alg_uav.py" line="37"/>
         <source>Feature tracking of two UAV orthomosaics as in ImGRAFT (Messerli &amp; Grinsted 2015): square templates of TEMPLATE_SIZE metres cut from the reference on a regular grid every SPACING metres are searched for in the secondary within MAX_SPEED x time baseline, by normalised cross-correlation (NCC) or orientation correlation; sub-pixel by 16x oversampling of the correlation peak.
 
-Inputs may be RGB (converted to luminance) or single band, on different grids and extents (the secondary is warped onto the reference grid, or onto a coarser work grid of WORK_RESOLUTION metres, which makes large centimetre mosaics faster). Times come from REFERENCE_TIME/SECONDARY_TIME or the files&apos; date tags (EXIF DateTimeOriginal, TIFFTAG_DATETIME).
+Inputs may be RGB (converted to luminance) or single band, on different grids and extents (the secondary is warped onto the reference grid, or onto a coarser work grid of WORK_RESOLUTION metres, which makes large centimetre mosaics faster). Times come from REFERENCE_TIME/SECONDARY_TIME or the files' date tags (EXIF DateTimeOriginal, TIFFTAG_DATETIME).
 Rejected: correlation below MIN_PEAK, peak ratio (peak / mean |correlation|) below MIN_PEAK_RATIO, peaks at the limit of the search area, normalised-median-test outliers on the point grid (MEDIAN_TEST, 0 = off).
 Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres; quality = correlation peak; peak_ratio) and a velocity product on a TARGET_RESOLUTION grid (default 30 m): the median of the valid points in each cell (robust block aggregation) with a count band. Images are read window by window, so memory stays bounded for large orthomosaics.</source>
         <translation>按 ImGRAFT（Messerli &amp; Grinsted，2015）的方法对两幅无人机正射影像做特征跟踪：在参考影像上按每隔 SPACING 米的规则网格截取边长 TEMPLATE_SIZE 米的方形模板，在次影像中 MAX_SPEED × 时间基线 的范围内以归一化互相关 (NCC) 或方向相关搜索；亚像元精度由相关峰 16 倍过采样得到。
@@ -2459,7 +2459,7 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="161"/>
-        <source>CRS of the GNSS coordinates (empty: the monthly grid&apos;s)</source>
+        <source>CRS of the GNSS coordinates (empty: the monthly grid's)</source>
         <translation>GNSS 坐标的坐标参考系（留空：月度格网的坐标参考系）</translation>
     </message>
     <message>
@@ -2469,7 +2469,7 @@ Outputs: the tracked points (vx, vy, v in m/d, x east, y north; dx, dy in metres
     </message>
     <message>
         <location filename="../glacvel_plugin/processing_provider/alg_dataset.py" line="175"/>
-        <source>Local Dask worker processes (0 = the machine&apos;s cores)</source>
+        <source>Local Dask worker processes (0 = the machine's cores)</source>
         <translation>本地 Dask 工作进程数（0 = 本机核数）</translation>
     </message>
     <message>
