@@ -1274,10 +1274,10 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         a, b = a[None], b[None]
     prior_r = np.asarray(prior_r, np.float32)
     prior_c = np.asarray(prior_c, np.float32)
-    counts = [0, 0]     # windows measured in each round (progress)
 
     def measure(sel, share0, share1):
-        """Phase correlation of the windows ``sel`` (bool grid): (dr, dc, ok) flattened."""
+        """Phase correlation of the windows ``sel`` (bool grid): their grid indices
+        (rows, columns) and displacements (dr, dc, NaN where it failed)."""
         i_, j_ = np.nonzero(sel)
         if not len(i_):
             return i_, j_, np.zeros(0, np.float32), np.zeros(0, np.float32)
@@ -1302,7 +1302,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         gj = (np.arange(shape[1]) + int(grid_origin[1])) % k
         node = (gi == 0)[:, None] & (gj == 0)[None, :]
         near = ndimage.maximum_filter(suspect, size=2 * k - 1, mode="constant")
-        i_, j_, mr, mc = measure(near & node & ~no_data, LK_PROGRESS_SHARE, mid)
+        measured = near & node & ~no_data
+        i_, j_, mr, mc = measure(measured, LK_PROGRESS_SHARE, mid)
         node_r = np.full(shape, np.nan, np.float32)
         node_c = np.full(shape, np.nan, np.float32)
         node_r[i_, j_], node_c[i_, j_] = mr, mc
@@ -1336,8 +1337,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         usable &= (hi_r - lo_r <= NODE_SPREAD) & (hi_c - lo_c <= NODE_SPREAD)
         new_r[si[usable], sj[usable]] = acc_r[usable]
         new_c[si[usable], sj[usable]] = acc_c[usable]
-        # 3. every other suspect window is measured itself
-        direct = suspect.copy()
+        # 3. every other suspect window is measured itself (a node that failed is not
+        #    measured again)
+        direct = suspect & ~measured
         direct[si[usable], sj[usable]] = False
     else:
         direct, mid = suspect, LK_PROGRESS_SHARE + fallback_share
