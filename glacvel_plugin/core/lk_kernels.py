@@ -66,6 +66,16 @@ def _field_row(ur, uc, a0, a1, wa, row_r, row_c):
         row_c[c] = uc[a0, c] * wa0 + uc[a1, c] * wa
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _position(r, c, row_r, row_c, b0, b1, wb):
+    """Sampling position (float64 row, column) of the pixel (r, c): the pixel plus the
+    field of its row interpolated between grid columns b0 and b1 (float32, as
+    ``_bilinear``)."""
+    wb0 = _ONE - wb
+    return (np.float64(r + (row_r[b0] * wb0 + row_r[b1] * wb)),
+            np.float64(c + (row_c[b0] * wb0 + row_c[b1] * wb)))
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _warp1(img, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
     H, W = img.shape
@@ -75,10 +85,7 @@ def _warp1(img, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
         row_c = np.empty(ur.shape[1], np.float32)
         _field_row(ur, uc, ri0[i], ri1[i], rw[i], row_r, row_c)
         for j in range(Ws):
-            b0, b1, wb = cj0[j], cj1[j], cw[j]
-            wb0 = _ONE - wb
-            y = np.float64(rr[i] + (row_r[b0] * wb0 + row_r[b1] * wb))
-            x = np.float64(cc[j] + (row_c[b0] * wb0 + row_c[b1] * wb))
+            y, x = _position(rr[i], cc[j], row_r, row_c, cj0[j], cj1[j], cw[j])
             fy, fx = np.floor(y), np.floor(x)
             wy0 = 1.0 - (y - fy)
             wy1 = 1.0 - wy0
@@ -102,10 +109,7 @@ def _coverage(valid, H, W, all_valid, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc
         row_c = np.empty(ur.shape[1], np.float32)
         _field_row(ur, uc, ri0[i], ri1[i], rw[i], row_r, row_c)
         for j in range(Ws):
-            b0, b1, wb = cj0[j], cj1[j], cw[j]
-            wb0 = _ONE - wb
-            y = np.float64(rr[i] + (row_r[b0] * wb0 + row_r[b1] * wb))
-            x = np.float64(cc[j] + (row_c[b0] * wb0 + row_c[b1] * wb))
+            y, x = _position(rr[i], cc[j], row_r, row_c, cj0[j], cj1[j], cw[j])
             if y < 0.0 or y > H - 1.0 or x < 0.0 or x > W - 1.0:
                 out[i, j] = 0.0
                 continue
@@ -163,10 +167,7 @@ def _warp3(img, ur, uc, ri0, ri1, rw, cj0, cj1, cw, rr, cc, p0, p1, out):
         row_c = np.empty(ur.shape[1], np.float32)
         _field_row(ur, uc, ri0[i], ri1[i], rw[i], row_r, row_c)
         for j in range(Ws):
-            b0, b1, wb = cj0[j], cj1[j], cw[j]
-            wb0 = _ONE - wb
-            y = np.float64(rr[i] + (row_r[b0] * wb0 + row_r[b1] * wb))
-            x = np.float64(cc[j] + (row_c[b0] * wb0 + row_c[b1] * wb))
+            y, x = _position(rr[i], cc[j], row_r, row_c, cj0[j], cj1[j], cw[j])
             sy, wy0, wy1, wy2, wy3 = _cubic(y)
             sx, wx0, wx1, wx2, wx3 = _cubic(x)
             x0, x1 = min(max(sx, 0), W - 1), min(max(sx + 1, 0), W - 1)
