@@ -30,9 +30,8 @@ Compiled on first use and cached next to this module (``__pycache__``) or in
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
-
-from .threads import set_threads  # noqa: F401  (re-exported)
+from .threads import set_threads  # noqa: F401  (re-exported; imports numba first)
+from numba import njit, prange  # noqa: E402
 
 __all__ = ["warp_rows", "coverage", "product_rows", "box_means_rows", "box_means_cols", "set_threads"]
 

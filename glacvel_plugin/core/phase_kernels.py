@@ -23,9 +23,8 @@ writable).
 from typing import Tuple
 
 import numpy as np
-from numba import njit, prange
-
-from .threads import set_threads  # noqa: F401  (re-exported)
+from .threads import set_threads  # noqa: F401  (re-exported; imports numba first)
+from numba import njit, prange  # noqa: E402
 
 __all__ = ["set_threads", "cross_power", "whiten", "newton"]
 

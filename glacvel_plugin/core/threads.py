@@ -8,10 +8,14 @@ waits for a thread that is not scheduled (seen on a busy 2-core machine: two thr
 slower than one). Importing this module imports numba.
 """
 import os
+import warnings
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numba  # noqa: E402
+with warnings.catch_warnings():
+    # Debian's llvmlite 0.39 calls importlib.resources.path, deprecated in Python 3.11
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import numba  # noqa: E402
 
 __all__ = ["set_threads"]
 
