@@ -1,6 +1,7 @@
 """Import boundaries the architecture relies on (docs/architecture.md, "Rules").
 
-- ``core/`` stays numpy/scipy (and numba for the kernels) only: no QGIS, PyQt, GDAL's osgeo bindings or rasterio.
+- ``core/`` stays numpy/scipy (and numba for the kernels) only: no QGIS, PyQt, GDAL's
+  osgeo bindings or rasterio.
 - ``processing_provider/``, ``gui/`` and ``styling.py`` reach files only through
   ``io/``: no rasterio, fiona or osgeo imports, at module level or inside functions.
 """
