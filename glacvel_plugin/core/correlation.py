@@ -634,14 +634,6 @@ def _lerp_weights(pos: np.ndarray, size: int):
     return i0, i1, w
 
 
-def _bilinear(field: np.ndarray, lr, lc) -> np.ndarray:
-    """A grid field (R, C) interpolated bilinearly onto pixels (H, W), separably."""
-    i0, i1, wr = lr
-    j0, j1, wc = lc
-    rows = field[i0] * (1 - wr)[:, None] + field[i1] * wr[:, None]          # (H, C)
-    return rows[:, j0] * (1 - wc)[None, :] + rows[:, j1] * wc[None, :]      # (H, W)
-
-
 def dense_lucas_kanade(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                        rows_out: int, cols_out: int, window: int, step: int,
                        prior_r: np.ndarray, prior_c: np.ndarray, iters: int = 5,

@@ -7,7 +7,7 @@ caller's ``numba.set_num_threads``):
 
 :func:`warp_rows`
     the warp: the displacement field of every pixel (the grid field interpolated
-    bilinearly, as :func:`~glacvel_plugin.core.correlation._bilinear`) and the secondary
+    bilinearly, rows first then columns, in float32) and the secondary
     image sampled at (row + fr, column + fc), bilinearly on the raw image or by a cubic
     B-spline on its ``scipy.ndimage.spline_filter(order=3)`` coefficients. The same
     arithmetic as ``scipy.ndimage.map_coordinates(..., prefilter=False, mode="nearest")``
@@ -58,7 +58,7 @@ def _cubic(x):
 
 @njit(cache=True, nogil=True, inline="always")
 def _field_row(ur, uc, a0, a1, wa, row_r, row_c):
-    """The grid field interpolated to one pixel row (float32, as ``_bilinear``)."""
+    """The grid field interpolated to one pixel row (float32: rows first, then columns)."""
     wa0 = _ONE - wa
     for c in range(ur.shape[1]):
         row_r[c] = ur[a0, c] * wa0 + ur[a1, c] * wa
@@ -68,8 +68,8 @@ def _field_row(ur, uc, a0, a1, wa, row_r, row_c):
 @njit(cache=True, nogil=True, inline="always")
 def _position(r, c, row_r, row_c, b0, b1, wb):
     """Sampling position (float64 row, column) of the pixel (r, c): the pixel plus the
-    field of its row interpolated between grid columns b0 and b1 (float32, as
-    ``_bilinear``)."""
+    field of its row (:func:`_field_row`) interpolated between grid columns b0 and b1
+    (float32)."""
     wb0 = _ONE - wb
     return (np.float64(r + (row_r[b0] * wb0 + row_r[b1] * wb)),
             np.float64(c + (row_c[b0] * wb0 + row_c[b1] * wb)))
@@ -188,8 +188,8 @@ def warp_rows(img: np.ndarray, order: int, ur: np.ndarray, uc: np.ndarray,
 
     Pixel (i, j) of the strip samples ``img`` at (``rr[i]`` + fr, ``cc[j]`` + fc), where
     (fr, fc) is the grid field (``ur``, ``uc``) interpolated bilinearly at the pixel
-    (row weights ``lerp_r``, column weights ``lerp_c``, float32 arithmetic as
-    :func:`~glacvel_plugin.core.correlation._bilinear`). Order 1 is bilinear on the
+    (row weights ``lerp_r``, column weights ``lerp_c``; float32 arithmetic, rows first,
+    then columns). Order 1 is bilinear on the
     image, order 3 a cubic B-spline on its spline coefficients; taps past the image edge
     take the edge sample (``mode="nearest"``). Weights (scipy's formulas) and sums are
     float64 (bilinear: in scipy's order; cubic: four row sums, then the column), so the

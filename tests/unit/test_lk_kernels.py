@@ -13,10 +13,19 @@ import pytest
 from scipy import ndimage
 
 from glacvel_plugin.core import lk_kernels as K
-from glacvel_plugin.core.correlation import (_DERIV, _bilinear, _box_means_axis,
+from glacvel_plugin.core.correlation import (_DERIV, _box_means_axis,
                                              _lerp_weights, dense_lucas_kanade)
 from tests.helpers import DEMO_YAHTSE_REF as REF, DEMO_YAHTSE_SEC as SEC
 from tests.helpers import fourier_shift, glacier_field, read_band, warp
+
+
+def _bilinear(field, lr, lc):
+    """The numpy formula of the kernels' field interpolation: a grid field (R, C)
+    bilinear onto pixels (H, W), rows first, then columns."""
+    i0, i1, wr = lr
+    j0, j1, wc = lc
+    rows = field[i0] * (1 - wr)[:, None] + field[i1] * wr[:, None]          # (H, C)
+    return rows[:, j0] * (1 - wc)[None, :] + rows[:, j1] * wc[None, :]      # (H, W)
 
 
 @pytest.fixture(scope="module")
