@@ -33,8 +33,9 @@ MAX_SPEED = 3.0
 def _job(scenes, out, **kw):
     kw.setdefault("max_speed", MAX_SPEED)
     # the job is checked against the known field with phase correlation (monthly median
-    # error 0.003 m/d here); the default lk_phase smooths the field across the sharp
-    # rock/ice edge of these 200 px crops (0.02-0.04 m/d, docs/performance.md)
+    # error 0.003 m/d here); the default lk_phase still smooths the field a little across
+    # the sharp rock/ice edge of these 200 px crops (0.018-0.021 m/d in vx,
+    # docs/performance.md)
     kw.setdefault("method", "phase")
     kw.setdefault("workers", 2)
     return DatasetJob(scenes, out, **kw)
