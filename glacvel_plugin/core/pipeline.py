@@ -33,7 +33,7 @@ The chain
    second Lucas-Kanade run starts from that. The default ``lk_phase`` engine
    (:func:`~glacvel_plugin.core.correlation.deformable_search`) refines the same prior
    by Lucas-Kanade and measures every window it rejects, or cannot trust (deformed NCC
-   < 0.5, the field changing > 3 px across the window), by phase correlation over the
+   < 0.5, the field changing > 6 px across the window), by phase correlation over the
    whole window-size correlation surface.
 4. Outliers → NaN (never 0): quality below ``min_quality``, normalised median test
    (Westerweel & Scarano 2005; ε = 0.1 px, threshold 2), displacement longer than

@@ -57,7 +57,7 @@ class OpticalCorrelationAlgorithm(GlacvelAlgorithm):
             "default method then refines every window by dense Lucas-Kanade matching with "
             "window deformation (the windows deform with the flow) and measures again by phase "
             "correlation the windows where that refinement is rejected, its quality is below "
-            "0.5 or the displacement changes by more than 3 px across the window (shear "
+            "0.5 or the displacement changes by more than 6 px across the window (shear "
             "margins, calving fronts), at every second window there, the windows between taking "
             "the interpolation of neighbours that agree within 1 px: fast and precise on slow "
             "ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched "
