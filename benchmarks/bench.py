@@ -22,6 +22,11 @@ Pairs (window 32 px, step 2 px everywhere)
   syn        real Yahtse B8 texture (rows 100-420, cols 930-1698), warped by a smooth
              glacier-like field: fast centre up to 15 px towards SSW, shear up to
              0.029 px/px (Gaussian profile 450 px wide), 1 % noise; truth at every pixel.
+  margin     the same texture warped by a narrow glacier field: 15 px in the centre, a
+             Gaussian profile 60 px wide, so that its margins shear by up to 0.21 px/px
+             (about 7 px across a window; a lateral shear margin or a calving front's
+             fastest ice), 1 % noise; truth at every pixel; errors reported where the
+             shear is 0.03-0.1 px/px and above 0.1 px/px.
   rock       Yahtse pair, rows 105-505, cols 1195-1595 (UTM 7N x 483-489 km,
              y 6674-6680 km: ice-free mountains east of the trunk): stable; spread = NMAD
              of vx, vy (m/d) around the median (the pair's ~0.17 px co-registration offset).
@@ -111,10 +116,19 @@ def make():
     ref_n = crop + rng.normal(0, 0.01 * crop.std(), crop.shape)
     sec_n = sec + rng.normal(0, 0.01 * crop.std(), crop.shape)
     rr, cc = np.mgrid[0:h, 0:w].astype(float)
+    m_r, m_c = glacier_field(h, w, 15.0, 60.0)
+    msec = warp(crop, m_r, m_c) + rng.normal(0, 0.01 * crop.std(), crop.shape)
+    mref = crop + rng.normal(0, 0.01 * crop.std(), crop.shape)
+    mtr, mtc = m_r(rr, cc), m_c(rr, cc)
+    # shear: change of the displacement per px across the flow (columns)
+    mshear = np.hypot(np.gradient(mtr, axis=1), np.gradient(mtc, axis=1))
     shape = ((A.shape[0] - N) // STEP + 1, (A.shape[1] - N) // STEP + 1)
     np.savez(os.path.join(OUT, "pairs.npz"),
              syn_ref=ref_n.astype(np.float32), syn_sec=sec_n.astype(np.float32),
              syn_tr=u_r(rr, cc).astype(np.float32), syn_tc=u_c(rr, cc).astype(np.float32),
+             margin_ref=mref.astype(np.float32), margin_sec=msec.astype(np.float32),
+             margin_tr=mtr.astype(np.float32), margin_tc=mtc.astype(np.float32),
+             margin_shear=mshear.astype(np.float32),
              rock_ref=A[105:505, 1195:1595], rock_sec=B[105:505, 1195:1595],
              trunk_ref=A[590:822, 934:1098], trunk_sec=B[590:822, 934:1098],
              trunk_box=np.array([638 - 590, 772 - 590, 982 - 934, 1049 - 934]),
@@ -127,8 +141,9 @@ def _save(name, res):
         json.dump(res, f, indent=1)
 
 
-SEARCH = {"syn": 18.0, "rock": 21.4, "trunk": 21.4, "crop": 21.4}
-"""glacvel search range (px) per pair: 15 px × 1.2 on syn; 20 m/d × 16 d / 15 m on Yahtse."""
+SEARCH = {"syn": 18.0, "margin": 18.0, "rock": 21.4, "trunk": 21.4, "crop": 21.4}
+"""glacvel search range (px) per pair: 15 px × 1.2 on syn and margin; 20 m/d × 16 d / 15 m
+on Yahtse."""
 
 
 def _entry(f, el, cpu, a):
@@ -210,7 +225,7 @@ def highpass3(a):
     return (a - ndimage.gaussian_filter(a, 3.0)).astype(np.float32)
 
 
-PEER_SEARCH = {"syn": 18, "rock": 16, "trunk": 16, "crop": 16}
+PEER_SEARCH = {"syn": 18, "margin": 18, "rock": 16, "trunk": 16, "crop": 16}
 
 
 def _peer_entry(el, cpu, n, cy, cx, dr, dc):
@@ -327,6 +342,18 @@ def _metrics(P, name, r, yardstick=None):
         out.update(rmse=float(np.sqrt(np.nanmean(np.where(e > 1, np.nan, e) ** 2))),
                    median_err=float(np.nanmedian(e)), outliers=float(np.mean(e > 1.0)),
                    coverage=float(np.mean(e <= 1.0)))
+    elif name == "margin":
+        cy, cx = np.array(r["cy"]), np.array(r["cx"])
+        at = [ndimage.map_coordinates(P[f"margin_{k}"], [cy, cx], order=1, mode="nearest")
+              for k in ("tr", "tc", "shear")]
+        err = np.hypot(dr - at[0], dc - at[1])
+        inner = (cy > 40) & (cy < P["margin_tr"].shape[0] - 40)
+        mid = err[inner & (at[2] > 0.03) & (at[2] <= 0.1)]
+        steep = err[inner & (at[2] > 0.1)]
+        out.update(median_mid=float(np.nanmedian(mid)), median_steep=float(np.nanmedian(steep)),
+                   p90_steep=float(np.nanpercentile(steep, 90)),
+                   outliers_steep=float(np.mean(steep > 1.0)),
+                   coverage_steep=float(np.mean(steep <= 1.0)))
     elif name == "rock":
         vx, vy = dc * PX / DT, -dr * PX / DT
         out.update(nmad_vx=_nmad(vx), nmad_vy=_nmad(vy), med_vy=float(np.nanmedian(vy)),
@@ -363,11 +390,17 @@ def report():
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; windows/s and ratios on "
           "CPU time (wall-time ratios in brackets)")
     heads = {"syn": ("rmse", "median_err", "outliers", "coverage"),
+             "margin": ("median_mid", "median_steep", "p90_steep", "outliers_steep",
+                        "coverage_steep"),
              "rock": ("nmad_vx", "nmad_vy", "med_vy", "noise_vx", "noise_vy"),
              "trunk": ("median_v", "frac_10_18", "agree_phase"), "crop": ()}
     titles = {"syn": "synthetic glacier warp ≤ 15 px, shear ≤ 0.029 px/px, 1 % noise, truth "
                      "known (px; RMSE of errors ≤ 1 px; outliers = error > 1 px; coverage = "
                      "error ≤ 1 px)",
+              "margin": "synthetic narrow glacier ≤ 15 px whose margins shear by up to "
+                        "0.21 px/px, truth known (px; error medians where the shear is "
+                        "0.03-0.1 px/px (mid) and > 0.1 px/px (steep); there also the 90th "
+                        "percentile, outliers > 1 px and coverage ≤ 1 px)",
               "rock": "Yahtse stable rock box (m/d; noise = NMAD of the differences of "
                       "windows one window apart, / √2)",
               "trunk": "Yahtse lower trunk (m/d; agree_phase = share of the windows measured "
