@@ -947,7 +947,8 @@ def run_pair(task: PairTask) -> dict:
                 correlate_files(task.reference, task.secondary, task.raw, task.start, task.end,
                                 window=task.window, step=task.step, max_speed=task.max_speed,
                                 method=task.method, sensor=task.sensor, workers=1,
-                                extra_tags=tags, is_canceled=is_canceled)
+                                extra_tags=tags, is_canceled=is_canceled,
+                                overviews=task.stable_ground is None)
             elif task.sensor == "S1":
                 from .sar import track_sar_files
                 track_sar_files(task.reference, task.secondary, task.raw, task.start, task.end,
