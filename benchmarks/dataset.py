@@ -34,7 +34,7 @@ sys.path.insert(0, ROOT)
 
 import tests.synthetic_dataset as sd  # noqa: E402
 from glacvel_plugin.core.pipeline import DEFAULT_METHOD  # noqa: E402
-from glacvel_plugin.io.dataset import DatasetJob, read_geojson, run_job  # noqa: E402
+from glacvel_plugin.io.dataset import DatasetJob, local_cluster, read_geojson, run_job  # noqa: E402
 
 N_PAIRS = 101_827
 """HMA workload: about one monthly pair per scene (101,827 Landsat scenes 2013–2024),
@@ -87,11 +87,10 @@ def main():
         print(f"{n_scenes} scenes of {size}×{size} px in {n_fp} footprints written in "
               f"{time.perf_counter() - t0:.0f} s", flush=True)
         stable = read_geojson(sd.stable_geojson(os.path.join(root, "stable.geojson")))
-        from distributed import Client, LocalCluster
+        from distributed import Client
         rates, whole = {}, {}
         for workers in (1, 2):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            cluster = local_cluster(workers)   # the job's own cluster (connect)
             client = Client(cluster)
             out = os.path.join(root, f"out{workers}")
             job = DatasetJob(os.path.join(root, "scenes"), out, max_speed=3.0, method=method,

@@ -947,7 +947,8 @@ def run_pair(task: PairTask) -> dict:
                 correlate_files(task.reference, task.secondary, task.raw, task.start, task.end,
                                 window=task.window, step=task.step, max_speed=task.max_speed,
                                 method=task.method, sensor=task.sensor, workers=1,
-                                extra_tags=tags, is_canceled=is_canceled)
+                                extra_tags=tags, is_canceled=is_canceled,
+                                overviews=task.stable_ground is None)
             elif task.sensor == "S1":
                 from .sar import track_sar_files
                 track_sar_files(task.reference, task.secondary, task.raw, task.start, task.end,
@@ -1063,7 +1064,7 @@ def connect(job: DatasetJob, log: Callable[[str], None] = lambda s: None):
         no Python for local workers is found.
     """
     import logging
-    from distributed import Client, LocalCluster
+    from distributed import Client
     if job.scheduler:
         addr = job.scheduler.strip()
         try:
@@ -1093,10 +1094,52 @@ def connect(job: DatasetJob, log: Callable[[str], None] = lambda s: None):
         return client, None
     n = int(job.workers or os.cpu_count() or 1)
     _python_for_workers()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+    cluster = local_cluster(n, silence_logs=logging.ERROR)
     log(f"local Dask cluster: {n} worker process(es)")
     return Client(cluster), cluster
+
+
+WORKER_MMAP_THRESHOLD = 32 * 2 ** 20
+"""``MALLOC_MMAP_THRESHOLD_`` (bytes) of the local Dask workers' processes.
+
+Dask's nanny starts every worker with ``MALLOC_TRIM_THRESHOLD_=65536``
+(``distributed.nanny.pre-spawn-environ``) so that freed memory goes back to the
+system. Setting any glibc malloc threshold also freezes the mmap threshold at its
+128 KiB start value, which glibc otherwise raises as large blocks are freed (up to
+32 MiB on 64-bit systems): every array above 128 KiB is then a fresh ``mmap`` whose
+pages are faulted in and zeroed again, and a pair of 800 px Landsat-8 crops took 0.85 s
+instead of 0.49 s in its task (in one process, with and without the variable; same peak
+memory, 315–320 MB). Fixing the mmap threshold at glibc's own upper value keeps
+Dask's trimming and the speed of a plain process; blocks above it are still mapped and
+returned to the system when freed."""
+
+
+def local_cluster(n_workers: int, **kwargs):
+    """A ``distributed.LocalCluster`` of single-threaded worker processes for pair tasks.
+
+    The workers get ``MALLOC_MMAP_THRESHOLD_`` = :data:`WORKER_MMAP_THRESHOLD` besides
+    Dask's own ``distributed.nanny.pre-spawn-environ`` variables (a value already in
+    this process's environment wins, as for Dask's own variables).
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes (one thread each).
+    **kwargs
+        Further ``LocalCluster`` arguments (``silence_logs``, ...).
+
+    Returns
+    -------
+    distributed.LocalCluster
+        Started, without a dashboard.
+    """
+    import dask
+    from distributed import LocalCluster
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environ.setdefault("MALLOC_MMAP_THRESHOLD_", WORKER_MMAP_THRESHOLD)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True,
+                            dashboard_address=None, **kwargs)
 
 
 def _wait_some(pending, timeout=0.5):

@@ -369,7 +369,7 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
                     extra_tags: Optional[Dict] = None,
                     progress: Optional[Callable] = None, is_canceled: Optional[Callable] = None,
                     workers: Optional[int] = None, budget_bytes: int = 512 * 2 ** 20,
-                    resampling: str = "cubic") -> dict:
+                    resampling: str = "cubic", overviews: bool = True) -> dict:
     """Correlate two optical rasters into a velocity product.
 
     Runs :func:`glacvel_plugin.core.pipeline.correlate_pair` strip by strip on a
@@ -428,6 +428,10 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
         Memory budget of one strip (:func:`glacvel_plugin.core.pipeline.plan_blocks`).
     resampling : str, default "cubic"
         Resampling of the secondary onto the reference grid when the grids differ.
+    overviews : bool, default True
+        Build the product's averaged overviews (False for an intermediate product that
+        is only read back at full resolution, e.g. the dataset job's raw product before
+        its stable-ground correction).
 
     Returns
     -------
@@ -494,7 +498,8 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
         out_T = output_transform(T, window, step)
         stats = {"valid": 0}
         with ProductWriter(output, VELOCITY_BANDS, rows_out, cols_out, out_T, pair.crs, tags,
-                           band_tags=band_tags, protect=[reference, secondary]) as writer:
+                           band_tags=band_tags, protect=[reference, secondary],
+                           overviews=overviews) as writer:
             def sink(i0, i1, dr, dc, q):
                 bands = velocity_bands(dr, dc, pair.pixel_size, dt_days)  # dy north-positive
                 bands["quality"] = q
