@@ -108,3 +108,21 @@ def test_newton_finds_the_maximum_of_the_fourier_series(threads):
     assert not c0.any()
     _, _, _, near = phase_kernels.newton(P, y0 + 3.0, x0, N, iters=5, max_move=0.5)
     assert near.mean() < 0.2
+
+
+@pytest.mark.parametrize("batch", [100, 700])
+def test_phase_windows_do_not_depend_on_the_threads(batch):
+    """Real Yahtse windows measured by phase correlation with one and two threads, in
+    FFT batches below and above correlation.FFT_THREAD_BATCH (one-threaded FFTs and
+    two-threaded FFTs): the same displacements and qualities, bit for bit."""
+    a = read_band(REF).astype(np.float32)[None]
+    b = read_band(SEC).astype(np.float32)[None]
+    rng = np.random.default_rng(2)
+    rows = rng.integers(30, a.shape[1] - N - 30, 1400)
+    cols = rng.integers(30, a.shape[2] - N - 30, 1400)
+    zero = np.zeros(len(rows), np.int64)
+    out = [correlation.match_windows(a, b, rows, cols, N, zero, zero, method="phase",
+                                     search=8, workers=w, batch=batch) for w in (1, 2)]
+    assert np.isfinite(out[0].dr).mean() > 0.9
+    for k in ("dr", "dc", "quality"):
+        np.testing.assert_array_equal(getattr(out[0], k), getattr(out[1], k))
