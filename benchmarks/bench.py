@@ -452,10 +452,12 @@ def whole():
     ref_r, ref_c = g["phase_dr"][TERMINUS], g["phase_dc"][TERMINUS]
     poly = P["polygons"]
     cv = pj["full_opencv"]
+    # the ratios against the faster of the two OpenCV configurations on this pair
+    fast = min((pj["full_opencv"], pj["full_opencvhp"]), key=lambda t: t["cpu"])
     print(f"\nwhole Yahtse pair 1698 × 1087 px ({cv['windows']} windows; fastest of 2 runs), "
           "its calving front (output rows 330-420, cols 440-520, 7,200 windows; yardstick "
           f"glacvel phase) and the bedrock polygons ({int(poly.sum())} windows)")
-    print("| method | wall s | CPU s | valid | speed / OpenCV (CPU; wall) | front valid | "
+    print("| method | wall s | CPU s | valid | speed / faster OpenCV (CPU; wall) | front valid | "
           "front within 1 px of phase | front p90 m/d | polygons NMAD vx | NMAD vy | "
           "median vx | median vy |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -467,13 +469,13 @@ def whole():
         v = np.hypot(fr, fc) * PX / DT
         vx, vy = dc[poly] * PX / DT, -dr[poly] * PX / DT
         print(f"| {NAMES[m]} | {t['seconds']:.1f} | {t['cpu']:.1f} | {t['valid']:.3f} | "
-              f"{cv['cpu'] / t['cpu']:.1f}×; {cv['seconds'] / t['seconds']:.1f}× | "
+              f"{fast['cpu'] / t['cpu']:.1f}×; {fast['seconds'] / t['seconds']:.1f}× | "
               f"{np.isfinite(fr).mean():.3f} | {_agreement(fr, fc, ref_r, ref_c):.3f} | "
               f"{np.nanpercentile(v, 90):.2f} | {_nmad(vx):.4f} | {_nmad(vy):.4f} | "
               f"{np.nanmedian(vx):.3f} | {np.nanmedian(vy):.3f} |")
     two = gj["full_lk_phase_2"]
     print(f"lk_phase, workers=2 (both cores): wall {two['seconds']:.1f} s = "
-          f"{cv['seconds'] / two['seconds']:.1f}× OpenCV's wall time")
+          f"{fast['seconds'] / two['seconds']:.1f}× the faster OpenCV's wall time")
     # quality band of the default engine
     q = g["lk_phase_q"]
     dr, dc = fields["lk_phase"]
