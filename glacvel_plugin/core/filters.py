@@ -307,26 +307,34 @@ def fill_nearest(a: np.ndarray) -> np.ndarray:
 def nan_median_filter(a: np.ndarray, size: int = 3) -> np.ndarray:
     """Median over a ``size`` × ``size`` box ignoring NaN.
 
+    The values of ``numpy.nanmedian`` over each box (the mean of the two middle valid
+    values for an even count), from one sort of the box stack (NaN sort last), without
+    numpy's masked-array path for short axes, which is 3× slower.
+
     Parameters
     ----------
     a : numpy.ndarray
-        2-D float array, NaN = no value; edges are padded with NaN.
+        2-D array, NaN = no value; edges are padded with NaN.
     size : int, optional
         Box size (odd, px or grid cells); ≤ 1 returns a copy.
 
     Returns
     -------
     numpy.ndarray
-        float32 (float dtype of ``a`` when ``size`` ≤ 1), shape of ``a``; NaN only where
-        the whole box is NaN.
+        float64 for float64 ``a``, else float32 (``a``'s dtype when ``size`` ≤ 1), shape
+        of ``a``; NaN only where the whole box is NaN.
     """
     if size <= 1:
         return a.copy()
     h = size // 2
-    p = np.pad(a.astype(np.float32), h, constant_values=np.nan)
+    p = np.pad(a.astype(np.result_type(a.dtype, np.float32)), h, constant_values=np.nan)
     r, c = a.shape
-    stack = np.stack([p[dy:dy + r, dx:dx + c] for dy in range(size) for dx in range(size)])
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(stack, axis=0)
+    stack = np.sort(np.stack([p[dy:dy + r, dx:dx + c]
+                              for dy in range(size) for dx in range(size)]), axis=0)
+    k = np.isfinite(stack).sum(axis=0)
+    lo = np.take_along_axis(stack, np.maximum((k - 1) // 2, 0)[None], 0)[0]
+    hi = np.take_along_axis(stack, np.maximum(k // 2, 0)[None], 0)[0]
+    with np.errstate(invalid="ignore"):
+        med = np.where(k % 2 == 1, lo, (lo + hi) / 2)
+    med[k == 0] = np.nan
+    return med

@@ -71,6 +71,7 @@ import numpy as np
 from scipy import optimize
 
 from . import check_canceled
+from .filters import nan_median_filter
 
 METHODS = ("constrained", "unconstrained", "inverse-variance")
 N_BOOTSTRAP = 200
@@ -782,8 +783,8 @@ def local_scatter(vx: np.ndarray, vy: np.ndarray, size: int = LOCAL_SCATTER_SIZE
             r1 = min(rows, r0 + strip)
             a0, a1 = max(0, r0 - halo), min(rows, r1 + halo)
             bx, by = vx[a0:a1], vy[a0:a1]
-            dx = bx - np.nanmedian(win(bx, 3), axis=(-2, -1))
-            dy = by - np.nanmedian(win(by, 3), axis=(-2, -1))
+            dx = bx - nan_median_filter(bx, 3)
+            dy = by - nan_median_filter(by, 3)
             d2 = 0.5 * (dx ** 2 + dy ** 2)
             part = np.sqrt(np.nanmean(win(d2, size), axis=(-2, -1)))
             s[r0:r1] = part[r0 - a0:r1 - a0]

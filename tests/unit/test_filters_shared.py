@@ -5,7 +5,8 @@ import pytest
 import rasterio
 from scipy import ndimage
 
-from glacvel_plugin.core.filters import nan_gaussian_filter, prefilter, window_sums
+from glacvel_plugin.core.filters import (nan_gaussian_filter, nan_median_filter, prefilter,
+                                         window_sums)
 from glacvel_plugin.core.offset_tracking import speckle_smooth
 from tests.conftest import YAHTSE_REF, test_data
 
@@ -57,3 +58,26 @@ def test_highpass_and_speckle_smoothing_use_it(crop):
     b = np.log(a.astype(np.float64))
     np.testing.assert_array_equal(speckle_smooth(b, 0.7),
                                   nan_gaussian_filter(b, 0.7, mode="nearest", truncate=3.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [3, 5])
+def test_nan_median_filter_is_numpys_nanmedian_of_each_box(crop, dtype, size):
+    """Real texture with a third of its pixels and a corner block missing: the box median
+    equals numpy.nanmedian over each NaN-padded box, value for value (even counts give the
+    mean of the two middle values), in the input's float precision."""
+    import warnings
+    a = crop.astype(dtype)
+    rng = np.random.default_rng(4)
+    a[rng.random(a.shape) < 0.33] = np.nan
+    a[:6, :6] = np.nan
+    m = nan_median_filter(a, size)
+    assert m.dtype == dtype and m.shape == a.shape
+    h = size // 2
+    p = np.pad(a, h, constant_values=np.nan)
+    boxes = np.lib.stride_tricks.sliding_window_view(p, (size, size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmedian(boxes, axis=(-2, -1))
+    np.testing.assert_array_equal(m, expected)
+    assert np.isnan(m[:6 - h, :6 - h]).all() and np.isfinite(m[h + 6:, h + 6:]).mean() > 0.99
