@@ -29,7 +29,8 @@ Outlier tests (boolean masks, True = reject; callers set NaN, never 0) and fills
 * :func:`speed_limit`: displacement longer than a maximum (from a maximum speed).
 * :func:`quality_below`: quality below a threshold (or NaN).
 * :func:`fill_nearest`: NaN replaced by the nearest valid value (priors, not products).
-* :func:`nan_median_filter`: box median ignoring NaN (smoothing of priors).
+* :func:`nan_median_filter`: box median ignoring NaN (smoothing of priors, the local
+  scatter of core.fusion).
 """
 from __future__ import annotations
 
