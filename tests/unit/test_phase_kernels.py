@@ -66,12 +66,18 @@ def test_cross_power_sums_the_channels(channels):
     np.testing.assert_allclose(Q, expected, rtol=0, atol=2e-5 * np.abs(expected).max())
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_whitening_matches_the_formula(threads):
+def _cross_power_and_weight(threads):
+    """Single-channel cross-power spectra of real windows and the spectral weight, with
+    the kernels set to ``threads`` threads."""
     phase_kernels.set_threads(threads)
     Fa_conj, Fb = _spectra()
-    Q = (Fb * Fa_conj)[:, 0]
     W, _ = correlation._Kernels.get(N, 0.6)
+    return (Fb * Fa_conj)[:, 0], W
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_whitening_matches_the_formula(threads):
+    Q, W = _cross_power_and_weight(threads)
     P_ref, norm_ref = _numpy_whiten(Q, W, correlation.WHITEN_FLOOR)
     P, norm = phase_kernels.whiten(Q.copy(), W, correlation.WHITEN_FLOOR)
     np.testing.assert_allclose(P, P_ref, rtol=0, atol=1e-5 * np.abs(P_ref).max())
@@ -82,10 +88,7 @@ def test_whitening_matches_the_formula(threads):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_newton_finds_the_maximum_of_the_fourier_series(threads):
-    phase_kernels.set_threads(threads)
-    Fa_conj, Fb = _spectra()
-    Q = (Fb * Fa_conj)[:, 0]
-    W, _ = correlation._Kernels.get(N, 0.6)
+    Q, W = _cross_power_and_weight(threads)
     sy, sx, _, fy, fx = correlation._peak_in_radius(sfft.irfft2(Q, s=(N, N)), N // 2 - 1)
     P, _ = phase_kernels.whiten(Q, W, correlation.WHITEN_FLOOR)
     # start 0.3 px off the maximum found from the integer peak
