@@ -43,9 +43,17 @@ Memory: the coarse levels hold two level-L images (rows·cols/4^L float32 each, 
 a full-resolution block holds two strips of (block_rows·step + window + 2·margin) rows;
 the engine's FFT batches are capped by :func:`~glacvel_plugin.core.correlation.batch_size_for`.
 :func:`plan_blocks` computes the block size for a memory budget.
+
+Threads: with ``workers`` > 1 every pass (coarse levels and full resolution) is cut into
+at least ``workers`` strips of equal size (:func:`strip_rows`), run that many at a time in
+a thread pool, each with ``budget / workers`` of the memory budget; a strip computes the
+same field on any thread, so only the strip layout depends on ``workers``.
 """
 from __future__ import annotations
 
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -439,10 +447,19 @@ def _clean(dr, dc, q, min_quality, max_disp, median_test, eps):
     return dr, dc, q
 
 
+def _cache_hit(cache, role, level, r0, r1, c0, c1):
+    """The entry (R0, R1, C0, C1, array) of ``cache`` holding the filtered region (role,
+    level, rows, columns), or None. One lookup: strips running in threads may replace
+    the entry at any time."""
+    hit = None if cache is None else cache.get((role, level))
+    if hit is not None and hit[0] <= r0 and r1 <= hit[1] and hit[2] <= c0 and c1 <= hit[3]:
+        return hit
+    return None
+
+
 def _cached(cache, role, level, r0, r1, c0, c1) -> bool:
     """True if ``cache`` holds the filtered region (role, level, rows, columns)."""
-    hit = None if cache is None else cache.get((role, level))
-    return hit is not None and hit[0] <= r0 and r1 <= hit[1] and hit[2] <= c0 and c1 <= hit[3]
+    return _cache_hit(cache, role, level, r0, r1, c0, c1) is not None
 
 
 def _filtered(pair, role, level, r0, r1, c0, c1, kind, halo, cache=None, tick=None):
@@ -453,8 +470,9 @@ def _filtered(pair, role, level, r0, r1, c0, c1, kind, halo, cache=None, tick=No
     and the first full-resolution strip often cover the same rows). ``tick``
     (optional) is given the fraction of the region read and filtered.
     """
-    if _cached(cache, role, level, r0, r1, c0, c1):
-        R0, R1, C0, C1, arr = cache[(role, level)]
+    hit = _cache_hit(cache, role, level, r0, r1, c0, c1)
+    if hit is not None:
+        R0, R1, C0, C1, arr = hit
         return arr[:, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
     if kind in ROW_LOCAL_PREFILTERS and r1 - r0 >= 2 * READ_CHUNKS:
         # in row chunks, each read with the filter's halo: the same values as one read,
@@ -503,6 +521,63 @@ its only batch runs."""
 
 MIN_BATCH = 8
 
+MIN_STRIP_ROWS = 8
+MIN_STRIP_HALOS = 4
+"""A pass shared by threads is cut into strips of at least :data:`MIN_STRIP_ROWS` output
+rows and at least :data:`MIN_STRIP_HALOS` × its halo rows (:func:`lk_halo_rows` for the
+Lucas-Kanade engines, 96 rows at window 32 / step 2): the halo rows a strip recomputes
+(both sides) are then at most half as many as its own rows (:func:`strip_rows`)."""
+
+
+class _SerialReads:
+    """An :class:`ImagePair` whose reads are serialised by a lock: the strips of a pass
+    run in threads, and a raster dataset (GDAL) handle must not be read from two threads
+    at once."""
+
+    def __init__(self, pair):
+        self._pair = pair
+        self._lock = threading.Lock()
+        self.shape = pair.shape
+
+    def read(self, role, level, r0, r1, c0, c1):
+        with self._lock:
+            return self._pair.read(role, level, r0, r1, c0, c1)
+
+
+def strip_rows(rows_out: int, block_rows: int, workers: int, min_rows: int) -> int:
+    """Output rows per strip when ``workers`` threads share a pass.
+
+    The strips planned for the memory budget (``block_rows`` rows each) are made a
+    multiple of ``workers`` in number and equal in size, so that no thread idles while
+    the last strip runs; where that would make them shorter than ``min_rows`` rows, as
+    many strips of at least ``min_rows`` as fit (or one), so that the halo rows a strip
+    recomputes on each side stay a small share of its work.
+
+    Parameters
+    ----------
+    rows_out : int
+        Output rows of the pass.
+    block_rows : int
+        Rows per strip planned for the memory budget (:func:`plan_blocks`).
+    workers : int
+        Threads.
+    min_rows : int
+        Fewest rows of a strip cut for the threads.
+
+    Returns
+    -------
+    int
+        Rows per strip, ≥ 1 and ≤ ``block_rows``.
+    """
+    rows_out, block_rows, workers = int(rows_out), max(1, int(block_rows)), int(workers)
+    if workers <= 1:
+        return block_rows
+    strips = -(-rows_out // block_rows)
+    strips = -(-strips // workers) * workers
+    if -(-rows_out // strips) < min_rows:    # fewer, longer strips (one, if need be)
+        strips = max(strips - workers, rows_out // max(1, int(min_rows)), 1)
+    return max(1, min(block_rows, -(-rows_out // strips)))
+
 
 def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, method,
                prefilter_kind, halo, block_rows, clean_args, workers, refine, on_block,
@@ -518,22 +593,36 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
     ``block_cols`` < ``cols_out`` (Lucas-Kanade engines on wide images,
     :func:`plan_columns`) a strip is correlated in column blocks, each with the same
     halo in columns, and cleaned as one strip.
+
+    With ``workers`` > 1 and more than one strip, the strips run in a thread pool of
+    ``workers`` threads (``concurrent.futures``), each engine call on one thread (its
+    FFTs and compiled kernels release the GIL); at most ``workers`` strips are in flight,
+    ``on_block`` is called in strip order from the calling thread, reads of ``pair``
+    are serialised and progress is the sum of the strips' shares. A strip's result does
+    not depend on the thread it ran on.
     """
     h_img, w_img = level_shape(pair.shape, level)
     halo_rows = _halo_rows(method, window, step)
     block_cols = cols_out if block_cols is None else max(1, min(int(block_cols), cols_out))
     col_blocks = [(j0, min(cols_out, j0 + block_cols)) for j0 in range(0, cols_out, block_cols)]
     halo_cols = halo_rows if len(col_blocks) > 1 and method in LK_METHODS else 0
-    for i0 in range(0, rows_out, block_rows):
+    strips = [(i0, min(rows_out, i0 + block_rows)) for i0 in range(0, rows_out, block_rows)]
+    parallel = int(workers) > 1 and len(strips) > 1
+    threads = 1 if parallel else workers
+    if parallel:
+        pair = _SerialReads(pair)
+
+    def strip(i0, i1, report):
+        """Rows i0..i1−1 of the pass, cleaned: (dr, dc, quality); ``report(f)`` is given
+        the fraction of the strip done."""
         check()
-        i1 = min(rows_out, i0 + block_rows)
         h0, h1 = max(0, i0 - halo_rows), min(rows_out, i1 + halo_rows)
         dr = np.full((h1 - h0, cols_out), np.nan, np.float32)
         dc = np.full((h1 - h0, cols_out), np.nan, np.float32)
         q = np.full((h1 - h0, cols_out), np.nan, np.float32)
         for k, (j0, j1) in enumerate(col_blocks):
-            def at(f, i0=i0, i1=i1, k=k):  # progress inside the strip
-                progress((i0 + (k + f) / len(col_blocks) * (i1 - i0)) / rows_out)
+            def at(f, k=k):  # progress inside the strip
+                report((k + f) / len(col_blocks))
 
             read = [READ_SHARE]   # the reading share of the block (none if cached)
 
@@ -569,10 +658,10 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
             if method == "lk":
                 m = lucas_kanade_search(ref, sec, row0, col0, ii.shape[0], ii.shape[1], window,
                                         step, fr_, fc_, radius, max_change=radius + 1.0,
-                                        grid_origin=(h0, g0), workers=workers)
+                                        grid_origin=(h0, g0), workers=threads)
             elif method == "lk_phase":
                 m = deformable_search(ref, sec, row0, col0, ii.shape[0], ii.shape[1], window,
-                                      step, fr_, fc_, max_change=radius + 1.0, workers=workers,
+                                      step, fr_, fc_, max_change=radius + 1.0, workers=threads,
                                       measure_rows=(i0 - h0 - 1, i1 - h0 + 1),
                                       measure_cols=(j0 - g0 - 1, j1 - g0 + 1),
                                       progress=within, grid_origin=(h0, g0))
@@ -582,7 +671,7 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
                             max(MIN_BATCH, -(-ii.size // PROGRESS_BATCHES)))
                 m = match_windows(ref, sec, (ii - r_lo).ravel(), (jj - c_lo).ravel(), window,
                                   pr.ravel(), pc.ravel(), method=method, search=radius,
-                                  workers=workers, batch=batch, refine=refine,
+                                  workers=threads, batch=batch, refine=refine,
                                   is_canceled=check, progress=within)
             del ref, sec
             keep = slice(j0 - g0, j1 - g0)
@@ -590,8 +679,45 @@ def _grid_pass(pair, level, window, step, rows_out, cols_out, prior, radius, met
                 out[:, j0:j1] = a.reshape(ii.shape)[:, keep]
         dr, dc, q = _clean(dr, dc, q, *clean_args)
         s = slice(i0 - h0, i0 - h0 + (i1 - i0))
-        on_block(i0, i1, dr[s], dc[s], q[s])
-        progress(i1 / rows_out)
+        return dr[s], dc[s], q[s]
+
+    if not parallel:
+        for i0, i1 in strips:
+            on_block(i0, i1, *strip(i0, i1, lambda f, i0=i0, i1=i1:
+                                    progress((i0 + f * (i1 - i0)) / rows_out)))
+            progress(i1 / rows_out)
+        return
+    lock = threading.Lock()
+    done = {}          # strip → rows done (progress)
+    shown = [0.0]
+
+    def reporter(i0, i1):
+        def report(f):
+            with lock:
+                done[i0] = max(done.get(i0, 0.0), min(1.0, f) * (i1 - i0))
+                total = sum(done.values()) / rows_out
+                if total > shown[0]:
+                    shown[0] = total
+                    progress(total)
+        return report
+    pending = deque()
+    with ThreadPoolExecutor(max_workers=int(workers),
+                            thread_name_prefix="glacvel-strip") as pool:
+        try:
+            for i0, i1 in strips:
+                check()
+                pending.append((i0, i1, pool.submit(strip, i0, i1, reporter(i0, i1))))
+                if len(pending) >= int(workers):
+                    j0, j1, fut = pending.popleft()
+                    on_block(j0, j1, *fut.result())
+            while pending:
+                j0, j1, fut = pending.popleft()
+                on_block(j0, j1, *fut.result())
+        except BaseException:
+            for _, _, fut in pending:
+                fut.cancel()
+            raise
+    progress(1.0)
 
 
 def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: float = 16.0,
@@ -633,7 +759,10 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     eps : float, optional
         Residual floor ε of the median test, px.
     workers : int, optional
-        Threads for the FFTs and the Lucas-Kanade kernels.
+        Threads. With more than one, each pass is cut into at least ``workers`` strips
+        (:func:`strip_rows`) that run in a thread pool, one thread per strip (see
+        :func:`_grid_pass`); a pass of one strip gives the threads to its engine (FFTs,
+        compiled kernels) instead.
     sink : callable, optional
         ``sink(i0, i1, dr, dc, quality)`` receives output rows i0..i1−1 (float32
         (i1 − i0, cols_out), px); when given, nothing is kept or returned.
@@ -642,7 +771,8 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     is_canceled : callable, optional
         ``is_canceled() -> bool``.
     budget_bytes : int, optional
-        Memory budget of one strip (see :func:`plan_blocks`).
+        Memory budget of the strips in flight (see :func:`plan_blocks`): each of the
+        ``workers`` strips gets ``budget_bytes / workers``.
     block_rows : int, optional
         Output rows per strip of the full-resolution pass (default planned).
 
@@ -693,6 +823,8 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
     n_coarse = L - last_coarse + 1
     coarse_share = min(0.3, 0.1 * n_coarse)
 
+    workers = max(1, int(workers or 1))
+    strip_budget = budget_bytes // workers   # ``workers`` strips in flight
     cache = {}
     # ---- coarse passes: NCC over an explicit search area on a sparse grid ----------
     prior = None  # (field_r, field_c, level, step_c, window) in level pixels
@@ -712,8 +844,8 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         def keep(i0, i1, dr, dc, q, fr=fr, fc=fc):
             fr[i0:i1], fc[i0:i1] = dr, dc
         margin = radius + (0 if prior is None else _prior_extent(prior))
-        br = plan_blocks(co, window, step_c, margin + halo, w + 2 * margin, channels,
-                         budget_bytes)
+        br = strip_rows(ro, plan_blocks(co, window, step_c, margin + halo, w + 2 * margin,
+                                        channels, strip_budget), workers, MIN_STRIP_ROWS)
         done = coarse_share * (L - level) / n_coarse
         _grid_pass(pair, level, window, step_c, ro, co, prior, radius, "ncc", prefilter_kind,
                    halo, br, (None, max_displacement / 2 ** level + 1, median_test, eps),
@@ -738,12 +870,14 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         margin += _halo_rows(method, window, step) * step
     if method == "lk_phase":
         margin += window // 2
-    block_cols = plan_columns(cols_out, window, step, margin + halo, channels, budget_bytes,
+    block_cols = plan_columns(cols_out, window, step, margin + halo, channels, strip_budget,
                               method)
     if block_rows is None:
-        block_rows = plan_blocks(block_cols, window, step, margin + halo,
-                                 block_cols * step + window + 2 * margin, channels,
-                                 budget_bytes, method)
+        block_rows = strip_rows(rows_out, plan_blocks(block_cols, window, step, margin + halo,
+                                                      block_cols * step + window + 2 * margin,
+                                                      channels, strip_budget, method),
+                                workers, max(MIN_STRIP_ROWS,
+                                             MIN_STRIP_HALOS * _halo_rows(method, window, step)))
     block_rows = max(1, int(block_rows))
     keep_all = sink is None
     if keep_all:
