@@ -423,9 +423,12 @@ def correlate_files(reference: str, secondary: str, output: str, start: _dt.date
     is_canceled : callable, optional
         ``is_canceled()`` → True stops with ``core.Canceled``.
     workers : int, optional
-        Threads matching windows; None = min(2, CPU count).
+        Threads matching windows: the strips of each pass run that many at a time
+        (:func:`glacvel_plugin.core.pipeline.correlate_pair`); None = min(2, CPU count)
+        (more than two threads were not measured).
     budget_bytes : int, default 512 MiB
-        Memory budget of one strip (:func:`glacvel_plugin.core.pipeline.plan_blocks`).
+        Memory budget of the strips in flight, shared by the ``workers`` strips
+        (:func:`glacvel_plugin.core.pipeline.plan_blocks`).
     resampling : str, default "cubic"
         Resampling of the secondary onto the reference grid when the grids differ.
     overviews : bool, default True
