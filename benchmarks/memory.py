@@ -1,6 +1,6 @@
 """Peak resident memory of glacvel on a 10,000 × 10,000 px pair (run by benchmarks/run.sh).
 
-    .venv/bin/python benchmarks/memory.py [method (default lk_phase)] [cols] [rows] [shift|pair]
+    .venv/bin/python benchmarks/memory.py [method (default lk_phase)] [cols] [rows] [shift|pair] [workers]
 
 Builds two tiled uint16 GeoTIFFs of ``rows`` × ``cols`` px (default 10,000², UTM 7N,
 15 m pixels) in a temporary folder — the real Yahtse B8 texture mirrored and repeated to
@@ -17,7 +17,9 @@ With ``pair`` as fourth argument the frame is instead tiled with the real Yahtse
 itself (both dates mirrored the same way, so every tile carries the glacier's own motion,
 its calving front, mélange and rock): the whole-scene workload of a full Landsat-8 B8
 scene (≈ 15,000 × 15,000 px) with the share of hard windows of a real glacier scene.
-The run prints wall time, process CPU time and windows per second.
+The run prints wall time, process CPU time and windows per second. ``workers`` (default
+1) is the number of threads of ``correlate_files``: with 2 its strips run two at a time,
+each with half the memory budget.
 """
 import datetime as dt
 import os
@@ -72,13 +74,13 @@ def build(folder, size, rows, mode="shift"):
     return paths
 
 
-def child(ref, sec, out, method):
+def child(ref, sec, out, method, workers="1"):
     sys.path.insert(0, ROOT)
     from glacvel_plugin.io.pair import correlate_files
     t, cpu = time.perf_counter(), time.process_time()
     info = correlate_files(ref, sec, out, dt.datetime(2016, 7, 18, 20, 50),
                            dt.datetime(2016, 8, 3, 20, 50), window=32, step=2, max_speed=20.0,
-                           method=method, workers=1)
+                           method=method, workers=int(workers))
     import rasterio
     with rasterio.open(out) as ds:
         names = list(ds.descriptions)
@@ -88,7 +90,7 @@ def child(ref, sec, out, method):
     wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     with rasterio.open(out) as ds:
         windows = ds.width * ds.height
-    print(f"{method}: {windows:,} windows, {wall:.0f} s wall, {cpu:.0f} s CPU "
+    print(f"{method}, workers={workers}: {windows:,} windows, {wall:.0f} s wall, {cpu:.0f} s CPU "
           f"({windows / cpu:,.0f} windows per CPU s), load {os.getloadavg()[0]:.1f}")
     print(f"{method}: {wall:.0f} s, peak RSS {peak:.0f} MB, "
           f"valid {info.get('valid_fraction', float('nan')):.3f}, median dx {np.ma.median(dx):.2f} m "
@@ -97,14 +99,16 @@ def child(ref, sec, out, method):
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["child"]:
-        child(*sys.argv[2:6])
+        child(*sys.argv[2:7])
         sys.exit(0)
     method = sys.argv[1] if len(sys.argv) > 1 else "lk_phase"
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     rows = int(sys.argv[3]) if len(sys.argv) > 3 else size
     mode = sys.argv[4] if len(sys.argv) > 4 else "shift"
+    workers = sys.argv[5] if len(sys.argv) > 5 else "1"
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as d:
         ref, sec = build(d, size, rows, mode)
-        print(f"{rows} rows × {size} cols pair ({mode}), window 32, step 2, {method}")
+        print(f"{rows} rows × {size} cols pair ({mode}), window 32, step 2, {method}, "
+              f"workers={workers}")
         subprocess.run([sys.executable, __file__, "child", ref, sec,
-                        os.path.join(d, "velocity.tif"), method], check=True)
+                        os.path.join(d, "velocity.tif"), method, workers], check=True)

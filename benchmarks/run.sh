@@ -18,4 +18,5 @@ mkdir -p benchmarks/out
 # peak memory on a 10,000 × 10,000 px pair (the default engine) and 10,000 columns
 # (phase: memory is set by the strip width, its time by the number of windows)
 .venv/bin/python benchmarks/memory.py lk_phase 10000 10000 | tee -a benchmarks/out/report.md
+.venv/bin/python benchmarks/memory.py lk_phase 10000 10000 shift 2 | tee -a benchmarks/out/report.md
 .venv/bin/python benchmarks/memory.py phase 10000 1200 | tee -a benchmarks/out/report.md
