@@ -767,9 +767,11 @@ def correlate_pair(pair: ImagePair, window: int = 32, step: int = 2, search: flo
         ``sink(i0, i1, dr, dc, quality)`` receives output rows i0..i1−1 (float32
         (i1 − i0, cols_out), px); when given, nothing is kept or returned.
     progress : callable, optional
-        ``progress(fraction)``, fraction in [0, 1].
+        ``progress(fraction)``, fraction in [0, 1], rising; with ``workers`` > 1 it is
+        also called from the pool's threads (one call at a time).
     is_canceled : callable, optional
-        ``is_canceled() -> bool``.
+        ``is_canceled() -> bool``; with ``workers`` > 1 also called from the pool's
+        threads.
     budget_bytes : int, optional
         Memory budget of the strips in flight (see :func:`plan_blocks`): each of the
         ``workers`` strips gets ``budget_bytes / workers``.
