@@ -234,6 +234,18 @@ class ChainFeedback(QgsProcessingFeedback):
         self.logged.emit(text)
 
 
+def start_feedback(task: QgsTask) -> ChainFeedback:
+    """A new :class:`ChainFeedback` for the running step of ``task``, kept as
+    ``task.feedback``: canceled at once if the task was canceled before it existed (the
+    task's ``cancel`` sets the task's flag before it looks for the feedback, so a cancel
+    is never lost between the two)."""
+    feedback = ChainFeedback()
+    task.feedback = feedback
+    if task.isCanceled():
+        feedback.cancel()
+    return feedback
+
+
 class ChainTask(QgsTask):
     """Runs :class:`Step` s with ``processing.run`` in a background thread.
 
@@ -276,7 +288,7 @@ class ChainTask(QgsTask):
             if self.isCanceled():
                 self.error = translate("SceneChooserDialog", "canceled")
                 return False
-            self.feedback = ChainFeedback()
+            start_feedback(self)
             self.feedback.progressChanged.connect(
                 lambda p, i=i: self.setProgress(100.0 * (i + p / 100.0) / n))
             self.feedback.logged.connect(lambda t, i=i, step=step: self._step_message(i, step, t))
@@ -294,9 +306,9 @@ class ChainTask(QgsTask):
 
     def cancel(self):
         self.error = self.error or translate("SceneChooserDialog", "canceled")
+        super().cancel()        # first: a feedback made after this sees the flag
         if self.feedback is not None:
             self.feedback.cancel()
-        super().cancel()
 
     def finished(self, result):
         if result:
@@ -397,7 +409,7 @@ class DatasetTask(QgsTask):
         if self.isCanceled():
             self.error = translate("SceneChooserDialog", "canceled")
             return False
-        self.feedback = ChainFeedback()
+        start_feedback(self)
         self.feedback.progressChanged.connect(self.setProgress)
         self.feedback.logged.connect(self._message)
         try:
@@ -410,9 +422,9 @@ class DatasetTask(QgsTask):
 
     def cancel(self):
         self.error = self.error or translate("SceneChooserDialog", "canceled")
+        super().cancel()        # first: a feedback made after this sees the flag
         if self.feedback is not None:
             self.feedback.cancel()
-        super().cancel()
 
     def outputs(self) -> List[str]:
         """Pair products done (from the manifest), then the monthly products."""

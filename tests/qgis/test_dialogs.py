@@ -533,3 +533,36 @@ def test_chooser_cancel_stops_chain_and_writes_nothing(qgis_iface, glacvel_proce
     assert not os.path.exists(str(tmp_path / "out" / "monthly"))
     left = [f for f in os.listdir(tmp_path / "out")] if os.path.exists(tmp_path / "out") else []
     assert not [f for f in left if f.startswith(".glacvel-")]  # no half-written temporaries
+
+
+def test_cancel_between_the_task_check_and_its_feedback_is_not_lost(qgis_iface,
+                                                                    glacvel_processing, tmp_path):
+    """A cancel that arrives after the dataset task checked its flag but before it made
+    the algorithm's feedback (seen under load: the whole job then ran and wrote its
+    monthly products under a "Run stopped" message) still stops the job."""
+    from glacvel_plugin.gui.scene_chooser import (DatasetTask, SceneChooserDialog,
+                                                  dataset_params)
+    dlg = SceneChooserDialog(qgis_iface)
+    dlg.scan(conftest.test_data("desktop", "yahtse_tiny"))
+    dlg.max_cloud.setValue(60)
+    dlg.set_all_checked(True)
+    dlg.propose()
+    out = tmp_path / "out"
+    params = dataset_params(dlg.pairs, dlg.folder.filePath(), str(out), dlg.stable_source(),
+                            dlg.max_speed.value() or None, method=dlg.method.currentData(),
+                            window=dlg.window.value())
+
+    class LateCancel(DatasetTask):
+        checks = 0
+
+        def isCanceled(self):  # noqa: N802 (QGIS API)
+            LateCancel.checks += 1
+            if LateCancel.checks == 1:     # the user cancels right after this check
+                self.cancel()
+                return False
+            return super().isCanceled()
+    task = LateCancel(params, "late cancel")
+    assert task.run() is False
+    assert task.error is not None and "cancel" in task.error.lower()
+    assert task.feedback.isCanceled()
+    assert not os.path.exists(str(out / "monthly"))
