@@ -234,19 +234,30 @@ class ChainFeedback(QgsProcessingFeedback):
         self.logged.emit(text)
 
 
-def start_feedback(task: QgsTask) -> ChainFeedback:
-    """A new :class:`ChainFeedback` for the running step of ``task``, kept as
-    ``task.feedback``: canceled at once if the task was canceled before it existed (the
-    task's ``cancel`` sets the task's flag before it looks for the feedback, so a cancel
-    is never lost between the two)."""
-    feedback = ChainFeedback()
-    task.feedback = feedback
-    if task.isCanceled():
-        feedback.cancel()
-    return feedback
+class FeedbackTask(QgsTask):
+    """A task that runs Processing algorithms through a :class:`ChainFeedback` kept as
+    ``feedback``, which its ``cancel`` reaches: :class:`ChainTask` and
+    :class:`DatasetTask`."""
+
+    def start_feedback(self) -> ChainFeedback:
+        """A new :class:`ChainFeedback` for the running step, kept as ``self.feedback``:
+        canceled at once if the task was canceled before it existed (``cancel`` sets the
+        task's flag before it looks for the feedback, so a cancel is never lost between
+        the two)."""
+        feedback = ChainFeedback()
+        self.feedback = feedback
+        if self.isCanceled():
+            feedback.cancel()
+        return feedback
+
+    def cancel(self):
+        self.error = self.error or translate("SceneChooserDialog", "canceled")
+        super().cancel()        # first: a feedback made after this sees the flag
+        if self.feedback is not None:
+            self.feedback.cancel()
 
 
-class ChainTask(QgsTask):
+class ChainTask(FeedbackTask):
     """Runs :class:`Step` s with ``processing.run`` in a background thread.
 
     Progress = completed steps plus the running step's own progress; cancel stops the
@@ -288,7 +299,7 @@ class ChainTask(QgsTask):
             if self.isCanceled():
                 self.error = translate("SceneChooserDialog", "canceled")
                 return False
-            start_feedback(self)
+            self.start_feedback()
             self.feedback.progressChanged.connect(
                 lambda p, i=i: self.setProgress(100.0 * (i + p / 100.0) / n))
             self.feedback.logged.connect(lambda t, i=i, step=step: self._step_message(i, step, t))
@@ -303,12 +314,6 @@ class ChainTask(QgsTask):
             self.results.append((step, res))
             self.setProgress(100.0 * (i + 1) / n)
         return True
-
-    def cancel(self):
-        self.error = self.error or translate("SceneChooserDialog", "canceled")
-        super().cancel()        # first: a feedback made after this sees the flag
-        if self.feedback is not None:
-            self.feedback.cancel()
 
     def finished(self, result):
         if result:
@@ -370,7 +375,7 @@ def dataset_params(pairs: List[Pair], scenes: str, out_dir: str,
     return params
 
 
-class DatasetTask(QgsTask):
+class DatasetTask(FeedbackTask):
     """Runs ``glacvel:velocity_dataset`` in a background thread (the chooser's Run).
 
     Progress = pairs done / total (the algorithm's progress); cancel stops the job
@@ -409,7 +414,7 @@ class DatasetTask(QgsTask):
         if self.isCanceled():
             self.error = translate("SceneChooserDialog", "canceled")
             return False
-        start_feedback(self)
+        self.start_feedback()
         self.feedback.progressChanged.connect(self.setProgress)
         self.feedback.logged.connect(self._message)
         try:
@@ -419,12 +424,6 @@ class DatasetTask(QgsTask):
             self.error = str(exc)
             return False
         return True
-
-    def cancel(self):
-        self.error = self.error or translate("SceneChooserDialog", "canceled")
-        super().cancel()        # first: a feedback made after this sees the flag
-        if self.feedback is not None:
-            self.feedback.cancel()
 
     def outputs(self) -> List[str]:
         """Pair products done (from the manifest), then the monthly products."""
