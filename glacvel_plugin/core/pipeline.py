@@ -45,9 +45,11 @@ the engine's FFT batches are capped by :func:`~glacvel_plugin.core.correlation.b
 :func:`plan_blocks` computes the block size for a memory budget.
 
 Threads: with ``workers`` > 1 every pass (coarse levels and full resolution) is cut into
-at least ``workers`` strips of equal size (:func:`strip_rows`), run that many at a time in
-a thread pool, each with ``budget / workers`` of the memory budget; a strip computes the
-same field on any thread, so only the strip layout depends on ``workers``.
+strips of equal size, a multiple of ``workers`` in number where each stays long enough
+(:func:`strip_rows`; else fewer, or one, whose engine then gets the threads), run that
+many at a time in a thread pool, each with ``budget / workers`` of the memory budget; a
+strip computes the same field on any thread, so only the strip layout depends on
+``workers``.
 """
 from __future__ import annotations
 
