@@ -7,6 +7,7 @@ Real data: the Yahtse calving front of the demo crop, and real Yahtse texture wa
 known glacier-like field of up to 12 px from a zero prior (every fast window suspect).
 """
 import numpy as np
+import pytest
 
 from glacvel_plugin.core import correlation
 from glacvel_plugin.core.filters import prefilter
@@ -41,6 +42,8 @@ def _front_args():
 
 
 def test_nodes_give_the_product_of_measuring_every_suspect_window(monkeypatch):
+    """Interpolation alone (the best-node rule switched off)."""
+    monkeypatch.setattr(correlation, "NODE_PICK_SPREAD", np.inf)
     args = _front_args()
     count = _counting(monkeypatch)
     every = correlation.deformable_search(*args, max_change=22.4, spacing=1)
@@ -95,3 +98,57 @@ def test_interpolated_windows_recover_a_known_warp(monkeypatch):
     print(rmse, outliers, fast.sum())
     assert rmse[0] < 0.2 and outliers[0] < 0.02
     assert rmse[1] < rmse[0] * 1.1 and outliers[1] <= outliers[0] + 0.005
+
+
+def test_windows_between_disagreeing_nodes_take_the_best_node(monkeypatch):
+    """Where the nodes around a suspect window differ by more than NODE_PICK_SPREAD px,
+    the window takes the displacement of the node of the highest phase-correlation
+    quality, exactly, instead of a phase measurement of its own; the calving front keeps
+    as many valid windows, with fewer phase measurements."""
+    args = _front_args()
+    shape = args[4], args[5]
+    calls = []
+    real = correlation.match_windows
+
+    def spy(ref, sec, rows, cols, *a, **kw):
+        m = real(ref, sec, rows, cols, *a, **kw)
+        calls.append((np.asarray(rows) // STEP, np.asarray(cols) // STEP, m))
+        return m
+    monkeypatch.setattr(correlation, "match_windows", spy)
+    monkeypatch.setattr(correlation, "NODE_PICK_SPREAD", np.inf)
+    own = correlation.deformable_search(*args, max_change=22.4)
+    n_own = sum(len(c[0]) for c in calls)
+    calls.clear()
+    monkeypatch.setattr(correlation, "NODE_PICK_SPREAD", 5.0)
+    pick = correlation.deformable_search(*args, max_change=22.4)
+    n_pick = sum(len(c[0]) for c in calls)
+    assert n_pick < 0.9 * n_own, (n_pick, n_own)
+    valid_own, valid_pick = np.isfinite(own.dr).mean(), np.isfinite(pick.dr).mean()
+    assert valid_pick >= valid_own - 0.002, (valid_pick, valid_own)
+    # the nodes: the first batch of phase measurements (every second window)
+    ni, nj, m = calls[0]
+    assert (ni % 2 == 0).all() and (nj % 2 == 0).all()
+    node_r = np.full(shape, np.nan)
+    node_c = np.full(shape, np.nan)
+    node_q = np.full(shape, -np.inf)
+    node_r[ni, nj], node_c[ni, nj] = m.dr, m.dc
+    node_q[ni, nj] = np.where(np.isfinite(m.dr), m.quality, -np.inf)
+    P = [x.reshape(shape) for x in (pick.dr, pick.dc)]
+    O = [x.reshape(shape) for x in (own.dr, own.dc)]
+    changed = np.isfinite(P[0]) & ~(np.isclose(P[0], O[0]) & np.isclose(P[1], O[1]))
+    ci, cj = np.nonzero(changed)
+    assert len(ci) > 100
+    checked = 0
+    for i, j in zip(ci, cj):
+        around = [(i + di, j + dj) for di in (0, 1, -1) for dj in (0, 1, -1)
+                  if 0 <= i + di < shape[0] and 0 <= j + dj < shape[1]
+                  and (i + di) % 2 == 0 and (j + dj) % 2 == 0]
+        vals = [(node_q[a], node_r[a], node_c[a]) for a in around if np.isfinite(node_r[a])]
+        spread = max(max(v[1] for v in vals) - min(v[1] for v in vals),
+                     max(v[2] for v in vals) - min(v[2] for v in vals))
+        assert spread > 5.0
+        best = max(vals, key=lambda v: v[0])
+        assert P[0][i, j] == pytest.approx(best[1], abs=1e-6)
+        assert P[1][i, j] == pytest.approx(best[2], abs=1e-6)
+        checked += 1
+    assert checked == len(ci)
