@@ -76,7 +76,15 @@ def nan_gaussian_filter(a: np.ndarray, sigma: float, mode: str = "reflect",
         return ndimage.gaussian_filter(a, sigma, mode=mode, truncate=truncate)
     filled = np.where(valid, a, 0.0).astype(a.dtype)
     num = ndimage.gaussian_filter(filled, sigma, mode=mode, truncate=truncate)
-    den = ndimage.gaussian_filter(valid.astype(a.dtype), sigma, mode=mode, truncate=truncate)
+    rows, cols = valid.any(axis=1), valid.any(axis=0)
+    if a.ndim == 2 and np.array_equal(valid, rows[:, None] & cols[None, :]):
+        # no data only in whole rows and columns (a region read beyond the image): the
+        # blurred mask is the outer product of the two blurred 1-D masks
+        den = np.multiply.outer(
+            *(ndimage.gaussian_filter1d(m.astype(a.dtype), sigma, mode=mode, truncate=truncate)
+              for m in (rows, cols)))
+    else:
+        den = ndimage.gaussian_filter(valid.astype(a.dtype), sigma, mode=mode, truncate=truncate)
     out = num / np.maximum(den, 1e-6)
     out[~valid] = np.nan
     return out

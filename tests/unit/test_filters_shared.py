@@ -50,6 +50,22 @@ def test_nan_gaussian_ignores_no_data_and_keeps_it(crop):
     np.testing.assert_allclose(nan_gaussian_filter(flat, 3.0)[~np.isnan(a)], 7.0, rtol=1e-12)
 
 
+def test_nan_gaussian_of_a_region_read_beyond_the_image(crop):
+    """No data in whole rows and columns only (the padding of a read beyond the image
+    edge): the separable mask blur gives the normalised convolution of the 2-D mask."""
+    a = np.full((crop.shape[0] + 13, crop.shape[1] + 9), np.nan, np.float32)
+    a[7:7 + crop.shape[0], 0:crop.shape[1]] = crop
+    a[:, 30] = np.nan                              # a no-data column inside too
+    out = nan_gaussian_filter(a, 1.5)
+    valid = np.isfinite(a)
+    num = ndimage.gaussian_filter(np.where(valid, a, 0).astype(np.float32), 1.5)
+    den = ndimage.gaussian_filter(valid.astype(np.float32), 1.5)
+    want = num / np.maximum(den, 1e-6)
+    want[~valid] = np.nan
+    np.testing.assert_array_equal(np.isnan(out), ~valid)
+    np.testing.assert_allclose(out[valid], want[valid], rtol=2e-5, atol=1e-3)
+
+
 def test_highpass_and_speckle_smoothing_use_it(crop):
     a = crop.copy()
     a[a < np.percentile(a, 2)] = np.nan
