@@ -1360,7 +1360,8 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
 
     def measure(sel, share0, share1):
         """Phase correlation of the windows ``sel`` (bool grid): their grid indices
-        (rows, columns) and displacements (dr, dc, NaN where it failed)."""
+        (rows, columns), displacements (dr, dc, NaN where it failed) and phase-correlation
+        quality."""
         i_, j_ = np.nonzero(sel)
         if not len(i_):
             empty = np.zeros(0, np.float32)
