@@ -1424,9 +1424,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                 for lo, hi, v in ((lo_r, hi_r, vr), (lo_c, hi_c, vc)):
                     np.minimum(lo, np.where(got, v, np.inf), out=lo)
                     np.maximum(hi, np.where(got, v, -np.inf), out=hi)
-                better = got & (np.nan_to_num(vq, nan=-1.0) > best_q)
-                best_q[better] = np.nan_to_num(vq[better], nan=-1.0)
-                best_r[better], best_c[better] = vr[better], vc[better]
+                qv = np.where(got, np.nan_to_num(vq, nan=-1.0), -np.inf)
+                better = qv > best_q
+                best_q[better], best_r[better], best_c[better] = qv[better], vr[better], vc[better]
         found = wsum > 0
         spread = np.where(found, np.maximum(hi_r - lo_r, hi_c - lo_c), np.nan)
         with np.errstate(invalid="ignore"):
