@@ -120,6 +120,13 @@ def test_windows_between_disagreeing_nodes_take_the_best_node(monkeypatch):
     n_own = sum(len(c[0]) for c in calls)
     calls.clear()
     monkeypatch.setattr(correlation, "NODE_PICK_SPREAD", 5.0)
+    quality_of = []                                 # the suspect windows given a value
+    real_ncc = correlation._translated_ncc
+
+    def spy_ncc(ref, sec, rows, cols, *a, **kw):
+        quality_of.append((np.asarray(rows) // STEP, np.asarray(cols) // STEP))
+        return real_ncc(ref, sec, rows, cols, *a, **kw)
+    monkeypatch.setattr(correlation, "_translated_ncc", spy_ncc)
     pick = correlation.deformable_search(*args, max_change=22.4)
     n_pick = sum(len(c[0]) for c in calls)
     assert n_pick < 0.9 * n_own, (n_pick, n_own)
@@ -135,20 +142,36 @@ def test_windows_between_disagreeing_nodes_take_the_best_node(monkeypatch):
     node_q[ni, nj] = np.where(np.isfinite(m.dr), m.quality, -np.inf)
     P = [x.reshape(shape) for x in (pick.dr, pick.dc)]
     O = [x.reshape(shape) for x in (own.dr, own.dc)]
-    changed = np.isfinite(P[0]) & ~(np.isclose(P[0], O[0]) & np.isclose(P[1], O[1]))
-    ci, cj = np.nonzero(changed)
-    assert len(ci) > 100
-    checked = 0
-    for i, j in zip(ci, cj):
+    def measured_nodes(i, j):
         around = [(i + di, j + dj) for di in (0, 1, -1) for dj in (0, 1, -1)
                   if 0 <= i + di < shape[0] and 0 <= j + dj < shape[1]
                   and (i + di) % 2 == 0 and (j + dj) % 2 == 0]
-        vals = [(node_q[a], node_r[a], node_c[a]) for a in around if np.isfinite(node_r[a])]
-        spread = max(max(v[1] for v in vals) - min(v[1] for v in vals),
-                     max(v[2] for v in vals) - min(v[2] for v in vals))
-        assert spread > 5.0
+        return [(node_q[a], node_r[a], node_c[a]) for a in around if np.isfinite(node_r[a])]
+
+    def spread(vals):
+        return max(max(v[1] for v in vals) - min(v[1] for v in vals),
+                   max(v[2] for v in vals) - min(v[2] for v in vals))
+
+    # every window that changed took the best of at least two nodes spread > 5 px apart
+    changed = np.isfinite(P[0]) & ~(np.isclose(P[0], O[0]) & np.isclose(P[1], O[1]))
+    ci, cj = np.nonzero(changed)
+    assert len(ci) > 100
+    for i, j in zip(ci, cj):
+        vals = measured_nodes(i, j)
+        assert len(vals) >= 2 and spread(vals) > 5.0
         best = max(vals, key=lambda v: v[0])
         assert P[0][i, j] == pytest.approx(best[1], abs=1e-6)
         assert P[1][i, j] == pytest.approx(best[2], abs=1e-6)
-        checked += 1
-    assert checked == len(ci)
+    # and every suspect window between two or more such nodes took it (none kept its own)
+    (si, sj), = quality_of
+    between = 0
+    for i, j in zip(si, sj):
+        if i % 2 == 0 and j % 2 == 0:
+            continue
+        vals = measured_nodes(i, j)
+        if len(vals) >= 2 and spread(vals) > 5.0 and np.isfinite(P[0][i, j]):
+            best = max(vals, key=lambda v: v[0])
+            assert (P[0][i, j], P[1][i, j]) == (pytest.approx(best[1], abs=1e-6),
+                                                pytest.approx(best[2], abs=1e-6))
+            between += 1
+    assert between >= len(ci)
