@@ -138,25 +138,24 @@ def _translated_ncc(ref, sec, rows, cols, ir, ic, n, out):
         va = 0.0
         vb = 0.0
         for q in range(ch):
+            # two passes: the window means, then the centred sums (a flat window gives
+            # exactly 0, not the rounding residue of Σa² − (Σa)²/m)
             sa = 0.0
             sb = 0.0
-            saa = 0.0
-            sbb = 0.0
-            sab = 0.0
             for y in range(n):
                 for x in range(n):
-                    a = np.float64(ref[q, r + y, c + x])
-                    b = np.float64(sec[q, r2 + y, c2 + x])
-                    sa += a
-                    sb += b
-                    saa += a * a
-                    sbb += b * b
-                    sab += a * b
-            m = n * n
-            num += sab - sa * sb / m
-            va += saa - sa * sa / m
-            vb += sbb - sb * sb / m
-        den = np.sqrt(max(va, 0.0) * max(vb, 0.0))
+                    sa += ref[q, r + y, c + x]
+                    sb += sec[q, r2 + y, c2 + x]
+            ma = sa / (n * n)
+            mb = sb / (n * n)
+            for y in range(n):
+                for x in range(n):
+                    a = ref[q, r + y, c + x] - ma
+                    b = sec[q, r2 + y, c2 + x] - mb
+                    num += a * b
+                    va += a * a
+                    vb += b * b
+        den = np.sqrt(va * vb)
         out[i] = num / den if den > 0 else np.nan
 
 
@@ -184,7 +183,15 @@ def translated_ncc(ref: np.ndarray, sec: np.ndarray, rows, cols, dr, dc,
     numpy.ndarray
         float32 (b,), −1..1; NaN where a window reaches outside the images, holds no
         data (NaN) or has no contrast.
+
+    Raises
+    ------
+    ValueError
+        If ``ref`` and ``sec`` are not 3-D arrays of one shape.
     """
+    if np.shape(ref) != np.shape(sec) or np.ndim(ref) != 3:
+        raise ValueError(f"reference {np.shape(ref)} and secondary {np.shape(sec)} must be "
+                         "(channels, rows, cols) arrays of one shape")
     ref = np.ascontiguousarray(ref, np.float32)
     sec = np.ascontiguousarray(sec, np.float32)
     out = np.empty(len(rows), np.float32)
