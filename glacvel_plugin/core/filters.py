@@ -76,8 +76,10 @@ def nan_gaussian_filter(a: np.ndarray, sigma: float, mode: str = "reflect",
         return ndimage.gaussian_filter(a, sigma, mode=mode, truncate=truncate)
     filled = np.where(valid, a, 0.0).astype(a.dtype)
     num = ndimage.gaussian_filter(filled, sigma, mode=mode, truncate=truncate)
-    rows, cols = valid.any(axis=1), valid.any(axis=0)
-    if a.ndim == 2 and np.array_equal(valid, rows[:, None] & cols[None, :]):
+    rows = cols = None
+    if a.ndim == 2:
+        rows, cols = valid.any(axis=1), valid.any(axis=0)
+    if rows is not None and np.array_equal(valid, rows[:, None] & cols[None, :]):
         # no data only in whole rows and columns (a region read beyond the image): the
         # blurred mask is the outer product of the two blurred 1-D masks
         den = np.multiply.outer(

@@ -50,20 +50,38 @@ def test_nan_gaussian_ignores_no_data_and_keeps_it(crop):
     np.testing.assert_allclose(nan_gaussian_filter(flat, 3.0)[~np.isnan(a)], 7.0, rtol=1e-12)
 
 
-def test_nan_gaussian_of_a_region_read_beyond_the_image(crop):
+@pytest.mark.parametrize("mode, truncate", [("reflect", 4.0), ("nearest", 3.0)])
+def test_nan_gaussian_of_a_region_read_beyond_the_image(crop, monkeypatch, mode, truncate):
     """No data in whole rows and columns only (the padding of a read beyond the image
-    edge): the separable mask blur gives the normalised convolution of the 2-D mask."""
+    edge): the mask is blurred as two 1-D masks (one 2-D blur, of the data, instead of
+    two), and the result is the normalised convolution of the 2-D mask."""
+    from glacvel_plugin.core import filters
     a = np.full((crop.shape[0] + 13, crop.shape[1] + 9), np.nan, np.float32)
     a[7:7 + crop.shape[0], 0:crop.shape[1]] = crop
     a[:, 30] = np.nan                              # a no-data column inside too
-    out = nan_gaussian_filter(a, 1.5)
     valid = np.isfinite(a)
-    num = ndimage.gaussian_filter(np.where(valid, a, 0).astype(np.float32), 1.5)
-    den = ndimage.gaussian_filter(valid.astype(np.float32), 1.5)
+    num = ndimage.gaussian_filter(np.where(valid, a, 0).astype(np.float32), 1.5, mode=mode,
+                                  truncate=truncate)
+    den = ndimage.gaussian_filter(valid.astype(np.float32), 1.5, mode=mode, truncate=truncate)
     want = num / np.maximum(den, 1e-6)
     want[~valid] = np.nan
+    blurs = []
+    real = filters.ndimage.gaussian_filter
+    monkeypatch.setattr(filters.ndimage, "gaussian_filter",
+                        lambda x, *args, **kw: blurs.append(x.shape) or real(x, *args, **kw))
+    out = nan_gaussian_filter(a, 1.5, mode=mode, truncate=truncate)
+    assert blurs == [a.shape]                      # the data only: the mask went 1-D
     np.testing.assert_array_equal(np.isnan(out), ~valid)
     np.testing.assert_allclose(out[valid], want[valid], rtol=2e-5, atol=1e-3)
+    # a hole that is not whole rows and columns takes the 2-D mask blur
+    a[50:60, 50:60] = np.nan
+    blurs.clear()
+    nan_gaussian_filter(a, 1.5, mode=mode, truncate=truncate)
+    assert len(blurs) == 2
+    # and a 1-D series with no data is filtered as before
+    line = crop[0].astype(np.float32).copy()
+    line[10:14] = np.nan
+    assert np.isnan(nan_gaussian_filter(line, 1.5)).sum() == 4
 
 
 def test_highpass_and_speckle_smoothing_use_it(crop):
