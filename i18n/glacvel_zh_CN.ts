@@ -1080,147 +1080,147 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
         <translation>光学影像相关匹配（流速）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="87"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="88"/>
         <source>Reference image (earlier)</source>
         <translation>参考影像（较早）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="89"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="90"/>
         <source>Reference band (empty = band 1 of a single-band image)</source>
         <translation>参考影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="92"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="93"/>
         <source>Secondary image (later)</source>
         <translation>次影像（较晚）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="94"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="95"/>
         <source>Secondary band (empty = band 1 of a single-band image)</source>
         <translation>次影像波段（留空 = 单波段影像的第 1 波段）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="97"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="98"/>
         <source>Reference acquisition time (UTC; empty = from the data)</source>
         <translation>参考影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="100"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="101"/>
         <source>Secondary acquisition time (UTC; empty = from the data)</source>
         <translation>次影像获取时间（UTC；留空 = 从数据读取）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="103"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="104"/>
         <source>Window (chip) size [px]</source>
         <translation>窗口（模板）大小 [像元]</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="106"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="107"/>
         <source>Step [px] (0 = automatic: 30 m output grid)</source>
         <translation>步长 [像元]（0 = 自动：30 m 输出网格）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="109"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="110"/>
         <source>Maximum speed [m/d] (sets the search range)</source>
         <translation>最大流速 [m/d]（决定搜索范围）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="113"/>
         <source>Pre-filter</source>
         <translation>预滤波</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="113"/>
         <source>None</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="113"/>
         <source>High-pass</source>
         <translation>高通</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="113"/>
         <source>Wallis</source>
         <translation>Wallis</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="112"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="113"/>
         <source>Orientation images</source>
         <translation>方向影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="117"/>
         <source>Correlation method</source>
         <translation>相关匹配方法</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="117"/>
         <source>Phase correlation</source>
         <translation>相位相关</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="117"/>
         <source>Normalised cross-correlation (NCC)</source>
         <translation>归一化互相关 (NCC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="117"/>
         <source>Fast dense matching (Lucas-Kanade with window deformation)</source>
         <translation>快速稠密匹配（带窗口形变的 Lucas-Kanade）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="116"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="117"/>
         <source>Coarse search, deformable Lucas-Kanade, phase correlation where it is rejected (default)</source>
         <translation>粗搜索、可形变 Lucas-Kanade、在其被拒绝处用相位相关（默认）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="127"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="128"/>
         <source>Normalised median test threshold (0 = off)</source>
         <translation>归一化中值检验阈值（0 = 关闭）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="132"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="133"/>
         <source>Velocity product</source>
         <translation>流速产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="139"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="140"/>
         <source>the reference image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取参考影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="142"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="143"/>
         <source>the secondary image cannot be read; give a raster file GDAL can open</source>
         <translation>无法读取次影像；请提供 GDAL 能打开的栅格文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="123"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="124"/>
         <source>Minimum quality (0 = no threshold; negative values apply to NCC/LK, -1..1)</source>
         <translation>最小质量（0 = 无阈值；负值用于 NCC/LK，范围 -1..1）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="166"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="167"/>
         <source>Δt = {} d ({} → {} UTC)</source>
         <translation>Δt = {} 天（{} → {} UTC）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="180"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="181"/>
         <source>aligning the secondary image on the reference grid, then a coarse search on the image pyramid and the full-resolution pass strip by strip</source>
         <translation>将次影像对齐到参考影像格网，然后在影像金字塔上进行粗搜索，再逐条带进行全分辨率匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="196"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="197"/>
         <source>window {} px, step {} px, search {} px, grid {} × {}, valid {} %</source>
         <translation>窗口 {} px，步长 {} px，搜索 {} px，格网 {} × {}，有效 {} %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="176"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="177"/>
         <source>{} {} has no nodata value and {}; 0 and 65535 are treated as no data (stripes filled from their surroundings)</source>
         <translation>{} {} 没有无数据值，且{}；0 和 65535 被视为无数据（条带由周围像元填补）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="194"/>
+        <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="195"/>
         <source>no window could be matched: {}</source>
         <translation>没有窗口能匹配成功：{}</translation>
     </message>
@@ -1228,7 +1228,7 @@ NODATA：输入的无数据值（文件自身的无数据值也会使用）。
         <location filename="../glacvel_plugin/processing_provider/alg_correlation.py" line="50"/>
         <source>Measures glacier surface displacement between an earlier (reference) and a later (secondary) optical image, e.g. Landsat-8 band 8 (15 m) or Sentinel-2 band 8 (10 m), and writes a glacvel velocity product: bands v, vx, vy (m/d; x east, y north), dx, dy (metres over the time baseline) and quality, one value per window centre.
 
-The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements. The default method then refines every window by dense Lucas-Kanade matching with window deformation (the windows deform with the flow) and measures again by phase correlation the windows where that refinement is rejected, its quality is below 0.5 or the displacement changes by more than 6 px across the window (shear margins, calving fronts), at every second window there, the windows between taking the interpolation of neighbours that agree within 1 px: fast and precise on slow ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched secondary window (-1..1); on the Yahtse pair a minimum quality of 0.2 removes 85 % of the windows that differ from phase correlation by more than 2 px and 4 % of those within 0.5 px (docs/correlation.md). The other methods measure every window with one engine: phase correlation (quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or Lucas-Kanade alone (quality = NCC of the deformed windows; windows below 0.3 are left out; where it fails, phase correlation searches on a sparse grid and Lucas-Kanade restarts from there, but it leaves more no data in fast, sheared ice). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
+The secondary image is aligned on the reference grid over the overlap. A coarse NCC search over the range set by the maximum speed finds large displacements. The default method then refines every window by dense Lucas-Kanade matching with window deformation (the windows deform with the flow) and measures again by phase correlation the windows where that refinement is rejected, its quality is below 0.5 or the displacement changes by more than 6 px across the window (shear margins, calving fronts), at every second window there, the windows between taking the interpolation of neighbours that agree within 1 px, or the best of them where they differ by more than 5 px: fast and precise on slow ice and rock, complete in fast, sheared ice. Its quality is the NCC of the reference window and the matched secondary window (-1..1); on the Yahtse pair a minimum quality of 0.2 removes 84 % of the windows that differ from phase correlation by more than 2 px and 4 % of those within 0.5 px (docs/correlation.md). The other methods measure every window with one engine: phase correlation (quality = phase coherence 0..1), normalised cross-correlation (quality = NCC peak) or Lucas-Kanade alone (quality = NCC of the deformed windows; windows below 0.3 are left out; where it fails, phase correlation searches on a sparse grid and Lucas-Kanade restarts from there, but it leaves more no data in fast, sheared ice). Outliers (quality below the threshold, normalised median test, faster than the maximum speed) become no data.
 
 Minimum quality: windows whose quality is below it become no data; exactly 0 switches the threshold off. Any other value is applied, negative ones too: NCC and Lucas-Kanade quality lies in -1..1, so e.g. -0.05 removes only clearly anti-correlated windows (to reject every window with a negative NCC give a small positive value such as 0.01); phase coherence lies in 0..1, so a negative threshold removes nothing there.
 Bands: leave empty for single-band images; multi-band images need a band choice.
@@ -1236,7 +1236,7 @@ Times: when empty they are read from Landsat/Sentinel names, MTL files or tags.
 Step: 0 = automatic, the step giving a 30 m grid (2 px on Landsat-8 B8, 3 px on Sentinel-2 B8). Pre-filter: high-pass (default), Wallis, orientation images (Heid &amp; Kääb 2012) or none.</source>
         <translation>测量较早（参考）与较晚（次）两景光学影像之间的冰川表面位移，例如 Landsat-8 第 8 波段（15 m）或 Sentinel-2 第 8 波段（10 m），并写出 glacvel 流速产品：波段 v、vx、vy（m/d；x 向东，y 向北），dx、dy（时间基线内的位移，米）和 quality，每个窗口中心一个值。
 
-次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移。默认方法随后以带窗口形变的稠密 Lucas-Kanade 匹配（窗口随流动形变）细化每个窗口，并在细化被拒绝、quality 低于 0.5 或位移在窗口内变化超过 6 像元处（剪切边缘、崩解前缘）用相位相关重新测量，在这些区域每隔一个窗口测量一次，其间的窗口取相差不超过 1 像元的相邻测量的插值：在慢速冰体和基岩上快速而精确，在快速、强烈剪切的冰体中也完整。其 quality 为参考窗口与匹配的次窗口的 NCC（-1..1）；在 Yahtse 像对上，最小质量 0.2 去除了与相位相关相差 2 像元以上窗口的 85 %，以及相差 0.5 像元以内窗口的 4 %（见 docs/correlation.md）。其他方法对每个窗口只用一种引擎：相位相关（quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值）或单独的 Lucas-Kanade（quality = 形变后窗口的 NCC；低于 0.3 的窗口被舍弃；在其失败处，相位相关在稀疏网格上重新搜索，Lucas-Kanade 再从该结果出发，但在快速剪切的冰体中留下更多无数据）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
+次影像在重叠区内对齐到参考影像网格。先在由最大流速决定的范围内做粗分辨率 NCC 搜索以找到大位移。默认方法随后以带窗口形变的稠密 Lucas-Kanade 匹配（窗口随流动形变）细化每个窗口，并在细化被拒绝、quality 低于 0.5 或位移在窗口内变化超过 6 像元处（剪切边缘、崩解前缘）用相位相关重新测量，在这些区域每隔一个窗口测量一次，其间的窗口取相差不超过 1 像元的相邻测量的插值，相差超过 5 像元时取其中质量最高的一个：在慢速冰体和基岩上快速而精确，在快速、强烈剪切的冰体中也完整。其 quality 为参考窗口与匹配的次窗口的 NCC（-1..1）；在 Yahtse 像对上，最小质量 0.2 去除了与相位相关相差 2 像元以上窗口的 84 %，以及相差 0.5 像元以内窗口的 4 %（见 docs/correlation.md）。其他方法对每个窗口只用一种引擎：相位相关（quality = 相位相干性 0..1）、归一化互相关（quality = NCC 峰值）或单独的 Lucas-Kanade（quality = 形变后窗口的 NCC；低于 0.3 的窗口被舍弃；在其失败处，相位相关在稀疏网格上重新搜索，Lucas-Kanade 再从该结果出发，但在快速剪切的冰体中留下更多无数据）。异常值（quality 低于阈值、未通过归一化中值检验、快于最大流速）设为无数据。
 
 最小质量：quality 低于该值的窗口设为无数据；恰好为 0 时不设阈值。其他任何值（包括负值）都会生效：NCC 与 Lucas-Kanade 的 quality 范围为 -1..1，例如 -0.05 只去除明显负相关的窗口（要去除所有 NCC 为负的窗口，请给一个小的正值，如 0.01）；相位相干性范围为 0..1，负阈值在那里不去除任何窗口。
 波段：单波段影像留空；多波段影像需选择波段。
@@ -1595,242 +1595,242 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
 <context>
     <name>SceneChooserDialog</name>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="472"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
         <source>Glacier velocity — scenes and pairs</source>
         <translation>冰川流速 — 影像与像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="483"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="494"/>
         <source>Scene folder</source>
         <translation>影像文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="487"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="498"/>
         <source>Scan</source>
         <translation>扫描</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="493"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="504"/>
         <source>Scenes (tick the ones to use)</source>
         <translation>影像（勾选要使用的）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="537"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
         <source>Acquired (UTC)</source>
         <translation>获取时间 (UTC)</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
         <source>Path/row or tile</source>
         <translation>轨道号/行号或图幅</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
         <source>Cloud %</source>
         <translation>云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
         <source>Overlap with map %</source>
         <translation>与地图范围重叠 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="496"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="507"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="508"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="519"/>
         <source>Maximum cloud cover %</source>
         <translation>最大云量 %</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="513"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="524"/>
         <source>Tick all usable</source>
         <translation>勾选全部可用影像</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="517"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="528"/>
         <source>Propose pairs</source>
         <translation>推荐像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="523"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="534"/>
         <source>Pairs</source>
         <translation>像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="537"/>
         <source>First scene</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="537"/>
         <source>Second scene</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="537"/>
         <source>Δt (days)</source>
         <translation>Δt（天）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="526"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="537"/>
         <source>Why</source>
         <translation>依据</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="536"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="547"/>
         <source>First</source>
         <translation>第一景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="538"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="549"/>
         <source>Second</source>
         <translation>第二景</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="540"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="551"/>
         <source>Add pair</source>
         <translation>添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="543"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="554"/>
         <source>Remove selected pairs</source>
         <translation>删除所选像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="612"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="623"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="556"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="567"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="561"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="572"/>
         <source>Stable-ground polygons (optional)</source>
         <translation>稳定地表多边形（可选）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="567"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="578"/>
         <source>algorithm default</source>
         <translation>算法默认值</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="571"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="582"/>
         <source>Fastest expected speed; sets the search range of the correlation</source>
         <translation>预计最大流速；决定相关匹配的搜索范围</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="572"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="583"/>
         <source>Maximum speed</source>
         <translation>最大流速</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="593"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="604"/>
         <source>Add flow arrows to monthly products</source>
         <translation>为月度产品添加流向箭头</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="615"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="626"/>
         <source>Cancel run</source>
         <translation>取消运行</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="619"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="630"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="653"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="664"/>
         <source>No raster files found in {}.</source>
         <translation>在 {} 中未找到栅格文件。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="655"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="666"/>
         <source>{} scenes found, {} usable, {} cannot be used (see Status).</source>
         <translation>找到 {} 景影像，{} 景可用，{} 景无法使用（见“状态”列）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="676"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="687"/>
         <source>usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="726"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="737"/>
         <source>Tick at least two usable scenes to propose pairs.</source>
         <translation>请至少勾选两景可用影像再推荐像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="745"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="756"/>
         <source>{} pairs proposed; edit them below.</source>
         <translation>已推荐 {} 个像对；可在下方编辑。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="763"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="774"/>
         <source>Choose two scanned scenes.</source>
         <translation>请选择两景已扫描的影像。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="768"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="779"/>
         <source>Pair refused: {}</source>
         <translation>像对被拒绝：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="771"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="782"/>
         <source>This pair is already in the list.</source>
         <translation>该像对已在列表中。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="773"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="784"/>
         <source>added by hand</source>
         <translation>手动添加</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="777"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="788"/>
         <source>Pair added (Δt = {:.2f} days).</source>
         <translation>已添加像对（Δt = {:.2f} 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="810"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="821"/>
         <source>A run is still going; cancel it or wait.</source>
         <translation>仍有任务在运行；请取消或等待。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="820"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="831"/>
         <source>Processing algorithm(s) not available: {}</source>
         <translation>Processing 算法不可用：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="823"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="834"/>
         <source>glacvel run {}</source>
         <translation>glacvel 运行 {}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="844"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="855"/>
         <source>Run stopped: {}</source>
         <translation>运行已停止：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="847"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="858"/>
         <source>Done: {} layers loaded into group “{}”.</source>
         <translation>完成：已将 {} 个图层加载到图层组“{}”。</translation>
     </message>
@@ -1860,12 +1860,12 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>{} 不是文件夹；请选择存放影像的文件夹</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="341"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="358"/>
         <source>no pairs: tick scenes and press Propose pairs, or add pairs</source>
         <translation>没有像对：请勾选影像并点击“推荐像对”，或手动添加像对</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="343"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="360"/>
         <source>choose an output folder</source>
         <translation>请选择输出文件夹</translation>
     </message>
@@ -1890,12 +1890,12 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>月度产品</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="254"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="277"/>
         <source>Glacier velocity: {} steps</source>
         <translation>冰川流速：{} 个步骤</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="412"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="415"/>
         <source>canceled</source>
         <translation>已取消</translation>
     </message>
@@ -1945,72 +1945,72 @@ Times come from REFERENCE_TIME/SECONDARY_TIME or from Sentinel-1 names (S1A_IW_G
         <translation>同一地点没有更晚的测量</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="567"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="578"/>
         <source>algorithm default ({} m/d)</source>
         <translation>算法默认值（{} m/d）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="580"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="591"/>
         <source>Correlation method of optical pairs (glacvel:optical_correlation METHOD)</source>
         <translation>光学像对的相关匹配方法（glacvel:optical_correlation 的 METHOD）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="582"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="593"/>
         <source>Window</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="588"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="599"/>
         <source>Window (chip) size of optical pairs; Sentinel-1 and UAV pairs keep their algorithm's window</source>
         <translation>光学像对的窗口（影像块）大小；Sentinel-1 与无人机像对使用各自算法的窗口</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="590"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="601"/>
         <source>Optical correlation</source>
         <translation>光学相关匹配</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="734"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="745"/>
         <source>No pair matches the rules (optical: first and last usable scene of a month, cloud cover ≤ {} %; Sentinel-1: 24 or 36 days).</source>
         <translation>没有符合规则的像对（光学：每月首末两景可用影像，云量 ≤ {} %；Sentinel-1：24 或 36 天）。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="747"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="758"/>
         <source>Left out: {}.</source>
         <translation>未使用：{}。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="740"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="751"/>
         <source>Raise Maximum cloud cover % or add pairs by hand.</source>
         <translation>请提高“最大云量 %”，或手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="742"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="753"/>
         <source>Add pairs by hand.</source>
         <translation>请手动添加像对。</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="266"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="289"/>
         <source>step {}/{} ({}): {}</source>
         <translation>第 {}/{} 步（{}）：{}</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="283"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="306"/>
         <source>started</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="378"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="395"/>
         <source>Glacier velocity dataset</source>
         <translation>冰川流速数据集</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="591"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="602"/>
         <source>Load the monthly products (YYYYMM.tif)</source>
         <translation>加载月度产品（YYYYMM.tif）</translation>
     </message>
     <message>
-        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="831"/>
+        <location filename="../glacvel_plugin/gui/scene_chooser.py" line="842"/>
         <source>Running {} pairs in the background…</source>
         <translation>正在后台运行 {} 个像对…</translation>
     </message>
