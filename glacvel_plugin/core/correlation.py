@@ -1184,28 +1184,28 @@ the window's own measurement is clearly better (69 against 57 % at 3-5 px)
 (docs/correlation.md)."""
 
 
-def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH, progress=None,
-                    workers=1):
+def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH, progress=None):
     """NCC of each reference window and the secondary window at the nearest-pixel
     displacement (float32 (len(rows),), NaN where a window touches no data or is flat):
     each channel centred on its own window mean, covariance and variances summed over
-    the channels (as the Lucas-Kanade quality), by the compiled
-    :func:`~glacvel_plugin.core.phase_kernels.translated_ncc` on ``workers`` threads.
-    ``progress`` (optional) is given the fraction done after every batch."""
-    from . import phase_kernels
-    out = np.empty(len(rows), np.float32)
-    ref = np.ascontiguousarray(ref, np.float32)
-    sec = np.ascontiguousarray(sec, np.float32)
-    previous = phase_kernels.set_threads(workers)
-    try:
-        for s0 in range(0, len(rows), batch):
-            sl = slice(s0, s0 + batch)
-            out[sl] = phase_kernels.translated_ncc(ref, sec, rows[sl], cols[sl], dr[sl],
-                                                   dc[sl], n)
-            if progress is not None:
-                progress(min(len(rows), s0 + batch) / len(rows))
-    finally:
-        phase_kernels.set_threads(previous)
+    the channels (as the Lucas-Kanade quality). ``progress`` (optional) is given the
+    fraction done after every batch."""
+    out = np.full(len(rows), np.nan, np.float32)
+    ir = np.round(dr).astype(np.int64)
+    ic = np.round(dc).astype(np.int64)
+    ch = ref.shape[0]
+    for s0 in range(0, len(rows), batch):
+        sl = slice(s0, s0 + batch)
+        a = _gather(ref, rows[sl], cols[sl], n).reshape(len(rows[sl]), ch, -1)
+        b = _gather(sec, rows[sl] + ir[sl], cols[sl] + ic[sl], n).reshape(len(rows[sl]), ch, -1)
+        a -= a.mean(axis=2, keepdims=True)
+        b -= b.mean(axis=2, keepdims=True)
+        num = np.einsum("icj,icj->i", a, b)
+        den = np.sqrt(np.einsum("icj,icj->i", a, a) * np.einsum("icj,icj->i", b, b))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[sl] = np.where(den > 0, num / den, np.nan)
+        if progress is not None:
+            progress(min(len(rows), s0 + batch) / len(rows))
     return out
 
 
@@ -1465,7 +1465,7 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
     if ok.any():
         done = LK_PROGRESS_SHARE + fallback_share
         qm[ok] = _translated_ncc(a, b, rows[ok], cols[ok], mdr[ok], mdc[ok], n,
-                                 workers=workers, progress=None if progress is None else
+                                 progress=None if progress is None else
                                  (lambda f: progress(done + (1 - done) * f)))
     ok &= np.isfinite(qm)    # the matched window leaves the data: no measurement
     dr[ii, jj] = np.where(ok, mdr, np.nan)

@@ -9,16 +9,12 @@ numpy's several:
 * :func:`cross_power`: Σ over channels of F_sec · conj(F_ref);
 * :func:`whiten`: the regularised phase normalisation;
 * :func:`newton`: the sub-pixel maximum of the continuous correlation surface (Newton
-  steps on the analytic gradient and Hessian of its Fourier series);
-* :func:`translated_ncc`: the quality of the default engine's phase fallback, the NCC
-  of a window and the secondary window at the nearest pixel of its displacement, read
-  in place from the images.
+  steps on the analytic gradient and Hessian of its Fourier series).
 
 On one core, per window of 32 px: 1.3 against 4.6 µs (cross power), 1.5 against 6–8 µs
-(whitening), 3.4 against 4.3 µs (two Newton steps), 1.4–2.0 against 5.2–7.1 µs (the
-translated NCC against cutting both windows out and three ``einsum`` sums). Cutting
-windows out and tapering them for the FFTs and the integer peak stay in numpy, which is
-as fast there. Results agree with the numpy formulas to float32 rounding.
+(whitening), 3.4 against 4.3 µs (two Newton steps). Cutting windows out and tapering
+them, the integer peak and the NCC stay in numpy, which is as fast there. Results agree
+with the numpy formulas to float32 rounding.
 
 The kernels are compiled on first use and cached on disk (numba's ``cache=True``: in
 ``__pycache__`` beside this file, or numba's user cache directory when that is not
@@ -30,7 +26,7 @@ import numpy as np
 from .threads import set_threads  # noqa: F401  (re-exported; imports numba first)
 from numba import njit, prange  # noqa: E402
 
-__all__ = ["set_threads", "cross_power", "whiten", "newton", "translated_ncc"]
+__all__ = ["set_threads", "cross_power", "whiten", "newton"]
 
 _JIT = dict(cache=True, nogil=True, parallel=True)
 """Compilation of every kernel: cached on disk, threads over the windows."""
@@ -122,84 +118,6 @@ def whiten(Q: np.ndarray, W: np.ndarray, floor_factor: float) -> Tuple[np.ndarra
     norm = np.empty(Q.shape[0], np.float64)
     _whiten(Q, W, float(floor_factor), norm)
     return Q, norm
-
-
-@njit(**_JIT)
-def _translated_ncc(ref, sec, rows, cols, ir, ic, n, out):
-    ch, h, w = ref.shape
-    for i in prange(rows.shape[0]):
-        r, c = rows[i], cols[i]
-        r2, c2 = r + ir[i], c + ic[i]
-        if (r < 0 or c < 0 or r + n > h or c + n > w
-                or r2 < 0 or c2 < 0 or r2 + n > h or c2 + n > w):
-            out[i] = np.nan
-            continue
-        num = 0.0
-        va = 0.0
-        vb = 0.0
-        for q in range(ch):
-            # two passes: the window means, then the centred sums (a flat window gives
-            # exactly 0, not the rounding residue of Σa² − (Σa)²/m)
-            sa = 0.0
-            sb = 0.0
-            for y in range(n):
-                for x in range(n):
-                    sa += ref[q, r + y, c + x]
-                    sb += sec[q, r2 + y, c2 + x]
-            ma = sa / (n * n)
-            mb = sb / (n * n)
-            for y in range(n):
-                for x in range(n):
-                    a = ref[q, r + y, c + x] - ma
-                    b = sec[q, r2 + y, c2 + x] - mb
-                    num += a * b
-                    va += a * a
-                    vb += b * b
-        den = np.sqrt(va * vb)
-        out[i] = num / den if den > 0 else np.nan
-
-
-def translated_ncc(ref: np.ndarray, sec: np.ndarray, rows, cols, dr, dc,
-                   n: int) -> np.ndarray:
-    """NCC of reference windows and the secondary windows at the nearest-pixel
-    displacement, read in place from the images (no window stack).
-
-    Each channel is centred on its own window mean; covariance and variances are
-    summed over the channels before the ratio.
-
-    Parameters
-    ----------
-    ref, sec : numpy.ndarray
-        float32 (channels, rows, cols), same shape.
-    rows, cols : array_like
-        int (b,): top-left corners of the reference windows, px.
-    dr, dc : array_like
-        float (b,): displacement, px (rounded to the nearest pixel).
-    n : int
-        Window size, px.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 (b,), −1..1; NaN where a window reaches outside the images, holds no
-        data (NaN) or has no contrast.
-
-    Raises
-    ------
-    ValueError
-        If ``ref`` and ``sec`` are not 3-D arrays of one shape.
-    """
-    if np.shape(ref) != np.shape(sec) or np.ndim(ref) != 3:
-        raise ValueError(f"reference {np.shape(ref)} and secondary {np.shape(sec)} must be "
-                         "(channels, rows, cols) arrays of one shape")
-    ref = np.ascontiguousarray(ref, np.float32)
-    sec = np.ascontiguousarray(sec, np.float32)
-    out = np.empty(len(rows), np.float32)
-    _translated_ncc(ref, sec, np.ascontiguousarray(rows, np.int64),
-                    np.ascontiguousarray(cols, np.int64),
-                    np.round(np.asarray(dr, np.float64)).astype(np.int64),
-                    np.round(np.asarray(dc, np.float64)).astype(np.int64), int(n), out)
-    return out
 
 
 @njit(cache=True, nogil=True)
