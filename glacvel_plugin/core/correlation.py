@@ -1177,11 +1177,11 @@ its own measurement. Nodes 2 windows apart (4–6 px at step 2–3, 8.5 px acros
 diagonal at step 3) that differ by more than 5 px would mean a strain of 0.6 px/px or
 more, several times the steepest shear of a glacier margin (≈ 0.2 px/px): at least one
 of them is a mismatch, in decorrelated ice (crevasses, melange, the calving front), and
-there the window's own measurement is hardly more often right than the best node. On the demo's calving front
-(FRONT_BOX of the tests) 52 % of such windows measured themselves lie within 1 px of
-phase correlation and 46 % of the best nodes; on the whole box 31 and 30 %. Below 5 px
-the window's own measurement is clearly better (69 against 57 % at 3-5 px)
-(docs/correlation.md)."""
+there the window's own measurement is hardly more often right than the best node. On the
+demo's calving front (FRONT_BOX of the tests) 52 % of such windows measured themselves
+lie within 1 px of phase correlation and 46 % of the best nodes; on the whole box 31 and
+30 %. Below 5 px the window's own measurement is clearly better (69 against 57 % at
+3-5 px) (docs/correlation.md)."""
 
 
 def _translated_ncc(ref, sec, rows, cols, dr, dc, n, batch=FALLBACK_BATCH, progress=None):
@@ -1399,10 +1399,9 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
         node_r[i_, j_], node_c[i_, j_], node_q[i_, j_] = mr, mc, mq
         # 2. every suspect window from the measured nodes around it (2 or 4 of them, 1
         #    on a node; nodes that failed or lie beyond the grid left out, at least 2
-        #    measured where there are 2 or more): their
-        #    bilinear interpolation where they agree within NODE_SPREAD px, the node of
-        #    the highest phase-correlation quality where they differ by more than
-        #    NODE_PICK_SPREAD px
+        #    measured where there are 2 or more): their bilinear interpolation where
+        #    they agree within NODE_SPREAD px, the node of the highest phase-correlation
+        #    quality where they differ by more than NODE_PICK_SPREAD px
         si, sj = np.nonzero(suspect)
         fi, fj = gi[si], gj[sj]
         lo_i, lo_j = si - fi, sj - fj
