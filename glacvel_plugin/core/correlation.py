@@ -1438,12 +1438,10 @@ def deformable_search(ref: np.ndarray, sec: np.ndarray, row0: int, col0: int,
                 better = qv > best_q
                 best_q[better], best_r[better], best_c[better] = qv[better], vr[better], vc[better]
         # at least two measured nodes to agree (one where the window is a node itself)
-        found = n_got >= np.minimum(n_nodes, 2)
-        found &= n_got > 0
-        spread = np.where(found, np.maximum(hi_r - lo_r, hi_c - lo_c), np.nan)
-        with np.errstate(invalid="ignore"):
-            agree = found & (spread <= NODE_SPREAD)
-            pick = found & (spread > NODE_PICK_SPREAD)
+        found = n_got >= np.clip(n_nodes, 1, 2)
+        spread = np.maximum(hi_r - lo_r, hi_c - lo_c)     # -inf where none was measured
+        agree = found & (spread <= NODE_SPREAD)
+        pick = found & (spread > NODE_PICK_SPREAD)
         new_r[si[agree], sj[agree]] = acc_r[agree] / wsum[agree]
         new_c[si[agree], sj[agree]] = acc_c[agree] / wsum[agree]
         new_r[si[pick], sj[pick]] = best_r[pick]
